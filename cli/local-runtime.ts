@@ -1,0 +1,75 @@
+import { awsRuntime, type Runtime } from '../lib/runtime';
+import { openSandbox, sandboxRuntime } from '../lib/sandbox';
+import type { SandboxEstate } from '../lib/sandbox/estate';
+import { sandboxTopicArn } from '../lib/sandbox/services/sns';
+import { settingsFromEnv } from '../lib/settings';
+import { loadServerlessConfig } from './serverless-config';
+
+export type EstateName = 'sandbox' | 'aws';
+
+export interface LocalRuntime {
+  estateName: EstateName;
+  runtime: Runtime;
+  estate?: SandboxEstate;
+  alertTopicArn: string;
+  home: string;
+}
+
+/**
+ * The runtime a local run uses. Settings come from serverless.yml's environment (the same
+ * values a deployed function gets), for stage `sandbox` or `local`.
+ * - sandbox: the estate under `home`, its region, its SNS topic.
+ * - aws: the default credential chain, AWS_REGION (or serverless.yml's default region), and the
+ *   alert topic named by HYBRIDOPS_ALERT_TOPIC_ARN.
+ */
+export function localRuntime(
+  estateName: EstateName,
+  home: string,
+  env: NodeJS.ProcessEnv,
+  options: { scenario?: string; functionKey?: string } = {},
+): LocalRuntime {
+  const stage = estateName === 'sandbox' ? 'sandbox' : 'local';
+  const config = loadServerlessConfig(stage);
+  const fn = config.functions[options.functionKey ?? 'preflight'];
+  if (!fn) throw new Error(`serverless.yml has no function '${options.functionKey}'.`);
+  if (estateName === 'sandbox') {
+    const estate = openSandbox(home);
+    if (options.scenario) {
+      if (!estate.seed.scenarios[options.scenario]) {
+        throw new UsageError(
+          `unknown scenario '${options.scenario}'; known: ${Object.keys(estate.seed.scenarios).join(', ')}`,
+        );
+      }
+      estate.state.scenario = options.scenario;
+      estate.save();
+    }
+    const alertTopicArn = sandboxTopicArn(estate.seed.region, estate.seed.account);
+    const settings = settingsFromEnv({
+      ...fn.environment,
+      AWS_REGION: estate.seed.region,
+      ALERT_TOPIC_ARN: alertTopicArn,
+    });
+    return { estateName, estate, runtime: sandboxRuntime(estate, settings), alertTopicArn, home };
+  }
+  const alertTopicArn = env.HYBRIDOPS_ALERT_TOPIC_ARN;
+  if (!alertTopicArn) {
+    throw new UsageError(
+      '--estate aws needs HYBRIDOPS_ALERT_TOPIC_ARN: the SNS topic to alert (the stack output AlertTopicArn).',
+    );
+  }
+  const settings = settingsFromEnv({
+    ...fn.environment,
+    ...(env.HYBRIDOPS_CLUSTER_NAME ? { CLUSTER_NAME: env.HYBRIDOPS_CLUSTER_NAME } : {}),
+    AWS_REGION: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'ap-northeast-2',
+    ALERT_TOPIC_ARN: alertTopicArn,
+  });
+  return { estateName, runtime: awsRuntime(settings), alertTopicArn, home };
+}
+
+/** A misused command or rejected input: exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { openSandbox } from '../lib/sandbox';
+import { hybridopsHome } from '../lib/sandbox/estate';
+import { displayPath } from './display';
+import { type EstateName, localRuntime, UsageError } from './local-runtime';
+import { type RunEvent, runWorkflow } from './runner';
+import { onboardNode } from './workflows/onboard-node';
+import type { LocalWorkflow, Output } from './workflows/types';
+
+const WORKFLOWS: Record<string, LocalWorkflow> = { [onboardNode.name]: onboardNode };
+
+const HELP = `hybridops: run eks-hybrid-ops workflows locally, with the real ASL and handlers
+
+Usage:
+  hybridops run <workflow> --input <file> [--estate sandbox|aws] [--scenario <name>] [--json] [--verbose]
+  hybridops sandbox reset
+  hybridops --help
+
+Workflows: ${Object.keys(WORKFLOWS).join(', ')}
+
+Options:
+  --input <file>     the workflow input (for onboard-node: the body of POST /nodes)
+  --estate sandbox   (default) the built-in simulator of AWS and the on-prem servers, kept under
+                     $HYBRIDOPS_HOME (default .hybridops/); no AWS account needed
+  --estate aws       the real account, through the default AWS credential chain; needs
+                     HYBRIDOPS_ALERT_TOPIC_ARN (and AWS_REGION)
+  --scenario <name>  how the simulated on-prem server behaves: joins (default),
+                     never-registers, stays-not-ready
+  --json             print one JSON object: status, states visited, output, error
+  --verbose          show the functions' logs
+
+Exit codes: 0 the execution succeeded, 1 it failed, 2 the input was rejected or the command misused.
+`;
+
+export interface Streams {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
+export async function main(argv: string[], io: Streams, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  try {
+    return await dispatch(argv, io, env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`hybridops: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\n\n${HELP}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    (positionals.length === 0 && !values.help ? io.stderr : io.stdout).write(HELP);
+    return values.help ? 0 : 2;
+  }
+  const [command, subject] = positionals;
+  const home = hybridopsHome(env);
+  if (command === 'sandbox' && subject === 'reset') {
+    const estate = openSandbox(home, { reset: true });
+    io.stdout.write(
+      `sandbox estate reseeded under ${home} (${estate.seed.clusters.length} cluster(s), scenario ${estate.state.scenario})\n`,
+    );
+    return 0;
+  }
+  if (command !== 'run' || !subject) throw new UsageError(`unknown command '${positionals.join(' ')}'\n\n${HELP}`);
+  const workflow = WORKFLOWS[subject];
+  if (!workflow) throw new UsageError(`unknown workflow '${subject}'; known: ${Object.keys(WORKFLOWS).join(', ')}`);
+  if (!values.input) throw new UsageError('run needs --input <file>');
+  const estateName = (values.estate ?? 'sandbox') as EstateName;
+  if (estateName !== 'sandbox' && estateName !== 'aws')
+    throw new UsageError(`--estate must be sandbox or aws, not '${estateName}'`);
+  if (values.scenario && estateName !== 'sandbox') throw new UsageError('--scenario only applies to --estate sandbox');
+
+  let body: string;
+  try {
+    body = readFileSync(values.input, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --input ${values.input}: ${(error as Error).message}`);
+  }
+  const json = Boolean(values.json);
+  const out: Output = {
+    line: (text) => (json ? undefined : io.stdout.write(`${text}\n`)),
+    note: (text) => (json ? undefined : io.stdout.write(`  ${text}\n`)),
+  };
+  const local = localRuntime(estateName, home, env, { scenario: values.scenario });
+  const prepared = await workflow.prepare(body, local);
+  if (!prepared.ok) {
+    io.stderr.write(`hybridops: ${values.input} was rejected; nothing was started:\n`);
+    for (const problem of prepared.problems) io.stderr.write(`  - ${problem}\n`);
+    if (json) io.stdout.write(`${JSON.stringify({ status: 'REJECTED', problems: prepared.problems })}\n`);
+    return 2;
+  }
+  const where = local.estate ? `the sandbox estate (scenario ${local.estate.state.scenario})` : 'AWS';
+  out.line(`hybridops: ${workflow.name} on ${where}`);
+  out.line(prepared.banner);
+  const published = local.estate?.outbox.length ?? 0;
+  const entered = new Map<string, number>();
+  const result = await runWorkflow({
+    workflow: workflow.name,
+    input: prepared.input,
+    runtime: local.runtime,
+    estate: local.estate,
+    alertTopicArn: local.alertTopicArn,
+    afterTask: workflow.afterTask?.(local, out, prepared.input),
+    onEvent: (event: RunEvent) => {
+      if (event.type === 'entered') {
+        entered.set(event.state, event.at);
+        out.line(`  -> ${event.state}`);
+      } else if (event.type === 'exited') {
+        out.line(`  <- ${event.state} (${event.at - (entered.get(event.state) ?? event.at)} ms)`);
+      } else if (event.type === 'failed') out.line(`  xx ${event.state}: ${event.error}`);
+      else if (event.type === 'retried') out.line(`  .. ${event.state}: retry ${event.attempt}`);
+      else if (event.type === 'caught') out.line(`  => ${event.state}: caught, cleaning up`);
+    },
+  });
+  workflow.summarize(result, out);
+  const alerts = local.estate?.outbox.slice(published) ?? [];
+  if (alerts.length && local.estate?.home) {
+    out.line(`  ${alerts.length} SNS message(s) written to ${displayPath(join(local.estate.home, 'outbox'))}/`);
+  }
+  if (json) {
+    io.stdout.write(
+      `${JSON.stringify({ status: result.status, states: result.visited, output: result.output ?? null, error: result.error ?? null, alerts })}\n`,
+    );
+  }
+  return result.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      input: { type: 'string' },
+      estate: { type: 'string' },
+      scenario: { type: 'string' },
+      json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,76 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { executionInput, readNodeConfigHandout, validateSubmission } from '../../lib/onboarding/api';
+import type { FailureReport } from '../../lib/onboarding/cleanup';
+import type { OnboardingSummary } from '../../lib/onboarding/finish';
+import type { OnboardingInput } from '../../lib/onboarding/state';
+import { displayPath } from '../display';
+import type { RunResult } from '../runner';
+import type { LocalWorkflow, Output } from './types';
+
+/**
+ * `hybridops run onboard-node`: the input file is the body of `POST /nodes`. It is validated as
+ * the API validates it; once the NodeConfig is issued it is fetched as the team would fetch it
+ * (`GET /nodes/{id}/nodeconfig`) and written to a 0600 file; the code itself is never printed.
+ */
+export const onboardNode: LocalWorkflow = {
+  name: 'onboard-node',
+
+  async prepare(body, local) {
+    const validation = await validateSubmission(local.runtime, body);
+    if (!validation.ok) {
+      return { ok: false, problems: validation.problems.map((p) => `${p.field}: ${p.message}`) };
+    }
+    const input = executionInput(validation.request, `local:${userInfo().username}`);
+    const { node, cluster } = validation.request;
+    return {
+      ok: true,
+      input,
+      banner: `request ${input.requestId}: ${node.name} (${node.ip}, ${node.os}) into ${cluster}`,
+    };
+  },
+
+  afterTask(local, out, input) {
+    const { requestId } = input as OnboardingInput;
+    return {
+      RenderNodeConfig: async () => {
+        const handout = await readNodeConfigHandout(
+          { ssm: local.runtime.clients.ssm, settings: local.runtime.settings },
+          requestId,
+        );
+        if (!handout) throw new Error(`NodeConfig for ${requestId} was not stored.`);
+        const dir = join(local.home, 'out', requestId);
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        const file = join(dir, 'nodeConfig.yaml');
+        writeFileSync(file, handout.nodeConfig, { mode: 0o600 });
+        chmodSync(file, 0o600);
+        out.note(
+          `NodeConfig written to ${displayPath(file)} (mode 0600; it holds the activation code). On the server run:`,
+        );
+        for (const command of handout.commands) out.note(`    ${command}`);
+      },
+    };
+  },
+
+  summarize(result: RunResult, out: Output) {
+    if (result.status === 'SUCCEEDED') {
+      const s = result.output as OnboardingSummary;
+      out.line(
+        s.outcome === 'joined'
+          ? `SUCCEEDED: ${s.nodeName} joined ${s.cluster} as Node ${s.instanceId} and is Ready.`
+          : `SUCCEEDED with a warning: ${s.nodeName} joined ${s.cluster} as Node ${s.instanceId} but is NotReady.`,
+      );
+      if (s.hint) out.line(`  ${s.hint}`);
+      out.line(
+        `  phases: issue ${s.timings.preflightAndIssue} s, registration ${s.timings.waitingForRegistration} s, node ${s.timings.waitingForNode} s, total ${s.timings.total} s`,
+      );
+      out.line(`  operators notified: ${s.notification.subject}`);
+      return;
+    }
+    out.line(`FAILED: ${result.error?.name}`);
+    out.line(`  ${result.error?.cause}`);
+  },
+};
+
+export type { FailureReport };

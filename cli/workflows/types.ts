@@ -1,0 +1,20 @@
+import type { LocalRuntime } from '../local-runtime';
+import type { RunResult } from '../runner';
+
+/** Where the CLI writes for a person (nothing is written with --json but the final object). */
+export interface Output {
+  line(text: string): void;
+  note(text: string): void;
+}
+
+export type Prepared = { ok: true; input: unknown; banner: string } | { ok: false; problems: string[] };
+
+/** What the CLI needs to know about one workflow beyond its ASL file. */
+export interface LocalWorkflow {
+  name: string;
+  /** Turns the input file's text into the execution input, or lists why it is rejected. */
+  prepare(body: string, local: LocalRuntime): Promise<Prepared>;
+  /** Side steps a person would take while the workflow runs, after the named Task. */
+  afterTask?(local: LocalRuntime, out: Output, input: unknown): Record<string, (result: unknown) => Promise<void>>;
+  summarize(result: RunResult, out: Output): void;
+}

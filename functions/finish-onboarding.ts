@@ -1,0 +1,26 @@
+import { taskHandler } from '../lib/lambda';
+import { finishOnboarding } from '../lib/onboarding/finish';
+import { assertOnboardingRequest } from '../lib/onboarding/request';
+import {
+  ActivationResultSchema,
+  NodeStateSchema,
+  OnboardingStateSchema,
+  PreflightResultSchema,
+  RegistrationStateSchema,
+} from '../lib/onboarding/state';
+
+const Input = OnboardingStateSchema.extend({
+  preflight: PreflightResultSchema,
+  activation: ActivationResultSchema,
+  registration: RegistrationStateSchema,
+  node: NodeStateSchema,
+});
+
+/** Task Finish: deletes the used activation and its code, releases the lock, reports the result. */
+export const { run, handler } = taskHandler(Input, (input, rt) =>
+  finishOnboarding(
+    { ssm: rt.clients.ssm, clock: rt.clock, settings: rt.settings },
+    input,
+    assertOnboardingRequest(input.request, rt.settings.labelPrefix),
+  ),
+);

@@ -1,0 +1,10 @@
+import { apiHandler } from '../lib/lambda';
+import { getNodeConfig } from '../lib/onboarding/api';
+
+/** `GET /nodes/{requestId}/nodeconfig` (AWS_IAM): the NodeConfig and the two nodeadm commands. */
+export const { run, handler } = apiHandler((event, rt) =>
+  getNodeConfig(
+    { sfn: rt.clients.sfn, ssm: rt.clients.ssm, settings: rt.settings },
+    event.pathParameters?.requestId ?? '',
+  ),
+);

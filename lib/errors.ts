@@ -1,0 +1,131 @@
+/**
+ * Every domain error, in one file. Step Functions matches `ErrorEquals` against the thrown error's
+ * `name`, so each class sets a literal name; `test/unit/errors.test.ts` checks that every name an
+ * ASL file matches is exported here (or is a reserved `States.*` / `Lambda.*` name).
+ *
+ * A domain error says what is wrong and how to fix it: the message is what an on-prem team or an
+ * operator reads in the API answer and in the SNS alert.
+ */
+export abstract class HybridOpsError extends Error {
+  /** What the reader should do about it. Also appended to `message`, which is all Lambda carries. */
+  readonly fix: string;
+
+  protected constructor(name: string, problem: string, fix: string, options?: ErrorOptions) {
+    super(`${problem} Fix: ${fix}`, options);
+    this.name = name;
+    this.fix = fix;
+  }
+}
+
+/** Splits a message built by {@link HybridOpsError} back into problem and fix. */
+export function splitFix(message: string): { problem: string; fix?: string } {
+  const at = message.lastIndexOf(' Fix: ');
+  return at < 0 ? { problem: message } : { problem: message.slice(0, at), fix: message.slice(at + ' Fix: '.length) };
+}
+
+const define = <N extends string>(name: N) =>
+  class extends HybridOpsError {
+    static readonly errorName: N = name;
+    declare readonly name: N;
+    constructor(problem: string, fix: string, options?: ErrorOptions) {
+      super(name, problem, fix, options);
+    }
+  };
+
+// Input
+export class InvalidRequestError extends define('InvalidRequestError') {}
+export class RequestConflictError extends define('RequestConflictError') {}
+export class RequestNotFoundError extends define('RequestNotFoundError') {}
+export class NodeConfigNotAvailableError extends define('NodeConfigNotAvailableError') {}
+
+// Preflight
+export class ClusterNotFoundError extends define('ClusterNotFoundError') {}
+export class ClusterNotActiveError extends define('ClusterNotActiveError') {}
+export class RemoteNetworkNotConfiguredError extends define('RemoteNetworkNotConfiguredError') {}
+export class RemoteNetworkInvalidError extends define('RemoteNetworkInvalidError') {}
+export class NodeIpOutsideRemoteNodeNetworkError extends define('NodeIpOutsideRemoteNodeNetworkError') {}
+export class PodCidrOutsideRemotePodNetworkError extends define('PodCidrOutsideRemotePodNetworkError') {}
+export class HybridAccessEntryMissingError extends define('HybridAccessEntryMissingError') {}
+export class UnsupportedOperatingSystemError extends define('UnsupportedOperatingSystemError') {}
+export class KubernetesVersionSkewError extends define('KubernetesVersionSkewError') {}
+export class OnboardingInProgressError extends define('OnboardingInProgressError') {}
+
+// Activation
+export class HybridRolePropagationError extends define('HybridRolePropagationError') {}
+export class ActivationRejectedError extends define('ActivationRejectedError') {}
+export class ActivationCodeMissingError extends define('ActivationCodeMissingError') {}
+
+// Waiting for the server and its Node
+export class RegistrationTimeoutError extends define('RegistrationTimeoutError') {}
+export class NodeJoinTimeoutError extends define('NodeJoinTimeoutError') {}
+export class NodeNotReadyError extends define('NodeNotReadyError') {}
+export class NodeIdentityMismatchError extends define('NodeIdentityMismatchError') {}
+export class KubernetesApiError extends define('KubernetesApiError') {}
+
+/** Throttling, 5xx and network faults from AWS, normalised so the ASL retries one name. */
+export class AwsTransientError extends define('AwsTransientError') {}
+
+// Sandbox
+export class SandboxNotImplementedError extends define('SandboxNotImplementedError') {}
+export class SandboxStateError extends define('SandboxStateError') {}
+
+/** Names the workflows may match in `ErrorEquals`, besides `States.*` and `Lambda.*`. */
+export const ERROR_NAMES: readonly string[] = [
+  InvalidRequestError,
+  RequestConflictError,
+  RequestNotFoundError,
+  NodeConfigNotAvailableError,
+  ClusterNotFoundError,
+  ClusterNotActiveError,
+  RemoteNetworkNotConfiguredError,
+  RemoteNetworkInvalidError,
+  NodeIpOutsideRemoteNodeNetworkError,
+  PodCidrOutsideRemotePodNetworkError,
+  HybridAccessEntryMissingError,
+  UnsupportedOperatingSystemError,
+  KubernetesVersionSkewError,
+  OnboardingInProgressError,
+  HybridRolePropagationError,
+  ActivationRejectedError,
+  ActivationCodeMissingError,
+  RegistrationTimeoutError,
+  NodeJoinTimeoutError,
+  NodeNotReadyError,
+  NodeIdentityMismatchError,
+  KubernetesApiError,
+  AwsTransientError,
+  SandboxNotImplementedError,
+  SandboxStateError,
+].map((c) => c.errorName);
+
+const TRANSIENT_NAMES = new Set([
+  'ThrottlingException',
+  'TooManyUpdates',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalServerError',
+  'InternalServerErrorException',
+  'InternalFailure',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ECONNRESET',
+  'ETIMEDOUT',
+]);
+
+/**
+ * True for an AWS answer that a later try can succeed on: throttling, a 5xx, a dropped
+ * connection. The SDK has already retried these (adaptive mode) by the time one reaches us.
+ */
+export function isTransientAwsError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const meta = error as Error & { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; code?: string };
+  if (TRANSIENT_NAMES.has(error.name) || (meta.code !== undefined && TRANSIENT_NAMES.has(meta.code))) return true;
+  if (meta.$retryable) return true;
+  const status = meta.$metadata?.httpStatusCode;
+  return status !== undefined && status >= 500;
+}

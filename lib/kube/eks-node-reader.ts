@@ -1,0 +1,73 @@
+import { request } from 'node:https';
+import { AwsTransientError, KubernetesApiError } from '../errors';
+import { type ClusterAccess, type KubeNode, type NodeReader, toKubeNode } from './types';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * Reads Nodes through the cluster's Kubernetes API with an EKS token. Plain HTTPS with the
+ * cluster's CA rather than @kubernetes/client-node: one GET is all it needs, and that client
+ * is ESM-only and would add most of the bundle.
+ */
+export function eksNodeReader(cluster: ClusterAccess, token: () => Promise<string>): NodeReader {
+  const ca = Buffer.from(cluster.certificateAuthority, 'base64');
+  const base = new URL(cluster.endpoint);
+
+  return {
+    async getNode(name: string): Promise<KubeNode | undefined> {
+      const path = `/api/v1/nodes/${encodeURIComponent(name)}`;
+      const { status, body } = await get(base, path, ca, await token());
+      if (status === 404) return undefined;
+      if (status === 200) return toKubeNode(JSON.parse(body));
+      if (status === 401 || status === 403) {
+        throw new KubernetesApiError(
+          `The Kubernetes API of ${cluster.name} refused to let this function read Node ${name} (HTTP ${status}).`,
+          'Give the function role an EKS access entry in the hybridops-node-readers group and apply deploy/kubernetes/node-reader-rbac.yaml (nodes: get, list, watch).',
+        );
+      }
+      if (status >= 500 || status === 429) {
+        throw new AwsTransientError(`The Kubernetes API of ${cluster.name} answered HTTP ${status}.`, 'None; retried.');
+      }
+      throw new KubernetesApiError(
+        `The Kubernetes API of ${cluster.name} answered HTTP ${status} for Node ${name}: ${body.slice(0, 200)}`,
+        'Check the cluster endpoint and the function role access entry.',
+      );
+    },
+  };
+}
+
+function get(base: URL, path: string, ca: Buffer, token: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        hostname: base.hostname,
+        port: base.port || 443,
+        path,
+        method: 'GET',
+        ca,
+        headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(new AwsTransientError(`No answer from ${base.host} in ${REQUEST_TIMEOUT_MS} ms.`, 'None; retried.')),
+    );
+    req.on('error', (error) =>
+      reject(
+        error instanceof AwsTransientError
+          ? error
+          : new AwsTransientError(
+              `Cannot reach ${base.host}: ${error.message}.`,
+              'If the cluster endpoint is private, run the function in the cluster VPC (serverless.yml vpc).',
+            ),
+      ),
+    );
+    req.end();
+  });
+}

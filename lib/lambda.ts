@@ -1,0 +1,87 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { AwsTransientError, HybridOpsError, InvalidRequestError, isTransientAwsError } from './errors';
+import { logger } from './logger';
+import type { ApiAnswer } from './onboarding/api';
+import { type Runtime, runtime } from './runtime';
+
+/**
+ * Logs a failure by name and message only (never the event), and turns throttling, 5xx and
+ * network faults into {@link AwsTransientError} so every workflow retries one name.
+ */
+const errorNormaliser = (): middy.MiddlewareObj => ({
+  onError: async (request) => {
+    const error = request.error;
+    if (!error) return;
+    if (!(error instanceof HybridOpsError) && isTransientAwsError(error)) {
+      request.error = new AwsTransientError(
+        `AWS answered ${error.name}: ${error.message}`,
+        'None needed; the step is retried.',
+        {
+          cause: error,
+        },
+      );
+    }
+    const final = request.error ?? error;
+    logger.error('task failed', { errorName: final.name, errorMessage: final.message });
+  },
+});
+
+/**
+ * A Step Functions Task handler: validates its input with `schema` (a failure is
+ * {@link InvalidRequestError}, which is not retried), then calls `fn` with the runtime.
+ * `run` is exported for tests; `handler` is the middy chain Lambda calls.
+ */
+export function taskHandler<S extends z.ZodType, O>(schema: S, fn: (input: z.output<S>, rt: Runtime) => Promise<O>) {
+  const run = async (event: unknown, rt: Runtime = runtime()): Promise<O> => {
+    const parsed = schema.safeParse(event);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+      throw new InvalidRequestError(
+        `The task input is malformed: ${problems}.`,
+        'Start the workflow with the documented input.',
+      );
+    }
+    return fn(parsed.data, rt);
+  };
+  const handler = middy<unknown, O, Error, Context>(async (event: unknown) => run(event))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(errorNormaliser());
+  return { run, handler };
+}
+
+export { errorNormaliser };
+
+/** Wraps an {@link ApiAnswer}-returning function as an API Gateway (REST, proxy) handler. */
+export function apiHandler(fn: (event: APIGatewayProxyEvent, rt: Runtime) => Promise<ApiAnswer>) {
+  const run = async (event: APIGatewayProxyEvent, rt: Runtime = runtime()): Promise<APIGatewayProxyResult> => {
+    try {
+      const answer = await fn(event, rt);
+      return {
+        statusCode: answer.statusCode,
+        headers: { 'content-type': 'application/json', ...answer.headers },
+        body: JSON.stringify(answer.body),
+      };
+    } catch (error) {
+      const e = error instanceof Error ? error : new Error(String(error));
+      logger.error('request failed', { errorName: e.name, errorMessage: e.message });
+      const transient = isTransientAwsError(e);
+      return {
+        statusCode: transient ? 503 : 500,
+        headers: { 'content-type': 'application/json', ...(transient ? { 'retry-after': '5' } : {}) },
+        body: JSON.stringify({
+          message: transient
+            ? 'AWS is throttling or unavailable; nothing was started. Retry shortly.'
+            : 'Internal error; nothing was started.',
+          requestId: event.requestContext?.requestId,
+        }),
+      };
+    }
+  };
+  const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>(
+    async (event: APIGatewayProxyEvent) => run(event),
+  ).use(injectLambdaContext(logger, { resetKeys: true }));
+  return { run, handler };
+}

@@ -1,0 +1,118 @@
+import {
+  CreateActivationCommand,
+  DeleteActivationCommand,
+  InvalidActivation,
+  InvalidActivationId,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import type { Clock } from '../clock';
+import { ActivationRejectedError, HybridRolePropagationError } from '../errors';
+import { requestParameters, type Settings } from '../settings';
+import type { OnboardingRequest } from './request';
+import type { ActivationResult } from './state';
+import { TAG_KEYS, tagValue } from './tags';
+
+export interface ActivationDeps {
+  ssm: SSMClient;
+  settings: Pick<Settings, 'hybridNodesRoleName' | 'parameterPrefix'>;
+  clock: Clock;
+}
+
+export interface ActivationInput {
+  requestId: string;
+  requester: string;
+  request: OnboardingRequest;
+  clusterArn: string;
+  expiresAt: string;
+}
+
+/**
+ * Issues a single-use SSM hybrid activation for the node and puts its code straight into a
+ * SecureString parameter. The code is returned by SSM once and never leaves this function in any
+ * other way: the result carries the activation id and the parameter's name. If the code cannot be
+ * stored, the activation is deleted again, so a failure leaves no usable activation behind.
+ */
+export async function issueActivation(deps: ActivationDeps, input: ActivationInput): Promise<ActivationResult> {
+  const { request, requestId } = input;
+  let created: { ActivationId?: string; ActivationCode?: string };
+  try {
+    created = await deps.ssm.send(
+      new CreateActivationCommand({
+        IamRole: deps.settings.hybridNodesRoleName,
+        RegistrationLimit: 1,
+        ExpirationDate: new Date(input.expiresAt),
+        DefaultInstanceName: request.node.name,
+        Description: tagValue(`EKS hybrid node ${request.node.name} for ${request.cluster}, request ${requestId}`),
+        Tags: [
+          { Key: TAG_KEYS.clusterArn, Value: input.clusterArn },
+          { Key: TAG_KEYS.requestId, Value: requestId },
+          { Key: TAG_KEYS.nodeName, Value: request.node.name },
+          { Key: TAG_KEYS.nodeIp, Value: request.node.ip },
+          { Key: TAG_KEYS.requester, Value: tagValue(input.requester) },
+        ],
+      }),
+    );
+  } catch (error) {
+    throw classifyCreateActivationError(error, deps.settings.hybridNodesRoleName);
+  }
+  const activationId = created.ActivationId;
+  const code = created.ActivationCode;
+  if (!activationId || !code) {
+    throw new ActivationRejectedError(
+      'SSM CreateActivation answered without an activation id or code.',
+      'Retry the onboarding.',
+    );
+  }
+
+  const codeParameter = requestParameters(deps.settings, requestId).activationCode;
+  try {
+    await deps.ssm.send(
+      new PutParameterCommand({
+        Name: codeParameter,
+        Type: 'SecureString',
+        Value: code,
+        Overwrite: true,
+        Description: `SSM hybrid activation code for onboarding request ${requestId}`,
+      }),
+    );
+  } catch (error) {
+    await deleteActivation(deps.ssm, activationId);
+    throw error;
+  }
+  return { activationId, codeParameter, expiresAt: input.expiresAt, issuedAt: deps.clock.now().toISOString() };
+}
+
+function classifyCreateActivationError(error: unknown, roleName: string): unknown {
+  if (!(error instanceof Error)) return error;
+  // Right after the role is created, SSM cannot see it yet: "Nonexistent role or missing ssm
+  // service principal in trust policy". That clears within a minute; the workflow retries it.
+  if (error.name === 'ValidationException' && /role|principal/i.test(error.message)) {
+    return new HybridRolePropagationError(
+      `SSM cannot use role ${roleName} yet: ${error.message}.`,
+      `If the role is new, this clears by itself; otherwise make sure role ${roleName} exists and trusts ssm.amazonaws.com.`,
+      { cause: error },
+    );
+  }
+  if (error.name === 'ValidationException' || error.name === 'InvalidParameters') {
+    return new ActivationRejectedError(
+      `SSM rejected the activation: ${error.message}.`,
+      'Check the hybrid nodes role name and the request.',
+      {
+        cause: error,
+      },
+    );
+  }
+  return error;
+}
+
+/** Deletes an activation; one that is already gone counts as deleted. */
+export async function deleteActivation(ssm: SSMClient, activationId: string): Promise<'deleted' | 'already-gone'> {
+  try {
+    await ssm.send(new DeleteActivationCommand({ ActivationId: activationId }));
+    return 'deleted';
+  } catch (error) {
+    if (error instanceof InvalidActivation || error instanceof InvalidActivationId) return 'already-gone';
+    throw error;
+  }
+}

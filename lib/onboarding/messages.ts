@@ -1,0 +1,41 @@
+import { splitFix } from '../errors';
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+/** An SNS message a person can act on; the ASL publishes it with these as message attributes. */
+export interface Notification {
+  subject: string;
+  message: string;
+  severity: Severity;
+  cluster: string;
+  check: 'onboarding';
+}
+
+/** SNS subjects: ASCII, no line breaks, at most 100 characters. */
+export function snsSubject(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, '?');
+  return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
+}
+
+/** The error a Catch recorded, read back: Lambda errors carry a JSON cause, States.* a plain one. */
+export function describeCaughtError(caught: { Error: string; Cause?: string }): {
+  name: string;
+  problem: string;
+  fix?: string;
+} {
+  let message = caught.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // a plain-text cause, as States.Timeout and States.TaskFailed give
+  }
+  return { name: caught.Error, ...splitFix(message || caught.Error) };
+}
+
+export function lines(entries: Array<[string, string | number | undefined]>): string {
+  return entries
+    .filter(([, value]) => value !== undefined && value !== '')
+    .map(([key, value]) => `${key}: ${value}`)
+    .join('\n');
+}

@@ -1,0 +1,62 @@
+import { DescribeInstanceInformationCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { Clock } from '../clock';
+import { RegistrationTimeoutError } from '../errors';
+import { ONBOARDING_TIMINGS } from '../settings';
+import { backoffSeconds } from './backoff';
+import type { RegistrationState } from './state';
+
+export interface RegistrationInput {
+  activationId: string;
+  activationExpiresAt: string;
+  nodeName: string;
+  /** Polls made so far. */
+  attempt: number;
+}
+
+/**
+ * One poll for the managed instance that registers with the activation. Not there yet: says how
+ * long to wait before the next poll (backing off to the SSM agent's 5-minute heartbeat). Still
+ * not there when the activation expires, after which nothing can register with it: fails.
+ */
+export async function checkRegistration(
+  deps: { ssm: SSMClient; clock: Clock },
+  input: RegistrationInput,
+): Promise<RegistrationState> {
+  const answer = await deps.ssm.send(
+    new DescribeInstanceInformationCommand({ Filters: [{ Key: 'ActivationIds', Values: [input.activationId] }] }),
+  );
+  const attempt = input.attempt + 1;
+  const found = answer.InstanceInformationList?.find((i) => i.InstanceId);
+  if (found?.InstanceId) {
+    const now = deps.clock.now();
+    return {
+      registered: true,
+      attempt,
+      nextWaitSeconds: 0,
+      instance: {
+        instanceId: found.InstanceId,
+        platform: [found.PlatformName, found.PlatformVersion].filter(Boolean).join(' ') || undefined,
+        ipAddress: found.IPAddress,
+        registeredAt: (found.RegistrationDate ?? now).toISOString(),
+      },
+    };
+  }
+  const now = deps.clock.now();
+  const expiresAt = new Date(input.activationExpiresAt);
+  if (now >= expiresAt) {
+    throw new RegistrationTimeoutError(
+      `No server registered with activation ${input.activationId} for ${input.nodeName} before it expired at ${input.activationExpiresAt} (${attempt} polls).`,
+      'On the server, run the two nodeadm commands with the NodeConfig from GET /nodes/{requestId}/nodeconfig, check it reaches ssm and ssmmessages on TCP 443, then submit the onboarding again.',
+    );
+  }
+  const t = ONBOARDING_TIMINGS;
+  const untilExpiry = Math.ceil((expiresAt.getTime() - now.getTime()) / 1000);
+  return {
+    registered: false,
+    attempt,
+    nextWaitSeconds: Math.min(
+      backoffSeconds(input.attempt, t.registrationFirstWaitSeconds, t.registrationMaxWaitSeconds, t.backoffRate),
+      untilExpiry,
+    ),
+  };
+}

@@ -1,0 +1,204 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { isCidr, isIpv4 } from '../domain/ipv4';
+import {
+  labelKeyProblem,
+  labelValueProblem,
+  parseKubernetesVersion,
+  reservedLabelProblem,
+  TAINT_EFFECTS,
+} from '../domain/kubernetes';
+import { judgeOs, normaliseOs } from '../domain/operating-systems';
+import { InvalidRequestError } from '../errors';
+
+/** Limits on an onboarding request. Activation expiry limits are SSM's (REFERENCE.md section 7). */
+export const REQUEST_LIMITS = {
+  maxBodyBytes: 16 * 1024,
+  defaultExpiryHours: 24,
+  maxExpiryHours: 30 * 24,
+  maxLabels: 32,
+  maxTaints: 16,
+  maxGpuCount: 16,
+} as const;
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** EKS cluster names: 1-100 characters, alphanumerics, '-' and '_', starting with an alphanumeric. */
+const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
+const CLIENT_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+const labelKey = z.string().superRefine((key, ctx) => {
+  const problem = labelKeyProblem(key);
+  if (problem) ctx.addIssue({ code: 'custom', message: `label key '${key}': ${problem}` });
+});
+const labelValue = z.string().superRefine((value, ctx) => {
+  const problem = labelValueProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: `label ${problem}` });
+});
+
+const taint = z.strictObject({
+  key: labelKey,
+  value: labelValue.optional(),
+  effect: z.enum(TAINT_EFFECTS, { error: `effect must be one of ${TAINT_EFFECTS.join(', ')}` }),
+});
+
+const os = z
+  .string({ error: 'os must be a string such as ubuntu-22.04' })
+  .superRefine((value, ctx) => {
+    const verdict = judgeOs(value);
+    if (!verdict.supported) ctx.addIssue({ code: 'custom', message: verdict.reason });
+  })
+  .transform(normaliseOs);
+
+/** The body of `POST /nodes` and the core of every onboarding execution's input. */
+export const OnboardingRequestSchema = z.strictObject({
+  clientToken: z
+    .string()
+    .regex(CLIENT_TOKEN, 'clientToken must be 1-64 characters of letters, digits, and . _ : -')
+    .optional(),
+  cluster: z
+    .string({ error: 'cluster is required: the EKS cluster name' })
+    .regex(CLUSTER_NAME, 'cluster must be an EKS cluster name: 1-100 letters, digits, - and _'),
+  node: z.strictObject(
+    {
+      name: z
+        .string({ error: 'node.name is required' })
+        .regex(DNS_LABEL, 'node.name must be a DNS label: 1-63 lower-case letters, digits and -'),
+      ip: z
+        .string({ error: 'node.ip is required: the IPv4 address the node will use' })
+        .refine(isIpv4, 'node.ip must be an IPv4 address such as 192.168.10.21'),
+      os,
+      podCidr: z.string().refine(isCidr, 'node.podCidr must be an IPv4 CIDR such as 10.244.1.0/24').optional(),
+    },
+    { error: 'node is required: {name, ip, os}' },
+  ),
+  kubernetesVersion: z
+    .string()
+    .refine((v) => parseKubernetesVersion(v) !== undefined, 'kubernetesVersion must look like 1.31')
+    .optional(),
+  gpu: z
+    .strictObject({
+      vendor: z.literal('nvidia', { error: 'gpu.vendor must be nvidia (the only GPU runtime the NodeConfig sets up)' }),
+      model: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, 'gpu.model must be lower-case, e.g. h100'),
+      count: z
+        .number({ error: 'gpu.count must be a number' })
+        .int('gpu.count must be a whole number')
+        .min(1, 'gpu.count must be at least 1')
+        .max(REQUEST_LIMITS.maxGpuCount, `gpu.count must be at most ${REQUEST_LIMITS.maxGpuCount}`),
+    })
+    .optional(),
+  labels: z
+    .record(labelKey, labelValue)
+    .refine((l) => Object.keys(l).length <= REQUEST_LIMITS.maxLabels, `at most ${REQUEST_LIMITS.maxLabels} labels`)
+    .optional(),
+  taints: z.array(taint).max(REQUEST_LIMITS.maxTaints, `at most ${REQUEST_LIMITS.maxTaints} taints`).optional(),
+  maxPods: z.number().int().min(1).max(250, 'maxPods must be 1-250').optional(),
+  activationExpiresInHours: z
+    .number({ error: 'activationExpiresInHours must be a number of hours' })
+    .int('activationExpiresInHours must be a whole number of hours')
+    .min(1, 'activationExpiresInHours must be at least 1')
+    .max(REQUEST_LIMITS.maxExpiryHours, 'activationExpiresInHours must be at most 720 (30 days, the SSM limit)')
+    .optional(),
+});
+
+export type OnboardingRequestBody = z.input<typeof OnboardingRequestSchema>;
+export type OnboardingRequest = z.output<typeof OnboardingRequestSchema>;
+
+/** One thing wrong with a request, as the API reports it. */
+export interface Problem {
+  field: string;
+  message: string;
+}
+
+const FIELDS = Object.keys(OnboardingRequestSchema.shape).join(', ');
+
+function toProblems(error: z.ZodError): Problem[] {
+  return error.issues.map((issue) => {
+    const field = issue.path.join('.') || '(body)';
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = field === '(body)' ? FIELDS : 'see the API reference in README.md';
+      return { field, message: `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}; allowed: ${allowed}` };
+    }
+    return { field, message: issue.message };
+  });
+}
+
+/** Checks that depend on this project's settings, not on the cluster. */
+function settingProblems(request: OnboardingRequest, labelPrefix: string): Problem[] {
+  return Object.keys(request.labels ?? {}).flatMap((key) => {
+    const problem = reservedLabelProblem(key, labelPrefix);
+    return problem ? [{ field: `labels.${key}`, message: problem }] : [];
+  });
+}
+
+export type ParseResult = { ok: true; request: OnboardingRequest } | { ok: false; problems: Problem[] };
+
+/** Validates a request body already parsed from JSON. Lists every problem, not just the first. */
+export function parseOnboardingRequest(body: unknown, labelPrefix: string): ParseResult {
+  const parsed = OnboardingRequestSchema.safeParse(body);
+  if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
+  const problems = settingProblems(parsed.data, labelPrefix);
+  return problems.length ? { ok: false, problems } : { ok: true, request: parsed.data };
+}
+
+/** Parses a raw HTTP body: size, JSON, then schema. */
+export function parseOnboardingBody(raw: string | null | undefined, labelPrefix: string): ParseResult {
+  if (raw === null || raw === undefined || raw.trim() === '') {
+    return { ok: false, problems: [{ field: '(body)', message: 'the body is empty; send a JSON onboarding request' }] };
+  }
+  const bytes = Buffer.byteLength(raw, 'utf8');
+  if (bytes > REQUEST_LIMITS.maxBodyBytes) {
+    return {
+      ok: false,
+      problems: [{ field: '(body)', message: `the body is ${bytes} bytes; at most ${REQUEST_LIMITS.maxBodyBytes}` }],
+    };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(raw);
+  } catch (error) {
+    return { ok: false, problems: [{ field: '(body)', message: `the body is not JSON: ${(error as Error).message}` }] };
+  }
+  return parseOnboardingRequest(body, labelPrefix);
+}
+
+/** Throws {@link InvalidRequestError} listing every problem; for workflow steps that re-validate. */
+export function assertOnboardingRequest(body: unknown, labelPrefix: string): OnboardingRequest {
+  const result = parseOnboardingRequest(body, labelPrefix);
+  if (result.ok) return result.request;
+  throw new InvalidRequestError(
+    `The onboarding request is invalid: ${result.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}.`,
+    'Correct the listed fields and submit the request again.',
+  );
+}
+
+/**
+ * The request id: also the Step Functions execution name and the value of the node's request label,
+ * so it is at most 63 characters of [a-z0-9-]. Derived from the cluster and the client token, so
+ * a retried POST with the same token maps to the same execution.
+ */
+export function deriveRequestId(request: Pick<OnboardingRequest, 'cluster' | 'node' | 'clientToken'>): string {
+  const token = request.clientToken ?? randomUUID();
+  const hash = createHash('sha256').update(`${request.cluster}\n${token}`).digest('hex').slice(0, 12);
+  return `${request.node.name.slice(0, 40).replace(/-+$/, '')}-${hash}`;
+}
+
+/** A digest of what was asked, to tell a retried POST from a different one under the same token. */
+export function requestDigest(request: OnboardingRequest): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(
+            Object.entries(value)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, v]) => [k, canonical(v)]),
+          )
+        : value;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(request)))
+    .digest('hex');
+}
+
+export function expiryHours(request: OnboardingRequest): number {
+  return request.activationExpiresInHours ?? REQUEST_LIMITS.defaultExpiryHours;
+}

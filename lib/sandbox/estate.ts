@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as ec2 from '@aws-sdk/client-ec2';
+import * as eks from '@aws-sdk/client-eks';
+import * as sfn from '@aws-sdk/client-sfn';
+import * as sns from '@aws-sdk/client-sns';
+import * as ssm from '@aws-sdk/client-ssm';
+import * as sts from '@aws-sdk/client-sts';
+import type { HandlerExecutionContext, InitializeHandlerArguments, MiddlewareStack } from '@smithy/types';
+import { type AwsClients, createAwsClients, type ServiceName } from '../aws/clients';
+import type { Clock } from '../clock';
+import { SandboxNotImplementedError, SandboxStateError } from '../errors';
+import { type EstateSeed, initialState, parseSeed, type SandboxState } from './state';
+
+/** A command handler: answers one SDK command from the estate's state, or throws as AWS would. */
+export type CommandHandler = (estate: SandboxEstate, input: Record<string, unknown>) => unknown;
+export type ServiceHandlers = Record<string, CommandHandler>;
+
+/** Where the sandbox keeps its files: `$HYBRIDOPS_HOME`, `.hybridops/` by default. */
+export function hybridopsHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HYBRIDOPS_HOME || join(process.cwd(), '.hybridops');
+}
+
+export const DEFAULT_SEED = join(__dirname, '..', '..', 'sandbox', 'estate.yaml');
+
+/**
+ * The sandbox estate: a stateful simulator of the AWS APIs this project calls and of the on-prem
+ * servers that join. It plugs in at the SDK client level (a middleware answers each command from
+ * here instead of sending it), so the same lib code runs unchanged. It implements only the
+ * commands the project calls, with AWS's own answers for the cases the code handles, and throws
+ * {@link SandboxNotImplementedError} for anything else, so a gap never passes silently.
+ */
+export class SandboxEstate {
+  /** Every command answered this session, in order: for tests and the benchmark. */
+  readonly calls: Array<{ service: string; command: string }> = [];
+  /** Every SNS message published this session (also written to $HYBRIDOPS_HOME/outbox/). */
+  readonly outbox: import('./services/sns').OutboxMessage[] = [];
+  private readonly handlers = new Map<string, ServiceHandlers>();
+
+  constructor(
+    public state: SandboxState,
+    private readonly file?: string,
+  ) {}
+
+  /** Opens the state under `home`, seeding it from `seedFile` when there is none (or on reset). */
+  static open(home: string, options: { reset?: boolean; seedFile?: string } = {}): SandboxEstate {
+    const file = join(home, 'sandbox', 'state.json');
+    if (!options.reset) {
+      try {
+        const state = JSON.parse(readFileSync(file, 'utf8')) as SandboxState;
+        if (state.version !== 1)
+          throw new SandboxStateError(
+            `Sandbox state ${file} has version ${state.version}.`,
+            'Run: hybridops sandbox reset',
+          );
+        return new SandboxEstate(state, file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+          if (error instanceof SandboxStateError) throw error;
+          throw new SandboxStateError(
+            `Sandbox state ${file} is unreadable: ${(error as Error).message}.`,
+            'Run: hybridops sandbox reset',
+          );
+        }
+      }
+    }
+    const estate = new SandboxEstate(initialState(loadSeed(options.seedFile ?? DEFAULT_SEED)), file);
+    estate.save();
+    return estate;
+  }
+
+  /** An estate that lives in memory only (tests). */
+  static inMemory(seed: EstateSeed = loadSeed(DEFAULT_SEED)): SandboxEstate {
+    return new SandboxEstate(initialState(seed));
+  }
+
+  get home(): string | undefined {
+    return this.file ? dirname(dirname(this.file)) : undefined;
+  }
+
+  get seed(): EstateSeed {
+    return this.state.seed;
+  }
+
+  /** Writes the state back atomically (write, then rename). */
+  save(): void {
+    if (!this.file) return;
+    mkdirSync(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.state, null, 1), { mode: 0o600 });
+    renameSync(tmp, this.file);
+  }
+
+  readonly clock: Clock = { now: () => new Date(Date.now() + this.state.clockOffsetMs) };
+
+  /** Moves the sandbox clock forward, as a Wait state does. */
+  advance(seconds: number): void {
+    this.state.clockOffsetMs += seconds * 1000;
+    this.save();
+  }
+
+  /** A fresh id in AWS's format, stable for a given estate and counter (hex of `length`). */
+  nextId(prefix: string, length = 17): string {
+    this.state.counter += 1;
+    const hex = createHash('sha256').update(`${prefix}:${this.state.counter}:${this.state.seed.account}`).digest('hex');
+    return `${prefix}${hex.slice(0, length)}`;
+  }
+
+  register(service: ServiceName, handlers: ServiceHandlers): void {
+    this.handlers.set(service, { ...this.handlers.get(service), ...handlers });
+  }
+
+  /** Makes the next `times` calls of a command fail with `error` (for example ThrottlingException). */
+  injectFault(service: ServiceName, command: string, error: string, times = 1, message?: string): void {
+    this.state.faults.push({ service, command, error, remaining: times, message });
+    this.save();
+  }
+
+  /** Answers one command, or throws what AWS would. */
+  async answer(service: string, command: string, input: Record<string, unknown>): Promise<unknown> {
+    const name = command.replace(/Command$/, '');
+    this.calls.push({ service, command: name });
+    const fault = this.state.faults.find((f) => f.service === service && f.command === name && f.remaining > 0);
+    if (fault) {
+      fault.remaining -= 1;
+      this.save();
+      throw awsError(
+        service,
+        fault.error,
+        fault.message ?? `Rate exceeded (sandbox fault injected on ${service}:${name})`,
+      );
+    }
+    const handler = this.handlers.get(service)?.[name];
+    if (!handler) {
+      throw new SandboxNotImplementedError(
+        `The sandbox estate does not implement ${service}:${name}.`,
+        `Add a handler for it in lib/sandbox/services/${service}.ts, or run with --estate aws.`,
+      );
+    }
+    const output = await handler(this, input);
+    this.save();
+    return output;
+  }
+
+  /** SDK clients whose every command is answered by this estate. */
+  clients(): AwsClients {
+    const clients = createAwsClients({
+      region: this.seed.region,
+      credentials: { accessKeyId: 'SANDBOX', secretAccessKey: 'SANDBOX' },
+      maxAttempts: 1,
+    });
+    for (const [service, client] of Object.entries(clients) as Array<[ServiceName, AwsClients[ServiceName]]>) {
+      (client.middlewareStack as MiddlewareStack<object, object>).add(
+        (_next, context: HandlerExecutionContext) => async (args: InitializeHandlerArguments<object>) => {
+          const output = await this.answer(
+            service,
+            context.commandName ?? 'Unknown',
+            args.input as Record<string, unknown>,
+          );
+          return { output: { $metadata: { httpStatusCode: 200 }, ...(output as object) }, response: {} };
+        },
+        { step: 'initialize', name: 'hybridopsSandboxEstate', priority: 'high' },
+      );
+    }
+    return clients;
+  }
+}
+
+export function loadSeed(file: string): EstateSeed {
+  return parseSeed(readFileSync(file, 'utf8'), file);
+}
+
+const SERVICE_MODULES: Record<string, Record<string, unknown>> = { ssm, eks, ec2, sns, sfn, sts };
+type BaseException = typeof ssm.SSMServiceException;
+const BASE_EXCEPTIONS: Record<string, BaseException> = {
+  ssm: ssm.SSMServiceException,
+  eks: eks.EKSServiceException,
+  ec2: ec2.EC2ServiceException,
+  sns: sns.SNSServiceException,
+  sfn: sfn.SFNServiceException,
+  sts: sts.STSServiceException,
+};
+
+/**
+ * The error the SDK would throw for `name` from `service`: its own exception class when the
+ * service models one (ParameterNotFound, ThrottlingException, ...), else the service's base
+ * exception with that name, as the SDK builds it for unmodelled errors.
+ */
+export function awsError(service: string, name: string, message: string): Error {
+  const $fault = /Throttl|TooMany|Internal|Unavailable/.test(name) ? 'server' : 'client';
+  const options = { $metadata: { httpStatusCode: $fault === 'server' ? 503 : 400 }, message };
+  const Base = BASE_EXCEPTIONS[service];
+  if (!Base) return Object.assign(new Error(message), { name, $fault, $metadata: options.$metadata });
+  const Modeled = SERVICE_MODULES[service]?.[name];
+  if (typeof Modeled === 'function' && (Modeled as { prototype?: unknown }).prototype instanceof Base) {
+    return new (Modeled as new (o: typeof options) => Error)(options);
+  }
+  return new Base({ name, $fault, ...options });
+}
+
+/** Splits a list into a page and the token for the next, as AWS paginated APIs do. */
+export function paginate<T>(
+  items: T[],
+  token: unknown,
+  max: unknown,
+  defaultMax: number,
+): { page: T[]; next?: string } {
+  const start = typeof token === 'string' && token ? Number(Buffer.from(token, 'base64').toString('utf8')) : 0;
+  const size = typeof max === 'number' && max > 0 ? max : defaultMax;
+  const page = items.slice(start, start + size);
+  const end = start + page.length;
+  return { page, next: end < items.length ? Buffer.from(String(end)).toString('base64') : undefined };
+}

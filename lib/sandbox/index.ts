@@ -1,0 +1,29 @@
+import type { Runtime } from '../runtime';
+import type { Settings } from '../settings';
+import { SandboxEstate } from './estate';
+import { sandboxNodeReader } from './on-prem';
+import { ec2Handlers } from './services/ec2';
+import { eksHandlers } from './services/eks';
+import { snsHandlers } from './services/sns';
+import { ssmHandlers } from './services/ssm';
+
+export { SandboxEstate } from './estate';
+
+/** Teaches an estate every service the project calls. */
+export function withServices(estate: SandboxEstate): SandboxEstate {
+  estate.register('ssm', ssmHandlers);
+  estate.register('eks', eksHandlers);
+  estate.register('ec2', ec2Handlers);
+  estate.register('sns', snsHandlers);
+  return estate;
+}
+
+/** Opens (or seeds) the sandbox estate under `home`, with every service registered. */
+export function openSandbox(home: string, options: { reset?: boolean; seedFile?: string } = {}): SandboxEstate {
+  return withServices(SandboxEstate.open(home, options));
+}
+
+/** The runtime handlers get when they run on the sandbox: same lib code, sandbox underneath. */
+export function sandboxRuntime(estate: SandboxEstate, settings: Settings): Runtime {
+  return { settings, clients: estate.clients(), clock: estate.clock, nodes: sandboxNodeReader(estate) };
+}

@@ -1,0 +1,52 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NotFoundException } from '@aws-sdk/client-sns';
+import type { ServiceHandlers } from '../estate';
+
+/** A message the sandbox's SNS topic received. */
+export interface OutboxMessage {
+  messageId: string;
+  topicArn: string;
+  subject?: string;
+  message: string;
+  attributes: Record<string, string>;
+  publishedAt: string;
+}
+
+/** The sandbox's one SNS topic: the alert topic the workflows publish to. */
+export const sandboxTopicArn = (region: string, account: string) =>
+  `arn:aws:sns:${region}:${account}:eks-hybrid-ops-sandbox-alerts`;
+
+/** SNS: Publish records each message under $HYBRIDOPS_HOME/outbox/, one file per message. */
+export const snsHandlers: ServiceHandlers = {
+  Publish(estate, input) {
+    const topicArn = String(input.TopicArn ?? '');
+    if (topicArn !== sandboxTopicArn(estate.seed.region, estate.seed.account)) {
+      throw new NotFoundException({ $metadata: {}, message: `Topic does not exist: ${topicArn}` });
+    }
+    estate.state.published += 1;
+    const attributes = Object.fromEntries(
+      Object.entries((input.MessageAttributes as Record<string, { StringValue?: string }>) ?? {}).map(([k, v]) => [
+        k,
+        v.StringValue ?? '',
+      ]),
+    );
+    const messageId = estate.nextId('msg-', 24);
+    const message: OutboxMessage = {
+      messageId,
+      topicArn,
+      subject: input.Subject as string | undefined,
+      message: String(input.Message ?? ''),
+      attributes,
+      publishedAt: estate.clock.now().toISOString(),
+    };
+    estate.outbox.push(message);
+    if (estate.home) {
+      const dir = join(estate.home, 'outbox');
+      mkdirSync(dir, { recursive: true });
+      const file = `${message.publishedAt.replace(/[:.]/g, '-')}-${String(estate.state.published).padStart(4, '0')}.json`;
+      writeFileSync(join(dir, file), `${JSON.stringify(message, null, 2)}\n`);
+    }
+    return { MessageId: messageId };
+  },
+};

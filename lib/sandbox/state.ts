@@ -1,0 +1,175 @@
+import { parse } from 'yaml';
+import { z } from 'zod';
+
+/**
+ * The sandbox estate's state: the seed (sandbox/estate.yaml) plus everything the project's calls
+ * created. One JSON document under $HYBRIDOPS_HOME/sandbox/.
+ */
+
+const ScenarioSchema = z.object({
+  /** DescribeInstanceInformation polls after the NodeConfig is fetched until the server registers; null: never. */
+  registersAfterPolls: z.number().int().min(0).nullable(),
+  /** Reads of the Node after registration until it exists. */
+  nodeAppearsAfterReads: z.number().int().min(0).default(1),
+  /** Reads of the existing Node until it is Ready; null: stays NotReady (no CNI). */
+  readyAfterReads: z.number().int().min(0).nullable().default(null),
+});
+export type Scenario = z.infer<typeof ScenarioSchema>;
+
+export const EstateSeedSchema = z.object({
+  account: z.string().regex(/^\d{12}$/),
+  region: z.string(),
+  clusters: z.array(
+    z.object({
+      name: z.string(),
+      status: z.string(),
+      version: z.string(),
+      endpoint: z.string(),
+      certificateAuthority: z.string(),
+      vpcId: z.string(),
+      subnetIds: z.array(z.string()).default([]),
+      serviceCidr: z.string(),
+      remoteNodeCidrs: z.array(z.string()).default([]),
+      remotePodCidrs: z.array(z.string()).default([]),
+      authenticationMode: z.string().default('API_AND_CONFIG_MAP'),
+      accessEntries: z.array(z.object({ principalArn: z.string(), type: z.string() })).default([]),
+    }),
+  ),
+  vpcs: z.array(z.object({ id: z.string(), cidrs: z.array(z.string()) })),
+  iamRoles: z.array(z.string()),
+  onPrem: z.object({
+    servers: z.array(
+      z.object({
+        name: z.string(),
+        ip: z.string(),
+        platform: z.string(),
+        platformVersion: z.string(),
+        vcpus: z.number().int().positive(),
+        gpus: z.number().int().min(0).default(0),
+      }),
+    ),
+  }),
+  scenarios: z.record(z.string(), ScenarioSchema),
+});
+export type EstateSeed = z.infer<typeof EstateSeedSchema>;
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export interface SandboxParameter {
+  name: string;
+  type: 'String' | 'StringList' | 'SecureString';
+  value: string;
+  version: number;
+  lastModified: string;
+  tier: string;
+  description?: string;
+}
+
+export interface SandboxActivation {
+  id: string;
+  code: string;
+  iamRole: string;
+  registrationLimit: number;
+  registrationsCount: number;
+  expirationDate: string;
+  createdDate: string;
+  defaultInstanceName?: string;
+  description?: string;
+  tags: Tag[];
+}
+
+export interface SandboxInstance {
+  instanceId: string;
+  activationId: string;
+  name?: string;
+  ipAddress: string;
+  platformName: string;
+  platformVersion: string;
+  registrationDate: string;
+  tags: Tag[];
+}
+
+export interface SandboxNode {
+  name: string;
+  cluster: string;
+  labels: Record<string, string>;
+  taints: string[];
+  internalIp: string;
+  ready: { status: 'True' | 'False'; reason: string; message: string };
+  capacity: { cpu: string; gpu?: string };
+  createdAt: string;
+}
+
+/** A simulated server that was handed a NodeConfig and is "running nodeadm" with it. */
+export interface SimulatedServer {
+  activationId: string;
+  nodeName: string;
+  cluster: string;
+  ip: string;
+  platform: string;
+  platformVersion: string;
+  vcpus: number;
+  gpus: number;
+  labels: Record<string, string>;
+  taints: string[];
+  scenario: string;
+  pollsUntilRegistered: number | null;
+  readsUntilNode: number;
+  readsUntilReady: number | null;
+  instanceId?: string;
+}
+
+/** A fault to inject: the next `remaining` calls of that command fail with that error. */
+export interface SandboxFault {
+  service: string;
+  command: string;
+  error: string;
+  message?: string;
+  remaining: number;
+}
+
+export interface SandboxState {
+  version: 1;
+  seed: EstateSeed;
+  scenario: string;
+  /** The sandbox clock runs with real time plus this offset; Wait states add to it. */
+  clockOffsetMs: number;
+  counter: number;
+  parameters: Record<string, SandboxParameter>;
+  activations: Record<string, SandboxActivation>;
+  instances: Record<string, SandboxInstance>;
+  nodes: Record<string, SandboxNode>;
+  servers: Record<string, SimulatedServer>;
+  faults: SandboxFault[];
+  published: number;
+}
+
+/** Parses and validates the seed file's text; errors name the field. */
+export function parseSeed(text: string, source: string): EstateSeed {
+  const parsed = EstateSeedSchema.safeParse(parse(text));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`The sandbox seed ${source} is invalid: ${problems}`);
+  }
+  return parsed.data;
+}
+
+export function initialState(seed: EstateSeed, scenario = 'joins'): SandboxState {
+  return {
+    version: 1,
+    seed,
+    scenario,
+    clockOffsetMs: 0,
+    counter: 0,
+    parameters: {},
+    activations: {},
+    instances: {},
+    nodes: {},
+    servers: {},
+    faults: [],
+    published: 0,
+  };
+}

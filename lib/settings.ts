@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+/**
+ * Timings of the onboarding workflow. Registration polls back off from `firstWait` to `maxWait`
+ * (the SSM agent heartbeats every 5 minutes, so polling faster than that buys little).
+ */
+export const ONBOARDING_TIMINGS = {
+  registrationFirstWaitSeconds: 15,
+  registrationMaxWaitSeconds: 300,
+  backoffRate: 2,
+  nodeFirstWaitSeconds: 10,
+  nodeMaxWaitSeconds: 60,
+  /** After the server registers, how long its Node has to appear. */
+  nodeJoinTimeoutMinutes: 30,
+  /** A Node that is NotReady only for want of a CNI is reported after this long, not failed. */
+  cniGraceMinutes: 10,
+} as const;
+
+const SettingsSchema = z.object({
+  STAGE: z.string().min(1),
+  AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'AWS_REGION must be a region such as ap-northeast-2'),
+  CLUSTER_NAME: z.string().min(1),
+  HYBRID_NODES_ROLE_NAME: z.string().min(1),
+  PARAMETER_PREFIX: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_.\-/]+[^/]$/, 'PARAMETER_PREFIX must be a path such as /hybridops/dev'),
+  LABEL_PREFIX: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'LABEL_PREFIX must be a DNS subdomain'),
+  ALERT_TOPIC_ARN: z.string().optional(),
+  ONBOARD_STATE_MACHINE_ARN: z.string().optional(),
+});
+
+/** Settings of one deployed stage, read once from the Lambda environment (serverless.yml). */
+export interface Settings {
+  stage: string;
+  region: string;
+  /** The cluster this stage onboards nodes into (IAM is scoped to it). */
+  clusterName: string;
+  /** The hybrid nodes IAM role NAME (with path, if any), as CreateActivation wants it. */
+  hybridNodesRoleName: string;
+  /** SSM parameter path under which per-request secrets and locks live. */
+  parameterPrefix: string;
+  /** Prefix of the labels this project sets on Nodes, e.g. `hybridops.io/request-id`. */
+  labelPrefix: string;
+  alertTopicArn?: string;
+  onboardStateMachineArn?: string;
+}
+
+export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
+  const parsed = SettingsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`The function's environment is incomplete (${problems}); serverless.yml sets these variables.`);
+  }
+  const e = parsed.data;
+  return {
+    stage: e.STAGE,
+    region: e.AWS_REGION,
+    clusterName: e.CLUSTER_NAME,
+    hybridNodesRoleName: e.HYBRID_NODES_ROLE_NAME,
+    parameterPrefix: e.PARAMETER_PREFIX,
+    labelPrefix: e.LABEL_PREFIX,
+    alertTopicArn: e.ALERT_TOPIC_ARN || undefined,
+    onboardStateMachineArn: e.ONBOARD_STATE_MACHINE_ARN || undefined,
+  };
+}
+
+/** Names of the SSM parameters that belong to one onboarding request. */
+export function requestParameters(settings: Pick<Settings, 'parameterPrefix'>, requestId: string) {
+  const base = `${settings.parameterPrefix}/onboarding/${requestId}`;
+  return { base, activationCode: `${base}/activation-code`, nodeConfig: `${base}/node-config` };
+}
+
+/** The lock parameter that keeps two onboardings of one node name in one cluster apart. */
+export function lockParameter(settings: Pick<Settings, 'parameterPrefix'>, cluster: string, nodeName: string): string {
+  return `${settings.parameterPrefix}/locks/${cluster}/${nodeName}`;
+}
+
+export function requestLabelKey(settings: Pick<Settings, 'labelPrefix'>): string {
+  return `${settings.labelPrefix}/request-id`;
+}

@@ -1,0 +1,122 @@
+/**
+ * One IAM role per function, each with only what that function calls (see the lib function it
+ * runs). Serverless merges the returned object into the CloudFormation template; the infra tests
+ * (test/infra) check the packaged result: no "*" action anywhere, and "*" resources only for
+ * the read-only actions that AWS does not let a policy scope (listed in READ_ONLY_UNSCOPED).
+ */
+
+/**
+ * Actions that support no resource-level permissions (Service Authorization Reference): AWS
+ * requires Resource "*" for them. Where a condition key can narrow one, the statement uses it.
+ */
+const UNSCOPED_ACTIONS = [
+  'ec2:DescribeVpcs',
+  'ssm:DescribeInstanceInformation',
+  'ssm:DescribeActivations',
+  'ssm:CreateActivation',
+  'ssm:AddTagsToResource',
+  'ssm:DeleteActivation',
+];
+
+module.exports = async ({ resolveVariable }) => {
+  const stage = await resolveVariable('sls:stage');
+  const cluster = await resolveVariable('param:clusterName');
+  const hybridRole = await resolveVariable('param:hybridNodesRoleName');
+  const service = 'eks-hybrid-ops';
+
+  const sub = (text) => ({ 'Fn::Sub': text });
+  const clusterArn = sub(`arn:\${AWS::Partition}:eks:\${AWS::Region}:\${AWS::AccountId}:cluster/${cluster}`);
+  const accessEntries = sub(`arn:\${AWS::Partition}:eks:\${AWS::Region}:\${AWS::AccountId}:access-entry/${cluster}/*`);
+  const parameters = (path) =>
+    sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${service}/${stage}/${path}`);
+  const onboardingParameters = parameters('onboarding/*');
+  const lockParameters = parameters(`locks/${cluster}/*`);
+  const stateMachine = { Ref: 'OnboardNodeStateMachine' };
+  const executions = sub(
+    `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${service}-${stage}-onboard-node:*`,
+  );
+  const managedInstances = sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:managed-instance/*`);
+  const hybridRoleArn = sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${hybridRole}`);
+  const taggedWithThisCluster = { StringEquals: { 'ssm:resourceTag/EKSClusterARN': clusterArn } };
+  // CreateActivation cannot be scoped to a resource; the tag it must carry scopes it to this cluster.
+  const forThisCluster = { StringEquals: { 'aws:RequestTag/EKSClusterARN': clusterArn } };
+
+  const allow = (Action, Resource, Condition) => ({
+    Effect: 'Allow',
+    Action,
+    Resource,
+    ...(Condition && { Condition }),
+  });
+
+  /** function key -> the statements it needs besides writing its own logs. */
+  const table = {
+    submitOnboarding: [
+      allow(['states:StartExecution'], stateMachine),
+      allow(['states:DescribeExecution'], executions),
+      allow(['eks:DescribeCluster'], clusterArn),
+      allow(['ec2:DescribeVpcs'], '*'),
+    ],
+    getOnboarding: [allow(['states:DescribeExecution', 'states:GetExecutionHistory'], executions)],
+    getNodeConfig: [allow(['states:DescribeExecution'], executions), allow(['ssm:GetParameter'], onboardingParameters)],
+    preflight: [
+      allow(['eks:DescribeCluster', 'eks:ListAccessEntries'], clusterArn),
+      allow(['eks:DescribeAccessEntry'], accessEntries),
+      allow(['ec2:DescribeVpcs'], '*'),
+      allow(['ssm:PutParameter', 'ssm:GetParameter'], lockParameters),
+    ],
+    issueActivation: [
+      allow(['ssm:CreateActivation', 'ssm:AddTagsToResource'], '*', forThisCluster),
+      // Undoes its own activation when the code cannot be stored.
+      allow(['ssm:DeleteActivation'], '*'),
+      allow(['iam:PassRole'], hybridRoleArn, { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } }),
+      allow(['ssm:PutParameter'], onboardingParameters),
+    ],
+    renderNodeConfig: [allow(['ssm:GetParameter', 'ssm:PutParameter'], onboardingParameters)],
+    checkRegistration: [allow(['ssm:DescribeInstanceInformation'], '*')],
+    // Reads Nodes through the Kubernetes API: authorised by its EKS access entry, not by IAM.
+    checkNode: [],
+    finishOnboarding: [
+      allow(['ssm:DeleteActivation'], '*'),
+      allow(['ssm:DeleteParameters'], onboardingParameters),
+      allow(['ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters),
+    ],
+    cleanUpOnboarding: [
+      allow(['ssm:DeleteActivation'], '*'),
+      allow(['ssm:DescribeInstanceInformation'], '*'),
+      allow(['ssm:ListTagsForResource'], managedInstances),
+      allow(['ssm:DeregisterManagedInstance'], managedInstances, taggedWithThisCluster),
+      allow(['ssm:DeleteParameters'], onboardingParameters),
+      allow(['ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters),
+    ],
+  };
+
+  const Resources = {};
+  for (const [key, statements] of Object.entries(table)) {
+    const logicalId = `${key[0].toUpperCase()}${key.slice(1)}Role`;
+    const logGroup = sub(
+      `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/lambda/${service}-${stage}-${key}:*`,
+    );
+    Resources[logicalId] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Description: `eks-hybrid-ops ${stage}: ${key}`,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        },
+        Policies: [
+          {
+            PolicyName: key,
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [allow(['logs:CreateLogStream', 'logs:PutLogEvents'], logGroup), ...statements],
+            },
+          },
+        ],
+      },
+    };
+  }
+  return { Resources };
+};
+
+module.exports.UNSCOPED_ACTIONS = UNSCOPED_ACTIONS;
