@@ -96,7 +96,7 @@ export async function cleanupFailedOnboarding(
     summary: `Failed at ${step} with ${error.name}: ${error.problem}${error.fix ? ` Fix: ${error.fix}` : ''}`,
     cleanup: actions,
     notification: {
-      subject: snsSubject(`[CRITICAL] Onboarding ${nodeName} into ${cluster} failed at ${step}: ${error.name}`),
+      subject: snsSubject(`[CRITICAL] ${cluster}: onboarding ${nodeName} failed at ${step} (${error.name})`),
       message,
       severity: 'critical',
       cluster,

@@ -122,9 +122,11 @@ function toProblems(error: z.ZodError): Problem[] {
   });
 }
 
-/** Checks that depend on this project's settings, not on the cluster. */
-function settingProblems(request: OnboardingRequest, labelPrefix: string): Problem[] {
-  return Object.keys(request.labels ?? {}).flatMap((key) => {
+/** Checks that depend on this project's settings, not on the cluster: reserved label prefixes. */
+function settingProblems(body: unknown, labelPrefix: string): Problem[] {
+  const labels = body && typeof body === 'object' ? (body as { labels?: unknown }).labels : undefined;
+  if (!labels || typeof labels !== 'object' || Array.isArray(labels)) return [];
+  return Object.keys(labels).flatMap((key) => {
     const problem = reservedLabelProblem(key, labelPrefix);
     return problem ? [{ field: `labels.${key}`, message: problem }] : [];
   });
@@ -135,9 +137,8 @@ export type ParseResult = { ok: true; request: OnboardingRequest } | { ok: false
 /** Validates a request body already parsed from JSON. Lists every problem, not just the first. */
 export function parseOnboardingRequest(body: unknown, labelPrefix: string): ParseResult {
   const parsed = OnboardingRequestSchema.safeParse(body);
-  if (!parsed.success) return { ok: false, problems: toProblems(parsed.error) };
-  const problems = settingProblems(parsed.data, labelPrefix);
-  return problems.length ? { ok: false, problems } : { ok: true, request: parsed.data };
+  const problems = [...(parsed.success ? [] : toProblems(parsed.error)), ...settingProblems(body, labelPrefix)];
+  return parsed.success && problems.length === 0 ? { ok: true, request: parsed.data } : { ok: false, problems };
 }
 
 /** Parses a raw HTTP body: size, JSON, then schema. */
