@@ -27,7 +27,7 @@ Options:
   --estate aws       the real account, through the default AWS credential chain; needs
                      HYBRIDOPS_ALERT_TOPIC_ARN (and AWS_REGION)
   --scenario <name>  how the simulated on-prem server behaves: joins (default),
-                     never-registers, stays-not-ready
+                     never-registers, stays-not-ready, registers-no-node
   --json             print one JSON object: status, states visited, output, error
   --verbose          show the functions' logs
 

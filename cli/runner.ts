@@ -29,6 +29,8 @@ export interface RunResult {
   visited: string[];
   output?: unknown;
   error?: { name: string; cause: string };
+  /** Each state's input and output, as the execution history in AWS would hold them. */
+  history: Array<{ type: string; state: string; data?: unknown }>;
   wallMs: number;
 }
 
@@ -201,6 +203,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 
   installRuntime(options.runtime);
   const visited: string[] = [];
+  const history: RunResult['history'] = [];
   const execution = stateMachine.run(options.input as never, {
     overrides: {
       taskResourceLocalHandlers: taskHandlers as never,
@@ -211,6 +214,9 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   const events = (async () => {
     for await (const event of execution.eventLogs) {
       const state = 'state' in event ? event.state.name : '';
+      if ('state' in event) {
+        history.push({ type: event.type, state, data: event.type === 'StateExited' ? event.state.output : event.state.input });
+      } else history.push({ type: event.type, state: '', data: 'output' in event ? event.output : undefined });
       if (event.type === 'StateEntered') {
         visited.push(state);
         emit({ type: 'entered', state, at: event.timestamp });
@@ -224,7 +230,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   try {
     const output = await execution.result;
     await events;
-    return { status: 'SUCCEEDED', visited, output, wallMs: Date.now() - started };
+    return { status: 'SUCCEEDED', visited, output, history, wallMs: Date.now() - started };
   } catch (error) {
     await events.catch(() => undefined);
     if (!(error instanceof ExecutionError)) throw error;
@@ -233,6 +239,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
       status: 'FAILED',
       visited,
       error: { name: cause?.name ?? 'States.Runtime', cause: cause?.message ?? error.message },
+      history,
       wallMs: Date.now() - started,
     };
   } finally {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { isCidr, isIpv4 } from '../domain/ipv4';
+import { isIpv4, parseCidr } from '../domain/ipv4';
 import {
   labelKeyProblem,
   labelValueProblem,
@@ -26,6 +26,19 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 const CLIENT_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/**
+ * A type error that says whether the field is missing or of the wrong type, and what it should be.
+ * Other issues keep their own messages.
+ */
+const typeError =
+  (field: string, what: string) =>
+  (issue: { code?: string; input?: unknown }): string | undefined =>
+    issue.code !== 'invalid_type'
+      ? undefined
+      : issue.input === undefined
+        ? `${field} is required: ${what}`
+        : `${field} must be ${what}`;
+
 const labelKey = z.string().superRefine((key, ctx) => {
   const problem = labelKeyProblem(key);
   if (problem) ctx.addIssue({ code: 'custom', message: `label key '${key}': ${problem}` });
@@ -42,7 +55,7 @@ const taint = z.strictObject({
 });
 
 const os = z
-  .string({ error: 'os must be a string such as ubuntu-22.04' })
+  .string({ error: typeError('node.os', 'a string such as ubuntu-22.04') })
   .superRefine((value, ctx) => {
     const verdict = judgeOs(value);
     if (!verdict.supported) ctx.addIssue({ code: 'custom', message: verdict.reason });
@@ -56,20 +69,33 @@ export const OnboardingRequestSchema = z.strictObject({
     .regex(CLIENT_TOKEN, 'clientToken must be 1-64 characters of letters, digits, and . _ : -')
     .optional(),
   cluster: z
-    .string({ error: 'cluster is required: the EKS cluster name' })
+    .string({ error: typeError('cluster', 'a string: the EKS cluster name') })
     .regex(CLUSTER_NAME, 'cluster must be an EKS cluster name: 1-100 letters, digits, - and _'),
   node: z.strictObject(
     {
       name: z
-        .string({ error: 'node.name is required' })
+        .string({ error: typeError('node.name', 'a string: a DNS label such as gpu-node-01') })
         .regex(DNS_LABEL, 'node.name must be a DNS label: 1-63 lower-case letters, digits and -'),
       ip: z
-        .string({ error: 'node.ip is required: the IPv4 address the node will use' })
+        .string({ error: typeError('node.ip', 'a string: the IPv4 address the node will use') })
         .refine(isIpv4, 'node.ip must be an IPv4 address such as 192.168.10.21'),
       os,
-      podCidr: z.string().refine(isCidr, 'node.podCidr must be an IPv4 CIDR such as 10.244.1.0/24').optional(),
+      podCidr: z
+        .string({ error: typeError('node.podCidr', 'a string such as 10.244.1.0/24') })
+        .superRefine((value, ctx) => {
+          try {
+            parseCidr(value);
+          } catch (error) {
+            const detail = (error as Error).message;
+            ctx.addIssue({
+              code: 'custom',
+              message: `node.podCidr must be an IPv4 network such as 10.244.1.0/24: ${detail}`,
+            });
+          }
+        })
+        .optional(),
     },
-    { error: 'node is required: {name, ip, os}' },
+    { error: typeError('node', 'an object: {name, ip, os}') },
   ),
   kubernetesVersion: z
     .string()
@@ -87,10 +113,13 @@ export const OnboardingRequestSchema = z.strictObject({
     })
     .optional(),
   labels: z
-    .record(labelKey, labelValue)
+    .record(labelKey, labelValue, { error: typeError('labels', 'an object of label key: value strings') })
     .refine((l) => Object.keys(l).length <= REQUEST_LIMITS.maxLabels, `at most ${REQUEST_LIMITS.maxLabels} labels`)
     .optional(),
-  taints: z.array(taint).max(REQUEST_LIMITS.maxTaints, `at most ${REQUEST_LIMITS.maxTaints} taints`).optional(),
+  taints: z
+    .array(taint, { error: typeError('taints', 'an array of {key, value, effect}') })
+    .max(REQUEST_LIMITS.maxTaints, `at most ${REQUEST_LIMITS.maxTaints} taints`)
+    .optional(),
   maxPods: z.number().int().min(1).max(250, 'maxPods must be 1-250').optional(),
   activationExpiresInHours: z
     .number({ error: 'activationExpiresInHours must be a number of hours' })
@@ -109,16 +138,31 @@ export interface Problem {
   message: string;
 }
 
-const FIELDS = Object.keys(OnboardingRequestSchema.shape).join(', ');
+/** The fields an object at `path` of the request may have, for "unknown field" problems. */
+function allowedFields(path: readonly PropertyKey[]): string {
+  const unwrap = (schema: z.ZodType): z.ZodType => (schema instanceof z.ZodOptional ? unwrap(schema.unwrap()) : schema);
+  let schema: z.ZodType | undefined = OnboardingRequestSchema;
+  for (const key of path) {
+    const current: z.ZodType = unwrap(schema);
+    if (current instanceof z.ZodObject) schema = (current.shape as Record<PropertyKey, z.ZodType>)[key];
+    else if (current instanceof z.ZodArray) schema = current.element as z.ZodType;
+    else schema = undefined;
+    if (!schema) return 'none';
+  }
+  const target = unwrap(schema);
+  return target instanceof z.ZodObject ? Object.keys(target.shape).join(', ') : 'none';
+}
 
 function toProblems(error: z.ZodError): Problem[] {
-  return error.issues.map((issue) => {
+  return error.issues.flatMap((issue): Problem[] => {
     const field = issue.path.join('.') || '(body)';
     if (issue.code === 'unrecognized_keys') {
-      const allowed = field === '(body)' ? FIELDS : 'see the API reference in README.md';
-      return { field, message: `unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}; allowed: ${allowed}` };
+      const unknown = issue.keys.map((k) => `'${k}'`).join(', ');
+      return [{ field, message: `unknown field(s) ${unknown}; allowed: ${allowedFields(issue.path)}` }];
     }
-    return { field, message: issue.message };
+    // zod wraps a record key's own problem in a generic 'Invalid key in record'; report the key's.
+    if (issue.code === 'invalid_key') return issue.issues.map((inner) => ({ field, message: inner.message }));
+    return [{ field, message: issue.message }];
   });
 }
 

@@ -55,7 +55,7 @@ export function handOutNodeConfig(estate: SandboxEstate, stored: string): void {
     scenario: estate.state.scenario,
     // A wrong code never registers: SSM rejects it, as it would the real agent.
     pollsUntilRegistered: activation?.code === activationCode ? (behaviour?.registersAfterPolls ?? null) : null,
-    readsUntilNode: behaviour?.nodeAppearsAfterReads ?? 1,
+    readsUntilNode: behaviour ? behaviour.nodeAppearsAfterReads : 1,
     readsUntilReady: behaviour?.readyAfterReads ?? null,
   };
   estate.state.servers[activationId] = server;
@@ -98,6 +98,7 @@ function advanceNode(estate: SandboxEstate, server: SimulatedServer): void {
   if (!name) return;
   const existing = estate.state.nodes[name];
   if (!existing) {
+    if (server.readsUntilNode === null) return;
     server.readsUntilNode = Math.max(0, server.readsUntilNode - 1);
     if (server.readsUntilNode > 0) return;
     const node: SandboxNode = {

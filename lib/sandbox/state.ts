@@ -9,8 +9,8 @@ import { z } from 'zod';
 const ScenarioSchema = z.object({
   /** DescribeInstanceInformation polls after the NodeConfig is fetched until the server registers; null: never. */
   registersAfterPolls: z.number().int().min(0).nullable(),
-  /** Reads of the Node after registration until it exists. */
-  nodeAppearsAfterReads: z.number().int().min(0).default(1),
+  /** Reads of the Node after registration until it exists; null: never (the kubelet cannot reach the cluster). */
+  nodeAppearsAfterReads: z.number().int().min(0).nullable().default(1),
   /** Reads of the existing Node until it is Ready; null: stays NotReady (no CNI). */
   readyAfterReads: z.number().int().min(0).nullable().default(null),
 });
@@ -117,7 +117,7 @@ export interface SimulatedServer {
   taints: string[];
   scenario: string;
   pollsUntilRegistered: number | null;
-  readsUntilNode: number;
+  readsUntilNode: number | null;
   readsUntilReady: number | null;
   instanceId?: string;
 }

@@ -1,0 +1,232 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { localRuntime } from '../../cli/local-runtime';
+import { main } from '../../cli/main';
+import { runWorkflow } from '../../cli/runner';
+import { onboardNode } from '../../cli/workflows/onboard-node';
+import { executionInput, validateSubmission } from '../../lib/onboarding/api';
+import type { OnboardingSummary } from '../../lib/onboarding/finish';
+import { openSandbox } from '../../lib/sandbox';
+import { DEFAULT_SEED } from '../../lib/sandbox/estate';
+import type { OutboxMessage } from '../../lib/sandbox/services/sns';
+
+/**
+ * The real statemachines/onboard-node.asl.json, run in-process with the real handlers on the
+ * sandbox estate, one scenario per test: which states ran, the output, and what is left behind.
+ */
+
+const EVENT = join(__dirname, '..', '..', 'events', 'onboard-node.json');
+let home: string;
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'hybridops-sm-'));
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    streams: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) } },
+    stdout: () => out.join(''),
+    stderr: () => err.join(''),
+  };
+}
+
+/** Reseeds the estate under `home` from the default seed, changed by `edit`. */
+function seedWith(edit: (seed: Record<string, unknown>) => void): void {
+  const seed = parse(readFileSync(DEFAULT_SEED, 'utf8')) as Record<string, unknown>;
+  edit(seed);
+  const file = join(home, 'seed.yaml');
+  writeFileSync(file, stringify(seed));
+  openSandbox(home, { reset: true, seedFile: file });
+}
+
+async function run(body: Record<string, unknown>, scenario = 'joins', faults?: (l: ReturnType<typeof localRuntime>) => void) {
+  const local = localRuntime('sandbox', home, {}, { scenario });
+  faults?.(local);
+  const validation = await validateSubmission(local.runtime, JSON.stringify(body));
+  if (!validation.ok) throw new Error(`fixture rejected: ${JSON.stringify(validation.problems)}`);
+  const input = executionInput(validation.request, 'arn:aws:iam::111122223333:user/alice');
+  const result = await runWorkflow({
+    workflow: 'onboard-node',
+    input,
+    runtime: local.runtime,
+    estate: local.estate,
+    alertTopicArn: local.alertTopicArn,
+    // The team fetches the NodeConfig once it is issued, as the CLI does; that starts the server.
+    afterTask: onboardNode.afterTask?.(local, { line: () => undefined, note: () => undefined }, input),
+  });
+  // biome-ignore lint/style/noNonNullAssertion: the sandbox runtime always has an estate
+  return { result, estate: local.estate!, requestId: input.requestId };
+}
+
+const request = (): Record<string, unknown> => JSON.parse(readFileSync(EVENT, 'utf8'));
+const repeat = (times: number, states: string[]) => Array.from({ length: times }, () => states).flat();
+const HEAD = ['Preflight', 'IssueActivation', 'RenderNodeConfig', 'StartRegistrationWait'];
+const FAILURE_TAIL = ['CleanUp', 'NotifyFailure', 'Failed'];
+
+function expectNothingLeft(estate: ReturnType<typeof openSandbox>) {
+  expect(estate.state.activations).toEqual({});
+  expect(Object.keys(estate.state.parameters)).toEqual([]);
+}
+
+describe('onboard-node on the sandbox estate', () => {
+  it('joins: registers, becomes a Ready Node, cleans up and notifies', async () => {
+    const t = io();
+    const code = await main(['run', 'onboard-node', '--input', EVENT, '--json'], t.streams, { HYBRIDOPS_HOME: home });
+
+    expect(code).toBe(0);
+    const printed = JSON.parse(t.stdout()) as { status: string; states: string[]; output: OnboardingSummary; alerts: OutboxMessage[] };
+    expect(printed.status).toBe('SUCCEEDED');
+    expect(printed.states).toEqual([
+      ...HEAD,
+      ...repeat(2, ['WaitForRegistration', 'CheckRegistration', 'IsRegistered']),
+      'StartNodeWait',
+      ...repeat(3, ['WaitForNode', 'CheckNode', 'IsNodeSettled']),
+      'Finish',
+      'NotifySuccess',
+    ]);
+    expect(printed.output).toMatchObject({ outcome: 'joined', nodeName: 'gpu-node-01', ipAddress: '192.168.10.21' });
+    expect(printed.output.instanceId).toMatch(/^mi-[0-9a-f]{17}$/);
+    // Two polls: the initial 15 s wait, then the first backoff step (15 s).
+    expect(printed.output.timings.waitingForRegistration).toBe(15 + 15);
+    expect(printed.alerts).toHaveLength(1);
+    expect(printed.alerts[0]?.attributes).toEqual({ severity: 'info', cluster: 'gpu-hybrid-cluster', check: 'onboarding' });
+
+    const estate = openSandbox(home);
+    expectNothingLeft(estate);
+    const node = estate.state.nodes[printed.output.instanceId];
+    expect(node?.ready.status).toBe('True');
+    expect(node?.labels['hybridops.io/request-id']).toBe(printed.output.requestId);
+    expect(node?.taints).toEqual(['nvidia.com/gpu=present:NoSchedule']);
+    const file = join(home, 'out', printed.output.requestId, 'nodeConfig.yaml');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('prints each state as it enters and leaves it, and where the NodeConfig went', async () => {
+    const t = io();
+    expect(await main(['run', 'onboard-node', '--input', EVENT], t.streams, { HYBRIDOPS_HOME: home })).toBe(0);
+    expect(t.stdout()).toContain('  -> Preflight\n');
+    expect(t.stdout()).toMatch(/ {2}<- Preflight \(\d+ ms\)\n/);
+    expect(t.stdout()).toContain('sudo nodeadm install 1.33 --credential-provider ssm');
+    expect(t.stdout()).toContain('sudo nodeadm init -c file://nodeConfig.yaml');
+    expect(t.stdout()).toContain('SUCCEEDED: gpu-node-01 joined gpu-hybrid-cluster');
+  });
+
+  it('a preflight rejection creates no activation, alerts and fails with the check name', async () => {
+    seedWith((seed) => {
+      const [cluster] = seed.clusters as Array<{ accessEntries: unknown[] }>;
+      if (cluster) cluster.accessEntries = [];
+    });
+    const { result, estate } = await run(request());
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('HybridAccessEntryMissingError');
+    expect(result.visited).toEqual(['Preflight', ...FAILURE_TAIL]);
+    expect(estate.calls.filter((c) => c.command === 'CreateActivation')).toHaveLength(0);
+    expectNothingLeft(estate);
+    const alert = estate.outbox.at(-1);
+    expect(alert?.attributes.severity).toBe('critical');
+    expect(alert?.message).toContain('failed at step Preflight');
+    expect(alert?.message).toContain('create-access-entry');
+  });
+
+  it('never-registers: times out when the activation expires, cleans up and alerts', async () => {
+    const { result, estate } = await run({ ...request(), activationExpiresInHours: 1 }, 'never-registers');
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('RegistrationTimeoutError');
+    expect(result.error?.cause).toContain('Failed at WaitForRegistration');
+    expect(result.visited.slice(-4)).toEqual(['CheckRegistration', ...FAILURE_TAIL]);
+    // Backing off 15, 30, 60, 120, 240, 300... to one hour: 17 polls, not 360 at a fixed 10 s.
+    expect(result.visited.filter((s) => s === 'CheckRegistration')).toHaveLength(17);
+    expectNothingLeft(estate);
+    expect(Object.keys(estate.state.parameters).some((p) => p.includes('/locks/'))).toBe(false);
+    expect(estate.outbox.at(-1)?.message).toContain('RegistrationTimeoutError');
+  });
+
+  it('retries throttling and still onboards', async () => {
+    const { result, estate } = await run(request(), 'joins', (local) =>
+      local.estate?.injectFault('ssm', 'CreateActivation', 'ThrottlingException', 2),
+    );
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(estate.calls.filter((c) => c.command === 'CreateActivation')).toHaveLength(3);
+    const retried = result.history.filter((e) => e.type === 'StateRetried' && e.state === 'IssueActivation');
+    expect(retried).toHaveLength(2);
+  });
+
+  it('retries a hybrid role SSM cannot see yet, then gives up, cleans up and alerts', async () => {
+    seedWith((seed) => {
+      seed.iamRoles = [];
+    });
+    const { result, estate } = await run(request());
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('HybridRolePropagationError');
+    expect(estate.calls.filter((c) => c.command === 'CreateActivation')).toHaveLength(7);
+    expect(result.visited).toEqual(['Preflight', 'IssueActivation', ...FAILURE_TAIL]);
+    expectNothingLeft(estate);
+  });
+
+  it('stays-not-ready: reports the node registered and NotReady for want of a CNI, without failing', async () => {
+    const { result, estate } = await run(request(), 'stays-not-ready');
+
+    expect(result.status).toBe('SUCCEEDED');
+    const output = result.output as OnboardingSummary;
+    expect(output.outcome).toBe('joined-not-ready');
+    expect(output.hint).toMatch(/no CNI runs on it yet.*Cilium or Calico/);
+    expect(estate.outbox.at(-1)?.attributes.severity).toBe('warning');
+    expect(estate.outbox.at(-1)?.message).toContain('Cilium or Calico');
+    expectNothingLeft(estate);
+  });
+
+  it('registers-no-node: deregisters the instance that never became a Node', async () => {
+    const { result, estate } = await run(request(), 'registers-no-node');
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('NodeJoinTimeoutError');
+    expect(estate.state.instances).toEqual({});
+    expect(estate.outbox.at(-1)?.message).toMatch(/deregister-instance mi-[0-9a-f]{17}: deregistered/);
+    expectNothingLeft(estate);
+  });
+
+  it('refuses a second live onboarding of the same node', async () => {
+    const local = localRuntime('sandbox', home, {});
+    await local.estate?.answer('ssm', 'PutParameter', {
+      Name: '/eks-hybrid-ops/sandbox/locks/gpu-hybrid-cluster/gpu-node-01',
+      Type: 'String',
+      Value: JSON.stringify({ requestId: 'gpu-node-01-000000000000', expiresAt: '2999-01-01T00:00:00.000Z' }),
+    });
+    const { result, estate } = await run(request());
+
+    expect(result.error?.name).toBe('OnboardingInProgressError');
+    expect(result.visited).toEqual(['Preflight', ...FAILURE_TAIL]);
+    // The other request's lock is still there.
+    expect(estate.state.parameters['/eks-hybrid-ops/sandbox/locks/gpu-hybrid-cluster/gpu-node-01']?.value).toContain(
+      'gpu-node-01-000000000000',
+    );
+  });
+
+  it('rejects a bad input file with exit code 2 and starts nothing', async () => {
+    const bad = join(home, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...request(), node: { name: 'gpu-node-01', ip: '10.0.0.5', os: 'rocky-9' } }));
+    const t = io();
+
+    expect(await main(['run', 'onboard-node', '--input', bad], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
+    expect(t.stderr()).toContain('node.os: Rocky Linux is not supported');
+    expect(openSandbox(home).state.activations).toEqual({});
+  });
+
+  it('exits 2 on misuse', async () => {
+    const t = io();
+    expect(await main(['run', 'onboard-node'], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
+    expect(await main(['run', 'no-such-flow', '--input', EVENT], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
+    expect(await main(['run', 'onboard-node', '--input', EVENT, '--estate', 'moon'], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
+    expect(await main(['run', 'onboard-node', '--input', EVENT, '--scenario', 'nope'], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
+    expect(t.stderr()).toContain('unknown scenario');
+  });
+});
