@@ -55,8 +55,9 @@ export function workflowNames(): string[] {
   );
 }
 
+const localFunctionName = (key: string) => `eks-hybrid-ops-local-${key}`;
 const fakeLambdaArn = (region: string, key: string) =>
-  `arn:aws:lambda:${region}:000000000000:function:eks-hybrid-ops-local-${key}`;
+  `arn:aws:lambda:${region}:000000000000:function:${localFunctionName(key)}`;
 
 /** Replaces `Fn::GetAtt [fn, Arn]` with a local Lambda ARN and `Ref` with what `refs` maps it to. */
 function resolveIntrinsics(node: Json, region: string, refs: Record<string, string>): Json {
@@ -91,12 +92,12 @@ function allStates(definition: StateNode): Array<[string, StateNode]> {
   });
 }
 
-function lambdaContext(functionName: string): Context {
+function lambdaContext(region: string, functionName: string): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: fakeLambdaArn('local', functionName),
+    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${functionName}`,
     memoryLimitInMB: '256',
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
@@ -162,7 +163,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
       taskHandlers[name] = async (input: never) => {
         let result: Json;
         try {
-          result = await handler(input, lambdaContext(`eks-hybrid-ops-local-${key}`));
+          result = await handler(input, lambdaContext(region, localFunctionName(key)));
         } catch (error) {
           throw asLambdaError(error);
         }

@@ -3,3 +3,5 @@
 import '../../lib/polyfills';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// The functions log failures as JSON; tests that care about logs raise the level themselves.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
