@@ -1,21 +1,22 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { STSClient } from '@aws-sdk/client-sts';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { SFNClient } from '@aws-sdk/client-sfn';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { STSClient } from '@aws-sdk/client-sts';
 
-/** Every AWS client the project uses, built once per cold start and passed into lib functions. */
+/** Every AWS client the project uses, passed into lib functions. */
 export interface AwsClients {
-  ssm: SSMClient;
-  eks: EKSClient;
-  ec2: EC2Client;
-  sfn: SFNClient;
-  sns: SNSClient;
-  sts: STSClient;
+  readonly ssm: SSMClient;
+  readonly eks: EKSClient;
+  readonly ec2: EC2Client;
+  readonly sfn: SFNClient;
+  readonly sns: SNSClient;
+  readonly sts: STSClient;
 }
 
 export type ServiceName = keyof AwsClients;
+export type AnyClient = AwsClients[ServiceName];
 
 export interface ClientOptions {
   region: string;
@@ -23,11 +24,26 @@ export interface ClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** SDK-level tries per call. Step Functions retries on top of this with its own backoff. */
   maxAttempts?: number;
+  /** Called once on each client when it is first built (the sandbox plugs in here). */
+  customize?: (client: AnyClient, service: ServiceName) => void;
 }
 
 /**
- * Builds the real SDK v3 clients: one region, adaptive retry (client-side rate limiting when
- * AWS throttles), and a user agent that names this project in CloudTrail.
+ * Each client's module is loaded the first time the client is used, not at cold start: a
+ * function pays only for the SDK clients it calls (the EC2 client alone is several MB).
+ */
+const CONSTRUCTORS: { [K in ServiceName]: () => new (config: object) => AwsClients[K] } = {
+  ssm: () => require('@aws-sdk/client-ssm').SSMClient,
+  eks: () => require('@aws-sdk/client-eks').EKSClient,
+  ec2: () => require('@aws-sdk/client-ec2').EC2Client,
+  sfn: () => require('@aws-sdk/client-sfn').SFNClient,
+  sns: () => require('@aws-sdk/client-sns').SNSClient,
+  sts: () => require('@aws-sdk/client-sts').STSClient,
+};
+
+/**
+ * The real SDK v3 clients: one region, adaptive retry (client-side rate limiting when AWS
+ * throttles), and a user agent that names this project in CloudTrail. Built on first use.
  */
 export function createAwsClients(options: ClientOptions): AwsClients {
   const config = {
@@ -37,12 +53,22 @@ export function createAwsClients(options: ClientOptions): AwsClients {
     customUserAgent: 'eks-hybrid-ops',
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
-  return {
-    ssm: new SSMClient(config),
-    eks: new EKSClient(config),
-    ec2: new EC2Client(config),
-    sfn: new SFNClient(config),
-    sns: new SNSClient(config),
-    sts: new STSClient(config),
-  };
+  const built: Partial<Record<ServiceName, AnyClient>> = {};
+  const clients = {} as AwsClients;
+  for (const service of Object.keys(CONSTRUCTORS) as ServiceName[]) {
+    Object.defineProperty(clients, service, {
+      enumerable: true,
+      get: () => {
+        let client = built[service];
+        if (!client) {
+          const Client = CONSTRUCTORS[service]();
+          client = new Client(config);
+          options.customize?.(client, service);
+          built[service] = client;
+        }
+        return client;
+      },
+    });
+  }
+  return clients;
 }

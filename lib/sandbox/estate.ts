@@ -145,25 +145,20 @@ export class SandboxEstate {
 
   /** SDK clients whose every command is answered by this estate. */
   clients(): AwsClients {
-    const clients = createAwsClients({
+    return createAwsClients({
       region: this.seed.region,
       credentials: { accessKeyId: 'SANDBOX', secretAccessKey: 'SANDBOX' },
       maxAttempts: 1,
+      customize: (client, service) => {
+        (client.middlewareStack as MiddlewareStack<object, object>).add(
+          (_next, context: HandlerExecutionContext) => async (args: InitializeHandlerArguments<object>) => {
+            const output = await this.answer(service, context.commandName ?? 'Unknown', args.input as Record<string, unknown>);
+            return { output: { $metadata: { httpStatusCode: 200 }, ...(output as object) }, response: {} };
+          },
+          { step: 'initialize', name: 'hybridopsSandboxEstate', priority: 'high' },
+        );
+      },
     });
-    for (const [service, client] of Object.entries(clients) as Array<[ServiceName, AwsClients[ServiceName]]>) {
-      (client.middlewareStack as MiddlewareStack<object, object>).add(
-        (_next, context: HandlerExecutionContext) => async (args: InitializeHandlerArguments<object>) => {
-          const output = await this.answer(
-            service,
-            context.commandName ?? 'Unknown',
-            args.input as Record<string, unknown>,
-          );
-          return { output: { $metadata: { httpStatusCode: 200 }, ...(output as object) }, response: {} };
-        },
-        { step: 'initialize', name: 'hybridopsSandboxEstate', priority: 'high' },
-      );
-    }
-    return clients;
   }
 }
 

@@ -1,0 +1,130 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Packages the service with osls (offline, no credentials) once, and checks the CloudFormation
+ * it wrote: API authorization, least-privilege IAM, the state machine, logging, the topic.
+ */
+
+const ROOT = join(__dirname, '..', '..');
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation is untyped JSON
+type Any = any;
+let out: string;
+let template: { Resources: Record<string, { Type: string; Properties: Any; Condition?: string }> };
+
+const { UNSCOPED_ACTIONS } = require(join(ROOT, 'resources', 'function-roles.js')) as { UNSCOPED_ACTIONS: string[] };
+/** CloudWatch Logs delivery actions (Step Functions logging) support only Resource "*". */
+const LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+];
+
+beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), 'hybridops-package-'));
+  execFileSync(join(ROOT, 'node_modules', '.bin', 'osls'), ['package', '--stage', 'ci', '--package', out], {
+    cwd: ROOT,
+    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', SLS_TELEMETRY_DISABLED: '1' },
+    stdio: 'pipe',
+  });
+  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+}, 240_000);
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+const statements = (role: Any): Any[] =>
+  (role.Properties.Policies ?? []).flatMap((p: Any) => [p.PolicyDocument.Statement].flat());
+const list = (value: unknown): unknown[] => [value].flat();
+
+describe('the packaged template', () => {
+  it('protects every API method with AWS_IAM', () => {
+    const methods = ofType('AWS::ApiGateway::Method').filter(([, m]) => m.Properties.HttpMethod !== 'OPTIONS');
+    expect(methods.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST']);
+    for (const [, method] of methods) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('grants no "*" action, and "*" resources only to actions AWS does not let a policy scope', () => {
+    const roles = ofType('AWS::IAM::Role');
+    expect(roles.length).toBeGreaterThanOrEqual(11);
+    for (const [name, role] of roles) {
+      for (const statement of statements(role)) {
+        const actions = list(statement.Action) as string[];
+        for (const action of actions) expect(`${name}: ${action}`).not.toMatch(/: (\*|[a-z0-9-]+:\*)$/);
+        if (list(statement.Resource).includes('*')) {
+          const allowed = [...UNSCOPED_ACTIONS, ...LOG_DELIVERY_ACTIONS];
+          expect({ role: name, unscoped: actions.filter((a) => !allowed.includes(a)) }).toEqual({ role: name, unscoped: [] });
+        }
+      }
+    }
+  });
+
+  it('gives every function its own role', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions).toHaveLength(10);
+    const roles = functions.map(([, f]) => JSON.stringify(f.Properties.Role));
+    expect(new Set(roles).size).toBe(functions.length);
+    for (const [, fn] of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+    }
+  });
+
+  it('lets only the cleanup function deregister instances, and only those tagged with the cluster', () => {
+    const deregisters = ofType('AWS::IAM::Role').flatMap(([name, role]) =>
+      statements(role)
+        .filter((s) => list(s.Action).includes('ssm:DeregisterManagedInstance'))
+        .map((s) => ({ name, s })),
+    );
+    expect(deregisters.map((d) => d.name)).toEqual(['CleanUpOnboardingRole']);
+    expect(deregisters[0]?.s.Condition.StringEquals).toHaveProperty(['ssm:resourceTag/EKSClusterARN']);
+  });
+
+  it('lets activations be created only with this cluster tag and the hybrid role be passed only to SSM', () => {
+    const issue = template.Resources.IssueActivationRole;
+    const create = statements(issue).find((s) => list(s.Action).includes('ssm:CreateActivation'));
+    expect(create.Condition.StringEquals).toHaveProperty(['aws:RequestTag/EKSClusterARN']);
+    const pass = statements(issue).find((s) => list(s.Action).includes('iam:PassRole'));
+    expect(pass.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } });
+    expect(JSON.stringify(pass.Resource)).toContain(':role/AmazonEKSHybridNodesRole');
+  });
+
+  it('builds the state machine from its ASL file, with logging that excludes execution data', () => {
+    const machine = template.Resources.OnboardNodeStateMachine;
+    expect(machine?.Type).toBe('AWS::StepFunctions::StateMachine');
+    const [text, substitutions] = machine?.Properties.DefinitionString['Fn::Sub'];
+    const definition = JSON.parse(text);
+    const asl = JSON.parse(readFileSync(join(ROOT, 'statemachines', 'onboard-node.asl.json'), 'utf8'));
+    expect(Object.keys(definition.States)).toEqual(Object.keys(asl.States));
+    // Each Task's Fn::GetAtt became a reference to the deployed function.
+    expect(Object.values(substitutions)).toContainEqual({ 'Fn::GetAtt': ['IssueActivationLambdaFunction', 'Arn'] });
+    expect(machine?.Properties.LoggingConfiguration).toMatchObject({ IncludeExecutionData: false, Level: 'ERROR' });
+  });
+
+  it('has an encrypted alert topic and log retention on every log group', () => {
+    expect(template.Resources.AlertTopic?.Properties.KmsMasterKeyId).toBe('alias/aws/sns');
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups.length).toBeGreaterThanOrEqual(11);
+    for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('keeps activation codes under the stage parameter path the functions are scoped to', () => {
+    const render = statements(template.Resources.RenderNodeConfigRole);
+    expect(JSON.stringify(render)).toContain('parameter/eks-hybrid-ops/ci/onboarding/*');
+    const env = ofType('AWS::Lambda::Function')[0]?.[1].Properties.Environment.Variables;
+    expect(env.PARAMETER_PREFIX).toBe('/eks-hybrid-ops/ci');
+  });
+
+  it('writes one bundle per function', () => {
+    for (const name of ['preflight', 'issueActivation', 'submitOnboarding', 'cleanUpOnboarding']) {
+      expect(existsSync(join(out, `${name}.zip`))).toBe(true);
+    }
+  });
+});
