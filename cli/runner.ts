@@ -216,7 +216,11 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
     for await (const event of execution.eventLogs) {
       const state = 'state' in event ? event.state.name : '';
       if ('state' in event) {
-        history.push({ type: event.type, state, data: event.type === 'StateExited' ? event.state.output : event.state.input });
+        history.push({
+          type: event.type,
+          state,
+          data: event.type === 'StateExited' ? event.state.output : event.state.input,
+        });
       } else history.push({ type: event.type, state: '', data: 'output' in event ? event.output : undefined });
       if (event.type === 'StateEntered') {
         visited.push(state);

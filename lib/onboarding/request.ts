@@ -31,13 +31,13 @@ const CLIENT_TOKEN = /^[A-Za-z0-9._:-]{1,64}$/;
  * Other issues keep their own messages.
  */
 const typeError =
-  (field: string, what: string) =>
+  (field: string, type: string, what: string) =>
   (issue: { code?: string; input?: unknown }): string | undefined =>
     issue.code !== 'invalid_type'
       ? undefined
       : issue.input === undefined
         ? `${field} is required: ${what}`
-        : `${field} must be ${what}`;
+        : `${field} must be ${type}: ${what}`;
 
 const labelKey = z.string().superRefine((key, ctx) => {
   const problem = labelKeyProblem(key);
@@ -55,7 +55,7 @@ const taint = z.strictObject({
 });
 
 const os = z
-  .string({ error: typeError('node.os', 'a string such as ubuntu-22.04') })
+  .string({ error: typeError('node.os', 'a string', 'the OS id, such as ubuntu-22.04') })
   .superRefine((value, ctx) => {
     const verdict = judgeOs(value);
     if (!verdict.supported) ctx.addIssue({ code: 'custom', message: verdict.reason });
@@ -69,19 +69,19 @@ export const OnboardingRequestSchema = z.strictObject({
     .regex(CLIENT_TOKEN, 'clientToken must be 1-64 characters of letters, digits, and . _ : -')
     .optional(),
   cluster: z
-    .string({ error: typeError('cluster', 'a string: the EKS cluster name') })
+    .string({ error: typeError('cluster', 'a string', 'the EKS cluster name') })
     .regex(CLUSTER_NAME, 'cluster must be an EKS cluster name: 1-100 letters, digits, - and _'),
   node: z.strictObject(
     {
       name: z
-        .string({ error: typeError('node.name', 'a string: a DNS label such as gpu-node-01') })
+        .string({ error: typeError('node.name', 'a string', 'a DNS label such as gpu-node-01') })
         .regex(DNS_LABEL, 'node.name must be a DNS label: 1-63 lower-case letters, digits and -'),
       ip: z
-        .string({ error: typeError('node.ip', 'a string: the IPv4 address the node will use') })
+        .string({ error: typeError('node.ip', 'a string', 'the IPv4 address the node will use') })
         .refine(isIpv4, 'node.ip must be an IPv4 address such as 192.168.10.21'),
       os,
       podCidr: z
-        .string({ error: typeError('node.podCidr', 'a string such as 10.244.1.0/24') })
+        .string({ error: typeError('node.podCidr', 'a string', 'an IPv4 CIDR such as 10.244.1.0/24') })
         .superRefine((value, ctx) => {
           try {
             parseCidr(value);
@@ -95,7 +95,7 @@ export const OnboardingRequestSchema = z.strictObject({
         })
         .optional(),
     },
-    { error: typeError('node', 'an object: {name, ip, os}') },
+    { error: typeError('node', 'an object', '{name, ip, os}') },
   ),
   kubernetesVersion: z
     .string()
@@ -113,14 +113,19 @@ export const OnboardingRequestSchema = z.strictObject({
     })
     .optional(),
   labels: z
-    .record(labelKey, labelValue, { error: typeError('labels', 'an object of label key: value strings') })
+    .record(labelKey, labelValue, { error: typeError('labels', 'an object', 'label key: value strings') })
     .refine((l) => Object.keys(l).length <= REQUEST_LIMITS.maxLabels, `at most ${REQUEST_LIMITS.maxLabels} labels`)
     .optional(),
   taints: z
-    .array(taint, { error: typeError('taints', 'an array of {key, value, effect}') })
+    .array(taint, { error: typeError('taints', 'an array', 'a list of {key, value, effect}') })
     .max(REQUEST_LIMITS.maxTaints, `at most ${REQUEST_LIMITS.maxTaints} taints`)
     .optional(),
-  maxPods: z.number().int().min(1).max(250, 'maxPods must be 1-250').optional(),
+  maxPods: z
+    .number({ error: typeError('maxPods', 'a number', '1-250') })
+    .int('maxPods must be a whole number, 1-250')
+    .min(1, 'maxPods must be 1-250')
+    .max(250, 'maxPods must be 1-250')
+    .optional(),
   activationExpiresInHours: z
     .number({ error: 'activationExpiresInHours must be a number of hours' })
     .int('activationExpiresInHours must be a whole number of hours')
@@ -140,12 +145,13 @@ export interface Problem {
 
 /** The fields an object at `path` of the request may have, for "unknown field" problems. */
 function allowedFields(path: readonly PropertyKey[]): string {
-  const unwrap = (schema: z.ZodType): z.ZodType => (schema instanceof z.ZodOptional ? unwrap(schema.unwrap()) : schema);
+  const unwrap = (schema: z.ZodType): z.ZodType =>
+    schema instanceof z.ZodOptional ? unwrap(schema.unwrap() as z.ZodType) : schema;
   let schema: z.ZodType | undefined = OnboardingRequestSchema;
   for (const key of path) {
     const current: z.ZodType = unwrap(schema);
     if (current instanceof z.ZodObject) schema = (current.shape as Record<PropertyKey, z.ZodType>)[key];
-    else if (current instanceof z.ZodArray) schema = current.element as z.ZodType;
+    else if (current instanceof z.ZodArray) schema = current.element as unknown as z.ZodType;
     else schema = undefined;
     if (!schema) return 'none';
   }
@@ -162,6 +168,9 @@ function toProblems(error: z.ZodError): Problem[] {
     }
     // zod wraps a record key's own problem in a generic 'Invalid key in record'; report the key's.
     if (issue.code === 'invalid_key') return issue.issues.map((inner) => ({ field, message: inner.message }));
+    if (field === '(body)' && issue.code === 'invalid_type') {
+      return [{ field, message: `the body must be a JSON object with the fields ${allowedFields([])}` }];
+    }
     return [{ field, message: issue.message }];
   });
 }
