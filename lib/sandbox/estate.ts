@@ -152,7 +152,11 @@ export class SandboxEstate {
       customize: (client, service) => {
         (client.middlewareStack as MiddlewareStack<object, object>).add(
           (_next, context: HandlerExecutionContext) => async (args: InitializeHandlerArguments<object>) => {
-            const output = await this.answer(service, context.commandName ?? 'Unknown', args.input as Record<string, unknown>);
+            const output = await this.answer(
+              service,
+              context.commandName ?? 'Unknown',
+              args.input as Record<string, unknown>,
+            );
             return { output: { $metadata: { httpStatusCode: 200 }, ...(output as object) }, response: {} };
           },
           { step: 'initialize', name: 'hybridopsSandboxEstate', priority: 'high' },

@@ -31,7 +31,13 @@ beforeAll(() => {
   out = mkdtempSync(join(tmpdir(), 'hybridops-package-'));
   execFileSync(join(ROOT, 'node_modules', '.bin', 'osls'), ['package', '--stage', 'ci', '--package', out], {
     cwd: ROOT,
-    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', SLS_TELEMETRY_DISABLED: '1' },
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      SLS_TELEMETRY_DISABLED: '1',
+    },
     stdio: 'pipe',
   });
   template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
@@ -60,7 +66,10 @@ describe('the packaged template', () => {
         for (const action of actions) expect(`${name}: ${action}`).not.toMatch(/: (\*|[a-z0-9-]+:\*)$/);
         if (list(statement.Resource).includes('*')) {
           const allowed = [...UNSCOPED_ACTIONS, ...LOG_DELIVERY_ACTIONS];
-          expect({ role: name, unscoped: actions.filter((a) => !allowed.includes(a)) }).toEqual({ role: name, unscoped: [] });
+          expect({ role: name, unscoped: actions.filter((a) => !allowed.includes(a)) }).toEqual({
+            role: name,
+            unscoped: [],
+          });
         }
       }
     }
@@ -99,7 +108,7 @@ describe('the packaged template', () => {
   it('builds the state machine from its ASL file, with logging that excludes execution data', () => {
     const machine = template.Resources.OnboardNodeStateMachine;
     expect(machine?.Type).toBe('AWS::StepFunctions::StateMachine');
-    const [text, substitutions] = machine?.Properties.DefinitionString['Fn::Sub'];
+    const [text, substitutions] = machine?.Properties.DefinitionString['Fn::Sub'] ?? [];
     const definition = JSON.parse(text);
     const asl = JSON.parse(readFileSync(join(ROOT, 'statemachines', 'onboard-node.asl.json'), 'utf8'));
     expect(Object.keys(definition.States)).toEqual(Object.keys(asl.States));
