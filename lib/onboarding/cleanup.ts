@@ -5,7 +5,8 @@ import {
   ListTagsForResourceCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { NodeReaderFactory } from '../kube/types';
+import { AwsTransientError } from '../errors';
+import type { KubeNode, NodeReaderFactory } from '../kube/types';
 import { requestParameters, type Settings } from '../settings';
 import { deleteActivation } from './activation';
 import { releaseNodeLock } from './lock';
@@ -121,7 +122,20 @@ async function deregisterStrayInstances(
   for (const info of answer.InstanceInformationList ?? []) {
     const instanceId = info.InstanceId;
     if (!instanceId) continue;
-    const node = state.preflight ? await deps.nodes(state.preflight.clusterAccess).getNode(instanceId) : undefined;
+    let node: KubeNode | undefined;
+    try {
+      node = state.preflight ? await deps.nodes(state.preflight.clusterAccess).getNode(instanceId) : undefined;
+    } catch (error) {
+      // Transient: let the workflow retry. Anything else (no RBAC, say) will not pass on retry, and
+      // must not stop the lock and parameters from being cleaned up: keep the instance, say why.
+      if (error instanceof AwsTransientError) throw error;
+      actions.push({
+        action: 'keep-instance',
+        resource: instanceId,
+        outcome: `could not check for its Kubernetes Node (${error instanceof Error ? error.name : String(error)}); left for an operator`,
+      });
+      continue;
+    }
     if (node) {
       actions.push({
         action: 'keep-instance',

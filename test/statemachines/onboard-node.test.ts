@@ -44,7 +44,11 @@ function seedWith(edit: (seed: Record<string, unknown>) => void): void {
   openSandbox(home, { reset: true, seedFile: file });
 }
 
-async function run(body: Record<string, unknown>, scenario = 'joins', faults?: (l: ReturnType<typeof localRuntime>) => void) {
+async function run(
+  body: Record<string, unknown>,
+  scenario = 'joins',
+  faults?: (l: ReturnType<typeof localRuntime>) => void,
+) {
   const local = localRuntime('sandbox', home, {}, { scenario });
   faults?.(local);
   const validation = await validateSubmission(local.runtime, JSON.stringify(body));
@@ -79,7 +83,12 @@ describe('onboard-node on the sandbox estate', () => {
     const code = await main(['run', 'onboard-node', '--input', EVENT, '--json'], t.streams, { HYBRIDOPS_HOME: home });
 
     expect(code).toBe(0);
-    const printed = JSON.parse(t.stdout()) as { status: string; states: string[]; output: OnboardingSummary; alerts: OutboxMessage[] };
+    const printed = JSON.parse(t.stdout()) as {
+      status: string;
+      states: string[];
+      output: OnboardingSummary;
+      alerts: OutboxMessage[];
+    };
     expect(printed.status).toBe('SUCCEEDED');
     expect(printed.states).toEqual([
       ...HEAD,
@@ -94,7 +103,11 @@ describe('onboard-node on the sandbox estate', () => {
     // Two polls: the initial 15 s wait, then the first backoff step (15 s).
     expect(printed.output.timings.waitingForRegistration).toBe(15 + 15);
     expect(printed.alerts).toHaveLength(1);
-    expect(printed.alerts[0]?.attributes).toEqual({ severity: 'info', cluster: 'gpu-hybrid-cluster', check: 'onboarding' });
+    expect(printed.alerts[0]?.attributes).toEqual({
+      severity: 'info',
+      cluster: 'gpu-hybrid-cluster',
+      check: 'onboarding',
+    });
 
     const estate = openSandbox(home);
     expectNothingLeft(estate);
@@ -225,8 +238,12 @@ describe('onboard-node on the sandbox estate', () => {
     const t = io();
     expect(await main(['run', 'onboard-node'], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
     expect(await main(['run', 'no-such-flow', '--input', EVENT], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
-    expect(await main(['run', 'onboard-node', '--input', EVENT, '--estate', 'moon'], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
-    expect(await main(['run', 'onboard-node', '--input', EVENT, '--scenario', 'nope'], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
+    expect(
+      await main(['run', 'onboard-node', '--input', EVENT, '--estate', 'moon'], t.streams, { HYBRIDOPS_HOME: home }),
+    ).toBe(2);
+    expect(
+      await main(['run', 'onboard-node', '--input', EVENT, '--scenario', 'nope'], t.streams, { HYBRIDOPS_HOME: home }),
+    ).toBe(2);
     expect(t.stderr()).toContain('unknown scenario');
   });
 });

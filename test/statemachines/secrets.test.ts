@@ -64,7 +64,10 @@ describe('the activation code', () => {
       const validation = await validateSubmission(local.runtime, readFileSync(EVENT, 'utf8'));
       if (!validation.ok) throw new Error('fixture rejected');
       const input = executionInput(validation.request, 'local:test');
-      const out = { line: (t: string) => process.stdout.write(`${t}\n`), note: (t: string) => process.stdout.write(`${t}\n`) };
+      const out = {
+        line: (t: string) => process.stdout.write(`${t}\n`),
+        note: (t: string) => process.stdout.write(`${t}\n`),
+      };
       const result = await runWorkflow({
         workflow: 'onboard-node',
         input,
@@ -90,7 +93,10 @@ describe('the activation code', () => {
   );
 
   it('is not printed by the CLI, with or without --json', async () => {
-    const streams = { stdout: { write: (t: string) => captured.push(t) }, stderr: { write: (t: string) => captured.push(t) } };
+    const streams = {
+      stdout: { write: (t: string) => captured.push(t) },
+      stderr: { write: (t: string) => captured.push(t) },
+    };
     expect(await main(['run', 'onboard-node', '--input', EVENT], streams, { HYBRIDOPS_HOME: home })).toBe(0);
     expect(await main(['run', 'onboard-node', '--input', EVENT, '--json'], streams, { HYBRIDOPS_HOME: home })).toBe(0);
     const codes = activationCodes();

@@ -1,0 +1,444 @@
+import { createHash } from 'node:crypto';
+import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { getNodeConfig, getOnboardingStatus, submitOnboarding } from '../../../lib/onboarding/api';
+import type { OnboardingRequestBody } from '../../../lib/onboarding/request';
+import type { OnboardingState } from '../../../lib/onboarding/state';
+import {
+  activationResult,
+  eksCluster,
+  gpuRequestBody,
+  INSTANCE_ID,
+  NODE_CONFIG_PARAMETER,
+  nodeConfigResult,
+  onboardingInput,
+  preflightResult,
+  REQUEST_ID,
+  REQUESTER,
+  registeredState,
+  STATE_MACHINE_ARN,
+  seedVpcs,
+  settings,
+} from '../../helpers/onboarding-fixtures';
+
+const sfnMock = mockClient(SFNClient);
+const eksMock = mockClient(EKSClient);
+const ec2Mock = mockClient(EC2Client);
+const ssmMock = mockClient(SSMClient);
+
+const BASE_URL = 'https://abc123.execute-api.ap-northeast-2.amazonaws.com/test';
+const STARTED = new Date('2026-11-22T00:00:00Z');
+const executionArnOf = (requestId: string) =>
+  `arn:aws:states:ap-northeast-2:111122223333:execution:onboard-node-test:${requestId}`;
+
+beforeEach(() => {
+  sfnMock.reset();
+  eksMock.reset();
+  ec2Mock.reset();
+  ssmMock.reset();
+});
+
+describe('submitOnboarding', () => {
+  const deps = () => ({
+    clients: {
+      sfn: new SFNClient({ region: 'ap-northeast-2' }),
+      eks: new EKSClient({ region: 'ap-northeast-2' }),
+      ec2: new EC2Client({ region: 'ap-northeast-2' }),
+    },
+    settings: settings(),
+  });
+  const submit = (body: OnboardingRequestBody | string) =>
+    submitOnboarding(deps(), {
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      requester: REQUESTER,
+      baseUrl: BASE_URL,
+    });
+  /** The request id the API must derive: node name, then a hash of cluster and client token. */
+  const requestIdFor = (token: string) =>
+    `gpu-node-01-${createHash('sha256').update(`gpu-hybrid-cluster\n${token}`).digest('hex').slice(0, 12)}`;
+  const startInputs = () => sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+
+  function arrangeCluster() {
+    eksMock.on(DescribeClusterCommand).resolves({ cluster: eksCluster() });
+    ec2Mock.on(DescribeVpcsCommand).resolves(seedVpcs());
+  }
+
+  it('starts the execution named by the request id and answers 202 with where to look', async () => {
+    arrangeCluster();
+    const requestId = requestIdFor('gpu-node-01-poc-1');
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: executionArnOf(requestId), startDate: STARTED });
+    const body = { ...gpuRequestBody(), node: { ...gpuRequestBody().node, os: 'Ubuntu 22.04' } };
+
+    const answer = await submit(body);
+
+    expect(answer).toEqual({
+      statusCode: 202,
+      body: {
+        requestId,
+        executionArn: executionArnOf(requestId),
+        existing: false,
+        statusUrl: `${BASE_URL}/nodes/${requestId}`,
+        nodeConfigUrl: `${BASE_URL}/nodes/${requestId}/nodeconfig`,
+      },
+      headers: { location: `${BASE_URL}/nodes/${requestId}` },
+    });
+    expect(startInputs()).toEqual([{ stateMachineArn: STATE_MACHINE_ARN, name: requestId, input: expect.any(String) }]);
+    expect(JSON.parse(startInputs()[0]?.input ?? '{}')).toEqual({
+      requestId,
+      requester: REQUESTER,
+      requestDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      // The request as validated: the OS normalised, nothing else changed.
+      request: { ...gpuRequestBody(), node: { ...gpuRequestBody().node, os: 'ubuntu-22.04' } },
+    });
+  });
+
+  it('answers a retried POST (same token, same body) 202 with the existing execution', async () => {
+    arrangeCluster();
+    const requestId = requestIdFor('gpu-node-01-poc-1');
+    sfnMock
+      .on(StartExecutionCommand)
+      .resolvesOnce({ executionArn: executionArnOf(requestId), startDate: STARTED })
+      .rejects(new ExecutionAlreadyExists({ $metadata: {}, message: `Execution Already Exists: '${requestId}'` }));
+    await submit(gpuRequestBody());
+    const firstInput = startInputs()[0]?.input;
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      executionArn: executionArnOf(requestId),
+      stateMachineArn: STATE_MACHINE_ARN,
+      status: 'RUNNING',
+      startDate: STARTED,
+      input: firstInput,
+    });
+
+    const answer = await submit(gpuRequestBody());
+
+    expect(answer.statusCode).toBe(202);
+    expect(answer.body).toMatchObject({ requestId, executionArn: executionArnOf(requestId), existing: true });
+    expect(startInputs().map((i) => i.input)).toEqual([firstInput, firstInput]);
+    expect(sfnMock.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input)).toEqual([
+      { executionArn: executionArnOf(requestId) },
+    ]);
+  });
+
+  it('answers 409 to the same token with a different body, starting nothing new', async () => {
+    arrangeCluster();
+    const requestId = requestIdFor('gpu-node-01-poc-1');
+    sfnMock
+      .on(StartExecutionCommand)
+      .resolvesOnce({ executionArn: executionArnOf(requestId), startDate: STARTED })
+      .rejects(new ExecutionAlreadyExists({ $metadata: {}, message: 'Execution Already Exists' }));
+    await submit(gpuRequestBody());
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', input: startInputs()[0]?.input });
+
+    const answer = await submit({ ...gpuRequestBody(), node: { ...gpuRequestBody().node, ip: '192.168.10.22' } });
+
+    expect(answer).toEqual({
+      statusCode: 409,
+      body: {
+        message: `clientToken 'gpu-node-01-poc-1' was already used for a different request (${requestId}); nothing was started.`,
+        requestId,
+        fix: 'Use a new clientToken for a new request, or send exactly the same body to retry.',
+      },
+    });
+  });
+
+  it("answers 400 for a cluster that is not this stage's, asking AWS nothing", async () => {
+    arrangeCluster();
+
+    const answer = await submit({ ...gpuRequestBody(), cluster: 'other-cluster' });
+
+    expect(answer).toEqual({
+      statusCode: 400,
+      body: {
+        message: 'The onboarding request has 1 problem(s); nothing was started.',
+        problems: [{ field: 'cluster', message: "this deployment onboards nodes into 'gpu-hybrid-cluster' only" }],
+      },
+    });
+    expect(eksMock).not.toHaveReceivedCommand(DescribeClusterCommand);
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('answers 400 listing every way the node does not fit the cluster', async () => {
+    arrangeCluster();
+
+    const answer = await submit({
+      ...gpuRequestBody(),
+      node: { ...gpuRequestBody().node, ip: '172.16.5.10' },
+      kubernetesVersion: '1.34',
+    });
+
+    expect(answer.statusCode).toBe(400);
+    expect((answer.body.problems as Array<{ field: string }>).map((p) => p.field)).toEqual([
+      'node.ip',
+      'kubernetesVersion',
+    ]);
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('answers 400 when the cluster does not exist', async () => {
+    eksMock.on(DescribeClusterCommand).rejects(new ResourceNotFoundException({ $metadata: {}, message: 'No cluster' }));
+
+    const answer = await submit(gpuRequestBody());
+
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body.problems).toEqual([
+      { field: 'cluster', message: expect.stringContaining("EKS cluster 'gpu-hybrid-cluster' does not exist") },
+    ]);
+  });
+
+  it('answers 400 for a body that is not JSON', async () => {
+    const answer = await submit('{"cluster": ');
+
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body.problems).toEqual([{ field: '(body)', message: expect.stringContaining('not JSON') }]);
+  });
+});
+
+describe('getOnboardingStatus', () => {
+  const deps = () => ({ sfn: new SFNClient({ region: 'ap-northeast-2' }), settings: settings() });
+  const describeInputs = () => sfnMock.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input);
+  const stateJson = (state: OnboardingState) => JSON.stringify(state);
+
+  it('answers 404 for a request that never started', async () => {
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .rejects(new ExecutionDoesNotExist({ $metadata: {}, message: 'Execution Does Not Exist' }));
+
+    const answer = await getOnboardingStatus(deps(), REQUEST_ID);
+
+    expect(answer).toEqual({
+      statusCode: 404,
+      body: {
+        message: `No onboarding request '${REQUEST_ID}' exists.`,
+        fix: 'Use the requestId that POST /nodes returned.',
+      },
+    });
+    expect(describeInputs()).toEqual([{ executionArn: executionArnOf(REQUEST_ID) }]);
+  });
+
+  it('answers 400 for something that cannot be a request id, asking AWS nothing', async () => {
+    const answer = await getOnboardingStatus(deps(), 'GPU_Node/../x');
+
+    expect(answer.statusCode).toBe(400);
+    expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('reads the phase of a running onboarding from the newest history events', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: STARTED });
+    const events: HistoryEvent[] = [
+      {
+        id: 20,
+        timestamp: STARTED,
+        type: 'WaitStateEntered',
+        stateEnteredEventDetails: { name: 'WaitForRegistration' },
+      },
+      {
+        id: 19,
+        timestamp: STARTED,
+        type: 'ChoiceStateExited',
+        stateExitedEventDetails: { name: 'IsRegistered', output: '{}' },
+      },
+      { id: 18, timestamp: STARTED, type: 'ChoiceStateEntered', stateEnteredEventDetails: { name: 'IsRegistered' } },
+      {
+        id: 17,
+        timestamp: STARTED,
+        type: 'TaskStateExited',
+        stateExitedEventDetails: {
+          name: 'CheckRegistration',
+          output: stateJson({
+            ...onboardingInput(),
+            preflight: preflightResult(),
+            activation: activationResult(),
+            nodeConfig: nodeConfigResult(),
+            registration: { registered: false, attempt: 2, nextWaitSeconds: 60 },
+          }),
+        },
+      },
+      {
+        id: 9,
+        timestamp: STARTED,
+        type: 'TaskStateExited',
+        stateExitedEventDetails: { name: 'IssueActivation', output: stateJson({ ...onboardingInput() }) },
+      },
+    ];
+    sfnMock.on(GetExecutionHistoryCommand).resolves({ events });
+
+    const answer = await getOnboardingStatus(deps(), REQUEST_ID);
+
+    expect(answer).toEqual({
+      statusCode: 200,
+      body: {
+        requestId: REQUEST_ID,
+        status: 'RUNNING',
+        startedAt: '2026-11-22T00:00:00.000Z',
+        phase: 'waiting-for-registration',
+        nodeConfigReady: true,
+      },
+    });
+    expect(sfnMock.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([
+      { executionArn: executionArnOf(REQUEST_ID), reverseOrder: true, maxResults: 50 },
+    ]);
+  });
+
+  it('shows the instance and the CNI hint while waiting for the Node', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: STARTED });
+    const hint = 'Install Cilium or Calico.';
+    sfnMock.on(GetExecutionHistoryCommand).resolves({
+      events: [
+        { id: 40, timestamp: STARTED, type: 'WaitStateEntered', stateEnteredEventDetails: { name: 'WaitForNode' } },
+        {
+          id: 38,
+          timestamp: STARTED,
+          type: 'TaskStateExited',
+          stateExitedEventDetails: {
+            name: 'CheckNode',
+            output: stateJson({
+              ...onboardingInput(),
+              nodeConfig: nodeConfigResult(),
+              registration: registeredState(),
+              node: { settled: false, phase: 'pending', attempt: 3, nextWaitSeconds: 40, hint },
+            }),
+          },
+        },
+      ],
+    });
+
+    const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+
+    expect(body).toMatchObject({ phase: 'waiting-for-node', nodeConfigReady: true, instanceId: INSTANCE_ID, hint });
+  });
+
+  it('says starting before any state has run', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: STARTED });
+    sfnMock
+      .on(GetExecutionHistoryCommand)
+      .resolves({ events: [{ id: 1, timestamp: STARTED, type: 'ExecutionStarted' }] });
+
+    const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+
+    expect(body).toMatchObject({ phase: 'starting', nodeConfigReady: false });
+  });
+
+  it('gives the result of a finished onboarding without its notification', async () => {
+    const summary = { outcome: 'joined', requestId: REQUEST_ID, instanceId: INSTANCE_ID, timings: { total: 880 } };
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      status: 'SUCCEEDED',
+      startDate: STARTED,
+      stopDate: new Date('2026-11-22T00:14:41Z'),
+      output: JSON.stringify({ ...summary, notification: { subject: '[OK] ...', message: '...' } }),
+    });
+
+    const answer = await getOnboardingStatus(deps(), REQUEST_ID);
+
+    expect(answer).toEqual({
+      statusCode: 200,
+      body: {
+        requestId: REQUEST_ID,
+        status: 'SUCCEEDED',
+        startedAt: '2026-11-22T00:00:00.000Z',
+        stoppedAt: '2026-11-22T00:14:41.000Z',
+        phase: 'done',
+        result: summary,
+      },
+    });
+    expect(sfnMock).not.toHaveReceivedCommand(GetExecutionHistoryCommand);
+  });
+
+  it.each(['FAILED', 'TIMED_OUT', 'ABORTED'] as const)(
+    'gives the error and cause of a %s onboarding',
+    async (status) => {
+      const cause =
+        'Failed at WaitForRegistration with RegistrationTimeoutError: No server registered. Fix: Run nodeadm.';
+      sfnMock.on(DescribeExecutionCommand).resolves({
+        status,
+        startDate: STARTED,
+        stopDate: new Date('2026-11-23T00:00:30Z'),
+        error: 'RegistrationTimeoutError',
+        cause,
+      });
+
+      const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+
+      expect(body).toEqual({
+        requestId: REQUEST_ID,
+        status,
+        startedAt: '2026-11-22T00:00:00.000Z',
+        stoppedAt: '2026-11-23T00:00:30.000Z',
+        phase: 'failed',
+        error: 'RegistrationTimeoutError',
+        cause,
+      });
+    },
+  );
+});
+
+describe('getNodeConfig', () => {
+  const deps = () => ({
+    sfn: new SFNClient({ region: 'ap-northeast-2' }),
+    ssm: new SSMClient({ region: 'ap-northeast-2' }),
+    settings: settings(),
+  });
+  const running = () => ({ status: 'RUNNING' as const, startDate: STARTED, input: JSON.stringify(onboardingInput()) });
+
+  it('answers 404 for a request that never started', async () => {
+    sfnMock.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ $metadata: {}, message: 'no' }));
+
+    await expect(getNodeConfig(deps(), REQUEST_ID)).resolves.toMatchObject({ statusCode: 404 });
+    expect(ssmMock).not.toHaveReceivedCommand(GetParameterCommand);
+  });
+
+  it('answers 409 with retry-after while the NodeConfig is not issued yet', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves(running());
+    ssmMock.on(GetParameterCommand).rejects(new ParameterNotFound({ $metadata: {}, message: 'not found' }));
+
+    const answer = await getNodeConfig(deps(), REQUEST_ID);
+
+    expect(answer).toMatchObject({ statusCode: 409, headers: { 'retry-after': '10' } });
+    expect(ssmMock.commandCalls(GetParameterCommand).map((c) => c.args[0].input)).toEqual([
+      { Name: NODE_CONFIG_PARAMETER, WithDecryption: true },
+    ]);
+  });
+
+  it.each(['SUCCEEDED', 'FAILED'] as const)(
+    'answers 410 once the onboarding has ended (%s), reading no secret',
+    async (status) => {
+      sfnMock.on(DescribeExecutionCommand).resolves({ ...running(), status });
+
+      const answer = await getNodeConfig(deps(), REQUEST_ID);
+
+      expect(answer.statusCode).toBe(410);
+      expect(answer.body.message).toBe(
+        `Onboarding ${REQUEST_ID} has ended (${status}); its activation and NodeConfig were deleted.`,
+      );
+      expect(ssmMock).not.toHaveReceivedCommand(GetParameterCommand);
+    },
+  );
+
+  it('hands out the NodeConfig and commands, not to be cached', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves(running());
+    const handout = {
+      nodeConfig: 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n',
+      commands: ['sudo nodeadm install 1.33 --credential-provider ssm', 'sudo nodeadm init -c file://nodeConfig.yaml'],
+    };
+    ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(handout) } });
+
+    const answer = await getNodeConfig(deps(), REQUEST_ID);
+
+    expect(answer).toEqual({
+      statusCode: 200,
+      body: { requestId: REQUEST_ID, node: 'gpu-node-01', fileName: 'nodeConfig.yaml', ...handout },
+      headers: { 'cache-control': 'no-store' },
+    });
+  });
+});
