@@ -97,7 +97,7 @@ export async function cleanupFailedOnboarding(
     summary: `Failed at ${step} with ${error.name}: ${error.problem}${error.fix ? ` Fix: ${error.fix}` : ''}`,
     cleanup: actions,
     notification: {
-      subject: snsSubject(`[CRITICAL] ${cluster}: onboarding ${nodeName} failed at ${step} (${error.name})`),
+      subject: snsSubject(`[CRITICAL] ${nodeName} onboarding failed: ${error.name} at ${step}`),
       message,
       severity: 'critical',
       cluster,

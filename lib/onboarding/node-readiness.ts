@@ -62,6 +62,8 @@ export async function checkNode(
     return pending({});
   }
 
+  // A kubelet creates its Node before it reports addresses; judge the identity once it has.
+  if (node.internalIps.length === 0 && node.ready?.status !== 'True') return pending({ name });
   assertIdentity(node, input, requestLabelKey(deps.settings));
   const internalIp = input.nodeIp;
   if (node.ready?.status === 'True') {

@@ -227,13 +227,24 @@ export function assertOnboardingRequest(body: unknown, labelPrefix: string): Onb
 
 /**
  * The request id: also the Step Functions execution name and the value of the node's request label,
- * so it is at most 63 characters of [a-z0-9-]. Derived from the cluster and the client token, so
- * a retried POST with the same token maps to the same execution.
+ * so it is at most 63 characters of [a-z0-9-]. With a client token it depends on the cluster and
+ * the token only, so a retried POST maps to the same execution and the same token with any other
+ * body is a conflict; it reads as the token. Without one it reads as the node name, with a random
+ * suffix.
  */
 export function deriveRequestId(request: Pick<OnboardingRequest, 'cluster' | 'node' | 'clientToken'>): string {
-  const token = request.clientToken ?? randomUUID();
-  const hash = createHash('sha256').update(`${request.cluster}\n${token}`).digest('hex').slice(0, 12);
-  return `${request.node.name.slice(0, 40).replace(/-+$/, '')}-${hash}`;
+  const slug = (text: string) =>
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .slice(0, 40)
+      .replace(/^-+|-+$/g, '');
+  const token = request.clientToken;
+  const hash = createHash('sha256')
+    .update(`${request.cluster}\n${token ?? randomUUID()}`)
+    .digest('hex')
+    .slice(0, 12);
+  return `${slug(token ?? request.node.name) || 'request'}-${hash}`;
 }
 
 /** A digest of what was asked, to tell a retried POST from a different one under the same token. */

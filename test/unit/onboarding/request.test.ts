@@ -311,8 +311,12 @@ describe('deriveRequestId', () => {
   it('gives the same id for the same cluster and client token, so a retried POST names the same execution', () => {
     const first = deriveRequestId(withToken('gpu-node-01-poc-1'));
     expect(deriveRequestId(withToken('gpu-node-01-poc-1'))).toBe(first);
-    expect(first).toMatch(/^gpu-node-01-[0-9a-f]{12}$/);
+    expect(first).toMatch(/^gpu-node-01-poc-1-[0-9a-f]{12}$/);
     expect(first).toMatch(REQUEST_ID);
+  });
+
+  it('depends on the token, not the body: the same token for another node is the same id (a 409)', () => {
+    expect(deriveRequestId(withToken('poc-1', 'gpu-node-02'))).toBe(deriveRequestId(withToken('poc-1', 'gpu-node-01')));
   });
 
   it('gives different ids for different tokens and for different clusters', () => {
@@ -321,30 +325,37 @@ describe('deriveRequestId', () => {
     expect(deriveRequestId(withToken('token-a', 'gpu-node-01', 'other-cluster'))).not.toBe(id);
   });
 
-  it('gives a fresh random id each time when there is no token', () => {
+  it('gives a fresh random id, named after the node, each time there is no token', () => {
     const ids = new Set(Array.from({ length: 20 }, () => deriveRequestId(withToken(undefined))));
     expect(ids.size).toBe(20);
-    for (const id of ids) expect(id).toMatch(REQUEST_ID);
+    for (const id of ids) expect(id).toMatch(/^gpu-node-01-[0-9a-f]{12}$/);
   });
 
   it('stays a 63-character DNS label for the longest node name, with no doubled hyphen', () => {
     const longest = `${'a'.repeat(39)}-${'b'.repeat(23)}`;
     expect(longest).toHaveLength(63);
-    const id = deriveRequestId(withToken('t', longest));
+    const id = deriveRequestId(withToken(undefined, longest));
     expect(id.length).toBeLessThanOrEqual(63);
     expect(id).toMatch(REQUEST_ID);
     expect(id).toMatch(new RegExp(`^${'a'.repeat(39)}-[0-9a-f]{12}$`));
   });
 
   it.each(['a'.repeat(63), `${'x-'.repeat(31)}y`, '0', 'z'])(
-    'keeps every id a valid execution name and label value (node %s)',
+    'keeps every id a valid execution name and label value (node %s, no token)',
     (name) => {
-      const id = deriveRequestId(withToken('t', name));
+      const id = deriveRequestId(withToken(undefined, name));
       expect(id.length).toBeLessThanOrEqual(63);
       expect(id).toMatch(REQUEST_ID);
       expect(id).not.toContain('--');
     },
   );
+
+  it.each(['UPPER.case:Token_1', '...', `${'T'.repeat(64)}`, 'a:b'])('makes token %s a valid id', (token) => {
+    const id = deriveRequestId(withToken(token.slice(0, 64)));
+    expect(id.length).toBeLessThanOrEqual(63);
+    expect(id).toMatch(REQUEST_ID);
+    expect(id).not.toContain('--');
+  });
 });
 
 describe('requestDigest', () => {
