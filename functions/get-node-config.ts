@@ -1,5 +1,5 @@
 import { apiHandler } from '../lib/lambda';
-import { getNodeConfig } from '../lib/onboarding/api';
+import { getNodeConfig } from '../lib/onboarding/status';
 
 /** `GET /nodes/{requestId}/nodeconfig` (AWS_IAM): the NodeConfig and the two nodeadm commands. */
 export const { run, handler } = apiHandler((event, rt) =>

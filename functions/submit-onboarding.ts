@@ -1,5 +1,5 @@
 import { apiHandler } from '../lib/lambda';
-import { submitOnboarding } from '../lib/onboarding/api';
+import { submitOnboarding } from '../lib/onboarding/submit';
 
 /** `POST /nodes` (AWS_IAM): validate, then start the onboarding workflow. */
 export const { run, handler } = apiHandler((event, rt) =>

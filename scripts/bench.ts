@@ -16,7 +16,7 @@ import { localRuntime } from '../cli/local-runtime';
 import { runWorkflow } from '../cli/runner';
 import { loadServerlessConfig, PROJECT_ROOT } from '../cli/serverless-config';
 import { onboardNode } from '../cli/workflows/onboard-node';
-import { executionInput, validateSubmission } from '../lib/onboarding/api';
+import { executionInput, validateSubmission } from '../lib/onboarding/submit';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);

@@ -7,7 +7,7 @@ import { main } from '../../cli/main';
 import { runWorkflow } from '../../cli/runner';
 import { onboardNode } from '../../cli/workflows/onboard-node';
 import { logger } from '../../lib/logger';
-import { executionInput, validateSubmission } from '../../lib/onboarding/api';
+import { executionInput, validateSubmission } from '../../lib/onboarding/submit';
 
 /**
  * The activation code may leave SSM only through the NodeConfig handout (GET .../nodeconfig, or

@@ -13,9 +13,10 @@ import {
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { getNodeConfig, getOnboardingStatus, submitOnboarding } from '../../../lib/onboarding/api';
 import type { OnboardingRequestBody } from '../../../lib/onboarding/request';
 import type { OnboardingState } from '../../../lib/onboarding/state';
+import { getNodeConfig, getOnboardingStatus } from '../../../lib/onboarding/status';
+import { submitOnboarding } from '../../../lib/onboarding/submit';
 import {
   activationResult,
   eksCluster,

@@ -1,0 +1,156 @@
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
+import { requestParameters, type Settings } from '../settings';
+import { type ApiAnswer, executionArn, REQUEST_ID, requireStateMachine } from './api';
+import type { NodeConfigHandout } from './node-config';
+import type { OnboardingRequest } from './request';
+import type { OnboardingState } from './state';
+
+/** What a running execution is doing, by the state it last entered. */
+const PHASE_OF_STATE: Record<string, string> = {
+  Preflight: 'checking-cluster',
+  IssueActivation: 'issuing-activation',
+  RenderNodeConfig: 'rendering-node-config',
+  StartRegistrationWait: 'waiting-for-registration',
+  WaitForRegistration: 'waiting-for-registration',
+  CheckRegistration: 'waiting-for-registration',
+  IsRegistered: 'waiting-for-registration',
+  StartNodeWait: 'waiting-for-node',
+  WaitForNode: 'waiting-for-node',
+  CheckNode: 'waiting-for-node',
+  IsNodeSettled: 'waiting-for-node',
+  Finish: 'finishing',
+  NotifySuccess: 'finishing',
+  CleanUp: 'cleaning-up-after-failure',
+  NotifyFailure: 'cleaning-up-after-failure',
+};
+
+async function describe(sfn: SFNClient, arn: string): Promise<DescribeExecutionCommandOutput | undefined> {
+  try {
+    return await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist) return undefined;
+    throw error;
+  }
+}
+
+const notFound = (requestId: string): ApiAnswer => ({
+  statusCode: 404,
+  body: {
+    message: `No onboarding request '${requestId}' exists.`,
+    fix: 'Use the requestId that POST /nodes returned.',
+  },
+});
+
+const badId = (requestId: string): ApiAnswer => ({
+  statusCode: 400,
+  body: { message: `'${requestId}' is not a request id (1-63 lower-case letters, digits and -).` },
+});
+
+/** `GET /nodes/{requestId}`: the onboarding's status, phase, and result or error. */
+export async function getOnboardingStatus(
+  deps: { sfn: SFNClient; settings: Pick<Settings, 'onboardStateMachineArn'> },
+  requestId: string,
+): Promise<ApiAnswer> {
+  if (!REQUEST_ID.test(requestId)) return badId(requestId);
+  const arn = executionArn(requireStateMachine(deps.settings), requestId);
+  const execution = await describe(deps.sfn, arn);
+  if (!execution) return notFound(requestId);
+  const body: Record<string, unknown> = {
+    requestId,
+    status: execution.status,
+    startedAt: execution.startDate?.toISOString(),
+    stoppedAt: execution.stopDate?.toISOString(),
+  };
+  if (execution.status === 'RUNNING') {
+    const { state, latest } = await latestState(deps.sfn, arn);
+    body.phase = PHASE_OF_STATE[state ?? ''] ?? 'starting';
+    body.nodeConfigReady = Boolean(latest?.nodeConfig);
+    if (latest?.registration?.instance) body.instanceId = latest.registration.instance.instanceId;
+    if (latest?.node?.hint) body.hint = latest.node.hint;
+  } else if (execution.status === 'SUCCEEDED') {
+    const { notification: _sent, ...summary } = JSON.parse(execution.output ?? '{}') as Record<string, unknown>;
+    Object.assign(body, { phase: 'done', result: summary });
+  } else {
+    Object.assign(body, { phase: 'failed', error: execution.error, cause: execution.cause });
+  }
+  return { statusCode: 200, body };
+}
+
+/** The last state entered, and the state data the last Task left, from the execution history. */
+async function latestState(sfn: SFNClient, arn: string): Promise<{ state?: string; latest?: OnboardingState }> {
+  const history = await sfn.send(
+    new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 50 }),
+  );
+  let state: string | undefined;
+  let latest: OnboardingState | undefined;
+  for (const event of history.events ?? []) {
+    if (!state && event.stateEnteredEventDetails?.name) state = event.stateEnteredEventDetails.name;
+    if (!latest && event.type === 'TaskStateExited' && event.stateExitedEventDetails?.output) {
+      latest = JSON.parse(event.stateExitedEventDetails.output) as OnboardingState;
+    }
+    if (state && latest) break;
+  }
+  return { state, latest };
+}
+
+/**
+ * `GET /nodes/{requestId}/nodeconfig`: the NodeConfig (with the activation code) and the two
+ * nodeadm commands, while the onboarding runs. The answer must not be cached.
+ */
+export async function getNodeConfig(
+  deps: { sfn: SFNClient; ssm: SSMClient; settings: Pick<Settings, 'onboardStateMachineArn' | 'parameterPrefix'> },
+  requestId: string,
+): Promise<ApiAnswer> {
+  if (!REQUEST_ID.test(requestId)) return badId(requestId);
+  const execution = await describe(deps.sfn, executionArn(requireStateMachine(deps.settings), requestId));
+  if (!execution) return notFound(requestId);
+  if (execution.status !== 'RUNNING') {
+    return {
+      statusCode: 410,
+      body: {
+        message: `Onboarding ${requestId} has ended (${execution.status}); its activation and NodeConfig were deleted.`,
+        fix: 'Submit a new onboarding request for a new activation.',
+      },
+    };
+  }
+  const handout = await readNodeConfigHandout(deps, requestId);
+  if (!handout) {
+    return {
+      statusCode: 409,
+      body: {
+        message: `The NodeConfig for ${requestId} is not issued yet.`,
+        fix: 'Poll GET /nodes/{requestId} until nodeConfigReady is true.',
+      },
+      headers: { 'retry-after': '10' },
+    };
+  }
+  const request = (JSON.parse(execution.input ?? '{}') as { request?: OnboardingRequest }).request;
+  return {
+    statusCode: 200,
+    body: { requestId, node: request?.node.name, fileName: 'nodeConfig.yaml', ...handout },
+    headers: { 'cache-control': 'no-store' },
+  };
+}
+
+/** Reads the stored NodeConfig handout, or undefined when it is not issued (or already deleted). */
+export async function readNodeConfigHandout(
+  deps: { ssm: SSMClient; settings: Pick<Settings, 'parameterPrefix'> },
+  requestId: string,
+): Promise<NodeConfigHandout | undefined> {
+  try {
+    const answer = await deps.ssm.send(
+      new GetParameterCommand({ Name: requestParameters(deps.settings, requestId).nodeConfig, WithDecryption: true }),
+    );
+    return answer.Parameter?.Value ? (JSON.parse(answer.Parameter.Value) as NodeConfigHandout) : undefined;
+  } catch (error) {
+    if (error instanceof ParameterNotFound) return undefined;
+    throw error;
+  }
+}
