@@ -1,9 +1,13 @@
-/** Three tiers, one config: unit (lib + handlers), statemachines (whole workflows in-process), infra (packaged template). */
+/**
+ * Three tiers, one config: unit (lib + handlers), statemachines (whole workflows in-process),
+ * infra (the packaged template). ts-jest only transpiles (tsconfig isolatedModules); `npm run typecheck`
+ * type-checks the tests with the rest of the code.
+ */
 const common = {
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/setup/polyfills.ts'],
-  // @swc/jest compiles TypeScript and the ESM-only @middy/* packages to CommonJS.
-  transform: { '^.+\\.(t|j)s$': ['@swc/jest'] },
+  // ts-jest also compiles the ESM-only @middy/* packages to CommonJS.
+  transform: { '^.+\\.(t|j)s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }] },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
 };
 

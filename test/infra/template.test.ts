@@ -9,7 +9,7 @@ import { join } from 'node:path';
  */
 
 const ROOT = join(__dirname, '..', '..');
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation is untyped JSON
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation is untyped JSON
 type Any = any;
 let out: string;
 let template: { Resources: Record<string, { Type: string; Properties: Any; Condition?: string }> };

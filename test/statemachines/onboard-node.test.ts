@@ -63,7 +63,7 @@ async function run(
     // The team fetches the NodeConfig once it is issued, as the CLI does; that starts the server.
     afterTask: onboardNode.afterTask?.(local, { line: () => undefined, note: () => undefined }, input),
   });
-  // biome-ignore lint/style/noNonNullAssertion: the sandbox runtime always has an estate
+  // the sandbox runtime always has an estate
   return { result, estate: local.estate!, requestId: input.requestId };
 }
 
