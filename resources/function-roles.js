@@ -47,6 +47,7 @@ module.exports = async ({ resolveVariable }) => {
     Resource,
     ...(Condition && { Condition }),
   });
+  const deny = (Action, Resource) => ({ Effect: 'Deny', Action, Resource });
 
   /** function key -> the statements it needs besides writing its own logs. */
   const table = {
@@ -57,7 +58,11 @@ module.exports = async ({ resolveVariable }) => {
       allow(['ec2:DescribeVpcs'], '*'),
     ],
     getOnboarding: [allow(['states:DescribeExecution', 'states:GetExecutionHistory'], executions)],
-    getNodeConfig: [allow(['states:DescribeExecution'], executions), allow(['ssm:GetParameter'], onboardingParameters)],
+    // The NodeConfig parameters only, not the raw activation codes beside them.
+    getNodeConfig: [
+      allow(['states:DescribeExecution'], executions),
+      allow(['ssm:GetParameter'], parameters('onboarding/*/node-config')),
+    ],
     preflight: [
       allow(['eks:DescribeCluster', 'eks:ListAccessEntries'], clusterArn),
       allow(['eks:DescribeAccessEntry'], accessEntries),
@@ -66,6 +71,16 @@ module.exports = async ({ resolveVariable }) => {
     ],
     issueActivation: [
       allow(['ssm:CreateActivation', 'ssm:AddTagsToResource'], '*', forThisCluster),
+      // AddTagsToResource cannot be scoped to activations; make sure it tags nothing else.
+      deny(
+        ['ssm:AddTagsToResource'],
+        [
+          managedInstances,
+          parameters('*'),
+          sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:document/*`),
+        ],
+      ),
+      allow(['ssm:DescribeActivations'], '*'),
       // Undoes its own activation when the code cannot be stored.
       allow(['ssm:DeleteActivation'], '*'),
       allow(['iam:PassRole'], hybridRoleArn, { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } }),
@@ -81,7 +96,7 @@ module.exports = async ({ resolveVariable }) => {
       allow(['ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters),
     ],
     cleanUpOnboarding: [
-      allow(['ssm:DeleteActivation'], '*'),
+      allow(['ssm:DeleteActivation', 'ssm:DescribeActivations'], '*'),
       allow(['ssm:DescribeInstanceInformation'], '*'),
       allow(['ssm:ListTagsForResource'], managedInstances),
       allow(['ssm:DeregisterManagedInstance'], managedInstances, taggedWithThisCluster),

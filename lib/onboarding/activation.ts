@@ -3,6 +3,7 @@ import {
   DeleteActivationCommand,
   InvalidActivation,
   InvalidActivationId,
+  paginateDescribeActivations,
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -35,6 +36,9 @@ export interface ActivationInput {
  */
 export async function issueActivation(deps: ActivationDeps, input: ActivationInput): Promise<ActivationResult> {
   const { request, requestId } = input;
+  // A retried attempt (say the Lambda timed out after SSM answered) may have left an activation
+  // whose code was never stored: remove it, so the request never has more than one.
+  await deleteRequestActivations(deps.ssm, request.node.name, requestId);
   let created: { ActivationId?: string; ActivationCode?: string };
   try {
     created = await deps.ssm.send(
@@ -77,7 +81,8 @@ export async function issueActivation(deps: ActivationDeps, input: ActivationInp
       }),
     );
   } catch (error) {
-    await deleteActivation(deps.ssm, activationId);
+    // Undo, but report the error that made us undo; a failed undo is left to CleanUp's sweep.
+    await deleteActivation(deps.ssm, activationId).catch(() => undefined);
     throw error;
   }
   return { activationId, codeParameter, expiresAt: input.expiresAt, issuedAt: deps.clock.now().toISOString() };
@@ -115,4 +120,26 @@ export async function deleteActivation(ssm: SSMClient, activationId: string): Pr
     if (error instanceof InvalidActivation || error instanceof InvalidActivationId) return 'already-gone';
     throw error;
   }
+}
+
+/**
+ * Deletes every activation this request created: those named for the node and tagged with the
+ * request id. Returns their ids.
+ */
+export async function deleteRequestActivations(ssm: SSMClient, nodeName: string, requestId: string): Promise<string[]> {
+  const deleted: string[] = [];
+  const pages = paginateDescribeActivations(
+    { client: ssm },
+    { Filters: [{ FilterKey: 'DefaultInstanceName', FilterValues: [nodeName] }] },
+  );
+  for await (const page of pages) {
+    for (const activation of page?.ActivationList ?? []) {
+      const ours = activation.Tags?.some((t) => t.Key === TAG_KEYS.requestId && t.Value === requestId);
+      if (ours && activation.ActivationId) {
+        await deleteActivation(ssm, activation.ActivationId);
+        deleted.push(activation.ActivationId);
+      }
+    }
+  }
+  return deleted;
 }

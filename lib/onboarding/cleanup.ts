@@ -8,7 +8,7 @@ import {
 import { AwsTransientError } from '../errors';
 import type { KubeNode, NodeReaderFactory } from '../kube/types';
 import { requestParameters, type Settings } from '../settings';
-import { deleteActivation } from './activation';
+import { deleteActivation, deleteRequestActivations } from './activation';
 import { releaseNodeLock } from './lock';
 import { describeCaughtError, lines, type Notification, snsSubject } from './messages';
 import { deleteParameters } from './parameters';
@@ -47,11 +47,7 @@ export async function cleanupFailedOnboarding(
   const actions: CleanupAction[] = [];
   const names = requestParameters(deps.settings, state.requestId);
 
-  if (state.activation) {
-    const outcome = await deleteActivation(deps.ssm, state.activation.activationId);
-    actions.push({ action: 'delete-activation', resource: state.activation.activationId, outcome });
-    actions.push(...(await deregisterStrayInstances(deps, state, state.activation.activationId)));
-  }
+  // Secrets and the lock first: they must go even if reading Nodes below keeps failing.
   const deleted = await deleteParameters(deps.ssm, [names.activationCode, names.nodeConfig]);
   actions.push({
     action: 'delete-parameters',
@@ -65,6 +61,17 @@ export async function cleanupFailedOnboarding(
       resource: state.preflight.lockParameter,
       outcome: released ? 'released' : 'not held',
     });
+  }
+  if (state.activation) {
+    const outcome = await deleteActivation(deps.ssm, state.activation.activationId);
+    actions.push({ action: 'delete-activation', resource: state.activation.activationId, outcome });
+    actions.push(...(await deregisterStrayInstances(deps, state, state.activation.activationId)));
+  } else if (state.preflight) {
+    // Failed in IssueActivation: an attempt may have created an activation the state never saw.
+    const nodeName = (state.request as { node?: { name?: string } } | undefined)?.node?.name;
+    for (const id of nodeName ? await deleteRequestActivations(deps.ssm, nodeName, state.requestId) : []) {
+      actions.push({ action: 'delete-activation', resource: id, outcome: 'deleted (not recorded in the state)' });
+    }
   }
 
   const step = currentStep(state);

@@ -51,8 +51,8 @@ export async function checkNode(
     ...extra,
   });
 
+  const deadline = Date.parse(input.instance.registeredAt) + t.nodeJoinTimeoutMinutes * 60_000;
   if (!node) {
-    const deadline = Date.parse(input.instance.registeredAt) + t.nodeJoinTimeoutMinutes * 60_000;
     if (now.getTime() > deadline) {
       throw new NodeJoinTimeoutError(
         `Server ${name} registered with SSM at ${input.instance.registeredAt} but no Kubernetes Node ${name} appeared in ${input.clusterAccess.name} within ${t.nodeJoinTimeoutMinutes} minutes.`,
@@ -63,7 +63,9 @@ export async function checkNode(
   }
 
   // A kubelet creates its Node before it reports addresses; judge the identity once it has.
-  if (node.internalIps.length === 0 && node.ready?.status !== 'True') return pending({ name });
+  if (node.internalIps.length === 0 && node.ready?.status !== 'True' && now.getTime() <= deadline) {
+    return pending({ name });
+  }
   assertIdentity(node, input, requestLabelKey(deps.settings));
   const internalIp = input.nodeIp;
   if (node.ready?.status === 'True') {

@@ -5,6 +5,9 @@ import { ONBOARDING_TIMINGS } from '../settings';
 import { backoffSeconds } from './backoff';
 import type { RegistrationState } from './state';
 
+/** Polls one onboarding may make while waiting: 2,000 x ~9 history events stays under 25,000. */
+export const MAX_REGISTRATION_POLLS = 2000;
+
 export interface RegistrationInput {
   activationId: string;
   activationExpiresAt: string;
@@ -51,12 +54,19 @@ export async function checkRegistration(
   }
   const t = ONBOARDING_TIMINGS;
   const untilExpiry = Math.ceil((expiresAt.getTime() - now.getTime()) / 1000);
-  return {
-    registered: false,
-    attempt,
-    nextWaitSeconds: Math.min(
-      backoffSeconds(input.attempt, t.registrationFirstWaitSeconds, t.registrationMaxWaitSeconds, t.backoffRate),
-      untilExpiry,
-    ),
-  };
+  // A Standard execution ends, uncatchably, at 25,000 history events, about 9 per poll. When
+  // 5-minute polls would not fit the time left (activations of more than about a week), spread
+  // them so that even a 30-day activation needs at most MAX_REGISTRATION_POLLS.
+  const pollsLeft = Math.max(1, MAX_REGISTRATION_POLLS - attempt);
+  const backoff = backoffSeconds(
+    input.attempt,
+    t.registrationFirstWaitSeconds,
+    t.registrationMaxWaitSeconds,
+    t.backoffRate,
+  );
+  const wait =
+    untilExpiry / t.registrationMaxWaitSeconds > pollsLeft
+      ? Math.max(backoff, Math.ceil(untilExpiry / pollsLeft))
+      : backoff;
+  return { registered: false, attempt, nextWaitSeconds: Math.min(wait, untilExpiry) };
 }

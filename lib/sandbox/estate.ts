@@ -187,7 +187,8 @@ const BASE_EXCEPTIONS: Record<string, BaseException> = {
  * exception with that name, as the SDK builds it for unmodelled errors.
  */
 export function awsError(service: string, name: string, message: string): Error {
-  const $fault = /Throttl|TooMany|Internal|Unavailable/.test(name) ? 'server' : 'client';
+  // As the SDK reports them: throttling is a client fault (HTTP 400), outages a server fault.
+  const $fault = /Internal|Unavailable/.test(name) ? 'server' : 'client';
   const options = { $metadata: { httpStatusCode: $fault === 'server' ? 503 : 400 }, message };
   const Base = BASE_EXCEPTIONS[service];
   if (!Base) return Object.assign(new Error(message), { name, $fault, $metadata: options.$metadata });

@@ -9,7 +9,8 @@ import { onboardNode } from '../../cli/workflows/onboard-node';
 import type { OnboardingSummary } from '../../lib/onboarding/finish';
 import { executionInput, validateSubmission } from '../../lib/onboarding/submit';
 import { openSandbox } from '../../lib/sandbox';
-import { DEFAULT_SEED } from '../../lib/sandbox/estate';
+import { awsError, DEFAULT_SEED } from '../../lib/sandbox/estate';
+import { ssmHandlers } from '../../lib/sandbox/services/ssm';
 import type { OutboxMessage } from '../../lib/sandbox/services/sns';
 
 /**
@@ -204,6 +205,48 @@ describe('onboard-node on the sandbox estate', () => {
     expect(result.error?.name).toBe('NodeJoinTimeoutError');
     expect(estate.state.instances).toEqual({});
     expect(estate.outbox.at(-1)?.message).toMatch(/deregister-instance mi-[0-9a-f]{17}: deregistered/);
+    expectNothingLeft(estate);
+  });
+
+  it('alerts even when cleanup itself keeps failing, naming what is left', async () => {
+    const { result, estate } = await run({ ...request(), activationExpiresInHours: 1 }, 'never-registers', (local) =>
+      local.estate?.injectFault('ssm', 'DeleteParameters', 'ThrottlingException', 10),
+    );
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('RegistrationTimeoutError');
+    expect(result.visited.slice(-5)).toEqual([
+      'CleanUp',
+      'DescribeCleanupFailure',
+      'ComposeCleanupFailureAlert',
+      'NotifyFailure',
+      'Failed',
+    ]);
+    const alert = estate.outbox.at(-1);
+    expect(alert?.subject).toBe('[CRITICAL] Onboarding failed and its cleanup failed too');
+    expect(alert?.message).toContain('RegistrationTimeoutError');
+    expect(alert?.message).toContain('AwsTransientError');
+    expect(alert?.message).toContain('Remove by hand');
+  });
+
+  it('cleans up an activation an interrupted IssueActivation never recorded', async () => {
+    // CreateActivation succeeds, then storing the code fails for good and its rollback too.
+    const { result, estate } = await run(request(), 'joins', (local) => {
+      const estate = local.estate as NonNullable<typeof local.estate>;
+      estate.register('ssm', {
+        PutParameter: (e, input) => {
+          if (String(input.Name).endsWith('/activation-code')) throw awsError('ssm', 'AccessDeniedException', 'denied');
+          return ssmHandlers.PutParameter?.(e, input);
+        },
+      });
+      estate.injectFault('ssm', 'DeleteActivation', 'AccessDeniedException', 1);
+    });
+
+    expect(result.status).toBe('FAILED');
+    expect(result.visited).toEqual(['Preflight', 'IssueActivation', ...FAILURE_TAIL]);
+    expect(estate.outbox.at(-1)?.message).toMatch(
+      /delete-activation [0-9a-f-]{36}: deleted \(not recorded in the state\)/,
+    );
     expectNothingLeft(estate);
   });
 

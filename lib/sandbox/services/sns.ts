@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NotFoundException } from '@aws-sdk/client-sns';
+import { InvalidParameterException, NotFoundException } from '@aws-sdk/client-sns';
 import type { ServiceHandlers } from '../estate';
 
 /** A message the sandbox's SNS topic received. */
@@ -23,6 +23,23 @@ export const snsHandlers: ServiceHandlers = {
     const topicArn = String(input.TopicArn ?? '');
     if (topicArn !== sandboxTopicArn(estate.seed.region, estate.seed.account)) {
       throw new NotFoundException({ $metadata: {}, message: `Topic does not exist: ${topicArn}` });
+    }
+    const subject = input.Subject as string | undefined;
+    if (subject !== undefined && (subject.length === 0 || subject.length > 100 || !/^[\x20-\x7e]+$/.test(subject))) {
+      throw new InvalidParameterException({
+        $metadata: {},
+        message: 'Invalid parameter: Subject: must be 1-100 ASCII characters without line breaks',
+      });
+    }
+    for (const [key, value] of Object.entries(
+      (input.MessageAttributes as Record<string, { StringValue?: string }>) ?? {},
+    )) {
+      if (!value.StringValue) {
+        throw new InvalidParameterException({
+          $metadata: {},
+          message: `Invalid parameter: MessageAttributes ${key}: empty value`,
+        });
+      }
     }
     estate.state.published += 1;
     const attributes = Object.fromEntries(

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   InvalidActivation,
+  InvalidFilter,
   InvalidInstanceId,
   InvalidParameters,
   InvalidResourceId,
@@ -9,7 +10,7 @@ import {
   SSMServiceException,
   type Tag,
 } from '@aws-sdk/client-ssm';
-import { awsError, type SandboxEstate, type ServiceHandlers } from '../estate';
+import { awsError, paginate, type SandboxEstate, type ServiceHandlers } from '../estate';
 import { handOutNodeConfig, pollRegistration } from '../on-prem';
 import type { SandboxParameter } from '../state';
 
@@ -144,10 +145,28 @@ export const ssmHandlers: ServiceHandlers = {
     return {};
   },
 
-  DescribeActivations(estate) {
+  DescribeActivations(estate, input) {
     const now = estate.clock.now();
+    const filters = (input.Filters as Array<{ FilterKey?: string; FilterValues?: string[] }>) ?? [];
+    const matches = (a: { id: string; defaultInstanceName?: string; iamRole: string }) =>
+      filters.every((f) => {
+        const value = { ActivationIds: a.id, DefaultInstanceName: a.defaultInstanceName, IamRole: a.iamRole }[
+          f.FilterKey as 'ActivationIds' | 'DefaultInstanceName' | 'IamRole'
+        ];
+        if (f.FilterKey && !['ActivationIds', 'DefaultInstanceName', 'IamRole'].includes(f.FilterKey)) {
+          throw new InvalidFilter({ ...meta, message: `Filter key ${f.FilterKey} is not valid.` });
+        }
+        return value !== undefined && (f.FilterValues ?? []).includes(value);
+      });
+    const { page, next } = paginate(
+      Object.values(estate.state.activations).filter(matches),
+      input.NextToken,
+      input.MaxResults,
+      50,
+    );
     return {
-      ActivationList: Object.values(estate.state.activations).map((a) => ({
+      NextToken: next,
+      ActivationList: page.map((a) => ({
         ActivationId: a.id,
         Description: a.description,
         DefaultInstanceName: a.defaultInstanceName,

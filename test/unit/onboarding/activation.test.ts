@@ -1,6 +1,7 @@
 import {
   CreateActivationCommand,
   DeleteActivationCommand,
+  DescribeActivationsCommand,
   InvalidActivation,
   PutParameterCommand,
   SSMClient,
@@ -67,6 +68,26 @@ describe('issueActivation', () => {
       issuedAt: '2026-11-22T00:00:00.000Z',
     });
     expect(JSON.stringify(result)).not.toContain('SECRET-CODE');
+  });
+
+  it('first deletes an activation a previous attempt of this request left, and only that one', async () => {
+    ssmMock.on(DescribeActivationsCommand).resolves({
+      ActivationList: [
+        { ActivationId: 'act-old', Tags: [{ Key: 'hybridops:request-id', Value: 'gpu-node-01-abcdef012345' }] },
+        { ActivationId: 'act-other', Tags: [{ Key: 'hybridops:request-id', Value: 'gpu-node-01-000000000000' }] },
+      ],
+    });
+    ssmMock.on(DeleteActivationCommand).resolves({});
+    ssmMock.on(CreateActivationCommand).resolves({ ActivationId: 'act-new', ActivationCode: 'SECRET-CODE-3' });
+    ssmMock.on(PutParameterCommand).resolves({ Version: 1 });
+
+    await expect(issueActivation(deps(), input())).resolves.toMatchObject({ activationId: 'act-new' });
+    expect(ssmMock.commandCalls(DescribeActivationsCommand)[0]?.args[0].input).toEqual({
+      Filters: [{ FilterKey: 'DefaultInstanceName', FilterValues: ['gpu-node-01'] }],
+    });
+    expect(ssmMock.commandCalls(DeleteActivationCommand).map((c) => c.args[0].input)).toEqual([
+      { ActivationId: 'act-old' },
+    ]);
   });
 
   it('deletes the activation again when the code cannot be stored', async () => {

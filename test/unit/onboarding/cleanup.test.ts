@@ -134,14 +134,14 @@ describe('cleanupFailedOnboarding', () => {
       fix: TIMEOUT_FIX,
       summary: `Failed at WaitForRegistration with RegistrationTimeoutError: ${TIMEOUT_PROBLEM} Fix: ${TIMEOUT_FIX}`,
       cleanup: [
-        { action: 'delete-activation', resource: ACTIVATION_ID, outcome: 'deleted' },
-        { action: 'deregister-instance', resource: INSTANCE_ID, outcome: 'deregistered' },
         {
           action: 'delete-parameters',
           resource: '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345',
           outcome: 'deleted 2',
         },
         { action: 'release-lock', resource: LOCK_PARAMETER, outcome: 'released' },
+        { action: 'delete-activation', resource: ACTIVATION_ID, outcome: 'deleted' },
+        { action: 'deregister-instance', resource: INSTANCE_ID, outcome: 'deregistered' },
       ],
       notification: {
         subject: expect.stringMatching(
@@ -282,18 +282,18 @@ describe('cleanupFailedOnboarding', () => {
     );
 
     expect(report.cleanup).toEqual([
-      { action: 'delete-activation', resource: ACTIVATION_ID, outcome: 'deleted' },
-      {
-        action: 'keep-instance',
-        resource: INSTANCE_ID,
-        outcome: 'could not check for its Kubernetes Node (KubernetesApiError); left for an operator',
-      },
       {
         action: 'delete-parameters',
         resource: '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345',
         outcome: 'deleted 2',
       },
       { action: 'release-lock', resource: LOCK_PARAMETER, outcome: 'released' },
+      { action: 'delete-activation', resource: ACTIVATION_ID, outcome: 'deleted' },
+      {
+        action: 'keep-instance',
+        resource: INSTANCE_ID,
+        outcome: 'could not check for its Kubernetes Node (KubernetesApiError); left for an operator',
+      },
     ]);
     expect(ssmMock).not.toHaveReceivedCommand(DeregisterManagedInstanceCommand);
   });
@@ -369,10 +369,10 @@ describe('cleanupFailedOnboarding', () => {
       `How to fix: ${TIMEOUT_FIX}`,
       '',
       'Cleanup:',
-      `- delete-activation ${ACTIVATION_ID}: deleted`,
-      `- deregister-instance ${INSTANCE_ID}: deregistered`,
       '- delete-parameters /eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345: deleted 2',
       `- release-lock ${LOCK_PARAMETER}: released`,
+      `- delete-activation ${ACTIVATION_ID}: deleted`,
+      `- deregister-instance ${INSTANCE_ID}: deregistered`,
     ]);
   });
 

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { ManualClock } from '../../../lib/clock';
 import { RegistrationTimeoutError } from '../../../lib/errors';
-import { checkRegistration } from '../../../lib/onboarding/registration';
+import { checkRegistration, MAX_REGISTRATION_POLLS } from '../../../lib/onboarding/registration';
 import { ACTIVATION_ID, INSTANCE_ID } from '../../helpers/onboarding-fixtures';
 
 const ssmMock = mockClient(SSMClient);
@@ -121,4 +121,37 @@ describe('checkRegistration', () => {
       `No server registered with activation ${ACTIVATION_ID} for gpu-node-01 before it expired at ${EXPIRES_AT} (31 polls).`,
     );
   });
+});
+
+describe('checkRegistration poll budget', () => {
+  // A Standard execution stops at 25,000 history events; each poll is about 9.
+  it.each([24, 24 * 7, 24 * 30])(
+    'polls at most MAX_REGISTRATION_POLLS times for a %i-hour activation',
+    async (hours) => {
+      const ssm = new SSMClient({ region: 'ap-northeast-2' });
+      const mock = mockClient(ssm);
+      mock.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
+      const clock = new ManualClock('2026-11-22T00:00:00Z');
+      const expiresAt = new Date(Date.parse('2026-11-22T00:00:00Z') + hours * 3600_000).toISOString();
+      let attempt = 0;
+      let timedOut = false;
+      while (!timedOut) {
+        try {
+          const state = await checkRegistration(
+            { ssm, clock },
+            { activationId: 'act-1', activationExpiresAt: expiresAt, nodeName: 'gpu-node-01', attempt },
+          );
+          attempt = state.attempt;
+          expect(state.nextWaitSeconds).toBeGreaterThan(0);
+          clock.advance(state.nextWaitSeconds);
+        } catch (error) {
+          expect((error as Error).name).toBe('RegistrationTimeoutError');
+          timedOut = true;
+        }
+      }
+      expect(attempt).toBeLessThanOrEqual(MAX_REGISTRATION_POLLS);
+      expect(attempt).toBeGreaterThan(hours === 24 ? 250 : 1000);
+      mock.restore();
+    },
+  );
 });
