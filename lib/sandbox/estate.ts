@@ -11,6 +11,7 @@ import type { HandlerExecutionContext, InitializeHandlerArguments, MiddlewareSta
 import { type AwsClients, createAwsClients, type ServiceName } from '../aws/clients';
 import type { Clock } from '../clock';
 import { SandboxNotImplementedError, SandboxStateError } from '../errors';
+import { advanceOnPrem } from './on-prem';
 import { type EstateSeed, initialState, parseSeed, type SandboxState } from './state';
 
 /** A command handler: answers one SDK command from the estate's state, or throws as AWS would. */
@@ -138,6 +139,7 @@ export class SandboxEstate {
         `Add a handler for it in lib/sandbox/services/${service}.ts, or run with --estate aws.`,
       );
     }
+    advanceOnPrem(this); // the on-prem servers act on their own clock, whoever looks
     const output = await handler(this, input);
     this.save();
     return output;

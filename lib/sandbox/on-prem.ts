@@ -4,11 +4,12 @@ import type { SandboxEstate } from './estate';
 import type { SandboxNode, SimulatedServer } from './state';
 
 /**
- * The on-prem side of the sandbox. A server that is handed a NodeConfig "runs nodeadm init" with
- * it: it registers with the activation named in the NodeConfig (if the code matches, the
- * activation has not expired and has registrations left), then its kubelet creates a Node with
- * the labels and taints from the NodeConfig's flags, NotReady until a CNI runs. How many polls
- * each step takes comes from the estate's scenario.
+ * The on-prem side of the sandbox. A server that is handed a NodeConfig "runs nodeadm" with it
+ * on its own timeline, in sandbox time: after `registersAfterSeconds` it registers with the
+ * activation named in the NodeConfig (if the code matches, the activation still exists, has not
+ * expired and has registrations left); `nodeAppearsAfterSeconds` later its kubelet creates a Node
+ * with the labels and taints from the NodeConfig's flags, NotReady until `readyAfterSeconds` later
+ * "a CNI runs". Looking (polls, Node reads) only observes: the world moves with the clock.
  */
 
 const NO_CNI_MESSAGE =
@@ -17,6 +18,8 @@ const NO_CNI_MESSAGE =
 function flagValue(flags: string[], name: string): string | undefined {
   return flags.find((f) => f.startsWith(`${name}=`))?.slice(name.length + 1);
 }
+
+const plus = (iso: string, seconds: number) => new Date(Date.parse(iso) + seconds * 1000);
 
 /** Called when a NodeConfig is read with decryption: the team fetched it for its server. */
 export function handOutNodeConfig(estate: SandboxEstate, stored: string): void {
@@ -34,7 +37,6 @@ export function handOutNodeConfig(estate: SandboxEstate, stored: string): void {
   const nodeName = activation?.defaultInstanceName ?? 'unknown';
   const seed = estate.seed.onPrem.servers.find((s) => s.name === nodeName);
   const tagIp = activation?.tags.find((t) => t.Key === 'hybridops:node-ip')?.Value;
-  const behaviour = estate.seed.scenarios[estate.state.scenario];
   const labels = Object.fromEntries(
     (flagValue(config.spec.kubelet.flags, '--node-labels') ?? '')
       .split(',')
@@ -53,28 +55,47 @@ export function handOutNodeConfig(estate: SandboxEstate, stored: string): void {
     labels,
     taints: (flagValue(config.spec.kubelet.flags, '--register-with-taints') ?? '').split(',').filter(Boolean),
     scenario: estate.state.scenario,
+    handedOutAt: estate.clock.now().toISOString(),
     // A wrong code never registers: SSM rejects it, as it would the real agent.
-    pollsUntilRegistered: activation?.code === activationCode ? (behaviour?.registersAfterPolls ?? null) : null,
-    readsUntilNode: behaviour ? behaviour.nodeAppearsAfterReads : 1,
-    readsUntilReady: behaviour?.readyAfterReads ?? null,
+    canRegister: activation?.code === activationCode,
   };
   estate.state.servers[activationId] = server;
 }
 
-/** Called on each DescribeInstanceInformation for an activation: the server may register now. */
-export function pollRegistration(estate: SandboxEstate, activationId: string): void {
-  const server = estate.state.servers[activationId];
-  if (!server || server.instanceId || server.pollsUntilRegistered === null) return;
-  server.pollsUntilRegistered = Math.max(0, server.pollsUntilRegistered - 1);
-  if (server.pollsUntilRegistered > 0) return;
-  const activation = estate.state.activations[activationId];
+/** Moves every simulated server forward to the sandbox clock's now. */
+export function advanceOnPrem(estate: SandboxEstate): void {
   const now = estate.clock.now();
+  for (const server of Object.values(estate.state.servers)) {
+    const scenario = estate.seed.scenarios[server.scenario];
+    if (!scenario) continue;
+    if (!server.instanceId) register(estate, server, scenario.registersAfterSeconds, now);
+    const instance = server.instanceId ? estate.state.instances[server.instanceId] : undefined;
+    if (!server.instanceId || !instance) continue;
+    const existing = estate.state.nodes[server.instanceId];
+    if (!existing && scenario.nodeAppearsAfterSeconds !== null) {
+      const createdAt = plus(instance.registrationDate, scenario.nodeAppearsAfterSeconds);
+      if (createdAt <= now) estate.state.nodes[server.instanceId] = newNode(server, server.instanceId, createdAt);
+    }
+    const node = estate.state.nodes[server.instanceId];
+    if (node && node.ready.status !== 'True' && scenario.readyAfterSeconds !== null) {
+      if (plus(node.createdAt, scenario.readyAfterSeconds) <= now) {
+        node.ready = { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' };
+      }
+    }
+  }
+}
+
+function register(estate: SandboxEstate, server: SimulatedServer, after: number | null, now: Date): void {
+  if (after === null || !server.canRegister) return;
+  const at = plus(server.handedOutAt, after);
+  if (at > now) return;
+  const activation = estate.state.activations[server.activationId];
   if (
     !activation ||
-    new Date(activation.expirationDate) <= now ||
+    new Date(activation.expirationDate) <= at ||
     activation.registrationsCount >= activation.registrationLimit
   ) {
-    server.pollsUntilRegistered = null; // the agent's registration is refused; it stops trying
+    server.canRegister = false; // SSM refuses the agent; it stops trying
     return;
   }
   activation.registrationsCount += 1;
@@ -82,49 +103,33 @@ export function pollRegistration(estate: SandboxEstate, activationId: string): v
   server.instanceId = instanceId;
   estate.state.instances[instanceId] = {
     instanceId,
-    activationId,
+    activationId: server.activationId,
     name: server.nodeName,
     ipAddress: server.ip,
     platformName: server.platform,
     platformVersion: server.platformVersion,
-    registrationDate: now.toISOString(),
+    registrationDate: at.toISOString(),
     tags: [...activation.tags],
   };
 }
 
-/** Called on each read of a Node: the kubelet may have created it, a CNI may have made it Ready. */
-function advanceNode(estate: SandboxEstate, server: SimulatedServer): void {
-  const name = server.instanceId;
-  if (!name) return;
-  const existing = estate.state.nodes[name];
-  if (!existing) {
-    if (server.readsUntilNode === null) return;
-    server.readsUntilNode = Math.max(0, server.readsUntilNode - 1);
-    if (server.readsUntilNode > 0) return;
-    const node: SandboxNode = {
-      name,
-      cluster: server.cluster,
-      labels: {
-        ...server.labels,
-        'eks.amazonaws.com/compute-type': 'hybrid',
-        'eks.amazonaws.com/hybrid-credential-provider': 'ssm',
-        'kubernetes.io/hostname': name,
-        'kubernetes.io/os': 'linux',
-      },
-      taints: server.taints,
-      internalIp: server.ip,
-      ready: { status: 'False', reason: 'KubeletNotReady', message: NO_CNI_MESSAGE },
-      capacity: { cpu: String(server.vcpus), ...(server.gpus ? { gpu: String(server.gpus) } : {}) },
-      createdAt: estate.clock.now().toISOString(),
-    };
-    estate.state.nodes[name] = node;
-    return;
-  }
-  if (existing.ready.status === 'True' || server.readsUntilReady === null) return;
-  server.readsUntilReady = Math.max(0, server.readsUntilReady - 1);
-  if (server.readsUntilReady === 0) {
-    existing.ready = { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' };
-  }
+function newNode(server: SimulatedServer, name: string, createdAt: Date): SandboxNode {
+  return {
+    name,
+    cluster: server.cluster,
+    labels: {
+      ...server.labels,
+      'eks.amazonaws.com/compute-type': 'hybrid',
+      'eks.amazonaws.com/hybrid-credential-provider': 'ssm',
+      'kubernetes.io/hostname': name,
+      'kubernetes.io/os': 'linux',
+    },
+    taints: server.taints,
+    internalIp: server.ip,
+    ready: { status: 'False', reason: 'KubeletNotReady', message: NO_CNI_MESSAGE },
+    capacity: { cpu: String(server.vcpus), ...(server.gpus ? { gpu: String(server.gpus) } : {}) },
+    createdAt: createdAt.toISOString(),
+  };
 }
 
 export function toKubeNodeFromSandbox(node: SandboxNode, region: string): KubeNode {
@@ -144,8 +149,7 @@ export function sandboxNodeReader(estate: SandboxEstate): NodeReaderFactory {
   return (cluster) => ({
     async getNode(name) {
       estate.calls.push({ service: 'kubernetes', command: 'GetNode' });
-      const server = Object.values(estate.state.servers).find((s) => s.instanceId === name);
-      if (server) advanceNode(estate, server);
+      advanceOnPrem(estate);
       estate.save();
       const node = estate.state.nodes[name];
       return node && node.cluster === cluster.name ? toKubeNodeFromSandbox(node, cluster.region) : undefined;

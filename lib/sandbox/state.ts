@@ -6,13 +6,14 @@ import { z } from 'zod';
  * created. One JSON document under $HYBRIDOPS_HOME/sandbox/.
  */
 
+/** How a simulated server behaves, in seconds of sandbox time; null: never. */
 const ScenarioSchema = z.object({
-  /** DescribeInstanceInformation polls after the NodeConfig is fetched until the server registers; null: never. */
-  registersAfterPolls: z.number().int().min(0).nullable(),
-  /** Reads of the Node after registration until it exists; null: never (the kubelet cannot reach the cluster). */
-  nodeAppearsAfterReads: z.number().int().min(0).nullable().default(1),
-  /** Reads of the existing Node until it is Ready; null: stays NotReady (no CNI). */
-  readyAfterReads: z.number().int().min(0).nullable().default(null),
+  /** After its NodeConfig is fetched, until it registers with SSM (installing nodeadm, running init). */
+  registersAfterSeconds: z.number().int().min(0).nullable(),
+  /** After registering, until its kubelet has created the Node; null: the kubelet never reaches the cluster. */
+  nodeAppearsAfterSeconds: z.number().int().min(0).nullable().default(10),
+  /** After the Node appears, until it is Ready (a CNI runs on it); null: stays NotReady. */
+  readyAfterSeconds: z.number().int().min(0).nullable().default(null),
 });
 export type Scenario = z.infer<typeof ScenarioSchema>;
 
@@ -116,9 +117,10 @@ export interface SimulatedServer {
   labels: Record<string, string>;
   taints: string[];
   scenario: string;
-  pollsUntilRegistered: number | null;
-  readsUntilNode: number | null;
-  readsUntilReady: number | null;
+  /** When the NodeConfig was fetched; the scenario's times count from here. */
+  handedOutAt: string;
+  /** False when SSM refused its registration (wrong code, expired or used activation). */
+  canRegister: boolean;
   instanceId?: string;
 }
 

@@ -101,8 +101,9 @@ describe('onboard-node on the sandbox estate', () => {
     ]);
     expect(printed.output).toMatchObject({ outcome: 'joined', nodeName: 'gpu-node-01', ipAddress: '192.168.10.21' });
     expect(printed.output.instanceId).toMatch(/^mi-[0-9a-f]{17}$/);
-    // Two polls: the initial 15 s wait, then the first backoff step (15 s).
-    expect(printed.output.timings.waitingForRegistration).toBe(15 + 15);
+    // The simulated server registers 20 s after the NodeConfig is fetched (sandbox/estate.yaml);
+    // the workflow saw it on its second poll, 30 s in, and reports when it really registered.
+    expect(printed.output.timings.waitingForRegistration).toBe(20);
     expect(printed.alerts).toHaveLength(1);
     expect(printed.alerts[0]?.attributes).toEqual({
       severity: 'info',

@@ -11,7 +11,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-ssm';
 import { awsError, paginate, type SandboxEstate, type ServiceHandlers } from '../estate';
-import { handOutNodeConfig, pollRegistration } from '../on-prem';
+import { handOutNodeConfig } from '../on-prem';
 import type { SandboxParameter } from '../state';
 
 const meta = { $metadata: {} };
@@ -184,7 +184,6 @@ export const ssmHandlers: ServiceHandlers = {
   DescribeInstanceInformation(estate, input) {
     const filters = (input.Filters as Array<{ Key?: string; Values?: string[] }>) ?? [];
     const activationIds = filters.find((f) => f.Key === 'ActivationIds')?.Values;
-    for (const id of activationIds ?? []) pollRegistration(estate, id);
     const list = Object.values(estate.state.instances).filter(
       (i) => !activationIds || activationIds.includes(i.activationId),
     );
