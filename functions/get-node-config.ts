@@ -6,5 +6,6 @@ export const { run, handler } = apiHandler((event, rt) =>
   getNodeConfig(
     { sfn: rt.clients.sfn, ssm: rt.clients.ssm, settings: rt.settings },
     event.pathParameters?.requestId ?? '',
+    event.requestContext?.identity?.userArn ?? '',
   ),
 );

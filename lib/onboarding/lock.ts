@@ -31,13 +31,30 @@ export async function acquireNodeLock(ssm: SSMClient, name: string, holder: Lock
     if (!(error instanceof ParameterAlreadyExists)) throw error;
   }
   const current = await readLock(ssm, name);
-  if (current && current.requestId !== holder.requestId && new Date(current.expiresAt) > now) {
-    throw new OnboardingInProgressError(
-      `Request ${current.requestId} is already onboarding this node (until ${current.expiresAt}).`,
-      `Wait for it to finish, or check GET /nodes/${current.requestId}; submit again once it has ended.`,
-    );
+  if (current?.requestId === holder.requestId) {
+    await put(true); // ours already: a retried preflight
+    return;
   }
-  await put(true);
+  if (current && new Date(current.expiresAt) > now) throw inProgress(current);
+  // Stale: delete it, then create ours with Overwrite=false again, so that of two requests
+  // taking over the same stale lock only one can win.
+  await ssm.send(new DeleteParameterCommand({ Name: name })).catch((error: unknown) => {
+    if (!(error instanceof ParameterNotFound)) throw error;
+  });
+  try {
+    await put(false);
+  } catch (error) {
+    if (!(error instanceof ParameterAlreadyExists)) throw error;
+    const winner = await readLock(ssm, name);
+    throw inProgress(winner ?? { requestId: 'another request', expiresAt: 'unknown' });
+  }
+}
+
+function inProgress(holder: LockValue): OnboardingInProgressError {
+  return new OnboardingInProgressError(
+    `Request ${holder.requestId} is already onboarding this node (until ${holder.expiresAt}).`,
+    `Wait for it to finish, or check GET /nodes/${holder.requestId}; submit again once it has ended.`,
+  );
 }
 
 /** Releases the lock if this request holds it; a lock held by another request is left alone. */

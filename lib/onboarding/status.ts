@@ -107,10 +107,22 @@ async function latestState(sfn: SFNClient, arn: string): Promise<{ state?: strin
 export async function getNodeConfig(
   deps: { sfn: SFNClient; ssm: SSMClient; settings: Pick<Settings, 'onboardStateMachineArn' | 'parameterPrefix'> },
   requestId: string,
+  caller: string,
 ): Promise<ApiAnswer> {
   if (!REQUEST_ID.test(requestId)) return badId(requestId);
   const execution = await describe(deps.sfn, executionArn(requireStateMachine(deps.settings), requestId));
   if (!execution) return notFound(requestId);
+  const input = JSON.parse(execution.input ?? '{}') as { request?: OnboardingRequest; requester?: string };
+  // The NodeConfig holds the activation code: only the identity that asked for it gets it.
+  if (!input.requester || principalOf(input.requester) !== principalOf(caller)) {
+    return {
+      statusCode: 403,
+      body: {
+        message: `Only the identity that submitted ${requestId} may fetch its NodeConfig.`,
+        fix: 'Fetch it with the same IAM user or role that called POST /nodes (any session of that role).',
+      },
+    };
+  }
   if (execution.status !== 'RUNNING') {
     return {
       statusCode: 410,
@@ -131,7 +143,7 @@ export async function getNodeConfig(
       headers: { 'retry-after': '10' },
     };
   }
-  const request = (JSON.parse(execution.input ?? '{}') as { request?: OnboardingRequest }).request;
+  const request = input.request;
   return {
     statusCode: 200,
     body: { requestId, node: request?.node.name, fileName: 'nodeConfig.yaml', ...handout },
@@ -153,4 +165,13 @@ export async function readNodeConfigHandout(
     if (error instanceof ParameterNotFound) return undefined;
     throw error;
   }
+}
+
+/**
+ * The IAM identity behind an ARN: an assumed-role session counts as its role, so any session of
+ * the role that submitted a request may fetch its NodeConfig.
+ */
+export function principalOf(arn: string): string {
+  const assumed = /^arn:([^:]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(arn);
+  return assumed ? `arn:${assumed[1]}:iam::${assumed[2]}:role/${assumed[3]}` : arn;
 }

@@ -15,7 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { OnboardingRequestBody } from '../../../lib/onboarding/request';
 import type { OnboardingState } from '../../../lib/onboarding/state';
-import { getNodeConfig, getOnboardingStatus } from '../../../lib/onboarding/status';
+import { getNodeConfig, getOnboardingStatus, principalOf } from '../../../lib/onboarding/status';
 import { submitOnboarding } from '../../../lib/onboarding/submit';
 import {
   activationResult,
@@ -392,10 +392,34 @@ describe('getNodeConfig', () => {
   });
   const running = () => ({ status: 'RUNNING' as const, startDate: STARTED, input: JSON.stringify(onboardingInput()) });
 
+  it('answers 403 to anyone but the identity that submitted the request, reading no secret', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves(running());
+
+    const answer = await getNodeConfig(deps(), REQUEST_ID, 'arn:aws:iam::111122223333:user/mallory');
+
+    expect(answer.statusCode).toBe(403);
+    expect(ssmMock).not.toHaveReceivedCommand(GetParameterCommand);
+  });
+
+  it('counts any session of the submitting role as that role', async () => {
+    const input = { ...onboardingInput(), requester: 'arn:aws:sts::111122223333:assumed-role/PlatformTeam/ci-run-1' };
+    sfnMock.on(DescribeExecutionCommand).resolves({ ...running(), input: JSON.stringify(input) });
+    ssmMock
+      .on(GetParameterCommand)
+      .resolves({ Parameter: { Value: JSON.stringify({ nodeConfig: 'x', commands: [] }) } });
+
+    const answer = await getNodeConfig(deps(), REQUEST_ID, 'arn:aws:sts::111122223333:assumed-role/PlatformTeam/alice');
+
+    expect(answer.statusCode).toBe(200);
+    expect(principalOf('arn:aws:sts::111122223333:assumed-role/PlatformTeam/alice')).toBe(
+      'arn:aws:iam::111122223333:role/PlatformTeam',
+    );
+  });
+
   it('answers 404 for a request that never started', async () => {
     sfnMock.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ $metadata: {}, message: 'no' }));
 
-    await expect(getNodeConfig(deps(), REQUEST_ID)).resolves.toMatchObject({ statusCode: 404 });
+    await expect(getNodeConfig(deps(), REQUEST_ID, REQUESTER)).resolves.toMatchObject({ statusCode: 404 });
     expect(ssmMock).not.toHaveReceivedCommand(GetParameterCommand);
   });
 
@@ -403,7 +427,7 @@ describe('getNodeConfig', () => {
     sfnMock.on(DescribeExecutionCommand).resolves(running());
     ssmMock.on(GetParameterCommand).rejects(new ParameterNotFound({ $metadata: {}, message: 'not found' }));
 
-    const answer = await getNodeConfig(deps(), REQUEST_ID);
+    const answer = await getNodeConfig(deps(), REQUEST_ID, REQUESTER);
 
     expect(answer).toMatchObject({ statusCode: 409, headers: { 'retry-after': '10' } });
     expect(ssmMock.commandCalls(GetParameterCommand).map((c) => c.args[0].input)).toEqual([
@@ -416,7 +440,7 @@ describe('getNodeConfig', () => {
     async (status) => {
       sfnMock.on(DescribeExecutionCommand).resolves({ ...running(), status });
 
-      const answer = await getNodeConfig(deps(), REQUEST_ID);
+      const answer = await getNodeConfig(deps(), REQUEST_ID, REQUESTER);
 
       expect(answer.statusCode).toBe(410);
       expect(answer.body.message).toBe(
@@ -434,7 +458,7 @@ describe('getNodeConfig', () => {
     };
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(handout) } });
 
-    const answer = await getNodeConfig(deps(), REQUEST_ID);
+    const answer = await getNodeConfig(deps(), REQUEST_ID, REQUESTER);
 
     expect(answer).toEqual({
       statusCode: 200,

@@ -61,9 +61,9 @@ describe('acquireNodeLock', () => {
   it.each([
     ['expired an hour ago', '2026-11-21T23:00:00.000Z'],
     ['expiring this very moment', '2026-11-22T00:00:00.000Z'],
-  ])('takes over a stale lock (%s) with Overwrite true', async (_, staleExpiry) => {
-    ssmMock.on(PutParameterCommand, { Overwrite: false }).rejects(alreadyExists());
-    ssmMock.on(PutParameterCommand, { Overwrite: true }).resolves({ Version: 2 });
+  ])('takes over a stale lock (%s): deletes it, then creates it again with Overwrite false', async (_, staleExpiry) => {
+    ssmMock.on(PutParameterCommand).rejectsOnce(alreadyExists()).resolves({ Version: 1 });
+    ssmMock.on(DeleteParameterCommand).resolves({});
     ssmMock
       .on(GetParameterCommand)
       .resolves({ Parameter: { Value: lockValue('gpu-node-01-cccccccccccc', staleExpiry) } });
@@ -73,8 +73,24 @@ describe('acquireNodeLock', () => {
     const value = lockValue('gpu-node-01-aaaaaaaaaaaa', '2026-11-23T00:50:00.000Z');
     expect(puts()).toEqual([
       { Name: LOCK_PARAMETER, Type: 'String', Value: value, Overwrite: false },
-      { Name: LOCK_PARAMETER, Type: 'String', Value: value, Overwrite: true },
+      { Name: LOCK_PARAMETER, Type: 'String', Value: value, Overwrite: false },
     ]);
+    expect(ssmMock).toHaveReceivedCommandWith(DeleteParameterCommand, { Name: LOCK_PARAMETER });
+  });
+
+  it('loses a stale lock to the request that took it over first', async () => {
+    ssmMock.on(PutParameterCommand).rejects(alreadyExists());
+    ssmMock.on(DeleteParameterCommand).resolves({});
+    ssmMock
+      .on(GetParameterCommand)
+      .resolvesOnce({ Parameter: { Value: lockValue('gpu-node-01-cccccccccccc', '2026-11-21T23:00:00.000Z') } })
+      .resolves({ Parameter: { Value: lockValue('gpu-node-01-dddddddddddd', '2026-11-23T00:50:00.000Z') } });
+
+    await expect(acquireNodeLock(ssm(), LOCK_PARAMETER, holder(), now)).rejects.toMatchObject({
+      name: 'OnboardingInProgressError',
+      message: expect.stringContaining('gpu-node-01-dddddddddddd'),
+    });
+    expect(puts().map((p) => p.Overwrite)).toEqual([false, false]);
   });
 
   it('lets the request that holds the lock take it again (a retried preflight)', async () => {
@@ -93,13 +109,13 @@ describe('acquireNodeLock', () => {
     ['gone by the time it is read', () => ssmMock.on(GetParameterCommand).rejects(notFound())],
     ['unreadable', () => ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: 'not json' } })],
   ])('takes a lock whose parameter is %s', async (_, arrange) => {
-    ssmMock.on(PutParameterCommand, { Overwrite: false }).rejects(alreadyExists());
-    ssmMock.on(PutParameterCommand, { Overwrite: true }).resolves({ Version: 2 });
+    ssmMock.on(PutParameterCommand).rejectsOnce(alreadyExists()).resolves({ Version: 1 });
+    ssmMock.on(DeleteParameterCommand).rejects(notFound());
     arrange();
 
     await acquireNodeLock(ssm(), LOCK_PARAMETER, holder(), now);
 
-    expect(puts().map((p) => p.Overwrite)).toEqual([false, true]);
+    expect(puts().map((p) => p.Overwrite)).toEqual([false, false]);
   });
 
   it('passes on an error other than ParameterAlreadyExists without reading the lock', async () => {
