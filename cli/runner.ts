@@ -17,6 +17,9 @@ import { loadServerlessConfig, PROJECT_ROOT } from './serverless-config';
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type StateNode = Record<string, Json>;
 
+/** Step Functions Standard: at most 25,000 events in one execution's history. */
+export const AWS_HISTORY_EVENT_LIMIT = 25_000;
+
 export type RunEvent =
   | { type: 'entered' | 'exited'; state: string; at: number }
   | { type: 'failed'; state: string; error: string; at: number }
@@ -144,6 +147,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
 
   const taskHandlers: Record<string, (input: never) => Promise<Json>> = {};
   const retryOverrides: Record<string, number> = {};
+  const sandboxWaits = new Set<string>();
   for (const [name, state] of allStates(raw)) {
     if (options.estate && state.Retry) retryOverrides[name] = 0;
     const getAtt = getAttOf(state.Resource);
@@ -183,6 +187,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
       // On the sandbox a Wait becomes a Task that moves the sandbox clock by the Wait's duration
       // and passes its input through: same name, same transitions, no sleeping.
       const estate = options.estate;
+      sandboxWaits.add(name);
       const { Seconds, SecondsPath } = state;
       for (const key of ['Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath']) delete state[key];
       Object.assign(state, { Type: 'Task', Resource: fakeLambdaArn(region, 'sandboxWait') });
@@ -212,6 +217,11 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
     },
   });
   const emit = options.onEvent ?? (() => undefined);
+  // AWS ends a Standard execution at 25,000 history events, uncatchably: count them as AWS
+  // would (a Lambda Task is 5: entered, scheduled, started, succeeded or failed, exited; other
+  // states 2; each retry 3 more) and stop the run the same way.
+  let awsEvents = 0;
+  let historyLimitHit = false;
   const events = (async () => {
     for await (const event of execution.eventLogs) {
       const state = 'state' in event ? event.state.name : '';
@@ -223,13 +233,19 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
         });
       } else history.push({ type: event.type, state: '', data: 'output' in event ? event.output : undefined });
       if (event.type === 'StateEntered') {
+        awsEvents += event.state.type === 'Task' && !sandboxWaits.has(state) ? 5 : 2;
+        if (awsEvents > AWS_HISTORY_EVENT_LIMIT && !historyLimitHit) {
+          historyLimitHit = true;
+          execution.abort();
+        }
         visited.push(state);
         emit({ type: 'entered', state, at: event.timestamp });
       } else if (event.type === 'StateExited') emit({ type: 'exited', state, at: event.timestamp });
       else if (event.type === 'StateFailed') emit({ type: 'failed', state, error: event.Error, at: event.timestamp });
-      else if (event.type === 'StateRetried')
+      else if (event.type === 'StateRetried') {
+        awsEvents += 3;
         emit({ type: 'retried', state, attempt: event.retry.attempt, at: event.timestamp });
-      else if (event.type === 'StateCaught') emit({ type: 'caught', state, at: event.timestamp });
+      } else if (event.type === 'StateCaught') emit({ type: 'caught', state, at: event.timestamp });
     }
   })();
   try {
@@ -238,6 +254,16 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
     return { status: 'SUCCEEDED', visited, output, history, wallMs: Date.now() - started };
   } catch (error) {
     await events.catch(() => undefined);
+    if (historyLimitHit) {
+      const cause = `the execution history passed AWS's ${AWS_HISTORY_EVENT_LIMIT}-event limit; AWS fails it without running any Catch`;
+      return {
+        status: 'FAILED',
+        visited,
+        error: { name: 'States.Runtime', cause },
+        history,
+        wallMs: Date.now() - started,
+      };
+    }
     if (!(error instanceof ExecutionError)) throw error;
     const cause = (error as Error & { cause?: { name?: string; message?: string } }).cause;
     return {

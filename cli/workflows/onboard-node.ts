@@ -64,7 +64,7 @@ export const onboardNode: LocalWorkflow = {
       );
       if (s.hint) out.line(`  ${s.hint}`);
       out.line(
-        `  phases: issue ${s.timings.preflightAndIssue} s, registration ${s.timings.waitingForRegistration} s, node ${s.timings.waitingForNode} s, total ${s.timings.total} s`,
+        `  phases: preflight ${s.timings.preflight} s, activation ${s.timings.issueActivation} s, NodeConfig ${s.timings.renderNodeConfig} s, registration ${s.timings.waitingForRegistration} s, Node ${s.timings.waitingForNode} s; total ${s.timings.total} s`,
       );
       out.line(`  operators notified: ${s.notification.subject}`);
       return;

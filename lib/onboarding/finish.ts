@@ -17,7 +17,14 @@ export interface OnboardingSummary {
   ipAddress: string;
   platform?: string;
   /** Seconds spent in each phase. */
-  timings: { preflightAndIssue: number; waitingForRegistration: number; waitingForNode: number; total: number };
+  timings: {
+    preflight: number;
+    issueActivation: number;
+    renderNodeConfig: number;
+    waitingForRegistration: number;
+    waitingForNode: number;
+    total: number;
+  };
   hint?: string;
   notification: Notification;
 }
@@ -45,8 +52,11 @@ export async function finishOnboarding(
   const instanceId = instance?.instanceId ?? state.node.name ?? '';
   const settledAt = state.node.readyAt ?? finishedAt;
   const timings = {
-    preflightAndIssue: seconds(state.preflight.startedAt, state.activation.issuedAt),
-    waitingForRegistration: seconds(state.activation.issuedAt, instance?.registeredAt),
+    preflight: seconds(state.preflight.startedAt, state.preflight.checkedAt),
+    issueActivation: seconds(state.preflight.checkedAt, state.activation.issuedAt),
+    renderNodeConfig: seconds(state.activation.issuedAt, state.nodeConfig?.renderedAt),
+    // From the NodeConfig being ready to SSM's own registration time of the server.
+    waitingForRegistration: seconds(state.nodeConfig?.renderedAt ?? state.activation.issuedAt, instance?.registeredAt),
     waitingForNode: seconds(instance?.registeredAt, settledAt),
     total: seconds(state.preflight.startedAt, finishedAt),
   };
@@ -67,7 +77,9 @@ export async function finishOnboarding(
       ['IP', request.node.ip],
       ['Platform', instance?.platform],
       ['Condition', ready ? undefined : state.node.condition],
-      ['Time to issue', `${timings.preflightAndIssue} s`],
+      ['Preflight', `${timings.preflight} s`],
+      ['Issuing the activation', `${timings.issueActivation} s`],
+      ['Rendering the NodeConfig', `${timings.renderNodeConfig} s`],
       ['Time to register', `${timings.waitingForRegistration} s`],
       ['Time to Node', `${timings.waitingForNode} s`],
       ['Total', `${timings.total} s`],

@@ -18,6 +18,7 @@ export interface PreflightDeps {
  * leaves nothing behind.
  */
 export async function preflight(deps: PreflightDeps, input: OnboardingInput): Promise<PreflightResult> {
+  const startedAt = deps.clock.now().toISOString();
   const request = assertOnboardingRequest(input.request, deps.settings.labelPrefix);
   const facts = await describeClusterFacts(deps.clients, request.cluster);
   const [first] = clusterFitProblems(request, facts);
@@ -34,7 +35,8 @@ export async function preflight(deps: PreflightDeps, input: OnboardingInput): Pr
   await acquireNodeLock(deps.clients.ssm, lock, { requestId: input.requestId, expiresAt: lockExpiresAt }, now);
 
   return {
-    startedAt: now.toISOString(),
+    startedAt,
+    checkedAt: now.toISOString(),
     clusterArn: facts.arn,
     clusterVersion: facts.version,
     kubernetesVersion: request.kubernetesVersion ?? facts.version,

@@ -22,7 +22,9 @@ export const ClusterAccessSchema = z.object({
 });
 
 export const PreflightResultSchema = z.object({
+  /** When preflight began and ended: the start of the onboarding, and of IssueActivation. */
   startedAt: z.string(),
+  checkedAt: z.string(),
   clusterArn: z.string(),
   clusterVersion: z.string(),
   kubernetesVersion: z.string(),

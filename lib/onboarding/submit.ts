@@ -4,7 +4,14 @@ import { ClusterNotFoundError, type HybridOpsError } from '../errors';
 import type { Settings } from '../settings';
 import { type ApiAnswer, executionArn, requireStateMachine } from './api';
 import { clusterFitProblems, describeClusterFacts } from './cluster';
-import { deriveRequestId, type OnboardingRequest, type Problem, parseOnboardingBody, requestDigest } from './request';
+import {
+  deriveRequestId,
+  type OnboardingRequest,
+  OnboardingRequestSchema,
+  type Problem,
+  parseOnboardingBody,
+  requestDigest,
+} from './request';
 import type { OnboardingInput } from './state';
 
 /** Which request field each cluster-fit error is about, for the 400's problem list. */
@@ -33,41 +40,91 @@ export interface SubmitDeps {
   settings: Pick<Settings, 'clusterName' | 'labelPrefix' | 'onboardStateMachineArn'>;
 }
 
-/**
- * `POST /nodes`: validates the request (shape, then against the cluster) and lists every problem
- * in a 400 before anything starts; then starts the onboarding execution named by the request id.
- * The same client token and body again answers 202 with the same request; a different body under
- * the same token answers 409.
- */
 export type Validation = { ok: true; request: OnboardingRequest } | { ok: false; problems: Problem[] };
 
+type ValidateDeps = Pick<SubmitDeps, 'clients'> & { settings: Pick<Settings, 'clusterName' | 'labelPrefix'> };
+
 /**
- * Validates an onboarding body: its shape, then against this stage and the cluster as it is now.
- * Lists every problem. Shared by `POST /nodes` and the local runner.
+ * Validates an onboarding body: its shape, and against this stage and the cluster as it is now.
+ * Lists every problem, including cluster-fit problems of the fields that are well-formed when
+ * others are not. Shared by `POST /nodes` and the local runner.
  */
-export async function validateSubmission(
-  deps: Pick<SubmitDeps, 'clients'> & { settings: Pick<Settings, 'clusterName' | 'labelPrefix'> },
-  body: string | null | undefined,
-): Promise<Validation> {
+export async function validateSubmission(deps: ValidateDeps, body: string | null | undefined): Promise<Validation> {
   const parsed = parseOnboardingBody(body, deps.settings.labelPrefix);
-  if (!parsed.ok) return parsed;
-  const request = parsed.request;
+  if (parsed.ok) {
+    const problems = await clusterProblems(deps, parsed.request);
+    return problems.length ? { ok: false, problems } : parsed;
+  }
+  const probe = probeRequest(body);
+  if (!probe) return parsed;
+  const reported = new Set(parsed.problems.map((p) => p.field));
+  const more = await clusterProblems(deps, probe.request).catch(() => []); // best effort: the shape problems stand
+  return {
+    ok: false,
+    problems: [...parsed.problems, ...more.filter((p) => probe.wellFormed.has(p.field) && !reported.has(p.field))],
+  };
+}
+
+/** Problems of a well-formed request with this stage and its cluster. */
+async function clusterProblems(deps: ValidateDeps, request: OnboardingRequest): Promise<Problem[]> {
   if (request.cluster !== deps.settings.clusterName) {
-    return {
-      ok: false,
-      problems: [
-        { field: 'cluster', message: `this deployment onboards nodes into '${deps.settings.clusterName}' only` },
-      ],
-    };
+    return [{ field: 'cluster', message: `this deployment onboards nodes into '${deps.settings.clusterName}' only` }];
   }
   try {
     const facts = await describeClusterFacts(deps.clients, request.cluster);
-    const problems = clusterFitProblems(request, facts);
-    return problems.length ? { ok: false, problems: problems.map(toProblem) } : { ok: true, request };
+    return clusterFitProblems(request, facts).map(toProblem);
   } catch (error) {
-    if (error instanceof ClusterNotFoundError) return { ok: false, problems: [toProblem(error)] };
+    if (error instanceof ClusterNotFoundError) return [toProblem(error)];
     throw error;
   }
+}
+
+/**
+ * From a body that failed validation, a request built of its well-formed cluster-related fields
+ * (stand-ins for the rest), and which fields those were; undefined without a well-formed cluster.
+ */
+function probeRequest(
+  body: string | null | undefined,
+): { request: OnboardingRequest; wellFormed: Set<string> } | undefined {
+  let raw: { cluster?: unknown; node?: Record<string, unknown>; kubernetesVersion?: unknown };
+  try {
+    raw = JSON.parse(body ?? '');
+  } catch {
+    return undefined;
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const shape = OnboardingRequestSchema.shape;
+  const cluster = shape.cluster.safeParse(raw.cluster);
+  if (!cluster.success) return undefined;
+  const node = raw.node && typeof raw.node === 'object' ? raw.node : {};
+  const wellFormed = new Set<string>(['cluster']);
+  const field = <T>(
+    name: string,
+    schema: { safeParse(v: unknown): { success: boolean; data?: T } },
+    value: unknown,
+  ) => {
+    const result = schema.safeParse(value);
+    if (result.success && value !== undefined) wellFormed.add(name);
+    return result.success ? result.data : undefined;
+  };
+  const nodeShape = shape.node.shape;
+  const ip = field<string>('node.ip', nodeShape.ip, node.ip);
+  const os = field<string>('node.os', nodeShape.os, node.os);
+  const podCidr = field<string | undefined>('node.podCidr', nodeShape.podCidr, node.podCidr);
+  const kubernetesVersion = field<string | undefined>(
+    'kubernetesVersion',
+    shape.kubernetesVersion,
+    raw.kubernetesVersion,
+  );
+  return {
+    // Stand-ins are never reported: only problems of well-formed fields are kept.
+    request: {
+      cluster: cluster.data,
+      node: { name: 'probe', ip: ip ?? '0.0.0.0', os: os ?? 'ubuntu-22.04', podCidr },
+      kubernetesVersion,
+    },
+    wellFormed,
+  };
 }
 
 /** The execution input for a validated request. */

@@ -142,6 +142,7 @@ export function clusterAccess(): ClusterAccess {
 export function preflightResult(overrides: Partial<PreflightResult> = {}): PreflightResult {
   return {
     startedAt: '2026-11-22T00:00:00.000Z',
+    checkedAt: '2026-11-22T00:00:02.000Z',
     clusterArn: CLUSTER_ARN,
     clusterVersion: '1.33',
     kubernetesVersion: '1.33',

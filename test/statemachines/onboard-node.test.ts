@@ -8,6 +8,7 @@ import { runWorkflow } from '../../cli/runner';
 import { onboardNode } from '../../cli/workflows/onboard-node';
 import type { OnboardingSummary } from '../../lib/onboarding/finish';
 import { executionInput, validateSubmission } from '../../lib/onboarding/submit';
+import { MAX_REGISTRATION_POLLS } from '../../lib/onboarding/registration';
 import { openSandbox } from '../../lib/sandbox';
 import { awsError, DEFAULT_SEED } from '../../lib/sandbox/estate';
 import { ssmHandlers } from '../../lib/sandbox/services/ssm';
@@ -290,4 +291,15 @@ describe('onboard-node on the sandbox estate', () => {
     ).toBe(2);
     expect(t.stderr()).toContain('unknown scenario');
   });
+});
+
+describe('onboard-node within AWS limits', () => {
+  it('waits out a 30-day activation without passing the 25,000-event history limit', async () => {
+    const { result, estate } = await run({ ...request(), activationExpiresInHours: 720 }, 'never-registers');
+
+    // Failing with its own error means CleanUp ran; the history limit would have skipped it.
+    expect(result.error?.name).toBe('RegistrationTimeoutError');
+    expect(result.visited.filter((s) => s === 'CheckRegistration').length).toBeLessThanOrEqual(MAX_REGISTRATION_POLLS);
+    expectNothingLeft(estate);
+  }, 60_000);
 });

@@ -596,6 +596,20 @@ describe('POST /nodes with bad input', () => {
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
+  it('lists cluster-fit problems of well-formed fields beside the shape problems of the others', async () => {
+    const body = json((b) => {
+      b.node.os = 'rocky-9'; // a shape problem
+      b.node.ip = '10.0.0.5'; // well-formed, but outside the remote node network
+      b.labels = { 'kubernetes.io/role': 'gpu' }; // a shape problem
+    });
+
+    const answer = JSON.parse((await run(post(body), testRuntime())).body) as Answer;
+
+    expect(answer.problems.map((p) => p.field).sort()).toEqual(['labels.kubernetes.io/role', 'node.ip', 'node.os']);
+    expect(answer.problems.find((p) => p.field === 'node.ip')?.message).toContain('outside the remote node networks');
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
   it('decodes a base64 body before judging it', async () => {
     const event = post(Buffer.from(json((b) => (b.node.os = 'bottlerocket'))).toString('base64'));
     event.isBase64Encoded = true;

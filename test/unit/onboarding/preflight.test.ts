@@ -62,6 +62,7 @@ describe('preflight', () => {
 
     expect(result).toEqual({
       startedAt: '2026-11-22T00:00:00.000Z',
+      checkedAt: '2026-11-22T00:00:00.000Z',
       clusterArn: CLUSTER_ARN,
       clusterVersion: '1.33',
       kubernetesVersion: '1.33',
