@@ -1,3 +1,4 @@
+import { eksNodeAccess } from '../lib/kube/eks-nodes';
 import { awsRuntime, type Runtime } from '../lib/runtime';
 import { openSandbox, sandboxRuntime } from '../lib/sandbox';
 import type { SandboxEstate } from '../lib/sandbox/estate';
@@ -63,7 +64,7 @@ export function localRuntime(
     AWS_REGION: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'ap-northeast-2',
     ALERT_TOPIC_ARN: alertTopicArn,
   });
-  return { estateName, runtime: awsRuntime(settings), alertTopicArn, home };
+  return { estateName, runtime: awsRuntime(settings, eksNodeAccess), alertTopicArn, home };
 }
 
 /** A misused command or rejected input: exit code 2. */

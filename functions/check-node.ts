@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import * as z from 'zod';
+import { eksNodeAccess } from '../lib/kube/eks-nodes';
 import { taskHandler } from '../lib/lambda';
 import { checkNode } from '../lib/onboarding/node-readiness';
 import { ManagedInstanceSchema, NodeStateSchema, PreflightResultSchema } from '../lib/onboarding/state';
@@ -12,12 +13,15 @@ const Input = z.object({
 });
 
 /** Task CheckNode: one look at the Kubernetes Node named by the managed-instance id. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
-  checkNode(rt, {
-    clusterAccess: input.preflight.clusterAccess,
-    instance: input.registration.instance,
-    requestId: input.requestId,
-    nodeIp: input.request.node.ip,
-    previous: input.node,
-  }),
+export const { run, handler } = taskHandler(
+  Input,
+  (input, rt) =>
+    checkNode(rt, {
+      clusterAccess: input.preflight.clusterAccess,
+      instance: input.registration.instance,
+      requestId: input.requestId,
+      nodeIp: input.request.node.ip,
+      previous: input.node,
+    }),
+  { nodes: eksNodeAccess },
 );

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { checkRegistration } from '../lib/onboarding/registration';
 import { ActivationResultSchema, RegistrationStateSchema } from '../lib/onboarding/state';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { issueActivation } from '../lib/onboarding/activation';
 import { assertOnboardingRequest } from '../lib/onboarding/request';

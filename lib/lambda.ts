@@ -1,11 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { AwsTransientError, HybridOpsError, InvalidRequestError, isTransientAwsError } from './errors';
 import { logger } from './logger';
 import type { ApiAnswer } from './onboarding/api';
-import { type Runtime, runtime } from './runtime';
+import { type NodeAccess, type Runtime, runtime } from './runtime';
 
 /**
  * Logs a failure by name and message only (never the event), and turns throttling, 5xx and
@@ -34,8 +34,12 @@ const errorNormaliser = (): middy.MiddlewareObj => ({
  * {@link InvalidRequestError}, which is not retried), then calls `fn` with the runtime.
  * `run` is exported for tests; `handler` is the middy chain Lambda calls.
  */
-export function taskHandler<S extends z.ZodType, O>(schema: S, fn: (input: z.output<S>, rt: Runtime) => Promise<O>) {
-  const run = async (event: unknown, rt: Runtime = runtime()): Promise<O> => {
+export function taskHandler<S extends z.ZodType, O>(
+  schema: S,
+  fn: (input: z.output<S>, rt: Runtime) => Promise<O>,
+  options: { nodes?: NodeAccess } = {},
+) {
+  const run = async (event: unknown, rt: Runtime = runtime(options.nodes)): Promise<O> => {
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');

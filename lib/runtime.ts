@@ -1,7 +1,5 @@
 import { type AwsClients, createAwsClients } from './aws/clients';
 import { type Clock, systemClock } from './clock';
-import { eksNodeReader } from './kube/eks-node-reader';
-import { createEksToken } from './kube/eks-token';
 import type { NodeReaderFactory } from './kube/types';
 import { type Settings, settingsFromEnv } from './settings';
 
@@ -13,29 +11,27 @@ export interface Runtime {
   nodes: NodeReaderFactory;
 }
 
-/** The real thing: settings from the Lambda environment, SDK clients, the EKS API. */
-export function awsRuntime(settings: Settings): Runtime {
+/** How a function that reads Kubernetes Nodes reaches them, given its clients. */
+export type NodeAccess = (clients: AwsClients) => NodeReaderFactory;
+
+const noNodeAccess: NodeAccess = () => () => {
+  throw new Error('This function does not read Kubernetes Nodes; its handler passes no node access.');
+};
+
+/**
+ * The real thing: settings from the Lambda environment, SDK clients, and, for the functions
+ * that read Nodes, the EKS API (lib/kube/eks-nodes.ts, which only those functions bundle).
+ */
+export function awsRuntime(settings: Settings, nodes: NodeAccess = noNodeAccess): Runtime {
   const clients = createAwsClients({ region: settings.region });
-  return {
-    settings,
-    clients,
-    clock: systemClock,
-    nodes: (cluster) =>
-      eksNodeReader(cluster, async () =>
-        createEksToken({
-          clusterName: cluster.name,
-          region: cluster.region,
-          credentials: await clients.sts.config.credentials(),
-        }),
-      ),
-  };
+  return { settings, clients, clock: systemClock, nodes: nodes(clients) };
 }
 
 let current: Runtime | undefined;
 
 /** The runtime handlers use: built from the environment on first use, unless one was installed. */
-export function runtime(): Runtime {
-  current ??= awsRuntime(settingsFromEnv(process.env));
+export function runtime(nodes?: NodeAccess): Runtime {
+  current ??= awsRuntime(settingsFromEnv(process.env), nodes);
   return current;
 }
 

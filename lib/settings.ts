@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Timings of the onboarding workflow. Registration polls back off from `firstWait` to `maxWait`

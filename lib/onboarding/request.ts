@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isIpv4, parseCidr } from '../domain/ipv4';
 import {
   labelKeyProblem,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The shape of the onboarding workflow's state, part by part. Each Task gets the whole state and

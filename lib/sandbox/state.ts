@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The sandbox estate's state: the seed (sandbox/estate.yaml) plus everything the project's calls
