@@ -2,12 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import {
   InvalidActivation,
   InvalidFilter,
+  InvalidFilterKey,
   InvalidInstanceId,
   InvalidParameters,
   InvalidResourceId,
   ParameterAlreadyExists,
   ParameterNotFound,
-  SSMServiceException,
+  ValidationException,
   type Tag,
 } from '@aws-sdk/client-ssm';
 import { awsError, paginate, type SandboxEstate, type ServiceHandlers } from '../estate';
@@ -101,9 +102,7 @@ export const ssmHandlers: ServiceHandlers = {
     const role = str(input, 'IamRole');
     const bareRole = role.split('/').pop() ?? role;
     if (role.startsWith('arn:') || !estate.seed.iamRoles.includes(bareRole)) {
-      throw new SSMServiceException({
-        name: 'ValidationException',
-        $fault: 'client',
+      throw new ValidationException({
         ...meta,
         message: `Nonexistent role or missing ssm service principal in trust policy: arn:aws:iam::${estate.seed.account}:role/${role}`,
       });
@@ -183,6 +182,9 @@ export const ssmHandlers: ServiceHandlers = {
 
   DescribeInstanceInformation(estate, input) {
     const filters = (input.Filters as Array<{ Key?: string; Values?: string[] }>) ?? [];
+    // The project filters by activation only; any other key is a gap to fill, not to ignore.
+    const unknown = filters.find((f) => f.Key !== 'ActivationIds');
+    if (unknown) throw new InvalidFilterKey({ ...meta, message: `The sandbox does not filter by ${unknown.Key}.` });
     const activationIds = filters.find((f) => f.Key === 'ActivationIds')?.Values;
     const list = Object.values(estate.state.instances).filter(
       (i) => !activationIds || activationIds.includes(i.activationId),
