@@ -5,7 +5,8 @@ import { openSandbox } from '../lib/sandbox';
 import { hybridopsHome } from '../lib/sandbox/estate';
 import { displayPath } from './display';
 import { type EstateName, localRuntime, UsageError } from './local-runtime';
-import { type RunEvent, runWorkflow } from './runner';
+import { runPrepared } from './local-run';
+import type { RunEvent } from './runner';
 import { onboardNode } from './workflows/onboard-node';
 import type { LocalWorkflow, Output } from './workflows/types';
 
@@ -105,13 +106,8 @@ async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv): Pr
   out.line(prepared.banner);
   const published = local.estate?.outbox.length ?? 0;
   const entered = new Map<string, number>();
-  const result = await runWorkflow({
-    workflow: workflow.name,
-    input: prepared.input,
-    runtime: local.runtime,
-    estate: local.estate,
-    alertTopicArn: local.alertTopicArn,
-    afterTask: workflow.afterTask?.(local, out, prepared.input),
+  const result = await runPrepared(workflow, local, prepared.input, {
+    out,
     onEvent: (event: RunEvent) => {
       if (event.type === 'entered') {
         entered.set(event.state, event.at);

@@ -13,11 +13,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildSync } from 'esbuild';
 import { localRuntime } from '../cli/local-runtime';
-import { runWorkflow } from '../cli/runner';
+import { prepareAndRun } from '../cli/local-run';
 import { loadServerlessConfig, PROJECT_ROOT } from '../cli/serverless-config';
 import { onboardNode } from '../cli/workflows/onboard-node';
 import { backoffSeconds } from '../lib/onboarding/backoff';
-import { executionInput, validateSubmission } from '../lib/onboarding/submit';
 import { ONBOARDING_TIMINGS } from '../lib/settings';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -98,17 +97,7 @@ async function onboarding() {
     const home = mkdtempSync(join(tmpdir(), 'hybridops-bench-'));
     const local = localRuntime('sandbox', home, {}, { scenario: 'joins' });
     const started = Date.now();
-    const validation = await validateSubmission(local.runtime, body);
-    if (!validation.ok) throw new Error('events/onboard-node.json was rejected');
-    const input = executionInput(validation.request, 'local:bench');
-    const result = await runWorkflow({
-      workflow: 'onboard-node',
-      input,
-      runtime: local.runtime,
-      estate: local.estate,
-      alertTopicArn: local.alertTopicArn,
-      afterTask: onboardNode.afterTask?.(local, { line: () => undefined, note: () => undefined }, input),
-    });
+    const { result } = await prepareAndRun(onboardNode, local, body);
     const wallMs = Date.now() - started;
     if (result.status !== 'SUCCEEDED') throw new Error(`onboarding failed: ${JSON.stringify(result.error)}`);
     const calls: Record<string, number> = {};

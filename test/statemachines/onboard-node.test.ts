@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { localRuntime } from '../../cli/local-runtime';
 import { main } from '../../cli/main';
-import { runWorkflow } from '../../cli/runner';
+import { prepareAndRun } from '../../cli/local-run';
 import { onboardNode } from '../../cli/workflows/onboard-node';
 import type { OnboardingSummary } from '../../lib/onboarding/finish';
-import { executionInput, validateSubmission } from '../../lib/onboarding/submit';
+import type { OnboardingInput } from '../../lib/onboarding/state';
 import { MAX_REGISTRATION_POLLS } from '../../lib/onboarding/registration';
 import { openSandbox } from '../../lib/sandbox';
 import { awsError, DEFAULT_SEED } from '../../lib/sandbox/estate';
@@ -53,20 +53,11 @@ async function run(
 ) {
   const local = localRuntime('sandbox', home, {}, { scenario });
   faults?.(local);
-  const validation = await validateSubmission(local.runtime, JSON.stringify(body));
-  if (!validation.ok) throw new Error(`fixture rejected: ${JSON.stringify(validation.problems)}`);
-  const input = executionInput(validation.request, 'arn:aws:iam::111122223333:user/alice');
-  const result = await runWorkflow({
-    workflow: 'onboard-node',
-    input,
-    runtime: local.runtime,
-    estate: local.estate,
-    alertTopicArn: local.alertTopicArn,
-    // The team fetches the NodeConfig once it is issued, as the CLI does; that starts the server.
-    afterTask: onboardNode.afterTask?.(local, { line: () => undefined, note: () => undefined }, input),
-  });
+  // The CLI's own path: validate as POST /nodes does, fetch the NodeConfig once it is issued
+  // (which starts the simulated server), run the real ASL and handlers.
+  const { input, result } = await prepareAndRun(onboardNode, local, JSON.stringify(body));
   // the sandbox runtime always has an estate
-  return { result, estate: local.estate!, requestId: input.requestId };
+  return { result, estate: local.estate!, requestId: (input as OnboardingInput).requestId };
 }
 
 const request = (): Record<string, unknown> => JSON.parse(readFileSync(EVENT, 'utf8'));

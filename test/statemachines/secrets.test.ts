@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { localRuntime } from '../../cli/local-runtime';
 import { main } from '../../cli/main';
-import { runWorkflow } from '../../cli/runner';
+import { prepareAndRun } from '../../cli/local-run';
 import { onboardNode } from '../../cli/workflows/onboard-node';
 import { logger } from '../../lib/logger';
-import { executionInput, validateSubmission } from '../../lib/onboarding/submit';
 
 /**
  * The activation code may leave SSM only through the NodeConfig handout (GET .../nodeconfig, or
@@ -61,21 +60,11 @@ describe('the activation code', () => {
     'stays out of logs, state, history and SNS messages (%s)',
     async (scenario) => {
       const local = localRuntime('sandbox', home, {}, { scenario });
-      const validation = await validateSubmission(local.runtime, readFileSync(EVENT, 'utf8'));
-      if (!validation.ok) throw new Error('fixture rejected');
-      const input = executionInput(validation.request, 'local:test');
       const out = {
         line: (t: string) => process.stdout.write(`${t}\n`),
         note: (t: string) => process.stdout.write(`${t}\n`),
       };
-      const result = await runWorkflow({
-        workflow: 'onboard-node',
-        input,
-        runtime: local.runtime,
-        estate: local.estate,
-        alertTopicArn: local.alertTopicArn,
-        afterTask: onboardNode.afterTask?.(local, out, input),
-      });
+      const { result } = await prepareAndRun(onboardNode, local, readFileSync(EVENT, 'utf8'), out);
 
       const [code] = activationCodes();
       expect(code).toMatch(/^[A-Za-z0-9_-]{20,}$/);

@@ -1,0 +1,35 @@
+import type { LocalRuntime } from './local-runtime';
+import { type RunEvent, type RunResult, runWorkflow } from './runner';
+import type { LocalWorkflow, Output } from './workflows/types';
+
+export const SILENT: Output = { line: () => undefined, note: () => undefined };
+
+/** Runs a workflow on prepared input, with the side steps a person takes while it runs. */
+export function runPrepared(
+  workflow: LocalWorkflow,
+  local: LocalRuntime,
+  input: unknown,
+  options: { out?: Output; onEvent?: (event: RunEvent) => void } = {},
+): Promise<RunResult> {
+  return runWorkflow({
+    workflow: workflow.name,
+    input,
+    runtime: local.runtime,
+    estate: local.estate,
+    alertTopicArn: local.alertTopicArn,
+    afterTask: workflow.afterTask?.(local, options.out ?? SILENT, input),
+    onEvent: options.onEvent,
+  });
+}
+
+/** Prepares an input file's text and runs it (tests, the benchmark); a rejected input throws. */
+export async function prepareAndRun(
+  workflow: LocalWorkflow,
+  local: LocalRuntime,
+  body: string,
+  out: Output = SILENT,
+): Promise<{ input: unknown; result: RunResult }> {
+  const prepared = await workflow.prepare(body, local);
+  if (!prepared.ok) throw new Error(`input rejected: ${prepared.problems.join('; ')}`);
+  return { input: prepared.input, result: await runPrepared(workflow, local, prepared.input, { out }) };
+}
