@@ -11,6 +11,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { apiEvent } from '../../helpers/api-event';
 import { run } from '../../../functions/submit-onboarding';
 import { ManualClock } from '../../../lib/clock';
 import type { Runtime } from '../../../lib/runtime';
@@ -83,27 +84,7 @@ function testRuntime(): Runtime {
   };
 }
 
-function post(body: string | null): APIGatewayProxyEvent {
-  return {
-    resource: '/nodes',
-    path: '/nodes',
-    httpMethod: 'POST',
-    headers: { 'content-type': 'application/json' },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    isBase64Encoded: false,
-    body,
-    requestContext: {
-      requestId: 'api-request-1',
-      domainName: 'abc123.execute-api.ap-northeast-2.amazonaws.com',
-      stage: 'test',
-      identity: { userArn: 'arn:aws:iam::111122223333:user/alice' },
-    },
-  } as unknown as APIGatewayProxyEvent;
-}
+const post = (body: string | null): APIGatewayProxyEvent => apiEvent({ body });
 
 /** A request body, loosely typed so each case can break it. */
 interface Body {
