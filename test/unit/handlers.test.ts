@@ -22,7 +22,6 @@ import { AwsTransientError, InvalidRequestError } from '../../lib/errors';
 import { logger } from '../../lib/logger';
 import { installRuntime, type Runtime } from '../../lib/runtime';
 import {
-  ACCOUNT,
   ACTIVATION_ID,
   activationResult,
   fakeNodes,
