@@ -3,6 +3,15 @@ import { AwsTransientError, KubernetesApiError } from '../errors';
 import { type ClusterAccess, type KubeNode, type NodeReader, toKubeNode } from './types';
 
 const REQUEST_TIMEOUT_MS = 10_000;
+const TLS_TRUST_ERRORS = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /**
  * Reads Nodes through the cluster's Kubernetes API with an EKS token. Plain HTTPS with the
@@ -58,16 +67,24 @@ function get(base: URL, path: string, ca: Buffer, token: string): Promise<{ stat
     req.on('timeout', () =>
       req.destroy(new AwsTransientError(`No answer from ${base.host} in ${REQUEST_TIMEOUT_MS} ms.`, 'None; retried.')),
     );
-    req.on('error', (error) =>
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error instanceof AwsTransientError) return reject(error);
+      // A certificate the cluster CA did not sign will not get better by retrying.
+      if (TLS_TRUST_ERRORS.has(error.code ?? '')) {
+        return reject(
+          new KubernetesApiError(
+            `The endpoint ${base.host} presented a certificate the cluster's CA does not vouch for (${error.code}).`,
+            'Check the endpoint and certificate authority DescribeCluster returns; something else may be answering at that address.',
+          ),
+        );
+      }
       reject(
-        error instanceof AwsTransientError
-          ? error
-          : new AwsTransientError(
-              `Cannot reach ${base.host}: ${error.message}.`,
-              'If the cluster endpoint is private, run the function in the cluster VPC (serverless.yml vpc).',
-            ),
-      ),
-    );
+        new AwsTransientError(
+          `Cannot reach ${base.host}: ${error.message}.`,
+          'If the cluster endpoint is private, run the function in the cluster VPC (serverless.yml vpc).',
+        ),
+      );
+    });
     req.end();
   });
 }
