@@ -34,9 +34,6 @@ const define = <N extends string>(name: N) =>
 
 // Input
 export class InvalidRequestError extends define('InvalidRequestError') {}
-export class RequestConflictError extends define('RequestConflictError') {}
-export class RequestNotFoundError extends define('RequestNotFoundError') {}
-export class NodeConfigNotAvailableError extends define('NodeConfigNotAvailableError') {}
 
 // Preflight
 export class ClusterNotFoundError extends define('ClusterNotFoundError') {}
@@ -72,9 +69,6 @@ export class SandboxStateError extends define('SandboxStateError') {}
 /** Names the workflows may match in `ErrorEquals`, besides `States.*` and `Lambda.*`. */
 export const ERROR_NAMES: readonly string[] = [
   InvalidRequestError,
-  RequestConflictError,
-  RequestNotFoundError,
-  NodeConfigNotAvailableError,
   ClusterNotFoundError,
   ClusterNotActiveError,
   RemoteNetworkNotConfiguredError,

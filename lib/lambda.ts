@@ -56,7 +56,6 @@ export function taskHandler<S extends z.ZodType, O>(
   return { run, handler };
 }
 
-export { errorNormaliser };
 
 /** Wraps an {@link ApiAnswer}-returning function as an API Gateway (REST, proxy) handler. */
 export function apiHandler(fn: (event: APIGatewayProxyEvent, rt: Runtime) => Promise<ApiAnswer>) {
