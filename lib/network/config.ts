@@ -1,0 +1,147 @@
+import * as z from 'zod';
+import { parse } from 'yaml';
+import { isCidr, isIpv4 } from '../domain/ipv4';
+
+/**
+ * The desired state of the network hybrid nodes need, one reviewed file per stage
+ * (`config/<stage>.yaml`). Everything not declared here is derived from the cluster itself.
+ * Validated when the service is packaged (resources/network-config.js) and again at run time.
+ */
+
+/** Route 53 Resolver quota: target IPs per forwarding rule (REFERENCE.md section 7). */
+export const MAX_TARGETS_PER_RULE = 6;
+/** The seed's recommended NFS mount options for on-prem clients (REFERENCE.md section 4). */
+export const DEFAULT_MOUNT_OPTIONS = 'vers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2';
+
+const DOMAIN = /^(?=.{1,253}\.?$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.?$/;
+const id = (prefix: string, what: string) =>
+  z
+    .string({ error: `${what} is required: an id like ${prefix}0123456789abcdef` })
+    .regex(new RegExp(`^${prefix}[0-9a-f]{8,17}$`), `${what} must look like ${prefix}0123456789abcdef`);
+
+const target = z.strictObject({
+  ip: z.string({ error: 'ip is required' }).refine(isIpv4, 'ip must be an IPv4 address such as 192.168.1.53'),
+  port: z.number().int().min(1).max(65535, 'port must be 1-65535').default(53),
+});
+
+const rule = z.strictObject({
+  domain: z
+    .string({ error: 'domain is required, e.g. company.local' })
+    .transform((d) => d.toLowerCase().replace(/\.$/, ''))
+    .refine((d) => DOMAIN.test(d), 'domain must be a DNS name such as company.local'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9 _-]{1,64}$/, 'name must be 1-64 letters, digits, spaces, - or _')
+    .optional(),
+  targets: z
+    .array(target, { error: 'targets must be a list of {ip, port}' })
+    .min(1, 'targets must list at least one on-prem DNS server')
+    .max(MAX_TARGETS_PER_RULE, `targets can list at most ${MAX_TARGETS_PER_RULE} servers (the Resolver quota)`),
+  /** VPCs to associate; default: the cluster's own VPC. */
+  vpcs: z.array(id('vpc-', 'each of vpcs')).min(1).optional(),
+});
+
+const cluster = z.strictObject({
+  name: z.string({ error: 'name is required: the EKS cluster name' }).regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/),
+  dns: z
+    .strictObject({
+      outbound: z.strictObject({
+        endpointId: id('rslvr-out-', 'dns.outbound.endpointId'),
+        rules: z.array(rule).min(1, 'dns.outbound.rules must declare at least one domain'),
+      }),
+      inbound: z.strictObject({ endpointId: id('rslvr-in-', 'dns.inbound.endpointId') }).optional(),
+      /** Names to resolve both ways, to check resolution itself. */
+      checks: z
+        .strictObject({
+          onPremName: z
+            .string()
+            .refine((d) => DOMAIN.test(d), 'onPremName must be a DNS name')
+            .optional(),
+          awsName: z
+            .string()
+            .refine((d) => DOMAIN.test(d), 'awsName must be a DNS name')
+            .optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  efs: z
+    .strictObject({
+      fileSystemId: id('fs-', 'efs.fileSystemId'),
+      /** The security group of the mount targets; its TCP 2049 rules are reconciled. */
+      securityGroupId: id('sg-', 'efs.securityGroupId'),
+      createMissingMountTargets: z.boolean({ error: 'createMissingMountTargets must be true or false' }).default(false),
+      /** Whether on-prem pods reach EFS with their own IPs (then the pod CIDRs are allowed too). */
+      podsNatted: z.boolean({ error: 'podsNatted must be true or false' }).default(true),
+      mountOptions: z.string().min(1).default(DEFAULT_MOUNT_OPTIONS),
+      /** Extra CIDRs allowed to mount besides the VPC and the remote networks (e.g. a backup host). */
+      extraCidrs: z.array(z.string().refine(isCidr, 'extraCidrs must hold CIDR blocks')).default([]),
+    })
+    .optional(),
+});
+
+export const DesiredStateSchema = z.strictObject({
+  version: z.literal(1, { error: 'version must be 1' }),
+  clusters: z.array(cluster, { error: 'clusters must be a list' }),
+});
+
+export type DesiredState = z.output<typeof DesiredStateSchema>;
+export type ClusterDesiredState = DesiredState['clusters'][number];
+export type RuleDesiredState = NonNullable<ClusterDesiredState['dns']>['outbound']['rules'][number];
+
+export type ConfigResult = { ok: true; state: DesiredState } | { ok: false; problems: string[] };
+
+/** Validates a desired state; every problem names its field (`clusters.0.dns.outbound.rules.1.targets`). */
+export function validateDesiredState(value: unknown): ConfigResult {
+  const parsed = DesiredStateSchema.safeParse(value);
+  const problems = parsed.success ? crossFieldProblems(parsed.data) : [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = issue.path.join('.') || '(file)';
+      problems.push(
+        issue.code === 'unrecognized_keys'
+          ? `${field}: unknown field(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}`
+          : `${field}: ${issue.message}`,
+      );
+    }
+  }
+  return parsed.success && problems.length === 0 ? { ok: true, state: parsed.data } : { ok: false, problems };
+}
+
+/** Rules zod cannot see field by field: duplicates. */
+function crossFieldProblems(state: DesiredState): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  state.clusters.forEach((c, i) => {
+    if (names.has(c.name)) problems.push(`clusters.${i}.name: cluster '${c.name}' is declared twice`);
+    names.add(c.name);
+    const domains = new Set<string>();
+    c.dns?.outbound.rules.forEach((r, j) => {
+      if (domains.has(r.domain)) {
+        problems.push(`clusters.${i}.dns.outbound.rules.${j}.domain: '${r.domain}' is declared twice`);
+      }
+      domains.add(r.domain);
+      const targets = new Set(r.targets.map((t) => `${t.ip}:${t.port}`));
+      if (targets.size !== r.targets.length) {
+        problems.push(`clusters.${i}.dns.outbound.rules.${j}.targets: a target is listed twice`);
+      }
+    });
+  });
+  return problems;
+}
+
+/** Parses and validates a desired-state file's text. */
+export function parseDesiredState(text: string): ConfigResult {
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch (error) {
+    return { ok: false, problems: [`(file): not YAML: ${(error as Error).message}`] };
+  }
+  return validateDesiredState(value);
+}
+
+/** True when the desired state declares nothing to reconcile (apply is then refused). */
+export function isEmptyDesiredState(state: DesiredState): boolean {
+  return state.clusters.every((c) => !c.dns && !c.efs);
+}

@@ -1,0 +1,141 @@
+import type { ClusterDesiredState } from './config';
+import { emptyPlan, type Plan } from './plan';
+
+/** NFS, as EFS serves it. */
+export const NFS_PORT = 2049;
+
+export interface ObservedMountTarget {
+  id: string;
+  availabilityZone: string;
+  subnetId: string;
+  ipAddress?: string;
+  lifeCycleState: string;
+}
+
+export interface ObservedSgRule {
+  id: string;
+  isEgress: boolean;
+  protocol: string;
+  fromPort?: number;
+  toPort?: number;
+  cidr?: string;
+}
+
+export interface EfsObservation {
+  fileSystem: { id: string; encrypted: boolean; lifeCycleState: string; oneZone?: string };
+  mountTargets: ObservedMountTarget[];
+  /** The cluster's subnets and their AZs. */
+  clusterSubnets: Array<{ id: string; availabilityZone: string }>;
+  securityGroupRules: ObservedSgRule[];
+  vpcCidrs: string[];
+  remoteNodeCidrs: string[];
+  remotePodCidrs: string[];
+}
+
+/** The CIDRs that may reach NFS on the mount targets: the VPC, the remote nodes, pods unless NATed. */
+export function allowedNfsCidrs(efs: NonNullable<ClusterDesiredState['efs']>, observed: EfsObservation): string[] {
+  const cidrs = [
+    ...observed.vpcCidrs,
+    ...observed.remoteNodeCidrs,
+    ...(efs.podsNatted ? [] : observed.remotePodCidrs),
+    ...efs.extraCidrs,
+  ];
+  return [...new Set(cidrs)];
+}
+
+/** True when an ingress rule lets something reach TCP 2049. */
+function reachesNfs(rule: ObservedSgRule): boolean {
+  if (rule.isEgress) return false;
+  if (rule.protocol === '-1' || rule.protocol === 'all') return true;
+  return (
+    (rule.protocol === 'tcp' || rule.protocol === '6') &&
+    (rule.fromPort ?? 0) <= NFS_PORT &&
+    NFS_PORT <= (rule.toPort ?? 65535)
+  );
+}
+
+/**
+ * Plans the EFS side for one cluster: exactly one mount target per AZ of the cluster's subnets
+ * (created only when the config allows it, never deleted), and a mount-target security group
+ * that allows TCP 2049 from the allowed CIDRs exactly and nothing wider.
+ */
+export function planEfs(input: { cluster: ClusterDesiredState; observed: EfsObservation }): Plan {
+  const plan = emptyPlan();
+  const efs = input.cluster.efs;
+  if (!efs) return plan;
+  const cluster = input.cluster.name;
+  const { observed } = input;
+  const fs = observed.fileSystem;
+
+  if (!fs.encrypted) {
+    plan.findings.push({
+      cluster,
+      severity: 'warning',
+      resource: fs.id,
+      message: `EFS ${fs.id} is not encrypted at rest.`,
+      fix: 'Encryption at rest is set at creation: create an encrypted file system (KMS) and move the data.',
+    });
+  }
+
+  const azs = [...new Set(observed.clusterSubnets.map((s) => s.availabilityZone))].sort();
+  const wanted = fs.oneZone ? azs.filter((az) => az === fs.oneZone) : azs;
+  for (const az of wanted) {
+    if (observed.mountTargets.some((mt) => mt.availabilityZone === az)) continue;
+    const subnet = observed.clusterSubnets
+      .filter((s) => s.availabilityZone === az)
+      .map((s) => s.id)
+      .sort()[0];
+    if (!subnet) continue;
+    if (efs.createMissingMountTargets) {
+      plan.actions.push({
+        type: 'create-mount-target',
+        resource: `${fs.id}@${az}`,
+        cluster,
+        detail: `no mount target in ${az}: create one in ${subnet}`,
+        params: { fileSystemId: fs.id, subnetId: subnet, securityGroupId: efs.securityGroupId, availabilityZone: az },
+      });
+    } else {
+      plan.findings.push({
+        cluster,
+        severity: 'warning',
+        resource: `${fs.id}@${az}`,
+        message: `EFS ${fs.id} has no mount target in ${az}, where the cluster has subnet ${subnet}.`,
+        fix: `Set createMissingMountTargets: true for ${cluster}, or create one in ${subnet} with ${efs.securityGroupId}.`,
+      });
+    }
+  }
+  for (const mt of observed.mountTargets.filter((m) => !azs.includes(m.availabilityZone))) {
+    plan.conflicts.push({
+      cluster,
+      resource: mt.id,
+      message: `Mount target ${mt.id} is in ${mt.availabilityZone}, where the cluster has no subnet; it was left as it is.`,
+      fix: 'This reconciler never deletes mount targets: delete it by hand if nothing uses it.',
+    });
+  }
+
+  const allowed = allowedNfsCidrs(efs, observed);
+  const exact = (r: ObservedSgRule) =>
+    (r.protocol === 'tcp' || r.protocol === '6') && r.fromPort === NFS_PORT && r.toPort === NFS_PORT;
+  const nfsRules = observed.securityGroupRules.filter((r) => reachesNfs(r) && r.cidr);
+  for (const rule of nfsRules) {
+    if (rule.cidr && allowed.includes(rule.cidr) && exact(rule)) continue;
+    const why = rule.cidr && allowed.includes(rule.cidr) ? 'opens more ports than 2049' : 'is not an allowed source';
+    plan.actions.push({
+      type: 'revoke-nfs',
+      resource: `${efs.securityGroupId}/${rule.id}`,
+      cluster,
+      detail: `${rule.id} lets ${rule.cidr} reach NFS but ${why} (allowed: ${allowed.join(', ')}): revoke it`,
+      params: { groupId: efs.securityGroupId, ruleId: rule.id, cidr: rule.cidr ?? '' },
+    });
+  }
+  for (const cidr of allowed.filter((c) => !nfsRules.some((r) => r.cidr === c && exact(r)))) {
+    plan.actions.push({
+      type: 'authorize-nfs',
+      resource: `${efs.securityGroupId}/${cidr}`,
+      cluster,
+      detail: `${cidr} cannot reach NFS on the mount targets: allow TCP 2049 from it`,
+      params: { groupId: efs.securityGroupId, cidr },
+    });
+  }
+  return plan;
+}

@@ -1,0 +1,68 @@
+/**
+ * The reconciler's plan: what to change (actions), what it will not touch (conflicts), and what
+ * it reports without changing (findings). Plain data, so it travels through the workflow state.
+ */
+
+export const ACTION_TYPES = [
+  'create-rule',
+  'update-rule',
+  'associate-rule',
+  'disassociate-rule',
+  'delete-rule',
+  'create-mount-target',
+  'authorize-nfs',
+  'revoke-nfs',
+] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+/** What became of an action when it was applied. */
+export type Outcome = 'done' | 'already-done' | `failed: ${string}` | `skipped: ${string}`;
+
+export interface Action {
+  type: ActionType;
+  /** What it acts on: a rule id, `domain@vpc`, an AZ, a CIDR on a security group. */
+  resource: string;
+  cluster: string;
+  /** One line for a person: what is wrong now and what the action does. */
+  detail: string;
+  /** What the apply step needs; never a secret. */
+  params: Record<string, string | number | boolean | string[] | Array<{ Ip: string; Port: number }>>;
+  /** Index of an earlier action this one needs (a rule's creation before its association). */
+  after?: number;
+  outcome?: Outcome;
+}
+
+export interface Conflict {
+  cluster: string;
+  resource: string;
+  message: string;
+  fix: string;
+}
+
+export interface Finding {
+  cluster: string;
+  severity: 'info' | 'warning' | 'critical';
+  resource: string;
+  message: string;
+  fix?: string;
+}
+
+export interface Plan {
+  actions: Action[];
+  conflicts: Conflict[];
+  findings: Finding[];
+}
+
+export const emptyPlan = (): Plan => ({ actions: [], conflicts: [], findings: [] });
+
+/** Joins plans, keeping `after` indexes pointing at the same actions. */
+export function mergePlans(...plans: Plan[]): Plan {
+  const merged = emptyPlan();
+  for (const plan of plans) {
+    const offset = merged.actions.length;
+    merged.actions.push(...plan.actions.map((a) => (a.after === undefined ? a : { ...a, after: a.after + offset })));
+    merged.conflicts.push(...plan.conflicts);
+    merged.findings.push(...plan.findings);
+  }
+  return merged;
+}
