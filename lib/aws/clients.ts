@@ -1,5 +1,7 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EFSClient } from '@aws-sdk/client-efs';
 import type { EKSClient } from '@aws-sdk/client-eks';
+import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
@@ -13,6 +15,8 @@ export interface AwsClients {
   readonly sfn: SFNClient;
   readonly sns: SNSClient;
   readonly sts: STSClient;
+  readonly resolver: Route53ResolverClient;
+  readonly efs: EFSClient;
 }
 
 export type ServiceName = keyof AwsClients;
@@ -39,6 +43,8 @@ const CONSTRUCTORS: { [K in ServiceName]: () => new (config: object) => AwsClien
   sfn: () => require('@aws-sdk/client-sfn').SFNClient,
   sns: () => require('@aws-sdk/client-sns').SNSClient,
   sts: () => require('@aws-sdk/client-sts').STSClient,
+  resolver: () => require('@aws-sdk/client-route53resolver').Route53ResolverClient,
+  efs: () => require('@aws-sdk/client-efs').EFSClient,
 };
 
 /**

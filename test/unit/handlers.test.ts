@@ -1,16 +1,14 @@
-import { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, EKSClient, EKSServiceException } from '@aws-sdk/client-eks';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
 import {
   DescribeInstanceInformationCommand,
   GetParameterCommand,
   SSMClient,
   SSMServiceException,
 } from '@aws-sdk/client-ssm';
-import { STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { createAwsClients } from '../../lib/aws/clients';
 import { apiEvent } from '../helpers/api-event';
 import * as checkRegistration from '../../functions/check-registration';
 import * as cleanUpOnboarding from '../../functions/clean-up-onboarding';
@@ -38,17 +36,10 @@ const eksMock = mockClient(EKSClient);
 const sfnMock = mockClient(SFNClient);
 
 function runtimeWith(now = '2026-11-22T00:10:00Z'): Runtime {
-  const region = REGION;
   return {
     settings: settings(),
-    clients: {
-      ssm: new SSMClient({ region }),
-      eks: new EKSClient({ region }),
-      ec2: new EC2Client({ region }),
-      sfn: new SFNClient({ region }),
-      sns: new SNSClient({ region }),
-      sts: new STSClient({ region }),
-    },
+    // The real client factory: every client mockClient intercepts, loaded on first use.
+    clients: createAwsClients({ region: REGION }),
     clock: new ManualClock(now),
     nodes: fakeNodes().factory,
   };

@@ -5,12 +5,10 @@
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { STSClient } from '@aws-sdk/client-sts';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { createAwsClients } from '../../../lib/aws/clients';
 import { apiEvent } from '../../helpers/api-event';
 import { run } from '../../../functions/submit-onboarding';
 import { ManualClock } from '../../../lib/clock';
@@ -69,14 +67,8 @@ function testRuntime(): Runtime {
       labelPrefix: 'hybridops.io',
       onboardStateMachineArn: STATE_MACHINE_ARN,
     },
-    clients: {
-      ssm: new SSMClient(config),
-      eks: new EKSClient(config),
-      ec2: new EC2Client(config),
-      sfn: new SFNClient(config),
-      sns: new SNSClient(config),
-      sts: new STSClient(config),
-    },
+    // The real client factory: every client mockClient intercepts, loaded on first use.
+    clients: createAwsClients(config),
     clock: new ManualClock('2026-11-22T00:00:00Z'),
     nodes: () => {
       throw new Error('POST /nodes must not read Kubernetes Nodes');
