@@ -21,7 +21,12 @@ const id = (prefix: string, what: string) =>
 
 const target = z.strictObject({
   ip: z.string({ error: 'ip is required' }).refine(isIpv4, 'ip must be an IPv4 address such as 192.168.1.53'),
-  port: z.number().int().min(1).max(65535, 'port must be 1-65535').default(53),
+  port: z
+    .number({ error: 'port must be a number 1-65535' })
+    .int('port must be a whole number 1-65535')
+    .min(1, 'port must be 1-65535')
+    .max(65535, 'port must be 1-65535')
+    .default(53),
 });
 
 const rule = z.strictObject({
@@ -42,7 +47,12 @@ const rule = z.strictObject({
 });
 
 const cluster = z.strictObject({
-  name: z.string({ error: 'name is required: the EKS cluster name' }).regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/),
+  name: z
+    .string({ error: 'name is required: the EKS cluster name' })
+    .regex(
+      /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/,
+      'name must be an EKS cluster name: 1-100 letters, digits, - or _, starting with a letter or digit',
+    ),
   dns: z
     .strictObject({
       outbound: z.strictObject({
@@ -80,10 +90,13 @@ const cluster = z.strictObject({
     .optional(),
 });
 
-export const DesiredStateSchema = z.strictObject({
-  version: z.literal(1, { error: 'version must be 1' }),
-  clusters: z.array(cluster, { error: 'clusters must be a list' }),
-});
+export const DesiredStateSchema = z.strictObject(
+  {
+    version: z.literal(1, { error: 'version must be 1' }),
+    clusters: z.array(cluster, { error: 'clusters must be a list' }),
+  },
+  { error: 'the file must be a YAML mapping with version: 1 and clusters: [...]' },
+);
 
 export type DesiredState = z.output<typeof DesiredStateSchema>;
 export type ClusterDesiredState = DesiredState['clusters'][number];

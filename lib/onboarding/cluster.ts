@@ -34,6 +34,8 @@ export interface ClusterFacts {
   version: string;
   endpoint: string;
   certificateAuthority: string;
+  vpcId?: string;
+  subnetIds: string[];
   vpcCidrs: string[];
   serviceCidr?: string;
   remoteNodeCidrs: string[];
@@ -80,6 +82,8 @@ export async function describeClusterFacts(
     version: cluster.version ?? '',
     endpoint: cluster.endpoint ?? '',
     certificateAuthority: cluster.certificateAuthority?.data ?? '',
+    vpcId,
+    subnetIds: cluster.resourcesVpcConfig?.subnetIds ?? [],
     vpcCidrs,
     serviceCidr: cluster.kubernetesNetworkConfig?.serviceIpv4Cidr,
     remoteNodeCidrs: (cluster.remoteNetworkConfig?.remoteNodeNetworks ?? []).flatMap((n) => n.cidrs ?? []),

@@ -126,6 +126,8 @@ export function clusterFacts(overrides: Partial<ClusterFacts> = {}): ClusterFact
     version: '1.33',
     endpoint: ENDPOINT,
     certificateAuthority: CA,
+    vpcId: VPC_ID,
+    subnetIds: ['subnet-0aa1a1a1a1a1a1a1a', 'subnet-0bb2b2b2b2b2b2b2b'],
     vpcCidrs: ['10.0.0.0/16'],
     serviceCidr: '10.96.0.0/16',
     remoteNodeCidrs: ['192.168.0.0/16'],

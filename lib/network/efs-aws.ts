@@ -1,0 +1,199 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSubnetsCommand,
+  type EC2Client,
+  paginateDescribeSecurityGroupRules,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateMountTargetCommand,
+  DescribeFileSystemsCommand,
+  type EFSClient,
+  MountTargetConflict,
+  paginateDescribeMountTargets,
+} from '@aws-sdk/client-efs';
+import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import type { ClusterFacts } from '../onboarding/cluster';
+import type { ClusterDesiredState } from './config';
+import { type EfsObservation, NFS_PORT, type ObservedMountTarget } from './efs-plan';
+import type { Action, Outcome } from './plan';
+import { MANAGED_TAG } from './resolver-plan';
+
+/** Reads the file system, its mount targets, the cluster's subnets and the mount-target security group's rules. */
+export async function observeEfs(
+  clients: { efs: EFSClient; ec2: EC2Client },
+  input: { efs: NonNullable<ClusterDesiredState['efs']>; cluster: ClusterFacts },
+): Promise<EfsObservation> {
+  const fsAnswer = await clients.efs.send(new DescribeFileSystemsCommand({ FileSystemId: input.efs.fileSystemId }));
+  const fs = fsAnswer.FileSystems?.[0];
+  const mountTargets = await observeMountTargets(clients.efs, input.efs.fileSystemId);
+  const subnets = input.cluster.subnetIds.length
+    ? ((await clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: input.cluster.subnetIds }))).Subnets ?? [])
+    : [];
+  const securityGroupRules: EfsObservation['securityGroupRules'] = [];
+  for await (const page of paginateDescribeSecurityGroupRules(
+    { client: clients.ec2, pageSize: 1000 },
+    { Filters: [{ Name: 'group-id', Values: [input.efs.securityGroupId] }] },
+  )) {
+    for (const r of page.SecurityGroupRules ?? []) {
+      if (!r.SecurityGroupRuleId) continue;
+      securityGroupRules.push({
+        id: r.SecurityGroupRuleId,
+        isEgress: r.IsEgress ?? false,
+        protocol: r.IpProtocol ?? '-1',
+        fromPort: r.FromPort,
+        toPort: r.ToPort,
+        cidr: r.CidrIpv4,
+      });
+    }
+  }
+  return {
+    fileSystem: {
+      id: input.efs.fileSystemId,
+      encrypted: fs?.Encrypted ?? false,
+      lifeCycleState: fs?.LifeCycleState ?? 'unknown',
+      oneZone: fs?.AvailabilityZoneName,
+    },
+    mountTargets,
+    clusterSubnets: subnets
+      .filter((s) => s.SubnetId && s.AvailabilityZone)
+      .map((s) => ({ id: s.SubnetId as string, availabilityZone: s.AvailabilityZone as string })),
+    securityGroupRules,
+    vpcCidrs: input.cluster.vpcCidrs,
+    remoteNodeCidrs: input.cluster.remoteNodeCidrs,
+    remotePodCidrs: input.cluster.remotePodCidrs,
+  };
+}
+
+export async function observeMountTargets(efs: EFSClient, fileSystemId: string): Promise<ObservedMountTarget[]> {
+  const targets: ObservedMountTarget[] = [];
+  for await (const page of paginateDescribeMountTargets({ client: efs }, { FileSystemId: fileSystemId })) {
+    for (const mt of page.MountTargets ?? []) {
+      if (!mt.MountTargetId || !mt.AvailabilityZoneName || !mt.SubnetId) continue;
+      targets.push({
+        id: mt.MountTargetId,
+        availabilityZone: mt.AvailabilityZoneName,
+        subnetId: mt.SubnetId,
+        ipAddress: mt.IpAddress,
+        lifeCycleState: mt.LifeCycleState ?? 'unknown',
+      });
+    }
+  }
+  return targets;
+}
+
+const errorCode = (error: unknown) => {
+  const e = error as { name?: string; Code?: string; code?: string };
+  return e.Code ?? e.code ?? e.name ?? '';
+};
+
+/** Applies one EFS or security-group action; AWS's "already so" answers count as done. */
+export async function applyEfsAction(
+  clients: { efs: EFSClient; ec2: EC2Client },
+  action: Action,
+  owner: string,
+): Promise<Outcome> {
+  const p = action.params;
+  switch (action.type) {
+    case 'create-mount-target':
+      try {
+        await clients.efs.send(
+          new CreateMountTargetCommand({
+            FileSystemId: String(p.fileSystemId),
+            SubnetId: String(p.subnetId),
+            SecurityGroups: [String(p.securityGroupId)],
+          }),
+        );
+        return 'done';
+      } catch (error) {
+        // One mount target per AZ: a conflict means this AZ has one already.
+        if (error instanceof MountTargetConflict) return 'already-done';
+        throw error;
+      }
+    case 'authorize-nfs':
+      try {
+        await clients.ec2.send(
+          new AuthorizeSecurityGroupIngressCommand({
+            GroupId: String(p.groupId),
+            IpPermissions: [
+              {
+                IpProtocol: 'tcp',
+                FromPort: NFS_PORT,
+                ToPort: NFS_PORT,
+                IpRanges: [{ CidrIp: String(p.cidr), Description: 'NFS to EFS for EKS hybrid nodes (eks-hybrid-ops)' }],
+              },
+            ],
+            TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: [{ Key: MANAGED_TAG, Value: owner }] }],
+          }),
+        );
+        return 'done';
+      } catch (error) {
+        if (errorCode(error) === 'InvalidPermission.Duplicate') return 'already-done';
+        throw error;
+      }
+    case 'revoke-nfs':
+      try {
+        await clients.ec2.send(
+          new RevokeSecurityGroupIngressCommand({
+            GroupId: String(p.groupId),
+            SecurityGroupRuleIds: [String(p.ruleId)],
+          }),
+        );
+        return 'done';
+      } catch (error) {
+        if (errorCode(error) === 'InvalidSecurityGroupRuleId.NotFound') return 'already-done';
+        throw error;
+      }
+    default:
+      throw new Error(`not an EFS action: ${action.type}`);
+  }
+}
+
+/** What on-prem hosts need to mount EFS over NFS (the EFS CSI driver does not run on hybrid nodes). */
+export interface MountTargetDirectory {
+  fileSystemId: string;
+  mountOptions: string;
+  mountTargets: Array<{ availabilityZone: string; ipAddress: string; mountTargetId: string }>;
+}
+
+/**
+ * Publishes the mount-target IPs per AZ and the mount options to an SSM parameter for on-prem
+ * automation, writing only when they changed (a second apply must change nothing).
+ */
+export async function publishMountTargets(
+  ssm: SSMClient,
+  name: string,
+  directory: MountTargetDirectory,
+): Promise<'published' | 'unchanged'> {
+  const value = JSON.stringify(directory);
+  try {
+    const current = await ssm.send(new GetParameterCommand({ Name: name }));
+    if (current.Parameter?.Value === value) return 'unchanged';
+  } catch (error) {
+    if (!(error instanceof ParameterNotFound)) throw error;
+  }
+  await ssm.send(
+    new PutParameterCommand({
+      Name: name,
+      Type: 'String',
+      Value: value,
+      Overwrite: true,
+      Description: `EFS ${directory.fileSystemId} mount targets for on-prem NFS clients (eks-hybrid-ops)`,
+    }),
+  );
+  return 'published';
+}
+
+export function mountTargetDirectory(
+  efs: NonNullable<ClusterDesiredState['efs']>,
+  targets: ObservedMountTarget[],
+): MountTargetDirectory {
+  return {
+    fileSystemId: efs.fileSystemId,
+    mountOptions: efs.mountOptions,
+    mountTargets: targets
+      .filter((t) => t.ipAddress && t.lifeCycleState === 'available')
+      .map((t) => ({ availabilityZone: t.availabilityZone, ipAddress: t.ipAddress as string, mountTargetId: t.id }))
+      .sort((a, b) => a.availabilityZone.localeCompare(b.availabilityZone)),
+  };
+}

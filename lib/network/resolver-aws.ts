@@ -1,0 +1,175 @@
+import {
+  AssociateResolverRuleCommand,
+  CreateResolverRuleCommand,
+  DeleteResolverRuleCommand,
+  DisassociateResolverRuleCommand,
+  ListTagsForResourceCommand,
+  paginateListResolverRuleAssociations,
+  paginateListResolverRules,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  type Route53ResolverClient,
+  type TargetAddress,
+  UpdateResolverRuleCommand,
+} from '@aws-sdk/client-route53resolver';
+import type { Action, Outcome } from './plan';
+import {
+  MANAGED_TAG,
+  normaliseDomain,
+  type ObservedAssociation,
+  type ObservedRule,
+  type ResolverObservation,
+} from './resolver-plan';
+
+/**
+ * Reads what Resolver has: every FORWARD rule and every rule association (paginated), and the
+ * tags of the rules that could be this project's (a declared domain, or created by it), to tell
+ * managed rules from others without reading every rule's tags.
+ */
+export async function observeResolver(
+  resolver: Route53ResolverClient,
+  input: { domains: string[]; owner: string },
+): Promise<ResolverObservation> {
+  const raw: Array<Omit<ObservedRule, 'managed'> & { creatorRequestId?: string }> = [];
+  for await (const page of paginateListResolverRules(
+    { client: resolver, pageSize: 100 },
+    { Filters: [{ Name: 'Type', Values: ['FORWARD'] }] },
+  )) {
+    for (const r of page.ResolverRules ?? []) {
+      if (!r.Id || !r.Arn || !r.DomainName) continue;
+      raw.push({
+        id: r.Id,
+        arn: r.Arn,
+        name: r.Name,
+        domain: normaliseDomain(r.DomainName),
+        ruleType: r.RuleType ?? 'FORWARD',
+        endpointId: r.ResolverEndpointId,
+        targets: (r.TargetIps ?? []).filter((t) => t.Ip).map((t) => ({ ip: t.Ip as string, port: t.Port ?? 53 })),
+        creatorRequestId: r.CreatorRequestId,
+      });
+    }
+  }
+  const associations: ObservedAssociation[] = [];
+  for await (const page of paginateListResolverRuleAssociations({ client: resolver, pageSize: 100 }, {})) {
+    for (const a of page.ResolverRuleAssociations ?? []) {
+      if (a.Id && a.ResolverRuleId && a.VPCId) {
+        associations.push({ id: a.Id, ruleId: a.ResolverRuleId, vpcId: a.VPCId, status: a.Status ?? 'COMPLETE' });
+      }
+    }
+  }
+  const declared = new Set(input.domains);
+  const rules: ObservedRule[] = [];
+  for (const { creatorRequestId, ...rule } of raw) {
+    const candidate = declared.has(rule.domain) || creatorRequestId?.startsWith('hybridops-');
+    rules.push({ ...rule, managed: candidate ? await isManaged(resolver, rule.arn, input.owner) : false });
+  }
+  return { rules, associations };
+}
+
+async function isManaged(resolver: Route53ResolverClient, arn: string, owner: string): Promise<boolean> {
+  const answer = await resolver.send(new ListTagsForResourceCommand({ ResourceArn: arn }));
+  return (answer.Tags ?? []).some((t) => t.Key === MANAGED_TAG && t.Value === owner);
+}
+
+/** AWS's "already associated" answer: RSLVR-00802 names the rule that holds the association. */
+const RSLVR_00802 = /RSLVR-00802/;
+const RSLVR_00804 = /RSLVR-00804/;
+
+const targetsOf = (params: Action['params']) => params.targets as TargetAddress[];
+
+/**
+ * Applies one Resolver action and says what became of it. AWS's answers that mean the work is
+ * already done count as done; a rule this run created is found by its domain (`created`).
+ */
+export async function applyResolverAction(
+  resolver: Route53ResolverClient,
+  action: Action,
+  created: Map<string, string>,
+): Promise<Outcome> {
+  const p = action.params;
+  switch (action.type) {
+    case 'create-rule': {
+      try {
+        const answer = await resolver.send(
+          new CreateResolverRuleCommand({
+            CreatorRequestId: String(p.creatorRequestId),
+            Name: String(p.name),
+            RuleType: 'FORWARD',
+            DomainName: String(p.domain),
+            TargetIps: targetsOf(p),
+            ResolverEndpointId: String(p.endpointId),
+            Tags: [{ Key: MANAGED_TAG, Value: String(p.owner) }],
+          }),
+        );
+        if (answer.ResolverRule?.Id) created.set(String(p.domain), answer.ResolverRule.Id);
+        return 'done';
+      } catch (error) {
+        if (!(error instanceof ResourceExistsException)) throw error;
+        // The same CreatorRequestId: an earlier, throttled try created it.
+        const id = await ruleIdByCreatorRequest(resolver, String(p.creatorRequestId));
+        if (!id) throw error;
+        created.set(String(p.domain), id);
+        return 'already-done';
+      }
+    }
+    case 'update-rule':
+      await resolver.send(
+        new UpdateResolverRuleCommand({
+          ResolverRuleId: String(p.ruleId),
+          Config: { TargetIps: targetsOf(p), ResolverEndpointId: String(p.endpointId) },
+        }),
+      );
+      return 'done';
+    case 'associate-rule': {
+      const ruleId = p.ruleId ? String(p.ruleId) : created.get(String(p.domain));
+      if (!ruleId) return `skipped: the rule for ${p.domain} was not created`;
+      try {
+        await resolver.send(new AssociateResolverRuleCommand({ ResolverRuleId: ruleId, VPCId: String(p.vpcId) }));
+        return 'done';
+      } catch (error) {
+        const message = (error as Error).message ?? '';
+        if (RSLVR_00804.test(message)) {
+          return `failed: config error: a target IP of this rule belongs to an INBOUND endpoint in ${p.vpcId} (RSLVR-00804); point the rule at the on-prem DNS servers`;
+        }
+        if (RSLVR_00802.test(message)) {
+          const holder = /rslvr-rr-[0-9a-z]+/.exec(message)?.[0];
+          return !holder || holder === ruleId
+            ? 'already-done'
+            : `failed: ${p.vpcId} already forwards this domain with rule ${holder} (RSLVR-00802)`;
+        }
+        throw error;
+      }
+    }
+    case 'disassociate-rule':
+      try {
+        await resolver.send(
+          new DisassociateResolverRuleCommand({ ResolverRuleId: String(p.ruleId), VPCId: String(p.vpcId) }),
+        );
+        return 'done';
+      } catch (error) {
+        if (error instanceof ResourceNotFoundException) return 'already-done';
+        throw error;
+      }
+    case 'delete-rule':
+      try {
+        await resolver.send(new DeleteResolverRuleCommand({ ResolverRuleId: String(p.ruleId) }));
+        return 'done';
+      } catch (error) {
+        if (error instanceof ResourceNotFoundException) return 'already-done';
+        throw error;
+      }
+    default:
+      throw new Error(`not a Resolver action: ${action.type}`);
+  }
+}
+
+async function ruleIdByCreatorRequest(resolver: Route53ResolverClient, id: string): Promise<string | undefined> {
+  for await (const page of paginateListResolverRules(
+    { client: resolver },
+    { Filters: [{ Name: 'CreatorRequestId', Values: [id] }] },
+  )) {
+    const rule = page.ResolverRules?.find((r) => r.CreatorRequestId === id);
+    if (rule?.Id) return rule.Id;
+  }
+  return undefined;
+}
