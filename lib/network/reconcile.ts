@@ -1,0 +1,189 @@
+import { DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
+import {
+  GetResolverEndpointCommand,
+  paginateListResolverEndpointIpAddresses,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-route53resolver';
+import type { AwsClients } from '../aws/clients';
+import { describeClusterFacts } from '../onboarding/cluster';
+import type { ClusterDesiredState, DesiredState } from './config';
+import { applyEfsAction, mountTargetDirectory, observeEfs, observeMountTargets, publishMountTargets } from './efs-aws';
+import { planEfs } from './efs-plan';
+import { type Action, type Finding, mergePlans, type Plan } from './plan';
+import { applyResolverAction, observeResolver } from './resolver-aws';
+import { planResolver } from './resolver-plan';
+
+export type ReconcileClients = Pick<AwsClients, 'eks' | 'ec2' | 'efs' | 'resolver' | 'ssm'>;
+
+export interface ReconcileContext {
+  /** `eks-hybrid-ops/<stage>`: the value of the managed-by tag on what this stage creates. */
+  owner: string;
+  /** SSM path under which each cluster's mount-target directory is published. */
+  parameterPrefix: string;
+}
+
+/** Plans one cluster: its Resolver rules and its EFS side, against what AWS has now. */
+export async function planCluster(
+  clients: ReconcileClients,
+  ctx: ReconcileContext,
+  cluster: ClusterDesiredState,
+): Promise<Plan> {
+  const facts = await describeClusterFacts(clients, cluster.name);
+  const plans: Plan[] = [];
+  if (cluster.dns) {
+    const observed = await observeResolver(clients.resolver, {
+      domains: cluster.dns.outbound.rules.map((r) => r.domain),
+      owner: ctx.owner,
+    });
+    plans.push(planResolver({ cluster, clusterVpcId: facts.vpcId ?? '', observed, owner: ctx.owner }));
+    if (cluster.dns.inbound) {
+      plans.push({ actions: [], conflicts: [], findings: await inboundEndpointFindings(clients, cluster) });
+    }
+  }
+  if (cluster.efs) {
+    const observed = await observeEfs(clients, { efs: cluster.efs, cluster: facts });
+    plans.push(planEfs({ cluster, observed }));
+  }
+  return mergePlans(...plans);
+}
+
+/** Plans every declared cluster. */
+export async function planAll(clients: ReconcileClients, ctx: ReconcileContext, state: DesiredState): Promise<Plan> {
+  const plans: Plan[] = [];
+  for (const cluster of state.clusters) plans.push(await planCluster(clients, ctx, cluster));
+  return mergePlans(...plans);
+}
+
+/**
+ * The inbound endpoint on-prem DNS forwards to: it must exist, be an INBOUND endpoint, be
+ * OPERATIONAL and have IPs in at least two AZs. Reported, never changed.
+ */
+export async function inboundEndpointFindings(
+  clients: ReconcileClients,
+  cluster: ClusterDesiredState,
+): Promise<Finding[]> {
+  const id = cluster.dns?.inbound?.endpointId;
+  if (!id) return [];
+  const finding = (message: string, fix: string): Finding => ({
+    cluster: cluster.name,
+    severity: 'critical',
+    resource: id,
+    message,
+    fix,
+  });
+  let endpoint;
+  try {
+    endpoint = (await clients.resolver.send(new GetResolverEndpointCommand({ ResolverEndpointId: id })))
+      .ResolverEndpoint;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) {
+      return [
+        finding(
+          `Inbound endpoint ${id} does not exist.`,
+          'Create it (two subnets in two AZs) or fix dns.inbound.endpointId.',
+        ),
+      ];
+    }
+    throw error;
+  }
+  const findings: Finding[] = [];
+  if (endpoint?.Direction !== 'INBOUND') {
+    findings.push(
+      finding(
+        `Endpoint ${id} is ${endpoint?.Direction ?? 'of no direction'}, not INBOUND.`,
+        'Point dns.inbound.endpointId at the INBOUND endpoint.',
+      ),
+    );
+  }
+  if (endpoint?.Status !== 'OPERATIONAL') {
+    findings.push(
+      finding(
+        `Inbound endpoint ${id} is ${endpoint?.Status ?? 'in no state'}, not OPERATIONAL: on-prem cannot resolve AWS names through it.`,
+        `Check it in the Route 53 Resolver console; status message: ${endpoint?.StatusMessage ?? 'none'}.`,
+      ),
+    );
+  }
+  const subnets: string[] = [];
+  const ips: string[] = [];
+  for await (const page of paginateListResolverEndpointIpAddresses(
+    { client: clients.resolver },
+    { ResolverEndpointId: id },
+  )) {
+    for (const ip of page.IpAddresses ?? []) {
+      if (ip.SubnetId) subnets.push(ip.SubnetId);
+      if (ip.Ip) ips.push(ip.Ip);
+    }
+  }
+  const azs = subnets.length
+    ? new Set(
+        ((await clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...new Set(subnets)] }))).Subnets ?? []).map(
+          (s) => s.AvailabilityZone,
+        ),
+      )
+    : new Set<string>();
+  if (azs.size < 2) {
+    findings.push(
+      finding(
+        `Inbound endpoint ${id} has IPs (${ips.join(', ') || 'none'}) in ${azs.size} AZ(s); it needs at least two to survive an AZ outage.`,
+        'Add an IP address in a subnet of a second AZ.',
+      ),
+    );
+  }
+  return findings;
+}
+
+/**
+ * Applies a plan: every action is tried, in order, and a failure does not stop the others; an
+ * action whose prerequisite failed is skipped. Each action comes back with its outcome.
+ */
+export async function applyPlan(
+  clients: ReconcileClients,
+  ctx: ReconcileContext,
+  actions: Action[],
+): Promise<Action[]> {
+  const created = new Map<string, string>();
+  const done: Action[] = [];
+  for (const action of actions) {
+    const prerequisite = action.after === undefined ? undefined : done[action.after];
+    let outcome: Action['outcome'];
+    if (prerequisite && !['done', 'already-done'].includes(prerequisite.outcome ?? '')) {
+      outcome = `skipped: it needs ${prerequisite.type} ${prerequisite.resource}, which did not succeed`;
+    } else {
+      try {
+        outcome = action.type.endsWith('-rule')
+          ? await applyResolverAction(clients.resolver, action, created)
+          : await applyEfsAction(clients, action, ctx.owner);
+      } catch (error) {
+        const e = error as Error;
+        outcome = `failed: ${e.name}: ${e.message}`;
+      }
+    }
+    done.push({ ...action, outcome });
+  }
+  return done;
+}
+
+/** Publishes each cluster's mount-target directory; unchanged ones are not written. */
+export async function publishAll(clients: ReconcileClients, ctx: ReconcileContext, state: DesiredState) {
+  const published: Array<{
+    cluster: string;
+    parameter: string;
+    result: 'published' | 'unchanged';
+    directory: unknown;
+  }> = [];
+  for (const cluster of state.clusters) {
+    if (!cluster.efs) continue;
+    const directory = mountTargetDirectory(
+      cluster.efs,
+      await observeMountTargets(clients.efs, cluster.efs.fileSystemId),
+    );
+    const parameter = `${ctx.parameterPrefix}/efs/${cluster.name}/mount-targets`;
+    published.push({
+      cluster: cluster.name,
+      parameter,
+      result: await publishMountTargets(clients.ssm, parameter, directory),
+      directory,
+    });
+  }
+  return published;
+}
