@@ -134,6 +134,9 @@ function crossFieldProblems(state: DesiredState): string[] {
         problems.push(`clusters.${i}.dns.outbound.rules.${j}.domain: '${r.domain}' is declared twice`);
       }
       domains.add(r.domain);
+      if (r.vpcs && new Set(r.vpcs).size !== r.vpcs.length) {
+        problems.push(`clusters.${i}.dns.outbound.rules.${j}.vpcs: a VPC is listed twice`);
+      }
       const targets = new Set(r.targets.map((t) => `${t.ip}:${t.port}`));
       if (targets.size !== r.targets.length) {
         problems.push(`clusters.${i}.dns.outbound.rules.${j}.targets: a target is listed twice`);

@@ -79,8 +79,19 @@ export function planEfs(input: { cluster: ClusterDesiredState; observed: EfsObse
 
   const azs = [...new Set(observed.clusterSubnets.map((s) => s.availabilityZone))].sort();
   const wanted = fs.oneZone ? azs.filter((az) => az === fs.oneZone) : azs;
+  if (fs.oneZone && wanted.length === 0) {
+    plan.findings.push({
+      cluster,
+      severity: 'warning',
+      resource: fs.id,
+      message: `EFS ${fs.id} is One Zone in ${fs.oneZone}, where the cluster has no subnet: no mount target can serve it.`,
+      fix: 'Use a Regional (Standard) file system, or add a cluster subnet in that AZ.',
+    });
+  }
+  // A mount target on its way out does not count.
+  const live = observed.mountTargets.filter((mt) => !['deleting', 'deleted'].includes(mt.lifeCycleState));
   for (const az of wanted) {
-    if (observed.mountTargets.some((mt) => mt.availabilityZone === az)) continue;
+    if (live.some((mt) => mt.availabilityZone === az)) continue;
     const subnet = observed.clusterSubnets
       .filter((s) => s.availabilityZone === az)
       .map((s) => s.id)

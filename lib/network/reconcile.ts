@@ -22,6 +22,9 @@ export interface ReconcileContext {
   parameterPrefix: string;
 }
 
+/** The managed-by tag value of what this stage creates for one cluster. */
+export const clusterOwner = (ctx: ReconcileContext, cluster: string) => `${ctx.owner}/${cluster}`;
+
 /** Plans one cluster: its Resolver rules and its EFS side, against what AWS has now. */
 export async function planCluster(
   clients: ReconcileClients,
@@ -31,11 +34,13 @@ export async function planCluster(
   const facts = await describeClusterFacts(clients, cluster.name);
   const plans: Plan[] = [];
   if (cluster.dns) {
+    // Rules are owned per cluster, so two clusters of one stage never change each other's rules.
+    const owner = clusterOwner(ctx, cluster.name);
     const observed = await observeResolver(clients.resolver, {
       domains: cluster.dns.outbound.rules.map((r) => r.domain),
-      owner: ctx.owner,
+      owner,
     });
-    plans.push(planResolver({ cluster, clusterVpcId: facts.vpcId ?? '', observed, owner: ctx.owner }));
+    plans.push(planResolver({ cluster, clusterVpcId: facts.vpcId ?? '', observed, owner }));
     if (cluster.dns.inbound) {
       plans.push({ actions: [], conflicts: [], findings: await inboundEndpointFindings(clients, cluster) });
     }

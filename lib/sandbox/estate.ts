@@ -48,25 +48,14 @@ export class SandboxEstate {
   static open(home: string, options: { reset?: boolean; seedFile?: string } = {}): SandboxEstate {
     const file = join(home, 'sandbox', 'state.json');
     if (!options.reset) {
-      try {
-        const state = JSON.parse(readFileSync(file, 'utf8')) as SandboxState;
-        if (state.version !== 1)
-          throw new SandboxStateError(
-            `Sandbox state ${file} has version ${state.version}.`,
-            'Run: hybridops sandbox reset',
-          );
-        return new SandboxEstate(state, file);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-          if (error instanceof SandboxStateError) throw error;
-          throw new SandboxStateError(
-            `Sandbox state ${file} is unreadable: ${(error as Error).message}.`,
-            'Run: hybridops sandbox reset',
-          );
-        }
-      }
+      const state = readState(file);
+      // A state seeded from a file that has changed since is reseeded: the seed is the source.
+      if (state && state.seedHash === seedHash(state.seedSource)) return new SandboxEstate(state, file);
+      if (state) options = { seedFile: seedHash(state.seedSource) ? state.seedSource : undefined };
     }
-    const estate = new SandboxEstate(initialState(loadSeed(options.seedFile ?? DEFAULT_SEED)), file);
+    const seedFile = options.seedFile ?? DEFAULT_SEED;
+    const state = { ...initialState(loadSeed(seedFile)), seedSource: seedFile, seedHash: seedHash(seedFile) };
+    const estate = new SandboxEstate(state, file);
     estate.save();
     return estate;
   }
@@ -165,6 +154,33 @@ export class SandboxEstate {
         );
       },
     });
+  }
+}
+
+function readState(file: string): SandboxState | undefined {
+  try {
+    const state = JSON.parse(readFileSync(file, 'utf8')) as SandboxState;
+    if (state.version !== 1) {
+      throw new SandboxStateError(`Sandbox state ${file} has version ${state.version}.`, 'Run: hybridops sandbox reset');
+    }
+    return state;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (error instanceof SandboxStateError) throw error;
+    throw new SandboxStateError(
+      `Sandbox state ${file} is unreadable: ${(error as Error).message}.`,
+      'Run: hybridops sandbox reset',
+    );
+  }
+}
+
+/** The seed file's content hash; undefined when it cannot be read (the state is then reseeded). */
+function seedHash(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex');
+  } catch {
+    return undefined;
   }
 }
 

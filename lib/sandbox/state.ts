@@ -17,6 +17,65 @@ const ScenarioSchema = z.object({
 });
 export type Scenario = z.infer<typeof ScenarioSchema>;
 
+const tags = z.array(z.object({ Key: z.string(), Value: z.string() })).default([]);
+
+/** Route 53 Resolver, EFS and security-group state, as the seed declares it (with its drift). */
+const NetworkSeedSchema = z.object({
+  resolverEndpoints: z
+    .array(
+      z.object({
+        id: z.string(),
+        direction: z.enum(['INBOUND', 'OUTBOUND']),
+        status: z.string().default('OPERATIONAL'),
+        vpcId: z.string(),
+        ips: z.array(z.object({ ip: z.string(), subnetId: z.string() })),
+      }),
+    )
+    .default([]),
+  resolverRules: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string().optional(),
+        domain: z.string(),
+        ruleType: z.enum(['FORWARD', 'SYSTEM', 'RECURSIVE']).default('FORWARD'),
+        endpointId: z.string().optional(),
+        targets: z.array(z.object({ ip: z.string(), port: z.number().default(53) })).default([]),
+        creatorRequestId: z.string().optional(),
+        tags,
+        vpcs: z.array(z.string()).default([]),
+      }),
+    )
+    .default([]),
+  fileSystems: z
+    .array(
+      z.object({
+        id: z.string(),
+        encrypted: z.boolean().default(true),
+        oneZone: z.string().optional(),
+        mountTargets: z
+          .array(z.object({ id: z.string(), subnetId: z.string(), ip: z.string(), securityGroups: z.array(z.string()) }))
+          .default([]),
+      }),
+    )
+    .default([]),
+  securityGroupRules: z
+    .array(
+      z.object({
+        id: z.string(),
+        groupId: z.string(),
+        isEgress: z.boolean().default(false),
+        protocol: z.string(),
+        fromPort: z.number(),
+        toPort: z.number(),
+        cidr: z.string(),
+        tags,
+      }),
+    )
+    .default([]),
+});
+export type NetworkSeed = z.infer<typeof NetworkSeedSchema>;
+
 export const EstateSeedSchema = z.object({
   account: z.string().regex(/^\d{12}$/),
   region: z.string(),
@@ -37,7 +96,9 @@ export const EstateSeedSchema = z.object({
     }),
   ),
   vpcs: z.array(z.object({ id: z.string(), cidrs: z.array(z.string()) })),
+  subnets: z.array(z.object({ id: z.string(), vpcId: z.string(), availabilityZone: z.string() })).default([]),
   iamRoles: z.array(z.string()),
+  network: NetworkSeedSchema.default({ resolverEndpoints: [], resolverRules: [], fileSystems: [], securityGroupRules: [] }),
   onPrem: z.object({
     servers: z.array(
       z.object({
@@ -136,6 +197,9 @@ export interface SandboxFault {
 export interface SandboxState {
   version: 1;
   seed: EstateSeed;
+  /** The seed file and its hash when seeded; a changed file reseeds the state. */
+  seedSource?: string;
+  seedHash?: string;
   scenario: string;
   /** The sandbox clock runs with real time plus this offset; Wait states add to it. */
   clockOffsetMs: number;
@@ -147,6 +211,8 @@ export interface SandboxState {
   servers: Record<string, SimulatedServer>;
   faults: SandboxFault[];
   published: number;
+  /** Resolver, EFS and security-group state: the seed's, then changed by the reconciler. */
+  network: NetworkSeed;
 }
 
 /** Parses and validates the seed file's text; errors name the field. */
@@ -173,5 +239,6 @@ export function initialState(seed: EstateSeed, scenario = 'joins'): SandboxState
     servers: {},
     faults: [],
     published: 0,
+    network: structuredClone(seed.network),
   };
 }
