@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as ec2 from '@aws-sdk/client-ec2';
+import * as efs from '@aws-sdk/client-efs';
 import * as eks from '@aws-sdk/client-eks';
 import * as sfn from '@aws-sdk/client-sfn';
 import * as sns from '@aws-sdk/client-sns';
+import * as resolver from '@aws-sdk/client-route53resolver';
 import * as ssm from '@aws-sdk/client-ssm';
 import * as sts from '@aws-sdk/client-sts';
 import type { HandlerExecutionContext, InitializeHandlerArguments, MiddlewareStack } from '@smithy/types';
@@ -161,7 +163,10 @@ function readState(file: string): SandboxState | undefined {
   try {
     const state = JSON.parse(readFileSync(file, 'utf8')) as SandboxState;
     if (state.version !== 1) {
-      throw new SandboxStateError(`Sandbox state ${file} has version ${state.version}.`, 'Run: hybridops sandbox reset');
+      throw new SandboxStateError(
+        `Sandbox state ${file} has version ${state.version}.`,
+        'Run: hybridops sandbox reset',
+      );
     }
     return state;
   } catch (error) {
@@ -188,7 +193,7 @@ export function loadSeed(file: string): EstateSeed {
   return parseSeed(readFileSync(file, 'utf8'), file);
 }
 
-const SERVICE_MODULES: Record<string, Record<string, unknown>> = { ssm, eks, ec2, sns, sfn, sts };
+const SERVICE_MODULES: Record<string, Record<string, unknown>> = { ssm, eks, ec2, sns, sfn, sts, resolver, efs };
 type BaseException = typeof ssm.SSMServiceException;
 const BASE_EXCEPTIONS: Record<string, BaseException> = {
   ssm: ssm.SSMServiceException,
@@ -197,6 +202,8 @@ const BASE_EXCEPTIONS: Record<string, BaseException> = {
   sns: sns.SNSServiceException,
   sfn: sfn.SFNServiceException,
   sts: sts.STSServiceException,
+  resolver: resolver.Route53ResolverServiceException as unknown as BaseException,
+  efs: efs.EFSServiceException as unknown as BaseException,
 };
 
 /**

@@ -3,6 +3,8 @@ import type { Settings } from '../settings';
 import { SandboxEstate } from './estate';
 import { sandboxNodeReader } from './on-prem';
 import { ec2Handlers } from './services/ec2';
+import { efsHandlers } from './services/efs';
+import { resolverHandlers } from './services/route53resolver';
 import { eksHandlers } from './services/eks';
 import { snsHandlers } from './services/sns';
 import { ssmHandlers } from './services/ssm';
@@ -15,6 +17,8 @@ export function withServices(estate: SandboxEstate): SandboxEstate {
   estate.register('eks', eksHandlers);
   estate.register('ec2', ec2Handlers);
   estate.register('sns', snsHandlers);
+  estate.register('resolver', resolverHandlers);
+  estate.register('efs', efsHandlers);
   return estate;
 }
 

@@ -54,7 +54,9 @@ const NetworkSeedSchema = z.object({
         encrypted: z.boolean().default(true),
         oneZone: z.string().optional(),
         mountTargets: z
-          .array(z.object({ id: z.string(), subnetId: z.string(), ip: z.string(), securityGroups: z.array(z.string()) }))
+          .array(
+            z.object({ id: z.string(), subnetId: z.string(), ip: z.string(), securityGroups: z.array(z.string()) }),
+          )
           .default([]),
       }),
     )
@@ -98,7 +100,12 @@ export const EstateSeedSchema = z.object({
   vpcs: z.array(z.object({ id: z.string(), cidrs: z.array(z.string()) })),
   subnets: z.array(z.object({ id: z.string(), vpcId: z.string(), availabilityZone: z.string() })).default([]),
   iamRoles: z.array(z.string()),
-  network: NetworkSeedSchema.default({ resolverEndpoints: [], resolverRules: [], fileSystems: [], securityGroupRules: [] }),
+  network: NetworkSeedSchema.default({
+    resolverEndpoints: [],
+    resolverRules: [],
+    fileSystems: [],
+    securityGroupRules: [],
+  }),
   onPrem: z.object({
     servers: z.array(
       z.object({

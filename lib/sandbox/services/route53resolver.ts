@@ -1,0 +1,218 @@
+import {
+  InvalidRequestException,
+  ResourceExistsException,
+  ResourceInUseException,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-route53resolver';
+import { paginate, type SandboxEstate, type ServiceHandlers } from '../estate';
+import type { NetworkSeed } from '../state';
+
+const meta = { $metadata: {} };
+type Rule = NetworkSeed['resolverRules'][number];
+
+const arnOf = (estate: SandboxEstate, id: string) =>
+  `arn:aws:route53resolver:${estate.seed.region}:${estate.seed.account}:resolver-rule/${id}`;
+const withDot = (domain: string) => (domain.endsWith('.') ? domain : `${domain}.`);
+const bare = (domain: string) => domain.toLowerCase().replace(/\.$/, '');
+
+function rule(estate: SandboxEstate, id: unknown): Rule {
+  const found = estate.state.network.resolverRules.find((r) => r.id === id);
+  if (!found)
+    throw new ResourceNotFoundException({
+      ...meta,
+      message: `[RSLVR-00703] Resolver rule with ID "${String(id)}" does not exist.`,
+    });
+  return found;
+}
+
+const toAwsRule = (estate: SandboxEstate, r: Rule) => ({
+  Id: r.id,
+  Arn: arnOf(estate, r.id),
+  Name: r.name,
+  DomainName: withDot(r.domain),
+  RuleType: r.ruleType,
+  ResolverEndpointId: r.endpointId,
+  TargetIps: r.targets.map((t) => ({ Ip: t.ip, Port: t.port })),
+  CreatorRequestId: r.creatorRequestId,
+  OwnerId: estate.seed.account,
+  ShareStatus: 'NOT_SHARED',
+  Status: 'COMPLETE',
+});
+
+type Filter = { Name?: string; Values?: string[] };
+const filterValue = (filters: Filter[], ...names: string[]) =>
+  filters.find((f) => names.includes(f.Name ?? ''))?.Values;
+
+/** Route 53 Resolver: forwarding rules, their VPC associations, and endpoints, from the seed's network. */
+export const resolverHandlers: ServiceHandlers = {
+  ListResolverRules(estate, input) {
+    const filters = (input.Filters as Filter[]) ?? [];
+    const types = filterValue(filters, 'Type', 'TYPE');
+    const creators = filterValue(filters, 'CreatorRequestId', 'CREATOR_REQUEST_ID');
+    const domains = filterValue(filters, 'DomainName', 'DOMAIN_NAME');
+    const rules = estate.state.network.resolverRules.filter(
+      (r) =>
+        (!types || types.includes(r.ruleType)) &&
+        (!creators || (r.creatorRequestId !== undefined && creators.includes(r.creatorRequestId))) &&
+        (!domains || domains.includes(withDot(r.domain))),
+    );
+    const { page, next } = paginate(rules, input.NextToken, input.MaxResults, 100);
+    return { ResolverRules: page.map((r) => toAwsRule(estate, r)), NextToken: next, MaxResults: input.MaxResults };
+  },
+
+  ListResolverRuleAssociations(estate, input) {
+    const all = estate.state.network.resolverRules.flatMap((r) =>
+      r.vpcs.map((vpc) => ({
+        Id: `rslvr-rrassoc-${r.id.slice(9)}${vpc.slice(4, 8)}`,
+        ResolverRuleId: r.id,
+        VPCId: vpc,
+        Name: `${r.name ?? r.id}-${vpc}`,
+        Status: 'COMPLETE',
+      })),
+    );
+    const { page, next } = paginate(all, input.NextToken, input.MaxResults, 100);
+    return { ResolverRuleAssociations: page, NextToken: next };
+  },
+
+  ListTagsForResource(estate, input) {
+    const id = String(input.ResourceArn ?? '')
+      .split('/')
+      .pop();
+    return { Tags: rule(estate, id).tags };
+  },
+
+  CreateResolverRule(estate, input) {
+    const rules = estate.state.network.resolverRules;
+    if (rules.some((r) => r.creatorRequestId === input.CreatorRequestId)) {
+      throw new ResourceExistsException({
+        ...meta,
+        message: `Resolver rule with creator request ID '${String(input.CreatorRequestId)}' already exists`,
+        ResourceType: 'ResolverRule',
+      });
+    }
+    const endpoint = estate.state.network.resolverEndpoints.find((e) => e.id === input.ResolverEndpointId);
+    if (!endpoint || endpoint.direction !== 'OUTBOUND') {
+      throw new ResourceNotFoundException({
+        ...meta,
+        message: `[RSLVR-00102] Outbound endpoint ${String(input.ResolverEndpointId)} does not exist.`,
+      });
+    }
+    const targets = (input.TargetIps as Array<{ Ip: string; Port?: number }>) ?? [];
+    if (targets.length < 1 || targets.length > 6) {
+      throw new InvalidRequestException({ ...meta, message: 'A forwarding rule takes 1 to 6 target IP addresses.' });
+    }
+    const created: Rule = {
+      id: estate.nextId('rslvr-rr-', 17),
+      name: input.Name as string | undefined,
+      domain: bare(String(input.DomainName)),
+      ruleType: 'FORWARD',
+      endpointId: String(input.ResolverEndpointId),
+      targets: targets.map((t) => ({ ip: t.Ip, port: t.Port ?? 53 })),
+      creatorRequestId: String(input.CreatorRequestId),
+      tags: ((input.Tags as Array<{ Key: string; Value: string }>) ?? []).map((t) => ({ Key: t.Key, Value: t.Value })),
+      vpcs: [],
+    };
+    rules.push(created);
+    return { ResolverRule: toAwsRule(estate, created) };
+  },
+
+  UpdateResolverRule(estate, input) {
+    const r = rule(estate, input.ResolverRuleId);
+    const config =
+      (input.Config as {
+        Name?: string;
+        TargetIps?: Array<{ Ip: string; Port?: number }>;
+        ResolverEndpointId?: string;
+      }) ?? {};
+    if (config.TargetIps) r.targets = config.TargetIps.map((t) => ({ ip: t.Ip, port: t.Port ?? 53 }));
+    if (config.ResolverEndpointId) r.endpointId = config.ResolverEndpointId;
+    if (config.Name) r.name = config.Name;
+    return { ResolverRule: toAwsRule(estate, r) };
+  },
+
+  AssociateResolverRule(estate, input) {
+    const r = rule(estate, input.ResolverRuleId);
+    const vpc = String(input.VPCId);
+    const holder = estate.state.network.resolverRules.find((o) => o.domain === r.domain && o.vpcs.includes(vpc));
+    if (holder) {
+      throw new InvalidRequestException({
+        ...meta,
+        message: `[RSLVR-00802] Cannot associate rules with same domain name with same VPC. Conflict with resolver rule "${holder.id}"`,
+      });
+    }
+    const inboundIps = estate.state.network.resolverEndpoints
+      .filter((e) => e.direction === 'INBOUND' && e.vpcId === vpc)
+      .flatMap((e) => e.ips.map((i) => i.ip));
+    if (r.targets.some((t) => inboundIps.includes(t.ip))) {
+      throw new InvalidRequestException({
+        ...meta,
+        message: `[RSLVR-00804] Cannot associate rule ${r.id} to VPC ${vpc} because the VPC include an INBOUND resolver endpoints with rule's target IP. Please try a different rule or update rule's target IP.`,
+      });
+    }
+    r.vpcs.push(vpc);
+    return { ResolverRuleAssociation: { ResolverRuleId: r.id, VPCId: vpc, Status: 'CREATING' } };
+  },
+
+  DisassociateResolverRule(estate, input) {
+    const r = rule(estate, input.ResolverRuleId);
+    const vpc = String(input.VPCId);
+    if (!r.vpcs.includes(vpc)) {
+      throw new ResourceNotFoundException({
+        ...meta,
+        message: `[RSLVR-00703] Resolver rule ${r.id} is not associated with ${vpc}.`,
+      });
+    }
+    r.vpcs = r.vpcs.filter((v) => v !== vpc);
+    return { ResolverRuleAssociation: { ResolverRuleId: r.id, VPCId: vpc, Status: 'DELETING' } };
+  },
+
+  DeleteResolverRule(estate, input) {
+    const r = rule(estate, input.ResolverRuleId);
+    if (r.vpcs.length) {
+      throw new ResourceInUseException({
+        ...meta,
+        message: `Please disassociate resolver rule ${r.id} from its VPCs before deleting it.`,
+        ResourceType: 'ResolverRule',
+      });
+    }
+    estate.state.network.resolverRules = estate.state.network.resolverRules.filter((o) => o.id !== r.id);
+    return { ResolverRule: toAwsRule(estate, r) };
+  },
+
+  GetResolverEndpoint(estate, input) {
+    const e = estate.state.network.resolverEndpoints.find((x) => x.id === input.ResolverEndpointId);
+    if (!e)
+      throw new ResourceNotFoundException({
+        ...meta,
+        message: `[RSLVR-00101] Resolver endpoint ${String(input.ResolverEndpointId)} does not exist.`,
+      });
+    return {
+      ResolverEndpoint: {
+        Id: e.id,
+        Direction: e.direction,
+        Status: e.status,
+        HostVPCId: e.vpcId,
+        IpAddressCount: e.ips.length,
+        StatusMessage:
+          e.status === 'OPERATIONAL' ? 'This Resolver Endpoint is operational.' : `The endpoint is ${e.status}.`,
+      },
+    };
+  },
+
+  ListResolverEndpointIpAddresses(estate, input) {
+    const e = estate.state.network.resolverEndpoints.find((x) => x.id === input.ResolverEndpointId);
+    if (!e)
+      throw new ResourceNotFoundException({
+        ...meta,
+        message: `[RSLVR-00101] Resolver endpoint ${String(input.ResolverEndpointId)} does not exist.`,
+      });
+    return {
+      IpAddresses: e.ips.map((i, n) => ({
+        IpId: `rni-${e.id.slice(-8)}${n}`,
+        Ip: i.ip,
+        SubnetId: i.subnetId,
+        Status: 'ATTACHED',
+      })),
+    };
+  },
+};
