@@ -59,6 +59,11 @@ export class NodeNotReadyError extends define('NodeNotReadyError') {}
 export class NodeIdentityMismatchError extends define('NodeIdentityMismatchError') {}
 export class KubernetesApiError extends define('KubernetesApiError') {}
 
+// Network reconciliation
+export class InvalidDesiredStateError extends define('InvalidDesiredStateError') {}
+export class EmptyDesiredStateError extends define('EmptyDesiredStateError') {}
+export class NetworkActionsFailedError extends define('NetworkActionsFailedError') {}
+
 /** Throttling, 5xx and network faults from AWS, normalised so the ASL retries one name. */
 export class AwsTransientError extends define('AwsTransientError') {}
 
@@ -87,6 +92,9 @@ export const ERROR_NAMES: readonly string[] = [
   NodeNotReadyError,
   NodeIdentityMismatchError,
   KubernetesApiError,
+  InvalidDesiredStateError,
+  EmptyDesiredStateError,
+  NetworkActionsFailedError,
   AwsTransientError,
   SandboxNotImplementedError,
   SandboxStateError,

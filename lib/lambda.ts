@@ -56,7 +56,6 @@ export function taskHandler<S extends z.ZodType, O>(
   return { run, handler };
 }
 
-
 /** Wraps an {@link ApiAnswer}-returning function as an API Gateway (REST, proxy) handler. */
 export function apiHandler(fn: (event: APIGatewayProxyEvent, rt: Runtime) => Promise<ApiAnswer>) {
   const run = async (event: APIGatewayProxyEvent, rt: Runtime = runtime()): Promise<APIGatewayProxyResult> => {

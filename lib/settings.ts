@@ -27,6 +27,7 @@ const SettingsSchema = z.object({
   LABEL_PREFIX: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'LABEL_PREFIX must be a DNS subdomain'),
   ALERT_TOPIC_ARN: z.string().optional(),
   ONBOARD_STATE_MACHINE_ARN: z.string().optional(),
+  RECONCILE_STATE_MACHINE_ARN: z.string().optional(),
 });
 
 /** Settings of one deployed stage, read once from the Lambda environment (serverless.yml). */
@@ -43,6 +44,7 @@ export interface Settings {
   labelPrefix: string;
   alertTopicArn?: string;
   onboardStateMachineArn?: string;
+  reconcileStateMachineArn?: string;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
@@ -61,6 +63,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     labelPrefix: e.LABEL_PREFIX,
     alertTopicArn: e.ALERT_TOPIC_ARN || undefined,
     onboardStateMachineArn: e.ONBOARD_STATE_MACHINE_ARN || undefined,
+    reconcileStateMachineArn: e.RECONCILE_STATE_MACHINE_ARN || undefined,
   };
 }
 
@@ -78,3 +81,13 @@ export function lockParameter(settings: Pick<Settings, 'parameterPrefix'>, clust
 export function requestLabelKey(settings: Pick<Settings, 'labelPrefix'>): string {
   return `${settings.labelPrefix}/request-id`;
 }
+
+/** The SSM parameter CloudFormation writes the stage's network desired state to. */
+export const desiredStateParameter = (settings: Pick<Settings, 'parameterPrefix'>) =>
+  `${settings.parameterPrefix}/desired-state/network`;
+
+/** What this stage's reconciler creates is tagged `hybridops:managed-by=eks-hybrid-ops/<stage>[/<cluster>]`. */
+export const reconcileContext = (settings: Pick<Settings, 'stage' | 'parameterPrefix'>) => ({
+  owner: `eks-hybrid-ops/${settings.stage}`,
+  parameterPrefix: settings.parameterPrefix,
+});

@@ -16,10 +16,18 @@ const UNSCOPED_ACTIONS = [
   'ssm:CreateActivation',
   'ssm:AddTagsToResource',
   'ssm:DeleteActivation',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeSecurityGroupRules',
+  'ec2:DescribeNetworkInterfaces',
+  'route53resolver:ListResolverRules',
+  'route53resolver:ListResolverRuleAssociations',
 ];
 
 module.exports = async ({ resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
+  // The network desired state names the clusters, endpoints, file systems and security groups
+  // the reconciler may touch; its functions are scoped to exactly those.
+  const network = require('./network-desired-state.js').desiredState(stage);
   const cluster = await resolveVariable('param:clusterName');
   const hybridRole = await resolveVariable('param:hybridNodesRoleName');
   const service = 'eks-hybrid-ops';
@@ -48,6 +56,39 @@ module.exports = async ({ resolveVariable }) => {
     ...(Condition && { Condition }),
   });
   const deny = (Action, Resource) => ({ Effect: 'Deny', Action, Resource });
+
+  const arn = (service, resource) =>
+    sub(`arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}`);
+  const declared = (pick) => [...new Set(network.clusters.flatMap(pick))];
+  const orNothing = (resources) => (resources.length ? resources : [arn('ec2', 'nothing-declared/none')]);
+  const networkClusters = orNothing(declared((c) => [c.name]).map((n) => arn('eks', `cluster/${n}`)));
+  const endpoints = orNothing(
+    declared((c) => [c.dns?.outbound.endpointId, c.dns?.inbound?.endpointId].filter(Boolean)).map((id) =>
+      arn('route53resolver', `resolver-endpoint/${id}`),
+    ),
+  );
+  const fileSystems = orNothing(
+    declared((c) => (c.efs ? [c.efs.fileSystemId] : [])).map((id) => arn('elasticfilesystem', `file-system/${id}`)),
+  );
+  const mountTargetGroups = orNothing(
+    declared((c) => (c.efs ? [c.efs.securityGroupId] : [])).map((id) => arn('ec2', `security-group/${id}`)),
+  );
+  const resolverRules = arn('route53resolver', 'resolver-rule/*');
+  const networkReads = [
+    allow(['eks:DescribeCluster'], networkClusters),
+    allow(
+      [
+        'ec2:DescribeVpcs',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeSecurityGroupRules',
+        'route53resolver:ListResolverRules',
+        'route53resolver:ListResolverRuleAssociations',
+      ],
+      '*',
+    ),
+    allow(['route53resolver:ListTagsForResource'], resolverRules),
+    allow(['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets'], fileSystems),
+  ];
 
   /** function key -> the statements it needs besides writing its own logs. */
   const table = {
@@ -95,6 +136,41 @@ module.exports = async ({ resolveVariable }) => {
       allow(['ssm:DeleteParameters'], onboardingParameters),
       allow(['ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters),
     ],
+    startReconcile: [allow(['states:StartExecution'], { Ref: 'ReconcileNetworkStateMachine' })],
+    loadDesiredState: [allow(['ssm:GetParameter'], parameters('desired-state/network'))],
+    planNetwork: [
+      ...networkReads,
+      allow(['route53resolver:GetResolverEndpoint', 'route53resolver:ListResolverEndpointIpAddresses'], endpoints),
+    ],
+    applyNetworkPlan: [
+      ...networkReads,
+      // Only rules this stage created (tagged) may be changed; creating needs the outbound endpoint too.
+      allow(['route53resolver:CreateResolverRule', 'route53resolver:TagResource'], [resolverRules, ...endpoints]),
+      allow(
+        [
+          'route53resolver:UpdateResolverRule',
+          'route53resolver:AssociateResolverRule',
+          'route53resolver:DisassociateResolverRule',
+          'route53resolver:DeleteResolverRule',
+        ],
+        resolverRules,
+        { StringLike: { 'aws:ResourceTag/hybridops:managed-by': `eks-hybrid-ops/${stage}/*` } },
+      ),
+      allow(['elasticfilesystem:CreateMountTarget'], fileSystems),
+      // EFS creates a mount target's network interface with the caller's permissions.
+      allow(
+        ['ec2:CreateNetworkInterface'],
+        [arn('ec2', 'subnet/*'), arn('ec2', 'network-interface/*'), ...mountTargetGroups],
+      ),
+      allow(['ec2:DescribeNetworkInterfaces'], '*'),
+      allow(['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'], mountTargetGroups),
+      allow(['ec2:CreateTags'], arn('ec2', 'security-group-rule/*'), {
+        StringEquals: { 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' },
+      }),
+      allow(['ssm:GetParameter', 'ssm:PutParameter'], parameters('efs/*')),
+    ],
+    reportNetwork: [],
+    reportNetworkFailure: [],
     cleanUpOnboarding: [
       allow(['ssm:DeleteActivation', 'ssm:DescribeActivations'], '*'),
       allow(['ssm:DescribeInstanceInformation'], '*'),

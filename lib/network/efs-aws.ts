@@ -43,7 +43,8 @@ export async function observeEfs(
         protocol: r.IpProtocol ?? '-1',
         fromPort: r.FromPort,
         toPort: r.ToPort,
-        cidr: r.CidrIpv4,
+        // An IPv6 source counts too: ::/0 on 2049 is as wide as 0.0.0.0/0.
+        cidr: r.CidrIpv4 ?? r.CidrIpv6,
       });
     }
   }

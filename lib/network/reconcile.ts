@@ -25,15 +25,21 @@ export interface ReconcileContext {
 /** The managed-by tag value of what this stage creates for one cluster. */
 export const clusterOwner = (ctx: ReconcileContext, cluster: string) => `${ctx.owner}/${cluster}`;
 
-/** Plans one cluster: its Resolver rules and its EFS side, against what AWS has now. */
+export type PlanKind = 'resolver' | 'efs';
+
+/** Plans one cluster: its Resolver rules and/or its EFS side, against what AWS has now. */
 export async function planCluster(
   clients: ReconcileClients,
   ctx: ReconcileContext,
   cluster: ClusterDesiredState,
+  kinds: readonly PlanKind[] = ['resolver', 'efs'],
 ): Promise<Plan> {
+  const wantsDns = Boolean(cluster.dns) && kinds.includes('resolver');
+  const wantsEfs = Boolean(cluster.efs) && kinds.includes('efs');
+  if (!wantsDns && !wantsEfs) return mergePlans();
   const facts = await describeClusterFacts(clients, cluster.name);
   const plans: Plan[] = [];
-  if (cluster.dns) {
+  if (cluster.dns && wantsDns) {
     // Rules are owned per cluster, so two clusters of one stage never change each other's rules.
     const owner = clusterOwner(ctx, cluster.name);
     const observed = await observeResolver(clients.resolver, {
@@ -45,17 +51,22 @@ export async function planCluster(
       plans.push({ actions: [], conflicts: [], findings: await inboundEndpointFindings(clients, cluster) });
     }
   }
-  if (cluster.efs) {
+  if (cluster.efs && wantsEfs) {
     const observed = await observeEfs(clients, { efs: cluster.efs, cluster: facts });
     plans.push(planEfs({ cluster, observed }));
   }
   return mergePlans(...plans);
 }
 
-/** Plans every declared cluster. */
-export async function planAll(clients: ReconcileClients, ctx: ReconcileContext, state: DesiredState): Promise<Plan> {
+/** Plans every declared cluster (of the given kinds). */
+export async function planAll(
+  clients: ReconcileClients,
+  ctx: ReconcileContext,
+  state: DesiredState,
+  kinds: readonly PlanKind[] = ['resolver', 'efs'],
+): Promise<Plan> {
   const plans: Plan[] = [];
-  for (const cluster of state.clusters) plans.push(await planCluster(clients, ctx, cluster));
+  for (const cluster of state.clusters) plans.push(await planCluster(clients, ctx, cluster, kinds));
   return mergePlans(...plans);
 }
 

@@ -53,7 +53,7 @@ const list = (value: unknown): unknown[] => [value].flat();
 describe('the packaged template', () => {
   it('protects every API method with AWS_IAM', () => {
     const methods = ofType('AWS::ApiGateway::Method').filter(([, m]) => m.Properties.HttpMethod !== 'OPTIONS');
-    expect(methods.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST']);
+    expect(methods.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST', 'POST']);
     for (const [, method] of methods) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -77,7 +77,7 @@ describe('the packaged template', () => {
 
   it('gives every function its own role', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(10);
+    expect(functions).toHaveLength(16);
     const roles = functions.map(([, f]) => JSON.stringify(f.Properties.Role));
     expect(new Set(roles).size).toBe(functions.length);
     for (const [, fn] of functions) {
@@ -129,6 +129,18 @@ describe('the packaged template', () => {
     expect(JSON.stringify(render)).toContain('parameter/eks-hybrid-ops/ci/onboarding/*');
     const env = ofType('AWS::Lambda::Function')[0]?.[1].Properties.Environment.Variables;
     expect(env.PARAMETER_PREFIX).toBe('/eks-hybrid-ops/ci');
+  });
+
+  it('schedules the network reconciler in plan mode, with a time zone', () => {
+    const [, schedule] = ofType('AWS::Scheduler::Schedule')[0] ?? [];
+    expect(schedule?.Properties.ScheduleExpressionTimezone).toBe('Asia/Seoul');
+    expect(JSON.parse(schedule?.Properties.Target.Input)).toEqual({ mode: 'plan', trigger: 'schedule' });
+  });
+
+  it('deploys the validated network desired state of the stage', () => {
+    const parameter = template.Resources.NetworkDesiredStateParameter;
+    expect(parameter?.Properties.Name).toBe('/eks-hybrid-ops/ci/desired-state/network');
+    expect(JSON.parse(parameter?.Properties.Value)).toEqual({ version: 1, clusters: [] }); // no config/ci.yaml
   });
 
   it('writes one bundle per function', () => {

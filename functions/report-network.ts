@@ -1,0 +1,24 @@
+import * as z from 'zod';
+import { taskHandler } from '../lib/lambda';
+import type { Action } from '../lib/network/plan';
+import { mergePlans, type Plan } from '../lib/network/plan';
+import { MODES, reportNetwork } from '../lib/network/steps';
+
+const Input = z.object({
+  mode: z.enum(MODES),
+  trigger: z.string().default('api'),
+  plans: z.array(z.custom<Plan>((p) => typeof p === 'object')),
+  applied: z.object({ actions: z.array(z.custom<Action>()), published: z.array(z.unknown()) }).optional(),
+});
+
+/** Task Report: the run's result, and the operators' alert when there is something to act on. */
+export const { run, handler } = taskHandler(Input, async (input, rt) =>
+  reportNetwork({
+    mode: input.mode,
+    trigger: input.trigger,
+    stage: rt.settings.stage,
+    plan: mergePlans(...input.plans),
+    applied: input.applied?.actions,
+    published: input.applied?.published,
+  }),
+);

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { ApiAnswer } from '../onboarding/api';
+import { MODES, type Mode } from './steps';
+
+/**
+ * `POST /reconcile` with `{"mode": "plan"|"apply"}`: starts a reconciliation. The desired state
+ * is the deployed one (config/<stage>.yaml); the body only chooses whether to change anything.
+ */
+export async function startReconcile(
+  deps: { sfn: SFNClient; stateMachineArn?: string },
+  input: { body: string | null | undefined; requester: string },
+): Promise<ApiAnswer> {
+  let mode: unknown;
+  try {
+    mode = (JSON.parse(input.body || '{}') as { mode?: unknown }).mode ?? 'plan';
+  } catch {
+    return { statusCode: 400, body: { message: 'The body is not JSON; send {"mode": "plan"} or {"mode": "apply"}.' } };
+  }
+  if (!MODES.includes(mode as Mode)) {
+    return {
+      statusCode: 400,
+      body: { message: `mode must be plan or apply, not ${JSON.stringify(mode)}; nothing was started.` },
+    };
+  }
+  if (!deps.stateMachineArn) throw new Error('RECONCILE_STATE_MACHINE_ARN is not set; serverless.yml sets it.');
+  const name = `${mode}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+  const started = await deps.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn: deps.stateMachineArn,
+      name,
+      input: JSON.stringify({ mode, trigger: 'api', requester: input.requester }),
+    }),
+  );
+  return { statusCode: 202, body: { mode, executionArn: started.executionArn, name } };
+}
