@@ -8,9 +8,13 @@ import { type EstateName, localRuntime, UsageError } from './local-runtime';
 import { runPrepared } from './local-run';
 import type { RunEvent } from './runner';
 import { onboardNode } from './workflows/onboard-node';
+import { reconcileNetwork } from './workflows/reconcile-network';
 import type { LocalWorkflow, Output } from './workflows/types';
 
-const WORKFLOWS: Record<string, LocalWorkflow> = { [onboardNode.name]: onboardNode };
+const WORKFLOWS: Record<string, LocalWorkflow> = {
+  [onboardNode.name]: onboardNode,
+  [reconcileNetwork.name]: reconcileNetwork,
+};
 
 const HELP = `hybridops: run eks-hybrid-ops workflows locally, with the real ASL and handlers
 
@@ -22,7 +26,8 @@ Usage:
 Workflows: ${Object.keys(WORKFLOWS).join(', ')}
 
 Options:
-  --input <file>     the workflow input (for onboard-node: the body of POST /nodes)
+  --input <file>     the workflow input (onboard-node: the body of POST /nodes;
+                     reconcile-network: {"mode": "plan"|"apply"}, config/sandbox.yaml on the sandbox)
   --estate sandbox   (default) the built-in simulator of AWS and the on-prem servers, kept under
                      $HYBRIDOPS_HOME (default .hybridops/); no AWS account needed
   --estate aws       the real account, through the default AWS credential chain; needs

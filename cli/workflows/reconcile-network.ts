@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { parseDesiredState } from '../../lib/network/config';
+import { MODES, type Mode, type NetworkReport } from '../../lib/network/steps';
+import { desiredStateParameter } from '../../lib/settings';
+import { PROJECT_ROOT } from '../serverless-config';
+import type { LocalWorkflow } from './types';
+
+/**
+ * `hybridops run reconcile-network`: the input is `{"mode": "plan"|"apply"}`. On the sandbox the
+ * desired state is "deployed" first, as `osls deploy` would: config/sandbox.yaml (or
+ * $HYBRIDOPS_CONFIG), validated, written to the desired-state parameter. Against AWS the deployed
+ * parameter is used as it is.
+ */
+export const reconcileNetwork: LocalWorkflow = {
+  name: 'reconcile-network',
+
+  async prepare(body, local) {
+    let input: { mode?: unknown; trigger?: unknown };
+    try {
+      input = JSON.parse(body);
+    } catch (error) {
+      return { ok: false, problems: [`the input is not JSON: ${(error as Error).message}`] };
+    }
+    if (!MODES.includes(input.mode as Mode)) {
+      return { ok: false, problems: [`mode must be plan or apply, not ${JSON.stringify(input.mode)}`] };
+    }
+    if (local.estate) {
+      const file = process.env.HYBRIDOPS_CONFIG ?? join(PROJECT_ROOT, 'config', 'sandbox.yaml');
+      const parsed = parseDesiredState(readFileSync(file, 'utf8'));
+      if (!parsed.ok) return { ok: false, problems: parsed.problems.map((p) => `${file}: ${p}`) };
+      await local.runtime.clients.ssm.send(
+        new PutParameterCommand({
+          Name: desiredStateParameter(local.runtime.settings),
+          Type: 'String',
+          Value: JSON.stringify(parsed.state),
+          Overwrite: true,
+        }),
+      );
+    }
+    return {
+      ok: true,
+      input: { mode: input.mode, trigger: typeof input.trigger === 'string' ? input.trigger : 'local' },
+      banner: `${input.mode} the network of stage ${local.runtime.settings.stage}`,
+    };
+  },
+
+  summarize(result, out) {
+    const report = (result.status === 'SUCCEEDED' ? result.output : undefined) as NetworkReport | undefined;
+    if (!report) {
+      out.line(`FAILED: ${result.error?.name}`);
+      out.line(`  ${result.error?.cause}`);
+      return;
+    }
+    out.line(
+      `${result.status}: ${report.actions.length} action(s), ${report.conflicts.length} conflict(s), ${report.findings.length} finding(s)`,
+    );
+    for (const a of report.actions)
+      out.line(`  ${a.outcome ? `[${a.outcome}] ` : ''}${a.type} ${a.resource}: ${a.detail}`);
+    for (const c of report.conflicts) out.line(`  [left alone] ${c.resource}: ${c.message}`);
+    for (const f of report.findings) out.line(`  [${f.severity}] ${f.resource}: ${f.message}`);
+    for (const p of report.published as Array<{ parameter: string; result: string }>) {
+      out.line(`  mount targets ${p.result === 'published' ? 'published to' : 'unchanged in'} ${p.parameter}`);
+    }
+    if (report.mode === 'plan' && report.actions.length)
+      out.line('  Nothing was changed; run with {"mode": "apply"} to apply.');
+  },
+};

@@ -1,0 +1,146 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { prepareAndRun } from '../../cli/local-run';
+import { localRuntime } from '../../cli/local-runtime';
+import { reconcileNetwork } from '../../cli/workflows/reconcile-network';
+import type { NetworkReport } from '../../lib/network/steps';
+import type { SandboxEstate } from '../../lib/sandbox/estate';
+
+/**
+ * The real statemachines/reconcile-network.asl.json on the sandbox estate, whose seed has drift:
+ * plan, apply, idempotence, the drift alert, the empty-config refusal and a partial failure.
+ */
+
+const MUTATING = /^(Create|Update|Associate|Disassociate|Delete|Authorize|Revoke|Put)/;
+let home: string;
+const configBefore = process.env.HYBRIDOPS_CONFIG;
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'hybridops-net-'));
+});
+afterEach(() => {
+  rmSync(home, { recursive: true, force: true });
+  if (configBefore === undefined) delete process.env.HYBRIDOPS_CONFIG;
+  else process.env.HYBRIDOPS_CONFIG = configBefore;
+});
+
+async function reconcile(input: Record<string, unknown>, arrange?: (estate: SandboxEstate) => void) {
+  const local = localRuntime('sandbox', home, {});
+  const estate = local.estate as SandboxEstate;
+  arrange?.(estate);
+  const first = estate.calls.length;
+  const { result } = await prepareAndRun(reconcileNetwork, local, JSON.stringify(input));
+  const calls = estate.calls.slice(first);
+  return { result, report: result.output as NetworkReport, estate, calls };
+}
+
+const types = (report: NetworkReport) => report.actions.map((a) => a.type);
+const DRIFT = ['update-rule', 'associate-rule', 'create-mount-target', 'revoke-nfs', 'authorize-nfs', 'authorize-nfs'];
+
+describe('reconcile-network on the sandbox estate', () => {
+  it('plan: lists the seeded drift and the unmanaged rule, and changes nothing', async () => {
+    const { result, report, estate } = await reconcile({ mode: 'plan' });
+
+    expect(result.status).toBe('SUCCEEDED');
+    const branches = ['PlanResolver', 'PlanEfs'];
+    expect(result.visited.filter((s) => !branches.includes(s))).toEqual([
+      'LoadDesiredState',
+      'Plan',
+      'IsApply',
+      'Report',
+      'ShouldAlert',
+      'Outcome',
+      'Done',
+    ]);
+    expect(result.visited.filter((s) => branches.includes(s)).sort()).toEqual(['PlanEfs', 'PlanResolver']);
+    expect(types(report)).toEqual(DRIFT);
+    expect(report.actions.every((a) => a.outcome === undefined)).toBe(true);
+    expect(report.conflicts.map((c) => c.resource)).toEqual(['rslvr-rr-0badc0de0badc0de1']);
+    expect(estate.state.network.resolverRules.find((r) => r.domain === 'company.local')?.vpcs).toEqual([]);
+    expect(estate.outbox).toHaveLength(0); // asked for by a person, not the schedule: no page
+  });
+
+  it('apply: makes every change, then a plan shows none and a second apply makes no mutating call', async () => {
+    const applied = await reconcile({ mode: 'apply' });
+    expect(applied.result.status).toBe('SUCCEEDED');
+    expect(applied.report.actions.map((a) => a.outcome)).toEqual(DRIFT.map(() => 'done'));
+    expect(applied.report.published).toEqual([expect.objectContaining({ result: 'published' })]);
+
+    const planned = await reconcile({ mode: 'plan' });
+    expect(planned.report.actions).toEqual([]);
+    expect(planned.report.conflicts).toHaveLength(1); // still not ours, still left alone
+
+    const again = await reconcile({ mode: 'apply' });
+    expect(again.report.actions).toEqual([]);
+    // The only write is the CLI deploying the desired state before the run, as osls deploy would.
+    const mutating = again.calls.filter((c) => MUTATING.test(c.command));
+    expect(mutating).toEqual([{ service: 'ssm', command: 'PutParameter' }]);
+  });
+
+  it('alerts on drift found by the schedule, listing each difference and how to apply', async () => {
+    const { report, estate } = await reconcile({ mode: 'plan', trigger: 'schedule' });
+
+    expect(report.notification?.severity).toBe('warning');
+    const alert = estate.outbox.at(-1);
+    expect(alert?.subject).toBe('[WARNING] network drift: 6 difference(s) from the desired state');
+    expect(alert?.attributes).toEqual({ severity: 'warning', cluster: 'gpu-hybrid-cluster', check: 'network' });
+    expect(alert?.message).toContain('- revoke-nfs sg-0e5f0a1b2c3d40718/sgr-0bbbb0000000000b2');
+    expect(alert?.message).toContain('{"mode": "apply"}');
+  });
+
+  it('refuses to apply an empty desired state, changes nothing, and alerts', async () => {
+    const empty = join(home, 'empty.yaml');
+    writeFileSync(empty, 'version: 1\nclusters: []\n');
+    process.env.HYBRIDOPS_CONFIG = empty;
+
+    const { result, estate } = await reconcile({ mode: 'apply' });
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('EmptyDesiredStateError');
+    expect(result.visited).toEqual(['LoadDesiredState', 'ReportFailure', 'AlertFailure', 'Failed']);
+    expect(estate.calls.filter((c) => MUTATING.test(c.command) && c.command !== 'PutParameter')).toEqual([]);
+    expect(estate.outbox.at(-1)?.subject).toBe('[CRITICAL] network reconciliation failed: EmptyDesiredStateError');
+  });
+
+  it('rejects an invalid desired-state file before anything runs', async () => {
+    const bad = join(home, 'bad.yaml');
+    writeFileSync(
+      bad,
+      readFileSync(join(__dirname, '..', '..', 'config', 'sandbox.yaml'), 'utf8').replace(
+        'fs-0a1b2c3d4e5f60718',
+        'fs-nope',
+      ),
+    );
+    process.env.HYBRIDOPS_CONFIG = bad;
+    const local = localRuntime('sandbox', home, {});
+
+    const prepared = await reconcileNetwork.prepare(JSON.stringify({ mode: 'apply' }), local);
+
+    expect(prepared.ok).toBe(false);
+    expect(prepared.ok ? [] : prepared.problems).toEqual([
+      expect.stringContaining('clusters.0.efs.fileSystemId: efs.fileSystemId must look like fs-'),
+    ]);
+  });
+
+  it('keeps going when one action fails, reports each outcome, alerts and fails', async () => {
+    const { result, estate } = await reconcile({ mode: 'apply' }, (e) =>
+      e.injectFault('resolver', 'AssociateResolverRule', 'AccessDeniedException', 1, 'not authorized'),
+    );
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('NetworkActionsFailedError');
+    const report = JSON.parse(
+      JSON.stringify(result.history.filter((h) => h.state === 'Report' && h.type === 'StateExited').at(-1)?.data),
+    ).report as NetworkReport;
+    expect(report.actions.map((a) => a.outcome)).toEqual([
+      'done',
+      'failed: AccessDeniedException: not authorized',
+      'done',
+      'done',
+      'done',
+      'done',
+    ]);
+    expect(estate.outbox.at(-1)?.subject).toBe('[CRITICAL] 1 of 6 network change(s) failed');
+  });
+});
