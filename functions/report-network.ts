@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
-import type { Action } from '../lib/network/plan';
+import type { Action, Finding } from '../lib/network/plan';
 import { mergePlans, type Plan } from '../lib/network/plan';
 import { MODES, reportNetwork } from '../lib/network/steps';
 
@@ -9,6 +9,7 @@ const Input = z.object({
   trigger: z.string().default('api'),
   plans: z.array(z.custom<Plan>((p) => typeof p === 'object')),
   applied: z.object({ actions: z.array(z.custom<Action>()), published: z.array(z.unknown()) }).optional(),
+  resolution: z.object({ checks: z.array(z.unknown()), findings: z.array(z.custom<Finding>()) }).optional(),
 });
 
 /** Task Report: the run's result, and the operators' alert when there is something to act on. */
@@ -17,7 +18,8 @@ export const { run, handler } = taskHandler(Input, async (input, rt) =>
     mode: input.mode,
     trigger: input.trigger,
     stage: rt.settings.stage,
-    plan: mergePlans(...input.plans),
+    plan: mergePlans(...input.plans, { actions: [], conflicts: [], findings: input.resolution?.findings ?? [] }),
+    resolution: input.resolution?.checks,
     applied: input.applied?.actions,
     published: input.applied?.published,
   }),

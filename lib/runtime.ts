@@ -1,6 +1,7 @@
 import { type AwsClients, createAwsClients } from './aws/clients';
 import { type Clock, systemClock } from './clock';
 import type { NodeReaderFactory } from './kube/types';
+import type { DnsLookup } from './net/dns';
 import { type Settings, settingsFromEnv } from './settings';
 
 /** Everything a handler needs, built once per cold start and handed to lib functions. */
@@ -9,6 +10,8 @@ export interface Runtime {
   clients: AwsClients;
   clock: Clock;
   nodes: NodeReaderFactory;
+  /** Name resolution; real DNS when absent. */
+  dns?: DnsLookup;
 }
 
 /** How a function that reads Kubernetes Nodes reaches them, given its clients. */

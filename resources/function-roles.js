@@ -169,6 +169,19 @@ module.exports = async ({ resolveVariable }) => {
       }),
       allow(['ssm:GetParameter', 'ssm:PutParameter'], parameters('efs/*')),
     ],
+    checkResolution: [
+      allow(['route53resolver:ListResolverEndpointIpAddresses'], endpoints),
+      // A function in a VPC manages its network interfaces (AWSLambdaVPCAccessExecutionRole's actions).
+      allow(
+        ['ec2:CreateNetworkInterface'],
+        [arn('ec2', 'subnet/*'), arn('ec2', 'security-group/*'), arn('ec2', 'network-interface/*')],
+      ),
+      allow(
+        ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        arn('ec2', 'network-interface/*'),
+      ),
+      allow(['ec2:DescribeNetworkInterfaces'], '*'),
+    ],
     reportNetwork: [],
     reportNetworkFailure: [],
     cleanUpOnboarding: [

@@ -54,6 +54,8 @@ export interface NetworkReport {
   conflicts: Plan['conflicts'];
   findings: Plan['findings'];
   published: unknown[];
+  /** DNS checked both ways (CheckResolution). */
+  resolution: unknown[];
   failed: number;
   /** The SNS message to send, if any: drift found by a scheduled plan, failures, critical findings. */
   notification?: Notification;
@@ -70,6 +72,7 @@ export function reportNetwork(input: {
   plan: Plan;
   applied?: Action[];
   published?: unknown[];
+  resolution?: unknown[];
 }): NetworkReport {
   const actions = input.applied ?? input.plan.actions;
   const failed = actions.filter((a) => a.outcome?.startsWith('failed')).length;
@@ -82,6 +85,7 @@ export function reportNetwork(input: {
     conflicts: input.plan.conflicts,
     findings: input.plan.findings,
     published: input.published ?? [],
+    resolution: input.resolution ?? [],
     failed,
   };
   if (!drift && failed === 0 && critical.length === 0) return report;

@@ -1,6 +1,7 @@
 import type { Runtime } from '../runtime';
 import type { Settings } from '../settings';
 import { SandboxEstate } from './estate';
+import { sandboxDns } from './dns';
 import { sandboxNodeReader } from './on-prem';
 import { ec2Handlers } from './services/ec2';
 import { efsHandlers } from './services/efs';
@@ -29,5 +30,13 @@ export function openSandbox(home: string, options: { reset?: boolean; seedFile?:
 
 /** The runtime handlers get when they run on the sandbox: same lib code, sandbox underneath. */
 export function sandboxRuntime(estate: SandboxEstate, settings: Settings): Runtime {
-  return { settings, clients: estate.clients(), clock: estate.clock, nodes: sandboxNodeReader(estate) };
+  // The simulated functions run in the (first) cluster's VPC, as the resolution check is deployed.
+  const vpcId = estate.seed.clusters[0]?.vpcId ?? '';
+  return {
+    settings,
+    clients: estate.clients(),
+    clock: estate.clock,
+    nodes: sandboxNodeReader(estate),
+    dns: sandboxDns(estate, vpcId),
+  };
 }

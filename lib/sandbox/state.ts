@@ -106,7 +106,11 @@ export const EstateSeedSchema = z.object({
     fileSystems: [],
     securityGroupRules: [],
   }),
+  /** Names AWS's own resolvers answer for (private hosted zones, service endpoints). */
+  awsRecords: z.record(z.string(), z.string()).default({}),
   onPrem: z.object({
+    /** The on-prem DNS servers the forwarding rules target, and the names they answer for. */
+    dnsServers: z.array(z.object({ ip: z.string(), records: z.record(z.string(), z.string()) })).default([]),
     servers: z.array(
       z.object({
         name: z.string(),

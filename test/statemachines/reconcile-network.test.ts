@@ -48,8 +48,10 @@ describe('reconcile-network on the sandbox estate', () => {
       'LoadDesiredState',
       'Plan',
       'IsApply',
+      'CheckResolution',
       'Report',
       'ShouldAlert',
+      'Alert',
       'Outcome',
       'Done',
     ]);
@@ -58,7 +60,18 @@ describe('reconcile-network on the sandbox estate', () => {
     expect(report.actions.every((a) => a.outcome === undefined)).toBe(true);
     expect(report.conflicts.map((c) => c.resource)).toEqual(['rslvr-rr-0badc0de0badc0de1']);
     expect(estate.state.network.resolverRules.find((r) => r.domain === 'company.local')?.vpcs).toEqual([]);
-    expect(estate.outbox).toHaveLength(0); // asked for by a person, not the schedule: no page
+    // With the rule not associated, the VPC cannot resolve the on-prem name: that is critical.
+    expect(report.resolution).toEqual([
+      expect.objectContaining({
+        name: 'harbor.company.local',
+        direction: 'aws-to-on-prem',
+        ok: false,
+        error: 'ENOTFOUND',
+      }),
+      expect.objectContaining({ name: 'my-service.eks.amazonaws.com', direction: 'on-prem-to-aws', ok: true }),
+    ]);
+    // A person's plan is no drift page; the broken DNS path is still an alert.
+    expect(estate.outbox.map((m) => m.subject)).toEqual(['[CRITICAL] 1 critical network finding(s)']);
   });
 
   it('apply: makes every change, then a plan shows none and a second apply makes no mutating call', async () => {
@@ -66,6 +79,11 @@ describe('reconcile-network on the sandbox estate', () => {
     expect(applied.result.status).toBe('SUCCEEDED');
     expect(applied.report.actions.map((a) => a.outcome)).toEqual(DRIFT.map(() => 'done'));
     expect(applied.report.published).toEqual([expect.objectContaining({ result: 'published' })]);
+    // After the apply, DNS works both ways.
+    expect(applied.report.resolution).toEqual([
+      expect.objectContaining({ name: 'harbor.company.local', ok: true, answers: ['192.168.20.10'] }),
+      expect.objectContaining({ name: 'my-service.eks.amazonaws.com', ok: true, answers: ['10.0.1.200'] }),
+    ]);
 
     const planned = await reconcile({ mode: 'plan' });
     expect(planned.report.actions).toEqual([]);
@@ -81,10 +99,12 @@ describe('reconcile-network on the sandbox estate', () => {
   it('alerts on drift found by the schedule, listing each difference and how to apply', async () => {
     const { report, estate } = await reconcile({ mode: 'plan', trigger: 'schedule' });
 
-    expect(report.notification?.severity).toBe('warning');
+    // Critical, because the drift has broken on-prem name resolution (see the first test).
+    expect(report.notification?.severity).toBe('critical');
     const alert = estate.outbox.at(-1);
-    expect(alert?.subject).toBe('[WARNING] network drift: 6 difference(s) from the desired state');
-    expect(alert?.attributes).toEqual({ severity: 'warning', cluster: 'gpu-hybrid-cluster', check: 'network' });
+    expect(alert?.subject).toBe('[CRITICAL] network drift: 6 difference(s) from the desired state');
+    expect(alert?.attributes).toEqual({ severity: 'critical', cluster: 'gpu-hybrid-cluster', check: 'network' });
+    expect(alert?.message).toContain('harbor.company.local does not resolve through the VPC resolver');
     expect(alert?.message).toContain('- revoke-nfs sg-0e5f0a1b2c3d40718/sgr-0bbbb0000000000b2');
     expect(alert?.message).toContain('{"mode": "apply"}');
   });

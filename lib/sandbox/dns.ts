@@ -1,0 +1,45 @@
+import type { DnsLookup } from '../net/dns';
+import type { SandboxEstate } from './estate';
+
+const dnsError = (code: string, name: string) => Object.assign(new Error(`queryA ${code} ${name}`), { code });
+
+/**
+ * DNS as the sandbox estate's network answers it. The VPC resolver applies the FORWARD rules
+ * associated with its VPC (longest matching domain) and asks their targets, which answer if they
+ * are on-prem DNS servers of the seed that know the name; other names come from AWS's records.
+ * An inbound endpoint's IPs answer like the VPC resolver of its VPC, if it is OPERATIONAL.
+ */
+export function sandboxDns(estate: SandboxEstate, vpcId: string): DnsLookup {
+  const viaVpc = (vpc: string, name: string): string[] => {
+    const rules = estate.state.network.resolverRules
+      .filter((r) => r.ruleType === 'FORWARD' && r.vpcs.includes(vpc))
+      .filter((r) => name === r.domain || name.endsWith(`.${r.domain}`))
+      .sort((a, b) => b.domain.length - a.domain.length);
+    const rule = rules[0];
+    if (!rule) {
+      const address = estate.seed.awsRecords[name];
+      if (!address) throw dnsError('ENOTFOUND', name);
+      return [address];
+    }
+    for (const target of rule.targets) {
+      const server = estate.seed.onPrem.dnsServers.find((s) => s.ip === target.ip);
+      if (!server) continue; // nothing answers at that address: Resolver tries the next target
+      const address = server.records[name];
+      if (!address) throw dnsError('ENOTFOUND', name);
+      return [address];
+    }
+    throw dnsError('ETIMEOUT', name);
+  };
+  return {
+    async resolve4(name, servers) {
+      estate.calls.push({ service: 'dns', command: servers?.length ? 'QueryInboundEndpoint' : 'QueryVpcResolver' });
+      const fqdn = name.toLowerCase().replace(/\.$/, '');
+      if (!servers?.length) return viaVpc(vpcId, fqdn);
+      const endpoint = estate.state.network.resolverEndpoints.find(
+        (e) => e.direction === 'INBOUND' && e.ips.some((ip) => servers.includes(ip.ip)),
+      );
+      if (!endpoint || endpoint.status !== 'OPERATIONAL') throw dnsError('ETIMEOUT', fqdn);
+      return viaVpc(endpoint.vpcId, fqdn);
+    },
+  };
+}

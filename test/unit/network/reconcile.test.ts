@@ -1,0 +1,624 @@
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupRulesCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  EC2ServiceException,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateMountTargetCommand,
+  DescribeFileSystemsCommand,
+  DescribeMountTargetsCommand,
+  EFSClient,
+  MountTargetConflict,
+} from '@aws-sdk/client-efs';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import {
+  AssociateResolverRuleCommand,
+  CreateResolverRuleCommand,
+  DeleteResolverRuleCommand,
+  DisassociateResolverRuleCommand,
+  GetResolverEndpointCommand,
+  InvalidRequestException,
+  ListResolverEndpointIpAddressesCommand,
+  type ListResolverEndpointIpAddressesRequest,
+  ListResolverRuleAssociationsCommand,
+  ListResolverRulesCommand,
+  ListTagsForResourceCommand,
+  type ResolverEndpoint,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  Route53ResolverClient,
+  Route53ResolverServiceException,
+  type ServiceInputTypes,
+  type ServiceOutputTypes,
+  UpdateResolverRuleCommand,
+} from '@aws-sdk/client-route53resolver';
+import { type AwsCommand, type AwsStub, mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { createAwsClients } from '../../../lib/aws/clients';
+import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/network/config';
+import type { Action } from '../../../lib/network/plan';
+import { applyPlan, inboundEndpointFindings, planCluster, type ReconcileContext } from '../../../lib/network/reconcile';
+import { ACCOUNT, CLUSTER, eksCluster, REGION, seedVpcs, VPC_ID } from '../../helpers/onboarding-fixtures';
+
+/**
+ * @aws-sdk/client-route53resolver is at 3.654, the newest the registry has, built on older
+ * @smithy/types than aws-sdk-client-mock's: the mock intercepts it as any client, but the compiler
+ * cannot match its classes to the mock's signatures. `r53` retypes a command class for the mock,
+ * keeping the command's own input and output types.
+ */
+type ResolverCommandClass = new (input: never) => {
+  input: object;
+  resolveMiddleware(...args: never[]): (...args: never[]) => Promise<{ output: object }>;
+};
+type OutputOf<C extends ResolverCommandClass> = Awaited<
+  ReturnType<ReturnType<InstanceType<C>['resolveMiddleware']>>
+>['output'];
+const r53 = <C extends ResolverCommandClass>(command: C) =>
+  command as unknown as new (input: InstanceType<C>['input']) => AwsCommand<InstanceType<C>['input'], OutputOf<C>>;
+
+const resolverMock = mockClient(Route53ResolverClient as never) as unknown as AwsStub<
+  ServiceInputTypes,
+  ServiceOutputTypes,
+  unknown
+>;
+const ec2Mock = mockClient(EC2Client);
+const efsMock = mockClient(EFSClient);
+const eksMock = mockClient(EKSClient);
+
+const CTX: ReconcileContext = { owner: 'eks-hybrid-ops/test', parameterPrefix: '/eks-hybrid-ops/test' };
+const CLUSTER_OWNER = `eks-hybrid-ops/test/${CLUSTER}`;
+const OUTBOUND_ID = 'rslvr-out-0a1b2c3d4e5f60718';
+const INBOUND_ID = 'rslvr-in-0a1b2c3d4e5f60718';
+const OTHER_VPC = 'vpc-0ffeeffeeffeeffee';
+const FS_ID = 'fs-0a1b2c3d4e5f60718';
+const SG_ID = 'sg-0e5f0a1b2c3d40718';
+const SUBNET_A = 'subnet-0aa1a1a1a1a1a1a1a';
+const SUBNET_B = 'subnet-0bb2b2b2b2b2b2b2b';
+const SUBNET_A2 = 'subnet-0aa3a3a3a3a3a3a3a';
+const RULE_COMPANY = 'rslvr-rr-0c0c0c0c0c0c0c0c0';
+const RULE_LAB = 'rslvr-rr-01a1a1a1a1a1a1a1a';
+const RULE_OTHER_TEAM = 'rslvr-rr-0e0e0e0e0e0e0e0e0';
+const ruleArn = (id: string) => `arn:aws:route53resolver:${REGION}:${ACCOUNT}:resolver-rule/${id}`;
+
+const clients = () => createAwsClients({ region: REGION });
+
+/** The seed cluster's desired state, with a second domain forwarded from two VPCs. */
+function clusterState(): ClusterDesiredState {
+  return {
+    name: CLUSTER,
+    dns: {
+      outbound: {
+        endpointId: OUTBOUND_ID,
+        rules: [
+          {
+            domain: 'company.local',
+            name: 'on-prem-dns-rule',
+            targets: [
+              { ip: '192.168.1.53', port: 53 },
+              { ip: '192.168.1.54', port: 53 },
+            ],
+          },
+          { domain: 'lab.company.local', targets: [{ ip: '192.168.1.53', port: 53 }], vpcs: [VPC_ID, OTHER_VPC] },
+        ],
+      },
+      inbound: { endpointId: INBOUND_ID },
+    },
+    efs: {
+      fileSystemId: FS_ID,
+      securityGroupId: SG_ID,
+      createMissingMountTargets: true,
+      podsNatted: false,
+      mountOptions: DEFAULT_MOUNT_OPTIONS,
+      extraCidrs: [],
+    },
+  };
+}
+
+const action = (type: Action['type'], params: Action['params'], resource: string, after?: number): Action => ({
+  type,
+  resource,
+  cluster: CLUSTER,
+  detail: `${type} ${resource}`,
+  params,
+  ...(after === undefined ? {} : { after }),
+});
+
+const throttled = () =>
+  new Route53ResolverServiceException({
+    name: 'ThrottlingException',
+    $fault: 'client',
+    $metadata: {},
+    message: 'Rate exceeded',
+  });
+
+beforeEach(() => {
+  resolverMock.reset();
+  ec2Mock.reset();
+  efsMock.reset();
+  eksMock.reset();
+});
+
+describe('applyPlan', () => {
+  it('tries every action after one fails, and gives each its outcome', async () => {
+    resolverMock
+      .on(r53(UpdateResolverRuleCommand))
+      .rejects(new InvalidRequestException({ $metadata: {}, message: 'bad' }));
+    resolverMock
+      .on(r53(DeleteResolverRuleCommand))
+      .rejects(new ResourceInUseException({ $metadata: {}, message: 'still associated' }));
+    efsMock.on(CreateMountTargetCommand).resolves({ MountTargetId: 'fsmt-0bbbbbbbbbbbbbbbb' });
+    ec2Mock.on(AuthorizeSecurityGroupIngressCommand).rejects(
+      new EC2ServiceException({
+        name: 'RulesPerSecurityGroupLimitExceeded',
+        $fault: 'client',
+        $metadata: {},
+        message: 'limit',
+      }),
+    );
+    ec2Mock.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
+    const actions = [
+      action(
+        'update-rule',
+        { ruleId: RULE_COMPANY, endpointId: OUTBOUND_ID, targets: [{ Ip: '192.168.1.53', Port: 53 }] },
+        RULE_COMPANY,
+      ),
+      action('create-mount-target', { fileSystemId: FS_ID, subnetId: SUBNET_B, securityGroupId: SG_ID }, FS_ID),
+      action('authorize-nfs', { groupId: SG_ID, cidr: '10.244.0.0/16' }, `${SG_ID}/10.244.0.0/16`),
+      action('delete-rule', { ruleId: RULE_OTHER_TEAM }, RULE_OTHER_TEAM),
+      action('revoke-nfs', { groupId: SG_ID, ruleId: 'sgr-0wide000000000001', cidr: '0.0.0.0/0' }, `${SG_ID}/wide`),
+    ];
+
+    const applied = await applyPlan(clients(), CTX, actions);
+
+    expect(applied.map((a) => [a.type, a.outcome])).toEqual([
+      ['update-rule', 'failed: InvalidRequestException: bad'],
+      ['create-mount-target', 'done'],
+      ['authorize-nfs', 'failed: RulesPerSecurityGroupLimitExceeded: limit'],
+      ['delete-rule', 'failed: ResourceInUseException: still associated'],
+      ['revoke-nfs', 'done'],
+    ]);
+    expect(applied.map(({ outcome: _outcome, ...rest }) => rest)).toEqual(actions);
+    expect(actions.every((a) => a.outcome === undefined)).toBe(true);
+    expect(efsMock).toHaveReceivedCommandTimes(CreateMountTargetCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandTimes(RevokeSecurityGroupIngressCommand, 1);
+    // The security-group rule is tagged with the stage owner.
+    expect(ec2Mock.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]?.args[0].input.TagSpecifications).toEqual([
+      { ResourceType: 'security-group-rule', Tags: [{ Key: 'hybridops:managed-by', Value: CTX.owner }] },
+    ]);
+  });
+
+  it('skips the actions whose prerequisite failed, and runs those whose prerequisite was already done', async () => {
+    resolverMock.on(r53(CreateResolverRuleCommand)).rejects(throttled());
+    resolverMock
+      .on(r53(DisassociateResolverRuleCommand))
+      .rejects(new ResourceNotFoundException({ $metadata: {}, message: 'no association' }));
+    resolverMock.on(r53(DeleteResolverRuleCommand)).resolves({});
+    const actions = [
+      action(
+        'create-rule',
+        {
+          domain: 'company.local',
+          name: 'on-prem-dns-rule',
+          endpointId: OUTBOUND_ID,
+          targets: [{ Ip: '192.168.1.53', Port: 53 }],
+          creatorRequestId: 'hybridops-0123456789abcdef0123456789abcdef',
+          owner: CLUSTER_OWNER,
+        },
+        'company.local',
+      ),
+      action('associate-rule', { vpcId: VPC_ID, domain: 'company.local' }, `company.local@${VPC_ID}`, 0),
+      action('associate-rule', { vpcId: OTHER_VPC, domain: 'company.local' }, `company.local@${OTHER_VPC}`, 0),
+      action('disassociate-rule', { ruleId: RULE_OTHER_TEAM, vpcId: VPC_ID }, `old.local@${VPC_ID}`),
+      action('delete-rule', { ruleId: RULE_OTHER_TEAM }, RULE_OTHER_TEAM, 3),
+    ];
+
+    const applied = await applyPlan(clients(), CTX, actions);
+
+    const skipped = 'skipped: it needs create-rule company.local, which did not succeed';
+    expect(applied.map((a) => a.outcome)).toEqual([
+      'failed: ThrottlingException: Rate exceeded',
+      skipped,
+      skipped,
+      'already-done',
+      'done',
+    ]);
+    expect(resolverMock).not.toHaveReceivedCommand(r53(AssociateResolverRuleCommand));
+    expect(resolverMock.commandCalls(r53(DeleteResolverRuleCommand)).map((c) => c.args[0].input)).toEqual([
+      { ResolverRuleId: RULE_OTHER_TEAM },
+    ]);
+  });
+
+  it('associates a rule it created in the same run by the id AWS gave it', async () => {
+    resolverMock.on(r53(CreateResolverRuleCommand)).resolves({ ResolverRule: { Id: RULE_COMPANY } });
+    resolverMock.on(r53(AssociateResolverRuleCommand)).resolves({});
+    const actions = [
+      action(
+        'create-rule',
+        {
+          domain: 'company.local',
+          name: 'on-prem-dns-rule',
+          endpointId: OUTBOUND_ID,
+          targets: [{ Ip: '192.168.1.53', Port: 53 }],
+          creatorRequestId: 'hybridops-0123456789abcdef0123456789abcdef',
+          owner: CLUSTER_OWNER,
+        },
+        'company.local',
+      ),
+      action('associate-rule', { vpcId: VPC_ID, domain: 'company.local' }, `company.local@${VPC_ID}`, 0),
+      action('associate-rule', { vpcId: OTHER_VPC, domain: 'company.local' }, `company.local@${OTHER_VPC}`, 0),
+    ];
+
+    const applied = await applyPlan(clients(), CTX, actions);
+
+    expect(applied.map((a) => a.outcome)).toEqual(['done', 'done', 'done']);
+    expect(resolverMock.commandCalls(r53(AssociateResolverRuleCommand)).map((c) => c.args[0].input)).toEqual([
+      { ResolverRuleId: RULE_COMPANY, VPCId: VPC_ID },
+      { ResolverRuleId: RULE_COMPANY, VPCId: OTHER_VPC },
+    ]);
+  });
+});
+
+describe('inboundEndpointFindings', () => {
+  const inboundEndpoint = (overrides: Partial<ResolverEndpoint> = {}): ResolverEndpoint => ({
+    Id: INBOUND_ID,
+    Direction: 'INBOUND',
+    Status: 'OPERATIONAL',
+    StatusMessage: 'This Resolver Endpoint is operational.',
+    HostVPCId: VPC_ID,
+    IpAddressCount: 2,
+    ...overrides,
+  });
+
+  /** Endpoint IPs on two pages, in the given subnets; the subnets' AZs as DescribeSubnets tells them. */
+  function seedEndpoint(endpoint: ResolverEndpoint, ips: Array<[string, string]>, azs: Record<string, string>) {
+    resolverMock.on(r53(GetResolverEndpointCommand)).resolves({ ResolverEndpoint: endpoint });
+    const seen: ListResolverEndpointIpAddressesRequest[] = [];
+    resolverMock
+      .on(r53(ListResolverEndpointIpAddressesCommand))
+      .callsFake((input: ListResolverEndpointIpAddressesRequest) => {
+        seen.push(structuredClone(input));
+        const page = input.NextToken === undefined ? ips.slice(0, 1) : ips.slice(1);
+        return {
+          ...(input.NextToken === undefined ? { NextToken: 'ips-2' } : {}),
+          IpAddresses: page.map(([ip, subnetId]) => ({ Ip: ip, SubnetId: subnetId, Status: 'ATTACHED' })),
+        };
+      });
+    ec2Mock.on(DescribeSubnetsCommand).callsFake((input: { SubnetIds?: string[] }) => ({
+      Subnets: (input.SubnetIds ?? []).map((id) => ({ SubnetId: id, AvailabilityZone: azs[id] })),
+    }));
+    return seen;
+  }
+  const finding = (message: string, fix: string) => ({
+    cluster: CLUSTER,
+    severity: 'critical',
+    resource: INBOUND_ID,
+    message,
+    fix,
+  });
+  const AZS = { [SUBNET_A]: 'ap-northeast-2a', [SUBNET_A2]: 'ap-northeast-2a', [SUBNET_B]: 'ap-northeast-2b' };
+
+  it('finds nothing wrong with an OPERATIONAL INBOUND endpoint with IPs in two AZs', async () => {
+    const ipRequests = seedEndpoint(
+      inboundEndpoint(),
+      [
+        ['10.0.1.10', SUBNET_A],
+        ['10.0.1.11', SUBNET_A],
+        ['10.0.2.10', SUBNET_B],
+      ],
+      AZS,
+    );
+
+    await expect(inboundEndpointFindings(clients(), clusterState())).resolves.toEqual([]);
+    expect(resolverMock.commandCalls(r53(GetResolverEndpointCommand)).map((c) => c.args[0].input)).toEqual([
+      { ResolverEndpointId: INBOUND_ID },
+    ]);
+    expect(ipRequests).toEqual([
+      { ResolverEndpointId: INBOUND_ID },
+      { ResolverEndpointId: INBOUND_ID, NextToken: 'ips-2' },
+    ]);
+    expect(ec2Mock.commandCalls(DescribeSubnetsCommand).map((c) => c.args[0].input)).toEqual([
+      { SubnetIds: [SUBNET_A, SUBNET_B] },
+    ]);
+  });
+
+  it('reports IPs in one AZ only, even in two subnets', async () => {
+    seedEndpoint(
+      inboundEndpoint(),
+      [
+        ['10.0.1.10', SUBNET_A],
+        ['10.0.3.10', SUBNET_A2],
+      ],
+      AZS,
+    );
+
+    await expect(inboundEndpointFindings(clients(), clusterState())).resolves.toEqual([
+      finding(
+        `Inbound endpoint ${INBOUND_ID} has IPs (10.0.1.10, 10.0.3.10) in 1 AZ(s); it needs at least two to survive an AZ outage.`,
+        'Add an IP address in a subnet of a second AZ.',
+      ),
+    ]);
+  });
+
+  it('reports an endpoint that is not OPERATIONAL', async () => {
+    seedEndpoint(
+      inboundEndpoint({ Status: 'ACTION_NEEDED', StatusMessage: 'An IP address could not be created.' }),
+      [
+        ['10.0.1.10', SUBNET_A],
+        ['10.0.2.10', SUBNET_B],
+      ],
+      AZS,
+    );
+
+    await expect(inboundEndpointFindings(clients(), clusterState())).resolves.toEqual([
+      finding(
+        `Inbound endpoint ${INBOUND_ID} is ACTION_NEEDED, not OPERATIONAL: on-prem cannot resolve AWS names through it.`,
+        'Check it in the Route 53 Resolver console; status message: An IP address could not be created..',
+      ),
+    ]);
+  });
+
+  it('reports an OUTBOUND endpoint declared as the inbound one', async () => {
+    seedEndpoint(
+      inboundEndpoint({ Direction: 'OUTBOUND' }),
+      [
+        ['10.0.1.10', SUBNET_A],
+        ['10.0.2.10', SUBNET_B],
+      ],
+      AZS,
+    );
+
+    await expect(inboundEndpointFindings(clients(), clusterState())).resolves.toEqual([
+      finding(
+        `Endpoint ${INBOUND_ID} is OUTBOUND, not INBOUND.`,
+        'Point dns.inbound.endpointId at the INBOUND endpoint.',
+      ),
+    ]);
+  });
+
+  it('reports an endpoint that does not exist, and reads nothing more', async () => {
+    resolverMock
+      .on(r53(GetResolverEndpointCommand))
+      .rejects(new ResourceNotFoundException({ $metadata: {}, message: `[RSLVR-00101] ${INBOUND_ID} not found` }));
+
+    await expect(inboundEndpointFindings(clients(), clusterState())).resolves.toEqual([
+      finding(
+        `Inbound endpoint ${INBOUND_ID} does not exist.`,
+        'Create it (two subnets in two AZs) or fix dns.inbound.endpointId.',
+      ),
+    ]);
+    expect(resolverMock).not.toHaveReceivedCommand(r53(ListResolverEndpointIpAddressesCommand));
+    expect(ec2Mock).not.toHaveReceivedCommand(DescribeSubnetsCommand);
+  });
+
+  it('lets any other error through rather than report a guess', async () => {
+    resolverMock.on(r53(GetResolverEndpointCommand)).rejects(throttled());
+
+    await expect(inboundEndpointFindings(clients(), clusterState())).rejects.toMatchObject({
+      name: 'ThrottlingException',
+    });
+  });
+
+  it('reads nothing when no inbound endpoint is declared', async () => {
+    const cluster = clusterState();
+    delete cluster.dns?.inbound;
+
+    await expect(inboundEndpointFindings(clients(), cluster)).resolves.toEqual([]);
+    expect(resolverMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('planCluster', () => {
+  /**
+   * The seed's drift, as AWS would answer: company.local forwards to a wrong IP, lab.company.local
+   * is missing its association with the second VPC, a rule another team made by hand, no mount
+   * target in ap-northeast-2b, and NFS open to 0.0.0.0/0.
+   */
+  function seedDriftedEstate() {
+    eksMock.on(DescribeClusterCommand).resolves({ cluster: eksCluster() });
+    ec2Mock.on(DescribeVpcsCommand).resolves(seedVpcs());
+    ec2Mock.on(DescribeSubnetsCommand).resolves({
+      Subnets: [
+        { SubnetId: SUBNET_A, AvailabilityZone: 'ap-northeast-2a', VpcId: VPC_ID },
+        { SubnetId: SUBNET_B, AvailabilityZone: 'ap-northeast-2b', VpcId: VPC_ID },
+      ],
+    });
+
+    resolverMock.on(r53(ListResolverRulesCommand)).resolves({
+      ResolverRules: [
+        {
+          Id: RULE_COMPANY,
+          Arn: ruleArn(RULE_COMPANY),
+          Name: 'on-prem-dns-rule',
+          DomainName: 'company.local.',
+          RuleType: 'FORWARD',
+          ResolverEndpointId: OUTBOUND_ID,
+          TargetIps: [
+            { Ip: '192.168.1.53', Port: 53 },
+            { Ip: '192.168.1.99', Port: 53 },
+          ],
+          CreatorRequestId: 'hybridops-0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c',
+        },
+        {
+          Id: RULE_LAB,
+          Arn: ruleArn(RULE_LAB),
+          DomainName: 'lab.company.local.',
+          RuleType: 'FORWARD',
+          ResolverEndpointId: OUTBOUND_ID,
+          TargetIps: [{ Ip: '192.168.1.53', Port: 53 }],
+          CreatorRequestId: 'hybridops-1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a',
+        },
+        {
+          Id: RULE_OTHER_TEAM,
+          Arn: ruleArn(RULE_OTHER_TEAM),
+          Name: 'other-team',
+          DomainName: 'other-team.local.',
+          RuleType: 'FORWARD',
+          ResolverEndpointId: OUTBOUND_ID,
+          TargetIps: [{ Ip: '172.16.0.53', Port: 53 }],
+          CreatorRequestId: 'console-2025-03-04',
+        },
+      ],
+    });
+    resolverMock.on(r53(ListResolverRuleAssociationsCommand)).resolves({
+      ResolverRuleAssociations: [
+        { Id: 'rslvr-rrassoc-01', ResolverRuleId: RULE_COMPANY, VPCId: VPC_ID, Status: 'COMPLETE' },
+        { Id: 'rslvr-rrassoc-02', ResolverRuleId: RULE_LAB, VPCId: VPC_ID, Status: 'COMPLETE' },
+        { Id: 'rslvr-rrassoc-03', ResolverRuleId: RULE_OTHER_TEAM, VPCId: VPC_ID, Status: 'COMPLETE' },
+      ],
+    });
+    resolverMock
+      .on(r53(ListTagsForResourceCommand))
+      .resolves({ Tags: [{ Key: 'hybridops:managed-by', Value: CLUSTER_OWNER }] });
+    resolverMock.on(r53(GetResolverEndpointCommand)).resolves({
+      ResolverEndpoint: { Id: INBOUND_ID, Direction: 'INBOUND', Status: 'OPERATIONAL', HostVPCId: VPC_ID },
+    });
+    resolverMock.on(r53(ListResolverEndpointIpAddressesCommand)).resolves({
+      IpAddresses: [
+        { Ip: '10.0.1.10', SubnetId: SUBNET_A },
+        { Ip: '10.0.2.10', SubnetId: SUBNET_B },
+      ],
+    });
+
+    efsMock.on(DescribeFileSystemsCommand).resolves({
+      FileSystems: [
+        {
+          OwnerId: ACCOUNT,
+          CreationToken: 'hybrid-shared',
+          FileSystemId: FS_ID,
+          CreationTime: new Date('2026-01-01T00:00:00Z'),
+          LifeCycleState: 'available',
+          NumberOfMountTargets: 1,
+          SizeInBytes: { Value: 6144 },
+          PerformanceMode: 'generalPurpose',
+          Encrypted: true,
+          Tags: [],
+        },
+      ],
+    });
+    efsMock.on(DescribeMountTargetsCommand).resolves({
+      MountTargets: [
+        {
+          MountTargetId: 'fsmt-0aaaaaaaaaaaaaaaa',
+          FileSystemId: FS_ID,
+          SubnetId: SUBNET_A,
+          AvailabilityZoneName: 'ap-northeast-2a',
+          LifeCycleState: 'available',
+          IpAddress: '10.0.1.25',
+        },
+      ],
+    });
+    const nfs = (id: string, cidr: string) => ({
+      SecurityGroupRuleId: id,
+      GroupId: SG_ID,
+      IsEgress: false,
+      IpProtocol: 'tcp',
+      FromPort: 2049,
+      ToPort: 2049,
+      CidrIpv4: cidr,
+    });
+    ec2Mock.on(DescribeSecurityGroupRulesCommand).resolves({
+      SecurityGroupRules: [
+        nfs('sgr-0vpc0000000000001', '10.0.0.0/16'),
+        nfs('sgr-0nodes00000000001', '192.168.0.0/16'),
+        nfs('sgr-0pods000000000001', '10.244.0.0/16'),
+        nfs('sgr-0wide000000000001', '0.0.0.0/0'),
+        {
+          SecurityGroupRuleId: 'sgr-0egress0000000001',
+          GroupId: SG_ID,
+          IsEgress: true,
+          IpProtocol: '-1',
+          CidrIpv4: '0.0.0.0/0',
+        },
+      ],
+    });
+  }
+
+  it('plans one action per drifted resource and nothing for the rest', async () => {
+    seedDriftedEstate();
+
+    const plan = await planCluster(clients(), CTX, clusterState());
+
+    expect(plan.actions.map((a) => [a.type, a.resource])).toEqual([
+      ['update-rule', RULE_COMPANY],
+      ['associate-rule', `lab.company.local@${OTHER_VPC}`],
+      ['create-mount-target', `${FS_ID}@ap-northeast-2b`],
+      ['revoke-nfs', `${SG_ID}/sgr-0wide000000000001`],
+    ]);
+    expect(plan.actions.map((a) => a.params)).toEqual([
+      {
+        ruleId: RULE_COMPANY,
+        endpointId: OUTBOUND_ID,
+        targets: [
+          { Ip: '192.168.1.53', Port: 53 },
+          { Ip: '192.168.1.54', Port: 53 },
+        ],
+      },
+      { vpcId: OTHER_VPC, ruleId: RULE_LAB },
+      { fileSystemId: FS_ID, subnetId: SUBNET_B, securityGroupId: SG_ID, availabilityZone: 'ap-northeast-2b' },
+      { groupId: SG_ID, ruleId: 'sgr-0wide000000000001', cidr: '0.0.0.0/0' },
+    ]);
+    expect(plan.conflicts).toEqual([]);
+    expect(plan.findings).toEqual([]);
+  });
+
+  it('reads the tags of its own rules only and changes nothing while planning', async () => {
+    seedDriftedEstate();
+
+    await planCluster(clients(), CTX, clusterState());
+
+    expect(eksMock.commandCalls(DescribeClusterCommand).map((c) => c.args[0].input)).toEqual([{ name: CLUSTER }]);
+    expect(resolverMock.commandCalls(r53(ListTagsForResourceCommand)).map((c) => c.args[0].input)).toEqual([
+      { ResourceArn: ruleArn(RULE_COMPANY) },
+      { ResourceArn: ruleArn(RULE_LAB) },
+    ]);
+    // Only reads: the names of every command each client was sent.
+    const sent = (mock: { calls(): Array<{ args: unknown[] }> }) =>
+      [...new Set(mock.calls().map((c) => (c.args[0] as object).constructor.name))].sort();
+    expect(sent(eksMock)).toEqual(['DescribeClusterCommand']);
+    expect(sent(ec2Mock)).toEqual([
+      'DescribeSecurityGroupRulesCommand',
+      'DescribeSubnetsCommand',
+      'DescribeVpcsCommand',
+    ]);
+    expect(sent(efsMock)).toEqual(['DescribeFileSystemsCommand', 'DescribeMountTargetsCommand']);
+    expect(sent(resolverMock)).toEqual([
+      'GetResolverEndpointCommand',
+      'ListResolverEndpointIpAddressesCommand',
+      'ListResolverRuleAssociationsCommand',
+      'ListResolverRulesCommand',
+      'ListTagsForResourceCommand',
+    ]);
+  });
+
+  it('treats rules tagged for the stage, not this cluster, as someone else’s', async () => {
+    seedDriftedEstate();
+    resolverMock
+      .on(r53(ListTagsForResourceCommand))
+      .resolves({ Tags: [{ Key: 'hybridops:managed-by', Value: CTX.owner }] });
+
+    const plan = await planCluster(clients(), CTX, clusterState());
+
+    // Reported, not touched, and no second rule for the same domain beside them.
+    expect(plan.conflicts.map((c) => c.resource)).toEqual([RULE_COMPANY, RULE_LAB]);
+    expect(plan.actions.map((a) => a.type)).toEqual(['create-mount-target', 'revoke-nfs']);
+  });
+});
+
+// Keeps the import of MountTargetConflict meaningful: applyPlan counts it as done.
+describe('applyPlan with AWS answers that mean done', () => {
+  it('records MountTargetConflict as already done', async () => {
+    efsMock
+      .on(CreateMountTargetCommand)
+      .rejects(new MountTargetConflict({ $metadata: {}, ErrorCode: 'MountTargetConflict', message: 'exists' }));
+
+    const [applied] = await applyPlan(clients(), CTX, [
+      action('create-mount-target', { fileSystemId: FS_ID, subnetId: SUBNET_B, securityGroupId: SG_ID }, FS_ID),
+    ]);
+
+    expect(applied?.outcome).toBe('already-done');
+  });
+});
