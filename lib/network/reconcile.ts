@@ -125,7 +125,8 @@ export async function inboundEndpointFindings(
     { client: clients.resolver },
     { ResolverEndpointId: id },
   )) {
-    for (const ip of page.IpAddresses ?? []) {
+    // An address that failed or is going away answers nothing: it does not count toward two AZs.
+    for (const ip of (page.IpAddresses ?? []).filter((a) => !/^(FAILED|DELET|DETACH)/.test(a.Status ?? ''))) {
       if (ip.SubnetId) subnets.push(ip.SubnetId);
       if (ip.Ip) ips.push(ip.Ip);
     }

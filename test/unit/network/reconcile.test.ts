@@ -30,41 +30,19 @@ import {
   type ResolverEndpoint,
   ResourceInUseException,
   ResourceNotFoundException,
-  Route53ResolverClient,
   Route53ResolverServiceException,
-  type ServiceInputTypes,
-  type ServiceOutputTypes,
   UpdateResolverRuleCommand,
 } from '@aws-sdk/client-route53resolver';
-import { type AwsCommand, type AwsStub, mockClient } from 'aws-sdk-client-mock';
+import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { mockResolver, r53 } from '../../helpers/resolver-mock';
 import { createAwsClients } from '../../../lib/aws/clients';
 import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/network/config';
 import type { Action } from '../../../lib/network/plan';
 import { applyPlan, inboundEndpointFindings, planCluster, type ReconcileContext } from '../../../lib/network/reconcile';
 import { ACCOUNT, CLUSTER, eksCluster, REGION, seedVpcs, VPC_ID } from '../../helpers/onboarding-fixtures';
 
-/**
- * @aws-sdk/client-route53resolver is at 3.654, the newest the registry has, built on older
- * @smithy/types than aws-sdk-client-mock's: the mock intercepts it as any client, but the compiler
- * cannot match its classes to the mock's signatures. `r53` retypes a command class for the mock,
- * keeping the command's own input and output types.
- */
-type ResolverCommandClass = new (input: never) => {
-  input: object;
-  resolveMiddleware(...args: never[]): (...args: never[]) => Promise<{ output: object }>;
-};
-type OutputOf<C extends ResolverCommandClass> = Awaited<
-  ReturnType<ReturnType<InstanceType<C>['resolveMiddleware']>>
->['output'];
-const r53 = <C extends ResolverCommandClass>(command: C) =>
-  command as unknown as new (input: InstanceType<C>['input']) => AwsCommand<InstanceType<C>['input'], OutputOf<C>>;
-
-const resolverMock = mockClient(Route53ResolverClient as never) as unknown as AwsStub<
-  ServiceInputTypes,
-  ServiceOutputTypes,
-  unknown
->;
+const resolverMock = mockResolver();
 const ec2Mock = mockClient(EC2Client);
 const efsMock = mockClient(EFSClient);
 const eksMock = mockClient(EKSClient);
