@@ -1,0 +1,172 @@
+import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { startReconcile } from '../../../lib/network/api';
+import type { Action, Plan } from '../../../lib/network/plan';
+import { loadDesiredState, reportNetwork, reportNetworkFailure } from '../../../lib/network/steps';
+
+const ssmMock = mockClient(SSMClient);
+const sfnMock = mockClient(SFNClient);
+const PARAMETER = '/eks-hybrid-ops/test/desired-state/network';
+const VALID = {
+  version: 1,
+  clusters: [
+    {
+      name: 'gpu-hybrid-cluster',
+      efs: { fileSystemId: 'fs-0a1b2c3d4e5f60718', securityGroupId: 'sg-0e5f0a1b2c3d40718' },
+    },
+  ],
+};
+
+beforeEach(() => {
+  ssmMock.reset();
+  sfnMock.reset();
+});
+
+const stored = (value: unknown) =>
+  ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(value) } });
+const load = (mode: 'plan' | 'apply') =>
+  loadDesiredState(new SSMClient({ region: 'ap-northeast-2' }), { parameter: PARAMETER, mode });
+
+describe('loadDesiredState', () => {
+  it('reads and validates the deployed desired state, applying defaults', async () => {
+    stored(VALID);
+    const { desired, empty } = await load('apply');
+    expect(empty).toBe(false);
+    expect(desired.clusters[0]?.efs?.createMissingMountTargets).toBe(false);
+    expect(ssmMock).toHaveReceivedCommandWith(GetParameterCommand, { Name: PARAMETER });
+  });
+
+  it.each(['plan', 'apply'] as const)('refuses an invalid desired state in %s mode, naming the field', async (mode) => {
+    stored({
+      ...VALID,
+      clusters: [
+        { name: 'gpu-hybrid-cluster', efs: { fileSystemId: 'fs-x', securityGroupId: 'sg-0e5f0a1b2c3d40718' } },
+      ],
+    });
+    await expect(load(mode)).rejects.toMatchObject({
+      name: 'InvalidDesiredStateError',
+      message: expect.stringContaining('clusters.0.efs.fileSystemId'),
+    });
+  });
+
+  it('refuses to apply an empty desired state, but plans it', async () => {
+    stored({ version: 1, clusters: [] });
+    await expect(load('apply')).rejects.toMatchObject({ name: 'EmptyDesiredStateError' });
+    await expect(load('plan')).resolves.toMatchObject({ empty: true });
+  });
+
+  it('says how to fix a missing parameter', async () => {
+    ssmMock.on(GetParameterCommand).rejects(new ParameterNotFound({ $metadata: {}, message: 'no' }));
+    await expect(load('plan')).rejects.toMatchObject({
+      name: 'InvalidDesiredStateError',
+      message: expect.stringContaining('osls deploy'),
+    });
+  });
+});
+
+const action = (outcome?: Action['outcome']): Action => ({
+  type: 'associate-rule',
+  resource: 'company.local@vpc-0a1b2c3d4e5f60718',
+  cluster: 'gpu-hybrid-cluster',
+  detail: 'company.local is not associated with vpc-0a1b2c3d4e5f60718: associate it',
+  params: { vpcId: 'vpc-0a1b2c3d4e5f60718', ruleId: 'rslvr-rr-1' },
+  ...(outcome ? { outcome } : {}),
+});
+const plan = (actions: Action[], findings: Plan['findings'] = []): Plan => ({ actions, conflicts: [], findings });
+
+describe('reportNetwork', () => {
+  it('does not page for a plan a person asked for', () => {
+    expect(
+      reportNetwork({ mode: 'plan', trigger: 'api', stage: 'dev', plan: plan([action()]) }).notification,
+    ).toBeUndefined();
+  });
+
+  it('alerts on drift the schedule found, with how to apply', () => {
+    const report = reportNetwork({ mode: 'plan', trigger: 'schedule', stage: 'dev', plan: plan([action()]) });
+    expect(report.notification).toMatchObject({ severity: 'warning', check: 'network', cluster: 'gpu-hybrid-cluster' });
+    expect(report.notification?.subject).toBe('[WARNING] network drift: 1 difference(s) from the desired state');
+    expect(report.notification?.message).toContain('POST /reconcile with {"mode": "apply"}');
+  });
+
+  it('counts and alerts failed actions', () => {
+    const report = reportNetwork({
+      mode: 'apply',
+      trigger: 'api',
+      stage: 'dev',
+      plan: plan([action()]),
+      applied: [action('done'), action('failed: AccessDeniedException: no')],
+    });
+    expect(report.failed).toBe(1);
+    expect(report.notification?.subject).toBe('[CRITICAL] 1 of 2 network change(s) failed');
+  });
+
+  it('alerts on a critical finding even without changes', () => {
+    const finding = {
+      cluster: 'c',
+      severity: 'critical' as const,
+      resource: 'rslvr-in-1',
+      message: 'down',
+      fix: 'fix it',
+    };
+    const report = reportNetwork({
+      mode: 'apply',
+      trigger: 'api',
+      stage: 'dev',
+      plan: plan([], [finding]),
+      applied: [],
+    });
+    expect(report.notification?.subject).toBe('[CRITICAL] 1 critical network finding(s)');
+  });
+});
+
+describe('reportNetworkFailure', () => {
+  it('turns a caught Lambda error into an alert with the fix', () => {
+    const failure = {
+      Error: 'EmptyDesiredStateError',
+      Cause: JSON.stringify({
+        errorType: 'EmptyDesiredStateError',
+        errorMessage: 'It declares nothing. Fix: Declare the clusters.',
+      }),
+    };
+    const report = reportNetworkFailure({ stage: 'dev', mode: 'apply', failure });
+    expect(report.error).toBe('EmptyDesiredStateError');
+    expect(report.notification.subject).toBe('[CRITICAL] network reconciliation failed: EmptyDesiredStateError');
+    expect(report.notification.message).toContain('How to fix: Declare the clusters.');
+  });
+});
+
+describe('startReconcile (POST /reconcile)', () => {
+  const deps = () => ({
+    sfn: new SFNClient({ region: 'ap-northeast-2' }),
+    stateMachineArn: 'arn:aws:states:ap-northeast-2:111122223333:stateMachine:r',
+  });
+
+  it.each([['{"mode":"delete"}'], ['not json'], ['{"mode":1}']])(
+    'answers 400 to %s and starts nothing',
+    async (body) => {
+      const answer = await startReconcile(deps(), { body, requester: 'arn:aws:iam::111122223333:user/alice' });
+      expect(answer.statusCode).toBe(400);
+      expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+    },
+  );
+
+  it('starts an execution in the asked mode', async () => {
+    sfnMock
+      .on(StartExecutionCommand)
+      .resolves({ executionArn: 'arn:aws:states:ap-northeast-2:111122223333:execution:r:x' });
+    const answer = await startReconcile(deps(), {
+      body: '{"mode":"apply"}',
+      requester: 'arn:aws:iam::111122223333:user/alice',
+    });
+    expect(answer.statusCode).toBe(202);
+    const input = sfnMock.commandCalls(StartExecutionCommand)[0]?.args[0].input;
+    expect(JSON.parse(input?.input ?? '{}')).toEqual({
+      mode: 'apply',
+      trigger: 'api',
+      requester: 'arn:aws:iam::111122223333:user/alice',
+    });
+    expect(input?.name).toMatch(/^apply-\d{4}-\d\d-\d\dT[\d-]+Z-[0-9a-f]{8}$/);
+  });
+});
