@@ -25,6 +25,17 @@ function rule(estate: SandboxEstate, id: unknown): Rule {
   return found;
 }
 
+function endpoint(estate: SandboxEstate, id: unknown) {
+  const found = estate.state.network.resolverEndpoints.find((x) => x.id === id);
+  if (!found) {
+    throw new ResourceNotFoundException({
+      ...meta,
+      message: `[RSLVR-00101] Resolver endpoint ${String(id)} does not exist.`,
+    });
+  }
+  return found;
+}
+
 const toAwsRule = (estate: SandboxEstate, r: Rule) => ({
   Id: r.id,
   Arn: arnOf(estate, r.id),
@@ -180,12 +191,7 @@ export const resolverHandlers: ServiceHandlers = {
   },
 
   GetResolverEndpoint(estate, input) {
-    const e = estate.state.network.resolverEndpoints.find((x) => x.id === input.ResolverEndpointId);
-    if (!e)
-      throw new ResourceNotFoundException({
-        ...meta,
-        message: `[RSLVR-00101] Resolver endpoint ${String(input.ResolverEndpointId)} does not exist.`,
-      });
+    const e = endpoint(estate, input.ResolverEndpointId);
     return {
       ResolverEndpoint: {
         Id: e.id,
@@ -200,12 +206,7 @@ export const resolverHandlers: ServiceHandlers = {
   },
 
   ListResolverEndpointIpAddresses(estate, input) {
-    const e = estate.state.network.resolverEndpoints.find((x) => x.id === input.ResolverEndpointId);
-    if (!e)
-      throw new ResourceNotFoundException({
-        ...meta,
-        message: `[RSLVR-00101] Resolver endpoint ${String(input.ResolverEndpointId)} does not exist.`,
-      });
+    const e = endpoint(estate, input.ResolverEndpointId);
     return {
       IpAddresses: e.ips.map((i, n) => ({
         IpId: `rni-${e.id.slice(-8)}${n}`,
