@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
-import { loadDesiredState, MODES } from '../lib/network/steps';
+import { loadDesiredState } from '../lib/network/desired-state';
+import { MODES } from '../lib/network/modes';
 import { desiredStateParameter } from '../lib/settings';
 
 const Input = z.object({

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
-import { reportNetworkFailure } from '../lib/network/steps';
+import { reportNetworkFailure } from '../lib/network/report';
 
 const Input = z.object({
   mode: z.string().default('unknown (the input had none)'),

@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import type { Action, Finding } from '../lib/network/plan';
 import { mergePlans, type Plan } from '../lib/network/plan';
-import { MODES, reportNetwork } from '../lib/network/steps';
+import { MODES } from '../lib/network/modes';
+import { reportNetwork } from '../lib/network/report';
 
 const Input = z.object({
   mode: z.enum(MODES),

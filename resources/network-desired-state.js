@@ -9,7 +9,7 @@ const { join } = require('node:path');
 /** The validated desired state of a stage; throws with every problem when the file is invalid. */
 function desiredState(stage) {
   require('tsx/cjs'); // the schema is TypeScript (lib/network/config.ts); tsx is a dev dependency
-  const { parseDesiredState } = require('../lib/network/config.ts');
+  const { parseDesiredState } = require('../lib/network/config-file.ts');
   let text;
   try {
     text = readFileSync(join(__dirname, '..', 'config', `${stage}.yaml`), 'utf8');

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { parseDesiredState } from '../../lib/network/config';
-import { MODES, type Mode, type NetworkReport } from '../../lib/network/steps';
+import { parseDesiredState } from '../../lib/network/config-file';
+import { MODES, type Mode } from '../../lib/network/modes';
+import type { NetworkReport } from '../../lib/network/report';
 import { desiredStateParameter } from '../../lib/settings';
 import { PROJECT_ROOT } from '../serverless-config';
 import type { LocalWorkflow } from './types';

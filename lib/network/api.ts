@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ApiAnswer } from '../onboarding/api';
-import { MODES, type Mode } from './steps';
+import { MODES, type Mode } from './modes';
 
 /**
  * `POST /reconcile` with `{"mode": "plan"|"apply"}`: starts a reconciliation. The desired state

@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { parse } from 'yaml';
 import { isCidr, isIpv4 } from '../domain/ipv4';
 
 /**
@@ -144,17 +143,6 @@ function crossFieldProblems(state: DesiredState): string[] {
     });
   });
   return problems;
-}
-
-/** Parses and validates a desired-state file's text. */
-export function parseDesiredState(text: string): ConfigResult {
-  let value: unknown;
-  try {
-    value = parse(text);
-  } catch (error) {
-    return { ok: false, problems: [`(file): not YAML: ${(error as Error).message}`] };
-  }
-  return validateDesiredState(value);
 }
 
 /** True when the desired state declares nothing to reconcile (apply is then refused). */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { prepareAndRun } from '../../cli/local-run';
 import { localRuntime } from '../../cli/local-runtime';
 import { reconcileNetwork } from '../../cli/workflows/reconcile-network';
-import type { NetworkReport } from '../../lib/network/steps';
+import type { NetworkReport } from '../../lib/network/report';
 import type { SandboxEstate } from '../../lib/sandbox/estate';
 
 /**

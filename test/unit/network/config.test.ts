@@ -5,9 +5,9 @@ import {
   type DesiredState,
   isEmptyDesiredState,
   MAX_TARGETS_PER_RULE,
-  parseDesiredState,
   validateDesiredState,
 } from '../../../lib/network/config';
+import { parseDesiredState } from '../../../lib/network/config-file';
 
 const readConfig = (stage: string) => readFileSync(join(__dirname, '../../../config', `${stage}.yaml`), 'utf8');
 

@@ -4,7 +4,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { startReconcile } from '../../../lib/network/api';
 import type { Action, Plan } from '../../../lib/network/plan';
-import { loadDesiredState, reportNetwork, reportNetworkFailure } from '../../../lib/network/steps';
+import { loadDesiredState } from '../../../lib/network/desired-state';
+import { reportNetwork, reportNetworkFailure } from '../../../lib/network/report';
 
 const ssmMock = mockClient(SSMClient);
 const sfnMock = mockClient(SFNClient);
