@@ -1,3 +1,4 @@
+import type { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EFSClient } from '@aws-sdk/client-efs';
 import type { EKSClient } from '@aws-sdk/client-eks';
@@ -17,6 +18,7 @@ export interface AwsClients {
   readonly sts: STSClient;
   readonly resolver: Route53ResolverClient;
   readonly efs: EFSClient;
+  readonly ce: CostExplorerClient;
 }
 
 export type ServiceName = keyof AwsClients;
@@ -45,6 +47,8 @@ const CONSTRUCTORS: { [K in ServiceName]: () => new (config: object) => AwsClien
   sts: () => require('@aws-sdk/client-sts').STSClient,
   resolver: () => require('@aws-sdk/client-route53resolver').Route53ResolverClient,
   efs: () => require('@aws-sdk/client-efs').EFSClient,
+  // Cost Explorer's API lives in us-east-1 whatever the account's Region.
+  ce: () => require('@aws-sdk/client-cost-explorer').CostExplorerClient,
 };
 
 /**
