@@ -47,7 +47,6 @@ const CONSTRUCTORS: { [K in ServiceName]: () => new (config: object) => AwsClien
   sts: () => require('@aws-sdk/client-sts').STSClient,
   resolver: () => require('@aws-sdk/client-route53resolver').Route53ResolverClient,
   efs: () => require('@aws-sdk/client-efs').EFSClient,
-  // Cost Explorer's API lives in us-east-1 whatever the account's Region.
   ce: () => require('@aws-sdk/client-cost-explorer').CostExplorerClient,
 };
 
@@ -72,7 +71,8 @@ export function createAwsClients(options: ClientOptions): AwsClients {
         let client = built[service];
         if (!client) {
           const Client = CONSTRUCTORS[service]();
-          client = new Client(config);
+          // Cost Explorer answers only in us-east-1, whatever the account's Region.
+          client = new Client(service === 'ce' ? { ...config, region: 'us-east-1' } : config);
           options.customize?.(client, service);
           built[service] = client;
         }
