@@ -44,7 +44,7 @@ export function allowedNfsCidrs(efs: NonNullable<ClusterDesiredState['efs']>, ob
 }
 
 /** True when an ingress rule lets something reach TCP 2049. */
-function reachesNfs(rule: ObservedSgRule): boolean {
+export function reachesNfs(rule: ObservedSgRule): boolean {
   if (rule.isEgress) return false;
   if (rule.protocol === '-1' || rule.protocol === 'all') return true;
   return (

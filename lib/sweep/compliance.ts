@@ -1,0 +1,199 @@
+import { cidrContainsIp, parseCidr } from '../domain/ipv4';
+import { judgeOs } from '../domain/operating-systems';
+import { type ObservedSgRule, reachesNfs } from '../network/efs-plan';
+import { type ClusterFacts, remoteNetworkProblems } from '../onboarding/cluster';
+import { TAG_KEYS } from '../onboarding/tags';
+import type { SweepFinding } from './findings';
+
+export interface ManagedInstanceFacts {
+  instanceId: string;
+  platformName?: string;
+  platformVersion?: string;
+  ipAddress?: string;
+  pingStatus?: string;
+  tags: Array<{ Key: string; Value: string }>;
+}
+
+export interface ActivationFacts {
+  id: string;
+  expired: boolean;
+  expirationDate: string;
+  registrationsCount: number;
+  registrationLimit: number;
+  tags: Array<{ Key: string; Value: string }>;
+}
+
+export interface HybridNodeFacts {
+  name: string;
+  internalIps: string[];
+}
+
+export interface ComplianceInput {
+  cluster: Pick<ClusterFacts, 'name' | 'arn' | 'vpcCidrs' | 'serviceCidr' | 'remoteNodeCidrs' | 'remotePodCidrs'>;
+  instances: ManagedInstanceFacts[];
+  activations: ActivationFacts[];
+  nodes: HybridNodeFacts[];
+  efs?: {
+    fileSystemId: string;
+    encrypted: boolean;
+    securityGroupId: string;
+    rules: ObservedSgRule[];
+    allowedCidrs: string[];
+  };
+  insights: Array<{ id: string; name: string; description?: string; status?: string; recommendation?: string }>;
+  now: Date;
+}
+
+/** SSM's platform name and version as this project's OS id (`Ubuntu` 22.04 -> ubuntu-22.04). */
+export function osIdOf(platformName = '', platformVersion = ''): string {
+  const name = platformName.toLowerCase();
+  const major = platformVersion.split('.')[0] ?? '';
+  if (name.includes('ubuntu')) return `ubuntu-${platformVersion.split('.').slice(0, 2).join('.')}`;
+  if (name.includes('red hat') || name === 'rhel') return `rhel-${major}`;
+  if (name.includes('amazon linux')) return major === '2023' ? 'al2023' : `amazon-linux-${major}`;
+  if (name.includes('rocky')) return `rocky-${major}`;
+  if (name.includes('bottlerocket')) return 'bottlerocket';
+  return `${name.replace(/\s+/g, '-')}-${platformVersion}`;
+}
+
+const DAY = 24 * 3600_000;
+const tag = (tags: ManagedInstanceFacts['tags'], key: string) => tags.find((t) => t.Key === key)?.Value;
+
+/**
+ * Compliance of one cluster's hybrid estate; each finding names the resource, what is wrong and
+ * the fix: unsupported OS, unused or multi-use activations, orphans both ways, Node IPs outside
+ * the remote node CIDRs, overlapping remote CIDRs, EFS at rest, NFS rules wider than the remote
+ * CIDRs, and EKS insights about hybrid nodes.
+ */
+export function complianceFindings(input: ComplianceInput): SweepFinding[] {
+  const cluster = input.cluster.name;
+  const found: SweepFinding[] = [];
+  const add = (f: Omit<SweepFinding, 'check' | 'cluster'>) => found.push({ check: 'compliance', cluster, ...f });
+  const ours = (tags: ManagedInstanceFacts['tags']) => tag(tags, TAG_KEYS.clusterArn) === input.cluster.arn;
+
+  for (const i of input.instances.filter((x) => ours(x.tags))) {
+    const os = osIdOf(i.platformName, i.platformVersion);
+    const verdict = judgeOs(os);
+    if (!verdict.supported) {
+      add({
+        id: `compliance:unsupported-os:${i.instanceId}`,
+        severity: 'warning',
+        resource: i.instanceId,
+        message: `${i.instanceId} runs ${i.platformName ?? '?'} ${i.platformVersion ?? '?'}: ${verdict.reason}.`,
+        fix: 'Reinstall the server with a supported OS and onboard it again; AWS supports the hybrid integration on those only.',
+      });
+    }
+  }
+
+  const now = input.now.getTime();
+  for (const a of input.activations.filter((x) => ours(x.tags))) {
+    const expires = Date.parse(a.expirationDate);
+    if (a.registrationsCount === 0 && (a.expired || expires <= now)) {
+      add({
+        id: `compliance:activation-expired-unused:${a.id}`,
+        severity: 'warning',
+        resource: a.id,
+        message: `Activation ${a.id} expired on ${a.expirationDate} without any server registering with it.`,
+        fix: `Delete it (aws ssm delete-activation --activation-id ${a.id}); if the server still needs to join, submit a new onboarding.`,
+      });
+    } else if (a.registrationsCount === 0 && expires - now < DAY) {
+      add({
+        id: `compliance:activation-expiring-unused:${a.id}`,
+        severity: 'info',
+        resource: a.id,
+        message: `Activation ${a.id} expires on ${a.expirationDate} and no server has registered with it yet.`,
+        fix: 'Run nodeadm on the server before then, or let it expire and onboard again later.',
+      });
+    }
+    if (a.registrationLimit > 1) {
+      add({
+        id: `compliance:activation-multi-use:${a.id}`,
+        severity: 'warning',
+        resource: a.id,
+        message: `Activation ${a.id} allows ${a.registrationLimit} registrations; one leaked code could join that many machines.`,
+        fix: 'Use single-use activations (RegistrationLimit 1), one per node, as POST /nodes issues them.',
+      });
+    }
+  }
+
+  const nodeNames = new Set(input.nodes.map((n) => n.name));
+  const instanceIds = new Set(input.instances.map((i) => i.instanceId));
+  for (const i of input.instances.filter((x) => tag(x.tags, TAG_KEYS.requestId) && ours(x.tags))) {
+    if (!nodeNames.has(i.instanceId)) {
+      add({
+        id: `compliance:orphan-instance:${i.instanceId}`,
+        severity: 'warning',
+        resource: i.instanceId,
+        message: `Managed instance ${i.instanceId} (request ${tag(i.tags, TAG_KEYS.requestId)}) is registered but is no Kubernetes Node of ${cluster}.`,
+        fix: `If the server is gone, deregister it (aws ssm deregister-managed-instance --instance-id ${i.instanceId}); else check its kubelet.`,
+      });
+    }
+  }
+  for (const n of input.nodes.filter((x) => !instanceIds.has(x.name))) {
+    add({
+      id: `compliance:node-without-instance:${n.name}`,
+      severity: 'warning',
+      resource: n.name,
+      message: `Hybrid Node ${n.name} has no SSM managed instance: it keeps billing, but its credentials can no longer be renewed.`,
+      fix: `If the server is gone, delete the Node (kubectl delete node ${n.name}); else onboard it again.`,
+    });
+  }
+
+  const remote = input.cluster.remoteNodeCidrs.map(parseCidr);
+  for (const n of input.nodes) {
+    const outside = n.internalIps.filter((ip) => !remote.some((c) => cidrContainsIp(c, ip)));
+    if (outside.length) {
+      add({
+        id: `compliance:node-ip-outside-remote-network:${n.name}`,
+        severity: 'critical',
+        resource: n.name,
+        message: `Node ${n.name} has InternalIP ${outside.join(', ')}, outside the remote node networks (${input.cluster.remoteNodeCidrs.join(', ')}).`,
+        fix: 'Give the node an address inside a remote node CIDR (kubelet --node-ip), or add its network to remoteNetworkConfig.',
+      });
+    }
+  }
+  const network = remoteNetworkProblems({ ...input.cluster } as ClusterFacts);
+  if (network.length) {
+    add({
+      id: `compliance:remote-network:${cluster}`,
+      severity: 'critical',
+      resource: input.cluster.arn,
+      message: `The remote networks of ${cluster} are invalid: ${network.join('; ')}.`,
+      fix: 'Use RFC 1918 remote CIDRs that overlap neither each other, the VPC nor the service CIDR.',
+    });
+  }
+
+  if (input.efs) {
+    const efs = input.efs;
+    if (!efs.encrypted) {
+      add({
+        id: `compliance:efs-unencrypted:${efs.fileSystemId}`,
+        severity: 'warning',
+        resource: efs.fileSystemId,
+        message: `EFS ${efs.fileSystemId} is not encrypted at rest.`,
+        fix: 'Create an encrypted file system (KMS, with key rotation) and move the data; encryption is set at creation.',
+      });
+    }
+    for (const r of efs.rules.filter((x) => reachesNfs(x) && x.cidr && !efs.allowedCidrs.includes(x.cidr))) {
+      add({
+        id: `compliance:nfs-open:${efs.securityGroupId}:${r.id}`,
+        severity: 'critical',
+        resource: `${efs.securityGroupId}/${r.id}`,
+        message: `${r.id} lets ${r.cidr} reach NFS on the EFS mount targets; allowed: ${efs.allowedCidrs.join(', ')}.`,
+        fix: 'Run the network reconciler in apply mode (POST /reconcile {"mode": "apply"}), or revoke the rule.',
+      });
+    }
+  }
+
+  for (const insight of input.insights.filter((x) => /hybrid/i.test(`${x.name} ${x.description ?? ''}`))) {
+    if (insight.status === 'PASSING') continue;
+    add({
+      id: `compliance:insight:${insight.id}`,
+      severity: insight.status === 'ERROR' ? 'critical' : 'warning',
+      resource: insight.id,
+      message: `EKS insight "${insight.name}" is ${insight.status ?? 'not passing'}${insight.description ? `: ${insight.description}` : ''}.`,
+      fix: insight.recommendation ?? 'See the insight in the EKS console (Cluster insights).',
+    });
+  }
+  return found;
+}
