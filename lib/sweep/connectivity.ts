@@ -1,4 +1,5 @@
 import type { ProbeSample } from '../net/probe';
+import type { SweepFinding } from './findings';
 
 /** The seed's connectivity baseline (REFERENCE.md section 2): target / warning / critical. */
 export const LINK_THRESHOLDS = {
@@ -64,3 +65,40 @@ export function classifyLink(stats: LinkStats): {
 /** TCP connects cannot measure bandwidth: said plainly rather than a number invented. */
 export const BANDWIDTH_NOTE =
   'Bandwidth (target > 10 Gbps) cannot be measured with TCP connects from Lambda; check it with iperf3 between the sites.';
+
+/** A path to probe: what it is, where, and why it matters. */
+export interface ProbeTarget {
+  cluster: string;
+  kind: 'kubelet' | 'dns' | 'nfs';
+  host: string;
+  port: number;
+  /** The node name for a kubelet, the server's role otherwise. */
+  name: string;
+}
+
+const FIX: Record<ProbeTarget['kind'], string> = {
+  kubelet:
+    'Check the VPN/Direct Connect path and the firewall for TCP 10250 from the cluster to the node (REFERENCE.md section 2); the seed recommends under 5 ms.',
+  dns: 'Check the path to the on-prem DNS server (TCP/UDP 53) and the outbound endpoint security group.',
+  nfs: 'Check the path for TCP 2049 and the firewall between the sites; NFS suffers first from jitter and loss.',
+};
+
+const fmt = (ms?: number) => (ms === undefined ? 'n/a' : `${ms.toFixed(2)} ms`);
+
+/** The finding for one probed path, or none when every metric is on target. */
+export function connectivityFinding(target: ProbeTarget, stats: LinkStats): SweepFinding | undefined {
+  const classes = classifyLink(stats);
+  if (classes.overall === 'target') return undefined;
+  const bad = (['latency', 'jitter', 'loss'] as const).filter((m) => classes[m] !== 'target');
+  const evidence = `latency ${fmt(stats.latencyMs)} (${classes.latency}), jitter ${fmt(stats.jitterMs)} (${classes.jitter}), loss ${stats.lossPercent.toFixed(2)} % (${classes.loss}) over ${stats.attempted} TCP connects`;
+  return {
+    id: `connectivity:${target.kind}:${target.host}:${target.port}`,
+    check: 'connectivity',
+    severity: classes.overall === 'critical' ? 'critical' : 'warning',
+    cluster: target.cluster,
+    resource: `${target.name} (${target.host}:${target.port})`,
+    message: `${target.kind} path to ${target.name} is ${classes.overall} on ${bad.join(', ')}.`,
+    evidence,
+    fix: FIX[target.kind],
+  };
+}

@@ -1,7 +1,13 @@
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tcpConnectOnce, tcpProber } from '../../../lib/net/probe';
-import { classify, classifyLink, LINK_THRESHOLDS, linkStats } from '../../../lib/sweep/connectivity';
+import {
+  classify,
+  classifyLink,
+  connectivityFinding,
+  LINK_THRESHOLDS,
+  linkStats,
+} from '../../../lib/sweep/connectivity';
 import { slowListener } from '../../helpers/slow-listener';
 
 /** Real sockets on loopback: a listener that answers, and a port nothing listens on. */
@@ -125,5 +131,41 @@ describe('link statistics', () => {
     expect(classifyLink({ attempted: 20, failed: 0, latencyMs: 1, jitterMs: 3, lossPercent: 0 }).overall).toBe(
       'warning',
     );
+  });
+});
+
+describe('connectivityFinding', () => {
+  const target = {
+    cluster: 'gpu-hybrid-cluster',
+    kind: 'dns' as const,
+    host: '192.168.1.53',
+    port: 53,
+    name: 'on-prem DNS 1',
+  };
+
+  it('says nothing about a path on target', () => {
+    expect(
+      connectivityFinding(target, { attempted: 20, failed: 0, latencyMs: 1.2, jitterMs: 0.3, lossPercent: 0 }),
+    ).toBeUndefined();
+  });
+
+  it('names the metric off target, with the numbers as evidence and the fix', () => {
+    const finding = connectivityFinding(target, {
+      attempted: 20,
+      failed: 0,
+      latencyMs: 3.1,
+      jitterMs: 3.4,
+      lossPercent: 0,
+    });
+    expect(finding).toEqual({
+      id: 'connectivity:dns:192.168.1.53:53',
+      check: 'connectivity',
+      severity: 'warning',
+      cluster: 'gpu-hybrid-cluster',
+      resource: 'on-prem DNS 1 (192.168.1.53:53)',
+      message: 'dns path to on-prem DNS 1 is warning on jitter.',
+      evidence: 'latency 3.10 ms (target), jitter 3.40 ms (warning), loss 0.00 % (target) over 20 TCP connects',
+      fix: expect.stringContaining('TCP/UDP 53'),
+    });
   });
 });
