@@ -8,7 +8,7 @@ export interface Notification {
   message: string;
   severity: Severity;
   cluster: string;
-  check: 'onboarding' | 'network';
+  check: 'onboarding' | 'network' | 'sweep' | 'cost' | 'connectivity' | 'compliance';
 }
 
 /** SNS subjects: ASCII, no line breaks, at most 100 characters. */

@@ -1,0 +1,68 @@
+import { sweepAlerts, sweepFailureAlert } from '../../../lib/sweep/alerts';
+import { emptyMemory, type SweepFinding, triage } from '../../../lib/sweep/findings';
+
+const f = (
+  id: string,
+  severity: SweepFinding['severity'],
+  check: SweepFinding['check'] = 'compliance',
+): SweepFinding => ({
+  id: `${check}:${id}`,
+  check,
+  severity,
+  cluster: 'gpu-hybrid-cluster',
+  resource: id,
+  message: `${id} is wrong.`,
+  evidence: check === 'connectivity' ? 'jitter 3.40 ms (warning)' : undefined,
+  fix: `Fix ${id}.`,
+});
+const NIGHT = [new Date('2026-11-22T18:00:00Z'), new Date('2026-11-23T18:00:00Z')] as const;
+const ctx = { stage: 'dev', date: '2026-11-23' };
+
+describe('sweepAlerts', () => {
+  it('pages new findings, one message per cluster and check, with evidence and fix', () => {
+    const t = triage(
+      emptyMemory(),
+      [f('mi-1', 'warning'), f('dns-1', 'warning', 'connectivity'), f('act-1', 'critical')],
+      NIGHT[0],
+    );
+    const alerts = sweepAlerts(t, ctx);
+    expect(alerts.map((a) => [a.subject, a.severity, a.check])).toEqual([
+      ['[CRITICAL] gpu-hybrid-cluster compliance: 2 new (nightly sweep)', 'critical', 'compliance'],
+      ['[WARNING] gpu-hybrid-cluster connectivity: 1 new (nightly sweep)', 'warning', 'connectivity'],
+    ]);
+    expect(alerts[1]?.message).toContain('  Evidence: jitter 3.40 ms (warning)\n  Fix: Fix dns-1.');
+  });
+
+  it('sends only an info digest the next night when nothing is new', () => {
+    const first = triage(emptyMemory(), [f('mi-1', 'warning')], NIGHT[0]);
+    const second = triage(first.memory, [f('mi-1', 'warning')], NIGHT[1]);
+    const [alert] = sweepAlerts(second, ctx);
+    expect(alert?.subject).toBe('[INFO] gpu-hybrid-cluster compliance: 1 still open (nightly digest)');
+    expect(alert?.message).toContain('Still open (reported before):\n- [warning] mi-1: mi-1 is wrong.');
+    expect(alert?.message).not.toContain('Fix:');
+  });
+
+  it('pages a finding that got worse, and says what resolved', () => {
+    const first = triage(emptyMemory(), [f('mi-1', 'warning'), f('mi-2', 'warning')], NIGHT[0]);
+    const second = triage(first.memory, [f('mi-1', 'critical')], NIGHT[1]);
+    const [alert] = sweepAlerts(second, ctx);
+    expect(alert?.subject).toBe('[CRITICAL] gpu-hybrid-cluster compliance: 1 worse, 1 resolved (nightly sweep)');
+    expect(alert?.message).toContain('Resolved:\n- mi-2 (was warning)');
+  });
+
+  it('sends nothing on a clean night after a clean night', () => {
+    expect(sweepAlerts(triage(emptyMemory(), [], NIGHT[0]), ctx)).toEqual([]);
+  });
+});
+
+describe('sweepFailureAlert', () => {
+  it('is critical and says nothing was checked', () => {
+    const alert = sweepFailureAlert({ stage: 'dev', error: 'AwsTransientError', problem: 'throttled', fix: 'wait' });
+    expect(alert).toMatchObject({
+      severity: 'critical',
+      check: 'sweep',
+      subject: '[CRITICAL] nightly sweep failed: AwsTransientError',
+    });
+    expect(alert.message).toContain('no finding was updated or resolved');
+  });
+});
