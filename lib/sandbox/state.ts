@@ -109,6 +109,20 @@ export const EstateSeedSchema = z.object({
   /** Names AWS's own resolvers answer for (private hosted zones, service endpoints). */
   awsRecords: z.record(z.string(), z.string()).default({}),
   onPrem: z.object({
+    /**
+     * How the paths to on-prem hosts behave, for the sweep's TCP probes: latency, jitter and
+     * loss (percent). A host not listed does not answer at all.
+     */
+    links: z
+      .array(
+        z.object({
+          host: z.string(),
+          latencyMs: z.number().min(0),
+          jitterMs: z.number().min(0).default(0),
+          lossPercent: z.number().min(0).max(100).default(0),
+        }),
+      )
+      .default([]),
     /** The on-prem DNS servers the forwarding rules target, and the names they answer for. */
     dnsServers: z.array(z.object({ ip: z.string(), records: z.record(z.string(), z.string()) })).default([]),
     servers: z.array(

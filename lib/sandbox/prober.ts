@@ -1,0 +1,26 @@
+import type { ProbeSample, Prober } from '../net/probe';
+import type { SandboxEstate } from './estate';
+
+/**
+ * TCP probes as the sandbox's on-prem links answer them, from the seed's link profiles, with no
+ * socket and no sleeping. Samples alternate around the profile's latency by half its jitter (so
+ * their median is the latency and the mean change between samples the jitter), and the profile's
+ * share of them is lost, spread evenly. A host with no profile never answers.
+ */
+export function sandboxProber(estate: SandboxEstate): Prober {
+  return {
+    async tcpConnectSamples(host, port, options) {
+      estate.calls.push({ service: 'probe', command: `TcpConnect:${port}` });
+      const link = estate.seed.onPrem.links.find((l) => l.host === host);
+      if (!link) return Array.from({ length: options.samples }, (): ProbeSample => ({ ok: false, error: 'ETIMEDOUT' }));
+      const lost = Math.round((options.samples * link.lossPercent) / 100);
+      const every = lost ? options.samples / lost : Number.POSITIVE_INFINITY;
+      let kept = 0;
+      return Array.from({ length: options.samples }, (_, i): ProbeSample => {
+        if (lost && Math.floor(i % every) === 0 && i / every < lost) return { ok: false, error: 'ETIMEDOUT' };
+        const ms = link.latencyMs + (kept++ % 2 === 0 ? -1 : 1) * (link.jitterMs / 2);
+        return { ok: true, ms: Math.max(0, ms) };
+      });
+    },
+  };
+}
