@@ -84,7 +84,17 @@ const cluster = z.strictObject({
       podsNatted: z.boolean({ error: 'podsNatted must be true or false' }).default(true),
       mountOptions: z.string().min(1).default(DEFAULT_MOUNT_OPTIONS),
       /** Extra CIDRs allowed to mount besides the VPC and the remote networks (e.g. a backup host). */
-      extraCidrs: z.array(z.string().refine(isCidr, 'extraCidrs must hold CIDR blocks')).default([]),
+      extraCidrs: z
+        .array(
+          z
+            .string()
+            .refine(isCidr, 'extraCidrs must hold CIDR blocks')
+            .refine(
+              (c) => !isCidr(c) || Number(c.split('/')[1]) >= 8,
+              'extraCidrs must be /8 or narrower: NFS is never opened wider',
+            ),
+        )
+        .default([]),
     })
     .optional(),
 });

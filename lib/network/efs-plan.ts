@@ -128,6 +128,16 @@ export function planEfs(input: { cluster: ClusterDesiredState; observed: EfsObse
   const exact = (r: ObservedSgRule) =>
     (r.protocol === 'tcp' || r.protocol === '6') && r.fromPort === NFS_PORT && r.toPort === NFS_PORT;
   const nfsRules = observed.securityGroupRules.filter((r) => reachesNfs(r) && r.cidr);
+  // Allow what is missing before revoking what is too wide, so access is never cut in between.
+  for (const cidr of allowed.filter((c) => !nfsRules.some((r) => r.cidr === c && exact(r)))) {
+    plan.actions.push({
+      type: 'authorize-nfs',
+      resource: `${efs.securityGroupId}/${cidr}`,
+      cluster,
+      detail: `${cidr} cannot reach NFS on the mount targets: allow TCP 2049 from it`,
+      params: { groupId: efs.securityGroupId, cidr },
+    });
+  }
   for (const rule of nfsRules) {
     if (rule.cidr && allowed.includes(rule.cidr) && exact(rule)) continue;
     const why = rule.cidr && allowed.includes(rule.cidr) ? 'opens more ports than 2049' : 'is not an allowed source';
@@ -137,15 +147,6 @@ export function planEfs(input: { cluster: ClusterDesiredState; observed: EfsObse
       cluster,
       detail: `${rule.id} lets ${rule.cidr} reach NFS but ${why} (allowed: ${allowed.join(', ')}): revoke it`,
       params: { groupId: efs.securityGroupId, ruleId: rule.id, cidr: rule.cidr ?? '' },
-    });
-  }
-  for (const cidr of allowed.filter((c) => !nfsRules.some((r) => r.cidr === c && exact(r)))) {
-    plan.actions.push({
-      type: 'authorize-nfs',
-      resource: `${efs.securityGroupId}/${cidr}`,
-      cluster,
-      detail: `${cidr} cannot reach NFS on the mount targets: allow TCP 2049 from it`,
-      params: { groupId: efs.securityGroupId, cidr },
     });
   }
   return plan;

@@ -162,9 +162,17 @@ export async function applyPlan(
   const done: Action[] = [];
   for (const action of actions) {
     const prerequisite = action.after === undefined ? undefined : done[action.after];
+    const succeeded = (a: Action) => ['done', 'already-done'].includes(a.outcome ?? '');
+    // Never revoke NFS access while the access meant to replace it could not be granted.
+    const missingGrant =
+      action.type === 'revoke-nfs'
+        ? done.find((a) => a.type === 'authorize-nfs' && a.params.groupId === action.params.groupId && !succeeded(a))
+        : undefined;
     let outcome: Action['outcome'];
-    if (prerequisite && !['done', 'already-done'].includes(prerequisite.outcome ?? '')) {
+    if (prerequisite && !succeeded(prerequisite)) {
       outcome = `skipped: it needs ${prerequisite.type} ${prerequisite.resource}, which did not succeed`;
+    } else if (missingGrant) {
+      outcome = `skipped: ${missingGrant.resource} could not be allowed first, so nothing is revoked`;
     } else {
       try {
         outcome = action.type.endsWith('-rule')

@@ -30,7 +30,7 @@ export async function observeResolver(
   resolver: Route53ResolverClient,
   input: { domains: string[]; owner: string },
 ): Promise<ResolverObservation> {
-  const raw: Array<Omit<ObservedRule, 'managed'> & { creatorRequestId?: string }> = [];
+  const raw: Array<Omit<ObservedRule, 'managed'> & { creatorRequestId?: string; shared: boolean }> = [];
   for await (const page of paginateListResolverRules(
     { client: resolver, pageSize: 100 },
     { Filters: [{ Name: 'Type', Values: ['FORWARD'] }] },
@@ -46,6 +46,7 @@ export async function observeResolver(
         endpointId: r.ResolverEndpointId,
         targets: (r.TargetIps ?? []).filter((t) => t.Ip).map((t) => ({ ip: t.Ip as string, port: t.Port ?? 53 })),
         creatorRequestId: r.CreatorRequestId,
+        shared: r.ShareStatus === 'SHARED_WITH_ME',
       });
     }
   }
@@ -59,8 +60,9 @@ export async function observeResolver(
   }
   const declared = new Set(input.domains);
   const rules: ObservedRule[] = [];
-  for (const { creatorRequestId, ...rule } of raw) {
-    const candidate = declared.has(rule.domain) || creatorRequestId?.startsWith('hybridops-');
+  for (const { creatorRequestId, shared, ...rule } of raw) {
+    // A rule shared from another account is never ours (and its tags are not ours to read).
+    const candidate = !shared && (declared.has(rule.domain) || creatorRequestId?.startsWith('hybridops-'));
     rules.push({ ...rule, managed: candidate ? await isManaged(resolver, rule.arn, input.owner) : false });
   }
   return { rules, associations };

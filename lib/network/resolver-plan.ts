@@ -65,18 +65,16 @@ export function planResolver(input: {
   const cluster = input.cluster.name;
   const forward = input.observed.rules.filter((r) => r.ruleType === 'FORWARD');
   const associationsOf = (ruleId: string) =>
-    input.observed.associations.filter((a) => a.ruleId === ruleId && a.status !== 'DELETING');
+    input.observed.associations.filter((a) => a.ruleId === ruleId && a.status !== 'DELETING' && a.status !== 'FAILED');
 
   for (const rule of dns.outbound.rules) {
     const vpcs = rule.vpcs ?? [input.clusterVpcId];
     const sameDomain = forward.filter((r) => r.domain === rule.domain);
     const managed = sameDomain.find((r) => r.managed);
+    const others = sameDomain.filter((r) => !r.managed);
+    plan.conflicts.push(...others.map((r) => unmanagedConflict(cluster, r)));
     if (!managed) {
-      const others = sameDomain.filter((r) => !r.managed);
-      if (others.length) {
-        plan.conflicts.push(...others.map((r) => unmanagedConflict(cluster, r)));
-        continue;
-      }
+      if (others.length) continue;
       planNewRule(plan, { cluster, rule, vpcs, endpointId: dns.outbound.endpointId, owner: input.owner });
       continue;
     }

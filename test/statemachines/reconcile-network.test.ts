@@ -36,7 +36,7 @@ async function reconcile(input: Record<string, unknown>, arrange?: (estate: Sand
 }
 
 const types = (report: NetworkReport) => report.actions.map((a) => a.type);
-const DRIFT = ['update-rule', 'associate-rule', 'create-mount-target', 'revoke-nfs', 'authorize-nfs', 'authorize-nfs'];
+const DRIFT = ['update-rule', 'associate-rule', 'create-mount-target', 'authorize-nfs', 'authorize-nfs', 'revoke-nfs'];
 
 describe('reconcile-network on the sandbox estate', () => {
   it('plan: lists the seeded drift and the unmanaged rule, and changes nothing', async () => {

@@ -241,19 +241,19 @@ describe('planEfs', () => {
       ]);
     });
 
-    it('revokes a wider block that merely contains an allowed CIDR, and authorizes the exact one', () => {
+    it('authorizes the exact allowed CIDR, then revokes a wider block that merely contains it', () => {
       const rules = [nfsRule('sgr-vpc', VPC_CIDR), nfsRule('sgr-wide', '192.0.0.0/8')];
       expect(planRules(rules)).toEqual([
-        revoke('sgr-wide', '192.0.0.0/8', 'is not an allowed source'),
         authorize(NODE_CIDR),
+        revoke('sgr-wide', '192.0.0.0/8', 'is not an allowed source'),
       ]);
     });
 
-    it('revokes an allowed CIDR open on all ports, and authorizes it on 2049 alone', () => {
+    it('authorizes an allowed CIDR on 2049 alone, then revokes it open on all ports', () => {
       const rules = [nfsRule('sgr-vpc', VPC_CIDR), nfsRule('sgr-nodes-all', NODE_CIDR, { fromPort: 0, toPort: 65535 })];
       expect(planRules(rules)).toEqual([
-        revoke('sgr-nodes-all', NODE_CIDR, 'opens more ports than 2049'),
         authorize(NODE_CIDR),
+        revoke('sgr-nodes-all', NODE_CIDR, 'opens more ports than 2049'),
       ]);
     });
 
@@ -295,16 +295,16 @@ describe('planEfs', () => {
       expect(planRules(rules)).toEqual([]);
     });
 
-    it('revokes before it authorizes, each rule once', () => {
+    it('authorizes before it revokes (access is never cut in between), each rule once', () => {
       const rules = [
         nfsRule('sgr-world', '0.0.0.0/0'),
         nfsRule('sgr-any', '198.51.100.0/24', { protocol: '-1' }),
         nfsRule('sgr-vpc', VPC_CIDR),
       ];
       expect(planRules(rules).map((a) => [a.type, a.resource])).toEqual([
+        ['authorize-nfs', `${SG}/${NODE_CIDR}`],
         ['revoke-nfs', `${SG}/sgr-world`],
         ['revoke-nfs', `${SG}/sgr-any`],
-        ['authorize-nfs', `${SG}/${NODE_CIDR}`],
       ]);
     });
   });
