@@ -49,6 +49,8 @@ export function localRuntime(
       ...fn.environment,
       AWS_REGION: estate.seed.region,
       ALERT_TOPIC_ARN: alertTopicArn,
+      // The sandbox's functions run in the cluster VPC, so DNS is checked as it would be there.
+      RESOLUTION_CHECKS: 'true',
     });
     return { estateName, estate, runtime: sandboxRuntime(estate, settings), alertTopicArn, home };
   }

@@ -11,6 +11,21 @@ const Input = z.object({ desired: DesiredStateSchema });
  * declared AWS name through the inbound endpoint. Meaningful when this function runs in the
  * cluster VPC (serverless.yml params resolutionCheckSubnetIds / resolutionCheckSecurityGroupIds).
  */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
-  checkResolution({ dns: rt.dns ?? systemDns, resolver: rt.clients.resolver }, input.desired),
-);
+export const { run, handler } = taskHandler(Input, async (input, rt) => {
+  if (!rt.settings.resolutionChecks) {
+    // Outside the cluster VPC the answers would be the public resolver's, not the rules': say so.
+    return {
+      checks: [],
+      findings: input.desired.clusters
+        .filter((c) => c.dns?.checks)
+        .map((c) => ({
+          cluster: c.name,
+          severity: 'info' as const,
+          resource: 'dns-checks',
+          message: 'DNS resolution checks are off: the check function is not deployed in the cluster VPC.',
+          fix: 'Deploy with --param resolutionChecks=true and the check function subnets and security group in the cluster VPC.',
+        })),
+    };
+  }
+  return checkResolution({ dns: rt.dns ?? systemDns, resolver: rt.clients.resolver }, input.desired);
+});

@@ -28,6 +28,7 @@ const SettingsSchema = z.object({
   ALERT_TOPIC_ARN: z.string().optional(),
   ONBOARD_STATE_MACHINE_ARN: z.string().optional(),
   RECONCILE_STATE_MACHINE_ARN: z.string().optional(),
+  RESOLUTION_CHECKS: z.enum(['true', 'false']).optional(),
 });
 
 /** Settings of one deployed stage, read once from the Lambda environment (serverless.yml). */
@@ -45,6 +46,8 @@ export interface Settings {
   alertTopicArn?: string;
   onboardStateMachineArn?: string;
   reconcileStateMachineArn?: string;
+  /** Whether the DNS resolution check runs (its function must then be in the cluster VPC). */
+  resolutionChecks?: boolean;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
@@ -64,6 +67,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     alertTopicArn: e.ALERT_TOPIC_ARN || undefined,
     onboardStateMachineArn: e.ONBOARD_STATE_MACHINE_ARN || undefined,
     reconcileStateMachineArn: e.RECONCILE_STATE_MACHINE_ARN || undefined,
+    resolutionChecks: e.RESOLUTION_CHECKS === 'true',
   };
 }
 

@@ -62,6 +62,11 @@ module.exports = async ({ resolveVariable }) => {
   const declared = (pick) => [...new Set(network.clusters.flatMap(pick))];
   const orNothing = (resources) => (resources.length ? resources : [arn('ec2', 'nothing-declared/none')]);
   const networkClusters = orNothing(declared((c) => [c.name]).map((n) => arn('eks', `cluster/${n}`)));
+  const outboundEndpoints = orNothing(
+    declared((c) => (c.dns ? [c.dns.outbound.endpointId] : [])).map((id) =>
+      arn('route53resolver', `resolver-endpoint/${id}`),
+    ),
+  );
   const endpoints = orNothing(
     declared((c) => [c.dns?.outbound.endpointId, c.dns?.inbound?.endpointId].filter(Boolean)).map((id) =>
       arn('route53resolver', `resolver-endpoint/${id}`),
@@ -143,9 +148,18 @@ module.exports = async ({ resolveVariable }) => {
       allow(['route53resolver:GetResolverEndpoint', 'route53resolver:ListResolverEndpointIpAddresses'], endpoints),
     ],
     applyNetworkPlan: [
-      ...networkReads,
-      // Only rules this stage created (tagged) may be changed; creating needs the outbound endpoint too.
-      allow(['route53resolver:CreateResolverRule', 'route53resolver:TagResource'], [resolverRules, ...endpoints]),
+      // Only what applying calls: the CreatorRequestId lookup, the mount targets to publish, and
+      // the reads EFS and Resolver make on the caller's behalf.
+      allow(['route53resolver:ListResolverRules', 'ec2:DescribeVpcs', 'ec2:DescribeSubnets'], '*'),
+      allow(['elasticfilesystem:DescribeMountTargets'], fileSystems),
+      // Creating a rule needs the rule and the OUTBOUND endpoint it forwards through; it may only
+      // tag with this stage's managed-by value, so it cannot adopt rules that are not its own.
+      allow(['route53resolver:CreateResolverRule'], [resolverRules, ...outboundEndpoints]),
+      allow(['route53resolver:TagResource'], resolverRules, {
+        StringLike: { 'aws:RequestTag/hybridops:managed-by': `eks-hybrid-ops/${stage}/*` },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['hybridops:managed-by'] },
+      }),
+      // Only rules this stage created (tagged) may be changed.
       allow(
         [
           'route53resolver:UpdateResolverRule',
@@ -163,7 +177,11 @@ module.exports = async ({ resolveVariable }) => {
         [arn('ec2', 'subnet/*'), arn('ec2', 'network-interface/*'), ...mountTargetGroups],
       ),
       allow(['ec2:DescribeNetworkInterfaces'], '*'),
-      allow(['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'], mountTargetGroups),
+      // Rules are added to and removed from the declared groups only; a new rule is a resource too.
+      allow(
+        ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'],
+        [...mountTargetGroups, arn('ec2', 'security-group-rule/*')],
+      ),
       allow(['ec2:CreateTags'], arn('ec2', 'security-group-rule/*'), {
         StringEquals: { 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' },
       }),

@@ -171,3 +171,30 @@ describe('startReconcile (POST /reconcile)', () => {
     expect(input?.name).toMatch(/^apply-\d{4}-\d\d-\d\dT[\d-]+Z-[0-9a-f]{8}$/);
   });
 });
+
+describe('CheckResolution outside the cluster VPC', () => {
+  it('checks nothing and says why, as an info finding (no page)', async () => {
+    const { run } = await import('../../../functions/check-resolution');
+    const desired = {
+      version: 1,
+      clusters: [
+        {
+          name: 'gpu-hybrid-cluster',
+          dns: {
+            outbound: {
+              endpointId: 'rslvr-out-0a1b2c3d4e5f60718',
+              rules: [{ domain: 'company.local', targets: [{ ip: '192.168.1.53' }] }],
+            },
+            checks: { onPremName: 'harbor.company.local' },
+          },
+        },
+      ],
+    };
+    const runtime = { settings: { resolutionChecks: false } } as unknown as Parameters<typeof run>[1];
+    const answer = await run({ desired }, runtime);
+    expect(answer).toEqual({
+      checks: [],
+      findings: [expect.objectContaining({ cluster: 'gpu-hybrid-cluster', severity: 'info', resource: 'dns-checks' })],
+    });
+  });
+});
