@@ -115,6 +115,15 @@ export function planEfs(input: { cluster: ClusterDesiredState; observed: EfsObse
       });
     }
   }
+  const clusterSubnets = new Set(observed.clusterSubnets.map((x) => x.id));
+  for (const mt of live.filter((m) => azs.includes(m.availabilityZone) && !clusterSubnets.has(m.subnetId))) {
+    plan.conflicts.push({
+      cluster,
+      resource: mt.id,
+      message: `Mount target ${mt.id} in ${mt.availabilityZone} is in subnet ${mt.subnetId}, which is not a cluster subnet; it was left as it is.`,
+      fix: 'Replace it by hand with one in a cluster subnet of that AZ (one mount target per AZ).',
+    });
+  }
   for (const mt of observed.mountTargets.filter((m) => !azs.includes(m.availabilityZone))) {
     plan.conflicts.push({
       cluster,

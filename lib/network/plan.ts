@@ -51,6 +51,13 @@ export interface Plan {
   actions: Action[];
   conflicts: Conflict[];
   findings: Finding[];
+  /** Where on-prem hosts mount each cluster's EFS now: the mount-target IP per AZ. */
+  mountTargets?: Array<{
+    cluster: string;
+    fileSystemId: string;
+    mountOptions: string;
+    mountTargets: Array<{ availabilityZone: string; ipAddress: string; mountTargetId: string }>;
+  }>;
 }
 
 export const emptyPlan = (): Plan => ({ actions: [], conflicts: [], findings: [] });
@@ -63,6 +70,7 @@ export function mergePlans(...plans: Plan[]): Plan {
     merged.actions.push(...plan.actions.map((a) => (a.after === undefined ? a : { ...a, after: a.after + offset })));
     merged.conflicts.push(...plan.conflicts);
     merged.findings.push(...plan.findings);
+    if (plan.mountTargets?.length) merged.mountTargets = [...(merged.mountTargets ?? []), ...plan.mountTargets];
   }
   return merged;
 }

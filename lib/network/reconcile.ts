@@ -53,7 +53,10 @@ export async function planCluster(
   }
   if (cluster.efs && wantsEfs) {
     const observed = await observeEfs(clients, { efs: cluster.efs, cluster: facts });
-    plans.push(planEfs({ cluster, observed }));
+    plans.push({
+      ...planEfs({ cluster, observed }),
+      mountTargets: [{ cluster: cluster.name, ...mountTargetDirectory(cluster.efs, observed.mountTargets) }],
+    });
   }
   return mergePlans(...plans);
 }

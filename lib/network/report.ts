@@ -13,6 +13,8 @@ export interface NetworkReport {
   published: unknown[];
   /** DNS checked both ways (CheckResolution). */
   resolution: unknown[];
+  /** The mount-target IPs per AZ as planned (before any change this run made). */
+  mountTargets: NonNullable<Plan['mountTargets']>;
   failed: number;
   /** The SNS message to send, if any: drift found by a scheduled plan, failures, critical findings. */
   notification?: Notification;
@@ -43,6 +45,7 @@ export function reportNetwork(input: {
     findings: input.plan.findings,
     published: input.published ?? [],
     resolution: input.resolution ?? [],
+    mountTargets: input.plan.mountTargets ?? [],
     failed,
   };
   if (!drift && failed === 0 && critical.length === 0) return report;

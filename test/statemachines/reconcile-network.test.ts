@@ -59,6 +59,17 @@ describe('reconcile-network on the sandbox estate', () => {
     expect(types(report)).toEqual(DRIFT);
     expect(report.actions.every((a) => a.outcome === undefined)).toBe(true);
     expect(report.conflicts.map((c) => c.resource)).toEqual(['rslvr-rr-0badc0de0badc0de1']);
+    // Where on-prem hosts mount EFS today, in the run's output even in plan mode.
+    expect(report.mountTargets).toEqual([
+      {
+        cluster: 'gpu-hybrid-cluster',
+        fileSystemId: 'fs-0a1b2c3d4e5f60718',
+        mountOptions: 'vers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2',
+        mountTargets: [
+          { availabilityZone: 'ap-northeast-2a', ipAddress: '10.0.1.25', mountTargetId: 'fsmt-0a1b2c3d4e5f60718' },
+        ],
+      },
+    ]);
     expect(estate.state.network.resolverRules.find((r) => r.domain === 'company.local')?.vpcs).toEqual([]);
     // With the rule not associated, the VPC cannot resolve the on-prem name: that is critical.
     expect(report.resolution).toEqual([

@@ -158,6 +158,26 @@ describe('planEfs', () => {
       expect(result.findings).toEqual([]);
     });
 
+    it("reports a mount target in a subnet that is not the cluster's as a conflict, and plans nothing for its AZ", () => {
+      const observed = observation({
+        mountTargets: [
+          { id: 'fsmt-0a', availabilityZone: 'us-east-1a', subnetId: 'subnet-0other', lifeCycleState: 'available' },
+          ...observation().mountTargets.slice(1),
+        ],
+      });
+      const result = planEfs({ cluster: cluster({ createMissingMountTargets: true }), observed });
+      expect(result.actions).toEqual([]);
+      expect(result.conflicts).toEqual([
+        {
+          cluster: CLUSTER,
+          resource: 'fsmt-0a',
+          message:
+            'Mount target fsmt-0a in us-east-1a is in subnet subnet-0other, which is not a cluster subnet; it was left as it is.',
+          fix: expect.stringContaining('cluster subnet of that AZ'),
+        },
+      ]);
+    });
+
     it('reports a mount target in an AZ without cluster subnets as a conflict and never deletes it', () => {
       const observed = observation({
         mountTargets: [
