@@ -107,8 +107,11 @@ export async function applyEfsAction(
         );
         return 'done';
       } catch (error) {
-        // One mount target per AZ: a conflict means this AZ has one already.
-        if (error instanceof MountTargetConflict) return 'already-done';
+        if (!(error instanceof MountTargetConflict)) throw error;
+        // One per AZ: a conflict usually means this AZ has one now (an earlier, throttled try).
+        // EFS also says it for a subnet in another VPC, so check before calling it done.
+        const targets = await observeMountTargets(clients.efs, String(p.fileSystemId));
+        if (targets.some((t) => t.availabilityZone === p.availabilityZone)) return 'already-done';
         throw error;
       }
     case 'authorize-nfs':

@@ -299,7 +299,34 @@ describe('applyEfsAction', () => {
         }),
       );
 
+      efsMock.on(DescribeMountTargetsCommand).resolves({
+        MountTargets: [
+          {
+            MountTargetId: 'fsmt-0bbbbbbbbbbbbbbbb',
+            FileSystemId: FS_ID,
+            SubnetId: SUBNET_B,
+            AvailabilityZoneName: 'ap-northeast-2b',
+            LifeCycleState: 'creating',
+          },
+        ],
+      });
+
       await expect(applyEfsAction(clients(), createMountTarget(), OWNER)).resolves.toBe('already-done');
+    });
+
+    it('passes MountTargetConflict on when no mount target is in that AZ (a subnet in another VPC)', async () => {
+      efsMock
+        .on(CreateMountTargetCommand)
+        .rejects(
+          new MountTargetConflict({
+            $metadata: {},
+            ErrorCode: 'MountTargetConflict',
+            message: 'mount targets must be in one VPC',
+          }),
+        );
+      efsMock.on(DescribeMountTargetsCommand).resolves({ MountTargets: [] });
+
+      await expect(applyEfsAction(clients(), createMountTarget(), OWNER)).rejects.toBeInstanceOf(MountTargetConflict);
     });
 
     it('rethrows anything else', async () => {
