@@ -315,15 +315,13 @@ describe('applyEfsAction', () => {
     });
 
     it('passes MountTargetConflict on when no mount target is in that AZ (a subnet in another VPC)', async () => {
-      efsMock
-        .on(CreateMountTargetCommand)
-        .rejects(
-          new MountTargetConflict({
-            $metadata: {},
-            ErrorCode: 'MountTargetConflict',
-            message: 'mount targets must be in one VPC',
-          }),
-        );
+      efsMock.on(CreateMountTargetCommand).rejects(
+        new MountTargetConflict({
+          $metadata: {},
+          ErrorCode: 'MountTargetConflict',
+          message: 'mount targets must be in one VPC',
+        }),
+      );
       efsMock.on(DescribeMountTargetsCommand).resolves({ MountTargets: [] });
 
       await expect(applyEfsAction(clients(), createMountTarget(), OWNER)).rejects.toBeInstanceOf(MountTargetConflict);

@@ -589,13 +589,27 @@ describe('planCluster', () => {
 
 // Keeps the import of MountTargetConflict meaningful: applyPlan counts it as done.
 describe('applyPlan with AWS answers that mean done', () => {
-  it('records MountTargetConflict as already done', async () => {
+  it('records MountTargetConflict as already done when that AZ has a mount target', async () => {
     efsMock
       .on(CreateMountTargetCommand)
       .rejects(new MountTargetConflict({ $metadata: {}, ErrorCode: 'MountTargetConflict', message: 'exists' }));
+    efsMock.on(DescribeMountTargetsCommand).resolves({
+      MountTargets: [
+        {
+          MountTargetId: 'fsmt-0b',
+          SubnetId: SUBNET_B,
+          AvailabilityZoneName: 'ap-northeast-2b',
+          LifeCycleState: 'available',
+        },
+      ],
+    });
 
     const [applied] = await applyPlan(clients(), CTX, [
-      action('create-mount-target', { fileSystemId: FS_ID, subnetId: SUBNET_B, securityGroupId: SG_ID }, FS_ID),
+      action(
+        'create-mount-target',
+        { fileSystemId: FS_ID, subnetId: SUBNET_B, securityGroupId: SG_ID, availabilityZone: 'ap-northeast-2b' },
+        FS_ID,
+      ),
     ]);
 
     expect(applied?.outcome).toBe('already-done');
