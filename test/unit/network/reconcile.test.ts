@@ -587,7 +587,6 @@ describe('planCluster', () => {
   });
 });
 
-// Keeps the import of MountTargetConflict meaningful: applyPlan counts it as done.
 describe('applyPlan with AWS answers that mean done', () => {
   it('records MountTargetConflict as already done when that AZ has a mount target', async () => {
     efsMock
@@ -597,6 +596,7 @@ describe('applyPlan with AWS answers that mean done', () => {
       MountTargets: [
         {
           MountTargetId: 'fsmt-0b',
+          FileSystemId: FS_ID,
           SubnetId: SUBNET_B,
           AvailabilityZoneName: 'ap-northeast-2b',
           LifeCycleState: 'available',
