@@ -1,6 +1,6 @@
 import { request } from 'node:https';
 import { AwsTransientError, KubernetesApiError } from '../errors';
-import { type ClusterAccess, type KubeNode, type NodeReader, toKubeNode } from './types';
+import { type ClusterAccess, HYBRID_NODE_SELECTOR, type KubeNode, type NodeReader, toKubeNode } from './types';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 const TLS_TRUST_ERRORS = new Set([
@@ -23,26 +23,43 @@ export function eksNodeReader(cluster: ClusterAccess, token: () => Promise<strin
   const base = new URL(cluster.endpoint);
 
   return {
+    async *listHybridNodes(pageSize = 500): AsyncIterable<KubeNode[]> {
+      let next: string | undefined;
+      do {
+        const query = new URLSearchParams({ labelSelector: HYBRID_NODE_SELECTOR, limit: String(pageSize) });
+        if (next) query.set('continue', next);
+        const { status, body } = await get(base, `/api/v1/nodes?${query}`, ca, await token());
+        if (status !== 200) throw failure(status, body, 'list Nodes');
+        const list = JSON.parse(body) as { items?: Parameters<typeof toKubeNode>[0][]; metadata?: { continue?: string } };
+        yield (list.items ?? []).map(toKubeNode);
+        next = list.metadata?.continue || undefined;
+      } while (next);
+    },
+
     async getNode(name: string): Promise<KubeNode | undefined> {
       const path = `/api/v1/nodes/${encodeURIComponent(name)}`;
       const { status, body } = await get(base, path, ca, await token());
       if (status === 404) return undefined;
       if (status === 200) return toKubeNode(JSON.parse(body));
-      if (status === 401 || status === 403) {
-        throw new KubernetesApiError(
-          `The Kubernetes API of ${cluster.name} refused to let this function read Node ${name} (HTTP ${status}).`,
-          'Give the function role an EKS access entry in the hybridops-node-readers group and apply deploy/kubernetes/node-reader-rbac.yaml (nodes: get, list, watch).',
-        );
-      }
-      if (status >= 500 || status === 429) {
-        throw new AwsTransientError(`The Kubernetes API of ${cluster.name} answered HTTP ${status}.`, 'None; retried.');
-      }
-      throw new KubernetesApiError(
-        `The Kubernetes API of ${cluster.name} answered HTTP ${status} for Node ${name}: ${body.slice(0, 200)}`,
-        'Check the cluster endpoint and the function role access entry.',
-      );
+      throw failure(status, body, `read Node ${name}`);
     },
   };
+
+  function failure(status: number, body: string, what: string): Error {
+    if (status === 401 || status === 403) {
+      return new KubernetesApiError(
+        `The Kubernetes API of ${cluster.name} refused to let this function ${what} (HTTP ${status}).`,
+        'Give the function role an EKS access entry in the hybridops-node-readers group and apply deploy/kubernetes/node-reader-rbac.yaml (nodes: get, list, watch).',
+      );
+    }
+    if (status >= 500 || status === 429) {
+      return new AwsTransientError(`The Kubernetes API of ${cluster.name} answered HTTP ${status}.`, 'None; retried.');
+    }
+    return new KubernetesApiError(
+      `The Kubernetes API of ${cluster.name} answered HTTP ${status} when asked to ${what}: ${body.slice(0, 200)}`,
+      'Check the cluster endpoint and the function role access entry.',
+    );
+  }
 }
 
 function get(base: URL, path: string, ca: Buffer, token: string): Promise<{ status: number; body: string }> {

@@ -14,7 +14,12 @@ export interface KubeNode {
 export interface NodeReader {
   /** The Node of that name, or undefined when there is none (404). */
   getNode(name: string): Promise<KubeNode | undefined>;
+  /** Every hybrid Node (`eks.amazonaws.com/compute-type=hybrid`), page by page. */
+  listHybridNodes(pageSize?: number): AsyncIterable<KubeNode[]>;
 }
+
+/** The label nodeadm puts on every hybrid node. */
+export const HYBRID_NODE_SELECTOR = 'eks.amazonaws.com/compute-type=hybrid';
 
 /** What a NodeReader needs to know about the cluster it reads. */
 export interface ClusterAccess {

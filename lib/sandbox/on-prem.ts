@@ -154,5 +154,15 @@ export function sandboxNodeReader(estate: SandboxEstate): NodeReaderFactory {
       const node = estate.state.nodes[name];
       return node && node.cluster === cluster.name ? toKubeNodeFromSandbox(node, cluster.region) : undefined;
     },
+    async *listHybridNodes(pageSize = 500) {
+      advanceOnPrem(estate);
+      const nodes = Object.values(estate.state.nodes)
+        .filter((n) => n.cluster === cluster.name && n.labels['eks.amazonaws.com/compute-type'] === 'hybrid')
+        .sort((a, b) => a.name.localeCompare(b.name));
+      for (let i = 0; i === 0 || i < nodes.length; i += pageSize) {
+        estate.calls.push({ service: 'kubernetes', command: 'ListNodes' });
+        yield nodes.slice(i, i + pageSize).map((n) => toKubeNodeFromSandbox(n, cluster.region));
+      }
+    },
   });
 }

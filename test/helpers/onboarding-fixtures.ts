@@ -238,6 +238,9 @@ export function fakeNodes(nodes: KubeNode[] = []) {
       const node = nodes.find((n) => n.name === name);
       return node ? structuredClone(node) : undefined;
     },
+    async *listHybridNodes() {
+      yield structuredClone(nodes.filter((n) => n.labels['eks.amazonaws.com/compute-type'] === 'hybrid'));
+    },
   });
   return { factory, reads };
 }

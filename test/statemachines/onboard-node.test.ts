@@ -10,6 +10,7 @@ import type { OnboardingSummary } from '../../lib/onboarding/finish';
 import type { OnboardingInput } from '../../lib/onboarding/state';
 import { MAX_REGISTRATION_POLLS } from '../../lib/onboarding/registration';
 import { openSandbox } from '../../lib/sandbox';
+import { sandboxNodeReader } from '../../lib/sandbox/on-prem';
 import { awsError, DEFAULT_SEED } from '../../lib/sandbox/estate';
 import { ssmHandlers } from '../../lib/sandbox/services/ssm';
 import type { OutboxMessage } from '../../lib/sandbox/services/sns';
@@ -109,6 +110,17 @@ describe('onboard-node on the sandbox estate', () => {
     expect(node?.ready.status).toBe('True');
     expect(node?.labels['hybridops.io/request-id']).toBe(printed.output.requestId);
     expect(node?.taints).toEqual(['nvidia.com/gpu=present:NoSchedule']);
+    // The sandbox lists it as the Kubernetes API would, by the hybrid compute-type label.
+    const listed: string[] = [];
+    const access = {
+      name: 'gpu-hybrid-cluster',
+      region: 'ap-northeast-2',
+      endpoint: 'https://x',
+      certificateAuthority: '',
+    };
+    for await (const page of sandboxNodeReader(estate)(access).listHybridNodes())
+      listed.push(...page.map((n) => n.name));
+    expect(listed).toEqual([printed.output.instanceId]);
     const file = join(home, 'out', printed.output.requestId, 'nodeConfig.yaml');
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });

@@ -107,6 +107,27 @@ describe('eksNodeReader', () => {
     expect(seen).toEqual([]);
   });
 
+  it('lists hybrid Nodes page by page, by label selector, following the continue token', async () => {
+    const pages = [
+      { status: 200, body: { items: [NODE], metadata: { continue: 'tok-2' } } },
+      {
+        status: 200,
+        body: { items: [{ ...NODE, metadata: { ...NODE.metadata, name: 'mi-0bbbbbbbbbbbbbbbb' } }], metadata: {} },
+      },
+    ];
+    const names: string[][] = [];
+    answer = pages[0] as typeof answer;
+    for await (const page of reader().listHybridNodes(1)) {
+      names.push(page.map((n) => n.name));
+      answer = (pages[names.length] as typeof answer | undefined) ?? answer;
+    }
+    expect(names).toEqual([['mi-0123456789abcdef0'], ['mi-0bbbbbbbbbbbbbbbb']]);
+    expect(seen.map((s) => s.path)).toEqual([
+      '/api/v1/nodes?labelSelector=eks.amazonaws.com%2Fcompute-type%3Dhybrid&limit=1',
+      '/api/v1/nodes?labelSelector=eks.amazonaws.com%2Fcompute-type%3Dhybrid&limit=1&continue=tok-2',
+    ]);
+  });
+
   it('calls a refused connection transient', async () => {
     const closed = eksNodeReader(
       {

@@ -274,6 +274,9 @@ describe('cleanupFailedOnboarding', () => {
       getNode: async () => {
         throw new KubernetesApiError('The Kubernetes API refused (HTTP 403).', 'Apply the node-reader RBAC.');
       },
+      listHybridNodes: () => {
+        throw new Error('cleanup does not list Nodes');
+      },
     });
 
     const report = await cleanupFailedOnboarding(
@@ -303,6 +306,9 @@ describe('cleanupFailedOnboarding', () => {
     const flaky: NodeReaderFactory = () => ({
       getNode: async () => {
         throw new AwsTransientError('The Kubernetes API answered HTTP 503.', 'None; retried.');
+      },
+      listHybridNodes: () => {
+        throw new Error('cleanup does not list Nodes');
       },
     });
 
