@@ -30,7 +30,10 @@ export function eksNodeReader(cluster: ClusterAccess, token: () => Promise<strin
         if (next) query.set('continue', next);
         const { status, body } = await get(base, `/api/v1/nodes?${query}`, ca, await token());
         if (status !== 200) throw failure(status, body, 'list Nodes');
-        const list = JSON.parse(body) as { items?: Parameters<typeof toKubeNode>[0][]; metadata?: { continue?: string } };
+        const list = JSON.parse(body) as {
+          items?: Parameters<typeof toKubeNode>[0][];
+          metadata?: { continue?: string };
+        };
         yield (list.items ?? []).map(toKubeNode);
         next = list.metadata?.continue || undefined;
       } while (next);
