@@ -1,16 +1,12 @@
 import { DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
-import {
-  GetResolverEndpointCommand,
-  paginateListResolverEndpointIpAddresses,
-  ResourceNotFoundException,
-} from '@aws-sdk/client-route53resolver';
+import { GetResolverEndpointCommand, ResourceNotFoundException } from '@aws-sdk/client-route53resolver';
 import type { AwsClients } from '../aws/clients';
 import { describeClusterFacts } from '../onboarding/cluster';
 import type { ClusterDesiredState, DesiredState } from './config';
 import { applyEfsAction, mountTargetDirectory, observeEfs, observeMountTargets, publishMountTargets } from './efs-aws';
 import { planEfs } from './efs-plan';
 import { type Action, type Finding, mergePlans, type Plan } from './plan';
-import { applyResolverAction, observeResolver } from './resolver-aws';
+import { applyResolverAction, liveEndpointAddresses, observeResolver } from './resolver-aws';
 import { planResolver } from './resolver-plan';
 
 export type ReconcileClients = Pick<AwsClients, 'eks' | 'ec2' | 'efs' | 'resolver' | 'ssm'>;
@@ -122,18 +118,9 @@ export async function inboundEndpointFindings(
       ),
     );
   }
-  const subnets: string[] = [];
-  const ips: string[] = [];
-  for await (const page of paginateListResolverEndpointIpAddresses(
-    { client: clients.resolver },
-    { ResolverEndpointId: id },
-  )) {
-    // An address that failed or is going away answers nothing: it does not count toward two AZs.
-    for (const ip of (page.IpAddresses ?? []).filter((a) => !/^(FAILED|DELET|DETACH)/.test(a.Status ?? ''))) {
-      if (ip.SubnetId) subnets.push(ip.SubnetId);
-      if (ip.Ip) ips.push(ip.Ip);
-    }
-  }
+  const addresses = await liveEndpointAddresses(clients.resolver, id);
+  const ips = addresses.map((a) => a.ip);
+  const subnets = addresses.flatMap((a) => (a.subnetId ? [a.subnetId] : []));
   const azs = subnets.length
     ? new Set(
         ((await clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...new Set(subnets)] }))).Subnets ?? []).map(

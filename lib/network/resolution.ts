@@ -1,7 +1,8 @@
-import { paginateListResolverEndpointIpAddresses, type Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import type { DnsLookup } from '../net/dns';
 import type { DesiredState } from './config';
 import type { Finding } from './plan';
+import { liveEndpointAddresses } from './resolver-aws';
 
 export interface ResolutionCheck {
   cluster: string;
@@ -30,13 +31,7 @@ export async function checkResolution(
       checks.push(await check(deps.dns, cluster.name, 'aws-to-on-prem', names.onPremName, 'the VPC resolver'));
     }
     if (names.awsName && cluster.dns.inbound) {
-      const ips: string[] = [];
-      for await (const page of paginateListResolverEndpointIpAddresses(
-        { client: deps.resolver },
-        { ResolverEndpointId: cluster.dns.inbound.endpointId },
-      )) {
-        ips.push(...(page.IpAddresses ?? []).flatMap((a) => (a.Ip ? [a.Ip] : [])));
-      }
+      const ips = (await liveEndpointAddresses(deps.resolver, cluster.dns.inbound.endpointId)).map((a) => a.ip);
       checks.push(
         await check(deps.dns, cluster.name, 'on-prem-to-aws', names.awsName, `inbound endpoint ${ips.join(', ')}`, ips),
       );

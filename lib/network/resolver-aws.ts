@@ -4,6 +4,7 @@ import {
   DeleteResolverRuleCommand,
   DisassociateResolverRuleCommand,
   ListTagsForResourceCommand,
+  paginateListResolverEndpointIpAddresses,
   paginateListResolverRuleAssociations,
   paginateListResolverRules,
   ResourceExistsException,
@@ -174,4 +175,24 @@ async function ruleIdByCreatorRequest(resolver: Route53ResolverClient, id: strin
     if (rule?.Id) return rule.Id;
   }
   return undefined;
+}
+
+/**
+ * The addresses of a Resolver endpoint that can answer: one that failed or is being removed
+ * answers nothing, so it neither counts toward two AZs nor is asked.
+ */
+export async function liveEndpointAddresses(
+  resolver: Route53ResolverClient,
+  endpointId: string,
+): Promise<Array<{ ip: string; subnetId?: string }>> {
+  const addresses: Array<{ ip: string; subnetId?: string }> = [];
+  for await (const page of paginateListResolverEndpointIpAddresses(
+    { client: resolver },
+    { ResolverEndpointId: endpointId },
+  )) {
+    for (const a of page.IpAddresses ?? []) {
+      if (a.Ip && !/^(FAILED|DELET|DETACH)/.test(a.Status ?? '')) addresses.push({ ip: a.Ip, subnetId: a.SubnetId });
+    }
+  }
+  return addresses;
 }

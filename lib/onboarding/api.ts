@@ -7,7 +7,7 @@ export interface ApiAnswer {
   headers?: Record<string, string>;
 }
 
-export const REQUEST_ID = /^[a-z0-9][-a-z0-9]{0,62}$/;
+export { REQUEST_ID } from './state';
 
 export function executionArn(stateMachineArn: string, requestId: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${requestId}`;

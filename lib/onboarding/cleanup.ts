@@ -1,6 +1,5 @@
 import {
   DeregisterManagedInstanceCommand,
-  DescribeInstanceInformationCommand,
   InvalidInstanceId,
   ListTagsForResourceCommand,
   type SSMClient,
@@ -12,6 +11,7 @@ import { deleteActivation, deleteRequestActivations } from './activation';
 import { releaseNodeLock } from './lock';
 import { describeCaughtError, lines, type Notification, snsSubject } from './messages';
 import { deleteParameters } from './parameters';
+import { instancesOfActivation } from './registration';
 import { currentStep, type OnboardingState } from './state';
 import { TAG_KEYS } from './tags';
 
@@ -122,11 +122,8 @@ async function deregisterStrayInstances(
   state: OnboardingState,
   activationId: string,
 ): Promise<CleanupAction[]> {
-  const answer = await deps.ssm.send(
-    new DescribeInstanceInformationCommand({ Filters: [{ Key: 'ActivationIds', Values: [activationId] }] }),
-  );
   const actions: CleanupAction[] = [];
-  for (const info of answer.InstanceInformationList ?? []) {
+  for (const info of await instancesOfActivation(deps.ssm, activationId)) {
     const instanceId = info.InstanceId;
     if (!instanceId) continue;
     let node: KubeNode | undefined;

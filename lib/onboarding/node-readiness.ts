@@ -1,15 +1,14 @@
-import type * as z from 'zod';
 import type { Clock } from '../clock';
 import { NodeIdentityMismatchError, NodeJoinTimeoutError, NodeNotReadyError } from '../errors';
-import type { KubeNode, NodeReaderFactory } from '../kube/types';
+import type { ClusterAccess, KubeNode, NodeReaderFactory } from '../kube/types';
 import { ONBOARDING_TIMINGS, requestLabelKey, type Settings } from '../settings';
 import { backoffSeconds } from './backoff';
-import type { ClusterAccessSchema, ManagedInstance, NodeState } from './state';
+import type { ManagedInstance, NodeState } from './state';
 
 export const HYBRID_COMPUTE_TYPE_LABEL = 'eks.amazonaws.com/compute-type';
 
 export interface NodeCheckInput {
-  clusterAccess: z.infer<typeof ClusterAccessSchema>;
+  clusterAccess: ClusterAccess;
   instance: ManagedInstance;
   requestId: string;
   nodeIp: string;

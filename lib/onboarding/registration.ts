@@ -1,4 +1,4 @@
-import { DescribeInstanceInformationCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, type InstanceInformation, type SSMClient } from '@aws-sdk/client-ssm';
 import type { Clock } from '../clock';
 import { RegistrationTimeoutError } from '../errors';
 import { ONBOARDING_TIMINGS } from '../settings';
@@ -25,11 +25,8 @@ export async function checkRegistration(
   deps: { ssm: SSMClient; clock: Clock },
   input: RegistrationInput,
 ): Promise<RegistrationState> {
-  const answer = await deps.ssm.send(
-    new DescribeInstanceInformationCommand({ Filters: [{ Key: 'ActivationIds', Values: [input.activationId] }] }),
-  );
   const attempt = input.attempt + 1;
-  const found = answer.InstanceInformationList?.find((i) => i.InstanceId);
+  const found = (await instancesOfActivation(deps.ssm, input.activationId)).find((i) => i.InstanceId);
   if (found?.InstanceId) {
     const now = deps.clock.now();
     return {
@@ -69,4 +66,12 @@ export async function checkRegistration(
       ? Math.max(backoff, Math.ceil(untilExpiry / pollsLeft))
       : backoff;
   return { registered: false, attempt, nextWaitSeconds: Math.min(wait, untilExpiry) };
+}
+
+/** The managed instances that registered with an activation (at most its registration limit). */
+export async function instancesOfActivation(ssm: SSMClient, activationId: string): Promise<InstanceInformation[]> {
+  const answer = await ssm.send(
+    new DescribeInstanceInformationCommand({ Filters: [{ Key: 'ActivationIds', Values: [activationId] }] }),
+  );
+  return answer.InstanceInformationList ?? [];
 }

@@ -6,8 +6,11 @@ import * as z from 'zod';
  * holds the activation code: only the name of the parameter that does.
  */
 
+/** A request id: the execution name and the Node label value, so 1-63 of [a-z0-9-]. */
+export const REQUEST_ID = /^[a-z0-9][-a-z0-9]{0,62}$/;
+
 export const OnboardingInputSchema = z.object({
-  requestId: z.string().regex(/^[a-z0-9][-a-z0-9]{0,62}$/),
+  requestId: z.string().regex(REQUEST_ID),
   requester: z.string().min(1),
   requestDigest: z.string().min(1),
   request: z.unknown(),

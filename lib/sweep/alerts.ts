@@ -1,5 +1,5 @@
 import { type Notification, snsSubject } from '../onboarding/messages';
-import type { Check, Severity, SweepFinding, Triage } from './findings';
+import { type Check, type Severity, type SweepFinding, severityRank, type Triage } from './findings';
 
 /** An SNS message of the nightly sweep, with the attributes subscribers filter on. */
 export interface SweepAlert {
@@ -10,9 +10,8 @@ export interface SweepAlert {
   check: Check;
 }
 
-const rank = (s: Severity) => ['info', 'warning', 'critical'].indexOf(s);
 const worst = (fs: Array<{ severity: Severity }>): Severity =>
-  fs.reduce<Severity>((w, f) => (rank(f.severity) > rank(w) ? f.severity : w), 'info');
+  fs.reduce<Severity>((w, f) => (severityRank(f.severity) > severityRank(w) ? f.severity : w), 'info');
 
 const detail = (f: SweepFinding) => [
   `- [${f.severity}] ${f.resource}: ${f.message}`,
@@ -64,7 +63,9 @@ export function sweepAlerts(t: Triage, context: { stage: string; date: string })
     ].join('\n');
     alerts.push({ subject, message, severity, cluster, check });
   }
-  return alerts.sort((a, b) => rank(b.severity) - rank(a.severity) || a.cluster.localeCompare(b.cluster));
+  return alerts.sort(
+    (a, b) => severityRank(b.severity) - severityRank(a.severity) || a.cluster.localeCompare(b.cluster),
+  );
 }
 
 /** The alert for a sweep that could not finish: that is news too. */

@@ -45,7 +45,8 @@ export interface Triage {
   memory: AlertMemory;
 }
 
-const rank = (s: Severity) => SEVERITIES.indexOf(s);
+/** info < warning < critical. */
+export const severityRank = (s: Severity) => SEVERITIES.indexOf(s);
 
 /** Sorts tonight's findings against what was reported before, and gives the memory to keep. */
 export function triage(memory: AlertMemory, findings: SweepFinding[], now: Date): Triage {
@@ -60,7 +61,7 @@ export function triage(memory: AlertMemory, findings: SweepFinding[], now: Date)
     if (!before) {
       result.fresh.push(finding);
       result.memory.findings[finding.id] = { ...entry, firstSeen: at, lastAlerted: at };
-    } else if (rank(finding.severity) > rank(before.severity)) {
+    } else if (severityRank(finding.severity) > severityRank(before.severity)) {
       result.worsened.push(finding);
       result.memory.findings[finding.id] = { ...entry, firstSeen: before.firstSeen, lastAlerted: at };
     } else {
