@@ -1,8 +1,7 @@
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
-import type { Action, Finding } from '../lib/network/plan';
-import { mergePlans, type Plan } from '../lib/network/plan';
 import { MODES } from '../lib/network/modes';
+import { type Action, type Finding, mergePlans, type Plan } from '../lib/network/plan';
 import { reportNetwork } from '../lib/network/report';
 
 const Input = z.object({
