@@ -2,6 +2,7 @@ import { eksNodeAccess } from '../lib/kube/eks-nodes';
 import { awsRuntime, type Runtime } from '../lib/runtime';
 import { openSandbox, sandboxRuntime } from '../lib/sandbox';
 import type { SandboxEstate } from '../lib/sandbox/estate';
+import { sandboxSweepBucket } from '../lib/sandbox/services/s3';
 import { sandboxTopicArn } from '../lib/sandbox/services/sns';
 import { settingsFromEnv } from '../lib/settings';
 import { loadServerlessConfig } from './serverless-config';
@@ -49,8 +50,11 @@ export function localRuntime(
       ...fn.environment,
       AWS_REGION: estate.seed.region,
       ALERT_TOPIC_ARN: alertTopicArn,
-      // The sandbox's functions run in the cluster VPC, so DNS is checked as it would be there.
+      // The sandbox's functions run in the cluster VPC, so DNS and the on-prem paths are checked
+      // as they would be there.
       RESOLUTION_CHECKS: 'true',
+      CONNECTIVITY_PROBES: 'true',
+      SWEEP_BUCKET: sandboxSweepBucket(estate.seed.account),
     });
     return { estateName, estate, runtime: sandboxRuntime(estate, settings), alertTopicArn, home };
   }
@@ -63,6 +67,7 @@ export function localRuntime(
   const settings = settingsFromEnv({
     ...fn.environment,
     ...(env.HYBRIDOPS_CLUSTER_NAME ? { CLUSTER_NAME: env.HYBRIDOPS_CLUSTER_NAME } : {}),
+    ...(env.HYBRIDOPS_SWEEP_BUCKET ? { SWEEP_BUCKET: env.HYBRIDOPS_SWEEP_BUCKET } : {}),
     AWS_REGION: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'ap-northeast-2',
     ALERT_TOPIC_ARN: alertTopicArn,
   });

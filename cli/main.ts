@@ -8,12 +8,14 @@ import { type EstateName, localRuntime, UsageError } from './local-runtime';
 import { runPrepared } from './local-run';
 import type { RunEvent } from './runner';
 import { onboardNode } from './workflows/onboard-node';
+import { nightlySweep } from './workflows/nightly-sweep';
 import { reconcileNetwork } from './workflows/reconcile-network';
 import type { LocalWorkflow, Output } from './workflows/types';
 
 const WORKFLOWS: Record<string, LocalWorkflow> = {
   [onboardNode.name]: onboardNode,
   [reconcileNetwork.name]: reconcileNetwork,
+  [nightlySweep.name]: nightlySweep,
 };
 
 const HELP = `hybridops: run eks-hybrid-ops workflows locally, with the real ASL and handlers
@@ -27,7 +29,8 @@ Workflows: ${Object.keys(WORKFLOWS).join(', ')}
 
 Options:
   --input <file>     the workflow input (onboard-node: the body of POST /nodes;
-                     reconcile-network: {"mode": "plan"|"apply"}, config/sandbox.yaml on the sandbox)
+                     reconcile-network: {"mode": "plan"|"apply"}, config/sandbox.yaml on the sandbox;
+                     nightly-sweep: {"trigger": "manual"})
   --estate sandbox   (default) the built-in simulator of AWS and the on-prem servers, kept under
                      $HYBRIDOPS_HOME (default .hybridops/); no AWS account needed
   --estate aws       the real account, through the default AWS credential chain; needs
@@ -124,8 +127,8 @@ async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv): Pr
       else if (event.type === 'caught') out.line(`  => ${event.state}: caught, cleaning up`);
     },
   });
-  workflow.summarize(result, out);
   const alerts = local.estate?.outbox.slice(published) ?? [];
+  workflow.summarize(result, out, alerts);
   if (alerts.length && local.estate?.home) {
     out.line(`  ${alerts.length} SNS message(s) written to ${displayPath(join(local.estate.home, 'outbox'))}/`);
   }

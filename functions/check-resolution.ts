@@ -9,7 +9,7 @@ const Input = z.object({ desired: DesiredStateSchema });
 /**
  * Task CheckResolution: resolves the declared on-prem name through the VPC resolver and the
  * declared AWS name through the inbound endpoint. Meaningful when this function runs in the
- * cluster VPC (serverless.yml params resolutionCheckSubnetIds / resolutionCheckSecurityGroupIds).
+ * cluster VPC (serverless.yml params vpcSubnetIds / vpcSecurityGroupIds).
  */
 export const { run, handler } = taskHandler(Input, async (input, rt) => {
   if (!rt.settings.resolutionChecks) {
@@ -23,7 +23,7 @@ export const { run, handler } = taskHandler(Input, async (input, rt) => {
           severity: 'info' as const,
           resource: 'dns-checks',
           message: 'DNS resolution checks are off: the check function is not deployed in the cluster VPC.',
-          fix: 'Deploy with --param resolutionChecks=true and the check function subnets and security group in the cluster VPC.',
+          fix: 'Deploy with --param resolutionChecks=true and vpcSubnetIds / vpcSecurityGroupIds in the cluster VPC.',
         })),
     };
   }

@@ -64,6 +64,10 @@ export class InvalidDesiredStateError extends define('InvalidDesiredStateError')
 export class EmptyDesiredStateError extends define('EmptyDesiredStateError') {}
 export class NetworkActionsFailedError extends define('NetworkActionsFailedError') {}
 
+// Nightly sweep
+/** The sweep's bucket is not configured, or an object one step wrote is not there for the next. */
+export class SweepStoreError extends define('SweepStoreError') {}
+
 /** Throttling, 5xx and network faults from AWS, normalised so the ASL retries one name. */
 export class AwsTransientError extends define('AwsTransientError') {}
 
@@ -95,6 +99,7 @@ export const ERROR_NAMES: readonly string[] = [
   InvalidDesiredStateError,
   EmptyDesiredStateError,
   NetworkActionsFailedError,
+  SweepStoreError,
   AwsTransientError,
   SandboxNotImplementedError,
   SandboxStateError,

@@ -2,6 +2,7 @@ import { type AwsClients, createAwsClients } from './aws/clients';
 import { type Clock, systemClock } from './clock';
 import type { NodeReaderFactory } from './kube/types';
 import type { DnsLookup } from './net/dns';
+import { type Prober, tcpProber } from './net/probe';
 import { type Settings, settingsFromEnv } from './settings';
 
 /** Everything a handler needs, built once per cold start and handed to lib functions. */
@@ -12,6 +13,8 @@ export interface Runtime {
   nodes: NodeReaderFactory;
   /** Name resolution; real DNS when absent. */
   dns?: DnsLookup;
+  /** TCP connect probes: real sockets in Lambda, link profiles in the sandbox. */
+  prober: Prober;
 }
 
 /** How a function that reads Kubernetes Nodes reaches them, given its clients. */
@@ -27,7 +30,7 @@ const noNodeAccess: NodeAccess = () => () => {
  */
 export function awsRuntime(settings: Settings, nodes: NodeAccess = noNodeAccess): Runtime {
   const clients = createAwsClients({ region: settings.region });
-  return { settings, clients, clock: systemClock, nodes: nodes(clients) };
+  return { settings, clients, clock: systemClock, nodes: nodes(clients), prober: tcpProber };
 }
 
 let current: Runtime | undefined;

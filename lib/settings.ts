@@ -29,6 +29,8 @@ const SettingsSchema = z.object({
   ONBOARD_STATE_MACHINE_ARN: z.string().optional(),
   RECONCILE_STATE_MACHINE_ARN: z.string().optional(),
   RESOLUTION_CHECKS: z.enum(['true', 'false']).optional(),
+  CONNECTIVITY_PROBES: z.enum(['true', 'false']).optional(),
+  SWEEP_BUCKET: z.string().optional(),
 });
 
 /** Settings of one deployed stage, read once from the Lambda environment (serverless.yml). */
@@ -48,6 +50,10 @@ export interface Settings {
   reconcileStateMachineArn?: string;
   /** Whether the DNS resolution check runs (its function must then be in the cluster VPC). */
   resolutionChecks?: boolean;
+  /** Whether the nightly sweep probes on-prem paths (its probe function must then be in the cluster VPC). */
+  connectivityProbes?: boolean;
+  /** The S3 bucket the nightly sweep keeps its inventory, findings and alert memory in. */
+  sweepBucket?: string;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
@@ -68,6 +74,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     onboardStateMachineArn: e.ONBOARD_STATE_MACHINE_ARN || undefined,
     reconcileStateMachineArn: e.RECONCILE_STATE_MACHINE_ARN || undefined,
     resolutionChecks: e.RESOLUTION_CHECKS === 'true',
+    connectivityProbes: e.CONNECTIVITY_PROBES === 'true',
+    sweepBucket: e.SWEEP_BUCKET || undefined,
   };
 }
 

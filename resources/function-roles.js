@@ -21,6 +21,8 @@ const UNSCOPED_ACTIONS = [
   'ec2:DescribeNetworkInterfaces',
   'route53resolver:ListResolverRules',
   'route53resolver:ListResolverRuleAssociations',
+  'ce:GetCostAndUsage',
+  'ce:GetCostForecast',
 ];
 
 module.exports = async ({ resolveVariable }) => {
@@ -93,6 +95,27 @@ module.exports = async ({ resolveVariable }) => {
     ),
     allow(['route53resolver:ListTagsForResource'], resolverRules),
     allow(['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets'], fileSystems),
+  ];
+
+  // The nightly sweep: every cluster it sweeps (the declared ones and the stage's), its bucket.
+  const sweptClusters = [...new Set([cluster, ...declared((c) => [c.name])])].map((n) => arn('eks', `cluster/${n}`));
+  const bucket = { 'Fn::GetAtt': ['SweepBucket', 'Arn'] };
+  const objects = (path) => sub(`\${SweepBucket.Arn}/${path}`);
+  const nights = objects('runs/*');
+  const memory = objects('alert-memory.json');
+  // Without ListBucket, S3 answers AccessDenied instead of NoSuchKey for an object not yet written.
+  const listBucket = allow(['s3:ListBucket'], bucket);
+  const inVpc = [
+    // A function in a VPC manages its network interfaces (AWSLambdaVPCAccessExecutionRole's actions).
+    allow(
+      ['ec2:CreateNetworkInterface'],
+      [arn('ec2', 'subnet/*'), arn('ec2', 'security-group/*'), arn('ec2', 'network-interface/*')],
+    ),
+    allow(
+      ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+      arn('ec2', 'network-interface/*'),
+    ),
+    allow(['ec2:DescribeNetworkInterfaces'], '*'),
   ];
 
   /** function key -> the statements it needs besides writing its own logs. */
@@ -187,21 +210,37 @@ module.exports = async ({ resolveVariable }) => {
       }),
       allow(['ssm:GetParameter', 'ssm:PutParameter'], parameters('efs/*')),
     ],
-    checkResolution: [
-      allow(['route53resolver:ListResolverEndpointIpAddresses'], endpoints),
-      // A function in a VPC manages its network interfaces (AWSLambdaVPCAccessExecutionRole's actions).
-      allow(
-        ['ec2:CreateNetworkInterface'],
-        [arn('ec2', 'subnet/*'), arn('ec2', 'security-group/*'), arn('ec2', 'network-interface/*')],
-      ),
-      allow(
-        ['ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-        arn('ec2', 'network-interface/*'),
-      ),
-      allow(['ec2:DescribeNetworkInterfaces'], '*'),
-    ],
+    checkResolution: [allow(['route53resolver:ListResolverEndpointIpAddresses'], endpoints), ...inVpc],
     reportNetwork: [],
     reportNetworkFailure: [],
+    sweepInventory: [
+      allow(['ssm:GetParameter'], parameters('desired-state/network')),
+      allow(['ssm:DescribeInstanceInformation', 'ssm:DescribeActivations'], '*'),
+      allow(['eks:DescribeCluster', 'eks:ListInsights'], sweptClusters),
+      allow(['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroupRules'], '*'),
+      allow(['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets'], fileSystems),
+      allow(['s3:PutObject'], nights),
+    ],
+    // Cost Explorer has no resources to scope GetCostAndUsage or GetCostForecast to.
+    sweepCost: [
+      allow(['ce:GetCostAndUsage', 'ce:GetCostForecast'], '*'),
+      allow(['s3:GetObject', 's3:PutObject'], nights),
+    ],
+    sweepCompliance: [allow(['s3:GetObject', 's3:PutObject'], nights)],
+    probeTargets: [allow(['s3:GetObject', 's3:PutObject'], nights), ...inVpc],
+    checkSweepDns: [
+      allow(['s3:GetObject', 's3:PutObject'], nights),
+      allow(['route53resolver:ListResolverEndpointIpAddresses'], endpoints),
+      ...inVpc,
+    ],
+    mergeSweep: [allow(['s3:GetObject'], [nights, memory]), allow(['s3:PutObject'], nights), listBucket],
+    publishSweepAlerts: [
+      allow(['s3:GetObject', 's3:PutObject'], nights),
+      listBucket,
+      allow(['sns:Publish'], { Ref: 'AlertTopic' }),
+    ],
+    commitSweep: [allow(['s3:GetObject'], nights), allow(['s3:PutObject'], memory)],
+    reportSweepFailure: [],
     cleanUpOnboarding: [
       allow(['ssm:DeleteActivation', 'ssm:DescribeActivations'], '*'),
       allow(['ssm:DescribeInstanceInformation'], '*'),

@@ -1,18 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { parseDesiredState } from '../../lib/network/config-file';
 import { MODES, type Mode } from '../../lib/network/modes';
 import type { NetworkReport } from '../../lib/network/report';
-import { desiredStateParameter } from '../../lib/settings';
-import { PROJECT_ROOT } from '../serverless-config';
+import { deployDesiredStateLocally } from './desired-state';
 import type { LocalWorkflow } from './types';
 
 /**
  * `hybridops run reconcile-network`: the input is `{"mode": "plan"|"apply"}`. On the sandbox the
- * desired state is "deployed" first, as `osls deploy` would: config/sandbox.yaml (or
- * $HYBRIDOPS_CONFIG), validated, written to the desired-state parameter. Against AWS the deployed
- * parameter is used as it is.
+ * desired state is "deployed" first (see {@link deployDesiredStateLocally}).
  */
 export const reconcileNetwork: LocalWorkflow = {
   name: 'reconcile-network',
@@ -27,19 +20,8 @@ export const reconcileNetwork: LocalWorkflow = {
     if (!MODES.includes(input.mode as Mode)) {
       return { ok: false, problems: [`mode must be plan or apply, not ${JSON.stringify(input.mode)}`] };
     }
-    if (local.estate) {
-      const file = process.env.HYBRIDOPS_CONFIG ?? join(PROJECT_ROOT, 'config', 'sandbox.yaml');
-      const parsed = parseDesiredState(readFileSync(file, 'utf8'));
-      if (!parsed.ok) return { ok: false, problems: parsed.problems.map((p) => `${file}: ${p}`) };
-      await local.runtime.clients.ssm.send(
-        new PutParameterCommand({
-          Name: desiredStateParameter(local.runtime.settings),
-          Type: 'String',
-          Value: JSON.stringify(parsed.state),
-          Overwrite: true,
-        }),
-      );
-    }
+    const problems = await deployDesiredStateLocally(local);
+    if (problems.length) return { ok: false, problems };
     return {
       ok: true,
       input: { mode: input.mode, trigger: typeof input.trigger === 'string' ? input.trigger : 'local' },

@@ -1,3 +1,4 @@
+import type { OutboxMessage } from '../../lib/sandbox/services/sns';
 import type { LocalRuntime } from '../local-runtime';
 import type { RunResult } from '../runner';
 
@@ -16,5 +17,6 @@ export interface LocalWorkflow {
   prepare(body: string, local: LocalRuntime): Promise<Prepared>;
   /** Side steps a person would take while the workflow runs, after the named Task. */
   afterTask?(local: LocalRuntime, out: Output, input: unknown): Record<string, (result: unknown) => Promise<void>>;
-  summarize(result: RunResult, out: Output): void;
+  /** Prints the outcome; `sent` are the SNS messages this run published (on the sandbox). */
+  summarize(result: RunResult, out: Output, sent: OutboxMessage[]): void;
 }

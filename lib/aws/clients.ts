@@ -3,6 +3,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EFSClient } from '@aws-sdk/client-efs';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
@@ -19,6 +20,7 @@ export interface AwsClients {
   readonly resolver: Route53ResolverClient;
   readonly efs: EFSClient;
   readonly ce: CostExplorerClient;
+  readonly s3: S3Client;
 }
 
 export type ServiceName = keyof AwsClients;
@@ -48,6 +50,7 @@ const CONSTRUCTORS: { [K in ServiceName]: () => new (config: object) => AwsClien
   resolver: () => require('@aws-sdk/client-route53resolver').Route53ResolverClient,
   efs: () => require('@aws-sdk/client-efs').EFSClient,
   ce: () => require('@aws-sdk/client-cost-explorer').CostExplorerClient,
+  s3: () => require('@aws-sdk/client-s3').S3Client,
 };
 
 /**

@@ -4,7 +4,7 @@ export interface KubeNode {
   labels: Record<string, string>;
   internalIps: string[];
   /** The `Ready` condition, if the kubelet has posted one. */
-  ready?: { status: 'True' | 'False' | 'Unknown'; reason?: string; message?: string };
+  ready?: { status: 'True' | 'False' | 'Unknown'; reason?: string; message?: string; since?: string };
   capacity: { cpu?: string; gpu?: string };
   providerId?: string;
   createdAt?: string;
@@ -36,7 +36,13 @@ interface NodeJson {
   spec?: { providerID?: string };
   status?: {
     addresses?: Array<{ type?: string; address?: string }>;
-    conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }>;
+    conditions?: Array<{
+      type?: string;
+      status?: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: string;
+    }>;
     capacity?: Record<string, string>;
   };
 }
@@ -51,7 +57,9 @@ export function toKubeNode(json: NodeJson): KubeNode {
     internalIps: (json.status?.addresses ?? [])
       .filter((a) => a.type === 'InternalIP' && a.address)
       .map((a) => a.address as string),
-    ready: ready ? { status, reason: ready.reason, message: ready.message } : undefined,
+    ready: ready
+      ? { status, reason: ready.reason, message: ready.message, since: ready.lastTransitionTime }
+      : undefined,
     capacity: { cpu: json.status?.capacity?.cpu, gpu: json.status?.capacity?.['nvidia.com/gpu'] },
     providerId: json.spec?.providerID,
     createdAt: json.metadata?.creationTimestamp,

@@ -97,12 +97,60 @@ const cluster = z.strictObject({
         .default([]),
     })
     .optional(),
+  /** On-prem NFS servers the cluster's nodes mount, probed nightly on TCP 2049. */
+  onPremNfs: z
+    .array(
+      z.strictObject({
+        ip: z.string({ error: 'ip is required' }).refine(isIpv4, 'ip must be an IPv4 address such as 192.168.30.5'),
+        name: z.string().min(1).max(64).optional(),
+      }),
+      { error: 'onPremNfs must be a list of {ip, name}' },
+    )
+    .max(50, 'onPremNfs can list at most 50 servers')
+    .optional(),
 });
+
+/** What the nightly sweep checks against: the stage's budget, the price, how links are probed. */
+const sweep = z.strictObject({
+  /** Month-end forecast above this (USD) is critical, above 90% of it a warning; none: not checked. */
+  monthlyBudgetUsd: z.number({ error: 'monthlyBudgetUsd must be a number of USD' }).positive().optional(),
+  /** USD per vCPU-hour of hybrid nodes (REFERENCE.md section 5: 0.1099 in February 2025). */
+  pricePerVcpuHour: z.number({ error: 'pricePerVcpuHour must be a number of USD' }).positive().max(10).default(0.1099),
+  /** The Cost Explorer SERVICE hybrid nodes bill under. */
+  costService: z.string().min(1).default('Amazon Elastic Kubernetes Service'),
+  probe: z
+    .strictObject({
+      samples: z
+        .number()
+        .int('samples must be a whole number')
+        .min(2, 'samples must be 2-100')
+        .max(100, 'samples must be 2-100')
+        .default(20),
+      intervalMs: z
+        .number()
+        .int()
+        .min(0, 'intervalMs must be 0-1000')
+        .max(1000, 'intervalMs must be 0-1000')
+        .default(50),
+      timeoutMs: z
+        .number()
+        .int()
+        .min(100, 'timeoutMs must be 100-5000')
+        .max(5000, 'timeoutMs must be 100-5000')
+        .default(1000),
+    })
+    .prefault({}),
+});
+
+export type SweepConfig = z.output<typeof sweep>;
+/** The sweep's settings when a stage declares none. */
+export const DEFAULT_SWEEP_CONFIG: SweepConfig = sweep.parse({});
 
 export const DesiredStateSchema = z.strictObject(
   {
     version: z.literal(1, { error: 'version must be 1' }),
     clusters: z.array(cluster, { error: 'clusters must be a list' }),
+    sweep: sweep.optional(),
   },
   { error: 'the file must be a YAML mapping with version: 1 and clusters: [...]' },
 );

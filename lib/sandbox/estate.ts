@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import * as ce from '@aws-sdk/client-cost-explorer';
 import * as ec2 from '@aws-sdk/client-ec2';
 import * as efs from '@aws-sdk/client-efs';
 import * as eks from '@aws-sdk/client-eks';
 import * as sfn from '@aws-sdk/client-sfn';
 import * as sns from '@aws-sdk/client-sns';
 import * as resolver from '@aws-sdk/client-route53resolver';
+import * as s3 from '@aws-sdk/client-s3';
 import * as ssm from '@aws-sdk/client-ssm';
 import * as sts from '@aws-sdk/client-sts';
 import type { HandlerExecutionContext, InitializeHandlerArguments, MiddlewareStack } from '@smithy/types';
@@ -193,7 +195,18 @@ export function loadSeed(file: string): EstateSeed {
   return parseSeed(readFileSync(file, 'utf8'), file);
 }
 
-const SERVICE_MODULES: Record<string, Record<string, unknown>> = { ssm, eks, ec2, sns, sfn, sts, resolver, efs };
+const SERVICE_MODULES: Record<string, Record<string, unknown>> = {
+  ssm,
+  eks,
+  ec2,
+  sns,
+  sfn,
+  sts,
+  resolver,
+  efs,
+  ce,
+  s3,
+};
 type BaseException = typeof ssm.SSMServiceException;
 const BASE_EXCEPTIONS: Record<string, BaseException> = {
   ssm: ssm.SSMServiceException,
@@ -204,6 +217,8 @@ const BASE_EXCEPTIONS: Record<string, BaseException> = {
   sts: sts.STSServiceException,
   resolver: resolver.Route53ResolverServiceException as unknown as BaseException,
   efs: efs.EFSServiceException as unknown as BaseException,
+  ce: ce.CostExplorerServiceException as unknown as BaseException,
+  s3: s3.S3ServiceException as unknown as BaseException,
 };
 
 /**

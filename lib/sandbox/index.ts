@@ -3,9 +3,12 @@ import type { Settings } from '../settings';
 import { SandboxEstate } from './estate';
 import { sandboxDns } from './dns';
 import { sandboxNodeReader } from './on-prem';
+import { sandboxProber } from './prober';
+import { ceHandlers } from './services/ce';
 import { ec2Handlers } from './services/ec2';
 import { efsHandlers } from './services/efs';
 import { resolverHandlers } from './services/route53resolver';
+import { s3Handlers } from './services/s3';
 import { eksHandlers } from './services/eks';
 import { snsHandlers } from './services/sns';
 import { ssmHandlers } from './services/ssm';
@@ -20,6 +23,8 @@ export function withServices(estate: SandboxEstate): SandboxEstate {
   estate.register('sns', snsHandlers);
   estate.register('resolver', resolverHandlers);
   estate.register('efs', efsHandlers);
+  estate.register('ce', ceHandlers);
+  estate.register('s3', s3Handlers);
   return estate;
 }
 
@@ -38,5 +43,6 @@ export function sandboxRuntime(estate: SandboxEstate, settings: Settings): Runti
     clock: estate.clock,
     nodes: sandboxNodeReader(estate),
     dns: sandboxDns(estate, vpcId),
+    prober: sandboxProber(estate),
   };
 }

@@ -95,8 +95,75 @@ export const EstateSeedSchema = z.object({
       remotePodCidrs: z.array(z.string()).default([]),
       authenticationMode: z.string().default('API_AND_CONFIG_MAP'),
       accessEntries: z.array(z.object({ principalArn: z.string(), type: z.string() })).default([]),
+      /** EKS cluster insights (ListInsights), as EKS reports them. */
+      insights: z
+        .array(
+          z.object({
+            id: z.string(),
+            name: z.string(),
+            category: z.enum(['UPGRADE_READINESS', 'MISCONFIGURATION']),
+            status: z.enum(['PASSING', 'WARNING', 'ERROR', 'UNKNOWN']),
+            description: z.string().optional(),
+            reason: z.string().optional(),
+          }),
+        )
+        .default([]),
     }),
   ),
+  /**
+   * Servers that joined before the sandbox starts: each has its managed instance and its Node
+   * from the first moment, so the nightly sweep has an estate to look at.
+   */
+  fleet: z
+    .array(
+      z.object({
+        name: z.string(),
+        instanceId: z.string().regex(/^mi-[0-9a-f]{17}$/, 'instanceId must look like mi-0123456789abcdef0'),
+        cluster: z.string(),
+        ip: z.string(),
+        platform: z.string(),
+        platformVersion: z.string(),
+        vcpus: z.number().int().positive(),
+        gpus: z.number().int().min(0).default(0),
+        joinedDaysAgo: z.number().min(0).default(30),
+        /** Hours it has been NotReady; absent: Ready. */
+        notReadyForHours: z.number().min(0).optional(),
+        pingStatus: z.enum(['Online', 'ConnectionLost']).default('Online'),
+        /** Onboarded through this project (its instance carries the project's tags). */
+        ours: z.boolean().default(true),
+        /** Its Node exists (false: the Node was deleted and the instance is left: an orphan). */
+        node: z.boolean().default(true),
+      }),
+    )
+    .default([]),
+  /** Activations that exist from the start (hours relative to seeding; negative: already expired). */
+  activations: z
+    .array(
+      z.object({
+        id: z.string(),
+        cluster: z.string(),
+        defaultInstanceName: z.string(),
+        expiresInHours: z.number(),
+        registrationsCount: z.number().int().min(0).default(0),
+        registrationLimit: z.number().int().min(1).default(1),
+      }),
+    )
+    .default([]),
+  /**
+   * What Cost Explorer reports. Hybrid vCPU-hours are simulated from the Nodes that exist (each
+   * since it was created), under `hybridUsageType`; `otherUsage` adds fixed daily amounts (the
+   * cluster fee); `untrackedVcpus` bills vCPUs no cluster here knows of.
+   */
+  costExplorer: z
+    .object({
+      hybridUsageType: z.string(),
+      pricePerVcpuHour: z.number().positive(),
+      untrackedVcpus: z.number().min(0).default(0),
+      otherUsage: z.array(z.object({ usageType: z.string(), usdPerDay: z.number().min(0) })).default([]),
+      /** False: GetCostForecast answers DataUnavailableException (a new account). */
+      forecast: z.boolean().default(true),
+    })
+    .optional(),
   vpcs: z.array(z.object({ id: z.string(), cidrs: z.array(z.string()) })),
   subnets: z.array(z.object({ id: z.string(), vpcId: z.string(), availabilityZone: z.string() })).default([]),
   iamRoles: z.array(z.string()),
@@ -177,6 +244,7 @@ export interface SandboxInstance {
   platformVersion: string;
   registrationDate: string;
   tags: Tag[];
+  pingStatus?: 'Online' | 'ConnectionLost';
 }
 
 export interface SandboxNode {
@@ -185,7 +253,7 @@ export interface SandboxNode {
   labels: Record<string, string>;
   taints: string[];
   internalIp: string;
-  ready: { status: 'True' | 'False'; reason: string; message: string };
+  ready: { status: 'True' | 'False'; reason: string; message: string; since?: string };
   capacity: { cpu: string; gpu?: string };
   createdAt: string;
 }
@@ -238,6 +306,8 @@ export interface SandboxState {
   published: number;
   /** Resolver, EFS and security-group state: the seed's, then changed by the reconciler. */
   network: NetworkSeed;
+  /** S3 objects by bucket and key (the nightly sweep's store). */
+  objects: Record<string, Record<string, string>>;
 }
 
 /** Parses and validates the seed file's text; errors name the field. */
@@ -250,7 +320,72 @@ export function parseSeed(text: string, source: string): EstateSeed {
   return parsed.data;
 }
 
-export function initialState(seed: EstateSeed, scenario = 'joins'): SandboxState {
+const HOUR = 3600_000;
+export const sandboxClusterArn = (seed: EstateSeed, cluster: string) =>
+  `arn:aws:eks:${seed.region}:${seed.account}:cluster/${cluster}`;
+
+/** The state a seed starts as, at `now`: its fleet joined, its activations issued. */
+export function initialState(seed: EstateSeed, scenario = 'joins', now = new Date()): SandboxState {
+  const at = (hoursFromNow: number) => new Date(now.getTime() + hoursFromNow * HOUR).toISOString();
+  const ourTags = (cluster: string, name: string): Tag[] => [
+    { Key: 'EKSClusterARN', Value: sandboxClusterArn(seed, cluster) },
+    { Key: 'hybridops:request-id', Value: `${name}-seeded` },
+    { Key: 'hybridops:node-name', Value: name },
+  ];
+  const instances: SandboxState['instances'] = {};
+  const nodes: SandboxState['nodes'] = {};
+  const activations: SandboxState['activations'] = {};
+  for (const f of seed.fleet) {
+    const joined = at(-24 * f.joinedDaysAgo);
+    instances[f.instanceId] = {
+      instanceId: f.instanceId,
+      activationId: `seeded-${f.name}`,
+      name: f.name,
+      ipAddress: f.ip,
+      platformName: f.platform,
+      platformVersion: f.platformVersion,
+      registrationDate: joined,
+      tags: f.ours ? ourTags(f.cluster, f.name) : [],
+      pingStatus: f.pingStatus,
+    };
+    if (!f.node) continue;
+    nodes[f.instanceId] = {
+      name: f.instanceId,
+      cluster: f.cluster,
+      labels: {
+        'eks.amazonaws.com/compute-type': 'hybrid',
+        'eks.amazonaws.com/hybrid-credential-provider': 'ssm',
+        'kubernetes.io/hostname': f.instanceId,
+        'kubernetes.io/os': 'linux',
+      },
+      taints: [],
+      internalIp: f.ip,
+      ready:
+        f.notReadyForHours === undefined
+          ? { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', since: joined }
+          : {
+              status: 'False',
+              reason: 'NodeStatusUnknown',
+              message: 'Kubelet stopped posting node status.',
+              since: at(-f.notReadyForHours),
+            },
+      capacity: { cpu: String(f.vcpus), ...(f.gpus ? { gpu: String(f.gpus) } : {}) },
+      createdAt: joined,
+    };
+  }
+  for (const a of seed.activations) {
+    activations[a.id] = {
+      id: a.id,
+      code: `seeded-${a.id}`,
+      iamRole: seed.iamRoles[0] ?? 'AmazonEKSHybridNodesRole',
+      registrationLimit: a.registrationLimit,
+      registrationsCount: a.registrationsCount,
+      expirationDate: at(a.expiresInHours),
+      createdDate: at(Math.min(a.expiresInHours, 0) - 24),
+      defaultInstanceName: a.defaultInstanceName,
+      tags: ourTags(a.cluster, a.defaultInstanceName),
+    };
+  }
   return {
     version: 1,
     seed,
@@ -258,12 +393,13 @@ export function initialState(seed: EstateSeed, scenario = 'joins'): SandboxState
     clockOffsetMs: 0,
     counter: 0,
     parameters: {},
-    activations: {},
-    instances: {},
-    nodes: {},
+    activations,
+    instances,
+    nodes,
     servers: {},
     faults: [],
     published: 0,
     network: structuredClone(seed.network),
+    objects: {},
   };
 }

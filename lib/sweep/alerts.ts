@@ -7,11 +7,20 @@ export interface SweepAlert {
   message: string;
   severity: Severity;
   cluster: string;
-  check: Check;
+  /** The check it is about; `all` for the digest. */
+  check: Check | 'all';
 }
 
 const worst = (fs: Array<{ severity: Severity }>): Severity =>
   fs.reduce<Severity>((w, f) => (severityRank(f.severity) > severityRank(w) ? f.severity : w), 'info');
+
+/** Findings shown in full per section of one message; the rest are counted and point to the report. */
+export const MAX_DETAILED = 25;
+
+const capped = <T>(items: T[], show: (x: T) => string[], more: string): string[] =>
+  items.length <= MAX_DETAILED
+    ? items.flatMap(show)
+    : [...items.slice(0, MAX_DETAILED).flatMap(show), `- ... and ${items.length - MAX_DETAILED} more: ${more}`];
 
 const detail = (f: SweepFinding) => [
   `- [${f.severity}] ${f.resource}: ${f.message}`,
@@ -20,20 +29,29 @@ const detail = (f: SweepFinding) => [
 ];
 
 /**
- * The night's messages: one per cluster and check with something to say. New and worsened
- * findings page (their severity); findings still open since an earlier night are one digest line
- * each; resolved ones are said once. A check with only open findings sends an info digest.
+ * The night's messages. Each cluster and check with new or worsened findings gets a message that
+ * pages (its worst severity), with each such finding, its evidence and its fix, and the group's
+ * open and resolved findings as context. Everything else, findings still open since an earlier
+ * night and findings that resolved, goes in one info digest: a line each, once a night.
  */
-export function sweepAlerts(t: Triage, context: { stage: string; date: string }): SweepAlert[] {
-  const groups = new Map<string, { cluster: string; check: Check }>();
-  const keyOf = (cluster: string, check: Check) => `${cluster}\u0000${check}`;
+export function sweepAlerts(
+  t: Triage,
+  context: { stage: string; date: string; /** Where every finding is listed. */ report?: string },
+): SweepAlert[] {
+  const more = context.report ? `every finding is in ${context.report}` : 'see the sweep report';
   const checkOfId = (id: string) => id.split(':')[0] as Check;
+  const keyOf = (cluster: string, check: Check) => `${cluster}\u0000${check}`;
+  const groups = new Map<string, { cluster: string; check: Check }>();
   for (const f of [...t.fresh, ...t.worsened, ...t.ongoing])
     groups.set(keyOf(f.cluster, f.check), { cluster: f.cluster, check: f.check });
   for (const r of t.resolved)
     groups.set(keyOf(r.cluster, checkOfId(r.id)), { cluster: r.cluster, check: checkOfId(r.id) });
 
+  const openLine = (f: SweepFinding) => [`- [${f.severity}] ${f.resource}: ${f.message}`];
+  const resolvedLine = (r: Triage['resolved'][number]) => [`- ${r.resource} (was ${r.severity})`];
   const alerts: SweepAlert[] = [];
+  const digest: string[] = [];
+  const digested = { open: 0, resolved: 0, clusters: new Set<string>() };
   for (const { cluster, check } of groups.values()) {
     const mine = <T extends { cluster: string }>(xs: T[], of: (x: T) => Check) =>
       xs.filter((x) => x.cluster === cluster && of(x) === check);
@@ -42,30 +60,58 @@ export function sweepAlerts(t: Triage, context: { stage: string; date: string })
     const open = mine(t.ongoing, (f) => f.check);
     const resolved = mine(t.resolved, (r) => checkOfId(r.id));
     const paging = [...fresh, ...worse];
-    const severity = paging.length ? worst(paging) : 'info';
+    if (!paging.length) {
+      digested.open += open.length;
+      digested.resolved += resolved.length;
+      digested.clusters.add(cluster);
+      digest.push(
+        '',
+        `${cluster} ${check}:`,
+        ...capped(open, openLine, more),
+        ...capped(resolved, (r) => [`- resolved: ${r.resource} (was ${r.severity})`], more),
+      );
+      continue;
+    }
     const counts = [
       fresh.length && `${fresh.length} new`,
       worse.length && `${worse.length} worse`,
       open.length && `${open.length} still open`,
       resolved.length && `${resolved.length} resolved`,
     ].filter(Boolean);
-    const subject = snsSubject(
-      `[${severity.toUpperCase()}] ${cluster} ${check}: ${counts.join(', ')} (${paging.length ? 'nightly sweep' : 'nightly digest'})`,
-    );
-    const message = [
-      `Nightly ${check} sweep of ${cluster} (stage ${context.stage}), ${context.date}.`,
-      ...(fresh.length ? ['', 'New:', ...fresh.flatMap(detail)] : []),
-      ...(worse.length ? ['', 'Worse than before:', ...worse.flatMap(detail)] : []),
-      ...(open.length
-        ? ['', 'Still open (reported before):', ...open.map((f) => `- [${f.severity}] ${f.resource}: ${f.message}`)]
-        : []),
-      ...(resolved.length ? ['', 'Resolved:', ...resolved.map((r) => `- ${r.resource} (was ${r.severity})`)] : []),
-    ].join('\n');
-    alerts.push({ subject, message, severity, cluster, check });
+    const severity = worst(paging);
+    alerts.push({
+      subject: snsSubject(`[${severity.toUpperCase()}] ${cluster} ${check}: ${counts.join(', ')} (nightly sweep)`),
+      message: [
+        `Nightly ${check} sweep of ${cluster} (stage ${context.stage}), ${context.date}.`,
+        ...(fresh.length ? ['', 'New:', ...capped(fresh, detail, more)] : []),
+        ...(worse.length ? ['', 'Worse than before:', ...capped(worse, detail, more)] : []),
+        ...(open.length ? ['', 'Still open (reported before):', ...capped(open, openLine, more)] : []),
+        ...(resolved.length ? ['', 'Resolved:', ...capped(resolved, resolvedLine, more)] : []),
+      ].join('\n'),
+      severity,
+      cluster,
+      check,
+    });
   }
-  return alerts.sort(
-    (a, b) => severityRank(b.severity) - severityRank(a.severity) || a.cluster.localeCompare(b.cluster),
-  );
+  alerts.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.cluster.localeCompare(b.cluster));
+  if (digest.length) {
+    const counts = [
+      digested.open && `${digested.open} still open`,
+      digested.resolved && `${digested.resolved} resolved`,
+    ].filter(Boolean);
+    const [only] = digested.clusters;
+    alerts.push({
+      subject: snsSubject(`[INFO] ${context.stage} nightly digest: ${counts.join(', ')}`),
+      message: [
+        `Nightly sweep of stage ${context.stage}, ${context.date}: findings reported on earlier nights that are still open, and those that resolved. Nothing new here.`,
+        ...digest,
+      ].join('\n'),
+      severity: 'info',
+      cluster: digested.clusters.size === 1 && only ? only : 'all',
+      check: 'all',
+    });
+  }
+  return alerts;
 }
 
 /** The alert for a sweep that could not finish: that is news too. */
@@ -86,5 +132,31 @@ export function sweepFailureAlert(context: {
     severity: 'critical',
     cluster: 'all',
     check: 'sweep',
+  };
+}
+
+/**
+ * The alert for one check that could not run tonight (the others still report): what failed,
+ * and that its findings from earlier nights are kept open, neither re-alerted nor resolved.
+ */
+export function checkFailureAlert(context: {
+  stage: string;
+  check: Check;
+  error: string;
+  problem: string;
+  fix?: string;
+  partial?: string;
+}): SweepAlert {
+  return {
+    subject: snsSubject(`[CRITICAL] nightly ${context.check} check failed: ${context.error}`),
+    message: [
+      `The nightly ${context.check} check of stage ${context.stage} ${context.partial ?? 'could not run'}: ${context.error}: ${context.problem}`,
+      '',
+      `How to fix: ${context.fix ?? 'see the error; the next night runs again.'}`,
+      `The other checks ran and reported. ${context.check} findings from earlier nights are kept as they were: none is resolved tonight.`,
+    ].join('\n'),
+    severity: 'critical',
+    cluster: 'all',
+    check: context.check,
   };
 }

@@ -7,11 +7,14 @@ import type { SweepFinding } from './findings';
 
 export interface ManagedInstanceFacts {
   instanceId: string;
+  /** The activation's default instance name: the node name it was onboarded as. */
+  name?: string;
   platformName?: string;
   platformVersion?: string;
   ipAddress?: string;
   pingStatus?: string;
-  tags: Array<{ Key: string; Value: string }>;
+  /** Registered through this project for this cluster (tagged with its EKSClusterARN and a request id). */
+  ours: boolean;
 }
 
 export interface ActivationFacts {
@@ -40,7 +43,14 @@ export interface ComplianceInput {
     rules: ObservedSgRule[];
     allowedCidrs: string[];
   };
-  insights: Array<{ id: string; name: string; description?: string; status?: string; recommendation?: string }>;
+  insights: Array<{
+    id: string;
+    name: string;
+    category?: string;
+    description?: string;
+    status?: string;
+    recommendation?: string;
+  }>;
   now: Date;
 }
 
@@ -57,7 +67,8 @@ export function osIdOf(platformName = '', platformVersion = ''): string {
 }
 
 const DAY = 24 * 3600_000;
-const tag = (tags: ManagedInstanceFacts['tags'], key: string) => tags.find((t) => t.Key === key)?.Value;
+const tag = (tags: ActivationFacts['tags'], key: string) => tags.find((t) => t.Key === key)?.Value;
+const named = (i: ManagedInstanceFacts) => (i.name ? `${i.instanceId} (${i.name})` : i.instanceId);
 
 /**
  * Compliance of one cluster's hybrid estate; each finding names the resource, what is wrong and
@@ -69,9 +80,9 @@ export function complianceFindings(input: ComplianceInput): SweepFinding[] {
   const cluster = input.cluster.name;
   const found: SweepFinding[] = [];
   const add = (f: Omit<SweepFinding, 'check' | 'cluster'>) => found.push({ check: 'compliance', cluster, ...f });
-  const ours = (tags: ManagedInstanceFacts['tags']) => tag(tags, TAG_KEYS.clusterArn) === input.cluster.arn;
+  const ours = (tags: ActivationFacts['tags']) => tag(tags, TAG_KEYS.clusterArn) === input.cluster.arn;
 
-  for (const i of input.instances.filter((x) => ours(x.tags))) {
+  for (const i of input.instances) {
     const os = osIdOf(i.platformName, i.platformVersion);
     const verdict = judgeOs(os);
     if (!verdict.supported) {
@@ -79,7 +90,7 @@ export function complianceFindings(input: ComplianceInput): SweepFinding[] {
         id: `compliance:unsupported-os:${i.instanceId}`,
         severity: 'warning',
         resource: i.instanceId,
-        message: `${i.instanceId} runs ${i.platformName ?? '?'} ${i.platformVersion ?? '?'}: ${verdict.reason}.`,
+        message: `${named(i)} runs ${i.platformName ?? '?'} ${i.platformVersion ?? '?'}: ${verdict.reason}.`,
         fix: 'Reinstall the server with a supported OS and onboard it again; AWS supports the hybrid integration on those only.',
       });
     }
@@ -118,13 +129,13 @@ export function complianceFindings(input: ComplianceInput): SweepFinding[] {
 
   const nodeNames = new Set(input.nodes.map((n) => n.name));
   const instanceIds = new Set(input.instances.map((i) => i.instanceId));
-  for (const i of input.instances.filter((x) => tag(x.tags, TAG_KEYS.requestId) && ours(x.tags))) {
+  for (const i of input.instances.filter((x) => x.ours)) {
     if (!nodeNames.has(i.instanceId)) {
       add({
         id: `compliance:orphan-instance:${i.instanceId}`,
         severity: 'warning',
         resource: i.instanceId,
-        message: `Managed instance ${i.instanceId} (request ${tag(i.tags, TAG_KEYS.requestId)}) is registered but is no Kubernetes Node of ${cluster}.`,
+        message: `Managed instance ${named(i)}, registered by this project for ${cluster}, is no Kubernetes Node of it${i.pingStatus ? ` (SSM agent ${i.pingStatus})` : ''}.`,
         fix: `If the server is gone, deregister it (aws ssm deregister-managed-instance --instance-id ${i.instanceId}); else check its kubelet.`,
       });
     }
@@ -185,7 +196,10 @@ export function complianceFindings(input: ComplianceInput): SweepFinding[] {
     }
   }
 
-  for (const insight of input.insights.filter((x) => /hybrid/i.test(`${x.name} ${x.description ?? ''}`))) {
+  // Configuration insights are about hybrid nodes by definition (EKS API reference, InsightsFilter).
+  const aboutHybrid = (x: ComplianceInput['insights'][number]) =>
+    x.category === 'MISCONFIGURATION' || /hybrid/i.test(`${x.name} ${x.description ?? ''}`);
+  for (const insight of input.insights.filter(aboutHybrid)) {
     if (insight.status === 'PASSING') continue;
     add({
       id: `compliance:insight:${insight.id}`,

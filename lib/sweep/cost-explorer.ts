@@ -281,16 +281,22 @@ export function costFindings(input: {
     }
   }
 
-  for (const node of input.notReadyNodes) {
-    const perDay = costForHours(node.vcpus, 24, price);
-    add({
+  return [...found, ...idleNodeFindings(cluster, input.notReadyNodes, price)];
+}
+
+/** The quiet loss: each NotReady (or unreachable) Node with what it costs a day, since it still bills. */
+export function idleNodeFindings(cluster: string, nodes: IdleNode[], pricePerVcpuHour: number): SweepFinding[] {
+  return nodes.map((node) => {
+    const perDay = costForHours(node.vcpus, 24, pricePerVcpuHour);
+    return {
       id: `cost:not-ready:${node.name}`,
+      check: 'cost',
+      cluster,
       severity: 'warning',
       resource: node.name,
       message: `Node ${node.name} is ${node.reason ?? 'NotReady'}${node.since ? ` since ${node.since}` : ''} and still billing: ${usd(perDay)} per day.`,
-      evidence: `${node.vcpus} vCPU x ${price} USD per vCPU-hour x 24 h.`,
+      evidence: `${node.vcpus} vCPU x ${pricePerVcpuHour} USD per vCPU-hour x 24 h.`,
       fix: `Bring the node back (kubelet, CNI, its link to the cluster), or if it is gone for good delete the Node object: kubectl delete node ${node.name}. Hybrid nodes bill until the Node object is deleted; nodeadm uninstall does not delete it.`,
-    });
-  }
-  return found;
+    };
+  });
 }

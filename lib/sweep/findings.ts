@@ -48,8 +48,17 @@ export interface Triage {
 /** info < warning < critical. */
 export const severityRank = (s: Severity) => SEVERITIES.indexOf(s);
 
-/** Sorts tonight's findings against what was reported before, and gives the memory to keep. */
-export function triage(memory: AlertMemory, findings: SweepFinding[], now: Date): Triage {
+/**
+ * Sorts tonight's findings against what was reported before, and gives the memory to keep.
+ * `unchecked` names findings that could not be looked at tonight (their check failed): if not
+ * found, they are kept as they were rather than resolved.
+ */
+export function triage(
+  memory: AlertMemory,
+  findings: SweepFinding[],
+  now: Date,
+  unchecked: (id: string) => boolean = () => false,
+): Triage {
   const at = now.toISOString();
   const result: Triage = { fresh: [], worsened: [], ongoing: [], resolved: [], memory: emptyMemory() };
   const seen = new Set<string>();
@@ -70,8 +79,9 @@ export function triage(memory: AlertMemory, findings: SweepFinding[], now: Date)
     }
   }
   for (const [id, before] of Object.entries(memory.findings)) {
-    if (!seen.has(id))
-      result.resolved.push({ id, cluster: before.cluster, resource: before.resource, severity: before.severity });
+    if (seen.has(id)) continue;
+    if (unchecked(id)) result.memory.findings[id] = before;
+    else result.resolved.push({ id, cluster: before.cluster, resource: before.resource, severity: before.severity });
   }
   return result;
 }

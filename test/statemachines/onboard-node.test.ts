@@ -66,8 +66,14 @@ const repeat = (times: number, states: string[]) => Array.from({ length: times }
 const HEAD = ['Preflight', 'IssueActivation', 'RenderNodeConfig', 'StartRegistrationWait'];
 const FAILURE_TAIL = ['CleanUp', 'NotifyFailure', 'Failed'];
 
+/** The estate's own activations and instances (the seed's), without any this run made. */
+const seeded = (estate: ReturnType<typeof openSandbox>) => ({
+  activations: estate.seed.activations.map((a) => a.id).sort(),
+  instances: estate.seed.fleet.map((f) => f.instanceId).sort(),
+});
+
 function expectNothingLeft(estate: ReturnType<typeof openSandbox>) {
-  expect(estate.state.activations).toEqual({});
+  expect(Object.keys(estate.state.activations).sort()).toEqual(seeded(estate).activations);
   expect(Object.keys(estate.state.parameters)).toEqual([]);
 }
 
@@ -120,7 +126,7 @@ describe('onboard-node on the sandbox estate', () => {
     };
     for await (const page of sandboxNodeReader(estate)(access).listHybridNodes())
       listed.push(...page.map((n) => n.name));
-    expect(listed).toEqual([printed.output.instanceId]);
+    expect(listed.sort()).toEqual([...seeded(estate).instances, printed.output.instanceId].sort());
     const file = join(home, 'out', printed.output.requestId, 'nodeConfig.yaml');
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
@@ -208,7 +214,7 @@ describe('onboard-node on the sandbox estate', () => {
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('NodeJoinTimeoutError');
-    expect(estate.state.instances).toEqual({});
+    expect(Object.keys(estate.state.instances).sort()).toEqual(seeded(estate).instances);
     expect(estate.outbox.at(-1)?.message).toMatch(/deregister-instance mi-[0-9a-f]{17}: deregistered/);
     expectNothingLeft(estate);
   });
@@ -279,7 +285,8 @@ describe('onboard-node on the sandbox estate', () => {
 
     expect(await main(['run', 'onboard-node', '--input', bad], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
     expect(t.stderr()).toContain('node.os: Rocky Linux is not supported');
-    expect(openSandbox(home).state.activations).toEqual({});
+    const after = openSandbox(home);
+    expect(Object.keys(after.state.activations).sort()).toEqual(seeded(after).activations);
   });
 
   it('exits 2 on misuse', async () => {

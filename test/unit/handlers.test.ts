@@ -1,3 +1,4 @@
+import { tcpProber } from '../../lib/net/probe';
 import { DescribeClusterCommand, EKSClient, EKSServiceException } from '@aws-sdk/client-eks';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
@@ -42,6 +43,7 @@ function runtimeWith(now = '2026-11-22T00:10:00Z'): Runtime {
     clients: createAwsClients({ region: REGION }),
     clock: new ManualClock(now),
     nodes: fakeNodes().factory,
+    prober: tcpProber,
   };
 }
 

@@ -53,6 +53,33 @@ export const eksHandlers: ServiceHandlers = {
     return { accessEntries: page, nextToken: next };
   },
 
+  ListInsights(estate, input) {
+    const c = cluster(estate, input.clusterName);
+    const filter = (input.filter ?? {}) as { categories?: string[]; statuses?: string[] };
+    const { page, next } = paginate(
+      c.insights.filter(
+        (i) =>
+          (!filter.categories?.length || filter.categories.includes(i.category)) &&
+          (!filter.statuses?.length || filter.statuses.includes(i.status)),
+      ),
+      input.nextToken,
+      input.maxResults,
+      100,
+    );
+    return {
+      insights: page.map((i) => ({
+        id: i.id,
+        name: i.name,
+        category: i.category,
+        kubernetesVersion: c.version,
+        description: i.description,
+        insightStatus: { status: i.status, reason: i.reason },
+        lastRefreshTime: estate.clock.now(),
+      })),
+      nextToken: next,
+    };
+  },
+
   DescribeAccessEntry(estate, input) {
     const c = cluster(estate, input.clusterName);
     const entry = c.accessEntries.find((e) => e.principalArn === input.principalArn);

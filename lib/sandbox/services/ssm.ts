@@ -182,15 +182,22 @@ export const ssmHandlers: ServiceHandlers = {
 
   DescribeInstanceInformation(estate, input) {
     const filters = (input.Filters as Array<{ Key?: string; Values?: string[] }>) ?? [];
-    // The project filters by activation only; any other key is a gap to fill, not to ignore.
-    const unknown = filters.find((f) => f.Key !== 'ActivationIds');
-    if (unknown) throw new InvalidFilterKey({ ...meta, message: `The sandbox does not filter by ${unknown.Key}.` });
-    const activationIds = filters.find((f) => f.Key === 'ActivationIds')?.Values;
-    const list = Object.values(estate.state.instances).filter(
-      (i) => !activationIds || activationIds.includes(i.activationId),
+    // The keys the project filters by; any other is a gap to fill, not to ignore. Filters AND.
+    const test = (key: string, values: string[], i: (typeof estate.state.instances)[string]) => {
+      if (key === 'ActivationIds') return values.includes(i.activationId);
+      if (key === 'ResourceType') return values.includes('ManagedInstance');
+      if (key === 'PingStatus') return values.includes(i.pingStatus ?? 'Online');
+      if (key === 'tag-key') return i.tags.some((t) => values.includes(t.Key));
+      if (key.startsWith('tag:')) return i.tags.some((t) => t.Key === key.slice(4) && values.includes(t.Value));
+      throw new InvalidFilterKey({ ...meta, message: `The sandbox does not filter by ${key}.` });
+    };
+    const list = Object.values(estate.state.instances).filter((i) =>
+      filters.every((f) => test(f.Key ?? '', f.Values ?? [], i)),
     );
+    const { page, next } = paginate(list, input.NextToken, input.MaxResults, 50);
     return {
-      InstanceInformationList: list.map((i) => ({
+      NextToken: next,
+      InstanceInformationList: page.map((i) => ({
         InstanceId: i.instanceId,
         ActivationId: i.activationId,
         Name: i.name,
@@ -200,7 +207,7 @@ export const ssmHandlers: ServiceHandlers = {
         PlatformType: 'Linux',
         ResourceType: 'ManagedInstance',
         RegistrationDate: new Date(i.registrationDate),
-        PingStatus: 'Online',
+        PingStatus: i.pingStatus ?? 'Online',
         IamRole: estate.state.activations[i.activationId]?.iamRole,
       })),
     };

@@ -73,6 +73,9 @@ function testRuntime(): Runtime {
     nodes: () => {
       throw new Error('POST /nodes must not read Kubernetes Nodes');
     },
+    prober: {
+      tcpConnectSamples: () => Promise.reject(new Error('POST /nodes must not probe anything')),
+    },
   };
 }
 

@@ -23,7 +23,7 @@ function estate(): ComplianceInput {
         instanceId: 'mi-0aaaaaaaaaaaaaaa1',
         platformName: 'Ubuntu',
         platformVersion: '22.04',
-        tags: ours('gpu-node-01-abc'),
+        ours: true,
       },
     ],
     activations: [
@@ -120,14 +120,20 @@ describe('complianceFindings', () => {
     input.instances.push({
       instanceId: 'mi-0bbbbbbbbbbbbbbb2',
       platformName: 'Ubuntu',
+      name: 'gpu-node-09',
       platformVersion: '22.04',
-      tags: ours('r3'),
+      pingStatus: 'ConnectionLost',
+      ours: true,
     });
     input.nodes.push({ name: 'mi-0ccccccccccccccc3', internalIps: ['192.168.10.23'] });
-    expect(ids(input)).toEqual([
+    const findings = complianceFindings(input);
+    expect(findings.map((f) => f.id)).toEqual([
       'compliance:orphan-instance:mi-0bbbbbbbbbbbbbbb2',
       'compliance:node-without-instance:mi-0ccccccccccccccc3',
     ]);
+    expect(findings[0]?.message).toBe(
+      'Managed instance mi-0bbbbbbbbbbbbbbb2 (gpu-node-09), registered by this project for gpu-hybrid-cluster, is no Kubernetes Node of it (SSM agent ConnectionLost).',
+    );
   });
 
   it('finds a Node IP outside the remote node networks, and overlapping remote CIDRs', () => {
@@ -167,10 +173,12 @@ describe('complianceFindings', () => {
       { id: 'i-1', name: 'Hybrid nodes version skew', status: 'WARNING', recommendation: 'Upgrade the kubelets.' },
       { id: 'i-2', name: 'Deprecated APIs', status: 'ERROR' },
       { id: 'i-3', name: 'Hybrid nodes networking', status: 'PASSING' },
+      { id: 'i-4', name: 'Remote network reachability', category: 'MISCONFIGURATION', status: 'ERROR' },
     ];
     const findings = complianceFindings(input);
     expect(findings.map((f) => [f.id, f.severity, f.fix])).toEqual([
       ['compliance:insight:i-1', 'warning', 'Upgrade the kubelets.'],
+      ['compliance:insight:i-4', 'critical', 'See the insight in the EKS console (Cluster insights).'],
     ]);
   });
 

@@ -1,0 +1,20 @@
+import * as z from 'zod';
+import { taskHandler } from '../lib/lambda';
+import { systemDns } from '../lib/net/dns';
+import { dnsStep } from '../lib/sweep/night';
+import { SweepIdSchema } from '../lib/sweep/state';
+import { s3SweepStore } from '../lib/sweep/store';
+
+const Input = z.object({ sweepId: SweepIdSchema });
+
+/** Task CheckDns: DNS both ways, from the cluster VPC (param resolutionChecks). */
+export const { run, handler } = taskHandler(Input, (input, rt) =>
+  dnsStep(
+    {
+      dns: rt.dns ?? systemDns,
+      resolver: rt.clients.resolver,
+      store: s3SweepStore(rt.clients.s3, rt.settings.sweepBucket),
+    },
+    { sweepId: input.sweepId, enabled: rt.settings.resolutionChecks ?? false },
+  ),
+);

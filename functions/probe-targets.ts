@@ -1,0 +1,21 @@
+import * as z from 'zod';
+import { taskHandler } from '../lib/lambda';
+import { probeStep } from '../lib/sweep/night';
+import { SweepIdSchema } from '../lib/sweep/state';
+import { s3SweepStore } from '../lib/sweep/store';
+
+const Input = z.object({
+  sweepId: SweepIdSchema,
+  batch: z.string().regex(/^runs\/[\w-]+\/targets\/\d{4}\.json$/, 'batch must be a key the Inventory step returned'),
+});
+
+/**
+ * Task ProbeBatch (one per Map item): TCP connect samples to each target of one batch.
+ * Meaningful in the cluster VPC (params connectivityProbes, vpcSubnetIds, vpcSecurityGroupIds).
+ */
+export const { run, handler } = taskHandler(Input, (input, rt) =>
+  probeStep(
+    { prober: rt.prober, store: s3SweepStore(rt.clients.s3, rt.settings.sweepBucket) },
+    { sweepId: input.sweepId, batch: input.batch, enabled: rt.settings.connectivityProbes ?? false },
+  ),
+);

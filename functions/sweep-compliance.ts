@@ -1,0 +1,15 @@
+import * as z from 'zod';
+import { taskHandler } from '../lib/lambda';
+import { complianceStep } from '../lib/sweep/night';
+import { SweepIdSchema } from '../lib/sweep/state';
+import { s3SweepStore } from '../lib/sweep/store';
+
+const Input = z.object({ sweepId: SweepIdSchema });
+
+/** Task CheckCompliance: OS support, activations, orphans, remote networks, EFS, insights. */
+export const { run, handler } = taskHandler(Input, (input, rt) =>
+  complianceStep(
+    { store: s3SweepStore(rt.clients.s3, rt.settings.sweepBucket) },
+    { sweepId: input.sweepId, now: rt.clock.now() },
+  ),
+);

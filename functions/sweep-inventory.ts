@@ -1,0 +1,36 @@
+import * as z from 'zod';
+import { eksNodeAccess } from '../lib/kube/eks-nodes';
+import { taskHandler } from '../lib/lambda';
+import { loadDesiredState } from '../lib/network/desired-state';
+import { desiredStateParameter } from '../lib/settings';
+import { inventoryStep, newSweepId } from '../lib/sweep/night';
+import { s3SweepStore } from '../lib/sweep/store';
+
+const Input = z.object({ trigger: z.string().max(64).default('manual') });
+
+/**
+ * Task Inventory: the clusters of this stage, their hybrid Nodes, managed instances, activations,
+ * EFS and insights, read once; written to the sweep bucket with the probe batches.
+ */
+export const { run, handler } = taskHandler(
+  Input,
+  async (_input, rt) => {
+    const { desired } = await loadDesiredState(rt.clients.ssm, {
+      parameter: desiredStateParameter(rt.settings),
+      mode: 'plan',
+    });
+    const now = rt.clock.now();
+    return inventoryStep(
+      { ...rt.clients, nodes: rt.nodes, store: s3SweepStore(rt.clients.s3, rt.settings.sweepBucket) },
+      {
+        sweepId: newSweepId(now),
+        desired,
+        stageCluster: rt.settings.clusterName,
+        region: rt.settings.region,
+        hybridNodesRoleName: rt.settings.hybridNodesRoleName,
+        now,
+      },
+    );
+  },
+  { nodes: eksNodeAccess },
+);

@@ -1,0 +1,48 @@
+import { Readable } from 'node:stream';
+import { NoSuchBucket, NoSuchKey } from '@aws-sdk/client-s3';
+import type { SandboxEstate, ServiceHandlers } from '../estate';
+
+/** The sandbox's one bucket: the nightly sweep's store. */
+export const sandboxSweepBucket = (account: string) => `eks-hybrid-ops-sandbox-sweeps-${account}`;
+
+/**
+ * An object body as the SDK hands it back: a stream with the SDK's `transformTo*` helpers
+ * (the sandbox answers before the SDK's deserializer would add them).
+ */
+export function sdkBody(text: string) {
+  const bytes = Buffer.from(text, 'utf8');
+  return Object.assign(Readable.from([bytes]), {
+    transformToString: async (encoding: BufferEncoding = 'utf8') => bytes.toString(encoding),
+    transformToByteArray: async () => new Uint8Array(bytes),
+    transformToWebStream: () => {
+      throw new Error('The sandbox does not hand out web streams.');
+    },
+  });
+}
+
+const meta = { $metadata: {} };
+
+function bucketOf(estate: SandboxEstate, name: unknown): Record<string, string> {
+  if (name !== sandboxSweepBucket(estate.seed.account)) {
+    throw new NoSuchBucket({ ...meta, message: `The specified bucket does not exist: ${String(name)}` });
+  }
+  estate.state.objects ??= {};
+  estate.state.objects[name] ??= {};
+  return estate.state.objects[name];
+}
+
+/** S3: one bucket, JSON objects in the sandbox state (they are small; the sweep's are). */
+export const s3Handlers: ServiceHandlers = {
+  PutObject(estate, input) {
+    const objects = bucketOf(estate, input.Bucket);
+    const body = input.Body;
+    objects[String(input.Key)] = typeof body === 'string' ? body : Buffer.from(body as Uint8Array).toString('utf8');
+    return { ETag: `"${estate.nextId('', 32)}"` };
+  },
+
+  GetObject(estate, input) {
+    const text = bucketOf(estate, input.Bucket)[String(input.Key)];
+    if (text === undefined) throw new NoSuchKey({ ...meta, message: 'The specified key does not exist.' });
+    return { Body: sdkBody(text), ContentLength: Buffer.byteLength(text), ContentType: 'application/json' };
+  },
+};

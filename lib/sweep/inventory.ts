@@ -1,0 +1,296 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EFSClient } from '@aws-sdk/client-efs';
+import { type EKSClient, paginateListInsights } from '@aws-sdk/client-eks';
+import {
+  type InstanceInformationStringFilter,
+  paginateDescribeActivations,
+  paginateDescribeInstanceInformation,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { ClusterNotFoundError } from '../errors';
+import type { NodeReaderFactory } from '../kube/types';
+import type { ClusterDesiredState, DesiredState } from '../network/config';
+import { observeEfs } from '../network/efs-aws';
+import { allowedNfsCidrs } from '../network/efs-plan';
+import { type ClusterFacts, describeClusterFacts } from '../onboarding/cluster';
+import { TAG_KEYS } from '../onboarding/tags';
+import type { ActivationFacts, ComplianceInput, ManagedInstanceFacts } from './compliance';
+import type { ProbeTarget } from './connectivity';
+import { vcpusOf } from './cost';
+
+/**
+ * What the nightly sweep looks at, read once a night: per cluster its facts, hybrid Nodes,
+ * managed instances, activations, EFS and EKS insights, and the paths to probe. Every list is
+ * read page by page at the largest page size each API allows, so the calls are the pages needed.
+ */
+
+/** A hybrid Node as the sweep needs it. */
+export interface InventoryNode {
+  name: string;
+  internalIps: string[];
+  vcpus: number;
+  ready: boolean;
+  /** When its Ready condition last changed (the NotReady since), if known. */
+  since?: string;
+  reason?: string;
+}
+
+export interface ClusterInventory {
+  name: string;
+  /** Set when the cluster could not be read; the other fields are then empty. */
+  problem?: { error: string; message: string; fix?: string };
+  facts?: ComplianceInput['cluster'];
+  nodes: InventoryNode[];
+  /** Managed instances that are this cluster's Nodes or carry its EKSClusterARN tag. */
+  instances: ManagedInstanceFacts[];
+  activations: ActivationFacts[];
+  efs?: ComplianceInput['efs'];
+  insights: ComplianceInput['insights'];
+}
+
+export interface Inventory {
+  takenAt: string;
+  clusters: ClusterInventory[];
+  targets: ProbeTarget[];
+  /** AWS and Kubernetes API pages read, per API: the sweep's cost in calls. */
+  calls: Record<string, number>;
+}
+
+/** Page sizes: each API's maximum. */
+export const PAGE_SIZES = {
+  describeInstanceInformation: 50,
+  describeActivations: 50,
+  listInsights: 100,
+  listNodes: 500,
+} as const;
+
+export const KUBELET_PORT = 10250;
+export const DNS_PORT = 53;
+export const NFS_PORT = 2049;
+
+export interface InventoryDeps {
+  ssm: SSMClient;
+  eks: EKSClient;
+  ec2: EC2Client;
+  efs: EFSClient;
+  nodes: NodeReaderFactory;
+}
+
+/** The clusters a stage sweeps: those its desired state declares, and the one it onboards into. */
+export function sweptClusters(desired: DesiredState, stageCluster: string): ClusterDesiredState[] {
+  const declared = desired.clusters;
+  return declared.some((c) => c.name === stageCluster) ? declared : [{ name: stageCluster }, ...declared];
+}
+
+export async function takeInventory(
+  deps: InventoryDeps,
+  input: { desired: DesiredState; stageCluster: string; region: string; hybridNodesRoleName: string; now: Date },
+): Promise<Inventory> {
+  const calls: Record<string, number> = {};
+  const count = (api: string) => {
+    calls[api] = (calls[api] ?? 0) + 1;
+  };
+
+  // Account-wide, once: every hybrid managed instance (ping status, OS, IP) and every activation
+  // for the hybrid nodes role (their tags say which cluster they are for).
+  const allInstances = await describeInstances(deps.ssm, [{ Key: 'ResourceType', Values: ['ManagedInstance'] }], count);
+  const activations: Array<ActivationFacts & { clusterArn?: string }> = [];
+  for await (const page of paginateDescribeActivations(
+    { client: deps.ssm, pageSize: PAGE_SIZES.describeActivations },
+    { Filters: [{ FilterKey: 'IamRole', FilterValues: [input.hybridNodesRoleName] }] },
+  )) {
+    count('ssm:DescribeActivations');
+    for (const a of page.ActivationList ?? []) {
+      if (!a.ActivationId) continue;
+      const tags = (a.Tags ?? []).map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
+      activations.push({
+        id: a.ActivationId,
+        expired: a.Expired ?? false,
+        expirationDate: a.ExpirationDate?.toISOString() ?? '',
+        registrationsCount: a.RegistrationsCount ?? 0,
+        registrationLimit: a.RegistrationLimit ?? 1,
+        tags,
+        clusterArn: tags.find((t) => t.Key === TAG_KEYS.clusterArn)?.Value,
+      });
+    }
+  }
+
+  const clusters: ClusterInventory[] = [];
+  const targets: ProbeTarget[] = [];
+  for (const declared of sweptClusters(input.desired, input.stageCluster)) {
+    const inventory = await clusterInventory(deps, declared, { ...input, allInstances, activations, count });
+    clusters.push(inventory);
+    targets.push(...probeTargets(declared, inventory));
+  }
+  return { takenAt: input.now.toISOString(), clusters, targets, calls };
+}
+
+async function clusterInventory(
+  deps: InventoryDeps,
+  declared: ClusterDesiredState,
+  context: {
+    region: string;
+    allInstances: Map<string, ManagedInstanceFacts>;
+    activations: Array<ActivationFacts & { clusterArn?: string }>;
+    count: (api: string) => void;
+  },
+): Promise<ClusterInventory> {
+  const { count } = context;
+  const empty: ClusterInventory = { name: declared.name, nodes: [], instances: [], activations: [], insights: [] };
+  let facts: ClusterFacts;
+  try {
+    facts = await describeClusterFacts(deps, declared.name);
+    count('eks:DescribeCluster');
+    count('ec2:DescribeVpcs');
+  } catch (error) {
+    if (!(error instanceof ClusterNotFoundError)) throw error;
+    return { ...empty, problem: { error: error.name, message: error.message, fix: error.fix } };
+  }
+
+  const reader = deps.nodes({
+    name: facts.name,
+    region: context.region,
+    endpoint: facts.endpoint,
+    certificateAuthority: facts.certificateAuthority,
+  });
+  const nodes: InventoryNode[] = [];
+  for await (const page of reader.listHybridNodes(PAGE_SIZES.listNodes)) {
+    count('kubernetes:ListNodes');
+    for (const n of page) {
+      nodes.push({
+        name: n.name,
+        internalIps: n.internalIps,
+        vcpus: vcpusOf(n.capacity.cpu),
+        ready: n.ready?.status === 'True',
+        ...(n.ready?.since ? { since: n.ready.since } : {}),
+        ...(n.ready?.status !== 'True' ? { reason: n.ready?.reason ?? 'no Ready condition' } : {}),
+      });
+    }
+  }
+
+  // This cluster's instances: its Nodes' (a hybrid Node is named after its managed instance) and
+  // those tagged for it (which may have no Node: orphans). Tags are not in the instance list, so
+  // the tagged ones are asked for by tag filter.
+  const tagged = await describeInstances(
+    deps.ssm,
+    [
+      { Key: `tag:${TAG_KEYS.clusterArn}`, Values: [facts.arn] },
+      { Key: 'tag-key', Values: [TAG_KEYS.requestId] },
+    ],
+    count,
+  );
+  const instances = new Map<string, ManagedInstanceFacts>();
+  for (const i of tagged.values()) instances.set(i.instanceId, { ...i, ours: true });
+  for (const n of nodes) {
+    const i = context.allInstances.get(n.name);
+    if (i && !instances.has(i.instanceId)) instances.set(i.instanceId, i);
+  }
+
+  let efs: ClusterInventory['efs'];
+  if (declared.efs) {
+    const observed = await observeEfs(deps, { efs: declared.efs, cluster: facts });
+    count('efs:DescribeFileSystems');
+    count('efs:DescribeMountTargets');
+    count('ec2:DescribeSubnets');
+    count('ec2:DescribeSecurityGroupRules');
+    efs = {
+      fileSystemId: declared.efs.fileSystemId,
+      encrypted: observed.fileSystem.encrypted,
+      securityGroupId: declared.efs.securityGroupId,
+      rules: observed.securityGroupRules,
+      allowedCidrs: allowedNfsCidrs(declared.efs, observed),
+    };
+  }
+
+  const insights: ClusterInventory['insights'] = [];
+  for await (const page of paginateListInsights(
+    { client: deps.eks, pageSize: PAGE_SIZES.listInsights },
+    { clusterName: facts.name, filter: { statuses: ['WARNING', 'ERROR', 'UNKNOWN'] } },
+  )) {
+    count('eks:ListInsights');
+    for (const i of page.insights ?? []) {
+      if (!i.id || !i.name) continue;
+      insights.push({
+        id: i.id,
+        name: i.name,
+        category: i.category,
+        description: i.description,
+        status: i.insightStatus?.status,
+        recommendation: i.insightStatus?.reason,
+      });
+    }
+  }
+
+  return {
+    name: facts.name,
+    facts: {
+      name: facts.name,
+      arn: facts.arn,
+      vpcCidrs: facts.vpcCidrs,
+      serviceCidr: facts.serviceCidr,
+      remoteNodeCidrs: facts.remoteNodeCidrs,
+      remotePodCidrs: facts.remotePodCidrs,
+    },
+    nodes,
+    instances: [...instances.values()],
+    activations: context.activations.filter((a) => a.clusterArn === facts.arn).map(({ clusterArn: _arn, ...a }) => a),
+    ...(efs ? { efs } : {}),
+    insights,
+  };
+}
+
+async function describeInstances(
+  ssm: SSMClient,
+  filters: InstanceInformationStringFilter[],
+  count: (api: string) => void,
+): Promise<Map<string, ManagedInstanceFacts>> {
+  const found = new Map<string, ManagedInstanceFacts>();
+  for await (const page of paginateDescribeInstanceInformation(
+    { client: ssm, pageSize: PAGE_SIZES.describeInstanceInformation },
+    { Filters: filters },
+  )) {
+    count('ssm:DescribeInstanceInformation');
+    for (const i of page.InstanceInformationList ?? []) {
+      if (!i.InstanceId) continue;
+      found.set(i.InstanceId, {
+        instanceId: i.InstanceId,
+        ...(i.Name ? { name: i.Name } : {}),
+        ...(i.PlatformName ? { platformName: i.PlatformName } : {}),
+        ...(i.PlatformVersion ? { platformVersion: i.PlatformVersion } : {}),
+        ...(i.IPAddress ? { ipAddress: i.IPAddress } : {}),
+        ...(i.PingStatus ? { pingStatus: i.PingStatus } : {}),
+        ours: false,
+      });
+    }
+  }
+  return found;
+}
+
+/**
+ * The paths a night probes for one cluster: each hybrid Node's kubelet (TCP 10250, from the
+ * control plane's side of the VPN), the on-prem DNS servers its forwarding rules target, and its
+ * declared on-prem NFS servers. A host:port is probed once however often it is declared.
+ */
+export function probeTargets(declared: ClusterDesiredState, inventory: ClusterInventory): ProbeTarget[] {
+  const targets = new Map<string, ProbeTarget>();
+  const add = (t: ProbeTarget) => {
+    const key = `${t.host}:${t.port}`;
+    if (!targets.has(key)) targets.set(key, t);
+  };
+  const hostnames = new Map(inventory.instances.map((i) => [i.instanceId, i.name]));
+  for (const n of inventory.nodes) {
+    const ip = n.internalIps[0];
+    const hostname = hostnames.get(n.name);
+    const name = hostname ? `${n.name} (${hostname})` : n.name;
+    if (ip) add({ cluster: inventory.name, kind: 'kubelet', host: ip, port: KUBELET_PORT, name });
+  }
+  for (const rule of declared.dns?.outbound.rules ?? []) {
+    for (const t of rule.targets) {
+      add({ cluster: inventory.name, kind: 'dns', host: t.ip, port: t.port, name: `DNS server for ${rule.domain}` });
+    }
+  }
+  for (const nfs of declared.onPremNfs ?? []) {
+    add({ cluster: inventory.name, kind: 'nfs', host: nfs.ip, port: NFS_PORT, name: nfs.name ?? 'on-prem NFS' });
+  }
+  return [...targets.values()];
+}

@@ -1,0 +1,459 @@
+import { randomBytes } from 'node:crypto';
+import type { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
+import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { AwsTransientError } from '../errors';
+import type { DnsLookup } from '../net/dns';
+import type { Prober } from '../net/probe';
+import { DEFAULT_SWEEP_CONFIG, type DesiredState, type SweepConfig } from '../network/config';
+import { checkResolution } from '../network/resolution';
+import { describeCaughtError, type Notification } from '../onboarding/messages';
+import { checkFailureAlert, type SweepAlert, sweepAlerts, sweepFailureAlert } from './alerts';
+import { complianceFindings } from './compliance';
+import { connectivityFinding, type ProbeTarget } from './connectivity';
+import { monthlyCost } from './cost';
+import { costFindings, hybridSpend, type IdleNode, idleNodeFindings, monthToDate } from './cost-explorer';
+import { type AlertMemory, type Check, emptyMemory, type SweepFinding, severityRank, triage } from './findings';
+import { type Inventory, type InventoryDeps, takeInventory } from './inventory';
+import { classifyLink, linkStats } from './connectivity';
+import { MEMORY_KEY, mustGet, runKeys, type SweepStore } from './store';
+
+/**
+ * The nightly sweep, step by step, as the state machine runs it. Each step reads what the one
+ * before wrote to the sweep store and passes on only keys and counts, so the state stays small
+ * however many nodes there are: Step Functions allows 256 KiB per state.
+ */
+
+/** Probe targets per Map item: one Lambda probes one batch. */
+export const TARGETS_PER_BATCH = 200;
+/** TCP probes a probe Lambda runs at once. */
+export const PROBE_CONCURRENCY = 25;
+/** Findings listed in the execution output (every finding is in the report object). */
+export const MAX_OUTPUT_FINDINGS = 50;
+
+/** What the inventory step writes for the steps after it. */
+export interface NightInventory {
+  sweepId: string;
+  config: SweepConfig;
+  desired: DesiredState;
+  inventory: Inventory;
+}
+
+export interface Batch {
+  key: string;
+  targets: number;
+}
+
+export interface InventorySummary {
+  sweepId: string;
+  takenAt: string;
+  clusters: Array<{ name: string; nodes: number; notReady: number; problem?: string }>;
+  batches: Batch[];
+  targets: number;
+  calls: Record<string, number>;
+}
+
+/** A night's id: its start (UTC) and a random suffix, so two runs in one second do not collide. */
+export const newSweepId = (now: Date) =>
+  `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')}-${randomBytes(3).toString('hex')}`;
+
+/** Step Inventory: reads the estate once, writes it and the probe batches, returns counts and keys. */
+export async function inventoryStep(
+  deps: InventoryDeps & { store: SweepStore },
+  input: {
+    sweepId: string;
+    desired: DesiredState;
+    stageCluster: string;
+    region: string;
+    hybridNodesRoleName: string;
+    now: Date;
+  },
+): Promise<InventorySummary> {
+  const config = input.desired.sweep ?? DEFAULT_SWEEP_CONFIG;
+  const inventory = await takeInventory(deps, input);
+  const keys = runKeys(input.sweepId);
+  const night: NightInventory = { sweepId: input.sweepId, config, desired: input.desired, inventory };
+  await deps.store.putJson(keys.inventory, night);
+  const batches: Batch[] = [];
+  for (let i = 0; i < inventory.targets.length; i += TARGETS_PER_BATCH) {
+    const targets = inventory.targets.slice(i, i + TARGETS_PER_BATCH);
+    const key = keys.batch(batches.length);
+    await deps.store.putJson(key, { targets, probe: config.probe });
+    batches.push({ key, targets: targets.length });
+  }
+  return {
+    sweepId: input.sweepId,
+    takenAt: inventory.takenAt,
+    clusters: inventory.clusters.map((c) => ({
+      name: c.name,
+      nodes: c.nodes.length,
+      notReady: c.nodes.filter((n) => !n.ready).length,
+      ...(c.problem ? { problem: c.problem.message } : {}),
+    })),
+    batches,
+    targets: inventory.targets.length,
+    calls: inventory.calls,
+  };
+}
+
+/** What one part of a check (the whole cost check, one probe batch, ...) hands the merge step. */
+export interface CheckPart {
+  /** Where its findings are. */
+  key: string;
+  findings: number;
+  summary?: Record<string, unknown>;
+}
+
+/** The account a cluster ARN belongs to, for findings about the whole account (Cost Explorer's view). */
+const accountOf = (inventory: Inventory) => {
+  const arn = inventory.clusters.find((c) => c.facts)?.facts?.arn;
+  return arn ? `account ${arn.split(':')[4]}` : 'account';
+};
+
+/** Nodes that bill without working: NotReady, or their SSM agent has lost its connection. */
+export function idleNodes(cluster: Inventory['clusters'][number]): IdleNode[] {
+  const ping = new Map(cluster.instances.map((i) => [i.instanceId, i.pingStatus]));
+  return cluster.nodes.flatMap((n): IdleNode[] => {
+    if (!n.ready) return [{ name: n.name, vcpus: n.vcpus, since: n.since, reason: `NotReady (${n.reason})` }];
+    if (ping.get(n.name) === 'ConnectionLost')
+      return [{ name: n.name, vcpus: n.vcpus, reason: 'Ready but its SSM agent is ConnectionLost' }];
+    return [];
+  });
+}
+
+/** Step Cost: Cost Explorer's month to date and forecast against what the hybrid Nodes explain. */
+export async function costStep(
+  deps: { ce: CostExplorerClient; store: SweepStore },
+  input: { sweepId: string; now: Date },
+): Promise<CheckPart> {
+  const night = await mustGet<NightInventory>(deps.store, runKeys(input.sweepId).inventory);
+  const { config, inventory } = night;
+  const price = config.pricePerVcpuHour;
+  const vcpus = inventory.clusters.reduce((sum, c) => sum + c.nodes.reduce((s, n) => s + n.vcpus, 0), 0);
+  const expectedMonthUsd = monthlyCost(vcpus, { pricePerVcpuHour: price });
+  const actual = await hybridSpend(deps.ce, { ...monthToDate(input.now), serviceFilter: config.costService }).catch(
+    (error: unknown) => {
+      // Cost Explorer throttles with LimitExceededException (elsewhere that name means a quota).
+      if ((error as Error).name !== 'LimitExceededException') throw error;
+      throw new AwsTransientError(
+        `Cost Explorer is throttling: ${(error as Error).message}`,
+        'The step retries with backoff; Cost Explorer allows a few requests a second.',
+      );
+    },
+  );
+  const findings = [
+    ...costFindings({
+      cluster: accountOf(inventory),
+      expectedMonthUsd,
+      actual,
+      budgetUsd: config.monthlyBudgetUsd,
+      notReadyNodes: [],
+      pricePerVcpuHour: price,
+    }),
+    ...inventory.clusters.flatMap((c) => idleNodeFindings(c.name, idleNodes(c), price)),
+  ];
+  const key = runKeys(input.sweepId).findings('cost');
+  await deps.store.putJson(key, findings);
+  return {
+    key,
+    findings: findings.length,
+    summary: {
+      vcpus,
+      expectedMonthUsd,
+      actualUsd: actual.actualUsd,
+      serviceUsd: actual.serviceUsd,
+      forecastUsd: actual.forecastUsd ?? null,
+      usageTypes: actual.usageTypes,
+      costExplorerRequests: actual.requests,
+    },
+  };
+}
+
+/** Step Compliance: every cluster's compliance findings; a cluster that cannot be read is one. */
+export async function complianceStep(
+  deps: { store: SweepStore },
+  input: { sweepId: string; now: Date },
+): Promise<CheckPart> {
+  const { inventory } = await mustGet<NightInventory>(deps.store, runKeys(input.sweepId).inventory);
+  const findings = inventory.clusters.flatMap((c): SweepFinding[] => {
+    if (!c.facts) {
+      return [
+        {
+          id: `compliance:cluster-unreadable:${c.name}`,
+          check: 'compliance',
+          cluster: c.name,
+          severity: 'critical',
+          resource: c.name,
+          message: `Cluster ${c.name} could not be swept: ${c.problem?.message ?? 'unknown'}`,
+          fix: c.problem?.fix ?? 'Check the cluster name in config/<stage>.yaml and the stage parameter clusterName.',
+        },
+      ];
+    }
+    return complianceFindings({ ...c, cluster: c.facts, now: input.now });
+  });
+  const key = runKeys(input.sweepId).findings('compliance');
+  await deps.store.putJson(key, findings);
+  return { key, findings: findings.length };
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Step ProbeBatch: TCP connect samples to each target of one batch, classified; findings for the off ones. */
+export async function probeStep(
+  deps: { prober: Prober; store: SweepStore },
+  input: { sweepId: string; batch: string; enabled: boolean },
+): Promise<CheckPart> {
+  const { targets, probe } = await mustGet<{ targets: ProbeTarget[]; probe: SweepConfig['probe'] }>(
+    deps.store,
+    input.batch,
+  );
+  const part = input.batch.split('/').pop()?.replace('.json', '') ?? '0';
+  const key = runKeys(input.sweepId).findings(`connectivity-${part}`);
+  if (!input.enabled) {
+    const clusters = [...new Set(targets.map((t) => t.cluster))];
+    const findings: SweepFinding[] = clusters.map((cluster) => ({
+      id: `connectivity:probes-off:${cluster}`,
+      check: 'connectivity',
+      cluster,
+      severity: 'info',
+      resource: 'connectivity-probes',
+      message: `${targets.filter((t) => t.cluster === cluster).length} on-prem paths were not probed: the probe function is not deployed in the cluster VPC.`,
+      fix: 'Deploy with --param connectivityProbes=true and vpcSubnetIds / vpcSecurityGroupIds in the cluster VPC (with its route to on-prem).',
+    }));
+    await deps.store.putJson(key, findings);
+    return { key, findings: findings.length, summary: { probed: 0 } };
+  }
+  const measured = await mapLimit(targets, PROBE_CONCURRENCY, async (target) => {
+    const stats = linkStats(await deps.prober.tcpConnectSamples(target.host, target.port, probe));
+    return { target, stats, overall: classifyLink(stats).overall };
+  });
+  const findings = measured.flatMap((m) => connectivityFinding(m.target, m.stats) ?? []);
+  await deps.store.putJson(key, findings);
+  const classes = { target: 0, warning: 0, critical: 0 };
+  for (const m of measured) classes[m.overall] += 1;
+  return { key, findings: findings.length, summary: { probed: targets.length, samples: probe.samples, ...classes } };
+}
+
+/** Step CheckDns: resolution both ways (an on-prem name from AWS, an AWS name through the inbound endpoint). */
+export async function dnsStep(
+  deps: { dns: DnsLookup; resolver: Route53ResolverClient; store: SweepStore },
+  input: { sweepId: string; enabled: boolean },
+): Promise<CheckPart> {
+  const { desired } = await mustGet<NightInventory>(deps.store, runKeys(input.sweepId).inventory);
+  const key = runKeys(input.sweepId).findings('connectivity-dns');
+  const declared = desired.clusters.filter((c) => c.dns?.checks);
+  let findings: SweepFinding[];
+  let checked = 0;
+  if (!input.enabled) {
+    findings = declared.map((c) => ({
+      id: `connectivity:dns-checks-off:${c.name}`,
+      check: 'connectivity',
+      cluster: c.name,
+      severity: 'info',
+      resource: 'dns-checks',
+      message: 'DNS resolution was not checked: the check function is not deployed in the cluster VPC.',
+      fix: 'Deploy with --param resolutionChecks=true and vpcSubnetIds / vpcSecurityGroupIds in the cluster VPC.',
+    }));
+  } else {
+    const result = await checkResolution({ dns: deps.dns, resolver: deps.resolver }, desired);
+    checked = result.checks.length;
+    findings = result.checks
+      .filter((c) => !c.ok)
+      .map((c) => {
+        const f = result.findings.find((x) => x.cluster === c.cluster && x.resource === c.name);
+        return {
+          id: `connectivity:dns:${c.cluster}:${c.direction}:${c.name}`,
+          check: 'connectivity' as const,
+          cluster: c.cluster,
+          severity: 'critical' as const,
+          resource: `${c.name} (${c.direction})`,
+          message: f?.message ?? `${c.name} does not resolve through ${c.via}.`,
+          evidence: `Asked ${c.via}: ${c.error ?? 'no answer'}.`,
+          fix: f?.fix ?? 'Check the Resolver endpoints and rules.',
+        };
+      });
+  }
+  await deps.store.putJson(key, findings);
+  return { key, findings: findings.length, summary: { checked } };
+}
+
+/** What a branch of the Parallel state hands on: its parts, or the error that stopped it. */
+export interface CheckOutcome {
+  check: Check;
+  parts: Array<CheckPart | { failed: { Error: string; Cause?: string } }>;
+  failed?: { Error: string; Cause?: string };
+}
+
+/** A finding as the execution output lists it. */
+export interface ReportedFinding {
+  id: string;
+  check: Check;
+  severity: SweepFinding['severity'];
+  cluster: string;
+  resource: string;
+  message: string;
+  evidence?: string;
+  fix: string;
+  status: 'new' | 'worse' | 'open';
+}
+
+export interface NightReport {
+  sweepId: string;
+  findings: ReportedFinding[];
+  findingsTotal: number;
+  counts: { new: number; worse: number; open: number; resolved: number };
+  resolved: Array<{ id: string; cluster: string; resource: string }>;
+  failedChecks: Check[];
+  alerts: SweepAlert[];
+  /** Where every finding and alert of the night is (an S3 key in the sweep bucket). */
+  reportKey: string;
+}
+
+/** Step Merge: tonight's findings against the memory: what to page, what to digest, what resolved. */
+export async function mergeStep(
+  deps: { store: SweepStore },
+  input: { sweepId: string; stage: string; now: Date; outcomes: CheckOutcome[]; reportUri?: string },
+): Promise<NightReport> {
+  const keys = runKeys(input.sweepId);
+  const findings: SweepFinding[] = [];
+  const failures: Array<{ check: Check; failed: { Error: string; Cause?: string }; partial: boolean }> = [];
+  for (const outcome of input.outcomes) {
+    if (outcome.failed) failures.push({ check: outcome.check, failed: outcome.failed, partial: false });
+    const failedParts = outcome.parts.filter((p): p is { failed: { Error: string; Cause?: string } } => 'failed' in p);
+    if (failedParts[0]) failures.push({ check: outcome.check, failed: failedParts[0].failed, partial: true });
+    for (const part of outcome.parts) {
+      if ('key' in part) findings.push(...(await mustGet<SweepFinding[]>(deps.store, part.key)));
+    }
+  }
+  const failedChecks = [...new Set(failures.map((f) => f.check))];
+  const memory = (await deps.store.getJson<AlertMemory>(MEMORY_KEY)) ?? emptyMemory();
+  const t = triage(memory, findings, input.now, (id) => failedChecks.some((c) => id.startsWith(`${c}:`)));
+  const alerts = [
+    ...failures.map((f) => {
+      const { name, problem, fix } = describeCaughtError(f.failed);
+      const all = input.outcomes.find((o) => o.check === f.check)?.parts.length ?? 0;
+      const failedCount = input.outcomes.find((o) => o.check === f.check)?.parts.filter((p) => 'failed' in p).length;
+      return checkFailureAlert({
+        stage: input.stage,
+        check: f.check,
+        error: name,
+        problem,
+        fix,
+        ...(f.partial ? { partial: `ran only in part (${failedCount} of ${all} parts failed)` } : {}),
+      });
+    }),
+    ...sweepAlerts(t, { stage: input.stage, date: input.now.toISOString().slice(0, 10), report: input.reportUri }),
+  ];
+  const status = new Map<string, ReportedFinding['status']>([
+    ...t.fresh.map((f) => [f.id, 'new'] as const),
+    ...t.worsened.map((f) => [f.id, 'worse'] as const),
+    ...t.ongoing.map((f) => [f.id, 'open'] as const),
+  ]);
+  const reported = [...t.fresh, ...t.worsened, ...t.ongoing]
+    .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id))
+    .map((f): ReportedFinding => ({
+      id: f.id,
+      check: f.check,
+      severity: f.severity,
+      cluster: f.cluster,
+      resource: f.resource,
+      message: f.message,
+      ...(f.evidence ? { evidence: f.evidence } : {}),
+      fix: f.fix,
+      status: status.get(f.id) ?? 'open',
+    }));
+  const report: NightReport = {
+    sweepId: input.sweepId,
+    findings: reported,
+    findingsTotal: reported.length,
+    counts: { new: t.fresh.length, worse: t.worsened.length, open: t.ongoing.length, resolved: t.resolved.length },
+    resolved: t.resolved.map(({ id, cluster, resource }) => ({ id, cluster, resource })),
+    failedChecks,
+    alerts,
+    reportKey: keys.report,
+  };
+  await deps.store.putJson(keys.report, report);
+  await deps.store.putJson(keys.pendingMemory, t.memory);
+  // The state carries the first findings and the alerts' headers; the full report is in the store.
+  return { ...report, findings: reported.slice(0, MAX_OUTPUT_FINDINGS), alerts: [] };
+}
+
+/** One published alert, as the execution output lists it. */
+export interface PublishedAlert {
+  subject: string;
+  severity: SweepAlert['severity'];
+  cluster: string;
+  check: SweepAlert['check'];
+  messageId: string;
+}
+
+/**
+ * Step PublishAlerts: each of the night's alerts to the topic, with the attributes subscribers
+ * filter on. What was published is recorded as it goes, so a retried step does not page twice.
+ */
+export async function publishStep(
+  deps: { sns: SNSClient; store: SweepStore },
+  input: { sweepId: string; topicArn: string },
+): Promise<{ alerts: PublishedAlert[] }> {
+  const keys = runKeys(input.sweepId);
+  const report = await mustGet<NightReport>(deps.store, keys.report);
+  const publishedKey = `runs/${input.sweepId}/published.json`;
+  const published = (await deps.store.getJson<PublishedAlert[]>(publishedKey)) ?? [];
+  for (const alert of report.alerts.slice(published.length)) {
+    const attributes: Record<string, MessageAttributeValue> = {
+      severity: { DataType: 'String', StringValue: alert.severity },
+      cluster: { DataType: 'String', StringValue: alert.cluster },
+      check: { DataType: 'String', StringValue: alert.check },
+    };
+    const answer = await deps.sns.send(
+      new PublishCommand({
+        TopicArn: input.topicArn,
+        Subject: alert.subject,
+        Message: alert.message,
+        MessageAttributes: attributes,
+      }),
+    );
+    published.push({
+      subject: alert.subject,
+      severity: alert.severity,
+      cluster: alert.cluster,
+      check: alert.check,
+      messageId: answer.MessageId ?? '',
+    });
+    await deps.store.putJson(publishedKey, published);
+  }
+  return { alerts: published };
+}
+
+/** Step Commit: tonight's memory becomes the memory, only once the alerts are out. */
+export async function commitStep(
+  deps: { store: SweepStore },
+  input: { sweepId: string },
+): Promise<{ remembered: number }> {
+  const memory = await mustGet<AlertMemory>(deps.store, runKeys(input.sweepId).pendingMemory);
+  await deps.store.putJson(MEMORY_KEY, memory);
+  return { remembered: Object.keys(memory.findings).length };
+}
+
+/** The alert for a sweep that could not finish. */
+export function sweepFailure(input: { stage: string; failure: { Error: string; Cause?: string } }): {
+  summary: string;
+  notification: Notification;
+} {
+  const { name, problem, fix } = describeCaughtError(input.failure);
+  return {
+    summary: `The nightly sweep failed with ${name}: ${problem}`,
+    notification: sweepFailureAlert({ stage: input.stage, error: name, problem, fix }),
+  };
+}
