@@ -133,9 +133,57 @@ describe('the packaged template', () => {
   });
 
   it('schedules the network reconciler in plan mode, with a time zone', () => {
-    const [, schedule] = ofType('AWS::Scheduler::Schedule')[0] ?? [];
+    const schedule = template.Resources.ReconcileNetworkStepFunctionsSchedulerSchedule1;
     expect(schedule?.Properties.ScheduleExpressionTimezone).toBe('Asia/Seoul');
     expect(JSON.parse(schedule?.Properties.Target.Input)).toEqual({ mode: 'plan', trigger: 'schedule' });
+  });
+
+  it('schedules the nightly sweep at 03:00 Asia/Seoul, and invokes its Map-nested probe function', () => {
+    const schedule = template.Resources.NightlySweepStepFunctionsSchedulerSchedule1;
+    expect(schedule?.Properties).toMatchObject({
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      ScheduleExpressionTimezone: 'Asia/Seoul',
+      Target: { Arn: { Ref: 'NightlySweepStateMachine' } },
+    });
+    expect(JSON.parse(schedule?.Properties.Target.Input)).toEqual({ trigger: 'schedule' });
+    const invoke = statements(template.Resources.NightlySweepStateMachineRole).find((s) =>
+      list(s.Action).includes('lambda:InvokeFunction'),
+    );
+    expect(JSON.stringify(invoke.Resource)).toContain('ProbeTargetsLambdaFunction');
+  });
+
+  it('keeps the sweep in a private, encrypted, TLS-only bucket whose nights expire', () => {
+    const bucket = template.Resources.SweepBucket?.Properties;
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'AES256',
+    });
+    expect(bucket.LifecycleConfiguration.Rules[0]).toMatchObject({ Prefix: 'runs/', ExpirationInDays: 30 });
+    const policy = template.Resources.SweepBucketPolicy?.Properties.PolicyDocument.Statement[0];
+    expect(policy).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+  });
+
+  it('lets only the last sweep step replace the alert memory, and only the publisher page', () => {
+    const writers = (action: string, resource: string) =>
+      ofType('AWS::IAM::Role')
+        .filter(([, role]) =>
+          statements(role).some(
+            (s) => list(s.Action).includes(action) && JSON.stringify(s.Resource).includes(resource),
+          ),
+        )
+        .map(([name]) => name);
+    expect(writers('s3:PutObject', 'alert-memory.json')).toEqual(['CommitSweepRole']);
+    // Of the functions (the state machines publish their own failure alerts).
+    const functions = (names: string[]) => names.filter((n) => !n.endsWith('StateMachineRole'));
+    expect(functions(writers('sns:Publish', 'AlertTopic'))).toEqual(['PublishSweepAlertsRole']);
+    const inventory = statements(template.Resources.SweepInventoryRole);
+    const eks = inventory.find((s) => list(s.Action).includes('eks:ListInsights'));
+    expect(JSON.stringify(eks.Resource)).toContain(':cluster/gpu-hybrid-cluster');
   });
 
   it('deploys the validated network desired state of the stage', () => {

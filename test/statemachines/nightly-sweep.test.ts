@@ -1,0 +1,289 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { prepareAndRun } from '../../cli/local-run';
+import { localRuntime } from '../../cli/local-runtime';
+import { main } from '../../cli/main';
+import { nightlySweep, type SweepOutput } from '../../cli/workflows/nightly-sweep';
+import { reconcileNetwork } from '../../cli/workflows/reconcile-network';
+import { openSandbox } from '../../lib/sandbox';
+import { DEFAULT_SEED, type SandboxEstate } from '../../lib/sandbox/estate';
+import { sandboxSweepBucket } from '../../lib/sandbox/services/s3';
+import type { EstateSeed } from '../../lib/sandbox/state';
+import type { AlertMemory } from '../../lib/sweep/findings';
+import { MEMORY_KEY } from '../../lib/sweep/store';
+
+/**
+ * The real statemachines/nightly-sweep.asl.json on the sandbox estate: a night with findings, a
+ * clean night, a repeated night (no repeat page), a worse and a resolved finding, a check that
+ * fails while the others report, and a sweep that fails outright.
+ */
+
+let home: string;
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'hybridops-sweep-'));
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+const EVENT = JSON.stringify({ trigger: 'manual' });
+
+async function sweep(arrange?: (estate: SandboxEstate) => void) {
+  const local = localRuntime('sandbox', home, {});
+  const estate = local.estate as SandboxEstate;
+  arrange?.(estate);
+  const sent = estate.outbox.length;
+  const first = estate.calls.length;
+  const { result } = await prepareAndRun(nightlySweep, local, EVENT);
+  return {
+    result,
+    night: result.output as SweepOutput,
+    estate,
+    alerts: estate.outbox.slice(sent),
+    calls: estate.calls.slice(first),
+  };
+}
+
+/** Reseeds the estate under `home` from the default seed, changed by `edit`. */
+function seedWith(edit: (seed: EstateSeed) => void): void {
+  const seed = parse(readFileSync(DEFAULT_SEED, 'utf8')) as EstateSeed;
+  edit(seed);
+  const file = join(home, 'seed.yaml');
+  writeFileSync(file, stringify(seed));
+  openSandbox(home, { reset: true, seedFile: file });
+}
+
+const memoryOf = (estate: SandboxEstate) =>
+  JSON.parse(estate.state.objects[sandboxSweepBucket(estate.seed.account)]?.[MEMORY_KEY] ?? 'null') as AlertMemory;
+
+const TRUNK = ['Inventory', 'Checks', 'Merge', 'PublishAlerts', 'Remember', 'Done'];
+const BRANCHES = ['CheckCost', 'CheckCompliance', 'ProbeBatches', 'ProbeBatch', 'CheckDns', 'ConnectivityDone'];
+
+const SEEDED_FINDINGS = [
+  'compliance:activation-expired-unused:0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b',
+  'compliance:nfs-open:sg-0e5f0a1b2c3d40718:sgr-0bbbb0000000000b2',
+  'compliance:unsupported-os:mi-0a2b4c6d8e0f12344',
+  'connectivity:dns:192.168.1.54:53',
+  'connectivity:dns:gpu-hybrid-cluster:aws-to-on-prem:harbor.company.local',
+  'connectivity:kubelet:192.168.10.23:10250',
+  'cost:budget:Amazon Elastic Kubernetes Service',
+  'cost:not-ready:mi-0a2b4c6d8e0f12343',
+];
+
+describe('nightly-sweep on the sandbox estate', () => {
+  it('a night with findings: every check reports, one message per cluster and check, and the memory is kept', async () => {
+    const { result, night, alerts, estate } = await sweep();
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.visited.filter((s) => TRUNK.includes(s))).toEqual(TRUNK);
+    expect(result.visited.filter((s) => BRANCHES.includes(s)).sort()).toEqual([...BRANCHES].sort());
+    expect(night.findings.map((f) => f.id).sort()).toEqual(SEEDED_FINDINGS);
+    expect(night.counts).toEqual({ new: 8, worse: 0, open: 0, resolved: 0 });
+    for (const f of night.findings) {
+      expect(Object.keys(f)).toEqual(expect.arrayContaining(['check', 'severity', 'resource', 'message', 'fix']));
+      expect(f.status).toBe('new');
+    }
+    // NotReady and still billing: 224 vCPU x 0.1099 x 24 h.
+    expect(night.findings.find((f) => f.id.startsWith('cost:not-ready'))?.message).toContain('590.82 USD per day');
+    expect(night.findings.find((f) => f.id === 'connectivity:dns:192.168.1.54:53')).toMatchObject({
+      severity: 'warning',
+      message: expect.stringContaining('warning on jitter'),
+    });
+
+    expect(alerts.map((a) => [a.subject, a.attributes])).toEqual([
+      [
+        '[CRITICAL] gpu-hybrid-cluster compliance: 3 new (nightly sweep)',
+        { severity: 'critical', cluster: 'gpu-hybrid-cluster', check: 'compliance' },
+      ],
+      [
+        '[CRITICAL] gpu-hybrid-cluster connectivity: 3 new (nightly sweep)',
+        { severity: 'critical', cluster: 'gpu-hybrid-cluster', check: 'connectivity' },
+      ],
+      [
+        '[WARNING] account 111122223333 cost: 1 new (nightly sweep)',
+        { severity: 'warning', cluster: 'account 111122223333', check: 'cost' },
+      ],
+      [
+        '[WARNING] gpu-hybrid-cluster cost: 1 new (nightly sweep)',
+        { severity: 'warning', cluster: 'gpu-hybrid-cluster', check: 'cost' },
+      ],
+    ]);
+    expect(night.alerts.map((a) => a.messageId)).toEqual(alerts.map((a) => a.messageId));
+    expect(alerts[0]?.message).toContain('Fix: Delete it (aws ssm delete-activation');
+    expect(readdirSync(join(home, 'outbox'))).toHaveLength(4);
+    expect(Object.keys(memoryOf(estate).findings).sort()).toEqual(SEEDED_FINDINGS);
+    // Two Cost Explorer requests (USD 0.01 each): month to date, and the forecast.
+    const ce = estate.calls.filter((c) => c.service === 'ce').map((c) => c.command);
+    expect(ce).toEqual(['GetCostAndUsage', 'GetCostForecast']);
+  });
+
+  it('a repeated night pages nothing: one info digest line per open finding', async () => {
+    await sweep();
+    const { night, alerts } = await sweep();
+
+    expect(night.counts).toEqual({ new: 0, worse: 0, open: 8, resolved: 0 });
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]?.subject).toBe('[INFO] sandbox nightly digest: 8 still open');
+    // Cost Explorer's findings are about the account, the others about the cluster: both in one digest.
+    expect(alerts[0]?.attributes).toEqual({ severity: 'info', cluster: 'all', check: 'all' });
+    expect(alerts[0]?.message.match(/^- \[(warning|critical)\]/gm)).toHaveLength(8);
+  });
+
+  it('pages a finding that got worse, and says once what resolved', async () => {
+    await sweep();
+    const { night, alerts, estate } = await sweep((e) => {
+      // The jittery DNS link degrades further; the unused activation is deleted; gpu-node-03 comes back.
+      const link = e.state.seed.onPrem.links.find((l) => l.host === '192.168.1.54');
+      if (link) link.jitterMs = 8;
+      delete e.state.activations['0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b'];
+      const node = e.state.nodes['mi-0a2b4c6d8e0f12343'];
+      if (node) node.ready = { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' };
+      e.state.seed.onPrem.links.push({ host: '192.168.10.23', latencyMs: 1.9, jitterMs: 0.2, lossPercent: 0 });
+      e.save();
+    });
+
+    expect(night.counts).toEqual({ new: 0, worse: 1, open: 4, resolved: 3 });
+    expect(night.resolved.map((r) => r.id).sort()).toEqual([
+      'compliance:activation-expired-unused:0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b',
+      'connectivity:kubelet:192.168.10.23:10250',
+      'cost:not-ready:mi-0a2b4c6d8e0f12343',
+    ]);
+    const worse = alerts.find((a) => a.attributes.severity === 'critical');
+    expect(worse?.subject).toBe(
+      '[CRITICAL] gpu-hybrid-cluster connectivity: 1 worse, 1 still open, 1 resolved (nightly sweep)',
+    );
+    expect(worse?.message).toContain('Worse than before:\n- [critical] DNS server for company.local (192.168.1.54:53)');
+    const digest = alerts.find((a) => a.attributes.check === 'all');
+    expect(digest?.message).toContain('- resolved: mi-0a2b4c6d8e0f12343 (was warning)');
+    expect(Object.keys(memoryOf(estate).findings)).toHaveLength(5);
+
+    // The next night the resolved ones are not mentioned again.
+    const third = await sweep();
+    expect(third.night.counts.resolved).toBe(0);
+    expect(third.alerts.map((a) => a.subject)).toEqual(['[INFO] sandbox nightly digest: 5 still open']);
+  });
+
+  it('a clean night finds nothing and sends nothing', async () => {
+    seedWith((seed) => {
+      seed.fleet = seed.fleet.slice(0, 1);
+      seed.activations = [];
+      for (const link of seed.onPrem.links) link.jitterMs = 0.3;
+    });
+    // The network as declared (the reconciler removes the seed's drift), then the night.
+    const local = localRuntime('sandbox', home, {});
+    const applied = await prepareAndRun(reconcileNetwork, local, JSON.stringify({ mode: 'apply' }));
+    expect(applied.result.status).toBe('SUCCEEDED');
+
+    const { result, night, alerts } = await sweep();
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(night.findings).toEqual([]);
+    expect(night.inventory.clusters).toEqual([{ name: 'gpu-hybrid-cluster', nodes: 1, notReady: 0 }]);
+    expect(alerts).toEqual([]);
+    expect(night.alerts).toEqual([]);
+  });
+
+  it('a check that fails is an alert; the others still report and its findings stay open', async () => {
+    await sweep();
+    const { result, night, alerts, estate } = await sweep((e) =>
+      e.injectFault(
+        'ce',
+        'GetCostAndUsage',
+        'AccessDeniedException',
+        1,
+        'not authorized to perform ce:GetCostAndUsage',
+      ),
+    );
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.visited).toContain('CostFailed');
+    expect(night.failedChecks).toEqual(['cost']);
+    expect(alerts[0]).toMatchObject({
+      subject: '[CRITICAL] nightly cost check failed: AccessDeniedException',
+      attributes: { severity: 'critical', cluster: 'all', check: 'cost' },
+    });
+    expect(alerts[0]?.message).toContain('not authorized to perform ce:GetCostAndUsage');
+    // Tonight nothing about cost is known: last night's cost findings are neither resolved nor re-paged.
+    expect(night.counts).toEqual({ new: 0, worse: 0, open: 6, resolved: 0 });
+    expect(Object.keys(memoryOf(estate).findings).sort()).toEqual(SEEDED_FINDINGS);
+  });
+
+  it('retries a throttled Cost Explorer and carries on', async () => {
+    const { result, night } = await sweep((e) => e.injectFault('ce', 'GetCostForecast', 'LimitExceededException', 2));
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(night.failedChecks).toEqual([]);
+    expect(night.findings.map((f) => f.id)).toContain('cost:budget:Amazon Elastic Kubernetes Service');
+  });
+
+  it('a sweep that fails outright alerts, fails, and leaves the memory as it was', async () => {
+    await sweep();
+    const { estate: before } = await sweep();
+    const memory = memoryOf(before);
+    const { result, alerts, estate } = await sweep((e) =>
+      e.injectFault('ssm', 'DescribeInstanceInformation', 'AccessDeniedException', 1, 'not authorized'),
+    );
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('AccessDeniedException');
+    expect(result.visited).toEqual(['Inventory', 'ReportFailure', 'AlertFailure', 'Failed']);
+    expect(alerts.map((a) => [a.subject, a.attributes])).toEqual([
+      [
+        '[CRITICAL] nightly sweep failed: AccessDeniedException',
+        { severity: 'critical', cluster: 'all', check: 'sweep' },
+      ],
+    ]);
+    expect(alerts[0]?.message).toContain('no finding was updated or resolved');
+    expect(memoryOf(estate)).toEqual(memory);
+  });
+
+  it('never carries an activation code: the seeded code is nowhere in history, output or messages', async () => {
+    const { result, estate, alerts } = await sweep();
+    const code = Object.values(estate.state.activations)[0]?.code;
+    expect(code).toMatch(/^seeded-/);
+    const seen = JSON.stringify([result.history, result.output, alerts]);
+    expect(seen).not.toContain(code);
+  });
+
+  it('hybridops run nightly-sweep --json prints the findings and the alerts sent', async () => {
+    const input = join(home, 'night.json');
+    writeFileSync(input, EVENT);
+    const out: string[] = [];
+    const code = await main(
+      ['run', 'nightly-sweep', '--input', input, '--json'],
+      { stdout: { write: (t: string) => out.push(t) }, stderr: { write: () => undefined } },
+      { HYBRIDOPS_HOME: home },
+    );
+    expect(code).toBe(0);
+    const printed = JSON.parse(out.join('')) as { status: string; output: SweepOutput };
+    expect(printed.status).toBe('SUCCEEDED');
+    expect(printed.output.findings).toHaveLength(8);
+    expect(printed.output.findings[0]).toEqual({
+      id: 'compliance:nfs-open:sg-0e5f0a1b2c3d40718:sgr-0bbbb0000000000b2',
+      check: 'compliance',
+      severity: 'critical',
+      cluster: 'gpu-hybrid-cluster',
+      resource: 'sg-0e5f0a1b2c3d40718/sgr-0bbbb0000000000b2',
+      message:
+        'sgr-0bbbb0000000000b2 lets 0.0.0.0/0 reach NFS on the EFS mount targets; allowed: 10.0.0.0/16, 192.168.0.0/16, 10.244.0.0/16.',
+      fix: 'Run the network reconciler in apply mode (POST /reconcile {"mode": "apply"}), or revoke the rule.',
+      status: 'new',
+    });
+    expect(printed.output.alerts.map((a) => a.check)).toEqual(['compliance', 'connectivity', 'cost', 'cost']);
+  });
+
+  it('rejects a bad input and starts nothing', async () => {
+    const input = join(home, 'bad.json');
+    writeFileSync(input, JSON.stringify({ trigger: 'a b', mode: 'apply' }));
+    const err: string[] = [];
+    const code = await main(
+      ['run', 'nightly-sweep', '--input', input],
+      { stdout: { write: () => undefined }, stderr: { write: (t: string) => err.push(t) } },
+      { HYBRIDOPS_HOME: home },
+    );
+    expect(code).toBe(2);
+    expect(err.join('')).toContain('trigger must be a word');
+    expect(err.join('')).toContain("unknown field 'mode'");
+    expect(openSandbox(home).calls).toEqual([]);
+  });
+});
