@@ -17,6 +17,7 @@ import { prepareAndRun } from '../cli/local-run';
 import { loadServerlessConfig, PROJECT_ROOT } from '../cli/serverless-config';
 import { onboardNode } from '../cli/workflows/onboard-node';
 import { networkBench } from './bench-network';
+import { sweepBench } from './bench-sweep';
 import { backoffSeconds } from '../lib/onboarding/backoff';
 import { ONBOARDING_TIMINGS } from '../lib/settings';
 
@@ -118,6 +119,7 @@ async function main() {
   const fns = bundles();
   const runs = await onboarding();
   const net = await networkBench(RUNS);
+  const sweeps = await sweepBench([100, 1000, 10000], RUNS);
   const last = runs.at(-1);
   if (!last) throw new Error('no runs');
   const { polls, reads } = scenarioLooks(loadScenario());
@@ -187,6 +189,30 @@ async function main() {
     `| changes planned | ${netRun?.changes} | 55 |`,
     `| apply AWS calls | ${netRun?.applyCalls} | ${netRun?.changes} (one per change) |`,
     `| actions in a plan right after | ${netRun?.replan} | 0 |`,
+    '',
+  );
+  lines.push(
+    '## Nightly sweep at scale (sandbox)',
+    '',
+    'The whole nightly-sweep state machine (real ASL and handlers) over one cluster of N hybrid nodes:',
+    '2% NotReady (their kubelet does not answer), 1% on an unsupported OS, EFS declared. Wall time is',
+    "the sandbox's: its probes answer at once from link profiles, so it measures this project's own work",
+    '(listing, batching, classifying, merging), not the network. AWS reads are list pages at each',
+    "API's largest page size plus the fixed reads; S3 calls are the sweep store's objects, each written",
+    'once and read once by the next step.',
+    '',
+    '| nodes | wall time | state transitions | probe batches | findings | AWS reads | lower bound | S3 calls | lower bound | SNS messages |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...sweeps.map(
+      (s) =>
+        `| ${s.nodes.toLocaleString('en-US')} | ${s.wallMs.toFixed(0)} ms | ${s.transitions} | ${s.batches} | ${s.findings} | ${s.reads} | ${s.lowerReads} | ${s.s3} | ${s.lowerS3} | ${s.sns} |`,
+    ),
+    '',
+    `AWS calls at ${sweeps.at(-1)?.nodes.toLocaleString('en-US')} nodes, by command:`,
+    '',
+    ...Object.entries(sweeps.at(-1)?.calls ?? {})
+      .sort()
+      .map(([name, count]) => `- ${name}: ${count}`),
     '',
   );
   mkdirSync(join(PROJECT_ROOT, 'bench'), { recursive: true });

@@ -8,10 +8,21 @@ import type { SandboxEstate } from './estate';
  * share of them is lost, spread evenly. A host with no profile never answers.
  */
 export function sandboxProber(estate: SandboxEstate): Prober {
+  // Indexed once per list of links (the seed's, or one a test swapped in): thousands of targets.
+  const index = new WeakMap<object, Map<string, SandboxEstate['seed']['onPrem']['links'][number]>>();
+  const linkOf = (host: string) => {
+    const links = estate.seed.onPrem.links;
+    let byHost = index.get(links);
+    if (!byHost || byHost.size !== links.length) {
+      byHost = new Map(links.map((l) => [l.host, l]));
+      index.set(links, byHost);
+    }
+    return byHost.get(host);
+  };
   return {
     async tcpConnectSamples(host, port, options) {
       estate.calls.push({ service: 'probe', command: `TcpConnect:${port}` });
-      const link = estate.seed.onPrem.links.find((l) => l.host === host);
+      const link = linkOf(host);
       if (!link) return Array.from({ length: options.samples }, (): ProbeSample => ({ ok: false, error: 'ETIMEDOUT' }));
       const lost = Math.round((options.samples * link.lossPercent) / 100);
       const every = lost ? options.samples / lost : Number.POSITIVE_INFINITY;

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { NoSuchBucket, NoSuchKey } from '@aws-sdk/client-s3';
+import type { SdkStream } from '@smithy/types';
 import type { SandboxEstate, ServiceHandlers } from '../estate';
 
 /** The sandbox's one bucket: the nightly sweep's store. */
@@ -9,15 +10,15 @@ export const sandboxSweepBucket = (account: string) => `eks-hybrid-ops-sandbox-s
  * An object body as the SDK hands it back: a stream with the SDK's `transformTo*` helpers
  * (the sandbox answers before the SDK's deserializer would add them).
  */
-export function sdkBody(text: string) {
+export function sdkBody(text: string): SdkStream<Readable> {
   const bytes = Buffer.from(text, 'utf8');
-  return Object.assign(Readable.from([bytes]), {
-    transformToString: async (encoding: BufferEncoding = 'utf8') => bytes.toString(encoding),
+  const mixin = {
+    transformToString: async (encoding = 'utf8') => bytes.toString(encoding as BufferEncoding),
     transformToByteArray: async () => new Uint8Array(bytes),
-    transformToWebStream: () => {
-      throw new Error('The sandbox does not hand out web streams.');
-    },
-  });
+    transformToWebStream: () => Readable.toWeb(Readable.from([bytes])),
+  };
+  // Node's web ReadableStream and the DOM one the SDK's type names are the same object at runtime.
+  return Object.assign(Readable.from([bytes]), mixin) as unknown as SdkStream<Readable>;
 }
 
 const meta = { $metadata: {} };

@@ -1,0 +1,393 @@
+import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { AwsTransientError, SweepStoreError } from '../../../lib/errors';
+import type { Prober } from '../../../lib/net/probe';
+import { DEFAULT_SWEEP_CONFIG, validateDesiredState } from '../../../lib/network/config';
+import { type AlertMemory, emptyMemory, type SweepFinding } from '../../../lib/sweep/findings';
+import type { ClusterInventory } from '../../../lib/sweep/inventory';
+import {
+  type CheckOutcome,
+  commitStep,
+  complianceStep,
+  costStep,
+  dnsStep,
+  idleNodes,
+  MAX_OUTPUT_FINDINGS,
+  mergeStep,
+  type NightInventory,
+  type NightReport,
+  newSweepId,
+  probeStep,
+  publishStep,
+} from '../../../lib/sweep/night';
+import { MEMORY_KEY, runKeys, SWEEP_ID, type SweepStore } from '../../../lib/sweep/store';
+
+/** A sweep store in memory: what the steps wrote, by key. */
+function memoryStore(initial: Record<string, unknown> = {}) {
+  const objects = new Map<string, string>(Object.entries(initial).map(([k, v]) => [k, JSON.stringify(v)]));
+  const store: SweepStore = {
+    putJson: async (key, value) => {
+      objects.set(key, JSON.stringify(value));
+    },
+    getJson: async <T>(key: string) => {
+      const text = objects.get(key);
+      return text === undefined ? undefined : (JSON.parse(text) as T);
+    },
+  };
+  const read = <T>(key: string) => JSON.parse(objects.get(key) ?? 'null') as T;
+  return { store, objects, read };
+}
+
+const ID = '20261122T180000Z-a1b2c3';
+const KEYS = runKeys(ID);
+const NOW = new Date('2026-11-22T18:00:00Z');
+const ARN = 'arn:aws:eks:ap-northeast-2:111122223333:cluster/gpu-hybrid-cluster';
+
+const finding = (id: string, severity: SweepFinding['severity'] = 'warning'): SweepFinding => ({
+  id,
+  check: id.split(':')[0] as SweepFinding['check'],
+  severity,
+  cluster: 'gpu-hybrid-cluster',
+  resource: id.split(':').pop() ?? id,
+  message: `${id} is wrong.`,
+  fix: `Fix ${id}.`,
+});
+
+function cluster(nodes: ClusterInventory['nodes'], extra: Partial<ClusterInventory> = {}): ClusterInventory {
+  return {
+    name: 'gpu-hybrid-cluster',
+    facts: {
+      name: 'gpu-hybrid-cluster',
+      arn: ARN,
+      vpcCidrs: ['10.0.0.0/16'],
+      serviceCidr: '10.96.0.0/16',
+      remoteNodeCidrs: ['192.168.0.0/16'],
+      remotePodCidrs: ['10.244.0.0/16'],
+    },
+    nodes,
+    instances: nodes.map((n) => ({
+      instanceId: n.name,
+      platformName: 'Ubuntu',
+      platformVersion: '22.04',
+      pingStatus: 'Online',
+      ours: true,
+    })),
+    activations: [],
+    insights: [],
+    ...extra,
+  };
+}
+
+function night(clusters: ClusterInventory[]): NightInventory {
+  const desired = validateDesiredState({ version: 1, clusters: [{ name: 'gpu-hybrid-cluster' }] });
+  if (!desired.ok) throw new Error(desired.problems.join('; '));
+  return {
+    sweepId: ID,
+    config: DEFAULT_SWEEP_CONFIG,
+    desired: desired.state,
+    inventory: { takenAt: NOW.toISOString(), clusters, targets: [], calls: {} },
+  };
+}
+
+const node = (name: string, ready = true, vcpus = 224) => ({
+  name,
+  internalIps: ['192.168.10.21'],
+  vcpus,
+  ready,
+  ...(ready ? {} : { reason: 'NodeStatusUnknown', since: '2026-11-21T12:00:00Z' }),
+});
+
+describe('newSweepId', () => {
+  it('is the start in UTC and a random suffix, in the form the steps accept', () => {
+    const id = newSweepId(NOW);
+    expect(id).toMatch(/^20261122T180000Z-[0-9a-f]{6}$/);
+    expect(id).toMatch(SWEEP_ID);
+  });
+});
+
+describe('idleNodes', () => {
+  it('lists NotReady Nodes and Ready ones whose SSM agent lost its connection, with their vCPUs', () => {
+    const c = cluster([node('mi-1'), node('mi-2', false), node('mi-3', true, 64)]);
+    const lost = c.instances.find((i) => i.instanceId === 'mi-3');
+    if (lost) lost.pingStatus = 'ConnectionLost';
+    expect(idleNodes(c)).toEqual([
+      { name: 'mi-2', vcpus: 224, since: '2026-11-21T12:00:00Z', reason: 'NotReady (NodeStatusUnknown)' },
+      { name: 'mi-3', vcpus: 64, reason: 'Ready but its SSM agent is ConnectionLost' },
+    ]);
+  });
+});
+
+describe('costStep', () => {
+  const ce = mockClient(CostExplorerClient);
+  beforeEach(() => ce.reset());
+
+  it('turns Cost Explorer throttling (LimitExceededException) into the retried AwsTransientError', async () => {
+    const { store } = memoryStore({ [KEYS.inventory]: night([cluster([node('mi-1')])]) });
+    ce.on(GetCostAndUsageCommand).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'LimitExceededException' }),
+    );
+    const client = new CostExplorerClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    await expect(costStep({ ce: client, store }, { sweepId: ID, now: NOW })).rejects.toBeInstanceOf(AwsTransientError);
+  });
+
+  it('refuses a night whose inventory is missing, naming the object', async () => {
+    const client = new CostExplorerClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    await expect(costStep({ ce: client, store: memoryStore().store }, { sweepId: ID, now: NOW })).rejects.toThrow(
+      `The sweep object ${KEYS.inventory} is missing.`,
+    );
+    expect(ce.calls()).toHaveLength(0);
+  });
+});
+
+describe('complianceStep', () => {
+  it('makes a cluster that could not be read a critical finding, and writes what it found', async () => {
+    const unreadable: ClusterInventory = {
+      name: 'gone',
+      problem: { error: 'ClusterNotFoundError', message: "EKS cluster 'gone' does not exist.", fix: 'Check it.' },
+      nodes: [],
+      instances: [],
+      activations: [],
+      insights: [],
+    };
+    const { store, read } = memoryStore({ [KEYS.inventory]: night([cluster([node('mi-1')]), unreadable]) });
+    const part = await complianceStep({ store }, { sweepId: ID, now: NOW });
+    expect(part).toEqual({ key: KEYS.findings('compliance'), findings: 1 });
+    expect(read<SweepFinding[]>(part.key)).toEqual([
+      expect.objectContaining({
+        id: 'compliance:cluster-unreadable:gone',
+        severity: 'critical',
+        message: "Cluster gone could not be swept: EKS cluster 'gone' does not exist.",
+        fix: 'Check it.',
+      }),
+    ]);
+  });
+});
+
+describe('probeStep', () => {
+  const batch = KEYS.batch(0);
+  const targets = [
+    { cluster: 'gpu-hybrid-cluster', kind: 'kubelet', host: '192.168.10.21', port: 10250, name: 'mi-1' },
+    { cluster: 'gpu-hybrid-cluster', kind: 'dns', host: '192.168.1.54', port: 53, name: 'DNS server' },
+  ];
+  const probe = { samples: 4, intervalMs: 0, timeoutMs: 100 };
+
+  it('probes each target with the batch settings and reports only the paths off target', async () => {
+    const { store, read } = memoryStore({ [batch]: { targets, probe } });
+    const asked: Array<[string, number, unknown]> = [];
+    const prober: Prober = {
+      tcpConnectSamples: async (host, port, options) => {
+        asked.push([host, port, options]);
+        const ms = host === '192.168.1.54' ? [1, 9, 1, 9] : [2, 2, 2, 2];
+        return ms.map((m) => ({ ok: true, ms: m }));
+      },
+    };
+    const part = await probeStep({ prober, store }, { sweepId: ID, batch, enabled: true });
+    expect(asked.sort()).toEqual([
+      ['192.168.1.54', 53, probe],
+      ['192.168.10.21', 10250, probe],
+    ]);
+    expect(part.summary).toEqual({ probed: 2, samples: 4, target: 1, warning: 0, critical: 1 });
+    const found = read<SweepFinding[]>(part.key);
+    expect(found.map((f) => [f.id, f.severity])).toEqual([['connectivity:dns:192.168.1.54:53', 'critical']]);
+    expect(found[0]?.evidence).toContain('jitter 8.00 ms (critical)');
+  });
+
+  it('probes nothing outside the cluster VPC, and says so once per cluster', async () => {
+    const { store, read } = memoryStore({ [batch]: { targets, probe } });
+    const prober: Prober = { tcpConnectSamples: () => Promise.reject(new Error('must not probe')) };
+    const part = await probeStep({ prober, store }, { sweepId: ID, batch, enabled: false });
+    expect(read<SweepFinding[]>(part.key)).toEqual([
+      expect.objectContaining({ id: 'connectivity:probes-off:gpu-hybrid-cluster', severity: 'info' }),
+    ]);
+    expect(read<SweepFinding[]>(part.key)[0]?.message).toContain('2 on-prem paths were not probed');
+  });
+});
+
+describe('dnsStep', () => {
+  it('checks nothing outside the cluster VPC, and says so for each cluster that declares checks', async () => {
+    const desired = validateDesiredState({
+      version: 1,
+      clusters: [
+        {
+          name: 'gpu-hybrid-cluster',
+          dns: {
+            outbound: {
+              endpointId: 'rslvr-out-0a1b2c3d4e5f60718',
+              rules: [{ domain: 'company.local', targets: [{ ip: '192.168.1.53' }] }],
+            },
+            checks: { onPremName: 'harbor.company.local' },
+          },
+        },
+      ],
+    });
+    if (!desired.ok) throw new Error(desired.problems.join('; '));
+    const { store, read } = memoryStore({ [KEYS.inventory]: { ...night([]), desired: desired.state } });
+    const dns = { lookup: () => Promise.reject(new Error('must not resolve')) };
+    const part = await dnsStep({ dns, resolver: {} as never, store } as never, { sweepId: ID, enabled: false });
+    expect(read<SweepFinding[]>(part.key).map((f) => [f.id, f.severity])).toEqual([
+      ['connectivity:dns-checks-off:gpu-hybrid-cluster', 'info'],
+    ]);
+  });
+});
+
+describe('mergeStep', () => {
+  const part = (name: string, findings: SweepFinding[]) => ({ key: KEYS.findings(name), findings: findings.length });
+
+  async function merge(outcomes: CheckOutcome[], objects: Record<string, unknown>, memory?: AlertMemory) {
+    const m = memoryStore({ ...objects, ...(memory ? { [MEMORY_KEY]: memory } : {}) });
+    const state = await mergeStep({ store: m.store }, { sweepId: ID, stage: 'dev', now: NOW, outcomes });
+    return { state, report: m.read<NightReport>(KEYS.report), pending: m.read<AlertMemory>(KEYS.pendingMemory), m };
+  }
+
+  it('writes the full report and the pending memory, leaves the memory itself alone, and keeps the state small', async () => {
+    const many = Array.from({ length: MAX_OUTPUT_FINDINGS + 5 }, (_, i) => finding(`compliance:x:${i}`));
+    const { state, report, pending, m } = await merge([{ check: 'compliance', parts: [part('compliance', many)] }], {
+      [KEYS.findings('compliance')]: many,
+    });
+    expect(state.findings).toHaveLength(MAX_OUTPUT_FINDINGS);
+    expect(state.findingsTotal).toBe(MAX_OUTPUT_FINDINGS + 5);
+    expect(state.alerts).toEqual([]); // the messages are in the report, published from there
+    expect(report.findings).toHaveLength(MAX_OUTPUT_FINDINGS + 5);
+    expect(report.alerts.map((a) => a.subject)).toEqual([
+      '[WARNING] gpu-hybrid-cluster compliance: 55 new (nightly sweep)',
+    ]);
+    expect(Object.keys(pending.findings)).toHaveLength(MAX_OUTPUT_FINDINGS + 5);
+    expect(m.objects.has(MEMORY_KEY)).toBe(false);
+  });
+
+  it('lists the most severe findings first', async () => {
+    const found = [finding('cost:a'), finding('cost:b', 'critical'), finding('cost:c', 'info')];
+    const { state } = await merge([{ check: 'cost', parts: [part('cost', found)] }], {
+      [KEYS.findings('cost')]: found,
+    });
+    expect(state.findings.map((f) => [f.id, f.status])).toEqual([
+      ['cost:b', 'new'],
+      ['cost:a', 'new'],
+      ['cost:c', 'new'],
+    ]);
+  });
+
+  it('keeps the findings of a check that failed open instead of resolving them, and alerts on the failure', async () => {
+    const memory: AlertMemory = emptyMemory();
+    for (const id of ['cost:not-ready:mi-1', 'compliance:unsupported-os:mi-2']) {
+      memory.findings[id] = {
+        severity: 'warning',
+        cluster: 'gpu-hybrid-cluster',
+        resource: id,
+        firstSeen: '2026-11-21T18:00:00Z',
+        lastAlerted: '2026-11-21T18:00:00Z',
+      };
+    }
+    const failed = { Error: 'AccessDeniedException', Cause: JSON.stringify({ errorMessage: 'not allowed' }) };
+    const { state, report, pending } = await merge(
+      [
+        { check: 'cost', parts: [], failed },
+        { check: 'compliance', parts: [part('compliance', [])] },
+      ],
+      { [KEYS.findings('compliance')]: [] },
+      memory,
+    );
+    expect(state.failedChecks).toEqual(['cost']);
+    expect(state.resolved.map((r) => r.id)).toEqual(['compliance:unsupported-os:mi-2']);
+    expect(Object.keys(pending.findings)).toEqual(['cost:not-ready:mi-1']);
+    expect(report.alerts[0]).toMatchObject({
+      subject: '[CRITICAL] nightly cost check failed: AccessDeniedException',
+      check: 'cost',
+    });
+    expect(report.alerts[0]?.message).toContain('could not run: AccessDeniedException: not allowed');
+  });
+
+  it('says how much of a check ran when only some of its batches failed', async () => {
+    const found = [finding('connectivity:kubelet:192.168.10.21:10250')];
+    const { report, state } = await merge(
+      [
+        {
+          check: 'connectivity',
+          parts: [part('connectivity-0000', found), { failed: { Error: 'States.Timeout', Cause: 'timed out' } }],
+        },
+      ],
+      { [KEYS.findings('connectivity-0000')]: found },
+    );
+    expect(state.failedChecks).toEqual(['connectivity']);
+    expect(report.alerts[0]?.message).toContain('ran only in part (1 of 2 parts failed): States.Timeout: timed out');
+    expect(state.counts.new).toBe(1);
+  });
+});
+
+describe('publishStep', () => {
+  const sns = mockClient(SNSClient);
+  beforeEach(() => sns.reset());
+  const client = () =>
+    new SNSClient({ region: 'ap-northeast-2', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const TOPIC = 'arn:aws:sns:ap-northeast-2:111122223333:eks-hybrid-ops-dev-alerts';
+  const alerts = ['cost', 'compliance'].map((check) => ({
+    subject: `[WARNING] gpu-hybrid-cluster ${check}: 1 new (nightly sweep)`,
+    message: `Nightly ${check} sweep.`,
+    severity: 'warning' as const,
+    cluster: 'gpu-hybrid-cluster',
+    check: check as 'cost' | 'compliance',
+  }));
+
+  it('publishes each alert with its severity, cluster and check attributes', async () => {
+    const { store } = memoryStore({ [KEYS.report]: { alerts } });
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const out = await publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
+    expect(sns).toHaveReceivedNthCommandWith(1, PublishCommand, {
+      TopicArn: TOPIC,
+      Subject: alerts[0]?.subject,
+      Message: 'Nightly cost sweep.',
+      MessageAttributes: {
+        severity: { DataType: 'String', StringValue: 'warning' },
+        cluster: { DataType: 'String', StringValue: 'gpu-hybrid-cluster' },
+        check: { DataType: 'String', StringValue: 'cost' },
+      },
+    });
+    expect(out.alerts.map((a) => [a.check, a.messageId])).toEqual([
+      ['cost', 'm-1'],
+      ['compliance', 'm-1'],
+    ]);
+  });
+
+  it('does not page twice when retried after publishing part of the night', async () => {
+    const { store } = memoryStore({ [KEYS.report]: { alerts } });
+    sns
+      .on(PublishCommand)
+      .resolvesOnce({ MessageId: 'm-1' })
+      .rejectsOnce(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }))
+      .resolves({ MessageId: 'm-2' });
+    await expect(publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC })).rejects.toThrow('throttled');
+    const out = await publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC });
+    const subjects = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
+    expect(subjects).toEqual([alerts[0]?.subject, alerts[1]?.subject, alerts[1]?.subject]);
+    expect(out.alerts.map((a) => a.messageId)).toEqual(['m-1', 'm-2']);
+  });
+});
+
+describe('commitStep', () => {
+  it('makes the pending memory the memory', async () => {
+    const pending: AlertMemory = emptyMemory();
+    pending.findings['cost:x'] = {
+      severity: 'info',
+      cluster: 'c',
+      resource: 'x',
+      firstSeen: NOW.toISOString(),
+      lastAlerted: NOW.toISOString(),
+    };
+    const { store, read } = memoryStore({ [KEYS.pendingMemory]: pending });
+    expect(await commitStep({ store }, { sweepId: ID })).toEqual({ remembered: 1 });
+    expect(read<AlertMemory>(MEMORY_KEY)).toEqual(pending);
+  });
+
+  it('fails rather than forget everything when there is no pending memory', async () => {
+    await expect(commitStep({ store: memoryStore().store }, { sweepId: ID })).rejects.toBeInstanceOf(SweepStoreError);
+  });
+});
