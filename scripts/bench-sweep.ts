@@ -21,7 +21,9 @@ export async function sweepBench(sizes: number[], runs: number) {
   const results = [];
   for (const nodes of sizes) {
     const times: number[] = [];
-    let last: { calls: Record<string, number>; output: SweepOutput; transitions: number } | undefined;
+    let last:
+      | { calls: Record<string, number>; output: SweepOutput; transitions: number; maxStateBytes: number }
+      | undefined;
     for (let run = 0; run < runs; run += 1) {
       const { estate, settings, desired } = estateOf(nodes);
       const runtime = sandboxRuntime(estate, settings);
@@ -54,6 +56,8 @@ export async function sweepBench(sizes: number[], runs: number) {
         calls,
         output: result.output as SweepOutput,
         transitions: result.history.filter((e) => e.type === 'StateEntered').length,
+        // The largest input or output any state had: Step Functions allows 256 KiB.
+        maxStateBytes: Math.max(...result.history.map((e) => Buffer.byteLength(JSON.stringify(e.data ?? null)))),
       };
     }
     if (!last) throw new Error('no runs');
@@ -79,6 +83,7 @@ export async function sweepBench(sizes: number[], runs: number) {
       nodes,
       wallMs: median(times),
       transitions: last.transitions,
+      maxStateBytes: last.maxStateBytes,
       targets,
       batches,
       findings: last.output.findingsTotal,

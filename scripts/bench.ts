@@ -201,11 +201,11 @@ async function main() {
     "API's largest page size plus the fixed reads; S3 calls are the sweep store's objects, each written",
     'once and read once by the next step.',
     '',
-    '| nodes | wall time | state transitions | probe batches | findings | AWS reads | lower bound | S3 calls | lower bound | SNS messages |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| nodes | wall time | state transitions | largest state (limit 256 KiB) | probe batches | findings | AWS reads | lower bound | S3 calls | lower bound | SNS messages |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...sweeps.map(
       (s) =>
-        `| ${s.nodes.toLocaleString('en-US')} | ${s.wallMs.toFixed(0)} ms | ${s.transitions} | ${s.batches} | ${s.findings} | ${s.reads} | ${s.lowerReads} | ${s.s3} | ${s.lowerS3} | ${s.sns} |`,
+        `| ${s.nodes.toLocaleString('en-US')} | ${s.wallMs.toFixed(0)} ms | ${s.transitions} | ${kb(s.maxStateBytes)} | ${s.batches} | ${s.findings} | ${s.reads} | ${s.lowerReads} | ${s.s3} | ${s.lowerS3} | ${s.sns} |`,
     ),
     '',
     `AWS calls at ${sweeps.at(-1)?.nodes.toLocaleString('en-US')} nodes, by command:`,
