@@ -4,10 +4,15 @@ import { probeStep } from '../lib/sweep/night';
 import { SweepIdSchema } from '../lib/sweep/state';
 import { s3SweepStore } from '../lib/sweep/store';
 
-const Input = z.object({
-  sweepId: SweepIdSchema,
-  batch: z.string().regex(/^runs\/[\w-]+\/targets\/\d{4}\.json$/, 'batch must be a key the Inventory step returned'),
-});
+const Input = z
+  .object({
+    sweepId: SweepIdSchema,
+    batch: z.string().regex(/^runs\/[\w-]+\/targets\/\d{4}\.json$/, 'batch must be a key the Inventory step returned'),
+  })
+  .refine((i) => i.batch.startsWith(`runs/${i.sweepId}/`), {
+    message: "batch must be one of this sweep's batches (runs/<sweepId>/targets/NNNN.json)",
+    path: ['batch'],
+  });
 
 /**
  * Task ProbeBatch (one per Map item): TCP connect samples to each target of one batch.

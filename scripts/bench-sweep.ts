@@ -22,8 +22,7 @@ export async function sweepBench(sizes: number[], runs: number) {
   for (const nodes of sizes) {
     const times: number[] = [];
     let last:
-      | { calls: Record<string, number>; output: SweepOutput; transitions: number; maxStateBytes: number }
-      | undefined;
+      { calls: Record<string, number>; output: SweepOutput; transitions: number; maxStateBytes: number } | undefined;
     for (let run = 0; run < runs; run += 1) {
       const { estate, settings, desired } = estateOf(nodes);
       const runtime = sandboxRuntime(estate, settings);

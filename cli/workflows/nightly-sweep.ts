@@ -15,7 +15,7 @@ export interface SweepOutput {
   inventory: {
     clusters: Array<{ name: string; nodes: number; notReady: number; problem?: string }>;
     targets: number;
-    calls: Record<string, number>;
+    pages: Record<string, number>;
   };
 }
 

@@ -68,7 +68,11 @@ export async function observeEfs(
 
 export async function observeMountTargets(efs: EFSClient, fileSystemId: string): Promise<ObservedMountTarget[]> {
   const targets: ObservedMountTarget[] = [];
-  for await (const page of paginateDescribeMountTargets({ client: efs }, { FileSystemId: fileSystemId })) {
+  // 100 a page, the API's maximum (its default is 10).
+  for await (const page of paginateDescribeMountTargets(
+    { client: efs, pageSize: 100 },
+    { FileSystemId: fileSystemId },
+  )) {
     for (const mt of page.MountTargets ?? []) {
       if (!mt.MountTargetId || !mt.AvailabilityZoneName || !mt.SubnetId) continue;
       targets.push({

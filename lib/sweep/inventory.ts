@@ -7,7 +7,7 @@ import {
   paginateDescribeInstanceInformation,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { ClusterNotFoundError } from '../errors';
+import { ClusterNotFoundError, splitFix } from '../errors';
 import type { NodeReaderFactory } from '../kube/types';
 import type { ClusterDesiredState, DesiredState } from '../network/config';
 import { observeEfs } from '../network/efs-aws';
@@ -20,8 +20,8 @@ import { vcpusOf } from './cost';
 
 /**
  * What the nightly sweep looks at, read once a night: per cluster its facts, hybrid Nodes,
- * managed instances, activations, EFS and EKS insights, and the paths to probe. Every list is
- * read page by page at the largest page size each API allows, so the calls are the pages needed.
+ * managed instances, activations, EFS and EKS insights, and the paths to probe. The lists that
+ * grow with the estate are read page by page at the largest page size each API allows.
  */
 
 /** A hybrid Node as the sweep needs it. */
@@ -52,8 +52,8 @@ export interface Inventory {
   takenAt: string;
   clusters: ClusterInventory[];
   targets: ProbeTarget[];
-  /** AWS and Kubernetes API pages read, per API: the sweep's cost in calls. */
-  calls: Record<string, number>;
+  /** Pages read of the lists that grow with the estate (Nodes, instances, activations, insights), per API. */
+  pages: Record<string, number>;
 }
 
 /** Page sizes: each API's maximum. */
@@ -86,9 +86,9 @@ export async function takeInventory(
   deps: InventoryDeps,
   input: { desired: DesiredState; stageCluster: string; region: string; hybridNodesRoleName: string; now: Date },
 ): Promise<Inventory> {
-  const calls: Record<string, number> = {};
+  const pages: Record<string, number> = {};
   const count = (api: string) => {
-    calls[api] = (calls[api] ?? 0) + 1;
+    pages[api] = (pages[api] ?? 0) + 1;
   };
 
   // Account-wide, once: every hybrid managed instance (ping status, OS, IP) and every activation
@@ -122,7 +122,7 @@ export async function takeInventory(
     clusters.push(inventory);
     targets.push(...probeTargets(declared, inventory));
   }
-  return { takenAt: input.now.toISOString(), clusters, targets, calls };
+  return { takenAt: input.now.toISOString(), clusters, targets, pages };
 }
 
 async function clusterInventory(
@@ -140,11 +140,9 @@ async function clusterInventory(
   let facts: ClusterFacts;
   try {
     facts = await describeClusterFacts(deps, declared.name);
-    count('eks:DescribeCluster');
-    count('ec2:DescribeVpcs');
   } catch (error) {
     if (!(error instanceof ClusterNotFoundError)) throw error;
-    return { ...empty, problem: { error: error.name, message: error.message, fix: error.fix } };
+    return { ...empty, problem: { error: error.name, message: splitFix(error.message).problem, fix: error.fix } };
   }
 
   const reader = deps.nodes({
@@ -163,7 +161,9 @@ async function clusterInventory(
         vcpus: vcpusOf(n.capacity.cpu),
         ready: n.ready?.status === 'True',
         ...(n.ready?.since ? { since: n.ready.since } : {}),
-        ...(n.ready?.status !== 'True' ? { reason: n.ready?.reason ?? 'no Ready condition' } : {}),
+        ...(n.ready?.status !== 'True'
+          ? { reason: n.ready ? (n.ready.reason ?? `Ready ${n.ready.status}`) : 'no Ready condition' }
+          : {}),
       });
     }
   }
@@ -189,10 +189,6 @@ async function clusterInventory(
   let efs: ClusterInventory['efs'];
   if (declared.efs) {
     const observed = await observeEfs(deps, { efs: declared.efs, cluster: facts });
-    count('efs:DescribeFileSystems');
-    count('efs:DescribeMountTargets');
-    count('ec2:DescribeSubnets');
-    count('ec2:DescribeSecurityGroupRules');
     efs = {
       fileSystemId: declared.efs.fileSystemId,
       encrypted: observed.fileSystem.encrypted,

@@ -50,7 +50,7 @@ export interface InventorySummary {
   clusters: Array<{ name: string; nodes: number; notReady: number; problem?: string }>;
   batches: Batch[];
   targets: number;
-  calls: Record<string, number>;
+  pages: Record<string, number>;
 }
 
 /** A night's id: its start (UTC) and a random suffix, so two runs in one second do not collide. */
@@ -92,7 +92,7 @@ export async function inventoryStep(
     })),
     batches,
     targets: inventory.targets.length,
-    calls: inventory.calls,
+    pages: inventory.pages,
   };
 }
 

@@ -9,7 +9,11 @@ import { awsError, type SandboxEstate, type ServiceHandlers } from '../estate';
  */
 
 const HOUR = 3600_000;
-const dayStart = (day: string) => Date.parse(`${day}T00:00:00Z`);
+/** A YYYY-MM-DD day's start, or NaN: strict, as Cost Explorer is (no `2026-11`, no `2026-11-31`). */
+const dayStart = (day: string) => {
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(day) ? Date.parse(`${day}T00:00:00Z`) : Number.NaN;
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day ? ms : Number.NaN;
+};
 const meta = { $metadata: {} };
 
 function costSeed(estate: SandboxEstate) {

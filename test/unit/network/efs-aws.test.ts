@@ -187,7 +187,11 @@ describe('observeEfs', () => {
     expect(efsMock.commandCalls(DescribeFileSystemsCommand).map((c) => c.args[0].input)).toEqual([
       { FileSystemId: FS_ID },
     ]);
-    expect(mountTargetRequests).toEqual([{ FileSystemId: FS_ID }, { FileSystemId: FS_ID, Marker: 'mt-page-2' }]);
+    // 100 a page, the API's maximum.
+    expect(mountTargetRequests).toEqual([
+      { FileSystemId: FS_ID, MaxItems: 100 },
+      { FileSystemId: FS_ID, MaxItems: 100, Marker: 'mt-page-2' },
+    ]);
     expect(ec2Mock.commandCalls(DescribeSubnetsCommand).map((c) => c.args[0].input)).toEqual([
       { SubnetIds: [SUBNET_A, SUBNET_B] },
     ]);

@@ -87,7 +87,7 @@ function night(clusters: ClusterInventory[]): NightInventory {
     sweepId: ID,
     config: DEFAULT_SWEEP_CONFIG,
     desired: desired.state,
-    inventory: { takenAt: NOW.toISOString(), clusters, targets: [], calls: {} },
+    inventory: { takenAt: NOW.toISOString(), clusters, targets: [], pages: {} },
   };
 }
 
