@@ -1,23 +1,8 @@
-import type { PublishedAlert, ReportedFinding } from '../../lib/sweep/night';
+import type { SweepOutput } from '../../lib/sweep/night';
 import { deployDesiredStateLocally } from './desired-state';
 import type { LocalWorkflow } from './types';
 
-/** What the nightly sweep's execution outputs (statemachines/nightly-sweep.asl.json, state Done). */
-export interface SweepOutput {
-  sweepId: string;
-  findings: ReportedFinding[];
-  findingsTotal: number;
-  counts: { new: number; worse: number; open: number; resolved: number };
-  resolved: Array<{ id: string; cluster: string; resource: string }>;
-  failedChecks: string[];
-  alerts: PublishedAlert[];
-  report: string;
-  inventory: {
-    clusters: Array<{ name: string; nodes: number; notReady: number; problem?: string }>;
-    targets: number;
-    pages: Record<string, number>;
-  };
-}
+export type { SweepOutput };
 
 /**
  * `hybridops run nightly-sweep`: the input is `{"trigger": "..."}` (optional). On the sandbox the

@@ -10,12 +10,11 @@ import { checkResolution } from '../network/resolution';
 import { describeCaughtError, type Notification } from '../onboarding/messages';
 import { checkFailureAlert, type SweepAlert, sweepAlerts, sweepFailureAlert } from './alerts';
 import { complianceFindings } from './compliance';
-import { connectivityFinding, type ProbeTarget } from './connectivity';
+import { classifyLink, connectivityFinding, linkStats, type ProbeTarget } from './connectivity';
 import { monthlyCost } from './cost';
 import { costFindings, hybridSpend, type IdleNode, idleNodeFindings, monthToDate } from './cost-explorer';
 import { type AlertMemory, type Check, emptyMemory, type SweepFinding, severityRank, triage } from './findings';
 import { type Inventory, type InventoryDeps, takeInventory } from './inventory';
-import { classifyLink, linkStats } from './connectivity';
 import { MEMORY_KEY, mustGet, runKeys, type SweepStore } from './store';
 
 /**
@@ -457,3 +456,14 @@ export function sweepFailure(input: { stage: string; failure: { Error: string; C
     notification: sweepFailureAlert({ stage: input.stage, error: name, problem, fix }),
   };
 }
+
+/** What the nightly sweep's execution outputs (statemachines/nightly-sweep.asl.json, state Done). */
+export type SweepOutput = Pick<
+  NightReport,
+  'sweepId' | 'findings' | 'findingsTotal' | 'counts' | 'resolved' | 'failedChecks'
+> & {
+  alerts: PublishedAlert[];
+  /** The night's full report, a key in the sweep bucket. */
+  report: string;
+  inventory: Pick<InventorySummary, 'clusters' | 'targets' | 'pages'>;
+};
