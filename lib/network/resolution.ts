@@ -39,17 +39,19 @@ export async function checkResolution(
   }
   const findings: Finding[] = checks
     .filter((c) => !c.ok)
-    .map((c) => ({
-      cluster: c.cluster,
-      severity: 'critical',
-      resource: c.name,
-      message: `${c.name} does not resolve through ${c.via} (${c.error ?? 'no answer'}).`,
-      fix:
-        c.direction === 'aws-to-on-prem'
-          ? 'Check the forwarding rule is associated with the VPC, the outbound endpoint reaches the on-prem DNS servers on 53 (TCP and UDP), and they answer for the name.'
-          : 'Check the inbound endpoint is OPERATIONAL, its security group allows DNS (53) from on-prem, and on-prem DNS forwards the zone to its IPs.',
-    }));
+    .map((c) => ({ cluster: c.cluster, severity: 'critical', resource: c.name, ...resolutionProblem(c) }));
   return { checks, findings };
+}
+
+/** What a failed check means, and where to look. */
+export function resolutionProblem(c: ResolutionCheck): { message: string; fix: string } {
+  return {
+    message: `${c.name} does not resolve through ${c.via} (${c.error ?? 'no answer'}).`,
+    fix:
+      c.direction === 'aws-to-on-prem'
+        ? 'Check the forwarding rule is associated with the VPC, the outbound endpoint reaches the on-prem DNS servers on 53 (TCP and UDP), and they answer for the name.'
+        : 'Check the inbound endpoint is OPERATIONAL, its security group allows DNS (53) from on-prem, and on-prem DNS forwards the zone to its IPs.',
+  };
 }
 
 async function check(

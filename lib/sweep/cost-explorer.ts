@@ -200,9 +200,9 @@ export const ACTUAL_OVER_EXPECTED = 1.5;
 export const BUDGET_WARNING_SHARE = 0.9;
 
 /**
- * The sweep's cost findings: the month's forecast against the stage's budget, actual spend far
- * above what the cluster's hybrid Nodes explain, and each NotReady Node with what it costs a day.
- * `expectedMonthUsd` is for a 730-hour month (see `monthlyCost`); the month to date expected is
+ * The sweep's account-wide cost findings: the month's forecast against the stage's budget, and
+ * actual spend far above what the hybrid Nodes explain (each idle Node is
+ * {@link idleNodeFindings}, per cluster). `expectedMonthUsd` is for a 730-hour month (see `monthlyCost`); the month to date expected is
  * its hourly share times the hours elapsed in `actual.period`.
  */
 export function costFindings(input: {
@@ -210,7 +210,6 @@ export function costFindings(input: {
   expectedMonthUsd: number;
   actual: HybridSpend;
   budgetUsd?: number;
-  notReadyNodes: IdleNode[];
   pricePerVcpuHour?: number;
 }): SweepFinding[] {
   const { actual, budgetUsd, cluster } = input;
@@ -281,7 +280,7 @@ export function costFindings(input: {
     }
   }
 
-  return [...found, ...idleNodeFindings(cluster, input.notReadyNodes, price)];
+  return found;
 }
 
 /** The quiet loss: each NotReady (or unreachable) Node with what it costs a day, since it still bills. */

@@ -6,7 +6,7 @@ import { AwsTransientError } from '../errors';
 import type { DnsLookup } from '../net/dns';
 import type { Prober } from '../net/probe';
 import { DEFAULT_SWEEP_CONFIG, type DesiredState, type SweepConfig } from '../network/config';
-import { checkResolution } from '../network/resolution';
+import { checkResolution, resolutionProblem } from '../network/resolution';
 import { describeCaughtError, type Notification } from '../onboarding/messages';
 import { checkFailureAlert, type SweepAlert, sweepAlerts, sweepFailureAlert } from './alerts';
 import { complianceFindings } from './compliance';
@@ -146,7 +146,6 @@ export async function costStep(
       expectedMonthUsd,
       actual,
       budgetUsd: config.monthlyBudgetUsd,
-      notReadyNodes: [],
       pricePerVcpuHour: price,
     }),
     ...inventory.clusters.flatMap((c) => idleNodeFindings(c.name, idleNodes(c), price)),
@@ -265,23 +264,19 @@ export async function dnsStep(
       fix: 'Deploy with --param resolutionChecks=true and vpcSubnetIds / vpcSecurityGroupIds in the cluster VPC.',
     }));
   } else {
-    const result = await checkResolution({ dns: deps.dns, resolver: deps.resolver }, desired);
-    checked = result.checks.length;
-    findings = result.checks
+    const { checks } = await checkResolution({ dns: deps.dns, resolver: deps.resolver }, desired);
+    checked = checks.length;
+    findings = checks
       .filter((c) => !c.ok)
-      .map((c) => {
-        const f = result.findings.find((x) => x.cluster === c.cluster && x.resource === c.name);
-        return {
-          id: `connectivity:dns:${c.cluster}:${c.direction}:${c.name}`,
-          check: 'connectivity' as const,
-          cluster: c.cluster,
-          severity: 'critical' as const,
-          resource: `${c.name} (${c.direction})`,
-          message: f?.message ?? `${c.name} does not resolve through ${c.via}.`,
-          evidence: `Asked ${c.via}: ${c.error ?? 'no answer'}.`,
-          fix: f?.fix ?? 'Check the Resolver endpoints and rules.',
-        };
-      });
+      .map((c) => ({
+        id: `connectivity:dns:${c.cluster}:${c.direction}:${c.name}`,
+        check: 'connectivity',
+        cluster: c.cluster,
+        severity: 'critical',
+        resource: `${c.name} (${c.direction})`,
+        ...resolutionProblem(c),
+        evidence: `Asked ${c.via}: ${c.error ?? 'no answer'}.`,
+      }));
   }
   await deps.store.putJson(key, findings);
   return { key, findings: findings.length, summary: { checked } };
@@ -326,11 +321,15 @@ export async function mergeStep(
 ): Promise<NightReport> {
   const keys = runKeys(input.sweepId);
   const findings: SweepFinding[] = [];
-  const failures: Array<{ check: Check; failed: { Error: string; Cause?: string }; partial: boolean }> = [];
+  // One failure alert per check: the branch's own error, else its first failed part's.
+  const failures: Array<{ check: Check; failed: { Error: string; Cause?: string }; partial?: string }> = [];
   for (const outcome of input.outcomes) {
-    if (outcome.failed) failures.push({ check: outcome.check, failed: outcome.failed, partial: false });
     const failedParts = outcome.parts.filter((p): p is { failed: { Error: string; Cause?: string } } => 'failed' in p);
-    if (failedParts[0]) failures.push({ check: outcome.check, failed: failedParts[0].failed, partial: true });
+    if (outcome.failed) failures.push({ check: outcome.check, failed: outcome.failed });
+    if (failedParts[0]) {
+      const partial = `ran only in part (${failedParts.length} of ${outcome.parts.length} parts failed)`;
+      failures.push({ check: outcome.check, failed: failedParts[0].failed, partial });
+    }
     for (const part of outcome.parts) {
       if ('key' in part) findings.push(...(await mustGet<SweepFinding[]>(deps.store, part.key)));
     }
@@ -339,39 +338,32 @@ export async function mergeStep(
   const memory = (await deps.store.getJson<AlertMemory>(MEMORY_KEY)) ?? emptyMemory();
   const t = triage(memory, findings, input.now, (id) => failedChecks.some((c) => id.startsWith(`${c}:`)));
   const alerts = [
-    ...failures.map((f) => {
-      const { name, problem, fix } = describeCaughtError(f.failed);
-      const all = input.outcomes.find((o) => o.check === f.check)?.parts.length ?? 0;
-      const failedCount = input.outcomes.find((o) => o.check === f.check)?.parts.filter((p) => 'failed' in p).length;
-      return checkFailureAlert({
-        stage: input.stage,
-        check: f.check,
-        error: name,
-        problem,
-        fix,
-        ...(f.partial ? { partial: `ran only in part (${failedCount} of ${all} parts failed)` } : {}),
-      });
+    ...failures.map(({ check, failed, partial }) => {
+      const { name, problem, fix } = describeCaughtError(failed);
+      return checkFailureAlert({ stage: input.stage, check, error: name, problem, fix, partial });
     }),
     ...sweepAlerts(t, { stage: input.stage, date: input.now.toISOString().slice(0, 10), report: input.reportUri }),
   ];
-  const status = new Map<string, ReportedFinding['status']>([
-    ...t.fresh.map((f) => [f.id, 'new'] as const),
-    ...t.worsened.map((f) => [f.id, 'worse'] as const),
-    ...t.ongoing.map((f) => [f.id, 'open'] as const),
-  ]);
-  const reported = [...t.fresh, ...t.worsened, ...t.ongoing]
-    .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id))
-    .map((f): ReportedFinding => ({
-      id: f.id,
-      check: f.check,
-      severity: f.severity,
-      cluster: f.cluster,
-      resource: f.resource,
-      message: f.message,
-      ...(f.evidence ? { evidence: f.evidence } : {}),
-      fix: f.fix,
-      status: status.get(f.id) ?? 'open',
-    }));
+  const statuses = [
+    ['new', t.fresh],
+    ['worse', t.worsened],
+    ['open', t.ongoing],
+  ] as const;
+  const reported = statuses
+    .flatMap(([status, found]) =>
+      found.map((f): ReportedFinding => ({
+        id: f.id,
+        check: f.check,
+        severity: f.severity,
+        cluster: f.cluster,
+        resource: f.resource,
+        message: f.message,
+        ...(f.evidence ? { evidence: f.evidence } : {}),
+        fix: f.fix,
+        status,
+      })),
+    )
+    .sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id));
   const report: NightReport = {
     sweepId: input.sweepId,
     findings: reported,
@@ -384,7 +376,8 @@ export async function mergeStep(
   };
   await deps.store.putJson(keys.report, report);
   await deps.store.putJson(keys.pendingMemory, t.memory);
-  // The state carries the first findings and the alerts' headers; the full report is in the store.
+  // The state carries the most severe findings and no alerts (PublishAlerts reads them from the
+  // report); the full report is in the store.
   return { ...report, findings: reported.slice(0, MAX_OUTPUT_FINDINGS), alerts: [] };
 }
 
@@ -407,8 +400,7 @@ export async function publishStep(
 ): Promise<{ alerts: PublishedAlert[] }> {
   const keys = runKeys(input.sweepId);
   const report = await mustGet<NightReport>(deps.store, keys.report);
-  const publishedKey = `runs/${input.sweepId}/published.json`;
-  const published = (await deps.store.getJson<PublishedAlert[]>(publishedKey)) ?? [];
+  const published = (await deps.store.getJson<PublishedAlert[]>(keys.published)) ?? [];
   for (const alert of report.alerts.slice(published.length)) {
     const attributes: Record<string, MessageAttributeValue> = {
       severity: { DataType: 'String', StringValue: alert.severity },
@@ -430,7 +422,7 @@ export async function publishStep(
       check: alert.check,
       messageId: answer.MessageId ?? '',
     });
-    await deps.store.putJson(publishedKey, published);
+    await deps.store.putJson(keys.published, published);
   }
   return { alerts: published };
 }

@@ -22,6 +22,8 @@ export const runKeys = (sweepId: string) => ({
   findings: (part: string) => `runs/${sweepId}/findings/${part}.json`,
   pendingMemory: `runs/${sweepId}/alert-memory.json`,
   report: `runs/${sweepId}/report.json`,
+  /** The alerts PublishAlerts has sent so far (a retry skips them). */
+  published: `runs/${sweepId}/published.json`,
 });
 
 /** A night's id: its start in UTC and a random suffix, safe in an S3 key. */

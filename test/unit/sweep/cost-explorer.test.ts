@@ -10,7 +10,14 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { InvalidRequestError } from '../../../lib/errors';
 import { monthlyCost } from '../../../lib/sweep/cost';
-import { costFindings, type HybridSpend, hybridSpend, monthToDate, usd } from '../../../lib/sweep/cost-explorer';
+import {
+  costFindings,
+  type HybridSpend,
+  hybridSpend,
+  idleNodeFindings,
+  monthToDate,
+  usd,
+} from '../../../lib/sweep/cost-explorer';
 
 const ceMock = mockClient(CostExplorerClient);
 const ce = () => new CostExplorerClient({ region: 'us-east-1' });
@@ -242,7 +249,6 @@ describe('costFindings', () => {
       cluster: 'gpu-hybrid-cluster',
       expectedMonthUsd: oneNode,
       actual: spend(),
-      notReadyNodes: [],
       pricePerVcpuHour: 0.1099,
       ...input,
     });
@@ -371,14 +377,18 @@ describe('costFindings', () => {
     });
     expect(findings({ actual: firstDay })).toEqual([]);
   });
+});
 
+describe('idleNodeFindings', () => {
   it('prices each NotReady node per day and says how to stop the billing', () => {
-    const result = findings({
-      notReadyNodes: [
+    const result = idleNodeFindings(
+      'gpu-hybrid-cluster',
+      [
         { name: 'mi-0123456789abcdef0', vcpus: 224, since: '2026-11-20T03:12:00Z' },
         { name: 'mi-0fedcba9876543210', vcpus: 8, reason: 'ConnectionLost' },
       ],
-    });
+      0.1099,
+    );
     expect(result).toEqual([
       {
         id: 'cost:not-ready:mi-0123456789abcdef0',
@@ -399,7 +409,7 @@ describe('costFindings', () => {
   });
 
   it('prices NotReady nodes at the configured price', () => {
-    const [finding] = findings({ notReadyNodes: [{ name: 'mi-1', vcpus: 8 }], pricePerVcpuHour: 0.2 });
+    const [finding] = idleNodeFindings('gpu-hybrid-cluster', [{ name: 'mi-1', vcpus: 8 }], 0.2);
     expect(finding).toMatchObject({
       message: 'Node mi-1 is NotReady and still billing: 38.40 USD per day.',
       evidence: '8 vCPU x 0.2 USD per vCPU-hour x 24 h.',
