@@ -29,7 +29,7 @@ export function eksNodeReader(cluster: ClusterAccess, token: () => Promise<strin
         const query = new URLSearchParams({ labelSelector: HYBRID_NODE_SELECTOR, limit: String(pageSize) });
         if (next) query.set('continue', next);
         const { status, body } = await get(base, `/api/v1/nodes?${query}`, ca, await token());
-        if (status !== 200) throw failure(status, body, 'list Nodes');
+        if (status !== 200) throw kubernetesFailure(cluster.name, status, body, 'list Nodes');
         const list = JSON.parse(body) as {
           items?: Parameters<typeof toKubeNode>[0][];
           metadata?: { continue?: string };
@@ -44,25 +44,29 @@ export function eksNodeReader(cluster: ClusterAccess, token: () => Promise<strin
       const { status, body } = await get(base, path, ca, await token());
       if (status === 404) return undefined;
       if (status === 200) return toKubeNode(JSON.parse(body));
-      throw failure(status, body, `read Node ${name}`);
+      throw kubernetesFailure(cluster.name, status, body, `read Node ${name}`);
     },
   };
+}
 
-  function failure(status: number, body: string, what: string): Error {
-    if (status === 401 || status === 403) {
-      return new KubernetesApiError(
-        `The Kubernetes API of ${cluster.name} refused to let this function ${what} (HTTP ${status}).`,
-        'Give the function role an EKS access entry in the hybridops-node-readers group and apply deploy/kubernetes/node-reader-rbac.yaml (nodes: get, list, watch).',
-      );
-    }
-    if (status >= 500 || status === 429) {
-      return new AwsTransientError(`The Kubernetes API of ${cluster.name} answered HTTP ${status}.`, 'None; retried.');
-    }
+/**
+ * The error for an answer other than 200 (or 404 on a read): a refusal names the access entry
+ * and RBAC to fix; 429 and 5xx are transient and retried; anything else is reported as it came.
+ */
+export function kubernetesFailure(cluster: string, status: number, body: string, what: string): Error {
+  if (status === 401 || status === 403) {
     return new KubernetesApiError(
-      `The Kubernetes API of ${cluster.name} answered HTTP ${status} when asked to ${what}: ${body.slice(0, 200)}`,
-      'Check the cluster endpoint and the function role access entry.',
+      `The Kubernetes API of ${cluster} refused to let this function ${what} (HTTP ${status}).`,
+      'Give the function role an EKS access entry in the hybridops-node-readers group and apply deploy/kubernetes/node-reader-rbac.yaml (nodes: get, list, watch).',
     );
   }
+  if (status >= 500 || status === 429) {
+    return new AwsTransientError(`The Kubernetes API of ${cluster} answered HTTP ${status}.`, 'None; retried.');
+  }
+  return new KubernetesApiError(
+    `The Kubernetes API of ${cluster} answered HTTP ${status} when asked to ${what}: ${body.slice(0, 200)}`,
+    'Check the cluster endpoint and the function role access entry.',
+  );
 }
 
 function get(base: URL, path: string, ca: Buffer, token: string): Promise<{ status: number; body: string }> {

@@ -1,5 +1,6 @@
 import type { DnsLookup } from '../net/dns';
 import type { SandboxEstate } from './estate';
+import { dnsFaultError } from './faults';
 
 const dnsError = (code: string, name: string) => Object.assign(new Error(`queryA ${code} ${name}`), { code });
 
@@ -32,8 +33,10 @@ export function sandboxDns(estate: SandboxEstate, vpcId: string): DnsLookup {
   };
   return {
     async resolve4(name, servers) {
-      estate.calls.push({ service: 'dns', command: servers?.length ? 'QueryInboundEndpoint' : 'QueryVpcResolver' });
+      estate.record('dns', servers?.length ? 'QueryInboundEndpoint' : 'QueryVpcResolver');
       const fqdn = name.toLowerCase().replace(/\.$/, '');
+      const fault = estate.faultOn('dns:resolve4');
+      if (fault) throw dnsFaultError(fault, fqdn);
       if (!servers?.length) return viaVpc(vpcId, fqdn);
       const endpoint = estate.state.network.resolverEndpoints.find(
         (e) => e.direction === 'INBOUND' && e.ips.some((ip) => servers.includes(ip.ip)),

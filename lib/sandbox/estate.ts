@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -15,12 +16,34 @@ import type { HandlerExecutionContext, InitializeHandlerArguments, MiddlewareSta
 import { type AwsClients, createAwsClients, type ServiceName } from '../aws/clients';
 import type { Clock } from '../clock';
 import { SandboxNotImplementedError, SandboxStateError } from '../errors';
+import { type FaultSpec, faultFor, type SandboxFault, sdkNetworkError } from './faults';
 import { advanceOnPrem } from './on-prem';
 import { type EstateSeed, initialState, parseSeed, type SandboxState } from './state';
 
 /** A command handler: answers one SDK command from the estate's state, or throws as AWS would. */
 export type CommandHandler = (estate: SandboxEstate, input: Record<string, unknown>) => unknown;
 export type ServiceHandlers = Record<string, CommandHandler>;
+
+/** One call the estate answered (or refused), in order. */
+export interface SandboxCall {
+  service: string;
+  command: string;
+  /** The request as the SDK sent it (AWS commands); in memory only, never saved. */
+  input?: Record<string, unknown>;
+  /** What the caller got: `ok`, the error's name, or `lost` (AWS acted, the answer never arrived). */
+  outcome?: string;
+  /** The Task state whose Lambda made the call, when the local runner ran it. */
+  task?: string;
+}
+
+/**
+ * Who is calling: the local runner runs each Task's handler inside `callerTask.run`, so the estate
+ * can say which Task made each call, even with Map and Parallel branches running at once.
+ */
+export const callerTask = new AsyncLocalStorage<string>();
+
+/** Calls made inside `outsideWorkflow.run` (a person's own steps in a local run) meet no injected fault. */
+export const outsideWorkflow = new AsyncLocalStorage<true>();
 
 /** Where the sandbox keeps its files: `$HYBRIDOPS_HOME`, `.hybridops/` by default. */
 export function hybridopsHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -37,8 +60,8 @@ export const DEFAULT_SEED = join(__dirname, '..', '..', 'sandbox', 'estate.yaml'
  * {@link SandboxNotImplementedError} for anything else, so a gap never passes silently.
  */
 export class SandboxEstate {
-  /** Every command answered this session, in order: for tests and the benchmark. */
-  readonly calls: Array<{ service: string; command: string }> = [];
+  /** Every call answered this session, in order: for tests, the chaos tier and the benchmark. */
+  readonly calls: SandboxCall[] = [];
   /** Every SNS message published this session (also written to $HYBRIDOPS_HOME/outbox/). */
   readonly outbox: import('./services/sns').OutboxMessage[] = [];
   private readonly handlers = new Map<string, ServiceHandlers>();
@@ -105,36 +128,75 @@ export class SandboxEstate {
     this.handlers.set(service, { ...this.handlers.get(service), ...handlers });
   }
 
-  /** Makes the next `times` calls of a command fail with `error` (for example ThrottlingException). */
-  injectFault(service: ServiceName, command: string, error: string, times = 1, message?: string): void {
-    this.state.faults.push({ service, command, error, remaining: times, message });
+  /** Injects a fault (lib/sandbox/faults.ts says what each kind looks like to the caller). */
+  injectFault(spec: FaultSpec): void {
+    this.state.faults.push({ ...spec, seen: 0 });
     this.save();
   }
 
-  /** Answers one command, or throws what AWS would. */
+  /** Drops every injected fault. */
+  clearFaults(): void {
+    this.state.faults = [];
+    this.save();
+  }
+
+  /**
+   * Records a call of `target` (`service:Command`) and returns the fault that hits it, if any.
+   * The Kubernetes, DNS and probe seams call this too, so their faults count the same way.
+   */
+  faultOn(target: string): SandboxFault | undefined {
+    if (outsideWorkflow.getStore() || this.state.faults.length === 0) return undefined;
+    const fault = faultFor(this.state.faults, target);
+    this.save();
+    return fault;
+  }
+
+  /** Records a call of one of the non-AWS seams (Kubernetes, DNS, probes). */
+  record(service: string, command: string): SandboxCall {
+    const call: SandboxCall = { service, command, task: callerTask.getStore() };
+    this.calls.push(call);
+    return call;
+  }
+
+  /** Answers one command, or throws what AWS would (or what an injected fault makes of it). */
   async answer(service: string, command: string, input: Record<string, unknown>): Promise<unknown> {
     const name = command.replace(/Command$/, '');
-    this.calls.push({ service, command: name });
-    const fault = this.state.faults.find((f) => f.service === service && f.command === name && f.remaining > 0);
-    if (fault) {
-      fault.remaining -= 1;
-      this.save();
-      throw awsError(
-        service,
-        fault.error,
-        fault.message ?? `Rate exceeded (sandbox fault injected on ${service}:${name})`,
-      );
+    const target = `${service}:${name}`;
+    const call = this.record(service, name);
+    call.input = input;
+    const fault = this.faultOn(target);
+    if (fault?.effect === 'network') {
+      call.outcome = fault.error;
+      throw sdkNetworkError(fault.error, target);
+    }
+    if (fault?.effect === 'error') {
+      call.outcome = fault.error;
+      throw awsError(service, fault.error, fault.message ?? `Rate exceeded (sandbox fault injected on ${target})`);
     }
     const handler = this.handlers.get(service)?.[name];
     if (!handler) {
+      call.outcome = 'SandboxNotImplementedError';
       throw new SandboxNotImplementedError(
-        `The sandbox estate does not implement ${service}:${name}.`,
+        `The sandbox estate does not implement ${target}.`,
         `Add a handler for it in lib/sandbox/services/${service}.ts, or run with --estate aws.`,
       );
     }
     advanceOnPrem(this); // the on-prem servers act on their own clock, whoever looks
-    const output = await handler(this, input);
-    this.save();
+    let output: unknown;
+    try {
+      output = await handler(this, input);
+      call.outcome = 'ok';
+    } catch (error) {
+      call.outcome = error instanceof Error ? error.name : 'Error';
+      if (fault?.effect !== 'lost-response') throw error;
+    } finally {
+      this.save();
+    }
+    if (fault?.effect === 'lost-response') {
+      // AWS answered (done, or refused), and the answer never arrived.
+      call.outcome = call.outcome === 'ok' ? 'lost' : `lost ${call.outcome}`;
+      throw sdkNetworkError(fault.error, target);
+    }
     return output;
   }
 

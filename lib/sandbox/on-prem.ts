@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import type { KubeNode, NodeReaderFactory } from '../kube/types';
 import type { SandboxEstate } from './estate';
+import { kubernetesFaultError } from './faults';
 import type { SandboxNode, SimulatedServer } from './state';
 
 /**
@@ -148,7 +149,9 @@ export function toKubeNodeFromSandbox(node: SandboxNode, region: string): KubeNo
 export function sandboxNodeReader(estate: SandboxEstate): NodeReaderFactory {
   return (cluster) => ({
     async getNode(name) {
-      estate.calls.push({ service: 'kubernetes', command: 'GetNode' });
+      estate.record('kubernetes', 'GetNode');
+      const fault = estate.faultOn('kubernetes:GetNode');
+      if (fault) throw kubernetesFaultError(fault, cluster.name, `read Node ${name}`);
       advanceOnPrem(estate);
       estate.save();
       const node = estate.state.nodes[name];
@@ -160,7 +163,9 @@ export function sandboxNodeReader(estate: SandboxEstate): NodeReaderFactory {
         .filter((n) => n.cluster === cluster.name && n.labels['eks.amazonaws.com/compute-type'] === 'hybrid')
         .sort((a, b) => a.name.localeCompare(b.name));
       for (let i = 0; i === 0 || i < nodes.length; i += pageSize) {
-        estate.calls.push({ service: 'kubernetes', command: 'ListNodes' });
+        estate.record('kubernetes', 'ListNodes');
+        const fault = estate.faultOn('kubernetes:ListNodes');
+        if (fault) throw kubernetesFaultError(fault, cluster.name, 'list Nodes');
         yield nodes.slice(i, i + pageSize).map((n) => toKubeNodeFromSandbox(n, cluster.region));
       }
     },

@@ -1,5 +1,6 @@
 import type { ProbeSample, Prober } from '../net/probe';
 import type { SandboxEstate } from './estate';
+import { faultedSamples } from './faults';
 
 /**
  * TCP probes as the sandbox's on-prem links answer them, from the seed's link profiles, with no
@@ -21,7 +22,9 @@ export function sandboxProber(estate: SandboxEstate): Prober {
   };
   return {
     async tcpConnectSamples(host, port, options) {
-      estate.calls.push({ service: 'probe', command: `TcpConnect:${port}` });
+      estate.record('probe', `TcpConnect:${port}`);
+      const fault = estate.faultOn('probe:tcp');
+      if (fault) return faultedSamples(fault, options.samples);
       const link = linkOf(host);
       if (!link) return Array.from({ length: options.samples }, (): ProbeSample => ({ ok: false, error: 'ETIMEDOUT' }));
       const lost = Math.round((options.samples * link.lossPercent) / 100);

@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import * as z from 'zod';
+import type { SandboxFault } from './faults';
 
 /**
  * The sandbox estate's state: the seed (sandbox/estate.yaml) plus everything the project's calls
@@ -276,15 +277,6 @@ export interface SimulatedServer {
   /** False when SSM refused its registration (wrong code, expired or used activation). */
   canRegister: boolean;
   instanceId?: string;
-}
-
-/** A fault to inject: the next `remaining` calls of that command fail with that error. */
-export interface SandboxFault {
-  service: string;
-  command: string;
-  error: string;
-  message?: string;
-  remaining: number;
 }
 
 export interface SandboxState {

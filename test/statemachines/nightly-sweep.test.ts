@@ -186,13 +186,12 @@ describe('nightly-sweep on the sandbox estate', () => {
   it('a check that fails is an alert; the others still report and its findings stay open', async () => {
     await sweep();
     const { result, night, alerts, estate } = await sweep((e) =>
-      e.injectFault(
-        'ce',
-        'GetCostAndUsage',
-        'AccessDeniedException',
-        1,
-        'not authorized to perform ce:GetCostAndUsage',
-      ),
+      e.injectFault({
+        on: 'ce:GetCostAndUsage',
+        effect: 'error',
+        error: 'AccessDeniedException',
+        message: 'not authorized to perform ce:GetCostAndUsage',
+      }),
     );
 
     expect(result.status).toBe('SUCCEEDED');
@@ -209,7 +208,9 @@ describe('nightly-sweep on the sandbox estate', () => {
   });
 
   it('retries a throttled Cost Explorer and carries on', async () => {
-    const { result, night } = await sweep((e) => e.injectFault('ce', 'GetCostForecast', 'LimitExceededException', 2));
+    const { result, night } = await sweep((e) =>
+      e.injectFault({ on: 'ce:GetCostForecast', effect: 'error', error: 'LimitExceededException', times: 2 }),
+    );
 
     expect(result.status).toBe('SUCCEEDED');
     expect(night.failedChecks).toEqual([]);
@@ -221,7 +222,12 @@ describe('nightly-sweep on the sandbox estate', () => {
     const { estate: before } = await sweep();
     const memory = memoryOf(before);
     const { result, alerts, estate } = await sweep((e) =>
-      e.injectFault('ssm', 'DescribeInstanceInformation', 'AccessDeniedException', 1, 'not authorized'),
+      e.injectFault({
+        on: 'ssm:DescribeInstanceInformation',
+        effect: 'error',
+        error: 'AccessDeniedException',
+        message: 'not authorized',
+      }),
     );
 
     expect(result.status).toBe('FAILED');

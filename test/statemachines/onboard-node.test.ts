@@ -175,7 +175,12 @@ describe('onboard-node on the sandbox estate', () => {
 
   it('retries throttling and still onboards', async () => {
     const { result, estate } = await run(request(), 'joins', (local) =>
-      local.estate?.injectFault('ssm', 'CreateActivation', 'ThrottlingException', 2),
+      local.estate?.injectFault({
+        on: 'ssm:CreateActivation',
+        effect: 'error',
+        error: 'ThrottlingException',
+        times: 2,
+      }),
     );
 
     expect(result.status).toBe('SUCCEEDED');
@@ -221,7 +226,12 @@ describe('onboard-node on the sandbox estate', () => {
 
   it('alerts even when cleanup itself keeps failing, naming what is left', async () => {
     const { result, estate } = await run({ ...request(), activationExpiresInHours: 1 }, 'never-registers', (local) =>
-      local.estate?.injectFault('ssm', 'DeleteParameters', 'ThrottlingException', 10),
+      local.estate?.injectFault({
+        on: 'ssm:DeleteParameters',
+        effect: 'error',
+        error: 'ThrottlingException',
+        times: 10,
+      }),
     );
 
     expect(result.status).toBe('FAILED');
@@ -250,7 +260,7 @@ describe('onboard-node on the sandbox estate', () => {
           return ssmHandlers.PutParameter?.(e, input);
         },
       });
-      estate.injectFault('ssm', 'DeleteActivation', 'AccessDeniedException', 1);
+      estate.injectFault({ on: 'ssm:DeleteActivation', effect: 'error', error: 'AccessDeniedException' });
     });
 
     expect(result.status).toBe('FAILED');

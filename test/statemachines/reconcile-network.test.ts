@@ -104,7 +104,9 @@ describe('reconcile-network on the sandbox estate', () => {
     expect(again.report.actions).toEqual([]);
     // The only write is the CLI deploying the desired state before the run, as osls deploy would.
     const mutating = again.calls.filter((c) => MUTATING.test(c.command));
-    expect(mutating).toEqual([{ service: 'ssm', command: 'PutParameter' }]);
+    expect(mutating.map((c) => [c.service, c.command, c.task ?? 'no Task'])).toEqual([
+      ['ssm', 'PutParameter', 'no Task'],
+    ]);
   });
 
   it('alerts on drift found by the schedule, listing each difference and how to apply', async () => {
@@ -156,7 +158,12 @@ describe('reconcile-network on the sandbox estate', () => {
 
   it('keeps going when one action fails, reports each outcome, alerts and fails', async () => {
     const { result, estate } = await reconcile({ mode: 'apply' }, (e) =>
-      e.injectFault('resolver', 'AssociateResolverRule', 'AccessDeniedException', 1, 'not authorized'),
+      e.injectFault({
+        on: 'resolver:AssociateResolverRule',
+        effect: 'error',
+        error: 'AccessDeniedException',
+        message: 'not authorized',
+      }),
     );
 
     expect(result.status).toBe('FAILED');

@@ -1,0 +1,184 @@
+import {
+  DeleteParametersCommand,
+  GetParameterCommand,
+  ParameterNotFound,
+  PutParameterCommand,
+  ThrottlingException,
+} from '@aws-sdk/client-ssm';
+import { AwsTransientError, KubernetesApiError } from '../../../lib/errors';
+import { isTransientAwsError } from '../../../lib/errors';
+import { withServices } from '../../../lib/sandbox';
+import { sandboxDns } from '../../../lib/sandbox/dns';
+import { callerTask, outsideWorkflow, SandboxEstate } from '../../../lib/sandbox/estate';
+import { sandboxNodeReader } from '../../../lib/sandbox/on-prem';
+import { sandboxProber } from '../../../lib/sandbox/prober';
+
+/**
+ * Injected faults, as the code meets them: which call they hit, and the shape of the error (the
+ * SDK's exception classes, Node's socket errors as @smithy/node-http-handler raises them, the
+ * Kubernetes reader's own errors, node:dns codes, failed probe samples).
+ */
+
+const open = () => withServices(SandboxEstate.inMemory());
+const put = (name: string) => new PutParameterCommand({ Name: name, Value: 'v', Type: 'String', Overwrite: true });
+const CLUSTER = {
+  name: 'gpu-hybrid-cluster',
+  region: 'ap-northeast-2',
+  endpoint: 'https://x',
+  certificateAuthority: '',
+};
+
+describe('which calls a fault hits', () => {
+  it('the k-th call of its command from now, and only that one', async () => {
+    const estate = open();
+    const ssm = estate.clients().ssm;
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'error', error: 'ThrottlingException', nth: 3 });
+
+    await ssm.send(put('/a'));
+    await ssm.send(put('/b'));
+    await expect(ssm.send(put('/c'))).rejects.toBeInstanceOf(ThrottlingException);
+    await ssm.send(put('/d'));
+
+    expect(Object.keys(estate.state.parameters).sort()).toEqual(['/a', '/b', '/d']);
+    expect(estate.calls.map((c) => c.outcome)).toEqual(['ok', 'ok', 'ThrottlingException', 'ok']);
+  });
+
+  it('`times` calls in a row, or every call from then on', async () => {
+    const estate = open();
+    const ssm = estate.clients().ssm;
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'error', error: 'ThrottlingException', times: 2 });
+    estate.injectFault({
+      on: 'ssm:DeleteParameters',
+      effect: 'error',
+      error: 'AccessDeniedException',
+      times: 'always',
+    });
+
+    const outcomes = [];
+    for (const name of ['/a', '/b', '/c'])
+      outcomes.push(
+        await ssm.send(put(name)).then(
+          () => 'ok',
+          (e: Error) => e.name,
+        ),
+      );
+    for (let i = 0; i < 5; i += 1) {
+      outcomes.push(
+        await ssm.send(new DeleteParametersCommand({ Names: ['/c'] })).then(
+          () => 'ok',
+          (e: Error) => e.name,
+        ),
+      );
+    }
+
+    expect(outcomes).toEqual([
+      'ThrottlingException',
+      'ThrottlingException',
+      'ok',
+      ...Array(5).fill('AccessDeniedException'),
+    ]);
+    expect(estate.state.parameters['/c']).toBeDefined();
+  });
+
+  it('never a call made outside the workflow (a person fetching their NodeConfig)', async () => {
+    const estate = open();
+    const ssm = estate.clients().ssm;
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'error', error: 'ThrottlingException' });
+
+    await outsideWorkflow.run(true, () => ssm.send(put('/mine')));
+    await expect(ssm.send(put('/workflow'))).rejects.toBeInstanceOf(ThrottlingException);
+  });
+
+  it('records which Task made each call', async () => {
+    const estate = open();
+    await callerTask.run('Preflight', () => estate.clients().ssm.send(put('/lock')));
+
+    expect(estate.calls.at(-1)).toMatchObject({
+      service: 'ssm',
+      command: 'PutParameter',
+      task: 'Preflight',
+      outcome: 'ok',
+    });
+  });
+});
+
+describe('network faults', () => {
+  it('a reset connection is what the SDK raises: Node code ECONNRESET, named TimeoutError; nothing changed', async () => {
+    const estate = open();
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'network', error: 'ECONNRESET' });
+
+    const error = await estate
+      .clients()
+      .ssm.send(put('/a'))
+      .catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ name: 'TimeoutError', code: 'ECONNRESET', $metadata: { attempts: 1 } });
+    expect(isTransientAwsError(error)).toBe(true);
+    expect(estate.state.parameters['/a']).toBeUndefined();
+  });
+
+  it('a lost response: AWS did the work, the caller got only a timeout', async () => {
+    const estate = open();
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'lost-response', error: 'TimeoutError' });
+
+    const error = await estate
+      .clients()
+      .ssm.send(put('/a'))
+      .catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ name: 'TimeoutError', code: 'ETIMEDOUT' });
+    expect(estate.state.parameters['/a']?.value).toBe('v');
+    expect(estate.calls.at(-1)?.outcome).toBe('lost');
+  });
+
+  it('a lost refusal is a timeout too: the caller never learns what AWS said', async () => {
+    const estate = open();
+    estate.injectFault({ on: 'ssm:GetParameter', effect: 'lost-response', error: 'ECONNRESET' });
+
+    const error = await estate
+      .clients()
+      .ssm.send(new GetParameterCommand({ Name: '/none' }))
+      .catch((e: unknown) => e);
+
+    expect(error).not.toBeInstanceOf(ParameterNotFound);
+    expect(error).toMatchObject({ name: 'TimeoutError', code: 'ECONNRESET' });
+    expect(estate.calls.at(-1)?.outcome).toBe('lost ParameterNotFound');
+  });
+});
+
+describe('faults beyond AWS', () => {
+  it('Kubernetes: an HTTP status as the reader reports it (5xx transient, 403 a refusal), or an unreachable API', async () => {
+    const estate = open();
+    const nodes = sandboxNodeReader(estate)(CLUSTER);
+    estate.injectFault({ on: 'kubernetes:GetNode', effect: 'error', error: '503' });
+    estate.injectFault({ on: 'kubernetes:GetNode', effect: 'error', error: '403', nth: 2 });
+    estate.injectFault({ on: 'kubernetes:ListNodes', effect: 'network', error: 'ECONNRESET' });
+
+    await expect(nodes.getNode('mi-x')).rejects.toBeInstanceOf(AwsTransientError);
+    await expect(nodes.getNode('mi-x')).rejects.toBeInstanceOf(KubernetesApiError);
+    await expect(nodes.getNode('mi-x')).resolves.toBeUndefined();
+    await expect(nodes.listHybridNodes()[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(AwsTransientError);
+  });
+
+  it('DNS: the query fails with the resolver code', async () => {
+    const estate = open();
+    estate.injectFault({ on: 'dns:resolve4', effect: 'error', error: 'ESERVFAIL' });
+
+    await expect(sandboxDns(estate, 'vpc-1').resolve4('harbor.company.local')).rejects.toMatchObject({
+      code: 'ESERVFAIL',
+    });
+  });
+
+  it('TCP probes: every sample of the faulted call fails with the code', async () => {
+    const estate = open();
+    estate.injectFault({ on: 'probe:tcp', effect: 'error', error: 'ETIMEDOUT' });
+    const host = estate.seed.onPrem.links[0]?.host ?? '';
+    const options = { samples: 4, intervalMs: 0, timeoutMs: 100 };
+
+    const faulted = await sandboxProber(estate).tcpConnectSamples(host, 53, options);
+    const after = await sandboxProber(estate).tcpConnectSamples(host, 53, options);
+
+    expect(faulted).toEqual(Array(4).fill({ ok: false, error: 'ETIMEDOUT' }));
+    expect(after.every((s) => s.ok)).toBe(true);
+  });
+});
