@@ -1,0 +1,317 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Json, StateNode } from '../../cli/asl';
+import { localRuntime } from '../../cli/local-runtime';
+import { AWS_PAYLOAD_LIMIT_BYTES, type RunOptions, runWorkflow } from '../../cli/runner';
+
+/**
+ * The local runner itself, on small definitions: where aws-local-stepfunctions is kinder than
+ * Step Functions, the runner must hold the run to what AWS does.
+ */
+
+let home: string;
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'hybridops-runner-'));
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+const ARN = 'arn:aws:lambda:ap-northeast-2:000000000000:function:test';
+const task = (extra: StateNode = {}): StateNode => ({ Type: 'Task', Resource: ARN, ...extra });
+const RETRY_ALL = [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 5 }];
+
+function run(
+  definition: StateNode,
+  handlers: RunOptions['localHandlers'],
+  extra: Partial<RunOptions> = {},
+  arrange?: (local: ReturnType<typeof localRuntime>) => void,
+) {
+  const local = localRuntime('sandbox', home, {});
+  arrange?.(local);
+  return {
+    local,
+    result: runWorkflow({
+      workflow: 'runner-test',
+      definition,
+      localHandlers: handlers,
+      input: {},
+      runtime: local.runtime,
+      estate: local.estate,
+      alertTopicArn: local.alertTopicArn,
+      ...extra,
+    }),
+  };
+}
+
+describe('a failed Parallel, as Step Functions stops it', () => {
+  it('starts nothing more in its other branches, and nothing of the run goes on after it returns', async () => {
+    const ran: string[] = [];
+    const slow = (name: string) => async (input: Json) => {
+      await sleep(30);
+      ran.push(name);
+      return input;
+    };
+    const definition: StateNode = {
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'Fails', States: { Fails: task({ End: true }) } },
+            {
+              StartAt: 'First',
+              States: { First: task({ Next: 'Second' }), Second: task({ Next: 'Third' }), Third: task({ End: true }) },
+            },
+          ],
+          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Handled' }],
+          End: true,
+        },
+        Handled: { Type: 'Pass', End: true },
+      },
+    };
+    const { result } = run(definition, {
+      Fails: async () => {
+        await sleep(10); // First is running by then
+        throw Object.assign(new Error('Fails broke'), { name: 'BrokeError' });
+      },
+      First: slow('First'),
+      Second: slow('Second'),
+      Third: slow('Third'),
+    });
+    const done = await result;
+    const ranWhenReturned = [...ran];
+    await sleep(100);
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.visited).toContain('Handled');
+    // First was already running when Fails failed: AWS lets a running Lambda finish too.
+    expect(ranWhenReturned).toEqual(['First']);
+    expect(ran).toEqual(['First']);
+  });
+
+  it('stops a sibling that is retrying', async () => {
+    let tries = 0;
+    const definition: StateNode = {
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            { StartAt: 'Fails', States: { Fails: task({ End: true }) } },
+            { StartAt: 'Flaky', States: { Flaky: task({ Retry: RETRY_ALL, End: true }) } },
+          ],
+          End: true,
+        },
+      },
+    };
+    const { result } = run(definition, {
+      Fails: async () => {
+        await sleep(5);
+        throw Object.assign(new Error('down'), { name: 'BrokeError' });
+      },
+      Flaky: async () => {
+        tries += 1;
+        await sleep(20);
+        throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+      },
+    });
+    const done = await result;
+    const triesWhenReturned = tries;
+    await sleep(100);
+
+    expect(done.status).toBe('FAILED');
+    expect(done.error?.name).toBe('BrokeError');
+    expect(triesWhenReturned).toBe(1);
+    expect(tries).toBe(1);
+  });
+
+  it('stops the other items of a failed Map', async () => {
+    const seen: number[] = [];
+    const definition: StateNode = {
+      StartAt: 'Each',
+      States: {
+        Each: {
+          Type: 'Map',
+          ItemsPath: '$.items',
+          MaxConcurrency: 1,
+          ItemProcessor: { StartAt: 'Item', States: { Item: task({ End: true }) } },
+          End: true,
+        },
+      },
+    };
+    const local = localRuntime('sandbox', home, {});
+    const done = await runWorkflow({
+      workflow: 'runner-test',
+      definition,
+      input: { items: [1, 2, 3, 4] },
+      localHandlers: {
+        Item: async (n) => {
+          seen.push(n as number);
+          if (n === 2) throw Object.assign(new Error('item 2'), { name: 'BrokeError' });
+          return n;
+        },
+      },
+      runtime: local.runtime,
+      estate: local.estate,
+      alertTopicArn: local.alertTopicArn,
+    });
+
+    expect(done.status).toBe('FAILED');
+    expect(seen).toEqual([1, 2]);
+  });
+});
+
+describe('the 256 KiB payload limit', () => {
+  const big = 'x'.repeat(AWS_PAYLOAD_LIMIT_BYTES);
+
+  it('fails a Task whose result is too large with States.DataLimitExceeded, which its Catch may handle', async () => {
+    const definition: StateNode = {
+      StartAt: 'Big',
+      States: {
+        Big: task({
+          Catch: [{ ErrorEquals: ['States.DataLimitExceeded'], ResultPath: '$.failure', Next: 'Handled' }],
+          End: true,
+        }),
+        Handled: { Type: 'Pass', End: true },
+      },
+    };
+    const done = await run(definition, { Big: async () => big }).result;
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.output).toMatchObject({ failure: { Error: 'States.DataLimitExceeded' } });
+  });
+
+  it('ends the execution, running no Catch, when a state output passes the limit', async () => {
+    const ran: string[] = [];
+    const half = 'x'.repeat(AWS_PAYLOAD_LIMIT_BYTES / 2 + 10);
+    const definition: StateNode = {
+      StartAt: 'One',
+      States: {
+        One: task({ ResultPath: '$.one', Next: 'Two' }),
+        // Each result fits; the two together in the state do not.
+        Two: task({
+          ResultPath: '$.two',
+          Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Alert' }],
+          Next: 'Three',
+        }),
+        Three: task({ End: true }),
+        Alert: task({ End: true }),
+      },
+    };
+    const record = (name: string) => async () => {
+      ran.push(name);
+      return half;
+    };
+    const done = await run(definition, {
+      One: record('One'),
+      Two: record('Two'),
+      Three: record('Three'),
+      Alert: record('Alert'),
+    }).result;
+
+    expect(done.status).toBe('FAILED');
+    expect(done.error?.name).toBe('States.DataLimitExceeded');
+    expect(ran).toEqual(['One', 'Two']);
+  });
+});
+
+describe('injected Lambda faults', () => {
+  const definition: StateNode = {
+    StartAt: 'Step',
+    States: {
+      Step: task({
+        Retry: [{ ErrorEquals: ['Lambda.Unknown', 'States.Timeout'], MaxAttempts: 2 }],
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Caught' }],
+        End: true,
+      }),
+      Caught: { Type: 'Pass', End: true },
+    },
+  };
+
+  it('a crash after the work is done: the work happened, the result is lost, the retry runs it again', async () => {
+    let work = 0;
+    const done = await run(
+      definition,
+      {
+        Step: async () => {
+          work += 1;
+          return { work };
+        },
+      },
+      { lambdaFaults: [{ state: 'Step', attempt: 1, error: 'Lambda.Unknown', afterWork: true }] },
+    ).result;
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(work).toBe(2);
+    expect(done.output).toEqual({ work: 2 });
+    expect(done.history.filter((e) => e.type === 'StateRetried')).toHaveLength(1);
+  });
+
+  it('a timeout before any work, on every attempt: the Catch gets States.Timeout', async () => {
+    let work = 0;
+    const faults = [1, 2, 3].map((attempt) => ({
+      state: 'Step',
+      attempt,
+      error: 'States.Timeout' as const,
+      afterWork: false,
+    }));
+    const done = await run(
+      definition,
+      {
+        Step: async () => {
+          work += 1;
+          return {};
+        },
+      },
+      { lambdaFaults: faults },
+    ).result;
+
+    expect(work).toBe(0);
+    expect(done.visited).toEqual(['Step', 'Caught']);
+    expect(done.output).toMatchObject({ failure: { Error: 'States.Timeout' } });
+  });
+});
+
+describe('the SNS publish integration', () => {
+  const definition: StateNode = {
+    StartAt: 'Notify',
+    States: {
+      Notify: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::sns:publish',
+        Parameters: { TopicArn: { Ref: 'AlertTopic' }, Message: 'hello' },
+        Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Caught' }],
+        End: true,
+      },
+      Caught: { Type: 'Pass', End: true },
+    },
+  };
+
+  it('names an error SNS answered SNS.<Code>Exception, as Step Functions does', async () => {
+    const { local, result } = run(definition, {}, {}, (l) =>
+      l.estate?.injectFault({ on: 'sns:Publish', effect: 'error', error: 'InternalErrorException' }),
+    );
+    const done = await result;
+
+    expect(done.output).toMatchObject({ failure: { Error: 'SNS.InternalErrorException' } });
+    expect(local.estate?.outbox).toHaveLength(0);
+  });
+
+  it('a request that never reached SNS is States.TaskFailed', async () => {
+    const { result } = run(definition, {}, {}, (l) =>
+      l.estate?.injectFault({ on: 'sns:Publish', effect: 'network', error: 'ECONNRESET' }),
+    );
+    const done = await result;
+
+    expect(done.output).toMatchObject({ failure: { Error: 'States.TaskFailed' } });
+  });
+
+  it('publishes when nothing is wrong', async () => {
+    const { local, result } = run(definition, {});
+    const done = await result;
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(local.estate?.outbox.map((m) => m.message)).toEqual(['hello']);
+  });
+});
