@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
-import { ExecutionError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import { ExecutionError, StateMachine, type StateMachineDefinition } from './local-stepfunctions';
 import { installRuntime, type Runtime } from '../lib/runtime';
 import { callerTask, outsideWorkflow, type SandboxEstate } from '../lib/sandbox/estate';
 import { allStates, getAttOf, type Json, readPath, resolveIntrinsics, type StateNode } from './asl';

@@ -315,3 +315,32 @@ describe('the SNS publish integration', () => {
     expect(local.estate?.outbox.map((m) => m.message)).toEqual(['hello']);
   });
 });
+
+describe('intrinsic functions, as Step Functions evaluates them', () => {
+  it('States.JsonToString returns valid JSON for strings with quotes and line breaks', async () => {
+    const text = 'a "quoted" word\nand a second line with a \\ backslash';
+    const definition: StateNode = {
+      StartAt: 'Stringify',
+      States: {
+        Stringify: {
+          Type: 'Pass',
+          Parameters: { 'json.$': 'States.JsonToString($.value)', 'said.$': "States.Format('it\\'s {}', $.word)" },
+          End: true,
+        },
+      },
+    };
+    const local = localRuntime('sandbox', home, {});
+    const done = await runWorkflow({
+      workflow: 'runner-test',
+      definition,
+      input: { value: { text }, word: 'fine' },
+      runtime: local.runtime,
+      estate: local.estate,
+      alertTopicArn: local.alertTopicArn,
+    });
+
+    const output = done.output as { json: string; said: string };
+    expect(JSON.parse(output.json)).toEqual({ text });
+    expect(output.said).toBe("it's fine");
+  });
+});
