@@ -1,5 +1,5 @@
 import type { LocalRuntime } from './local-runtime';
-import { type RunEvent, type RunResult, runWorkflow } from './runner';
+import { type LambdaFault, type RunEvent, type RunResult, runWorkflow } from './runner';
 import type { LocalWorkflow, Output } from './workflows/types';
 
 export const SILENT: Output = { line: () => undefined, note: () => undefined };
@@ -9,7 +9,7 @@ export function runPrepared(
   workflow: LocalWorkflow,
   local: LocalRuntime,
   input: unknown,
-  options: { out?: Output; onEvent?: (event: RunEvent) => void } = {},
+  options: { out?: Output; onEvent?: (event: RunEvent) => void; lambdaFaults?: LambdaFault[] } = {},
 ): Promise<RunResult> {
   return runWorkflow({
     workflow: workflow.name,
@@ -19,6 +19,7 @@ export function runPrepared(
     alertTopicArn: local.alertTopicArn,
     afterTask: workflow.afterTask?.(local, options.out ?? SILENT, input),
     onEvent: options.onEvent,
+    lambdaFaults: options.lambdaFaults,
   });
 }
 
@@ -28,8 +29,9 @@ export async function prepareAndRun(
   local: LocalRuntime,
   body: string,
   out: Output = SILENT,
+  lambdaFaults?: LambdaFault[],
 ): Promise<{ input: unknown; result: RunResult }> {
   const prepared = await workflow.prepare(body, local);
   if (!prepared.ok) throw new Error(`input rejected: ${prepared.problems.join('; ')}`);
-  return { input: prepared.input, result: await runPrepared(workflow, local, prepared.input, { out }) };
+  return { input: prepared.input, result: await runPrepared(workflow, local, prepared.input, { out, lambdaFaults }) };
 }

@@ -68,6 +68,13 @@ export class NetworkActionsFailedError extends define('NetworkActionsFailedError
 /** The sweep's bucket is not configured, or an object one step wrote is not there for the next. */
 export class SweepStoreError extends define('SweepStoreError') {}
 
+// Alerting
+/**
+ * The Fail state's error when a workflow's outcome alert could not be delivered: the run ends
+ * FAILED so the alarm on failed executions catches it; the cause carries the undelivered alert.
+ */
+export class AlertDeliveryError extends define('AlertDeliveryError') {}
+
 /** Throttling, 5xx and network faults from AWS, normalised so the ASL retries one name. */
 export class AwsTransientError extends define('AwsTransientError') {}
 
@@ -100,12 +107,26 @@ export const ERROR_NAMES: readonly string[] = [
   EmptyDesiredStateError,
   NetworkActionsFailedError,
   SweepStoreError,
+  AlertDeliveryError,
   AwsTransientError,
   SandboxNotImplementedError,
   SandboxStateError,
 ].map((c) => c.errorName);
 
+/**
+ * SNS publish errors that no retry can mend (the message, the topic or the permission is wrong),
+ * as Step Functions' sns:publish integration names them (`SNS.<Code>Exception`). Every other
+ * SNS error is retried.
+ */
+export const SNS_PERMANENT_ERRORS: readonly string[] = [
+  'SNS.InvalidParameterException',
+  'SNS.InvalidParameterValueException',
+  'SNS.AuthorizationErrorException',
+  'SNS.NotFoundException',
+];
+
 const TRANSIENT_NAMES = new Set([
+  'AwsTransientError',
   'ThrottlingException',
   'TooManyUpdates',
   'Throttling',

@@ -23,7 +23,7 @@ export const onboardNode: LocalWorkflow = {
     if (!validation.ok) {
       return { ok: false, problems: validation.problems.map((p) => `${p.field}: ${p.message}`) };
     }
-    const input = executionInput(validation.request, `local:${userInfo().username}`);
+    const input = executionInput(validation.request, `local:${userInfo().username}`, local.runtime.settings);
     const { node, cluster } = validation.request;
     return {
       ok: true,
@@ -56,16 +56,22 @@ export const onboardNode: LocalWorkflow = {
 
   summarize(result: RunResult, out: Output) {
     if (result.status === 'SUCCEEDED') {
-      const s = result.output as OnboardingSummary;
+      const s = result.output as OnboardingSummary & { finishError?: string };
+      const left = s.left.length ? `; ${s.left.length} thing(s) left to remove (see the alert)` : '';
       out.line(
-        s.outcome === 'joined'
-          ? `SUCCEEDED: ${s.nodeName} joined ${s.cluster} as Node ${s.instanceId} and is Ready.`
-          : `SUCCEEDED with a warning: ${s.nodeName} joined ${s.cluster} as Node ${s.instanceId} but is NotReady.`,
+        s.outcome === 'joined' && !s.finishError
+          ? `SUCCEEDED${left ? ' with a warning' : ''}: ${s.nodeName} joined ${s.cluster} as Node ${s.instanceId} and is Ready${left}.`
+          : s.finishError
+            ? `SUCCEEDED with a warning: ${s.nodeName} joined ${s.cluster} as Node ${s.instanceId}, but its cleanup could not run (${s.finishError}).`
+            : `SUCCEEDED with a warning: ${s.nodeName} joined ${s.cluster} as Node ${s.instanceId} but is NotReady${left}.`,
       );
       if (s.hint) out.line(`  ${s.hint}`);
-      out.line(
-        `  phases: preflight ${s.timings.preflight} s, activation ${s.timings.issueActivation} s, NodeConfig ${s.timings.renderNodeConfig} s, registration ${s.timings.waitingForRegistration} s, Node ${s.timings.waitingForNode} s; total ${s.timings.total} s`,
-      );
+      for (const l of s.left) out.line(`  left: ${l.kind} ${l.resource}: ${l.remove}`);
+      if (s.timings) {
+        out.line(
+          `  phases: preflight ${s.timings.preflight} s, activation ${s.timings.issueActivation} s, NodeConfig ${s.timings.renderNodeConfig} s, registration ${s.timings.waitingForRegistration} s, Node ${s.timings.waitingForNode} s; total ${s.timings.total} s`,
+        );
+      }
       out.line(`  operators notified: ${s.notification.subject}`);
       return;
     }

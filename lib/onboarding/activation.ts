@@ -122,12 +122,9 @@ export async function deleteActivation(ssm: SSMClient, activationId: string): Pr
   }
 }
 
-/**
- * Deletes every activation this request created: those named for the node and tagged with the
- * request id. Returns their ids.
- */
-export async function deleteRequestActivations(ssm: SSMClient, nodeName: string, requestId: string): Promise<string[]> {
-  const deleted: string[] = [];
+/** The ids of the activations this request created: those named for the node and tagged with the request id. */
+export async function requestActivationIds(ssm: SSMClient, nodeName: string, requestId: string): Promise<string[]> {
+  const ids: string[] = [];
   const pages = paginateDescribeActivations(
     { client: ssm },
     { Filters: [{ FilterKey: 'DefaultInstanceName', FilterValues: [nodeName] }] },
@@ -135,11 +132,15 @@ export async function deleteRequestActivations(ssm: SSMClient, nodeName: string,
   for await (const page of pages) {
     for (const activation of page?.ActivationList ?? []) {
       const ours = activation.Tags?.some((t) => t.Key === TAG_KEYS.requestId && t.Value === requestId);
-      if (ours && activation.ActivationId) {
-        await deleteActivation(ssm, activation.ActivationId);
-        deleted.push(activation.ActivationId);
-      }
+      if (ours && activation.ActivationId) ids.push(activation.ActivationId);
     }
   }
-  return deleted;
+  return ids;
+}
+
+/** Deletes every activation this request created (see {@link requestActivationIds}). Returns their ids. */
+export async function deleteRequestActivations(ssm: SSMClient, nodeName: string, requestId: string): Promise<string[]> {
+  const ids = await requestActivationIds(ssm, nodeName, requestId);
+  for (const id of ids) await deleteActivation(ssm, id);
+  return ids;
 }

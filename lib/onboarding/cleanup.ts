@@ -1,25 +1,11 @@
-import {
-  DeregisterManagedInstanceCommand,
-  InvalidInstanceId,
-  ListTagsForResourceCommand,
-  type SSMClient,
-} from '@aws-sdk/client-ssm';
-import { AwsTransientError } from '../errors';
-import type { KubeNode, NodeReaderFactory } from '../kube/types';
-import { requestParameters, type Settings } from '../settings';
-import { deleteActivation, deleteRequestActivations } from './activation';
-import { releaseNodeLock } from './lock';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { NodeReaderFactory } from '../kube/types';
+import type { Settings } from '../settings';
 import { describeCaughtError, lines, type Notification, snsSubject } from './messages';
-import { deleteParameters } from './parameters';
-import { instancesOfActivation } from './registration';
 import { currentStep, type OnboardingState } from './state';
-import { TAG_KEYS } from './tags';
+import { type CleanupAction, type EarlierTry, type Leftover, mergeActions, nextTry, tidyRequest } from './tidy';
 
-export interface CleanupAction {
-  action: 'delete-activation' | 'delete-parameters' | 'deregister-instance' | 'keep-instance' | 'release-lock';
-  resource: string;
-  outcome: string;
-}
+export type { CleanupAction, Leftover };
 
 export interface FailureReport {
   requestId: string;
@@ -30,62 +16,62 @@ export interface FailureReport {
   /** One line for the Fail state's cause and the status API. */
   summary: string;
   cleanup: CleanupAction[];
+  /** What is still there, each with the command that removes it. */
+  left: Leftover[];
   notification: Notification;
 }
 
+/** One try of the cleanup: its report, and whether the workflow waits and tries again. */
+export interface CleanupRun {
+  attempt: number;
+  retry: boolean;
+  nextWaitSeconds: number;
+  report: FailureReport;
+}
+
 /**
- * Undoes a failed onboarding so nothing half-done is left: deletes the activation (nothing else
- * may register with it) and the stored code and NodeConfig, deregisters a managed instance only
- * if it registered with this request's activation, carries this request's tag and never became a
- * Kubernetes Node, and releases the node lock. Every step is idempotent, so a retried cleanup is
- * harmless. Returns what it did and the operators' alert.
+ * Undoes a failed onboarding so nothing half-done is left: deletes the stored code and NodeConfig
+ * and the activations (nothing else may register with them), releases the node lock, and
+ * deregisters a managed instance only if it carries this request's tag and never became a
+ * Kubernetes Node. Every name comes from the request, so a step whose result never reached the
+ * state (preflight took the lock, then its answer was lost) is cleaned up all the same. Each step
+ * is tried on its own; the workflow tries again while a failure may pass, and the last report
+ * names whatever is left with the command that removes it.
  */
 export async function cleanupFailedOnboarding(
-  deps: { ssm: SSMClient; nodes: NodeReaderFactory; settings: Pick<Settings, 'parameterPrefix'> },
-  state: OnboardingState,
-): Promise<FailureReport> {
-  const actions: CleanupAction[] = [];
-  const names = requestParameters(deps.settings, state.requestId);
-
-  // Secrets and the lock first: they must go even if reading Nodes below keeps failing.
-  const deleted = await deleteParameters(deps.ssm, [names.activationCode, names.nodeConfig]);
-  actions.push({
-    action: 'delete-parameters',
-    resource: names.base,
-    outcome: deleted.length ? `deleted ${deleted.length}` : 'none existed',
+  deps: {
+    ssm: SSMClient;
+    nodes: NodeReaderFactory;
+    settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'>;
+  },
+  state: OnboardingState & { cleanup?: EarlierTry },
+): Promise<CleanupRun> {
+  const request = (state.request ?? {}) as { cluster?: unknown; node?: { name?: unknown; ip?: unknown } };
+  const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
+  const cluster = text(request.cluster);
+  const nodeName = text(request.node?.name);
+  const tidied = await tidyRequest(deps, {
+    requestId: state.requestId,
+    cluster,
+    nodeName,
+    activationId: state.activation?.activationId,
+    clusterAccess: state.preflight?.clusterAccess,
+    mode: 'failed',
   });
-  if (state.preflight) {
-    const released = await releaseNodeLock(deps.ssm, state.preflight.lockParameter, state.requestId);
-    actions.push({
-      action: 'release-lock',
-      resource: state.preflight.lockParameter,
-      outcome: released ? 'released' : 'not held',
-    });
-  }
-  if (state.activation) {
-    const outcome = await deleteActivation(deps.ssm, state.activation.activationId);
-    actions.push({ action: 'delete-activation', resource: state.activation.activationId, outcome });
-    actions.push(...(await deregisterStrayInstances(deps, state, state.activation.activationId)));
-  } else if (state.preflight) {
-    // Failed in IssueActivation: an attempt may have created an activation the state never saw.
-    const nodeName = (state.request as { node?: { name?: string } } | undefined)?.node?.name;
-    for (const id of nodeName ? await deleteRequestActivations(deps.ssm, nodeName, state.requestId) : []) {
-      actions.push({ action: 'delete-activation', resource: id, outcome: 'deleted (not recorded in the state)' });
-    }
-  }
+  const attempt = (state.cleanup?.attempt ?? 0) + 1;
+  const cleanup = mergeActions(state.cleanup?.cleanup ?? [], tidied.actions);
+  const { left } = tidied;
 
   const step = currentStep(state);
   const error = describeCaughtError(state.failure ?? { Error: 'States.Unknown', Cause: 'no error was recorded' });
-  const request = (state.request ?? {}) as { cluster?: string; node?: { name?: string; ip?: string } };
-  const nodeName = request.node?.name ?? '(unknown node)';
-  const cluster = request.cluster ?? '(unknown cluster)';
+  const node = nodeName ?? '(unknown node)';
   const message = [
-    `Onboarding of ${nodeName} into ${cluster} failed at step ${step}.`,
+    `Onboarding of ${node} into ${cluster ?? '(unknown cluster)'} failed at step ${step}.`,
     '',
     lines([
       ['Request', state.requestId],
       ['Requested by', state.requester],
-      ['Node IP', request.node?.ip],
+      ['Node IP', text(request.node?.ip)],
       ['Failed step', step],
       ['Error', error.name],
       ['What happened', error.problem],
@@ -93,80 +79,39 @@ export async function cleanupFailedOnboarding(
     ]),
     '',
     'Cleanup:',
-    ...actions.map((a) => `- ${a.action} ${a.resource}: ${a.outcome}`),
+    ...(cleanup.length ? cleanup.map((a) => `- ${a.action} ${a.resource}: ${a.outcome}`) : ['- nothing to remove']),
+    ...leftoverLines(left, attempt),
   ].join('\n');
+  const leftNote = left.length ? `; ${left.length} left` : '';
   return {
-    requestId: state.requestId,
-    step,
-    error: error.name,
-    problem: error.problem,
-    fix: error.fix,
-    summary: `Failed at ${step} with ${error.name}: ${error.problem}${error.fix ? ` Fix: ${error.fix}` : ''}`,
-    cleanup: actions,
-    notification: {
-      subject: snsSubject(`[CRITICAL] ${nodeName} onboarding failed: ${error.name} at ${step}`),
-      message,
-      severity: 'critical',
-      cluster,
-      check: 'onboarding',
+    attempt,
+    ...nextTry(attempt, left),
+    report: {
+      requestId: state.requestId,
+      step,
+      error: error.name,
+      problem: error.problem,
+      fix: error.fix,
+      summary: `Failed at ${step} with ${error.name}: ${error.problem}${error.fix ? ` Fix: ${error.fix}` : ''}${left.length ? ` Left to remove: ${left.map((l) => l.resource).join(', ')}.` : ''}`,
+      cleanup,
+      left,
+      notification: {
+        subject: snsSubject(`[CRITICAL] ${node} onboarding failed: ${error.name} at ${step}${leftNote}`),
+        message,
+        severity: 'critical',
+        cluster: cluster ?? 'unknown',
+        check: 'onboarding',
+      },
     },
   };
 }
 
-/**
- * Finds instances that registered with this activation, including one that registered after the
- * last poll, and deregisters those that never became a Node and carry this request's tag.
- */
-async function deregisterStrayInstances(
-  deps: { ssm: SSMClient; nodes: NodeReaderFactory },
-  state: OnboardingState,
-  activationId: string,
-): Promise<CleanupAction[]> {
-  const actions: CleanupAction[] = [];
-  for (const info of await instancesOfActivation(deps.ssm, activationId)) {
-    const instanceId = info.InstanceId;
-    if (!instanceId) continue;
-    let node: KubeNode | undefined;
-    try {
-      node = state.preflight ? await deps.nodes(state.preflight.clusterAccess).getNode(instanceId) : undefined;
-    } catch (error) {
-      // Transient: let the workflow retry. Anything else (no RBAC, say) will not pass on retry, and
-      // must not stop the lock and parameters from being cleaned up: keep the instance, say why.
-      if (error instanceof AwsTransientError) throw error;
-      actions.push({
-        action: 'keep-instance',
-        resource: instanceId,
-        outcome: `could not check for its Kubernetes Node (${error instanceof Error ? error.name : String(error)}); left for an operator`,
-      });
-      continue;
-    }
-    if (node) {
-      actions.push({
-        action: 'keep-instance',
-        resource: instanceId,
-        outcome: 'it is a Kubernetes Node; left for an operator',
-      });
-      continue;
-    }
-    const tags = await deps.ssm.send(
-      new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: instanceId }),
-    );
-    const ours = tags.TagList?.some((t) => t.Key === TAG_KEYS.requestId && t.Value === state.requestId);
-    if (!ours) {
-      actions.push({
-        action: 'keep-instance',
-        resource: instanceId,
-        outcome: `not tagged ${TAG_KEYS.requestId}=${state.requestId}`,
-      });
-      continue;
-    }
-    try {
-      await deps.ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: instanceId }));
-      actions.push({ action: 'deregister-instance', resource: instanceId, outcome: 'deregistered' });
-    } catch (error) {
-      if (!(error instanceof InvalidInstanceId)) throw error;
-      actions.push({ action: 'deregister-instance', resource: instanceId, outcome: 'already gone' });
-    }
-  }
-  return actions;
+/** The part of an alert that names what is left, each with the command that removes it. */
+export function leftoverLines(left: Leftover[], attempts: number): string[] {
+  if (!left.length) return [];
+  return [
+    '',
+    `Still there after ${attempts} cleanup attempt(s); remove by hand:`,
+    ...left.flatMap((l) => [`- ${l.kind} ${l.resource}: ${l.why}`, `  ${l.remove}`]),
+  ];
 }

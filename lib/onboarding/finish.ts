@@ -1,12 +1,11 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Clock } from '../clock';
-import { requestParameters, type Settings } from '../settings';
-import { deleteActivation } from './activation';
-import { releaseNodeLock } from './lock';
+import type { Settings } from '../settings';
+import { leftoverLines } from './cleanup';
 import { lines, type Notification, snsSubject } from './messages';
-import { deleteParameters } from './parameters';
 import type { OnboardingRequest } from './request';
 import type { OnboardingState } from './state';
+import { type CleanupAction, type EarlierTry, type Leftover, mergeActions, nextTry, tidyRequest } from './tidy';
 
 export interface OnboardingSummary {
   outcome: 'joined' | 'joined-not-ready';
@@ -26,7 +25,19 @@ export interface OnboardingSummary {
     total: number;
   };
   hint?: string;
+  /** What the end of the run removed (the activation, the stored code, the lock)... */
+  cleanup: CleanupAction[];
+  /** ...and what it could not, each with the command that removes it: a warning, not a failure. */
+  left: Leftover[];
   notification: Notification;
+}
+
+/** One try of Finish: the summary, and whether the workflow waits and tries the cleanup again. */
+export interface FinishRun {
+  attempt: number;
+  retry: boolean;
+  nextWaitSeconds: number;
+  summary: OnboardingSummary;
 }
 
 const seconds = (from?: string, to?: string) =>
@@ -35,17 +46,30 @@ const seconds = (from?: string, to?: string) =>
 /**
  * Ends a successful onboarding: the single-use activation and its stored code are deleted (the
  * server has registered; nothing else may), the node lock is released, and the summary and the
- * operators' notification are built.
+ * operators' notification are built. The node has joined whatever happens here: what cannot be
+ * removed makes it a success with a warning that names what is left, never a failure.
  */
 export async function finishOnboarding(
-  deps: { ssm: SSMClient; clock: Clock; settings: Pick<Settings, 'parameterPrefix'> },
-  state: Required<Pick<OnboardingState, 'preflight' | 'activation' | 'registration' | 'node'>> & OnboardingState,
+  deps: {
+    ssm: SSMClient;
+    clock: Clock;
+    settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'>;
+  },
+  state: Required<Pick<OnboardingState, 'preflight' | 'activation' | 'registration' | 'node'>> &
+    OnboardingState & { finish?: EarlierTry },
   request: OnboardingRequest,
-): Promise<OnboardingSummary> {
-  const names = requestParameters(deps.settings, state.requestId);
-  await deleteActivation(deps.ssm, state.activation.activationId);
-  await deleteParameters(deps.ssm, [names.activationCode, names.nodeConfig]);
-  await releaseNodeLock(deps.ssm, state.preflight.lockParameter, state.requestId);
+): Promise<FinishRun> {
+  const tidied = await tidyRequest(deps, {
+    requestId: state.requestId,
+    cluster: request.cluster,
+    nodeName: request.node.name,
+    activationId: state.activation.activationId,
+    clusterAccess: state.preflight.clusterAccess,
+    mode: 'joined',
+  });
+  const attempt = (state.finish?.attempt ?? 0) + 1;
+  const cleanup = mergeActions(state.finish?.cleanup ?? [], tidied.actions);
+  const { left } = tidied;
 
   const finishedAt = deps.clock.now().toISOString();
   const instance = state.registration.instance;
@@ -62,9 +86,10 @@ export async function finishOnboarding(
   };
   const ready = state.node.phase === 'ready';
   const outcome = ready ? 'joined' : 'joined-not-ready';
+  const leftNote = left.length ? `; ${left.length} left` : '';
   const subject = ready
-    ? `[OK] ${request.node.name} (${instanceId}) joined ${request.cluster} and is Ready`
-    : `[WARNING] ${request.node.name} (${instanceId}) joined ${request.cluster} but is NotReady: no CNI`;
+    ? `[${left.length ? 'WARNING' : 'OK'}] ${request.node.name} (${instanceId}) joined ${request.cluster} and is Ready${leftNote}`
+    : `[WARNING] ${request.node.name} (${instanceId}) joined ${request.cluster} but is NotReady: no CNI${leftNote}`;
   const message = [
     ready
       ? `Hybrid node ${request.node.name} joined cluster ${request.cluster} and is Ready.`
@@ -85,10 +110,11 @@ export async function finishOnboarding(
       ['Total', `${timings.total} s`],
     ]),
     ...(state.node.hint ? ['', `What to do: ${state.node.hint}`] : []),
-    '',
-    'The activation and its code have been deleted.',
+    ...(left.length
+      ? leftoverLines(left, attempt)
+      : ['', 'The activation and its code have been deleted, and the node lock released.']),
   ].join('\n');
-  return {
+  const summary: OnboardingSummary = {
     outcome,
     requestId: state.requestId,
     cluster: request.cluster,
@@ -98,12 +124,15 @@ export async function finishOnboarding(
     platform: instance?.platform,
     timings,
     hint: state.node.hint,
+    cleanup,
+    left,
     notification: {
       subject: snsSubject(subject),
       message,
-      severity: ready ? 'info' : 'warning',
+      severity: ready && !left.length ? 'info' : 'warning',
       cluster: request.cluster,
       check: 'onboarding',
     },
   };
+  return { attempt, ...nextTry(attempt, left), summary };
 }

@@ -9,11 +9,23 @@ import * as z from 'zod';
 /** A request id: the execution name and the Node label value, so 1-63 of [a-z0-9-]. */
 export const REQUEST_ID = /^[a-z0-9][-a-z0-9]{0,62}$/;
 
+/**
+ * Where the request's own resources are and the commands that remove them, fixed when it is
+ * submitted: the workflow's last-resort alerts (built without any Lambda) quote them.
+ */
+export const RequestResourcesSchema = z.object({
+  lockParameter: z.string(),
+  parameterPath: z.string(),
+  manualCleanup: z.object({ afterJoin: z.string(), afterFailure: z.string() }),
+});
+export type RequestResources = z.infer<typeof RequestResourcesSchema>;
+
 export const OnboardingInputSchema = z.object({
   requestId: z.string().regex(REQUEST_ID),
   requester: z.string().min(1),
   requestDigest: z.string().min(1),
   request: z.unknown(),
+  resources: RequestResourcesSchema,
 });
 export type OnboardingInput = z.infer<typeof OnboardingInputSchema>;
 

@@ -6,6 +6,7 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
+import { AlertDeliveryError } from '../errors';
 import { requestParameters, type Settings } from '../settings';
 import { type ApiAnswer, executionArn, REQUEST_ID, requireStateMachine } from './api';
 import type { NodeConfigHandout } from './node-config';
@@ -26,9 +27,19 @@ const PHASE_OF_STATE: Record<string, string> = {
   CheckNode: 'waiting-for-node',
   IsNodeSettled: 'waiting-for-node',
   Finish: 'finishing',
+  FinishComplete: 'finishing',
+  WaitBeforeFinishRetry: 'finishing',
+  SummarizeFinishFailure: 'finishing',
   NotifySuccess: 'finishing',
+  DescribeUndeliveredSuccess: 'finishing',
   CleanUp: 'cleaning-up-after-failure',
+  CleanupComplete: 'cleaning-up-after-failure',
+  WaitBeforeCleanupRetry: 'cleaning-up-after-failure',
+  DescribeCleanupFailure: 'cleaning-up-after-failure',
+  ComposeCleanupFailureAlert: 'cleaning-up-after-failure',
   NotifyFailure: 'cleaning-up-after-failure',
+  DescribeUndeliveredFailure: 'cleaning-up-after-failure',
+  UndeliveredCause: 'cleaning-up-after-failure',
 };
 
 async function describe(sfn: SFNClient, arn: string): Promise<DescribeExecutionCommandOutput | undefined> {
@@ -75,12 +86,39 @@ export async function getOnboardingStatus(
     if (latest?.registration?.instance) body.instanceId = latest.registration.instance.instanceId;
     if (latest?.node?.hint) body.hint = latest.node.hint;
   } else if (execution.status === 'SUCCEEDED') {
-    const { notification: _sent, ...summary } = JSON.parse(execution.output ?? '{}') as Record<string, unknown>;
-    Object.assign(body, { phase: 'done', result: summary });
+    Object.assign(body, { phase: 'done', result: withoutAlert(JSON.parse(execution.output ?? '{}')) });
+  } else if (execution.error === AlertDeliveryError.errorName) {
+    Object.assign(body, undeliveredOutcome(execution.cause));
   } else {
     Object.assign(body, { phase: 'failed', error: execution.error, cause: execution.cause });
   }
   return { statusCode: 200, body };
+}
+
+const withoutAlert = ({ notification: _alert, ...rest }: Record<string, unknown>) => rest;
+
+/**
+ * An execution that failed only because its alert could not be delivered: its cause holds the
+ * outcome (the node joined, or how it failed), which is what the team asking wants to know.
+ */
+function undeliveredOutcome(cause: string | undefined): Record<string, unknown> {
+  const alert = { alertDelivered: false };
+  try {
+    const undelivered = JSON.parse(cause ?? '') as {
+      message?: string;
+      result?: Record<string, unknown>;
+      report?: { error?: string; summary?: string };
+    };
+    if (undelivered.result) {
+      return { phase: 'done', result: withoutAlert(undelivered.result), ...alert, warning: undelivered.message };
+    }
+    if (undelivered.report) {
+      return { phase: 'failed', error: undelivered.report.error, cause: undelivered.report.summary, ...alert };
+    }
+  } catch {
+    // a cause this project did not write: report it as it is
+  }
+  return { phase: 'failed', error: AlertDeliveryError.errorName, cause, ...alert };
 }
 
 /** The last state entered, and the state data the last Task left, from the execution history. */

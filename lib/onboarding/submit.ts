@@ -1,7 +1,7 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { AwsClients } from '../aws/clients';
 import { ClusterNotFoundError, type HybridOpsError } from '../errors';
-import type { Settings } from '../settings';
+import { lockParameter, requestParameters, type Settings } from '../settings';
 import { type ApiAnswer, executionArn, requireStateMachine } from './api';
 import { clusterFitProblems, describeClusterFacts } from './cluster';
 import {
@@ -13,6 +13,7 @@ import {
   requestDigest,
 } from './request';
 import type { OnboardingInput } from './state';
+import { manualCleanup } from './tidy';
 
 /** Which request field each cluster-fit error is about, for the 400's problem list. */
 const FIELD_OF_ERROR: Record<string, string> = {
@@ -37,7 +38,7 @@ const invalid = (problems: Problem[]): ApiAnswer => ({
 
 export interface SubmitDeps {
   clients: Pick<AwsClients, 'sfn' | 'eks' | 'ec2'>;
-  settings: Pick<Settings, 'clusterName' | 'labelPrefix' | 'onboardStateMachineArn'>;
+  settings: Pick<Settings, 'clusterName' | 'labelPrefix' | 'onboardStateMachineArn' | 'parameterPrefix' | 'region'>;
 }
 
 export type Validation = { ok: true; request: OnboardingRequest } | { ok: false; problems: Problem[] };
@@ -128,8 +129,24 @@ function probeRequest(
 }
 
 /** The execution input for a validated request. */
-export function executionInput(request: OnboardingRequest, requester: string): OnboardingInput {
-  return { requestId: deriveRequestId(request), requester, requestDigest: requestDigest(request), request };
+export function executionInput(
+  request: OnboardingRequest,
+  requester: string,
+  settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'>,
+): OnboardingInput {
+  const requestId = deriveRequestId(request);
+  const target = { requestId, cluster: request.cluster, nodeName: request.node.name };
+  return {
+    requestId,
+    requester,
+    requestDigest: requestDigest(request),
+    request,
+    resources: {
+      lockParameter: lockParameter(settings, request.cluster, request.node.name),
+      parameterPath: requestParameters(settings, requestId).base,
+      manualCleanup: manualCleanup(settings, target),
+    },
+  };
 }
 
 /**
@@ -145,7 +162,7 @@ export async function submitOnboarding(
   const validation = await validateSubmission(deps, input.body);
   if (!validation.ok) return invalid(validation.problems);
   const request = validation.request;
-  const started = executionInput(request, input.requester);
+  const started = executionInput(request, input.requester, deps.settings);
   const { requestId, requestDigest: digest } = started;
   const stateMachineArn = requireStateMachine(deps.settings);
   const accepted = (arn: string, existing: boolean): ApiAnswer => ({

@@ -22,6 +22,7 @@ import type {
   RegistrationState,
 } from '../../lib/onboarding/state';
 import type { Settings } from '../../lib/settings';
+import { manualCleanup } from '../../lib/onboarding/tidy';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'ap-northeast-2';
@@ -203,7 +204,17 @@ export function readyNodeState(overrides: Partial<NodeState> = {}): NodeState {
 
 /** The execution input the API starts the workflow with. */
 export function onboardingInput(body: OnboardingRequestBody = gpuRequestBody()): OnboardingState {
-  return { requestId: REQUEST_ID, requester: REQUESTER, requestDigest: 'digest-of-the-request', request: body };
+  return {
+    requestId: REQUEST_ID,
+    requester: REQUESTER,
+    requestDigest: 'digest-of-the-request',
+    request: body,
+    resources: {
+      lockParameter: LOCK_PARAMETER,
+      parameterPath: `${PARAMETER_PREFIX}/onboarding/${REQUEST_ID}`,
+      manualCleanup: manualCleanup(settings(), { requestId: REQUEST_ID, cluster: CLUSTER, nodeName: body.node.name }),
+    },
+  };
 }
 
 /** A hybrid Node as the kubelet registers it with this request's NodeConfig, Ready. */

@@ -64,7 +64,7 @@ async function run(
 const request = (): Record<string, unknown> => JSON.parse(readFileSync(EVENT, 'utf8'));
 const repeat = (times: number, states: string[]) => Array.from({ length: times }, () => states).flat();
 const HEAD = ['Preflight', 'IssueActivation', 'RenderNodeConfig', 'StartRegistrationWait'];
-const FAILURE_TAIL = ['CleanUp', 'NotifyFailure', 'Failed'];
+const FAILURE_TAIL = ['CleanUp', 'CleanupComplete', 'NotifyFailure', 'Failed'];
 
 /** The estate's own activations and instances (the seed's), without any this run made. */
 const seeded = (estate: ReturnType<typeof openSandbox>) => ({
@@ -96,6 +96,7 @@ describe('onboard-node on the sandbox estate', () => {
       'StartNodeWait',
       ...repeat(3, ['WaitForNode', 'CheckNode', 'IsNodeSettled']),
       'Finish',
+      'FinishComplete',
       'NotifySuccess',
     ]);
     expect(printed.output).toMatchObject({ outcome: 'joined', nodeName: 'gpu-node-01', ipAddress: '192.168.10.21' });
@@ -165,7 +166,7 @@ describe('onboard-node on the sandbox estate', () => {
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('RegistrationTimeoutError');
     expect(result.error?.cause).toContain('Failed at WaitForRegistration');
-    expect(result.visited.slice(-4)).toEqual(['CheckRegistration', ...FAILURE_TAIL]);
+    expect(result.visited.slice(-5)).toEqual(['CheckRegistration', ...FAILURE_TAIL]);
     // Backing off 15, 30, 60, 120, 240, 300... to one hour: 17 polls, not 360 at a fixed 10 s.
     expect(result.visited.filter((s) => s === 'CheckRegistration')).toHaveLength(17);
     expectNothingLeft(estate);
@@ -224,30 +225,36 @@ describe('onboard-node on the sandbox estate', () => {
     expectNothingLeft(estate);
   });
 
-  it('alerts even when cleanup itself keeps failing, naming what is left', async () => {
-    const { result, estate } = await run({ ...request(), activationExpiresInHours: 1 }, 'never-registers', (local) =>
-      local.estate?.injectFault({
-        on: 'ssm:DeleteParameters',
-        effect: 'error',
-        error: 'ThrottlingException',
-        times: 10,
-      }),
+  it('tries the cleanup again while a step keeps failing, then alerts naming what is left and how to remove it', async () => {
+    const { result, estate, requestId } = await run(
+      { ...request(), activationExpiresInHours: 1 },
+      'never-registers',
+      (local) =>
+        local.estate?.injectFault({
+          on: 'ssm:DeleteParameters',
+          effect: 'error',
+          error: 'ThrottlingException',
+          times: 10,
+        }),
     );
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('RegistrationTimeoutError');
-    expect(result.visited.slice(-5)).toEqual([
-      'CleanUp',
-      'DescribeCleanupFailure',
-      'ComposeCleanupFailureAlert',
-      'NotifyFailure',
-      'Failed',
+    expect(result.visited.slice(result.visited.indexOf('CleanUp'))).toEqual([
+      ...repeat(3, ['CleanUp', 'CleanupComplete', 'WaitBeforeCleanupRetry']),
+      ...FAILURE_TAIL,
     ]);
+    // The other steps ran on the first try all the same.
+    expect(Object.keys(estate.state.activations).sort()).toEqual(seeded(estate).activations);
+    expect(Object.keys(estate.state.parameters).filter((p) => p.includes('/locks/'))).toEqual([]);
     const alert = estate.outbox.at(-1);
-    expect(alert?.subject).toBe('[CRITICAL] Onboarding failed and its cleanup failed too');
-    expect(alert?.message).toContain('RegistrationTimeoutError');
-    expect(alert?.message).toContain('AwsTransientError');
-    expect(alert?.message).toContain('Remove by hand');
+    expect(alert?.subject).toMatch(/RegistrationTimeoutError at WaitForRegistration; 1 left$/);
+    expect(alert?.message).toContain('Still there after 4 cleanup attempt(s); remove by hand:');
+    expect(alert?.message).toContain(
+      `aws ssm delete-parameters --region ap-northeast-2 --names /eks-hybrid-ops/sandbox/onboarding/${requestId}/activation-code /eks-hybrid-ops/sandbox/onboarding/${requestId}/node-config`,
+    );
+    expect(alert?.message).toMatch(/- delete-activation [0-9a-f-]{36}: deleted/);
+    expect(alert?.message).toContain(': released');
   });
 
   it('cleans up an activation an interrupted IssueActivation never recorded', async () => {

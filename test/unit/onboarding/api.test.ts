@@ -102,6 +102,17 @@ describe('submitOnboarding', () => {
       requestDigest: expect.stringMatching(/^[0-9a-f]{64}$/),
       // The request as validated: the OS normalised, nothing else changed.
       request: { ...gpuRequestBody(), node: { ...gpuRequestBody().node, os: 'ubuntu-22.04' } },
+      // Where its own resources will be, for the last-resort alerts that no Lambda builds.
+      resources: {
+        lockParameter: '/eks-hybrid-ops/test/locks/gpu-hybrid-cluster/gpu-node-01',
+        parameterPath: `/eks-hybrid-ops/test/onboarding/${requestId}`,
+        manualCleanup: {
+          afterJoin: expect.stringContaining(
+            'aws ssm delete-parameter --region ap-northeast-2 --name /eks-hybrid-ops/test/locks/gpu-hybrid-cluster/gpu-node-01',
+          ),
+          afterFailure: expect.stringContaining(`kubectl get nodes -l hybridops.io/request-id=${requestId}`),
+        },
+      },
     });
   });
 
@@ -382,6 +393,44 @@ describe('getOnboardingStatus', () => {
       });
     },
   );
+
+  it('gives the result of an onboarding that joined but could not alert, with a warning', async () => {
+    const summary = { outcome: 'joined', requestId: REQUEST_ID, instanceId: INSTANCE_ID };
+    const message = `Node ${INSTANCE_ID} joined, but the alert could not be delivered (SNS.InternalErrorException).`;
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      status: 'FAILED',
+      startDate: STARTED,
+      error: 'AlertDeliveryError',
+      cause: JSON.stringify({ message, result: { ...summary, notification: { subject: '[OK] ...' } } }),
+    });
+
+    const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+
+    expect(body).toMatchObject({
+      status: 'FAILED',
+      phase: 'done',
+      result: summary,
+      alertDelivered: false,
+      warning: message,
+    });
+  });
+
+  it('gives the original error of a failed onboarding that could not alert', async () => {
+    const report = {
+      error: 'RegistrationTimeoutError',
+      summary: 'Failed at WaitForRegistration with RegistrationTimeoutError.',
+    };
+    sfnMock.on(DescribeExecutionCommand).resolves({
+      status: 'FAILED',
+      startDate: STARTED,
+      error: 'AlertDeliveryError',
+      cause: JSON.stringify({ message: 'could not alert', report }),
+    });
+
+    const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+
+    expect(body).toMatchObject({ phase: 'failed', error: report.error, cause: report.summary, alertDelivered: false });
+  });
 });
 
 describe('getNodeConfig', () => {

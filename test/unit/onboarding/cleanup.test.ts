@@ -6,6 +6,7 @@ import {
   DescribeInstanceInformationCommand,
   GetParameterCommand,
   InvalidInstanceId,
+  DescribeActivationsCommand,
   ListTagsForResourceCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -13,7 +14,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { AwsTransientError, KubernetesApiError } from '../../../lib/errors';
 import type { KubeNode, NodeReaderFactory } from '../../../lib/kube/types';
-import { cleanupFailedOnboarding } from '../../../lib/onboarding/cleanup';
+import { type CleanupRun, cleanupFailedOnboarding } from '../../../lib/onboarding/cleanup';
+import { awsError } from '../../../lib/sandbox/estate';
 import type { CaughtError, OnboardingState } from '../../../lib/onboarding/state';
 import {
   ACTIVATION_ID,
@@ -105,14 +107,21 @@ const ourTags = () => [
   { Key: 'hybridops:node-name', Value: 'gpu-node-01' },
 ];
 
-function cleanUp(state: OnboardingState, nodes: KubeNode[] = []) {
+function cleanUp(
+  state: OnboardingState & { cleanup?: { attempt: number; cleanup: CleanupRun['report']['cleanup'] } },
+  nodes: KubeNode[] = [],
+) {
   const fake = fakeNodes(nodes);
-  const report = cleanupFailedOnboarding(
+  const run = cleanupFailedOnboarding(
     { ssm: new SSMClient({ region: 'ap-northeast-2' }), nodes: fake.factory, settings: settings() },
     state,
   );
-  return { report, reads: fake.reads };
+  return { run, report: run.then((r) => r.report), reads: fake.reads };
 }
+const TAG_FILTER = { Filters: [{ Key: 'tag:hybridops:request-id', Values: [REQUEST_ID] }] };
+
+const inputs = <T>(calls: Array<{ args: [{ input: T }] }>) => calls.map((c) => c.args[0].input);
+const PARAMETER_BASE = '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345';
 
 describe('cleanupFailedOnboarding', () => {
   beforeEach(() => ssmMock.reset());
@@ -124,40 +133,39 @@ describe('cleanupFailedOnboarding', () => {
       failure: lambdaFailure('RegistrationTimeoutError', `${TIMEOUT_PROBLEM} Fix: ${TIMEOUT_FIX}`),
     };
 
-    const { report, reads } = cleanUp(state);
+    const { run, reads } = cleanUp(state);
 
-    await expect(report).resolves.toEqual({
-      requestId: REQUEST_ID,
-      step: 'WaitForRegistration',
-      error: 'RegistrationTimeoutError',
-      problem: TIMEOUT_PROBLEM,
-      fix: TIMEOUT_FIX,
-      summary: `Failed at WaitForRegistration with RegistrationTimeoutError: ${TIMEOUT_PROBLEM} Fix: ${TIMEOUT_FIX}`,
-      cleanup: [
-        {
-          action: 'delete-parameters',
-          resource: '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345',
-          outcome: 'deleted 2',
+    await expect(run).resolves.toEqual({
+      attempt: 1,
+      retry: false,
+      nextWaitSeconds: 0,
+      report: {
+        requestId: REQUEST_ID,
+        step: 'WaitForRegistration',
+        error: 'RegistrationTimeoutError',
+        problem: TIMEOUT_PROBLEM,
+        fix: TIMEOUT_FIX,
+        summary: `Failed at WaitForRegistration with RegistrationTimeoutError: ${TIMEOUT_PROBLEM} Fix: ${TIMEOUT_FIX}`,
+        cleanup: [
+          { action: 'delete-parameters', resource: PARAMETER_BASE, outcome: 'deleted 2' },
+          { action: 'release-lock', resource: LOCK_PARAMETER, outcome: 'released' },
+          { action: 'delete-activation', resource: ACTIVATION_ID, outcome: 'deleted' },
+          { action: 'deregister-instance', resource: INSTANCE_ID, outcome: 'deregistered' },
+        ],
+        left: [],
+        notification: {
+          subject: '[CRITICAL] gpu-node-01 onboarding failed: RegistrationTimeoutError at WaitForRegistration',
+          message: expect.any(String),
+          severity: 'critical',
+          cluster: 'gpu-hybrid-cluster',
+          check: 'onboarding',
         },
-        { action: 'release-lock', resource: LOCK_PARAMETER, outcome: 'released' },
-        { action: 'delete-activation', resource: ACTIVATION_ID, outcome: 'deleted' },
-        { action: 'deregister-instance', resource: INSTANCE_ID, outcome: 'deregistered' },
-      ],
-      notification: {
-        subject: expect.stringMatching(
-          /^\[CRITICAL\] gpu-node-01 onboarding failed: RegistrationTimeoutError at WaitForRegistration$/,
-        ),
-        message: expect.any(String),
-        severity: 'critical',
-        cluster: 'gpu-hybrid-cluster',
-        check: 'onboarding',
       },
     });
-    const inputs = <T>(calls: Array<{ args: [{ input: T }] }>) => calls.map((c) => c.args[0].input);
     expect(inputs(ssmMock.commandCalls(DeleteActivationCommand))).toEqual([{ ActivationId: ACTIVATION_ID }]);
-    expect(inputs(ssmMock.commandCalls(DescribeInstanceInformationCommand))).toEqual([
-      { Filters: [{ Key: 'ActivationIds', Values: [ACTIVATION_ID] }] },
-    ]);
+    // Instances are found by the request tag SSM copies from the activation, so one whose
+    // activation the state never recorded is found too.
+    expect(inputs(ssmMock.commandCalls(DescribeInstanceInformationCommand))).toEqual([TAG_FILTER]);
     expect(inputs(ssmMock.commandCalls(ListTagsForResourceCommand))).toEqual([
       { ResourceType: 'ManagedInstance', ResourceId: INSTANCE_ID },
     ]);
@@ -167,6 +175,7 @@ describe('cleanupFailedOnboarding', () => {
     ]);
     expect(inputs(ssmMock.commandCalls(GetParameterCommand))).toEqual([{ Name: LOCK_PARAMETER }]);
     expect(inputs(ssmMock.commandCalls(DeleteParameterCommand))).toEqual([{ Name: LOCK_PARAMETER }]);
+    expect(ssmMock).not.toHaveReceivedCommand(DescribeActivationsCommand);
     expect(reads).toEqual([{ cluster: clusterAccess(), name: INSTANCE_ID }]);
   });
 
@@ -183,43 +192,70 @@ describe('cleanupFailedOnboarding', () => {
     },
   );
 
-  it('after a failed preflight only deletes parameters: no activation, no instances, no lock to release', async () => {
+  it('releases the lock named by the request when Preflight took it but its result never reached the state', async () => {
     arrangeSsm();
-    ssmMock.on(DeleteParametersCommand).resolves({ DeletedParameters: [], InvalidParameters: [CODE_PARAMETER] });
-    const state = {
-      ...stateFailedAt.Preflight(),
-      failure: lambdaFailure('ClusterNotActiveError', 'Not ACTIVE. Fix: Wait.'),
-    };
+    ssmMock.on(DescribeActivationsCommand).resolves({ ActivationList: [] });
+    const state = { ...stateFailedAt.Preflight(), failure: { Error: 'Lambda.Unknown', Cause: 'Task timed out' } };
 
     const report = await cleanUp(state).report;
 
     expect(report.cleanup).toEqual([
-      {
-        action: 'delete-parameters',
-        resource: '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345',
-        outcome: 'none existed',
-      },
+      { action: 'delete-parameters', resource: PARAMETER_BASE, outcome: 'deleted 2' },
+      { action: 'release-lock', resource: LOCK_PARAMETER, outcome: 'released' },
     ]);
-    expect(ssmMock).not.toHaveReceivedCommand(DeleteActivationCommand);
+    expect(inputs(ssmMock.commandCalls(DeleteParameterCommand))).toEqual([{ Name: LOCK_PARAMETER }]);
+    // No activation can exist before preflight passed, so no instance either: nothing deregistered.
     expect(ssmMock).not.toHaveReceivedCommand(DescribeInstanceInformationCommand);
-    expect(ssmMock).not.toHaveReceivedCommand(GetParameterCommand);
-    expect(ssmMock).not.toHaveReceivedCommand(DeleteParameterCommand);
   });
 
-  it('keeps a registered instance that became a Kubernetes Node, without looking at its tags', async () => {
+  it('finds and deletes an activation the state never recorded, by its request tag', async () => {
+    arrangeSsm();
+    const other = '11111111-2222-4333-8444-555555555555';
+    ssmMock.on(DescribeActivationsCommand).resolves({
+      ActivationList: [
+        { ActivationId: ACTIVATION_ID, Tags: [{ Key: 'hybridops:request-id', Value: REQUEST_ID }] },
+        { ActivationId: other, Tags: [{ Key: 'hybridops:request-id', Value: 'gpu-node-01-ffffffffffff' }] },
+      ],
+    });
+    const state = { ...stateFailedAt.IssueActivation(), failure: { Error: 'Lambda.Unknown', Cause: 'lost' } };
+
+    const report = await cleanUp(state).report;
+
+    expect(inputs(ssmMock.commandCalls(DescribeActivationsCommand))).toEqual([
+      { Filters: [{ FilterKey: 'DefaultInstanceName', FilterValues: ['gpu-node-01'] }] },
+    ]);
+    expect(inputs(ssmMock.commandCalls(DeleteActivationCommand))).toEqual([{ ActivationId: ACTIVATION_ID }]);
+    expect(report.cleanup).toContainEqual({
+      action: 'delete-activation',
+      resource: ACTIVATION_ID,
+      outcome: 'deleted (not recorded in the state)',
+    });
+  });
+
+  it('keeps a registered instance that became a Kubernetes Node, names it with how to remove it', async () => {
     arrangeSsm({ registered: [INSTANCE_ID], tags: ourTags() });
     const state = {
       ...stateFailedAt.WaitForNode(),
       failure: lambdaFailure('NodeNotReadyError', 'NotReady. Fix: Read the kubelet log.'),
     };
 
-    const report = await cleanUp(state, [kubeNode()]).report;
+    const { report, run } = cleanUp(state, [kubeNode()]);
 
-    expect(report.cleanup).toContainEqual({
+    expect((await report).cleanup).toContainEqual({
       action: 'keep-instance',
       resource: INSTANCE_ID,
       outcome: 'it is a Kubernetes Node; left for an operator',
     });
+    expect((await report).left).toEqual([
+      {
+        kind: 'node',
+        resource: INSTANCE_ID,
+        why: 'it registered and became a Kubernetes Node before the onboarding failed; left for an operator to keep or remove',
+        remove: `kubectl drain ${INSTANCE_ID} --ignore-daemonsets --delete-emptydir-data && kubectl delete node ${INSTANCE_ID} && aws ssm deregister-managed-instance --region ap-northeast-2 --instance-id ${INSTANCE_ID}`,
+        retryable: false,
+      },
+    ]);
+    expect((await run).retry).toBe(false);
     expect(ssmMock).not.toHaveReceivedCommand(ListTagsForResourceCommand);
     expect(ssmMock).not.toHaveReceivedCommand(DeregisterManagedInstanceCommand);
   });
@@ -227,7 +263,7 @@ describe('cleanupFailedOnboarding', () => {
   it.each([
     ['another request', [{ Key: 'hybridops:request-id', Value: 'gpu-node-01-ffffffffffff' }]],
     ['no request', [{ Key: 'EKSClusterARN', Value: CLUSTER_ARN }]],
-  ])('keeps a registered instance tagged for %s', async (_, tags) => {
+  ])('keeps a listed instance whose own tags name %s', async (_, tags) => {
     arrangeSsm({ registered: [INSTANCE_ID], tags });
     const state = {
       ...stateFailedAt.WaitForNode(),
@@ -261,7 +297,94 @@ describe('cleanupFailedOnboarding', () => {
       resource: INSTANCE_ID,
       outcome: 'already gone',
     });
-    expect(report.cleanup.map((a) => a.action)).toContain('release-lock');
+    expect(report.left).toEqual([]);
+  });
+
+  it('tries every step although the first is refused, and names what is left with its command', async () => {
+    arrangeSsm({ registered: [INSTANCE_ID], tags: ourTags() });
+    ssmMock.on(DeleteParametersCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: ssm:DeleteParameters'), {
+        name: 'AccessDeniedException',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const state = {
+      ...stateFailedAt.WaitForNode(),
+      failure: lambdaFailure('NodeJoinTimeoutError', 'No Node. Fix: x.'),
+    };
+
+    const run = await cleanUp(state).run;
+
+    expect(run.report.cleanup.map((a) => a.action)).toEqual([
+      'release-lock',
+      'delete-activation',
+      'deregister-instance',
+    ]);
+    expect(run.report.left).toEqual([
+      {
+        kind: 'parameters',
+        resource: PARAMETER_BASE,
+        why: 'DeleteParameters failed (AccessDeniedException: User is not authorized to perform: ssm:DeleteParameters)',
+        remove: `aws ssm delete-parameters --region ap-northeast-2 --names ${CODE_PARAMETER} ${NODE_CONFIG_PARAMETER}`,
+        retryable: false,
+      },
+    ]);
+    // Refused is not going to pass: no second try.
+    expect(run).toMatchObject({ attempt: 1, retry: false, nextWaitSeconds: 0 });
+    expect(run.report.summary).toContain(`Left to remove: ${PARAMETER_BASE}.`);
+    expect(run.report.notification.subject).toMatch(/; 1 left$/);
+    expect(run.report.notification.message).toContain(
+      [
+        'Still there after 1 cleanup attempt(s); remove by hand:',
+        `- parameters ${PARAMETER_BASE}: DeleteParameters failed (AccessDeniedException: User is not authorized to perform: ssm:DeleteParameters)`,
+        `  aws ssm delete-parameters --region ap-northeast-2 --names ${CODE_PARAMETER} ${NODE_CONFIG_PARAMETER}`,
+      ].join('\n'),
+    );
+  });
+
+  it('asks for another try, after 10, 30 and 90 s, while a step fails for a moment; then gives up', async () => {
+    arrangeSsm();
+    ssmMock.on(DeleteActivationCommand).rejects(awsError('ssm', 'ThrottlingException', 'Rate exceeded'));
+    const failed = { ...stateFailedAt.WaitForRegistration(), failure: lambdaFailure('SomeError', 'x. Fix: y.') };
+
+    const tries: CleanupRun[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const earlier = tries.at(-1);
+      const state = earlier
+        ? { ...failed, cleanup: { attempt: earlier.attempt, cleanup: earlier.report.cleanup } }
+        : failed;
+      tries.push(await cleanUp(state).run);
+    }
+
+    expect(tries.map((t) => [t.attempt, t.retry, t.nextWaitSeconds])).toEqual([
+      [1, true, 10],
+      [2, true, 30],
+      [3, true, 90],
+      [4, false, 0],
+    ]);
+    expect(tries.at(-1)?.report.left).toMatchObject([{ kind: 'activation', resource: ACTIVATION_ID, retryable: true }]);
+  });
+
+  it('keeps what an earlier try did: a parameter it deleted is reported deleted, not "none existed"', async () => {
+    arrangeSsm();
+    ssmMock.on(DeleteParametersCommand).resolves({ DeletedParameters: [], InvalidParameters: [CODE_PARAMETER] });
+    const state = {
+      ...stateFailedAt.WaitForRegistration(),
+      failure: lambdaFailure('SomeError', 'x. Fix: y.'),
+      cleanup: {
+        attempt: 1,
+        cleanup: [{ action: 'delete-parameters' as const, resource: PARAMETER_BASE, outcome: 'deleted 2' }],
+      },
+    };
+
+    const run = await cleanUp(state).run;
+
+    expect(run.attempt).toBe(2);
+    expect(run.report.cleanup[0]).toEqual({
+      action: 'delete-parameters',
+      resource: PARAMETER_BASE,
+      outcome: 'deleted 2',
+    });
   });
 
   it('keeps the instance but still deletes parameters and releases the lock when Nodes cannot be read', async () => {
@@ -279,29 +402,26 @@ describe('cleanupFailedOnboarding', () => {
       },
     });
 
-    const report = await cleanupFailedOnboarding(
+    const run = await cleanupFailedOnboarding(
       { ssm: new SSMClient({ region: 'ap-northeast-2' }), nodes: refusing, settings: settings() },
       state,
     );
 
-    expect(report.cleanup).toEqual([
-      {
-        action: 'delete-parameters',
-        resource: '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345',
-        outcome: 'deleted 2',
-      },
+    expect(run.report.cleanup).toEqual([
+      { action: 'delete-parameters', resource: PARAMETER_BASE, outcome: 'deleted 2' },
       { action: 'release-lock', resource: LOCK_PARAMETER, outcome: 'released' },
       { action: 'delete-activation', resource: ACTIVATION_ID, outcome: 'deleted' },
       {
         action: 'keep-instance',
         resource: INSTANCE_ID,
-        outcome: 'could not check for its Kubernetes Node (KubernetesApiError); left for an operator',
+        outcome: 'could not check for its Kubernetes Node (KubernetesApiError)',
       },
     ]);
+    expect(run.report.left).toMatchObject([{ kind: 'managed-instance', resource: INSTANCE_ID, retryable: false }]);
     expect(ssmMock).not.toHaveReceivedCommand(DeregisterManagedInstanceCommand);
   });
 
-  it('fails for the workflow to retry when reading Nodes fails transiently', async () => {
+  it('asks for another try, deregistering nothing, when reading Nodes fails for a moment', async () => {
     arrangeSsm({ registered: [INSTANCE_ID], tags: ourTags() });
     const flaky: NodeReaderFactory = () => ({
       getNode: async () => {
@@ -312,12 +432,13 @@ describe('cleanupFailedOnboarding', () => {
       },
     });
 
-    await expect(
-      cleanupFailedOnboarding(
-        { ssm: new SSMClient({ region: 'ap-northeast-2' }), nodes: flaky, settings: settings() },
-        stateFailedAt.WaitForNode(),
-      ),
-    ).rejects.toBeInstanceOf(AwsTransientError);
+    const run = await cleanupFailedOnboarding(
+      { ssm: new SSMClient({ region: 'ap-northeast-2' }), nodes: flaky, settings: settings() },
+      stateFailedAt.WaitForNode(),
+    );
+
+    expect(run).toMatchObject({ retry: true, nextWaitSeconds: 10 });
+    expect(run.report.left).toMatchObject([{ kind: 'managed-instance', resource: INSTANCE_ID, retryable: true }]);
     expect(ssmMock).not.toHaveReceivedCommand(DeregisterManagedInstanceCommand);
   });
 
@@ -344,6 +465,7 @@ describe('cleanupFailedOnboarding', () => {
 
   it('still reports when no error was recorded', async () => {
     arrangeSsm();
+    ssmMock.on(DescribeActivationsCommand).resolves({ ActivationList: [] });
 
     const report = await cleanUp(stateFailedAt.IssueActivation()).report;
 
@@ -375,7 +497,7 @@ describe('cleanupFailedOnboarding', () => {
       `How to fix: ${TIMEOUT_FIX}`,
       '',
       'Cleanup:',
-      '- delete-parameters /eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345: deleted 2',
+      `- delete-parameters ${PARAMETER_BASE}: deleted 2`,
       `- release-lock ${LOCK_PARAMETER}: released`,
       `- delete-activation ${ACTIVATION_ID}: deleted`,
       `- deregister-instance ${INSTANCE_ID}: deregistered`,
@@ -397,6 +519,7 @@ describe('cleanupFailedOnboarding', () => {
     ],
   ])('keeps the SNS subject to at most 100 ASCII characters with %s', async (_, base) => {
     arrangeSsm();
+    ssmMock.on(DescribeActivationsCommand).resolves({ ActivationList: [] });
     const state = { ...base, failure: lambdaFailure('RegistrationTimeoutError', 'Too late. Fix: Again.') };
 
     const { subject } = (await cleanUp(state).report).notification;

@@ -2,6 +2,8 @@ import {
   DeleteActivationCommand,
   DeleteParameterCommand,
   DeleteParametersCommand,
+  DeregisterManagedInstanceCommand,
+  DescribeInstanceInformationCommand,
   GetParameterCommand,
   InvalidActivation,
   SSMClient,
@@ -10,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { ManualClock } from '../../../lib/clock';
 import { finishOnboarding } from '../../../lib/onboarding/finish';
+import { awsError } from '../../../lib/sandbox/estate';
 import { cniHint } from '../../../lib/onboarding/node-readiness';
 import {
   ACTIVATION_ID,
@@ -86,8 +89,10 @@ describe('finishOnboarding', () => {
   it('summarises a Ready node with the time spent in each phase', async () => {
     arrangeSsm();
 
-    const summary = await finishOnboarding(deps(), finishedState(), parseRequest());
+    const run = await finishOnboarding(deps(), finishedState(), parseRequest());
+    const { summary } = run;
 
+    expect(run).toMatchObject({ attempt: 1, retry: false, nextWaitSeconds: 0 });
     expect(summary).toEqual({
       outcome: 'joined',
       requestId: REQUEST_ID,
@@ -105,6 +110,16 @@ describe('finishOnboarding', () => {
         total: 880,
       },
       hint: undefined,
+      cleanup: [
+        {
+          action: 'delete-parameters',
+          resource: '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345',
+          outcome: 'deleted 2',
+        },
+        { action: 'release-lock', resource: LOCK_PARAMETER, outcome: 'released' },
+        { action: 'delete-activation', resource: ACTIVATION_ID, outcome: 'deleted' },
+      ],
+      left: [],
       notification: {
         subject: `[OK] gpu-node-01 (${INSTANCE_ID}) joined gpu-hybrid-cluster and is Ready`,
         message: expect.any(String),
@@ -128,7 +143,7 @@ describe('finishOnboarding', () => {
         'Time to register: 718 s',
         'Time to Node: 150 s',
         'Total: 880 s',
-        'The activation and its code have been deleted.',
+        'The activation and its code have been deleted, and the node lock released.',
       ]),
     );
     expect(message).not.toContain('Condition:');
@@ -146,7 +161,7 @@ describe('finishOnboarding', () => {
       hint: cniHint(INSTANCE_ID),
     });
 
-    const summary = await finishOnboarding(deps(), finishedState(node), parseRequest());
+    const { summary } = await finishOnboarding(deps(), finishedState(node), parseRequest());
 
     expect(summary).toMatchObject({
       outcome: 'joined-not-ready',
@@ -174,7 +189,7 @@ describe('finishOnboarding', () => {
     ssmMock.on(DeleteActivationCommand).rejects(new InvalidActivation({ $metadata: {}, message: 'not valid' }));
 
     await expect(finishOnboarding(deps(), finishedState(), parseRequest())).resolves.toMatchObject({
-      outcome: 'joined',
+      summary: { outcome: 'joined', left: [] },
     });
     expect(sent.deleteParameters()).toHaveLength(1);
   });
@@ -195,9 +210,70 @@ describe('finishOnboarding', () => {
       node: { name, ip: '192.168.10.21', os: 'ubuntu-22.04' },
     });
 
-    const summary = await finishOnboarding(deps(), finishedState(), request);
+    const { summary } = await finishOnboarding(deps(), finishedState(), request);
 
     expect(summary.notification.subject).toMatch(/^[\x20-\x7e]{1,100}$/);
     expect(summary.notification.subject.endsWith('...')).toBe(true);
+  });
+
+  it('never touches the registered instance: it is the new Node', async () => {
+    arrangeSsm();
+
+    await finishOnboarding(deps(), finishedState(), parseRequest());
+
+    expect(ssmMock).not.toHaveReceivedCommand(DescribeInstanceInformationCommand);
+    expect(ssmMock).not.toHaveReceivedCommand(DeregisterManagedInstanceCommand);
+  });
+
+  it('is a success with a warning, naming what it could not remove and how, when a step is refused', async () => {
+    arrangeSsm();
+    ssmMock.on(DeleteParametersCommand).rejects(awsError('ssm', 'AccessDeniedException', 'not authorized'));
+
+    const run = await finishOnboarding(deps(), finishedState(), parseRequest());
+
+    expect(run).toMatchObject({ attempt: 1, retry: false });
+    expect(run.summary.outcome).toBe('joined');
+    expect(run.summary.cleanup.map((a) => a.action)).toEqual(['release-lock', 'delete-activation']);
+    expect(run.summary.left).toEqual([
+      {
+        kind: 'parameters',
+        resource: '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345',
+        why: 'DeleteParameters failed (AccessDeniedException: not authorized)',
+        remove: `aws ssm delete-parameters --region ap-northeast-2 --names ${CODE_PARAMETER} ${NODE_CONFIG_PARAMETER}`,
+        retryable: false,
+      },
+    ]);
+    expect(run.summary.notification).toMatchObject({
+      subject: `[WARNING] gpu-node-01 (${INSTANCE_ID}) joined gpu-hybrid-cluster and is Ready; 1 left`,
+      severity: 'warning',
+    });
+    expect(run.summary.notification.message).toContain('Still there after 1 cleanup attempt(s); remove by hand:');
+  });
+
+  it('asks to be tried again while a step fails for a moment, keeping what the earlier try did', async () => {
+    arrangeSsm();
+    ssmMock.on(DeleteActivationCommand).rejectsOnce(awsError('ssm', 'ThrottlingException', 'Rate exceeded'));
+
+    const first = await finishOnboarding(deps(), finishedState(), parseRequest());
+    ssmMock.on(DeleteParametersCommand).resolves({ DeletedParameters: [] });
+    const second = await finishOnboarding(
+      deps(),
+      { ...finishedState(), finish: { attempt: first.attempt, cleanup: first.summary.cleanup } },
+      parseRequest(),
+    );
+
+    expect(first).toMatchObject({ attempt: 1, retry: true, nextWaitSeconds: 10 });
+    expect(first.summary.left).toMatchObject([{ kind: 'activation', resource: ACTIVATION_ID, retryable: true }]);
+    expect(second).toMatchObject({ attempt: 2, retry: false, summary: { left: [] } });
+    expect(second.summary.cleanup).toContainEqual({
+      action: 'delete-parameters',
+      resource: '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345',
+      outcome: 'deleted 2',
+    });
+    expect(second.summary.cleanup).toContainEqual({
+      action: 'delete-activation',
+      resource: ACTIVATION_ID,
+      outcome: 'deleted',
+    });
   });
 });

@@ -1,0 +1,316 @@
+import {
+  DeregisterManagedInstanceCommand,
+  type InstanceInformation,
+  InvalidInstanceId,
+  ListTagsForResourceCommand,
+  paginateDescribeInstanceInformation,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import * as z from 'zod';
+import { isTransientAwsError } from '../errors';
+import type { ClusterAccess, NodeReaderFactory } from '../kube/types';
+import { lockParameter, requestLabelKey, requestParameters, type Settings } from '../settings';
+import { deleteActivation, requestActivationIds } from './activation';
+import { releaseNodeLock } from './lock';
+import { deleteParameters } from './parameters';
+import { TAG_KEYS } from './tags';
+
+/**
+ * Removing what an onboarding request made once it has ended, joined or failed: its stored code
+ * and NodeConfig, its node lock, its activations and, when it failed, a managed instance that
+ * registered but never became its Node. Each step is tried on its own, so one failing never
+ * keeps the others from running, and every name is derived from the request (not from results
+ * an earlier step may have lost). What cannot be removed is returned with the command that
+ * removes it; the workflow tries again while a failure may pass (throttling, an outage).
+ */
+
+export const CleanupActionSchema = z.object({
+  action: z.enum(['delete-activation', 'delete-parameters', 'deregister-instance', 'keep-instance', 'release-lock']),
+  resource: z.string(),
+  outcome: z.string(),
+});
+export type CleanupAction = z.infer<typeof CleanupActionSchema>;
+
+export type LeftoverKind = 'parameters' | 'lock' | 'activation' | 'managed-instance' | 'node';
+
+/** Something of the request that is still there, why, and the exact command that removes it. */
+export interface Leftover {
+  kind: LeftoverKind;
+  resource: string;
+  why: string;
+  remove: string;
+  /** A later try may remove it: the failure was throttling, a timeout or an outage. */
+  retryable: boolean;
+}
+
+export interface Tidied {
+  actions: CleanupAction[];
+  left: Leftover[];
+}
+
+export interface TidyDeps {
+  ssm: SSMClient;
+  /** To tell a stray instance from a Node (mode `failed` only). */
+  nodes?: NodeReaderFactory;
+  settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'>;
+}
+
+/** What is known of the request; only the id is sure to be there (the request may be malformed). */
+export interface TidyTarget {
+  requestId: string;
+  cluster?: string;
+  nodeName?: string;
+  /** The activation the state recorded; activations it never recorded are found by their tag. */
+  activationId?: string;
+  /** To ask whether a registered instance became a Node; absent before preflight finished. */
+  clusterAccess?: ClusterAccess;
+  /** `joined`: the registered instance is the new Node and stays. `failed`: strays are deregistered. */
+  mode: 'joined' | 'failed';
+}
+
+/** The commands that remove each kind of leftover, for the alert and the operator's shell. */
+export function removeCommands(
+  settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'>,
+  target: Pick<TidyTarget, 'requestId' | 'cluster' | 'nodeName'>,
+) {
+  const r = `--region ${settings.region}`;
+  const names = requestParameters(settings, target.requestId);
+  const lock = target.cluster && target.nodeName ? lockParameter(settings, target.cluster, target.nodeName) : undefined;
+  const tag = `${TAG_KEYS.requestId}=${target.requestId}`;
+  return {
+    parameters: `aws ssm delete-parameters ${r} --names ${names.activationCode} ${names.nodeConfig}`,
+    lock: lock ? `aws ssm delete-parameter ${r} --name ${lock}` : undefined,
+    activation: (id: string) => `aws ssm delete-activation ${r} --activation-id ${id}`,
+    taggedActivations: `aws ssm describe-activations ${r} --filters FilterKey=DefaultInstanceName,FilterValues=${target.nodeName ?? '<node name>'} --query "ActivationList[?Tags[?Key=='${TAG_KEYS.requestId}' && Value=='${target.requestId}']].ActivationId" --output text | xargs -n1 aws ssm delete-activation ${r} --activation-id`,
+    instance: (id: string) => `aws ssm deregister-managed-instance ${r} --instance-id ${id}`,
+    taggedInstances: `aws ssm describe-instance-information ${r} --filters Key=tag:${TAG_KEYS.requestId},Values=${target.requestId} --query "InstanceInformationList[].InstanceId" --output text`,
+    node: (id: string) =>
+      `kubectl drain ${id} --ignore-daemonsets --delete-emptydir-data && kubectl delete node ${id} && aws ssm deregister-managed-instance ${r} --instance-id ${id}`,
+    nodeSelector: `${requestLabelKey(settings)}=${target.requestId}`,
+    tag,
+  };
+}
+
+/**
+ * What an operator runs to remove everything a request may have left, when the workflow's own
+ * cleanup could not run at all: the last-resort alert quotes it (the workflow carries it from
+ * the start, so even an alert built without any Lambda can name it).
+ */
+export function manualCleanup(
+  settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'>,
+  target: Pick<TidyTarget, 'requestId' | 'cluster' | 'nodeName'>,
+): { afterJoin: string; afterFailure: string } {
+  const c = removeCommands(settings, target);
+  const afterJoin = [
+    `- the stored activation code and NodeConfig: ${c.parameters}`,
+    ...(c.lock ? [`- the node lock (only while its value names request ${target.requestId}): ${c.lock}`] : []),
+    `- activations tagged ${c.tag}: ${c.taggedActivations}`,
+  ];
+  const afterFailure = [
+    ...afterJoin,
+    `- managed instances tagged ${c.tag}: list them with ${c.taggedInstances}; deregister each that is not a Kubernetes Node with ${c.instance('<mi-id>')}`,
+    `- a Node that joined for this request: kubectl get nodes -l ${c.nodeSelector}; remove one with ${c.node('<mi-id>')}`,
+  ];
+  return { afterJoin: afterJoin.join('\n'), afterFailure: afterFailure.join('\n') };
+}
+
+const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+
+/** Removes what the request made; see the module comment. Never throws for an AWS failure. */
+export async function tidyRequest(deps: TidyDeps, target: TidyTarget): Promise<Tidied> {
+  const actions: CleanupAction[] = [];
+  const left: Leftover[] = [];
+  const commands = removeCommands(deps.settings, target);
+  const leave = (kind: LeftoverKind, resource: string, why: string, remove: string, error?: unknown) =>
+    left.push({ kind, resource, why, remove, retryable: error !== undefined && isTransientAwsError(error) });
+
+  // The secrets first: the code must not outlive the request.
+  const names = requestParameters(deps.settings, target.requestId);
+  try {
+    const deleted = await deleteParameters(deps.ssm, [names.activationCode, names.nodeConfig]);
+    actions.push({
+      action: 'delete-parameters',
+      resource: names.base,
+      outcome: deleted.length ? `deleted ${deleted.length}` : 'none existed',
+    });
+  } catch (error) {
+    leave('parameters', names.base, `DeleteParameters failed (${describe(error)})`, commands.parameters, error);
+  }
+
+  if (target.cluster && target.nodeName && commands.lock) {
+    const lock = lockParameter(deps.settings, target.cluster, target.nodeName);
+    try {
+      const released = await releaseNodeLock(deps.ssm, lock, target.requestId);
+      actions.push({ action: 'release-lock', resource: lock, outcome: released ? 'released' : 'not held' });
+    } catch (error) {
+      const why = `releasing it failed (${describe(error)}); remove it only while its value names request ${target.requestId}`;
+      leave('lock', lock, why, commands.lock, error);
+    }
+  }
+
+  const activations = new Set(target.activationId ? [target.activationId] : []);
+  if (!target.activationId && target.nodeName) {
+    // An activation the state never recorded (IssueActivation's answer was lost) carries our tag.
+    try {
+      for (const id of await requestActivationIds(deps.ssm, target.nodeName, target.requestId)) activations.add(id);
+    } catch (error) {
+      const why = `the activations could not be listed (${describe(error)})`;
+      leave('activation', `activations tagged ${commands.tag}`, why, commands.taggedActivations, error);
+    }
+  }
+  for (const id of activations) {
+    try {
+      const outcome = await deleteActivation(deps.ssm, id);
+      const unrecorded = id !== target.activationId && outcome === 'deleted';
+      actions.push({
+        action: 'delete-activation',
+        resource: id,
+        outcome: unrecorded ? 'deleted (not recorded in the state)' : outcome,
+      });
+    } catch (error) {
+      leave('activation', id, `DeleteActivation failed (${describe(error)})`, commands.activation(id), error);
+    }
+  }
+
+  // Once preflight passed an activation may have been issued, and an instance registered with it.
+  if (target.mode === 'failed' && (target.clusterAccess || activations.size > 0)) {
+    const strays = await deregisterStrays(deps, target, commands);
+    actions.push(...strays.actions);
+    left.push(...strays.left);
+  }
+  return { actions, left };
+}
+
+/**
+ * The managed instances that registered for this request (by the request tag SSM copied onto
+ * them from the activation) and did not become a Node: deregistered, once their own tags confirm
+ * they are this request's. One that became a Node, or could not be checked, is left and named.
+ */
+async function deregisterStrays(
+  deps: TidyDeps,
+  target: TidyTarget,
+  commands: ReturnType<typeof removeCommands>,
+): Promise<Tidied> {
+  const actions: CleanupAction[] = [];
+  const left: Leftover[] = [];
+  let instances: InstanceInformation[];
+  try {
+    instances = await instancesTagged(deps.ssm, target.requestId);
+  } catch (error) {
+    left.push({
+      kind: 'managed-instance',
+      resource: `instances tagged ${commands.tag}`,
+      why: `the managed instances could not be listed (${describe(error)}); deregister each that is not a Kubernetes Node`,
+      remove: commands.taggedInstances,
+      retryable: isTransientAwsError(error),
+    });
+    return { actions, left };
+  }
+  for (const { InstanceId: id } of instances) {
+    if (!id) continue;
+    try {
+      if (!target.clusterAccess || !deps.nodes) {
+        throw new Error('the cluster endpoint is not known (preflight did not finish)');
+      }
+      const node = await deps.nodes(target.clusterAccess).getNode(id);
+      if (node) {
+        actions.push({
+          action: 'keep-instance',
+          resource: id,
+          outcome: 'it is a Kubernetes Node; left for an operator',
+        });
+        left.push({
+          kind: 'node',
+          resource: id,
+          why: 'it registered and became a Kubernetes Node before the onboarding failed; left for an operator to keep or remove',
+          remove: commands.node(id),
+          retryable: false,
+        });
+        continue;
+      }
+    } catch (error) {
+      actions.push({
+        action: 'keep-instance',
+        resource: id,
+        outcome: `could not check for its Kubernetes Node (${error instanceof Error ? error.name : String(error)})`,
+      });
+      left.push({
+        kind: 'managed-instance',
+        resource: id,
+        why: `whether it became a Kubernetes Node could not be read (${describe(error)}); deregister it only if kubectl get node ${id} finds none`,
+        remove: commands.instance(id),
+        retryable: isTransientAwsError(error),
+      });
+      continue;
+    }
+    try {
+      const tags = await deps.ssm.send(
+        new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: id }),
+      );
+      if (!tags.TagList?.some((t) => t.Key === TAG_KEYS.requestId && t.Value === target.requestId)) {
+        actions.push({ action: 'keep-instance', resource: id, outcome: `not tagged ${commands.tag}` });
+        continue;
+      }
+      await deps.ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: id }));
+      actions.push({ action: 'deregister-instance', resource: id, outcome: 'deregistered' });
+    } catch (error) {
+      if (error instanceof InvalidInstanceId) {
+        actions.push({ action: 'deregister-instance', resource: id, outcome: 'already gone' });
+        continue;
+      }
+      left.push({
+        kind: 'managed-instance',
+        resource: id,
+        why: `deregistering it failed (${describe(error)})`,
+        remove: commands.instance(id),
+        retryable: isTransientAwsError(error),
+      });
+    }
+  }
+  return { actions, left };
+}
+
+/** Managed instances carrying this request's tag (a tag filter cannot be combined with others). */
+async function instancesTagged(ssm: SSMClient, requestId: string): Promise<InstanceInformation[]> {
+  const found: InstanceInformation[] = [];
+  for await (const page of paginateDescribeInstanceInformation(
+    { client: ssm },
+    { Filters: [{ Key: `tag:${TAG_KEYS.requestId}`, Values: [requestId] }] },
+  )) {
+    found.push(...(page.InstanceInformationList ?? []));
+  }
+  return found;
+}
+
+/** How many times a cleanup is tried, and the waits between tries (seconds). */
+export const TIDY_WAITS_SECONDS = [10, 30, 90] as const;
+
+/** Whether to try again: while something retryable is left, up to 1 + TIDY_WAITS_SECONDS.length tries. */
+export function nextTry(attempt: number, left: Leftover[]): { retry: boolean; nextWaitSeconds: number } {
+  const wait = TIDY_WAITS_SECONDS[attempt - 1];
+  const retry = wait !== undefined && left.some((l) => l.retryable);
+  return { retry, nextWaitSeconds: retry ? (wait ?? 0) : 0 };
+}
+
+const DONE = /^(deleted|released|deregistered)/;
+
+/**
+ * The actions of this try, with what earlier tries did: a step that succeeded before and now finds
+ * nothing ("already gone") keeps its earlier outcome, so the report says what was done.
+ */
+export function mergeActions(earlier: CleanupAction[], now: CleanupAction[]): CleanupAction[] {
+  const key = (a: CleanupAction) => `${a.action} ${a.resource}`;
+  const merged = new Map(earlier.map((a) => [key(a), a]));
+  for (const a of now) {
+    const before = merged.get(key(a));
+    merged.set(key(a), before && DONE.test(before.outcome) && !DONE.test(a.outcome) ? before : a);
+  }
+  return [...merged.values()];
+}
+
+/**
+ * What a try hands the next (the workflow passes it back in): how many tries so far and what they
+ * did. Finish and CleanUp read it from their own result, `$.finish.summary` / `$.cleanup.report`.
+ */
+export const EarlierTrySchema = z.object({ attempt: z.number().int().min(1), cleanup: z.array(CleanupActionSchema) });
+export type EarlierTry = z.infer<typeof EarlierTrySchema>;
