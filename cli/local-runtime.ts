@@ -2,7 +2,7 @@ import { eksNodeAccess } from '../lib/kube/eks-nodes';
 import { awsRuntime, type Runtime } from '../lib/runtime';
 import { openSandbox, sandboxRuntime } from '../lib/sandbox';
 import type { SandboxEstate } from '../lib/sandbox/estate';
-import { sandboxSweepBucket } from '../lib/sandbox/services/s3';
+import { sandboxStoreBucket } from '../lib/sandbox/services/s3';
 import { sandboxTopicArn } from '../lib/sandbox/services/sns';
 import { settingsFromEnv } from '../lib/settings';
 import { loadServerlessConfig } from './serverless-config';
@@ -54,7 +54,7 @@ export function localRuntime(
       // as they would be there.
       RESOLUTION_CHECKS: 'true',
       CONNECTIVITY_PROBES: 'true',
-      SWEEP_BUCKET: sandboxSweepBucket(estate.seed.account),
+      STORE_BUCKET: sandboxStoreBucket(estate.seed.account),
     });
     return { estateName, estate, runtime: sandboxRuntime(estate, settings), alertTopicArn, home };
   }
@@ -67,7 +67,7 @@ export function localRuntime(
   const settings = settingsFromEnv({
     ...fn.environment,
     ...(env.HYBRIDOPS_CLUSTER_NAME ? { CLUSTER_NAME: env.HYBRIDOPS_CLUSTER_NAME } : {}),
-    ...(env.HYBRIDOPS_SWEEP_BUCKET ? { SWEEP_BUCKET: env.HYBRIDOPS_SWEEP_BUCKET } : {}),
+    ...(env.HYBRIDOPS_STORE_BUCKET ? { STORE_BUCKET: env.HYBRIDOPS_STORE_BUCKET } : {}),
     AWS_REGION: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'ap-northeast-2',
     ALERT_TOPIC_ARN: alertTopicArn,
   });

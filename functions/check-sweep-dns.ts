@@ -3,7 +3,7 @@ import { taskHandler } from '../lib/lambda';
 import { systemDns } from '../lib/net/dns';
 import { dnsStep } from '../lib/sweep/night';
 import { SweepIdSchema } from '../lib/sweep/state';
-import { s3SweepStore } from '../lib/sweep/store';
+import { s3Store } from '../lib/store';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 
@@ -13,7 +13,7 @@ export const { run, handler } = taskHandler(Input, (input, rt) =>
     {
       dns: rt.dns ?? systemDns,
       resolver: rt.clients.resolver,
-      store: s3SweepStore(rt.clients.s3, rt.settings.sweepBucket),
+      store: s3Store(rt.clients.s3, rt.settings.storeBucket),
     },
     { sweepId: input.sweepId, enabled: rt.settings.resolutionChecks ?? false },
   ),

@@ -2,7 +2,8 @@ import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { mergeStep } from '../lib/sweep/night';
 import { CheckOutcomeSchema, SweepIdSchema } from '../lib/sweep/state';
-import { objectUri, runKeys, s3SweepStore } from '../lib/sweep/store';
+import { runKeys } from '../lib/sweep/store';
+import { objectUri, s3Store } from '../lib/store';
 
 const Input = z.object({
   sweepId: SweepIdSchema,
@@ -12,13 +13,13 @@ const Input = z.object({
 /** Task Merge: tonight's findings against what operators were told before; composes the alerts. */
 export const { run, handler } = taskHandler(Input, (input, rt) =>
   mergeStep(
-    { store: s3SweepStore(rt.clients.s3, rt.settings.sweepBucket) },
+    { store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     {
       sweepId: input.sweepId,
       stage: rt.settings.stage,
       now: rt.clock.now(),
       outcomes: input.outcomes,
-      reportUri: objectUri(rt.settings.sweepBucket, runKeys(input.sweepId).report),
+      reportUri: objectUri(rt.settings.storeBucket, runKeys(input.sweepId).report),
     },
   ),
 );

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { probeStep } from '../lib/sweep/night';
 import { SweepIdSchema } from '../lib/sweep/state';
-import { s3SweepStore } from '../lib/sweep/store';
+import { s3Store } from '../lib/store';
 
 const Input = z
   .object({
@@ -20,7 +20,7 @@ const Input = z
  */
 export const { run, handler } = taskHandler(Input, (input, rt) =>
   probeStep(
-    { prober: rt.prober, store: s3SweepStore(rt.clients.s3, rt.settings.sweepBucket) },
+    { prober: rt.prober, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     { sweepId: input.sweepId, batch: input.batch, enabled: rt.settings.connectivityProbes ?? false },
   ),
 );

@@ -1,18 +1,18 @@
 import * as z from 'zod';
-import { SweepStoreError } from '../lib/errors';
+import { StoreError } from '../lib/errors';
 import { taskHandler } from '../lib/lambda';
 import { publishStep } from '../lib/sweep/night';
 import { SweepIdSchema } from '../lib/sweep/state';
-import { s3SweepStore } from '../lib/sweep/store';
+import { s3Store } from '../lib/store';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 
 /** Task PublishAlerts: the night's alerts to the topic; a retry does not page twice. */
 export const { run, handler } = taskHandler(Input, (input, rt) => {
   const topicArn = rt.settings.alertTopicArn;
-  if (!topicArn) throw new SweepStoreError('ALERT_TOPIC_ARN is not set.', 'Deploy with serverless.yml, which sets it.');
+  if (!topicArn) throw new StoreError('ALERT_TOPIC_ARN is not set.', 'Deploy with serverless.yml, which sets it.');
   return publishStep(
-    { sns: rt.clients.sns, store: s3SweepStore(rt.clients.s3, rt.settings.sweepBucket) },
+    { sns: rt.clients.sns, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     { sweepId: input.sweepId, topicArn },
   );
 });

@@ -2,14 +2,14 @@ import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { complianceStep } from '../lib/sweep/night';
 import { SweepIdSchema } from '../lib/sweep/state';
-import { s3SweepStore } from '../lib/sweep/store';
+import { s3Store } from '../lib/store';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 
 /** Task CheckCompliance: OS support, activations, orphans, remote networks, EFS, insights. */
 export const { run, handler } = taskHandler(Input, (input, rt) =>
   complianceStep(
-    { store: s3SweepStore(rt.clients.s3, rt.settings.sweepBucket) },
+    { store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     { sweepId: input.sweepId, now: rt.clock.now() },
   ),
 );

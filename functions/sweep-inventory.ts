@@ -4,13 +4,13 @@ import { taskHandler } from '../lib/lambda';
 import { loadDesiredState } from '../lib/network/desired-state';
 import { desiredStateParameter } from '../lib/settings';
 import { inventoryStep, newSweepId } from '../lib/sweep/night';
-import { s3SweepStore } from '../lib/sweep/store';
+import { s3Store } from '../lib/store';
 
 const Input = z.object({ trigger: z.string().max(64).default('manual') });
 
 /**
  * Task Inventory: the clusters of this stage, their hybrid Nodes, managed instances, activations,
- * EFS and insights, read once; written to the sweep bucket with the probe batches.
+ * EFS and insights, read once; written to the run store with the probe batches.
  */
 export const { run, handler } = taskHandler(
   Input,
@@ -21,7 +21,7 @@ export const { run, handler } = taskHandler(
     });
     const now = rt.clock.now();
     return inventoryStep(
-      { ...rt.clients, nodes: rt.nodes, store: s3SweepStore(rt.clients.s3, rt.settings.sweepBucket) },
+      { ...rt.clients, nodes: rt.nodes, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
       {
         sweepId: newSweepId(now),
         desired,

@@ -66,7 +66,7 @@ export class NetworkActionsFailedError extends define('NetworkActionsFailedError
 
 // Nightly sweep
 /** The sweep's bucket is not configured, or an object one step wrote is not there for the next. */
-export class SweepStoreError extends define('SweepStoreError') {}
+export class StoreError extends define('StoreError') {}
 
 // Alerting
 /**
@@ -106,7 +106,7 @@ export const ERROR_NAMES: readonly string[] = [
   InvalidDesiredStateError,
   EmptyDesiredStateError,
   NetworkActionsFailedError,
-  SweepStoreError,
+  StoreError,
   AlertDeliveryError,
   AwsTransientError,
   SandboxNotImplementedError,

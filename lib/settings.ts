@@ -30,7 +30,7 @@ const SettingsSchema = z.object({
   RECONCILE_STATE_MACHINE_ARN: z.string().optional(),
   RESOLUTION_CHECKS: z.enum(['true', 'false']).optional(),
   CONNECTIVITY_PROBES: z.enum(['true', 'false']).optional(),
-  SWEEP_BUCKET: z.string().optional(),
+  STORE_BUCKET: z.string().optional(),
 });
 
 /** Settings of one deployed stage, read once from the Lambda environment (serverless.yml). */
@@ -53,7 +53,7 @@ export interface Settings {
   /** Whether the nightly sweep probes on-prem paths (its probe function must then be in the cluster VPC). */
   connectivityProbes?: boolean;
   /** The S3 bucket the nightly sweep keeps its inventory, findings and alert memory in. */
-  sweepBucket?: string;
+  storeBucket?: string;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
@@ -75,7 +75,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     reconcileStateMachineArn: e.RECONCILE_STATE_MACHINE_ARN || undefined,
     resolutionChecks: e.RESOLUTION_CHECKS === 'true',
     connectivityProbes: e.CONNECTIVITY_PROBES === 'true',
-    sweepBucket: e.SWEEP_BUCKET || undefined,
+    storeBucket: e.STORE_BUCKET || undefined,
   };
 }
 

@@ -4,7 +4,7 @@ import type { SweepOutput } from '../cli/workflows/nightly-sweep';
 import type { DesiredState } from '../lib/network/config';
 import { SandboxEstate, sandboxRuntime, withServices } from '../lib/sandbox';
 import { DEFAULT_SEED, loadSeed } from '../lib/sandbox/estate';
-import { sandboxSweepBucket } from '../lib/sandbox/services/s3';
+import { sandboxStoreBucket } from '../lib/sandbox/services/s3';
 import { sandboxTopicArn } from '../lib/sandbox/services/sns';
 import { desiredStateParameter, type Settings } from '../lib/settings';
 import { PAGE_SIZES } from '../lib/sweep/inventory';
@@ -141,7 +141,7 @@ function estateOf(count: number) {
     alertTopicArn: sandboxTopicArn(seed.region, seed.account),
     resolutionChecks: true,
     connectivityProbes: true,
-    sweepBucket: sandboxSweepBucket(seed.account),
+    storeBucket: sandboxStoreBucket(seed.account),
   };
   const desired: DesiredState = {
     version: 1,

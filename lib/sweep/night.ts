@@ -15,7 +15,8 @@ import { monthlyCost } from './cost';
 import { costFindings, hybridSpend, type IdleNode, idleNodeFindings, monthToDate } from './cost-explorer';
 import { type AlertMemory, type Check, emptyMemory, type SweepFinding, severityRank, triage } from './findings';
 import { type Inventory, type InventoryDeps, takeInventory } from './inventory';
-import { MEMORY_KEY, mustGet, runKeys, type SweepStore } from './store';
+import { MEMORY_KEY, runKeys } from './store';
+import { mustGet, type RunStore } from '../store';
 
 /**
  * The nightly sweep, step by step, as the state machine runs it. Each step reads what the one
@@ -58,7 +59,7 @@ export const newSweepId = (now: Date) =>
 
 /** Step Inventory: reads the estate once, writes it and the probe batches, returns counts and keys. */
 export async function inventoryStep(
-  deps: InventoryDeps & { store: SweepStore },
+  deps: InventoryDeps & { store: RunStore },
   input: {
     sweepId: string;
     desired: DesiredState;
@@ -122,7 +123,7 @@ export function idleNodes(cluster: Inventory['clusters'][number]): IdleNode[] {
 
 /** Step Cost: Cost Explorer's month to date and forecast against what the hybrid Nodes explain. */
 export async function costStep(
-  deps: { ce: CostExplorerClient; store: SweepStore },
+  deps: { ce: CostExplorerClient; store: RunStore },
   input: { sweepId: string; now: Date },
 ): Promise<CheckPart> {
   const night = await mustGet<NightInventory>(deps.store, runKeys(input.sweepId).inventory);
@@ -169,7 +170,7 @@ export async function costStep(
 
 /** Step Compliance: every cluster's compliance findings; a cluster that cannot be read is one. */
 export async function complianceStep(
-  deps: { store: SweepStore },
+  deps: { store: RunStore },
   input: { sweepId: string; now: Date },
 ): Promise<CheckPart> {
   const { inventory } = await mustGet<NightInventory>(deps.store, runKeys(input.sweepId).inventory);
@@ -209,7 +210,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 
 /** Step ProbeBatch: TCP connect samples to each target of one batch, classified; findings for the off ones. */
 export async function probeStep(
-  deps: { prober: Prober; store: SweepStore },
+  deps: { prober: Prober; store: RunStore },
   input: { sweepId: string; batch: string; enabled: boolean },
 ): Promise<CheckPart> {
   const { targets, probe } = await mustGet<{ targets: ProbeTarget[]; probe: SweepConfig['probe'] }>(
@@ -245,7 +246,7 @@ export async function probeStep(
 
 /** Step CheckDns: resolution both ways (an on-prem name from AWS, an AWS name through the inbound endpoint). */
 export async function dnsStep(
-  deps: { dns: DnsLookup; resolver: Route53ResolverClient; store: SweepStore },
+  deps: { dns: DnsLookup; resolver: Route53ResolverClient; store: RunStore },
   input: { sweepId: string; enabled: boolean },
 ): Promise<CheckPart> {
   const { desired } = await mustGet<NightInventory>(deps.store, runKeys(input.sweepId).inventory);
@@ -310,13 +311,13 @@ export interface NightReport {
   resolved: Array<{ id: string; cluster: string; resource: string }>;
   failedChecks: Check[];
   alerts: SweepAlert[];
-  /** Where every finding and alert of the night is (an S3 key in the sweep bucket). */
+  /** Where every finding and alert of the night is (an S3 key in the run store). */
   reportKey: string;
 }
 
 /** Step Merge: tonight's findings against the memory: what to page, what to digest, what resolved. */
 export async function mergeStep(
-  deps: { store: SweepStore },
+  deps: { store: RunStore },
   input: { sweepId: string; stage: string; now: Date; outcomes: CheckOutcome[]; reportUri?: string },
 ): Promise<NightReport> {
   const keys = runKeys(input.sweepId);
@@ -395,7 +396,7 @@ export interface PublishedAlert {
  * filter on. What was published is recorded as it goes, so a retried step does not page twice.
  */
 export async function publishStep(
-  deps: { sns: SNSClient; store: SweepStore },
+  deps: { sns: SNSClient; store: RunStore },
   input: { sweepId: string; topicArn: string },
 ): Promise<{ alerts: PublishedAlert[] }> {
   const keys = runKeys(input.sweepId);
@@ -429,7 +430,7 @@ export async function publishStep(
 
 /** Step Commit: tonight's memory becomes the memory, only once the alerts are out. */
 export async function commitStep(
-  deps: { store: SweepStore },
+  deps: { store: RunStore },
   input: { sweepId: string },
 ): Promise<{ remembered: number }> {
   const memory = await mustGet<AlertMemory>(deps.store, runKeys(input.sweepId).pendingMemory);
@@ -455,7 +456,7 @@ export type SweepOutput = Pick<
   'sweepId' | 'findings' | 'findingsTotal' | 'counts' | 'resolved' | 'failedChecks'
 > & {
   alerts: PublishedAlert[];
-  /** The night's full report, a key in the sweep bucket. */
+  /** The night's full report, a key in the run store. */
   report: string;
   inventory: Pick<InventorySummary, 'clusters' | 'targets' | 'pages'>;
 };

@@ -9,7 +9,7 @@ import { nightlySweep, type SweepOutput } from '../../cli/workflows/nightly-swee
 import { reconcileNetwork } from '../../cli/workflows/reconcile-network';
 import { openSandbox } from '../../lib/sandbox';
 import { DEFAULT_SEED, type SandboxEstate } from '../../lib/sandbox/estate';
-import { sandboxSweepBucket } from '../../lib/sandbox/services/s3';
+import { sandboxStoreBucket } from '../../lib/sandbox/services/s3';
 import type { EstateSeed } from '../../lib/sandbox/state';
 import type { AlertMemory } from '../../lib/sweep/findings';
 import { MEMORY_KEY } from '../../lib/sweep/store';
@@ -54,7 +54,7 @@ function seedWith(edit: (seed: EstateSeed) => void): void {
 }
 
 const memoryOf = (estate: SandboxEstate) =>
-  JSON.parse(estate.state.objects[sandboxSweepBucket(estate.seed.account)]?.[MEMORY_KEY] ?? 'null') as AlertMemory;
+  JSON.parse(estate.state.objects[sandboxStoreBucket(estate.seed.account)]?.[MEMORY_KEY] ?? 'null') as AlertMemory;
 
 const TRUNK = ['Inventory', 'Checks', 'Merge', 'PublishAlerts', 'Remember', 'Done'];
 const BRANCHES = ['CheckCost', 'CheckCompliance', 'ProbeBatches', 'ProbeBatch', 'CheckDns', 'ConnectivityDone'];

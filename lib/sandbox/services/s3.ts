@@ -4,7 +4,7 @@ import type { SdkStream } from '@smithy/types';
 import type { SandboxEstate, ServiceHandlers } from '../estate';
 
 /** The sandbox's one bucket: the nightly sweep's store. */
-export const sandboxSweepBucket = (account: string) => `eks-hybrid-ops-sandbox-sweeps-${account}`;
+export const sandboxStoreBucket = (account: string) => `eks-hybrid-ops-sandbox-store-${account}`;
 
 /**
  * An object body as the SDK hands it back: a stream with the SDK's `transformTo*` helpers
@@ -24,7 +24,7 @@ export function sdkBody(text: string): SdkStream<Readable> {
 const meta = { $metadata: {} };
 
 function bucketOf(estate: SandboxEstate, name: unknown): Record<string, string> {
-  if (name !== sandboxSweepBucket(estate.seed.account)) {
+  if (name !== sandboxStoreBucket(estate.seed.account)) {
     throw new NoSuchBucket({ ...meta, message: `The specified bucket does not exist: ${String(name)}` });
   }
   estate.state.objects ??= {};

@@ -15,9 +15,9 @@ import {
 import { withServices } from '../../../lib/sandbox';
 import { DEFAULT_SEED, loadSeed, SandboxEstate } from '../../../lib/sandbox/estate';
 import { sandboxNodeReader } from '../../../lib/sandbox/on-prem';
-import { sandboxSweepBucket } from '../../../lib/sandbox/services/s3';
+import { sandboxStoreBucket } from '../../../lib/sandbox/services/s3';
 import type { EstateSeed } from '../../../lib/sandbox/state';
-import { s3SweepStore } from '../../../lib/sweep/store';
+import { s3Store } from '../../../lib/store';
 
 /**
  * The sandbox services the nightly sweep reads, on the seed (sandbox/estate.yaml) or an edited
@@ -261,10 +261,10 @@ describe('sandbox Cost Explorer', () => {
 });
 
 describe('sandbox S3', () => {
-  const BUCKET = sandboxSweepBucket(ACCOUNT);
+  const BUCKET = sandboxStoreBucket(ACCOUNT);
 
   it('is one bucket named for the account', () => {
-    expect(BUCKET).toBe('eks-hybrid-ops-sandbox-sweeps-111122223333');
+    expect(BUCKET).toBe('eks-hybrid-ops-sandbox-store-111122223333');
   });
 
   it('gives back the object that was put, as JSON, and keeps it in the estate', async () => {
@@ -295,7 +295,7 @@ describe('sandbox S3', () => {
   });
 
   it('serves the sweep store: what it writes it reads back, and a missing key reads as undefined', async () => {
-    const store = s3SweepStore(open().clients().s3, BUCKET);
+    const store = s3Store(open().clients().s3, BUCKET);
 
     await store.putJson('alert-memory.json', { findings: [{ id: 'a', since: '2026-11-20' }] });
 
@@ -314,7 +314,7 @@ describe('sandbox S3', () => {
   it('answers NoSuchBucket for any other bucket, for a put as for a get', async () => {
     const estate = open();
     const s3 = estate.clients().s3;
-    const other = 'eks-hybrid-ops-sandbox-sweeps-999999999999';
+    const other = 'eks-hybrid-ops-sandbox-store-999999999999';
 
     await expect(s3.send(new PutObjectCommand({ Bucket: other, Key: 'k', Body: '{}' }))).rejects.toBeInstanceOf(
       NoSuchBucket,

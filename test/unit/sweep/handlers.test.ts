@@ -12,7 +12,7 @@ import * as sweepCompliance from '../../../functions/sweep-compliance';
 import * as sweepCost from '../../../functions/sweep-cost';
 import { createAwsClients } from '../../../lib/aws/clients';
 import { ManualClock } from '../../../lib/clock';
-import { InvalidRequestError, SweepStoreError } from '../../../lib/errors';
+import { InvalidRequestError, StoreError } from '../../../lib/errors';
 import type { Runtime } from '../../../lib/runtime';
 import { settings } from '../../helpers/onboarding-fixtures';
 
@@ -25,7 +25,7 @@ beforeEach(() => {
 
 function rt(overrides: Partial<Runtime['settings']> = {}): Runtime {
   return {
-    settings: { ...settings(), sweepBucket: 'eks-hybrid-ops-test-sweeps', ...overrides },
+    settings: { ...settings(), storeBucket: 'eks-hybrid-ops-test-store', ...overrides },
     clients: createAwsClients({ region: 'ap-northeast-2', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
     clock: new ManualClock('2026-11-22T18:00:00Z'),
     nodes: () => {
@@ -66,9 +66,9 @@ describe('nightly-sweep Task handlers', () => {
   });
 
   it('refuses to run without its bucket, naming the setting', async () => {
-    const attempt = commitSweep.run({ sweepId: ID }, rt({ sweepBucket: undefined }));
-    await expect(attempt).rejects.toBeInstanceOf(SweepStoreError);
-    await expect(attempt).rejects.toThrow('SWEEP_BUCKET is empty');
+    const attempt = commitSweep.run({ sweepId: ID }, rt({ storeBucket: undefined }));
+    await expect(attempt).rejects.toBeInstanceOf(StoreError);
+    await expect(attempt).rejects.toThrow('STORE_BUCKET is empty');
   });
 
   it('composes the failure alert from the caught error', async () => {

@@ -2,7 +2,7 @@ import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { AwsTransientError, SweepStoreError } from '../../../lib/errors';
+import { AwsTransientError, StoreError } from '../../../lib/errors';
 import type { Prober } from '../../../lib/net/probe';
 import { DEFAULT_SWEEP_CONFIG, validateDesiredState } from '../../../lib/network/config';
 import { type AlertMemory, emptyMemory, type SweepFinding } from '../../../lib/sweep/findings';
@@ -22,12 +22,13 @@ import {
   probeStep,
   publishStep,
 } from '../../../lib/sweep/night';
-import { MEMORY_KEY, runKeys, SWEEP_ID, type SweepStore } from '../../../lib/sweep/store';
+import { MEMORY_KEY, runKeys, SWEEP_ID } from '../../../lib/sweep/store';
+import { type RunStore } from '../../../lib/store';
 
 /** A sweep store in memory: what the steps wrote, by key. */
 function memoryStore(initial: Record<string, unknown> = {}) {
   const objects = new Map<string, string>(Object.entries(initial).map(([k, v]) => [k, JSON.stringify(v)]));
-  const store: SweepStore = {
+  const store: RunStore = {
     putJson: async (key, value) => {
       objects.set(key, JSON.stringify(value));
     },
@@ -141,7 +142,7 @@ describe('costStep', () => {
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
     });
     await expect(costStep({ ce: client, store: memoryStore().store }, { sweepId: ID, now: NOW })).rejects.toThrow(
-      `The sweep object ${KEYS.inventory} is missing.`,
+      `The run store object ${KEYS.inventory} is missing.`,
     );
     expect(ce.calls()).toHaveLength(0);
   });
@@ -388,6 +389,6 @@ describe('commitStep', () => {
   });
 
   it('fails rather than forget everything when there is no pending memory', async () => {
-    await expect(commitStep({ store: memoryStore().store }, { sweepId: ID })).rejects.toBeInstanceOf(SweepStoreError);
+    await expect(commitStep({ store: memoryStore().store }, { sweepId: ID })).rejects.toBeInstanceOf(StoreError);
   });
 });

@@ -8,14 +8,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { SweepStoreError } from '../../../lib/errors';
-import { sdkBody } from '../../../lib/sandbox/services/s3';
-import { mustGet, objectUri, runKeys, s3SweepStore, SWEEP_ID } from '../../../lib/sweep/store';
+import { StoreError } from '../../lib/errors';
+import { sdkBody } from '../../lib/sandbox/services/s3';
+import { runKeys, SWEEP_ID } from '../../lib/sweep/store';
+import { mustGet, objectUri, s3Store } from '../../lib/store';
 
 const s3Mock = mockClient(S3Client);
 const s3 = () => new S3Client({ region: 'ap-northeast-2', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 
-const BUCKET = 'eks-hybrid-ops-test-sweeps-111122223333';
+const BUCKET = 'eks-hybrid-ops-test-store-111122223333';
 const SWEEP = '20261122T060000Z-a1b2c3';
 const INVENTORY_KEY = `runs/${SWEEP}/inventory.json`;
 
@@ -24,17 +25,17 @@ const s3Error = (name: string, message: string) =>
 
 beforeEach(() => s3Mock.reset());
 
-describe('s3SweepStore', () => {
+describe('s3Store', () => {
   it.each([
     ['undefined', undefined],
     ['empty', ''],
   ])('refuses to build a store when the bucket is %s', (_what, bucket) => {
-    expect(() => s3SweepStore(s3(), bucket)).toThrow(SweepStoreError);
-    expect(() => s3SweepStore(s3(), bucket)).toThrow(
+    expect(() => s3Store(s3(), bucket)).toThrow(StoreError);
+    expect(() => s3Store(s3(), bucket)).toThrow(
       expect.objectContaining({
-        name: 'SweepStoreError',
-        message: expect.stringContaining('The sweep bucket is not configured (SWEEP_BUCKET is empty).'),
-        fix: 'Deploy with serverless.yml, which creates the bucket and sets SWEEP_BUCKET on the sweep functions.',
+        name: 'StoreError',
+        message: expect.stringContaining('The run store bucket is not configured (STORE_BUCKET is empty).'),
+        fix: 'Deploy with serverless.yml, which creates the bucket and sets STORE_BUCKET on the functions that use it.',
       }),
     );
   });
@@ -42,7 +43,7 @@ describe('s3SweepStore', () => {
   it('writes a value as one JSON object in the bucket, under the key it is given', async () => {
     s3Mock.on(PutObjectCommand).resolves({ ETag: '"etag"' });
 
-    await s3SweepStore(s3(), BUCKET).putJson(INVENTORY_KEY, { clusters: [{ name: 'gpu-hybrid-cluster' }], calls: 7 });
+    await s3Store(s3(), BUCKET).putJson(INVENTORY_KEY, { clusters: [{ name: 'gpu-hybrid-cluster' }], calls: 7 });
 
     expect(s3Mock).toHaveReceivedCommandTimes(PutObjectCommand, 1);
     expect(s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input)).toEqual([
@@ -58,7 +59,7 @@ describe('s3SweepStore', () => {
   it('lets a failed write fail', async () => {
     s3Mock.on(PutObjectCommand).rejects(s3Error('AccessDenied', 'Access Denied'));
 
-    await expect(s3SweepStore(s3(), BUCKET).putJson('k.json', {})).rejects.toMatchObject({
+    await expect(s3Store(s3(), BUCKET).putJson('k.json', {})).rejects.toMatchObject({
       name: 'AccessDenied',
       message: 'Access Denied',
     });
@@ -67,7 +68,7 @@ describe('s3SweepStore', () => {
   it('reads an object back and parses its JSON', async () => {
     s3Mock.on(GetObjectCommand).resolves({ Body: sdkBody('{"takenAt":"2026-11-22T06:00:00.000Z","targets":[1,2]}') });
 
-    const value = await s3SweepStore(s3(), BUCKET).getJson<{ takenAt: string; targets: number[] }>(INVENTORY_KEY);
+    const value = await s3Store(s3(), BUCKET).getJson<{ takenAt: string; targets: number[] }>(INVENTORY_KEY);
 
     expect(s3Mock.commandCalls(GetObjectCommand).map((c) => c.args[0].input)).toEqual([
       { Bucket: BUCKET, Key: INVENTORY_KEY },
@@ -78,18 +79,18 @@ describe('s3SweepStore', () => {
   it('answers undefined for a key that does not exist', async () => {
     s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ $metadata: {}, message: 'The specified key does not exist.' }));
 
-    await expect(s3SweepStore(s3(), BUCKET).getJson('alert-memory.json')).resolves.toBeUndefined();
+    await expect(s3Store(s3(), BUCKET).getJson('alert-memory.json')).resolves.toBeUndefined();
     expect(s3Mock).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: BUCKET, Key: 'alert-memory.json' });
   });
 
   it('also recognises NoSuchKey by name, as an unmodelled S3 error', async () => {
     s3Mock.on(GetObjectCommand).rejects(s3Error('NoSuchKey', 'The specified key does not exist.'));
 
-    await expect(s3SweepStore(s3(), BUCKET).getJson('alert-memory.json')).resolves.toBeUndefined();
+    await expect(s3Store(s3(), BUCKET).getJson('alert-memory.json')).resolves.toBeUndefined();
   });
 
   it('lets every other error through, a missing bucket included', async () => {
-    const store = s3SweepStore(s3(), BUCKET);
+    const store = s3Store(s3(), BUCKET);
     const noBucket = new NoSuchBucket({ $metadata: {}, message: 'The specified bucket does not exist' });
     s3Mock.on(GetObjectCommand).rejectsOnce(noBucket).rejectsOnce(s3Error('AccessDenied', 'Access Denied'));
 
@@ -100,7 +101,7 @@ describe('s3SweepStore', () => {
   it('lets a body that is not JSON fail rather than read as missing', async () => {
     s3Mock.on(GetObjectCommand).resolves({ Body: sdkBody('not json') });
 
-    await expect(s3SweepStore(s3(), BUCKET).getJson('a.json')).rejects.toThrow(SyntaxError);
+    await expect(s3Store(s3(), BUCKET).getJson('a.json')).rejects.toThrow(SyntaxError);
   });
 });
 
@@ -108,19 +109,19 @@ describe('mustGet', () => {
   it('returns what the store holds', async () => {
     s3Mock.on(GetObjectCommand).resolves({ Body: sdkBody('{"nodes":3}') });
 
-    await expect(mustGet(s3SweepStore(s3(), BUCKET), INVENTORY_KEY)).resolves.toEqual({ nodes: 3 });
+    await expect(mustGet(s3Store(s3(), BUCKET), INVENTORY_KEY)).resolves.toEqual({ nodes: 3 });
   });
 
-  it('fails with SweepStoreError naming the key when the object is missing', async () => {
+  it('fails with StoreError naming the key when the object is missing', async () => {
     s3Mock.on(GetObjectCommand).rejects(new NoSuchKey({ $metadata: {}, message: 'The specified key does not exist.' }));
 
-    const failure = mustGet(s3SweepStore(s3(), BUCKET), INVENTORY_KEY);
+    const failure = mustGet(s3Store(s3(), BUCKET), INVENTORY_KEY);
 
-    await expect(failure).rejects.toBeInstanceOf(SweepStoreError);
+    await expect(failure).rejects.toBeInstanceOf(StoreError);
     await expect(failure).rejects.toMatchObject({
-      name: 'SweepStoreError',
-      message: expect.stringContaining(`The sweep object ${INVENTORY_KEY} is missing.`),
-      fix: 'An earlier step of this night did not write it, or it expired; start the sweep again.',
+      name: 'StoreError',
+      message: expect.stringContaining(`The run store object ${INVENTORY_KEY} is missing.`),
+      fix: 'An earlier step of this run did not write it, or it expired; start the workflow again.',
     });
   });
 });
@@ -145,6 +146,6 @@ describe('sweep object keys', () => {
 
   it('names an object as an s3:// URI, with a placeholder when the bucket is unknown', () => {
     expect(objectUri(BUCKET, INVENTORY_KEY)).toBe(`s3://${BUCKET}/${INVENTORY_KEY}`);
-    expect(objectUri(undefined, 'alert-memory.json')).toBe('s3://(sweep bucket)/alert-memory.json');
+    expect(objectUri(undefined, 'alert-memory.json')).toBe('s3://(run store bucket)/alert-memory.json');
   });
 });
