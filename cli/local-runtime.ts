@@ -45,18 +45,7 @@ export function localRuntime(
       estate.state.scenario = options.scenario;
       estate.save();
     }
-    const alertTopicArn = sandboxTopicArn(estate.seed.region, estate.seed.account);
-    const settings = settingsFromEnv({
-      ...fn.environment,
-      AWS_REGION: estate.seed.region,
-      ALERT_TOPIC_ARN: alertTopicArn,
-      // The sandbox's functions run in the cluster VPC, so DNS and the on-prem paths are checked
-      // as they would be there.
-      RESOLUTION_CHECKS: 'true',
-      CONNECTIVITY_PROBES: 'true',
-      STORE_BUCKET: sandboxStoreBucket(estate.seed.account),
-    });
-    return { estateName, estate, runtime: sandboxRuntime(estate, settings), alertTopicArn, home };
+    return sandboxLocalRuntime(estate, home, fn.environment);
   }
   const alertTopicArn = env.HYBRIDOPS_ALERT_TOPIC_ARN;
   if (!alertTopicArn) {
@@ -72,6 +61,29 @@ export function localRuntime(
     ALERT_TOPIC_ARN: alertTopicArn,
   });
   return { estateName, runtime: awsRuntime(settings, eksNodeAccess), alertTopicArn, home };
+}
+
+/**
+ * The runtime of a local run on a given sandbox estate (one kept under `home`, or one in memory:
+ * the chaos tier and the large tests, where writing the state after every call would dominate).
+ */
+export function sandboxLocalRuntime(
+  estate: SandboxEstate,
+  home: string,
+  environment: Record<string, string> = loadServerlessConfig('sandbox').functions.preflight?.environment ?? {},
+): LocalRuntime {
+  const alertTopicArn = sandboxTopicArn(estate.seed.region, estate.seed.account);
+  const settings = settingsFromEnv({
+    ...environment,
+    AWS_REGION: estate.seed.region,
+    ALERT_TOPIC_ARN: alertTopicArn,
+    // The sandbox's functions run in the cluster VPC, so DNS and the on-prem paths are checked
+    // as they would be there.
+    RESOLUTION_CHECKS: 'true',
+    CONNECTIVITY_PROBES: 'true',
+    STORE_BUCKET: sandboxStoreBucket(estate.seed.account),
+  });
+  return { estateName: 'sandbox', estate, runtime: sandboxRuntime(estate, settings), alertTopicArn, home };
 }
 
 /** A misused command or rejected input: exit code 2. */

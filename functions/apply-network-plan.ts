@@ -1,15 +1,20 @@
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
-import { DesiredStateSchema } from '../lib/network/config';
-import { mergePlans, type Plan } from '../lib/network/plan';
-import { applyPlan, publishAll } from '../lib/network/reconcile';
+import { ApplyProgressSchema, applyStep } from '../lib/network/apply';
+import { PlanRefSchema, RunIdSchema } from '../lib/network/run-store';
 import { reconcileContext } from '../lib/settings';
+import { s3Store } from '../lib/store';
 
-const Input = z.object({ desired: DesiredStateSchema, plans: z.array(z.custom<Plan>((p) => typeof p === 'object')) });
-
-/** Task Apply: every action tried, each with its outcome; then the mount-target directories published. */
-export const { run, handler } = taskHandler(Input, async (input, rt) => {
-  const ctx = reconcileContext(rt.settings);
-  const actions = await applyPlan(rt.clients, ctx, mergePlans(...input.plans).actions);
-  return { actions, published: await publishAll(rt.clients, ctx, input.desired) };
+const Input = z.object({
+  runId: RunIdSchema,
+  plans: z.array(PlanRefSchema).min(1, 'plans must hold the reference each Plan branch returned'),
+  progress: ApplyProgressSchema,
 });
+
+/** Task Apply: the next batch of the stored plan, each outcome recorded as it is known; the ASL loops it. */
+export const { run, handler } = taskHandler(Input, (input, rt) =>
+  applyStep(
+    { clients: rt.clients, ctx: reconcileContext(rt.settings), store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
+    input,
+  ),
+);

@@ -3,13 +3,18 @@ import { taskHandler } from '../lib/lambda';
 import { loadDesiredState } from '../lib/network/desired-state';
 import { MODES } from '../lib/network/modes';
 import { desiredStateParameter } from '../lib/settings';
+import { newRunId } from '../lib/store';
 
 const Input = z.object({
   mode: z.enum(MODES, { error: 'mode must be plan or apply' }),
   trigger: z.string().default('api'),
 });
 
-/** Task LoadDesiredState: the deployed desired state, validated again; apply refused when empty. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
-  loadDesiredState(rt.clients.ssm, { parameter: desiredStateParameter(rt.settings), mode: input.mode }),
-);
+/**
+ * Task LoadDesiredState: the deployed desired state, validated again; apply refused when empty.
+ * Names the run: its plans and outcomes live under that id in the run store.
+ */
+export const { run, handler } = taskHandler(Input, async (input, rt) => ({
+  ...(await loadDesiredState(rt.clients.ssm, { parameter: desiredStateParameter(rt.settings), mode: input.mode })),
+  runId: newRunId(rt.clock.now()),
+}));

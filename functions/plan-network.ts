@@ -1,12 +1,17 @@
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { DesiredStateSchema } from '../lib/network/config';
-import { planAll } from '../lib/network/reconcile';
+import { planStep } from '../lib/network/reconcile';
+import { RunIdSchema } from '../lib/network/run-store';
 import { reconcileContext } from '../lib/settings';
+import { s3Store } from '../lib/store';
 
-const Input = z.object({ desired: DesiredStateSchema, kind: z.enum(['resolver', 'efs']) });
+const Input = z.object({ runId: RunIdSchema, desired: DesiredStateSchema, kind: z.enum(['resolver', 'efs']) });
 
-/** Tasks PlanResolver and PlanEfs (one function, two branches): read AWS, compare, plan. */
+/** Tasks PlanResolver and PlanEfs (one function, two branches): read AWS, compare, plan; the plan goes to the run store. */
 export const { run, handler } = taskHandler(Input, (input, rt) =>
-  planAll(rt.clients, reconcileContext(rt.settings), input.desired, [input.kind]),
+  planStep(
+    { clients: rt.clients, ctx: reconcileContext(rt.settings), store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
+    input,
+  ),
 );

@@ -1,26 +1,37 @@
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
+import { ApplyProgressSchema } from '../lib/network/apply';
 import { MODES } from '../lib/network/modes';
-import { type Action, type Finding, mergePlans, type Plan } from '../lib/network/plan';
-import { reportNetwork } from '../lib/network/report';
+import { FindingSchema } from '../lib/network/plan';
+import { reportStep } from '../lib/network/report';
+import { PlanRefSchema, reconcileKeys, RunIdSchema } from '../lib/network/run-store';
+import { objectUri, s3Store } from '../lib/store';
 
+/** The whole state of the run (this Task has no Parameters: what exists depends on the mode). */
 const Input = z.object({
   mode: z.enum(MODES),
   trigger: z.string().default('api'),
-  plans: z.array(z.custom<Plan>((p) => typeof p === 'object')),
-  applied: z.object({ actions: z.array(z.custom<Action>()), published: z.array(z.unknown()) }).optional(),
-  resolution: z.object({ checks: z.array(z.unknown()), findings: z.array(z.custom<Finding>()) }).optional(),
+  loaded: z.object({ runId: RunIdSchema }),
+  plans: z.array(PlanRefSchema).min(1),
+  applied: ApplyProgressSchema.optional(),
+  published: z.array(z.unknown()).optional(),
+  resolution: z.object({ checks: z.array(z.unknown()), findings: z.array(FindingSchema) }).optional(),
 });
 
-/** Task Report: the run's result, and the operators' alert when there is something to act on. */
-export const { run, handler } = taskHandler(Input, async (input, rt) =>
-  reportNetwork({
-    mode: input.mode,
-    trigger: input.trigger,
-    stage: rt.settings.stage,
-    plan: mergePlans(...input.plans, { actions: [], conflicts: [], findings: input.resolution?.findings ?? [] }),
-    resolution: input.resolution?.checks,
-    applied: input.applied?.actions,
-    published: input.applied?.published,
-  }),
+/** Task Report: the run's result from the run store, and the operators' alert when there is something to act on. */
+export const { run, handler } = taskHandler(Input, (input, rt) =>
+  reportStep(
+    { store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
+    {
+      runId: input.loaded.runId,
+      mode: input.mode,
+      trigger: input.trigger,
+      stage: rt.settings.stage,
+      plans: input.plans,
+      applied: input.mode === 'apply',
+      published: input.published,
+      resolution: input.resolution,
+      reportUri: objectUri(rt.settings.storeBucket, reconcileKeys(input.loaded.runId).report),
+    },
+  ),
 );

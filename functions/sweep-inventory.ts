@@ -3,7 +3,8 @@ import { eksNodeAccess } from '../lib/kube/eks-nodes';
 import { taskHandler } from '../lib/lambda';
 import { loadDesiredState } from '../lib/network/desired-state';
 import { desiredStateParameter } from '../lib/settings';
-import { inventoryStep, newSweepId } from '../lib/sweep/night';
+import { newRunId } from '../lib/store';
+import { inventoryStep } from '../lib/sweep/night';
 import { s3Store } from '../lib/store';
 
 const Input = z.object({ trigger: z.string().max(64).default('manual') });
@@ -23,7 +24,7 @@ export const { run, handler } = taskHandler(
     return inventoryStep(
       { ...rt.clients, nodes: rt.nodes, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
       {
-        sweepId: newSweepId(now),
+        sweepId: newRunId(now),
         desired,
         stageCluster: rt.settings.clusterName,
         region: rt.settings.region,

@@ -97,11 +97,12 @@ module.exports = async ({ resolveVariable }) => {
     allow(['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets'], fileSystems),
   ];
 
-  // The nightly sweep: every cluster it sweeps (the declared ones and the stage's), its bucket.
+  // The nightly sweep: every cluster it sweeps (the declared ones and the stage's). The run store:
+  // every run's objects (the sweep's nights, the reconciler's plans and outcomes), and the alert memory.
   const sweptClusters = [...new Set([cluster, ...declared((c) => [c.name])])].map((n) => arn('eks', `cluster/${n}`));
   const bucket = { 'Fn::GetAtt': ['SweepBucket', 'Arn'] };
   const objects = (path) => sub(`\${SweepBucket.Arn}/${path}`);
-  const nights = objects('runs/*');
+  const runObjects = objects('runs/*');
   const memory = objects('alert-memory.json');
   // Without ListBucket, S3 answers AccessDenied instead of NoSuchKey for an object not yet written.
   const listBucket = allow(['s3:ListBucket'], bucket);
@@ -169,12 +170,24 @@ module.exports = async ({ resolveVariable }) => {
     planNetwork: [
       ...networkReads,
       allow(['route53resolver:GetResolverEndpoint', 'route53resolver:ListResolverEndpointIpAddresses'], endpoints),
+      allow(['s3:PutObject'], runObjects),
     ],
     applyNetworkPlan: [
-      // Only what applying calls: the CreatorRequestId lookup, the mount targets to publish, and
-      // the reads EFS and Resolver make on the caller's behalf.
-      allow(['route53resolver:ListResolverRules', 'ec2:DescribeVpcs', 'ec2:DescribeSubnets'], '*'),
+      // Only what applying calls: the CreatorRequestId lookup, the associations and mount targets it
+      // waits on, and the reads EFS and Resolver make on the caller's behalf.
+      allow(
+        [
+          'route53resolver:ListResolverRules',
+          'route53resolver:ListResolverRuleAssociations',
+          'ec2:DescribeVpcs',
+          'ec2:DescribeSubnets',
+        ],
+        '*',
+      ),
       allow(['elasticfilesystem:DescribeMountTargets'], fileSystems),
+      // The plan it reads and the outcomes it writes; a chunk not written yet must answer NoSuchKey.
+      allow(['s3:GetObject', 's3:PutObject'], runObjects),
+      listBucket,
       // Creating a rule needs the rule and the OUTBOUND endpoint it forwards through; it may only
       // tag with this stage's managed-by value, so it cannot adopt rules that are not its own.
       allow(['route53resolver:CreateResolverRule'], [resolverRules, ...outboundEndpoints]),
@@ -208,38 +221,41 @@ module.exports = async ({ resolveVariable }) => {
       allow(['ec2:CreateTags'], arn('ec2', 'security-group-rule/*'), {
         StringEquals: { 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' },
       }),
+    ],
+    publishMountTargets: [
+      allow(['elasticfilesystem:DescribeMountTargets'], fileSystems),
       allow(['ssm:GetParameter', 'ssm:PutParameter'], parameters('efs/*')),
     ],
     checkResolution: [allow(['route53resolver:ListResolverEndpointIpAddresses'], endpoints), ...inVpc],
-    reportNetwork: [],
-    reportNetworkFailure: [],
+    reportNetwork: [allow(['s3:GetObject', 's3:PutObject'], runObjects), listBucket],
+    reportNetworkFailure: [allow(['s3:GetObject'], runObjects), listBucket],
     sweepInventory: [
       allow(['ssm:GetParameter'], parameters('desired-state/network')),
       allow(['ssm:DescribeInstanceInformation', 'ssm:DescribeActivations'], '*'),
       allow(['eks:DescribeCluster', 'eks:ListInsights'], sweptClusters),
       allow(['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroupRules'], '*'),
       allow(['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets'], fileSystems),
-      allow(['s3:PutObject'], nights),
+      allow(['s3:PutObject'], runObjects),
     ],
     // Cost Explorer has no resources to scope GetCostAndUsage or GetCostForecast to.
     sweepCost: [
       allow(['ce:GetCostAndUsage', 'ce:GetCostForecast'], '*'),
-      allow(['s3:GetObject', 's3:PutObject'], nights),
+      allow(['s3:GetObject', 's3:PutObject'], runObjects),
     ],
-    sweepCompliance: [allow(['s3:GetObject', 's3:PutObject'], nights)],
-    probeTargets: [allow(['s3:GetObject', 's3:PutObject'], nights), ...inVpc],
+    sweepCompliance: [allow(['s3:GetObject', 's3:PutObject'], runObjects)],
+    probeTargets: [allow(['s3:GetObject', 's3:PutObject'], runObjects), ...inVpc],
     checkSweepDns: [
-      allow(['s3:GetObject', 's3:PutObject'], nights),
+      allow(['s3:GetObject', 's3:PutObject'], runObjects),
       allow(['route53resolver:ListResolverEndpointIpAddresses'], endpoints),
       ...inVpc,
     ],
-    mergeSweep: [allow(['s3:GetObject'], [nights, memory]), allow(['s3:PutObject'], nights), listBucket],
+    mergeSweep: [allow(['s3:GetObject'], [runObjects, memory]), allow(['s3:PutObject'], runObjects), listBucket],
     publishSweepAlerts: [
-      allow(['s3:GetObject', 's3:PutObject'], nights),
+      allow(['s3:GetObject', 's3:PutObject'], runObjects),
       listBucket,
       allow(['sns:Publish'], { Ref: 'AlertTopic' }),
     ],
-    commitSweep: [allow(['s3:GetObject'], nights), allow(['s3:PutObject'], memory)],
+    commitSweep: [allow(['s3:GetObject'], runObjects), allow(['s3:PutObject'], memory)],
     reportSweepFailure: [],
     cleanUpOnboarding: [
       allow(['ssm:DeleteActivation', 'ssm:DescribeActivations'], '*'),

@@ -1,5 +1,8 @@
 import type { DesiredState } from '../lib/network/config';
-import { applyPlan, planAll } from '../lib/network/reconcile';
+import { applyStep, START } from '../lib/network/apply';
+import { planAll, planStep } from '../lib/network/reconcile';
+import { newRunId, s3Store } from '../lib/store';
+import { sandboxStoreBucket } from '../lib/sandbox/services/s3';
 import { SandboxEstate, withServices } from '../lib/sandbox';
 import { DEFAULT_SEED, loadSeed } from '../lib/sandbox/estate';
 
@@ -8,7 +11,8 @@ import { DEFAULT_SEED, loadSeed } from '../lib/sandbox/estate';
  * stage declares 20 domains, each to be associated with all 50 VPCs (1,000 associations); 50 of
  * those associations are missing and 5 rules have a wrong target. Measures planning (wall time,
  * AWS calls) and applying, against the lower bound: the pages the lists need, the tags of the
- * candidate rules, the cluster reads, and one call per change.
+ * candidate rules, the cluster reads, one call per change, and one look per association AWS
+ * makes asynchronously (CREATING, then COMPLETE). The run store's own objects are counted apart.
  */
 export async function networkBench(runs: number) {
   const RULES = 1000;
@@ -53,22 +57,40 @@ export async function networkBench(runs: number) {
   };
   const ctx = { owner: 'eks-hybrid-ops/bench', parameterPrefix: '/eks-hybrid-ops/bench' };
   const associations = seed.network.resolverRules.reduce((n, r) => n + r.vpcs.length, 0);
-  const results: Array<{ planMs: number; planCalls: number; applyCalls: number; changes: number; replan: number }> = [];
+  const results: Array<{
+    planMs: number;
+    planCalls: number;
+    applyCalls: number;
+    storeCalls: number;
+    changes: number;
+    replan: number;
+  }> = [];
+  const aws = (estate: SandboxEstate) => estate.calls.filter((c) => c.service !== 's3').length;
   for (let run = 0; run < runs; run += 1) {
     const estate = withServices(SandboxEstate.inMemory(structuredClone(seed)));
     const clients = estate.clients();
+    const store = s3Store(clients.s3, sandboxStoreBucket(seed.account));
+    const runId = newRunId(new Date());
     const started = performance.now();
-    const plan = await planAll(clients, ctx, desired, ['resolver']);
+    const ref = await planStep({ clients, ctx, store }, { runId, desired, kind: 'resolver' });
     const planMs = performance.now() - started;
-    const planCalls = estate.calls.length;
-    const applied = await applyPlan(clients, ctx, plan.actions);
-    const applyCalls = estate.calls.length - planCalls;
+    const planCalls = aws(estate);
+    // The apply step as the state machine loops it; a Wait moves the sandbox clock.
+    let progress = START;
+    while (progress.next !== 'done') {
+      if (progress.next === 'wait') estate.advance(progress.waitSeconds);
+      progress = await applyStep({ clients, ctx, store }, { runId, plans: [ref], progress });
+    }
+    const applyCalls = aws(estate) - planCalls;
+    const storeCalls = estate.calls.length - aws(estate);
     const replan = (await planAll(clients, ctx, desired, ['resolver'])).actions.length;
-    if (applied.some((a) => a.outcome !== 'done')) throw new Error('bench apply failed');
-    results.push({ planMs, planCalls, applyCalls, changes: plan.actions.length, replan });
+    results.push({ planMs, planCalls, applyCalls, storeCalls, changes: ref.actions, replan });
   }
   // Lower bound for the plan: DescribeCluster + DescribeVpcs, the pages of the two lists (100 a
   // page), and one tag read per rule that could be ours (the declared domains).
   const lowerPlan = 2 + Math.ceil(RULES / 100) + Math.ceil(associations / 100) + DECLARED;
-  return { rules: RULES, vpcs: VPCS.length, associations, declared: DECLARED, lowerPlan, results };
+  // Lower bound for the apply: one call per change, and one look at each association it made.
+  const missing = 50;
+  const lowerApply = (results[0]?.changes ?? 0) + missing;
+  return { rules: RULES, vpcs: VPCS.length, associations, declared: DECLARED, lowerPlan, lowerApply, results };
 }

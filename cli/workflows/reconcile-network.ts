@@ -37,16 +37,19 @@ export const reconcileNetwork: LocalWorkflow = {
       return;
     }
     out.line(
-      `${result.status}: ${report.actions.length} action(s), ${report.conflicts.length} conflict(s), ${report.findings.length} finding(s)`,
+      `${result.status}: ${report.actionsTotal} action(s), ${report.conflicts.length} conflict(s), ${report.findings.length} finding(s)`,
     );
     for (const a of report.actions)
       out.line(`  ${a.outcome ? `[${a.outcome}] ` : ''}${a.type} ${a.resource}: ${a.detail}`);
+    if (report.actionsTotal > report.actions.length) {
+      out.line(`  ... ${report.actionsTotal - report.actions.length} more in ${report.reportKey}`);
+    }
     for (const c of report.conflicts) out.line(`  [left alone] ${c.resource}: ${c.message}`);
     for (const f of report.findings) out.line(`  [${f.severity}] ${f.resource}: ${f.message}`);
     for (const p of report.published as Array<{ parameter: string; result: string }>) {
       out.line(`  mount targets ${p.result === 'published' ? 'published to' : 'unchanged in'} ${p.parameter}`);
     }
-    if (report.mode === 'plan' && report.actions.length)
+    if (report.mode === 'plan' && report.actionsTotal)
       out.line('  Nothing was changed; run with {"mode": "apply"} to apply.');
   },
 };

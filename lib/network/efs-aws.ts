@@ -102,21 +102,27 @@ export async function applyEfsAction(
   switch (action.type) {
     case 'create-mount-target':
       try {
-        await clients.efs.send(
+        const created = await clients.efs.send(
           new CreateMountTargetCommand({
             FileSystemId: String(p.fileSystemId),
             SubnetId: String(p.subnetId),
             SecurityGroups: [String(p.securityGroupId)],
           }),
         );
-        return 'done';
+        // EFS answers while the mount target is still `creating`; it serves NFS once `available`.
+        return created.LifeCycleState === 'creating'
+          ? `waiting: the mount target in ${p.availabilityZone} is creating`
+          : 'done';
       } catch (error) {
         if (!(error instanceof MountTargetConflict)) throw error;
         // One per AZ: a conflict usually means this AZ has one now (an earlier, throttled try).
         // EFS also says it for a subnet in another VPC, so check before calling it done.
         const targets = await observeMountTargets(clients.efs, String(p.fileSystemId));
-        if (targets.some((t) => t.availabilityZone === p.availabilityZone)) return 'already-done';
-        throw error;
+        const there = targets.find((t) => t.availabilityZone === p.availabilityZone);
+        if (!there) throw error;
+        return there.lifeCycleState === 'available'
+          ? 'already-done'
+          : `waiting: the mount target in ${p.availabilityZone} is ${there.lifeCycleState}`;
       }
     case 'authorize-nfs':
       try {
@@ -155,6 +161,21 @@ export async function applyEfsAction(
     default:
       throw new Error(`not an EFS action: ${action.type}`);
   }
+}
+
+/** Where a mount target EFS is creating stands: available is done, creating still waiting, anything else failed. */
+export async function mountTargetOutcome(
+  efs: EFSClient,
+  fileSystemId: string,
+  availabilityZone: string,
+): Promise<Outcome> {
+  const target = (await observeMountTargets(efs, fileSystemId)).find((t) => t.availabilityZone === availabilityZone);
+  if (!target) return `failed: the mount target in ${availabilityZone} is gone`;
+  if (target.lifeCycleState === 'available') return 'done';
+  if (['creating', 'updating'].includes(target.lifeCycleState)) {
+    return `waiting: the mount target in ${availabilityZone} is ${target.lifeCycleState}`;
+  }
+  return `failed: the mount target in ${availabilityZone} is ${target.lifeCycleState}`;
 }
 
 /** What on-prem hosts need to mount EFS over NFS (the EFS CSI driver does not run on hybrid nodes). */

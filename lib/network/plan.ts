@@ -1,6 +1,8 @@
+import * as z from 'zod';
+
 /**
  * The reconciler's plan: what to change (actions), what it will not touch (conflicts), and what
- * it reports without changing (findings). Plain data, so it travels through the workflow state.
+ * it reports without changing (findings). Plain data, kept in the run store (run-store.ts).
  */
 
 export const ACTION_TYPES = [
@@ -15,8 +17,18 @@ export const ACTION_TYPES = [
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
-/** What became of an action when it was applied. */
-export type Outcome = 'done' | 'already-done' | `failed: ${string}` | `skipped: ${string}`;
+/**
+ * What became of an action when it was applied. `waiting`: AWS took it and is still at work (an
+ * association CREATING, a mount target creating, a rule still in use while its associations go);
+ * the apply step looks again after a while. `deferred`: still waiting when the run ended; the
+ * next run finishes it. The others are final.
+ */
+export type Outcome =
+  'done' | 'already-done' | `failed: ${string}` | `skipped: ${string}` | `waiting: ${string}` | `deferred: ${string}`;
+
+/** True for what the action set out to do: done by this run, or found already so. */
+export const succeeded = (outcome: Outcome | undefined) => outcome === 'done' || outcome === 'already-done';
+export const isWaiting = (outcome: Outcome | undefined) => outcome?.startsWith('waiting') ?? false;
 
 export interface Action {
   type: ActionType;
@@ -39,13 +51,14 @@ export interface Conflict {
   fix: string;
 }
 
-export interface Finding {
-  cluster: string;
-  severity: 'info' | 'warning' | 'critical';
-  resource: string;
-  message: string;
-  fix?: string;
-}
+export const FindingSchema = z.object({
+  cluster: z.string(),
+  severity: z.enum(['info', 'warning', 'critical']),
+  resource: z.string(),
+  message: z.string(),
+  fix: z.string().optional(),
+});
+export type Finding = z.infer<typeof FindingSchema>;
 
 export interface Plan {
   actions: Action[];

@@ -3,10 +3,12 @@ import { GetResolverEndpointCommand, ResourceNotFoundException } from '@aws-sdk/
 import type { AwsClients } from '../aws/clients';
 import { describeClusterFacts } from '../onboarding/cluster';
 import type { ClusterDesiredState, DesiredState } from './config';
-import { applyEfsAction, mountTargetDirectory, observeEfs, observeMountTargets, publishMountTargets } from './efs-aws';
+import { mountTargetDirectory, observeEfs, observeMountTargets, publishMountTargets } from './efs-aws';
 import { planEfs } from './efs-plan';
-import { type Action, type Finding, mergePlans, type Plan } from './plan';
-import { applyResolverAction, liveEndpointAddresses, observeResolver } from './resolver-aws';
+import { type Finding, mergePlans, type Plan } from './plan';
+import { type PlanRef, savePlan } from './run-store';
+import type { RunStore } from '../store';
+import { liveEndpointAddresses, observeResolver } from './resolver-aws';
 import { planResolver } from './resolver-plan';
 
 export type ReconcileClients = Pick<AwsClients, 'eks' | 'ec2' | 'efs' | 'resolver' | 'ssm'>;
@@ -67,6 +69,15 @@ export async function planAll(
   const plans: Plan[] = [];
   for (const cluster of state.clusters) plans.push(await planCluster(clients, ctx, cluster, kinds));
   return mergePlans(...plans);
+}
+
+/** Steps PlanResolver and PlanEfs: one kind's plan for every declared cluster, kept in the run store. */
+export async function planStep(
+  deps: { clients: ReconcileClients; ctx: ReconcileContext; store: RunStore },
+  input: { runId: string; desired: DesiredState; kind: PlanKind },
+): Promise<PlanRef> {
+  const plan = await planAll(deps.clients, deps.ctx, input.desired, [input.kind]);
+  return savePlan(deps.store, input.runId, input.kind, plan);
 }
 
 /**
@@ -137,45 +148,6 @@ export async function inboundEndpointFindings(
     );
   }
   return findings;
-}
-
-/**
- * Applies a plan: every action is tried, in order, and a failure does not stop the others; an
- * action whose prerequisite failed is skipped. Each action comes back with its outcome.
- */
-export async function applyPlan(
-  clients: ReconcileClients,
-  ctx: ReconcileContext,
-  actions: Action[],
-): Promise<Action[]> {
-  const created = new Map<string, string>();
-  const done: Action[] = [];
-  for (const action of actions) {
-    const prerequisite = action.after === undefined ? undefined : done[action.after];
-    const succeeded = (a: Action) => ['done', 'already-done'].includes(a.outcome ?? '');
-    // Never revoke NFS access while the access meant to replace it could not be granted.
-    const missingGrant =
-      action.type === 'revoke-nfs'
-        ? done.find((a) => a.type === 'authorize-nfs' && a.params.groupId === action.params.groupId && !succeeded(a))
-        : undefined;
-    let outcome: Action['outcome'];
-    if (prerequisite && !succeeded(prerequisite)) {
-      outcome = `skipped: it needs ${prerequisite.type} ${prerequisite.resource}, which did not succeed`;
-    } else if (missingGrant) {
-      outcome = `skipped: ${missingGrant.resource} could not be allowed first, so nothing is revoked`;
-    } else {
-      try {
-        outcome = action.type.endsWith('-rule')
-          ? await applyResolverAction(clients.resolver, action, created)
-          : await applyEfsAction(clients, action, ctx.owner);
-      } catch (error) {
-        const e = error as Error;
-        outcome = `failed: ${e.name}: ${e.message}`;
-      }
-    }
-    done.push({ ...action, outcome });
-  }
-  return done;
 }
 
 /** Publishes each cluster's mount-target directory; unchanged ones are not written. */

@@ -1,13 +1,30 @@
-import { describeCaughtError, lines, type Notification, snsSubject } from '../onboarding/messages';
+import type { RunStore } from '../store';
+import { capped, describeCaughtError, lines, type Notification, snsSubject } from '../onboarding/messages';
+import type { ApplyProgress } from './apply';
 import type { Mode } from './modes';
-import type { Action, Plan } from './plan';
+import { type Action, isWaiting, type Plan } from './plan';
+import { loadPlan, type OutcomeRecord, type PlanRef, readOutcomes, reconcileKeys } from './run-store';
 
-/** The report and alerts of statemachines/reconcile-network.asl.json (no AWS calls). */
+/** The report and alerts of statemachines/reconcile-network.asl.json. */
+
+/** Actions, conflicts and findings listed in the execution output; every one is in the report object. */
+export const MAX_OUTPUT_ITEMS = 50;
+
+export interface OutcomeCounts {
+  done: number;
+  alreadyDone: number;
+  failed: number;
+  skipped: number;
+  deferred: number;
+}
 
 export interface NetworkReport {
   mode: Mode;
   trigger: string;
+  /** The first MAX_OUTPUT_ITEMS actions with their outcomes (all of them in `reportKey`). */
   actions: Action[];
+  actionsTotal: number;
+  counts: OutcomeCounts;
   conflicts: Plan['conflicts'];
   findings: Plan['findings'];
   published: unknown[];
@@ -16,54 +33,89 @@ export interface NetworkReport {
   /** The mount-target IPs per AZ as planned (before any change this run made). */
   mountTargets: NonNullable<Plan['mountTargets']>;
   failed: number;
+  /** Where the whole report is (a key in the run store). */
+  reportKey?: string;
   /** The SNS message to send, if any: drift found by a scheduled plan, failures, critical findings. */
   notification?: Notification;
 }
 
+/** The actions of a plan with the outcome each got (none in plan mode). */
+export function withOutcomes(plan: Plan, outcomes?: Array<OutcomeRecord | undefined>): Action[] {
+  if (!outcomes) return plan.actions;
+  return plan.actions.map((a, i) => ({ ...a, outcome: outcomes[i]?.outcome ?? 'skipped: the run ended before it' }));
+}
+
+export function countOutcomes(actions: Action[]): OutcomeCounts {
+  const count = (test: (o: string) => boolean) => actions.filter((a) => a.outcome && test(a.outcome)).length;
+  return {
+    done: count((o) => o === 'done'),
+    alreadyDone: count((o) => o === 'already-done'),
+    failed: count((o) => o.startsWith('failed')),
+    skipped: count((o) => o.startsWith('skipped')),
+    deferred: count((o) => o.startsWith('deferred') || isWaiting(o as Action['outcome'])),
+  };
+}
+
+const actionLine = (a: Action) => [`- ${a.type} ${a.resource}: ${a.detail}${a.outcome ? ` => ${a.outcome}` : ''}`];
+
 /**
  * Writes the run's result and, when operators should hear of it, their alert: drift found by the
- * schedule (each difference and how to apply), actions that failed, critical findings.
+ * schedule (each difference and how to apply), actions that failed or are still in progress at
+ * AWS, critical findings. Long lists are cut in the message and point to the whole report.
  */
 export function reportNetwork(input: {
   mode: Mode;
   trigger: string;
   stage: string;
   plan: Plan;
-  applied?: Action[];
+  actions: Action[];
   published?: unknown[];
   resolution?: unknown[];
+  /** Where the whole report is, for people reading a cut list. */
+  reportUri?: string;
 }): NetworkReport {
-  const actions = input.applied ?? input.plan.actions;
-  const failed = actions.filter((a) => a.outcome?.startsWith('failed')).length;
+  const { actions } = input;
+  const counts = countOutcomes(actions);
   const critical = input.plan.findings.filter((f) => f.severity === 'critical');
   const drift = input.mode === 'plan' && input.trigger === 'schedule' && actions.length > 0;
   const report: NetworkReport = {
     mode: input.mode,
     trigger: input.trigger,
     actions,
+    actionsTotal: actions.length,
+    counts,
     conflicts: input.plan.conflicts,
     findings: input.plan.findings,
     published: input.published ?? [],
     resolution: input.resolution ?? [],
     mountTargets: input.plan.mountTargets ?? [],
-    failed,
+    failed: counts.failed,
   };
-  if (!drift && failed === 0 && critical.length === 0) return report;
+  if (!drift && counts.failed === 0 && counts.deferred === 0 && critical.length === 0) return report;
   const clusters = [...new Set([...actions, ...critical].map((x) => x.cluster))].join(', ') || 'all';
-  const severity = failed || critical.length ? 'critical' : 'warning';
-  const headline = failed
-    ? `${failed} of ${actions.length} network change(s) failed`
-    : drift
-      ? `network drift: ${actions.length} difference(s) from the desired state`
-      : `${critical.length} critical network finding(s)`;
+  const severity = counts.failed || critical.length ? 'critical' : 'warning';
+  const headline = counts.failed
+    ? `${counts.failed} of ${actions.length} network change(s) failed`
+    : counts.deferred
+      ? `${counts.deferred} network change(s) still in progress at AWS`
+      : drift
+        ? `network drift: ${actions.length} difference(s) from the desired state`
+        : `${critical.length} critical network finding(s)`;
+  const more = input.reportUri ? `every one is in ${input.reportUri}` : 'see the run report';
   const message = [
     `${headline} (stage ${input.stage}, ${input.mode} mode, ${input.trigger}).`,
+    ...(input.mode === 'apply' ? ['', outcomeLine(counts)] : []),
     '',
-    ...actions.map((a) => `- ${a.type} ${a.resource}: ${a.detail}${a.outcome ? ` => ${a.outcome}` : ''}`),
+    ...capped(actions, actionLine, more),
+    ...(counts.deferred ? ['', 'Still in progress at AWS when the run ended: the next run finishes them.'] : []),
     ...(input.plan.conflicts.length ? ['', 'Left alone (not managed by eks-hybrid-ops):'] : []),
-    ...input.plan.conflicts.map((c) => `- ${c.resource}: ${c.message} Fix: ${c.fix}`),
+    ...capped(input.plan.conflicts, (c) => [`- ${c.resource}: ${c.message} Fix: ${c.fix}`], more),
     ...(input.plan.findings.length ? ['', 'Findings:'] : []),
-    ...input.plan.findings.map((f) => `- [${f.severity}] ${f.resource}: ${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`),
+    ...capped(
+      input.plan.findings,
+      (f) => [`- [${f.severity}] ${f.resource}: ${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`],
+      more,
+    ),
     '',
     lines([
       [
@@ -84,24 +136,121 @@ export function reportNetwork(input: {
   return report;
 }
 
-/** The alert for a run that failed outright (a Catch): which step, which error, what to do. */
+const outcomeLine = (c: OutcomeCounts) =>
+  `Outcomes: ${c.done} done, ${c.alreadyDone} already so, ${c.failed} failed, ${c.skipped} skipped, ${c.deferred} still in progress.`;
+
+/** The report as the state carries it: the first items of each list; the object has them all. */
+export function forState(report: NetworkReport, reportKey: string): NetworkReport {
+  return {
+    ...report,
+    actions: report.actions.slice(0, MAX_OUTPUT_ITEMS),
+    conflicts: report.conflicts.slice(0, MAX_OUTPUT_ITEMS),
+    findings: report.findings.slice(0, MAX_OUTPUT_ITEMS),
+    reportKey,
+  };
+}
+
+/** Step Report: the plan and every outcome from the run store; the whole report back there. */
+export async function reportStep(
+  deps: { store: RunStore },
+  input: {
+    runId: string;
+    mode: Mode;
+    trigger: string;
+    stage: string;
+    plans: PlanRef[];
+    applied: boolean;
+    published?: unknown[];
+    resolution?: { checks: unknown[]; findings: Plan['findings'] };
+    reportUri?: string;
+  },
+): Promise<NetworkReport> {
+  const plan = await loadPlan(deps.store, input.plans);
+  const findings = [...plan.findings, ...(input.resolution?.findings ?? [])];
+  const outcomes = input.applied ? await readOutcomes(deps.store, input.runId, plan.actions.length) : undefined;
+  const report = reportNetwork({
+    mode: input.mode,
+    trigger: input.trigger,
+    stage: input.stage,
+    plan: { ...plan, findings },
+    actions: withOutcomes(plan, outcomes),
+    published: input.published,
+    resolution: input.resolution?.checks,
+    reportUri: input.reportUri,
+  });
+  const key = reconcileKeys(input.runId).report;
+  await deps.store.putJson(key, report);
+  return forState(report, key);
+}
+
+/** The step a reconciliation failed at, from which parts of its state exist. */
+export function failedStep(state: {
+  mode?: string;
+  loaded?: unknown;
+  plans?: unknown;
+  applied?: Pick<ApplyProgress, 'next'>;
+  published?: unknown;
+}): string {
+  if (!state.loaded) return 'LoadDesiredState';
+  if (!state.plans) return 'Plan';
+  if (state.mode === 'apply' && state.applied?.next !== 'done') return 'Apply';
+  if (state.mode === 'apply' && !state.published) return 'PublishMountTargets';
+  return 'Report';
+}
+
+/**
+ * The alert for a run that failed outright (a Catch): which step, which error, what to do, and
+ * what the run changed before it failed: those outcomes are in the run store, whatever failed.
+ */
 export function reportNetworkFailure(input: {
   stage: string;
   mode: string;
   failure: { Error: string; Cause?: string };
+  step: string;
+  /** The plan's actions with their outcomes, when the run got as far as applying. */
+  actions?: Action[];
+  /** Why the outcomes could not be read, when they could not. */
+  unreadable?: string;
+  reportUri?: string;
 }) {
   const error = describeCaughtError(input.failure);
-  const summary = `Network reconciliation (${input.mode}) failed with ${error.name}: ${error.problem}${error.fix ? ` Fix: ${error.fix}` : ''}`;
+  const summary = `Network reconciliation (${input.mode}) failed at ${input.step} with ${error.name}: ${error.problem}${error.fix ? ` Fix: ${error.fix}` : ''}`;
+  const actions = input.actions ?? [];
+  const counts = countOutcomes(actions);
+  const changed = actions.filter(
+    (a) => a.outcome === 'done' || a.outcome?.startsWith('deferred') || isWaiting(a.outcome),
+  );
+  const more = input.reportUri ? `every one is in ${input.reportUri}` : 'see the run report';
+  const whatRan = input.unreadable
+    ? [`What it changed before failing could not be read (${input.unreadable}); check with a plan run.`]
+    : input.actions
+      ? [
+          `Before it failed: ${outcomeLine(counts)}`,
+          ...(changed.length ? ['Changes this run made:', ...capped(changed, actionLine, more)] : []),
+          ...(counts.failed
+            ? [
+                'Changes that failed:',
+                ...capped(
+                  actions.filter((a) => a.outcome?.startsWith('failed')),
+                  actionLine,
+                  more,
+                ),
+              ]
+            : []),
+        ]
+      : ['Nothing was changed.'];
   const notification: Notification = {
     subject: snsSubject(`[CRITICAL] network reconciliation failed: ${error.name}`),
     message: [
-      `Network reconciliation for stage ${input.stage} (${input.mode} mode) failed; nothing after the failing step ran.`,
+      `Network reconciliation for stage ${input.stage} (${input.mode} mode) failed at ${input.step}.`,
       '',
       lines([
         ['Error', error.name],
         ['What happened', error.problem],
         ['How to fix', error.fix],
       ]),
+      '',
+      ...whatRan,
     ].join('\n'),
     severity: 'critical',
     cluster: 'all',

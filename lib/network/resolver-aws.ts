@@ -8,6 +8,7 @@ import {
   paginateListResolverRuleAssociations,
   paginateListResolverRules,
   ResourceExistsException,
+  ResourceInUseException,
   ResourceNotFoundException,
   type Route53ResolverClient,
   type TargetAddress,
@@ -127,8 +128,12 @@ export async function applyResolverAction(
       const ruleId = p.ruleId ? String(p.ruleId) : created.get(String(p.domain));
       if (!ruleId) return `skipped: the rule for ${p.domain} was not created`;
       try {
-        await resolver.send(new AssociateResolverRuleCommand({ ResolverRuleId: ruleId, VPCId: String(p.vpcId) }));
-        return 'done';
+        const answer = await resolver.send(
+          new AssociateResolverRuleCommand({ ResolverRuleId: ruleId, VPCId: String(p.vpcId) }),
+        );
+        // AWS makes the association asynchronously: CREATING, then COMPLETE.
+        const status = answer.ResolverRuleAssociation?.Status;
+        return status === 'CREATING' ? `waiting: the association with ${p.vpcId} is CREATING` : 'done';
       } catch (error) {
         const message = (error as Error).message ?? '';
         if (RSLVR_00804.test(message)) {
@@ -159,11 +164,37 @@ export async function applyResolverAction(
         return 'done';
       } catch (error) {
         if (error instanceof ResourceNotFoundException) return 'already-done';
+        // Its disassociations are asynchronous: the rule is in use until they are DELETING no more.
+        if (error instanceof ResourceInUseException) return 'waiting: its VPC associations are still being removed';
         throw error;
       }
     default:
       throw new Error(`not a Resolver action: ${action.type}`);
   }
+}
+
+/** Where an association AWS is making stands: COMPLETE is done, FAILED failed, CREATING still waiting. */
+export async function associationOutcome(
+  resolver: Route53ResolverClient,
+  ruleId: string,
+  vpcId: string,
+): Promise<Outcome> {
+  for await (const page of paginateListResolverRuleAssociations(
+    { client: resolver },
+    {
+      Filters: [
+        { Name: 'ResolverRuleId', Values: [ruleId] },
+        { Name: 'VPCId', Values: [vpcId] },
+      ],
+    },
+  )) {
+    const association = page.ResolverRuleAssociations?.[0];
+    if (!association) continue;
+    if (association.Status === 'COMPLETE') return 'done';
+    if (association.Status === 'CREATING') return `waiting: the association with ${vpcId} is CREATING`;
+    return `failed: the association with ${vpcId} is ${association.Status}${association.StatusMessage ? `: ${association.StatusMessage}` : ''}`;
+  }
+  return `failed: the association of ${ruleId} with ${vpcId} is gone`;
 }
 
 async function ruleIdByCreatorRequest(resolver: Route53ResolverClient, id: string): Promise<string | undefined> {

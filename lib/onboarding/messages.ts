@@ -39,3 +39,12 @@ export function lines(entries: Array<[string, string | number | undefined]>): st
     .map(([key, value]) => `${key}: ${value}`)
     .join('\n');
 }
+
+/** Items shown in full per section of one message; the rest are counted and point to the report. */
+export const MAX_DETAILED = 25;
+
+/** A section's lines, at most MAX_DETAILED items shown; `more` says where the rest are. */
+export const capped = <T>(items: T[], show: (x: T) => string[], more: string): string[] =>
+  items.length <= MAX_DETAILED
+    ? items.flatMap(show)
+    : [...items.slice(0, MAX_DETAILED).flatMap(show), `- ... and ${items.length - MAX_DETAILED} more: ${more}`];

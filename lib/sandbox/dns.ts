@@ -1,6 +1,7 @@
 import type { DnsLookup } from '../net/dns';
 import type { SandboxEstate } from './estate';
 import { dnsFaultError } from './faults';
+import { associationsOf } from './services/route53resolver';
 
 const dnsError = (code: string, name: string) => Object.assign(new Error(`queryA ${code} ${name}`), { code });
 
@@ -8,12 +9,16 @@ const dnsError = (code: string, name: string) => Object.assign(new Error(`queryA
  * DNS as the sandbox estate's network answers it. The VPC resolver applies the FORWARD rules
  * associated with its VPC (longest matching domain) and asks their targets, which answer if they
  * are on-prem DNS servers of the seed that know the name; other names come from AWS's records.
+ * An association still CREATING does not forward yet.
  * An inbound endpoint's IPs answer like the VPC resolver of its VPC, if it is OPERATIONAL.
  */
 export function sandboxDns(estate: SandboxEstate, vpcId: string): DnsLookup {
   const viaVpc = (vpc: string, name: string): string[] => {
     const rules = estate.state.network.resolverRules
-      .filter((r) => r.ruleType === 'FORWARD' && r.vpcs.includes(vpc))
+      .filter(
+        (r) =>
+          r.ruleType === 'FORWARD' && associationsOf(estate, r).some((a) => a.vpc === vpc && a.status !== 'CREATING'),
+      )
       .filter((r) => name === r.domain || name.endsWith(`.${r.domain}`))
       .sort((a, b) => b.domain.length - a.domain.length);
     const rule = rules[0];

@@ -44,7 +44,15 @@ const NetworkSeedSchema = z.object({
         targets: z.array(z.object({ ip: z.string(), port: z.number().default(53) })).default([]),
         creatorRequestId: z.string().optional(),
         tags,
+        /** VPCs associated with the rule, including associations still being made or removed. */
         vpcs: z.array(z.string()).default([]),
+        /**
+         * Associations not yet COMPLETE (CREATING) or on their way out (DELETING), and when AWS
+         * finishes them; state only, the seed's associations are COMPLETE.
+         */
+        changing: z
+          .record(z.string(), z.object({ status: z.enum(['CREATING', 'DELETING']), until: z.string() }))
+          .optional(),
       }),
     )
     .default([]),
@@ -56,12 +64,34 @@ const NetworkSeedSchema = z.object({
         oneZone: z.string().optional(),
         mountTargets: z
           .array(
-            z.object({ id: z.string(), subnetId: z.string(), ip: z.string(), securityGroups: z.array(z.string()) }),
+            z.object({
+              id: z.string(),
+              subnetId: z.string(),
+              ip: z.string(),
+              securityGroups: z.array(z.string()),
+              /** While set and in the future, the mount target is `creating` (state only). */
+              availableAt: z.string().optional(),
+            }),
           )
           .default([]),
       }),
     )
     .default([]),
+  /**
+   * How long AWS takes to finish what it does asynchronously, in sandbox seconds. AWS answers
+   * AssociateResolverRule with the association CREATING and DisassociateResolverRule with it
+   * DELETING (the SDK model's ResolverRuleAssociationStatus; Terraform's AWS provider waits out
+   * both), and CreateMountTarget "returns ... while the mount target state is still creating"
+   * (EFS API reference). AWS gives no figure; these are typical (mount targets: 1-2 minutes).
+   * 0 makes a change instant, which AWS never is.
+   */
+  delays: z
+    .object({
+      associateSeconds: z.number().min(0).default(30),
+      disassociateSeconds: z.number().min(0).default(30),
+      mountTargetSeconds: z.number().min(0).default(90),
+    })
+    .default({ associateSeconds: 30, disassociateSeconds: 30, mountTargetSeconds: 90 }),
   securityGroupRules: z
     .array(
       z.object({
@@ -173,6 +203,7 @@ export const EstateSeedSchema = z.object({
     resolverRules: [],
     fileSystems: [],
     securityGroupRules: [],
+    delays: { associateSeconds: 30, disassociateSeconds: 30, mountTargetSeconds: 90 },
   }),
   /** Names AWS's own resolvers answer for (private hosted zones, service endpoints). */
   awsRecords: z.record(z.string(), z.string()).default({}),

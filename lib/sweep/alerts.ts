@@ -1,4 +1,4 @@
-import { type Notification, snsSubject } from '../onboarding/messages';
+import { capped, type Notification, snsSubject } from '../onboarding/messages';
 import { type Check, type Severity, type SweepFinding, severityRank, type Triage } from './findings';
 
 /** An SNS message of the nightly sweep, with the attributes subscribers filter on. */
@@ -13,14 +13,6 @@ export interface SweepAlert {
 
 const worst = (fs: Array<{ severity: Severity }>): Severity =>
   fs.reduce<Severity>((w, f) => (severityRank(f.severity) > severityRank(w) ? f.severity : w), 'info');
-
-/** Findings shown in full per section of one message; the rest are counted and point to the report. */
-export const MAX_DETAILED = 25;
-
-const capped = <T>(items: T[], show: (x: T) => string[], more: string): string[] =>
-  items.length <= MAX_DETAILED
-    ? items.flatMap(show)
-    : [...items.slice(0, MAX_DETAILED).flatMap(show), `- ... and ${items.length - MAX_DETAILED} more: ${more}`];
 
 const detail = (f: SweepFinding) => [
   `- [${f.severity}] ${f.resource}: ${f.message}`,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
@@ -52,10 +51,6 @@ export interface InventorySummary {
   targets: number;
   pages: Record<string, number>;
 }
-
-/** A night's id: its start (UTC) and a random suffix, so two runs in one second do not collide. */
-export const newSweepId = (now: Date) =>
-  `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')}-${randomBytes(3).toString('hex')}`;
 
 /** Step Inventory: reads the estate once, writes it and the probe batches, returns counts and keys. */
 export async function inventoryStep(

@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import { CHECKS } from './findings';
-import { SWEEP_ID } from './store';
+import { RUN_ID } from '../store';
 
 /** The shapes the nightly-sweep state machine passes between its Tasks (what each handler accepts). */
 
 export const SweepIdSchema = z
   .string({ error: 'sweepId is required' })
-  .regex(SWEEP_ID, 'sweepId must be the id the Inventory step returned, e.g. 20261122T180000Z-a1b2c3');
+  .regex(RUN_ID, 'sweepId must be the id the Inventory step returned, e.g. 20261122T180000Z-a1b2c3');
 
 export const CaughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
 

@@ -12,6 +12,3 @@ export const runKeys = (sweepId: string) => ({
   /** The alerts PublishAlerts has sent so far (a retry skips them). */
   published: `runs/${sweepId}/published.json`,
 });
-
-/** A night's id: its start in UTC and a random suffix, safe in an S3 key. */
-export const SWEEP_ID = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;

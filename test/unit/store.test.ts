@@ -10,8 +10,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { StoreError } from '../../lib/errors';
 import { sdkBody } from '../../lib/sandbox/services/s3';
-import { runKeys, SWEEP_ID } from '../../lib/sweep/store';
-import { mustGet, objectUri, s3Store } from '../../lib/store';
+import { runKeys } from '../../lib/sweep/store';
+import { mustGet, objectUri, RUN_ID, s3Store } from '../../lib/store';
 
 const s3Mock = mockClient(S3Client);
 const s3 = () => new S3Client({ region: 'ap-northeast-2', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
@@ -138,10 +138,10 @@ describe('sweep object keys', () => {
   });
 
   it('accepts a sweep id of a UTC start and six hex digits, and nothing else', () => {
-    expect(SWEEP_ID.test(SWEEP)).toBe(true);
-    expect(SWEEP_ID.test('20261122T060000Z-A1B2C3')).toBe(false);
-    expect(SWEEP_ID.test('20261122T060000-a1b2c3')).toBe(false);
-    expect(SWEEP_ID.test('../20261122T060000Z-a1b2c3')).toBe(false);
+    expect(RUN_ID.test(SWEEP)).toBe(true);
+    expect(RUN_ID.test('20261122T060000Z-A1B2C3')).toBe(false);
+    expect(RUN_ID.test('20261122T060000-a1b2c3')).toBe(false);
+    expect(RUN_ID.test('../20261122T060000Z-a1b2c3')).toBe(false);
   });
 
   it('names an object as an s3:// URI, with a placeholder when the bucket is unknown', () => {

@@ -41,7 +41,7 @@ export const efsHandlers: ServiceHandlers = {
       FileSystemId: fs.id,
       SubnetId: mt.subnetId,
       IpAddress: mt.ip,
-      LifeCycleState: 'available',
+      LifeCycleState: mt.availableAt && mt.availableAt > estate.clock.now().toISOString() ? 'creating' : 'available',
       AvailabilityZoneName: azOf(estate, mt.subnetId),
       VpcId: estate.seed.subnets.find((s) => s.id === mt.subnetId)?.vpcId,
     }));
@@ -75,11 +75,16 @@ export const efsHandlers: ServiceHandlers = {
       });
     }
     const n = fs.mountTargets.length + 10;
+    const { mountTargetSeconds } = estate.state.network.delays;
     const mt = {
       id: estate.nextId('fsmt-', 17),
       subnetId: subnet.id,
       ip: `10.0.${n}.${40 + n}`,
       securityGroups: groups,
+      // `creating` until then (network.delays in the seed).
+      ...(mountTargetSeconds > 0
+        ? { availableAt: new Date(estate.clock.now().getTime() + mountTargetSeconds * 1000).toISOString() }
+        : {}),
     };
     fs.mountTargets.push(mt);
     return {

@@ -1,4 +1,5 @@
 import {
+  InvalidParameterException,
   InvalidRequestException,
   ResourceExistsException,
   ResourceInUseException,
@@ -50,6 +51,35 @@ const toAwsRule = (estate: SandboxEstate, r: Rule) => ({
   Status: 'COMPLETE',
 });
 
+/**
+ * A rule's associations as AWS has them now: a CREATING one becomes COMPLETE, a DELETING one goes
+ * away, once its time has come (seed `network.delays`). Updates the rule as it finds them.
+ */
+export function associationsOf(estate: SandboxEstate, r: Rule): Array<{ vpc: string; status: string }> {
+  const now = estate.clock.now().toISOString();
+  for (const [vpc, change] of Object.entries(r.changing ?? {})) {
+    if (change.until > now) continue;
+    if (change.status === 'DELETING') r.vpcs = r.vpcs.filter((v) => v !== vpc);
+    delete r.changing?.[vpc];
+  }
+  return r.vpcs.map((vpc) => ({ vpc, status: r.changing?.[vpc]?.status ?? 'COMPLETE' }));
+}
+
+function changeAssociation(estate: SandboxEstate, r: Rule, vpc: string, status: 'CREATING' | 'DELETING') {
+  const { associateSeconds, disassociateSeconds } = estate.state.network.delays;
+  const seconds = status === 'CREATING' ? associateSeconds : disassociateSeconds;
+  if (seconds <= 0) {
+    if (status === 'DELETING') r.vpcs = r.vpcs.filter((v) => v !== vpc);
+    return;
+  }
+  r.changing = {
+    ...r.changing,
+    [vpc]: { status, until: new Date(estate.clock.now().getTime() + seconds * 1000).toISOString() },
+  };
+}
+
+const associationId = (r: Rule, vpc: string) => `rslvr-rrassoc-${r.id.slice(9)}${vpc.slice(4, 8)}`;
+
 type Filter = { Name?: string; Values?: string[] };
 const filterValue = (filters: Filter[], ...names: string[]) =>
   filters.find((f) => names.includes(f.Name ?? ''))?.Values;
@@ -72,16 +102,29 @@ export const resolverHandlers: ServiceHandlers = {
   },
 
   ListResolverRuleAssociations(estate, input) {
+    // The filters the API documents: Name, ResolverRuleId, Status, VPCId (each Values ORed, filters ANDed).
+    const filters = (input.Filters as Filter[]) ?? [];
+    const known = ['Name', 'ResolverRuleId', 'Status', 'VPCId'];
+    const unknown = filters.find((f) => !known.includes(f.Name ?? ''));
+    if (unknown) {
+      const message = `[RSLVR-00101] ${String(unknown.Name)} is not a valid filter name; valid: ${known.join(', ')}.`;
+      throw new InvalidParameterException({ ...meta, message, Message: message, FieldName: 'Filters' });
+    }
     const all = estate.state.network.resolverRules.flatMap((r) =>
-      r.vpcs.map((vpc) => ({
-        Id: `rslvr-rrassoc-${r.id.slice(9)}${vpc.slice(4, 8)}`,
+      associationsOf(estate, r).map(({ vpc, status }) => ({
+        Id: associationId(r, vpc),
         ResolverRuleId: r.id,
         VPCId: vpc,
         Name: `${r.name ?? r.id}-${vpc}`,
-        Status: 'COMPLETE',
+        Status: status,
       })),
     );
-    const { page, next } = paginate(all, input.NextToken, input.MaxResults, 100);
+    const matching = all.filter((a) =>
+      filters.every((f) =>
+        (f.Values ?? []).includes(String(a[f.Name as 'Name' | 'ResolverRuleId' | 'Status' | 'VPCId'])),
+      ),
+    );
+    const { page, next } = paginate(matching, input.NextToken, input.MaxResults, 100);
     return { ResolverRuleAssociations: page, NextToken: next };
   },
 
@@ -144,7 +187,9 @@ export const resolverHandlers: ServiceHandlers = {
   AssociateResolverRule(estate, input) {
     const r = rule(estate, input.ResolverRuleId);
     const vpc = String(input.VPCId);
-    const holder = estate.state.network.resolverRules.find((o) => o.domain === r.domain && o.vpcs.includes(vpc));
+    const holder = estate.state.network.resolverRules.find(
+      (o) => o.domain === r.domain && associationsOf(estate, o).some((a) => a.vpc === vpc),
+    );
     if (holder) {
       throw new InvalidRequestException({
         ...meta,
@@ -161,25 +206,32 @@ export const resolverHandlers: ServiceHandlers = {
       });
     }
     r.vpcs.push(vpc);
-    return { ResolverRuleAssociation: { ResolverRuleId: r.id, VPCId: vpc, Status: 'CREATING' } };
+    changeAssociation(estate, r, vpc, 'CREATING');
+    const status = associationsOf(estate, r).find((a) => a.vpc === vpc)?.status ?? 'COMPLETE';
+    return { ResolverRuleAssociation: { Id: associationId(r, vpc), ResolverRuleId: r.id, VPCId: vpc, Status: status } };
   },
 
   DisassociateResolverRule(estate, input) {
     const r = rule(estate, input.ResolverRuleId);
     const vpc = String(input.VPCId);
-    if (!r.vpcs.includes(vpc)) {
+    const current = associationsOf(estate, r).find((a) => a.vpc === vpc);
+    if (!current || current.status === 'DELETING') {
       throw new ResourceNotFoundException({
         ...meta,
         message: `[RSLVR-00703] Resolver rule ${r.id} is not associated with ${vpc}.`,
       });
     }
-    r.vpcs = r.vpcs.filter((v) => v !== vpc);
-    return { ResolverRuleAssociation: { ResolverRuleId: r.id, VPCId: vpc, Status: 'DELETING' } };
+    changeAssociation(estate, r, vpc, 'DELETING');
+    return {
+      ResolverRuleAssociation: { Id: associationId(r, vpc), ResolverRuleId: r.id, VPCId: vpc, Status: 'DELETING' },
+    };
   },
 
   DeleteResolverRule(estate, input) {
     const r = rule(estate, input.ResolverRuleId);
-    if (r.vpcs.length) {
+    // A rule is in use until every association, DELETING ones included, is gone (API reference:
+    // "Before you can delete a Resolver rule, you must disassociate it from all the VPCs").
+    if (associationsOf(estate, r).length) {
       throw new ResourceInUseException({
         ...meta,
         message: `Please disassociate resolver rule ${r.id} from its VPCs before deleting it.`,

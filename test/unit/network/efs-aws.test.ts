@@ -294,7 +294,15 @@ describe('applyEfsAction', () => {
       ]);
     });
 
-    it('takes MountTargetConflict as a mount target that already exists in that AZ', async () => {
+    it('waits while the new mount target is creating (EFS answers before it is available)', async () => {
+      efsMock.on(CreateMountTargetCommand).resolves({ MountTargetId: 'fsmt-0b', LifeCycleState: 'creating' });
+
+      await expect(applyEfsAction(clients(), createMountTarget(), OWNER)).resolves.toBe(
+        'waiting: the mount target in ap-northeast-2b is creating',
+      );
+    });
+
+    it('takes MountTargetConflict as a mount target that already exists in that AZ, waiting while it is creating', async () => {
       efsMock.on(CreateMountTargetCommand).rejects(
         new MountTargetConflict({
           $metadata: {},
@@ -315,6 +323,20 @@ describe('applyEfsAction', () => {
         ],
       });
 
+      await expect(applyEfsAction(clients(), createMountTarget(), OWNER)).resolves.toBe(
+        'waiting: the mount target in ap-northeast-2b is creating',
+      );
+      efsMock.on(DescribeMountTargetsCommand).resolves({
+        MountTargets: [
+          {
+            MountTargetId: 'fsmt-0bbbbbbbbbbbbbbbb',
+            FileSystemId: FS_ID,
+            SubnetId: SUBNET_B,
+            AvailabilityZoneName: 'ap-northeast-2b',
+            LifeCycleState: 'available',
+          },
+        ],
+      });
       await expect(applyEfsAction(clients(), createMountTarget(), OWNER)).resolves.toBe('already-done');
     });
 

@@ -1,45 +1,28 @@
 import {
-  AuthorizeSecurityGroupIngressCommand,
   DescribeSecurityGroupRulesCommand,
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
   EC2Client,
-  EC2ServiceException,
-  RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
-import {
-  CreateMountTargetCommand,
-  DescribeFileSystemsCommand,
-  DescribeMountTargetsCommand,
-  EFSClient,
-  MountTargetConflict,
-} from '@aws-sdk/client-efs';
+import { DescribeFileSystemsCommand, DescribeMountTargetsCommand, EFSClient } from '@aws-sdk/client-efs';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import {
-  AssociateResolverRuleCommand,
-  CreateResolverRuleCommand,
-  DeleteResolverRuleCommand,
-  DisassociateResolverRuleCommand,
   GetResolverEndpointCommand,
-  InvalidRequestException,
   ListResolverEndpointIpAddressesCommand,
   type ListResolverEndpointIpAddressesRequest,
   ListResolverRuleAssociationsCommand,
   ListResolverRulesCommand,
   ListTagsForResourceCommand,
   type ResolverEndpoint,
-  ResourceInUseException,
   ResourceNotFoundException,
   Route53ResolverServiceException,
-  UpdateResolverRuleCommand,
 } from '@aws-sdk/client-route53resolver';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { mockResolver, r53 } from '../../helpers/resolver-mock';
 import { createAwsClients } from '../../../lib/aws/clients';
 import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/network/config';
-import type { Action } from '../../../lib/network/plan';
-import { applyPlan, inboundEndpointFindings, planCluster, type ReconcileContext } from '../../../lib/network/reconcile';
+import { inboundEndpointFindings, planCluster, type ReconcileContext } from '../../../lib/network/reconcile';
 import { ACCOUNT, CLUSTER, eksCluster, REGION, seedVpcs, VPC_ID } from '../../helpers/onboarding-fixtures';
 
 const resolverMock = mockResolver();
@@ -96,15 +79,6 @@ function clusterState(): ClusterDesiredState {
   };
 }
 
-const action = (type: Action['type'], params: Action['params'], resource: string, after?: number): Action => ({
-  type,
-  resource,
-  cluster: CLUSTER,
-  detail: `${type} ${resource}`,
-  params,
-  ...(after === undefined ? {} : { after }),
-});
-
 const throttled = () =>
   new Route53ResolverServiceException({
     name: 'ThrottlingException',
@@ -118,127 +92,6 @@ beforeEach(() => {
   ec2Mock.reset();
   efsMock.reset();
   eksMock.reset();
-});
-
-describe('applyPlan', () => {
-  it('tries every action after one fails, gives each its outcome, and revokes no NFS access whose replacement failed', async () => {
-    resolverMock
-      .on(r53(UpdateResolverRuleCommand))
-      .rejects(new InvalidRequestException({ $metadata: {}, message: 'bad' }));
-    resolverMock
-      .on(r53(DeleteResolverRuleCommand))
-      .rejects(new ResourceInUseException({ $metadata: {}, message: 'still associated' }));
-    efsMock.on(CreateMountTargetCommand).resolves({ MountTargetId: 'fsmt-0bbbbbbbbbbbbbbbb' });
-    ec2Mock.on(AuthorizeSecurityGroupIngressCommand).rejects(
-      new EC2ServiceException({
-        name: 'RulesPerSecurityGroupLimitExceeded',
-        $fault: 'client',
-        $metadata: {},
-        message: 'limit',
-      }),
-    );
-    ec2Mock.on(RevokeSecurityGroupIngressCommand).resolves({ Return: true });
-    const actions = [
-      action(
-        'update-rule',
-        { ruleId: RULE_COMPANY, endpointId: OUTBOUND_ID, targets: [{ Ip: '192.168.1.53', Port: 53 }] },
-        RULE_COMPANY,
-      ),
-      action('create-mount-target', { fileSystemId: FS_ID, subnetId: SUBNET_B, securityGroupId: SG_ID }, FS_ID),
-      action('authorize-nfs', { groupId: SG_ID, cidr: '10.244.0.0/16' }, `${SG_ID}/10.244.0.0/16`),
-      action('delete-rule', { ruleId: RULE_OTHER_TEAM }, RULE_OTHER_TEAM),
-      action('revoke-nfs', { groupId: SG_ID, ruleId: 'sgr-0wide000000000001', cidr: '0.0.0.0/0' }, `${SG_ID}/wide`),
-    ];
-
-    const applied = await applyPlan(clients(), CTX, actions);
-
-    expect(applied.map((a) => [a.type, a.outcome])).toEqual([
-      ['update-rule', 'failed: InvalidRequestException: bad'],
-      ['create-mount-target', 'done'],
-      ['authorize-nfs', 'failed: RulesPerSecurityGroupLimitExceeded: limit'],
-      ['delete-rule', 'failed: ResourceInUseException: still associated'],
-      // The grant meant to replace it failed: NFS access is not cut.
-      ['revoke-nfs', `skipped: ${SG_ID}/10.244.0.0/16 could not be allowed first, so nothing is revoked`],
-    ]);
-    expect(applied.map(({ outcome: _outcome, ...rest }) => rest)).toEqual(actions);
-    expect(actions.every((a) => a.outcome === undefined)).toBe(true);
-    expect(efsMock).toHaveReceivedCommandTimes(CreateMountTargetCommand, 1);
-    expect(ec2Mock).not.toHaveReceivedCommand(RevokeSecurityGroupIngressCommand);
-    // The security-group rule is tagged with the stage owner.
-    expect(ec2Mock.commandCalls(AuthorizeSecurityGroupIngressCommand)[0]?.args[0].input.TagSpecifications).toEqual([
-      { ResourceType: 'security-group-rule', Tags: [{ Key: 'hybridops:managed-by', Value: CTX.owner }] },
-    ]);
-  });
-
-  it('skips the actions whose prerequisite failed, and runs those whose prerequisite was already done', async () => {
-    resolverMock.on(r53(CreateResolverRuleCommand)).rejects(throttled());
-    resolverMock
-      .on(r53(DisassociateResolverRuleCommand))
-      .rejects(new ResourceNotFoundException({ $metadata: {}, message: 'no association' }));
-    resolverMock.on(r53(DeleteResolverRuleCommand)).resolves({});
-    const actions = [
-      action(
-        'create-rule',
-        {
-          domain: 'company.local',
-          name: 'on-prem-dns-rule',
-          endpointId: OUTBOUND_ID,
-          targets: [{ Ip: '192.168.1.53', Port: 53 }],
-          creatorRequestId: 'hybridops-0123456789abcdef0123456789abcdef',
-          owner: CLUSTER_OWNER,
-        },
-        'company.local',
-      ),
-      action('associate-rule', { vpcId: VPC_ID, domain: 'company.local' }, `company.local@${VPC_ID}`, 0),
-      action('associate-rule', { vpcId: OTHER_VPC, domain: 'company.local' }, `company.local@${OTHER_VPC}`, 0),
-      action('disassociate-rule', { ruleId: RULE_OTHER_TEAM, vpcId: VPC_ID }, `old.local@${VPC_ID}`),
-      action('delete-rule', { ruleId: RULE_OTHER_TEAM }, RULE_OTHER_TEAM, 3),
-    ];
-
-    const applied = await applyPlan(clients(), CTX, actions);
-
-    const skipped = 'skipped: it needs create-rule company.local, which did not succeed';
-    expect(applied.map((a) => a.outcome)).toEqual([
-      'failed: ThrottlingException: Rate exceeded',
-      skipped,
-      skipped,
-      'already-done',
-      'done',
-    ]);
-    expect(resolverMock).not.toHaveReceivedCommand(r53(AssociateResolverRuleCommand));
-    expect(resolverMock.commandCalls(r53(DeleteResolverRuleCommand)).map((c) => c.args[0].input)).toEqual([
-      { ResolverRuleId: RULE_OTHER_TEAM },
-    ]);
-  });
-
-  it('associates a rule it created in the same run by the id AWS gave it', async () => {
-    resolverMock.on(r53(CreateResolverRuleCommand)).resolves({ ResolverRule: { Id: RULE_COMPANY } });
-    resolverMock.on(r53(AssociateResolverRuleCommand)).resolves({});
-    const actions = [
-      action(
-        'create-rule',
-        {
-          domain: 'company.local',
-          name: 'on-prem-dns-rule',
-          endpointId: OUTBOUND_ID,
-          targets: [{ Ip: '192.168.1.53', Port: 53 }],
-          creatorRequestId: 'hybridops-0123456789abcdef0123456789abcdef',
-          owner: CLUSTER_OWNER,
-        },
-        'company.local',
-      ),
-      action('associate-rule', { vpcId: VPC_ID, domain: 'company.local' }, `company.local@${VPC_ID}`, 0),
-      action('associate-rule', { vpcId: OTHER_VPC, domain: 'company.local' }, `company.local@${OTHER_VPC}`, 0),
-    ];
-
-    const applied = await applyPlan(clients(), CTX, actions);
-
-    expect(applied.map((a) => a.outcome)).toEqual(['done', 'done', 'done']);
-    expect(resolverMock.commandCalls(r53(AssociateResolverRuleCommand)).map((c) => c.args[0].input)).toEqual([
-      { ResolverRuleId: RULE_COMPANY, VPCId: VPC_ID },
-      { ResolverRuleId: RULE_COMPANY, VPCId: OTHER_VPC },
-    ]);
-  });
 });
 
 describe('inboundEndpointFindings', () => {
@@ -584,34 +437,5 @@ describe('planCluster', () => {
     // Reported, not touched, and no second rule for the same domain beside them.
     expect(plan.conflicts.map((c) => c.resource)).toEqual([RULE_COMPANY, RULE_LAB]);
     expect(plan.actions.map((a) => a.type)).toEqual(['create-mount-target', 'revoke-nfs']);
-  });
-});
-
-describe('applyPlan with AWS answers that mean done', () => {
-  it('records MountTargetConflict as already done when that AZ has a mount target', async () => {
-    efsMock
-      .on(CreateMountTargetCommand)
-      .rejects(new MountTargetConflict({ $metadata: {}, ErrorCode: 'MountTargetConflict', message: 'exists' }));
-    efsMock.on(DescribeMountTargetsCommand).resolves({
-      MountTargets: [
-        {
-          MountTargetId: 'fsmt-0b',
-          FileSystemId: FS_ID,
-          SubnetId: SUBNET_B,
-          AvailabilityZoneName: 'ap-northeast-2b',
-          LifeCycleState: 'available',
-        },
-      ],
-    });
-
-    const [applied] = await applyPlan(clients(), CTX, [
-      action(
-        'create-mount-target',
-        { fileSystemId: FS_ID, subnetId: SUBNET_B, securityGroupId: SG_ID, availabilityZone: 'ap-northeast-2b' },
-        FS_ID,
-      ),
-    ]);
-
-    expect(applied?.outcome).toBe('already-done');
   });
 });

@@ -5,7 +5,8 @@ import 'aws-sdk-client-mock-jest';
 import { startReconcile } from '../../../lib/network/api';
 import type { Action, Plan } from '../../../lib/network/plan';
 import { loadDesiredState } from '../../../lib/network/desired-state';
-import { reportNetwork, reportNetworkFailure } from '../../../lib/network/report';
+import { MAX_DETAILED } from '../../../lib/onboarding/messages';
+import { failedStep, forState, reportNetwork, reportNetworkFailure } from '../../../lib/network/report';
 
 const ssmMock = mockClient(SSMClient);
 const sfnMock = mockClient(SFNClient);
@@ -78,29 +79,45 @@ const action = (outcome?: Action['outcome']): Action => ({
 const plan = (actions: Action[], findings: Plan['findings'] = []): Plan => ({ actions, conflicts: [], findings });
 
 describe('reportNetwork', () => {
+  const report = (input: Partial<Parameters<typeof reportNetwork>[0]> & { plan: Plan }) =>
+    reportNetwork({ mode: 'plan', trigger: 'api', stage: 'dev', actions: input.plan.actions, ...input });
+
   it('does not page for a plan a person asked for', () => {
-    expect(
-      reportNetwork({ mode: 'plan', trigger: 'api', stage: 'dev', plan: plan([action()]) }).notification,
-    ).toBeUndefined();
+    expect(report({ plan: plan([action()]) }).notification).toBeUndefined();
   });
 
   it('alerts on drift the schedule found, with how to apply', () => {
-    const report = reportNetwork({ mode: 'plan', trigger: 'schedule', stage: 'dev', plan: plan([action()]) });
-    expect(report.notification).toMatchObject({ severity: 'warning', check: 'network', cluster: 'gpu-hybrid-cluster' });
-    expect(report.notification?.subject).toBe('[WARNING] network drift: 1 difference(s) from the desired state');
-    expect(report.notification?.message).toContain('POST /reconcile with {"mode": "apply"}');
+    const drift = report({ trigger: 'schedule', plan: plan([action()]) });
+    expect(drift.notification).toMatchObject({ severity: 'warning', check: 'network', cluster: 'gpu-hybrid-cluster' });
+    expect(drift.notification?.subject).toBe('[WARNING] network drift: 1 difference(s) from the desired state');
+    expect(drift.notification?.message).toContain('POST /reconcile with {"mode": "apply"}');
   });
 
-  it('counts and alerts failed actions', () => {
-    const report = reportNetwork({
+  it('counts and alerts failed actions, with every outcome', () => {
+    const applied = report({
       mode: 'apply',
-      trigger: 'api',
-      stage: 'dev',
-      plan: plan([action()]),
-      applied: [action('done'), action('failed: AccessDeniedException: no')],
+      plan: plan([action(), action()]),
+      actions: [action('done'), action('failed: AccessDeniedException: no')],
     });
-    expect(report.failed).toBe(1);
-    expect(report.notification?.subject).toBe('[CRITICAL] 1 of 2 network change(s) failed');
+    expect(applied.failed).toBe(1);
+    expect(applied.counts).toEqual({ done: 1, alreadyDone: 0, failed: 1, skipped: 0, deferred: 0 });
+    expect(applied.notification?.subject).toBe('[CRITICAL] 1 of 2 network change(s) failed');
+    expect(applied.notification?.message).toContain(
+      'Outcomes: 1 done, 0 already so, 1 failed, 0 skipped, 0 still in progress.',
+    );
+  });
+
+  it('warns about changes still in progress at AWS when the run ended', () => {
+    const applied = report({
+      mode: 'apply',
+      plan: plan([action()]),
+      actions: [action('deferred: the association is CREATING after 10 looks 30 s apart; the next run finishes it')],
+    });
+    expect(applied.failed).toBe(0);
+    expect(applied.notification).toMatchObject({
+      severity: 'warning',
+      subject: '[WARNING] 1 network change(s) still in progress at AWS',
+    });
   });
 
   it('alerts on a critical finding even without changes', () => {
@@ -111,30 +128,93 @@ describe('reportNetwork', () => {
       message: 'down',
       fix: 'fix it',
     };
-    const report = reportNetwork({
+    const applied = report({ mode: 'apply', plan: plan([], [finding]) });
+    expect(applied.notification?.subject).toBe('[CRITICAL] 1 critical network finding(s)');
+  });
+
+  it('cuts long lists in the message and says where they all are', () => {
+    const many = Array.from({ length: MAX_DETAILED + 5 }, () => action('failed: ThrottlingException: slow'));
+    const applied = report({
       mode: 'apply',
-      trigger: 'api',
-      stage: 'dev',
-      plan: plan([], [finding]),
-      applied: [],
+      plan: plan(many),
+      actions: many,
+      reportUri: 's3://store/runs/x/report.json',
     });
-    expect(report.notification?.subject).toBe('[CRITICAL] 1 critical network finding(s)');
+    const lines = applied.notification?.message.split('\n') ?? [];
+    expect(lines.filter((l) => l.startsWith('- associate-rule'))).toHaveLength(MAX_DETAILED);
+    expect(lines).toContain('- ... and 5 more: every one is in s3://store/runs/x/report.json');
+  });
+});
+
+describe('forState', () => {
+  it('keeps the first 50 of each list and where the whole report is', () => {
+    const many = Array.from({ length: 80 }, () => action('done'));
+    const whole = reportNetwork({ mode: 'apply', trigger: 'api', stage: 'dev', plan: plan(many), actions: many });
+    const carried = forState(whole, 'runs/reconcile-x/report.json');
+    expect(carried).toMatchObject({ actionsTotal: 80, reportKey: 'runs/reconcile-x/report.json' });
+    expect(carried.actions).toHaveLength(50);
   });
 });
 
 describe('reportNetworkFailure', () => {
-  it('turns a caught Lambda error into an alert with the fix', () => {
-    const failure = {
-      Error: 'EmptyDesiredStateError',
-      Cause: JSON.stringify({
-        errorType: 'EmptyDesiredStateError',
-        errorMessage: 'It declares nothing. Fix: Declare the clusters.',
-      }),
-    };
-    const report = reportNetworkFailure({ stage: 'dev', mode: 'apply', failure });
+  const failure = {
+    Error: 'EmptyDesiredStateError',
+    Cause: JSON.stringify({
+      errorType: 'EmptyDesiredStateError',
+      errorMessage: 'It declares nothing. Fix: Declare the clusters.',
+    }),
+  };
+
+  it('turns a caught Lambda error into an alert with the fix, and says nothing was changed', () => {
+    const report = reportNetworkFailure({ stage: 'dev', mode: 'apply', failure, step: 'LoadDesiredState' });
     expect(report.error).toBe('EmptyDesiredStateError');
     expect(report.notification.subject).toBe('[CRITICAL] network reconciliation failed: EmptyDesiredStateError');
+    expect(report.notification.message).toContain('failed at LoadDesiredState.');
     expect(report.notification.message).toContain('How to fix: Declare the clusters.');
+    expect(report.notification.message).toContain('Nothing was changed.');
+  });
+
+  it('lists what the run changed before it failed', () => {
+    const report = reportNetworkFailure({
+      stage: 'dev',
+      mode: 'apply',
+      failure: { Error: 'AccessDeniedException', Cause: 'denied' },
+      step: 'PublishMountTargets',
+      actions: [action('done'), action('skipped: the run ended before it')],
+    });
+    expect(report.notification.message.split('\n')).toEqual(
+      expect.arrayContaining([
+        'Before it failed: Outcomes: 1 done, 0 already so, 0 failed, 1 skipped, 0 still in progress.',
+        'Changes this run made:',
+        '- associate-rule company.local@vpc-0a1b2c3d4e5f60718: company.local is not associated with vpc-0a1b2c3d4e5f60718: associate it => done',
+      ]),
+    );
+  });
+
+  it('says when what the run changed could not be read', () => {
+    const report = reportNetworkFailure({
+      stage: 'dev',
+      mode: 'apply',
+      failure,
+      step: 'Apply',
+      unreadable: 'StoreError: gone',
+    });
+    expect(report.notification.message).toContain(
+      'What it changed before failing could not be read (StoreError: gone)',
+    );
+  });
+});
+
+describe('failedStep', () => {
+  it.each([
+    [{}, 'LoadDesiredState'],
+    [{ loaded: {} }, 'Plan'],
+    [{ mode: 'apply', loaded: {}, plans: [] }, 'Apply'],
+    [{ mode: 'apply', loaded: {}, plans: [], applied: { next: 'wait' as const } }, 'Apply'],
+    [{ mode: 'apply', loaded: {}, plans: [], applied: { next: 'done' as const } }, 'PublishMountTargets'],
+    [{ mode: 'plan', loaded: {}, plans: [] }, 'Report'],
+  ])('%j failed at %s', (state, step) => {
+    expect(failedStep(state)).toBe(step);
   });
 });
 

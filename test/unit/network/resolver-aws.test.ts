@@ -473,12 +473,14 @@ describe('applyResolverAction', () => {
       await expect(applyResolverAction(resolver(), remove(), new Map())).resolves.toBe('already-done');
     });
 
-    it('throws ResourceInUseException (still associated) for the caller to record', async () => {
+    it('waits while the rule is still associated (its disassociation is asynchronous: ResourceInUseException)', async () => {
       resolverMock
         .on(r53(DeleteResolverRuleCommand))
         .rejects(new ResourceInUseException({ $metadata: {}, message: 'rule is associated with a VPC' }));
 
-      await expect(applyResolverAction(resolver(), remove(), new Map())).rejects.toBeInstanceOf(ResourceInUseException);
+      await expect(applyResolverAction(resolver(), remove(), new Map())).resolves.toBe(
+        'waiting: its VPC associations are still being removed',
+      );
     });
   });
 

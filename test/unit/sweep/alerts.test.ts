@@ -1,4 +1,5 @@
-import { checkFailureAlert, MAX_DETAILED, sweepAlerts, sweepFailureAlert } from '../../../lib/sweep/alerts';
+import { MAX_DETAILED } from '../../../lib/onboarding/messages';
+import { checkFailureAlert, sweepAlerts, sweepFailureAlert } from '../../../lib/sweep/alerts';
 import { emptyMemory, type SweepFinding, triage } from '../../../lib/sweep/findings';
 
 const f = (

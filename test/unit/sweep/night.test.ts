@@ -18,28 +18,12 @@ import {
   mergeStep,
   type NightInventory,
   type NightReport,
-  newSweepId,
   probeStep,
   publishStep,
 } from '../../../lib/sweep/night';
-import { MEMORY_KEY, runKeys, SWEEP_ID } from '../../../lib/sweep/store';
-import { type RunStore } from '../../../lib/store';
-
-/** A sweep store in memory: what the steps wrote, by key. */
-function memoryStore(initial: Record<string, unknown> = {}) {
-  const objects = new Map<string, string>(Object.entries(initial).map(([k, v]) => [k, JSON.stringify(v)]));
-  const store: RunStore = {
-    putJson: async (key, value) => {
-      objects.set(key, JSON.stringify(value));
-    },
-    getJson: async <T>(key: string) => {
-      const text = objects.get(key);
-      return text === undefined ? undefined : (JSON.parse(text) as T);
-    },
-  };
-  const read = <T>(key: string) => JSON.parse(objects.get(key) ?? 'null') as T;
-  return { store, objects, read };
-}
+import { newRunId, RUN_ID } from '../../../lib/store';
+import { MEMORY_KEY, runKeys } from '../../../lib/sweep/store';
+import { memoryStore } from '../../helpers/memory-store';
 
 const ID = '20261122T180000Z-a1b2c3';
 const KEYS = runKeys(ID);
@@ -100,11 +84,11 @@ const node = (name: string, ready = true, vcpus = 224) => ({
   ...(ready ? {} : { reason: 'NodeStatusUnknown', since: '2026-11-21T12:00:00Z' }),
 });
 
-describe('newSweepId', () => {
+describe('newRunId', () => {
   it('is the start in UTC and a random suffix, in the form the steps accept', () => {
-    const id = newSweepId(NOW);
+    const id = newRunId(NOW);
     expect(id).toMatch(/^20261122T180000Z-[0-9a-f]{6}$/);
-    expect(id).toMatch(SWEEP_ID);
+    expect(id).toMatch(RUN_ID);
   });
 });
 

@@ -1,0 +1,15 @@
+import * as z from 'zod';
+import { taskHandler } from '../lib/lambda';
+import { DesiredStateSchema } from '../lib/network/config';
+import { publishAll } from '../lib/network/reconcile';
+import { reconcileContext } from '../lib/settings';
+
+const Input = z.object({ desired: DesiredStateSchema });
+
+/**
+ * Task PublishMountTargets: each cluster's mount-target IPs to its SSM parameter, once the apply
+ * has settled. A step of its own, so a failure here never loses the apply's outcomes.
+ */
+export const { run, handler } = taskHandler(Input, (input, rt) =>
+  publishAll(rt.clients, reconcileContext(rt.settings), input.desired),
+);

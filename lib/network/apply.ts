@@ -1,0 +1,151 @@
+import * as z from 'zod';
+import type { RunStore } from '../store';
+import { applyEfsAction, mountTargetOutcome } from './efs-aws';
+import { type Action, isWaiting, type Outcome, succeeded } from './plan';
+import type { ReconcileClients, ReconcileContext } from './reconcile';
+import { applyResolverAction, associationOutcome } from './resolver-aws';
+import { loadPlan, type OutcomeJournal, type OutcomeRecord, outcomeJournal, type PlanRef } from './run-store';
+
+/**
+ * The apply step, as statemachines/reconcile-network.asl.json loops it: each invocation applies up
+ * to APPLY_BATCH actions of the stored plan, recording each outcome as it goes; the first pass
+ * applies, later passes (SETTLE_WAIT_SECONDS apart) look again at what AWS is still doing (an
+ * association CREATING, a mount target creating, a rule whose associations are still DELETING).
+ * What is still at work after SETTLE_ROUNDS passes is deferred to the next run, and said so.
+ */
+
+/** Actions one invocation works on (an action is one or two AWS calls and one small write). */
+export const APPLY_BATCH = 100;
+/** Passes over the plan: one to apply, the rest to look again at what AWS is still doing. */
+export const SETTLE_ROUNDS = 10;
+export const SETTLE_WAIT_SECONDS = 30;
+
+export const ApplyProgressSchema = z.object({
+  /** The next action to look at in this pass. */
+  cursor: z.number().int().min(0),
+  round: z.number().int().min(1),
+  /** Actions found still at work at AWS so far in this pass. */
+  waiting: z.number().int().min(0),
+  next: z.enum(['apply', 'wait', 'done']),
+  waitSeconds: z.number().int().min(0),
+  /** Actions in the plan. */
+  total: z.number().int().min(0).optional(),
+});
+export type ApplyProgress = z.infer<typeof ApplyProgressSchema>;
+
+/** The progress before the first invocation (the ASL's StartApply state holds the same). */
+export const START: ApplyProgress = { cursor: 0, round: 1, waiting: 0, next: 'apply', waitSeconds: 0 };
+
+export async function applyStep(
+  deps: { clients: ReconcileClients; ctx: ReconcileContext; store: RunStore },
+  input: { runId: string; plans: PlanRef[]; progress: ApplyProgress },
+): Promise<ApplyProgress> {
+  const { actions } = await loadPlan(deps.store, input.plans);
+  const journal = outcomeJournal(deps.store, input.runId);
+  let { cursor, waiting } = input.progress;
+  const { round } = input.progress;
+  let worked = 0;
+  while (cursor < actions.length && worked < APPLY_BATCH) {
+    const index = cursor;
+    cursor += 1;
+    const earlier = await journal.get(index);
+    if (earlier && !isWaiting(earlier.outcome)) continue;
+    worked += 1;
+    let record = await applyOne(deps, actions, index, journal, earlier);
+    if (isWaiting(record.outcome) && round >= SETTLE_ROUNDS) record = defer(record);
+    if (isWaiting(record.outcome)) waiting += 1;
+    await journal.set(index, record);
+  }
+  await journal.flush();
+  const total = actions.length;
+  if (cursor < total) return { cursor, round, waiting, next: 'apply', waitSeconds: 0, total };
+  if (waiting > 0 && round < SETTLE_ROUNDS) {
+    return { cursor: 0, round: round + 1, waiting: 0, next: 'wait', waitSeconds: SETTLE_WAIT_SECONDS, total };
+  }
+  return { cursor, round, waiting: 0, next: 'done', waitSeconds: 0, total };
+}
+
+const defer = (record: OutcomeRecord): OutcomeRecord => ({
+  ...record,
+  outcome: `deferred: ${record.outcome.replace(/^waiting: /, '')} after ${SETTLE_ROUNDS} looks ${SETTLE_WAIT_SECONDS} s apart; the next run finishes it`,
+});
+
+/**
+ * Applies one action, or looks again at one AWS is still doing. An action whose prerequisite
+ * failed is skipped; one whose prerequisite is still at work waits with it. NFS access is never
+ * revoked while the access meant to replace it could not be granted.
+ */
+async function applyOne(
+  deps: { clients: ReconcileClients; ctx: ReconcileContext },
+  actions: Action[],
+  index: number,
+  journal: OutcomeJournal,
+  earlier: OutcomeRecord | undefined,
+): Promise<OutcomeRecord> {
+  const action = actions[index] as Action;
+  if (earlier?.wait === 'association' || earlier?.wait === 'mount-target') {
+    return { ...earlier, ...(await lookAgain(deps.clients, action, earlier)) };
+  }
+  const prerequisite = action.after === undefined ? undefined : await journal.get(action.after);
+  if (action.after !== undefined) {
+    const needed = actions[action.after];
+    const what = `${needed?.type} ${needed?.resource}`;
+    if (isWaiting(prerequisite?.outcome))
+      return { outcome: `waiting: it needs ${what}, which AWS is still doing`, wait: 'prerequisite' };
+    if (!succeeded(prerequisite?.outcome)) return { outcome: `skipped: it needs ${what}, which did not succeed` };
+  }
+  if (action.type === 'revoke-nfs') {
+    for (const [i, other] of actions.entries()) {
+      if (i >= index || other.type !== 'authorize-nfs' || other.params.groupId !== action.params.groupId) continue;
+      if (!succeeded((await journal.get(i))?.outcome)) {
+        return { outcome: `skipped: ${other.resource} could not be allowed first, so nothing is revoked` };
+      }
+    }
+  }
+  const created = new Map<string, string>();
+  if (prerequisite?.ruleId) created.set(String(action.params.domain), prerequisite.ruleId);
+  let outcome: Outcome;
+  try {
+    outcome = action.type.endsWith('-rule')
+      ? await applyResolverAction(deps.clients.resolver, action, created)
+      : await applyEfsAction(deps.clients, action, deps.ctx.owner);
+  } catch (error) {
+    const e = error as Error;
+    outcome = `failed: ${e.name}: ${e.message}`;
+  }
+  const ruleId = action.params.ruleId ? String(action.params.ruleId) : created.get(String(action.params.domain));
+  return {
+    outcome,
+    ...(ruleId ? { ruleId } : {}),
+    ...(isWaiting(outcome) ? { wait: WAIT_OF[action.type] ?? 'prerequisite' } : {}),
+  };
+}
+
+const WAIT_OF: Partial<Record<Action['type'], OutcomeRecord['wait']>> = {
+  'associate-rule': 'association',
+  'create-mount-target': 'mount-target',
+  'delete-rule': 'in-use',
+};
+
+/** Whether what AWS was doing for an action is done: the association COMPLETE, the mount target available. */
+async function lookAgain(
+  clients: ReconcileClients,
+  action: Action,
+  earlier: OutcomeRecord,
+): Promise<{ outcome: Outcome }> {
+  try {
+    if (earlier.wait === 'association' && earlier.ruleId) {
+      return { outcome: await associationOutcome(clients.resolver, earlier.ruleId, String(action.params.vpcId)) };
+    }
+    return {
+      outcome: await mountTargetOutcome(
+        clients.efs,
+        String(action.params.fileSystemId),
+        String(action.params.availabilityZone),
+      ),
+    };
+  } catch {
+    // Looking failed (throttling, say): it is still waiting; the next pass looks again.
+    return { outcome: earlier.outcome };
+  }
+}

@@ -1,0 +1,113 @@
+import * as z from 'zod';
+import { mustGet, RUN_ID, type RunStore } from '../store';
+import { mergePlans, type Outcome, type Plan } from './plan';
+
+/**
+ * Where a reconcile run keeps its plans and outcomes in the run store, so that neither grows the
+ * Step Functions state (a plan of thousands of actions passes its 256 KiB) and no outcome is
+ * lost when a later step fails: the state carries keys and counts.
+ */
+
+export const RunIdSchema = z
+  .string({ error: 'runId is required' })
+  .regex(RUN_ID, 'runId must be the id LoadDesiredState returned, e.g. 20261122T180000Z-a1b2c3');
+
+export const reconcileKeys = (runId: string) => ({
+  plan: (kind: string) => `runs/reconcile-${runId}/plan-${kind}.json`,
+  outcomes: (chunk: number) => `runs/reconcile-${runId}/outcomes/${String(chunk).padStart(4, '0')}.json`,
+  report: `runs/reconcile-${runId}/report.json`,
+});
+
+/** What a Plan branch hands on: where its plan is, and how big it is. */
+export const PlanRefSchema = z.object({
+  kind: z.enum(['resolver', 'efs']),
+  key: z.string().min(1),
+  actions: z.number().int().min(0),
+  conflicts: z.number().int().min(0),
+  findings: z.number().int().min(0),
+});
+export type PlanRef = z.infer<typeof PlanRefSchema>;
+
+/** Writes one kind's plan and returns its reference. */
+export async function savePlan(store: RunStore, runId: string, kind: PlanRef['kind'], plan: Plan): Promise<PlanRef> {
+  const key = reconcileKeys(runId).plan(kind);
+  await store.putJson(key, plan);
+  return { kind, key, actions: plan.actions.length, conflicts: plan.conflicts.length, findings: plan.findings.length };
+}
+
+/** The run's whole plan, its parts in the order of the references (so action indexes are stable). */
+export async function loadPlan(store: RunStore, refs: PlanRef[]): Promise<Plan> {
+  const plans: Plan[] = [];
+  for (const ref of refs) plans.push(await mustGet<Plan>(store, ref.key));
+  return mergePlans(...plans);
+}
+
+/** An action's outcome as the journal keeps it, with what later actions or checks need of it. */
+export interface OutcomeRecord {
+  outcome: Outcome;
+  /** The rule a create-rule made (its associations need the id AWS gave it). */
+  ruleId?: string;
+  /** What a waiting action waits for, so the next look knows what to check. */
+  wait?: 'prerequisite' | 'association' | 'mount-target' | 'in-use';
+  mountTargetId?: string;
+}
+
+/** Outcomes per store object: each write after an action rewrites one object of at most this many. */
+export const OUTCOME_CHUNK = 50;
+
+/**
+ * The run's outcomes, by action index, read from and written to the store a chunk at a time. An
+ * outcome is written as soon as the action is done, so a crash or a retry never applies an action
+ * twice and reports its own change as "already done". A write that fails is kept and tried with
+ * the next one; only `flush` insists.
+ */
+export function outcomeJournal(store: RunStore, runId: string) {
+  const keys = reconcileKeys(runId);
+  const chunks = new Map<number, Array<OutcomeRecord | null>>();
+  const dirty = new Set<number>();
+  const chunkOf = async (index: number) => {
+    const n = Math.floor(index / OUTCOME_CHUNK);
+    let chunk = chunks.get(n);
+    if (!chunk) {
+      chunk = (await store.getJson<Array<OutcomeRecord | null>>(keys.outcomes(n))) ?? [];
+      chunks.set(n, chunk);
+    }
+    return { n, chunk };
+  };
+  const write = async () => {
+    for (const n of [...dirty]) {
+      await store.putJson(keys.outcomes(n), chunks.get(n));
+      dirty.delete(n);
+    }
+  };
+  return {
+    async get(index: number): Promise<OutcomeRecord | undefined> {
+      const { chunk } = await chunkOf(index);
+      return chunk[index % OUTCOME_CHUNK] ?? undefined;
+    },
+    /** Records an outcome and tries to write it at once; a failed write is tried again later. */
+    async set(index: number, record: OutcomeRecord): Promise<void> {
+      const { n, chunk } = await chunkOf(index);
+      while (chunk.length < index % OUTCOME_CHUNK) chunk.push(null);
+      chunk[index % OUTCOME_CHUNK] = record;
+      dirty.add(n);
+      await write().catch(() => undefined);
+    },
+    /** Writes what is not written yet; throws if it cannot. */
+    flush: write,
+  };
+}
+
+export type OutcomeJournal = ReturnType<typeof outcomeJournal>;
+
+/** Every recorded outcome of a plan of `count` actions (undefined where none was recorded). */
+export async function readOutcomes(
+  store: RunStore,
+  runId: string,
+  count: number,
+): Promise<Array<OutcomeRecord | undefined>> {
+  const journal = outcomeJournal(store, runId);
+  const outcomes: Array<OutcomeRecord | undefined> = [];
+  for (let i = 0; i < count; i += 1) outcomes.push(await journal.get(i));
+  return outcomes;
+}
