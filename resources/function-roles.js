@@ -256,7 +256,8 @@ module.exports = async ({ resolveVariable }) => {
       allow(['sns:Publish'], { Ref: 'AlertTopic' }),
     ],
     commitSweep: [allow(['s3:GetObject'], runObjects), allow(['s3:PutObject'], memory)],
-    reportSweepFailure: [],
+    // Reads how far the night got: the alerts it sent, tonight's memory against the kept one.
+    reportSweepFailure: [allow(['s3:GetObject'], [runObjects, memory]), listBucket],
     cleanUpOnboarding: [
       allow(['ssm:DeleteActivation', 'ssm:DescribeActivations'], '*'),
       allow(['ssm:DescribeInstanceInformation'], '*'),

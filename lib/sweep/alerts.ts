@@ -106,20 +106,57 @@ export function sweepAlerts(
   return alerts;
 }
 
-/** The alert for a sweep that could not finish: that is news too. */
+/** Where a failed night stopped. */
+export type SweepStep = 'Inventory' | 'Merge' | 'PublishAlerts' | 'Remember';
+
+/**
+ * The alert for a sweep that could not finish: that is news too. It says what got done before the
+ * failure, truly: nothing checked (Inventory), nothing sent (Merge), which alerts went out
+ * (PublishAlerts), or all sent but the memory not saved (Remember): then tomorrow re-reports.
+ */
 export function sweepFailureAlert(context: {
   stage: string;
   error: string;
   problem: string;
   fix?: string;
+  step: SweepStep;
+  /** Subjects of the alerts that went out tonight before the failure. */
+  sent?: string[];
+  alertCount?: number;
+  /** Why what went out could not be read. */
+  unknown?: string;
+  /** The alert memory holds tonight's after all (Remember wrote it; its answer was lost). */
+  memorySaved?: boolean;
 }): Notification {
+  const sent = context.sent ?? [];
+  const of = context.alertCount === undefined ? '' : ` of ${context.alertCount}`;
+  const tomorrow = "The alert memory was not updated: tomorrow's sweep reports tonight's findings again.";
+  const what: Record<SweepStep, string[]> = {
+    Inventory: ['Nothing was checked tonight, so no finding was updated or resolved.'],
+    Merge: [
+      'The checks ran, but their findings could not be merged: no alert went out tonight, and no finding was updated or resolved.',
+    ],
+    PublishAlerts: context.unknown
+      ? [
+          `Some of tonight's alerts may have gone out before it failed (their record could not be read: ${context.unknown}).`,
+          tomorrow,
+        ]
+      : sent.length
+        ? [`${sent.length}${of} alert(s) went out before it failed:`, ...sent.map((s) => `- ${s}`), tomorrow]
+        : ['No alert went out tonight.', tomorrow],
+    Remember: context.memorySaved
+      ? [`All${of} alert(s) went out, and the alert memory was saved after all (the answer of that write was lost).`]
+      : [
+          `All${of} alert(s) went out, but the alert memory could not be saved: tomorrow's sweep reports these findings again as new.`,
+        ],
+  };
   return {
     subject: snsSubject(`[CRITICAL] nightly sweep failed: ${context.error}`),
     message: [
-      `The nightly sweep of stage ${context.stage} failed with ${context.error}: ${context.problem}`,
+      `The nightly sweep of stage ${context.stage} failed at ${context.step} with ${context.error}: ${context.problem}`,
       '',
       `How to fix: ${context.fix ?? 'see the error; the next night runs again.'}`,
-      'Nothing was checked tonight, so no finding was updated or resolved.',
+      ...what[context.step],
     ].join('\n'),
     severity: 'critical',
     cluster: 'all',

@@ -7,11 +7,12 @@ import type { Prober } from '../net/probe';
 import { DEFAULT_SWEEP_CONFIG, type DesiredState, type SweepConfig } from '../network/config';
 import { checkResolution, resolutionProblem } from '../network/resolution';
 import { describeCaughtError, type Notification } from '../onboarding/messages';
-import { checkFailureAlert, type SweepAlert, sweepAlerts, sweepFailureAlert } from './alerts';
+import { checkFailureAlert, type SweepAlert, sweepAlerts, sweepFailureAlert, type SweepStep } from './alerts';
 import { complianceFindings } from './compliance';
 import { classifyLink, connectivityFinding, linkStats, type ProbeTarget } from './connectivity';
 import { monthlyCost } from './cost';
 import { costFindings, hybridSpend, type IdleNode, idleNodeFindings, monthToDate } from './cost-explorer';
+import { logger } from '../logger';
 import { type AlertMemory, type Check, emptyMemory, type SweepFinding, severityRank, triage } from './findings';
 import { type Inventory, type InventoryDeps, takeInventory } from './inventory';
 import { MEMORY_KEY, runKeys } from './store';
@@ -306,6 +307,8 @@ export interface NightReport {
   resolved: Array<{ id: string; cluster: string; resource: string }>;
   failedChecks: Check[];
   alerts: SweepAlert[];
+  /** How many alerts the night has (the state carries none: PublishAlerts reads them from the report). */
+  alertCount: number;
   /** Where every finding and alert of the night is (an S3 key in the run store). */
   reportKey: string;
 }
@@ -368,6 +371,7 @@ export async function mergeStep(
     resolved: t.resolved.map(({ id, cluster, resource }) => ({ id, cluster, resource })),
     failedChecks,
     alerts,
+    alertCount: alerts.length,
     reportKey: keys.report,
   };
   await deps.store.putJson(keys.report, report);
@@ -388,7 +392,10 @@ export interface PublishedAlert {
 
 /**
  * Step PublishAlerts: each of the night's alerts to the topic, with the attributes subscribers
- * filter on. What was published is recorded as it goes, so a retried step does not page twice.
+ * filter on. What was published is recorded after each message, so a retried step (after a crash,
+ * or SNS failing part-way) does not page twice. A record that cannot be written does not fail the
+ * step: failing would make it retry and send again what already went out. It is tried again
+ * after the next message, and the step's result carries what was sent in any case.
  */
 export async function publishStep(
   deps: { sns: SNSClient; store: RunStore },
@@ -397,6 +404,7 @@ export async function publishStep(
   const keys = runKeys(input.sweepId);
   const report = await mustGet<NightReport>(deps.store, keys.report);
   const published = (await deps.store.getJson<PublishedAlert[]>(keys.published)) ?? [];
+  let recorded = true;
   for (const alert of report.alerts.slice(published.length)) {
     const attributes: Record<string, MessageAttributeValue> = {
       severity: { DataType: 'String', StringValue: alert.severity },
@@ -418,8 +426,17 @@ export async function publishStep(
       check: alert.check,
       messageId: answer.MessageId ?? '',
     });
-    await deps.store.putJson(keys.published, published);
+    recorded = await deps.store.putJson(keys.published, published).then(
+      () => true,
+      (error: unknown) => {
+        logger.warn('the record of published alerts could not be written; trying again after the next', {
+          errorName: (error as Error).name,
+        });
+        return false;
+      },
+    );
   }
+  if (!recorded) await deps.store.putJson(keys.published, published).catch(() => undefined);
   return { alerts: published };
 }
 
@@ -433,15 +450,65 @@ export async function commitStep(
   return { remembered: Object.keys(memory.findings).length };
 }
 
-/** The alert for a sweep that could not finish. */
-export function sweepFailure(input: { stage: string; failure: { Error: string; Cause?: string } }): {
-  summary: string;
-  notification: Notification;
-} {
+/** Where a failed night stopped, from which parts of its state exist. */
+export function failedSweepStep(state: { inventory?: unknown; report?: unknown; published?: unknown }): SweepStep {
+  if (!state.inventory) return 'Inventory';
+  if (!state.report) return 'Merge';
+  if (!state.published) return 'PublishAlerts';
+  return 'Remember';
+}
+
+/**
+ * The alert for a sweep that could not finish, true to how far it got: the alerts that went out
+ * before it failed (the step's result, else its record in the run store), and whether the alert
+ * memory holds tonight's (a Remember whose answer was lost) or still the last night's.
+ */
+export async function sweepFailureStep(
+  deps: { store?: RunStore },
+  input: {
+    stage: string;
+    failure: { Error: string; Cause?: string };
+    sweepId?: string;
+    step: SweepStep;
+    alertCount?: number;
+    published?: PublishedAlert[];
+  },
+): Promise<{ summary: string; notification: Notification }> {
   const { name, problem, fix } = describeCaughtError(input.failure);
+  let sent = input.published;
+  let unknown: string | undefined;
+  let memorySaved = false;
+  if (deps.store && input.sweepId && input.step !== 'Inventory') {
+    const keys = runKeys(input.sweepId);
+    try {
+      sent ??=
+        input.step === 'PublishAlerts'
+          ? ((await deps.store.getJson<PublishedAlert[]>(keys.published)) ?? [])
+          : undefined;
+      if (input.step === 'Remember') {
+        const [memory, tonight] = await Promise.all([
+          deps.store.getJson<AlertMemory>(MEMORY_KEY),
+          deps.store.getJson<AlertMemory>(keys.pendingMemory),
+        ]);
+        memorySaved = tonight !== undefined && JSON.stringify(memory) === JSON.stringify(tonight);
+      }
+    } catch (error) {
+      unknown = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+  }
   return {
-    summary: `The nightly sweep failed with ${name}: ${problem}`,
-    notification: sweepFailureAlert({ stage: input.stage, error: name, problem, fix }),
+    summary: `The nightly sweep failed at ${input.step} with ${name}: ${problem}`,
+    notification: sweepFailureAlert({
+      stage: input.stage,
+      error: name,
+      problem,
+      fix,
+      step: input.step,
+      sent: sent?.map((a) => a.subject),
+      alertCount: input.alertCount,
+      unknown,
+      memorySaved,
+    }),
   };
 }
 

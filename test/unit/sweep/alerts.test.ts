@@ -76,7 +76,13 @@ describe('sweepAlerts', () => {
 
 describe('sweepFailureAlert', () => {
   it('is critical and says nothing was checked', () => {
-    const alert = sweepFailureAlert({ stage: 'dev', error: 'AwsTransientError', problem: 'throttled', fix: 'wait' });
+    const alert = sweepFailureAlert({
+      stage: 'dev',
+      error: 'AwsTransientError',
+      problem: 'throttled',
+      fix: 'wait',
+      step: 'Inventory',
+    });
     expect(alert).toMatchObject({
       severity: 'critical',
       check: 'sweep',

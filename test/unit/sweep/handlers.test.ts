@@ -81,7 +81,9 @@ describe('nightly-sweep Task handlers', () => {
       },
       rt(),
     );
-    expect(out.summary).toBe('The nightly sweep failed with AccessDeniedException: no ssm:DescribeActivations');
+    expect(out.summary).toBe(
+      'The nightly sweep failed at Inventory with AccessDeniedException: no ssm:DescribeActivations',
+    );
     expect(out.notification).toMatchObject({
       subject: '[CRITICAL] nightly sweep failed: AccessDeniedException',
       severity: 'critical',

@@ -19,7 +19,9 @@ import {
   type NightInventory,
   type NightReport,
   probeStep,
+  failedSweepStep,
   publishStep,
+  sweepFailureStep,
 } from '../../../lib/sweep/night';
 import { newRunId, RUN_ID } from '../../../lib/store';
 import { MEMORY_KEY, runKeys } from '../../../lib/sweep/store';
@@ -354,6 +356,111 @@ describe('publishStep', () => {
     const subjects = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
     expect(subjects).toEqual([alerts[0]?.subject, alerts[1]?.subject, alerts[1]?.subject]);
     expect(out.alerts.map((a) => a.messageId)).toEqual(['m-1', 'm-2']);
+  });
+});
+
+describe('publishStep when its record cannot be written', () => {
+  const sns = mockClient(SNSClient);
+  beforeEach(() => sns.reset());
+  const TOPIC = 'arn:aws:sns:ap-northeast-2:111122223333:eks-hybrid-ops-dev-alerts';
+  const alerts = ['cost', 'compliance', 'connectivity'].map((check) => ({
+    subject: `[WARNING] c ${check}: 1 new (nightly sweep)`,
+    message: `Nightly ${check} sweep.`,
+    severity: 'warning' as const,
+    cluster: 'c',
+    check: check as 'cost',
+  }));
+
+  it('does not fail (which would page again on the retry): it writes the record with the next alert', async () => {
+    const m = memoryStore({ [KEYS.report]: { alerts } });
+    let writes = 0;
+    const store = {
+      ...m.store,
+      putJson: async (key: string, value: unknown) => {
+        writes += 1;
+        if (writes === 1) throw Object.assign(new Error('slow down'), { name: 'SlowDown' });
+        return m.store.putJson(key, value);
+      },
+    };
+    sns.on(PublishCommand).resolves({ MessageId: 'm' });
+
+    const out = await publishStep(
+      {
+        sns: new SNSClient({ region: 'ap-northeast-2', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+        store,
+      },
+      { sweepId: ID, topicArn: TOPIC },
+    );
+
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 3);
+    expect(out.alerts).toHaveLength(3);
+    expect(m.read<unknown[]>(KEYS.published)).toHaveLength(3);
+  });
+});
+
+describe('sweepFailureStep: the failure alert says truly how far the night got', () => {
+  const failure = { Error: 'AwsTransientError', Cause: 'S3 was slow' };
+  const sent = (n: number) =>
+    Array.from({ length: n }, (_, i) => ({
+      subject: `[WARNING] alert ${i}`,
+      severity: 'warning' as const,
+      cluster: 'c',
+      check: 'cost' as const,
+      messageId: `m-${i}`,
+    }));
+
+  it('at Inventory: nothing was checked', async () => {
+    const { notification } = await sweepFailureStep({}, { stage: 'dev', failure, step: 'Inventory' });
+    expect(notification.message).toContain('Nothing was checked tonight');
+  });
+
+  it('at PublishAlerts: names the alerts that went out, read from the record', async () => {
+    const { store } = memoryStore({ [KEYS.published]: sent(2) });
+    const { notification } = await sweepFailureStep(
+      { store },
+      { stage: 'dev', failure, sweepId: ID, step: 'PublishAlerts', alertCount: 4 },
+    );
+    expect(notification.message).toContain(
+      '2 of 4 alert(s) went out before it failed:\n- [WARNING] alert 0\n- [WARNING] alert 1',
+    );
+    expect(notification.message).toContain("tomorrow's sweep reports tonight's findings again");
+    expect(notification.message).not.toContain('Nothing was checked');
+  });
+
+  it('at PublishAlerts, when the record cannot be read: says alerts may have gone out', async () => {
+    const store = { putJson: async () => undefined, getJson: async () => Promise.reject(new Error('denied')) };
+    const { notification } = await sweepFailureStep(
+      { store },
+      { stage: 'dev', failure, sweepId: ID, step: 'PublishAlerts' },
+    );
+    expect(notification.message).toContain("Some of tonight's alerts may have gone out before it failed");
+  });
+
+  it('at Remember: all went out; whether the memory was saved after all is read, not guessed', async () => {
+    const tonight = emptyMemory();
+    const saved = memoryStore({ [KEYS.pendingMemory]: tonight, [MEMORY_KEY]: tonight });
+    const kept = memoryStore({
+      [KEYS.pendingMemory]: tonight,
+      [MEMORY_KEY]: { ...emptyMemory(), findings: { x: {} } },
+    });
+    const input = { stage: 'dev', failure, sweepId: ID, step: 'Remember' as const, alertCount: 3, published: sent(3) };
+
+    const lost = await sweepFailureStep({ store: saved.store }, input);
+    const failed = await sweepFailureStep({ store: kept.store }, input);
+
+    expect(lost.notification.message).toContain('All of 3 alert(s) went out, and the alert memory was saved after all');
+    expect(failed.notification.message).toContain(
+      "All of 3 alert(s) went out, but the alert memory could not be saved: tomorrow's sweep reports these findings again as new.",
+    );
+  });
+
+  it.each([
+    [{}, 'Inventory'],
+    [{ inventory: {} }, 'Merge'],
+    [{ inventory: {}, report: {} }, 'PublishAlerts'],
+    [{ inventory: {}, report: {}, published: {} }, 'Remember'],
+  ])('%j failed at %s', (state, step) => {
+    expect(failedSweepStep(state)).toBe(step);
   });
 });
 
