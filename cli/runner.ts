@@ -147,6 +147,9 @@ function integrationError(service: string, error: unknown): Error {
   );
 }
 
+/** Definitions this process has validated already. */
+const validated = new Set<string>();
+
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
 
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
@@ -289,7 +292,12 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
     (key) => fakeLambdaArn(region, key),
     refs,
   ) as unknown as StateMachineDefinition;
-  const stateMachine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
+  // Validating a definition (asl-validator) takes about 100 ms: once per definition a process runs.
+  const text = JSON.stringify(definition);
+  const stateMachine = new StateMachine(definition, {
+    validationOptions: validated.has(text) ? { noValidate: true } : { checkArn: true, checkPaths: true },
+  });
+  validated.add(text);
 
   installRuntime(options.runtime);
   const visited: string[] = [];

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 
@@ -44,7 +44,20 @@ function resolve(value: unknown, params: Record<string, unknown>, stage: string)
   });
 }
 
+const loaded = new Map<string, { mtimeMs: number; config: ServerlessConfig }>();
+
+/** serverless.yml as the local runner reads it for `stage` (parsed again only when the file changed). */
 export function loadServerlessConfig(stage: string, file = join(PROJECT_ROOT, 'serverless.yml')): ServerlessConfig {
+  const mtimeMs = statSync(file).mtimeMs;
+  const key = `${file}\n${stage}`;
+  const cached = loaded.get(key);
+  if (cached?.mtimeMs === mtimeMs) return cached.config;
+  const config = parseServerlessConfig(stage, file);
+  loaded.set(key, { mtimeMs, config });
+  return config;
+}
+
+function parseServerlessConfig(stage: string, file: string): ServerlessConfig {
   // `${file(...)}` and CloudFormation intrinsics are plain strings/objects to the yaml parser.
   const raw = parse(readFileSync(file, 'utf8')) as RawConfig;
   const params = raw.params?.default ?? {};
