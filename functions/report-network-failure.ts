@@ -28,7 +28,7 @@ export const { run, handler } = taskHandler(Input, async (input, rt) => {
     try {
       const store = s3Store(rt.clients.s3, rt.settings.storeBucket);
       const plan = await loadPlan(store, input.plans);
-      actions = withOutcomes(plan, await readOutcomes(store, runId, plan.actions.length));
+      actions = withOutcomes(plan, await readOutcomes(store, runId, plan.actions.length, input.applied?.unsaved));
     } catch (error) {
       unreadable = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }

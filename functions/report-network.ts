@@ -29,6 +29,7 @@ export const { run, handler } = taskHandler(Input, (input, rt) =>
       stage: rt.settings.stage,
       plans: input.plans,
       applied: input.mode === 'apply',
+      unsaved: input.applied?.unsaved,
       published: input.published,
       resolution: input.resolution,
       reportUri: objectUri(rt.settings.storeBucket, reconcileKeys(input.loaded.runId).report),

@@ -4,7 +4,14 @@ import { applyEfsAction, mountTargetOutcome } from './efs-aws';
 import { type Action, isWaiting, type Outcome, succeeded } from './plan';
 import type { ReconcileClients, ReconcileContext } from './reconcile';
 import { applyResolverAction, associationOutcome } from './resolver-aws';
-import { loadPlan, type OutcomeJournal, type OutcomeRecord, outcomeJournal, type PlanRef } from './run-store';
+import {
+  loadPlan,
+  type OutcomeJournal,
+  type OutcomeRecord,
+  outcomeJournal,
+  type PlanRef,
+  UnsavedSchema,
+} from './run-store';
 
 /**
  * The apply step, as statemachines/reconcile-network.asl.json loops it: each invocation applies up
@@ -30,6 +37,8 @@ export const ApplyProgressSchema = z.object({
   waitSeconds: z.number().int().min(0),
   /** Actions in the plan. */
   total: z.number().int().min(0).optional(),
+  /** Outcomes the run store would not take yet: the next invocation writes them first. */
+  unsaved: UnsavedSchema.optional(),
 });
 export type ApplyProgress = z.infer<typeof ApplyProgressSchema>;
 
@@ -41,7 +50,7 @@ export async function applyStep(
   input: { runId: string; plans: PlanRef[]; progress: ApplyProgress },
 ): Promise<ApplyProgress> {
   const { actions } = await loadPlan(deps.store, input.plans);
-  const journal = outcomeJournal(deps.store, input.runId);
+  const journal = outcomeJournal(deps.store, input.runId, input.progress.unsaved);
   let { cursor, waiting } = input.progress;
   const { round } = input.progress;
   let worked = 0;
@@ -56,13 +65,15 @@ export async function applyStep(
     if (isWaiting(record.outcome)) waiting += 1;
     await journal.set(index, record);
   }
-  await journal.flush();
+  // What the store would not take travels in the state: applying it again would be untrue.
+  const unsaved = await journal.flush();
   const total = actions.length;
-  if (cursor < total) return { cursor, round, waiting, next: 'apply', waitSeconds: 0, total };
+  const carry = unsaved.length ? { unsaved } : {};
+  if (cursor < total) return { cursor, round, waiting, next: 'apply', waitSeconds: 0, total, ...carry };
   if (waiting > 0 && round < SETTLE_ROUNDS) {
-    return { cursor: 0, round: round + 1, waiting: 0, next: 'wait', waitSeconds: SETTLE_WAIT_SECONDS, total };
+    return { cursor: 0, round: round + 1, waiting: 0, next: 'wait', waitSeconds: SETTLE_WAIT_SECONDS, total, ...carry };
   }
-  return { cursor, round, waiting: 0, next: 'done', waitSeconds: 0, total };
+  return { cursor, round, waiting: 0, next: 'done', waitSeconds: 0, total, ...carry };
 }
 
 const defer = (record: OutcomeRecord): OutcomeRecord => ({

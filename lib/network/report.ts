@@ -3,7 +3,7 @@ import { capped, describeCaughtError, lines, type Notification, snsSubject } fro
 import type { ApplyProgress } from './apply';
 import type { Mode } from './modes';
 import { type Action, isWaiting, type Plan } from './plan';
-import { loadPlan, type OutcomeRecord, type PlanRef, readOutcomes, reconcileKeys } from './run-store';
+import { loadPlan, type OutcomeRecord, type PlanRef, readOutcomes, reconcileKeys, type Unsaved } from './run-store';
 
 /** The report and alerts of statemachines/reconcile-network.asl.json. */
 
@@ -160,6 +160,8 @@ export async function reportStep(
     stage: string;
     plans: PlanRef[];
     applied: boolean;
+    /** Outcomes the apply step could not write to the store (the state carried them). */
+    unsaved?: Unsaved;
     published?: unknown[];
     resolution?: { checks: unknown[]; findings: Plan['findings'] };
     reportUri?: string;
@@ -167,7 +169,9 @@ export async function reportStep(
 ): Promise<NetworkReport> {
   const plan = await loadPlan(deps.store, input.plans);
   const findings = [...plan.findings, ...(input.resolution?.findings ?? [])];
-  const outcomes = input.applied ? await readOutcomes(deps.store, input.runId, plan.actions.length) : undefined;
+  const outcomes = input.applied
+    ? await readOutcomes(deps.store, input.runId, plan.actions.length, input.unsaved)
+    : undefined;
   const report = reportNetwork({
     mode: input.mode,
     trigger: input.trigger,

@@ -43,14 +43,18 @@ export async function loadPlan(store: RunStore, refs: PlanRef[]): Promise<Plan> 
 }
 
 /** An action's outcome as the journal keeps it, with what later actions or checks need of it. */
-export interface OutcomeRecord {
-  outcome: Outcome;
+export const OutcomeRecordSchema = z.object({
+  outcome: z.string().regex(/^(done|already-done|(failed|skipped|waiting|deferred): .+)$/) as z.ZodType<Outcome>,
   /** The rule a create-rule made (its associations need the id AWS gave it). */
-  ruleId?: string;
+  ruleId: z.string().optional(),
   /** What a waiting action waits for, so the next look knows what to check. */
-  wait?: 'prerequisite' | 'association' | 'mount-target' | 'in-use';
-  mountTargetId?: string;
-}
+  wait: z.enum(['prerequisite', 'association', 'mount-target', 'in-use']).optional(),
+});
+export type OutcomeRecord = z.infer<typeof OutcomeRecordSchema>;
+
+/** Outcomes the store would not take yet, by action index: the state carries them until it does. */
+export const UnsavedSchema = z.array(z.object({ index: z.number().int().min(0), record: OutcomeRecordSchema }));
+export type Unsaved = z.infer<typeof UnsavedSchema>;
 
 /** Outcomes per store object: each write after an action rewrites one object of at most this many. */
 export const OUTCOME_CHUNK = 50;
@@ -59,17 +63,26 @@ export const OUTCOME_CHUNK = 50;
  * The run's outcomes, by action index, read from and written to the store a chunk at a time. An
  * outcome is written as soon as the action is done, so a crash or a retry never applies an action
  * twice and reports its own change as "already done". A write that fails is kept and tried with
- * the next one; only `flush` insists.
+ * the next one; what is still unwritten at the end is handed back (`unsaved`) for the state to
+ * carry, since applying again would call the run's own change "already done".
  */
-export function outcomeJournal(store: RunStore, runId: string) {
+export function outcomeJournal(store: RunStore, runId: string, unsaved: Unsaved = []) {
   const keys = reconcileKeys(runId);
   const chunks = new Map<number, Array<OutcomeRecord | null>>();
   const dirty = new Set<number>();
+  const carried = new Map(unsaved.map((u) => [u.index, u.record]));
   const chunkOf = async (index: number) => {
     const n = Math.floor(index / OUTCOME_CHUNK);
     let chunk = chunks.get(n);
     if (!chunk) {
       chunk = (await store.getJson<Array<OutcomeRecord | null>>(keys.outcomes(n))) ?? [];
+      // Outcomes the state carried, not yet in the store: they are newer than the stored ones.
+      for (const [i, record] of carried) {
+        if (Math.floor(i / OUTCOME_CHUNK) !== n) continue;
+        while (chunk.length < i % OUTCOME_CHUNK) chunk.push(null);
+        chunk[i % OUTCOME_CHUNK] = record;
+        dirty.add(n);
+      }
       chunks.set(n, chunk);
     }
     return { n, chunk };
@@ -93,8 +106,31 @@ export function outcomeJournal(store: RunStore, runId: string) {
       dirty.add(n);
       await write().catch(() => undefined);
     },
-    /** Writes what is not written yet; throws if it cannot. */
-    flush: write,
+    /**
+     * Writes what is not written yet. Returns the outcomes it could not write (none: all saved),
+     * with the ones carried in that were never read back.
+     */
+    async flush(): Promise<Unsaved> {
+      // Carried outcomes this invocation did not touch: read their chunks, so they are written too.
+      for (const index of carried.keys()) await chunkOf(index).catch(() => undefined);
+      const failed = await write().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      if (failed === undefined && [...carried.keys()].every((i) => chunks.has(Math.floor(i / OUTCOME_CHUNK)))) {
+        return [];
+      }
+      const left: Unsaved = [];
+      for (const n of dirty) {
+        (chunks.get(n) ?? []).forEach((record, i) => {
+          if (record) left.push({ index: n * OUTCOME_CHUNK + i, record });
+        });
+      }
+      for (const [index, record] of carried) {
+        if (!chunks.has(Math.floor(index / OUTCOME_CHUNK))) left.push({ index, record });
+      }
+      return left;
+    },
   };
 }
 
@@ -105,8 +141,9 @@ export async function readOutcomes(
   store: RunStore,
   runId: string,
   count: number,
+  unsaved: Unsaved = [],
 ): Promise<Array<OutcomeRecord | undefined>> {
-  const journal = outcomeJournal(store, runId);
+  const journal = outcomeJournal(store, runId, unsaved);
   const outcomes: Array<OutcomeRecord | undefined> = [];
   for (let i = 0; i < count; i += 1) outcomes.push(await journal.get(i));
   return outcomes;

@@ -309,3 +309,36 @@ describe('applyStep', () => {
     expect((await readOutcomes(store, RUN, 3)).map((r) => r?.outcome)).toEqual(['done', 'done', 'done']);
   });
 });
+
+describe('applyStep when the run store will not take the outcomes', () => {
+  it('hands them back for the state to carry, and the next invocation writes them and applies nothing twice', async () => {
+    ec2Mock.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+    const actions = [0, 1].map((i) =>
+      action('authorize-nfs', { groupId: SG_ID, cidr: `10.${i}.0.0/16` }, `${SG_ID}/${i}`),
+    );
+    const m = memoryStore();
+    const ref = await savePlan(m.store, RUN, 'efs', { actions, conflicts: [], findings: [] });
+    let down = true;
+    const store = {
+      ...m.store,
+      putJson: async (key: string, value: unknown) => {
+        if (down) throw Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError' });
+        return m.store.putJson(key, value);
+      },
+    };
+    const deps = { clients: clients(), ctx: CTX, store };
+
+    const first = await applyStep(deps, { runId: RUN, plans: [ref], progress: START });
+    down = false;
+    const second = await applyStep(deps, { runId: RUN, plans: [ref], progress: first });
+
+    expect(first.unsaved).toEqual([
+      { index: 0, record: { outcome: 'done' } },
+      { index: 1, record: { outcome: 'done' } },
+    ]);
+    expect(second).toMatchObject({ next: 'done' });
+    expect(second.unsaved).toBeUndefined();
+    expect(ec2Mock).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 2);
+    expect((await readOutcomes(m.store, RUN, 2)).map((r) => r?.outcome)).toEqual(['done', 'done']);
+  });
+});
