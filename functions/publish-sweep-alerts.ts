@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { StoreError } from '../lib/errors';
 import { taskHandler } from '../lib/lambda';
-import { publishStep } from '../lib/sweep/night';
+import { publishStep } from '../lib/sweep/publish';
 import { SweepIdSchema } from '../lib/sweep/state';
 import { s3Store } from '../lib/store';
 

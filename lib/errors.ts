@@ -69,6 +69,8 @@ export class NetworkActionsFailedError extends define('NetworkActionsFailedError
 export class StoreError extends define('StoreError') {}
 
 // Alerting
+/** Some alerts were sent without SNS ever answering: they may or may not have gone out. */
+export class AlertsUnconfirmedError extends define('AlertsUnconfirmedError') {}
 /**
  * The Fail state's error when a workflow's outcome alert could not be delivered: the run ends
  * FAILED so the alarm on failed executions catches it; the cause carries the undelivered alert.
@@ -107,6 +109,7 @@ export const ERROR_NAMES: readonly string[] = [
   EmptyDesiredStateError,
   NetworkActionsFailedError,
   StoreError,
+  AlertsUnconfirmedError,
   AlertDeliveryError,
   AwsTransientError,
   SandboxNotImplementedError,

@@ -122,6 +122,8 @@ export function sweepFailureAlert(context: {
   step: SweepStep;
   /** Subjects of the alerts that went out tonight before the failure. */
   sent?: string[];
+  /** Subjects of alerts sent without an answer from SNS: they may or may not have gone out. */
+  unconfirmed?: string[];
   alertCount?: number;
   /** Why what went out could not be read. */
   unknown?: string;
@@ -129,6 +131,12 @@ export function sweepFailureAlert(context: {
   memorySaved?: boolean;
 }): Notification {
   const sent = context.sent ?? [];
+  const maybe = context.unconfirmed?.length
+    ? [
+        'These were sent without an answer from SNS, so they may have gone out too:',
+        ...context.unconfirmed.map((s) => `- ${s}`),
+      ]
+    : [];
   const of = context.alertCount === undefined ? '' : ` of ${context.alertCount}`;
   const tomorrow = "The alert memory was not updated: tomorrow's sweep reports tonight's findings again.";
   const what: Record<SweepStep, string[]> = {
@@ -142,8 +150,13 @@ export function sweepFailureAlert(context: {
           tomorrow,
         ]
       : sent.length
-        ? [`${sent.length}${of} alert(s) went out before it failed:`, ...sent.map((s) => `- ${s}`), tomorrow]
-        : ['No alert went out tonight.', tomorrow],
+        ? [
+            `${sent.length}${of} alert(s) are recorded as sent before it failed:`,
+            ...sent.map((s) => `- ${s}`),
+            ...maybe,
+            tomorrow,
+          ]
+        : ['No alert is recorded as sent tonight.', ...maybe, tomorrow],
     Remember: context.memorySaved
       ? [`All${of} alert(s) went out, and the alert memory was saved after all (the answer of that write was lost).`]
       : [

@@ -1,6 +1,5 @@
 import type { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
-import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { AwsTransientError } from '../errors';
 import type { DnsLookup } from '../net/dns';
 import type { Prober } from '../net/probe';
@@ -12,9 +11,9 @@ import { complianceFindings } from './compliance';
 import { classifyLink, connectivityFinding, linkStats, type ProbeTarget } from './connectivity';
 import { monthlyCost } from './cost';
 import { costFindings, hybridSpend, type IdleNode, idleNodeFindings, monthToDate } from './cost-explorer';
-import { logger } from '../logger';
 import { type AlertMemory, type Check, emptyMemory, type SweepFinding, severityRank, triage } from './findings';
 import { type Inventory, type InventoryDeps, takeInventory } from './inventory';
+import type { PublishedAlert, PublishRecord } from './publish';
 import { MEMORY_KEY, runKeys } from './store';
 import { mustGet, type RunStore } from '../store';
 
@@ -381,65 +380,6 @@ export async function mergeStep(
   return { ...report, findings: reported.slice(0, MAX_OUTPUT_FINDINGS), alerts: [] };
 }
 
-/** One published alert, as the execution output lists it. */
-export interface PublishedAlert {
-  subject: string;
-  severity: SweepAlert['severity'];
-  cluster: string;
-  check: SweepAlert['check'];
-  messageId: string;
-}
-
-/**
- * Step PublishAlerts: each of the night's alerts to the topic, with the attributes subscribers
- * filter on. What was published is recorded after each message, so a retried step (after a crash,
- * or SNS failing part-way) does not page twice. A record that cannot be written does not fail the
- * step: failing would make it retry and send again what already went out. It is tried again
- * after the next message, and the step's result carries what was sent in any case.
- */
-export async function publishStep(
-  deps: { sns: SNSClient; store: RunStore },
-  input: { sweepId: string; topicArn: string },
-): Promise<{ alerts: PublishedAlert[] }> {
-  const keys = runKeys(input.sweepId);
-  const report = await mustGet<NightReport>(deps.store, keys.report);
-  const published = (await deps.store.getJson<PublishedAlert[]>(keys.published)) ?? [];
-  let recorded = true;
-  for (const alert of report.alerts.slice(published.length)) {
-    const attributes: Record<string, MessageAttributeValue> = {
-      severity: { DataType: 'String', StringValue: alert.severity },
-      cluster: { DataType: 'String', StringValue: alert.cluster },
-      check: { DataType: 'String', StringValue: alert.check },
-    };
-    const answer = await deps.sns.send(
-      new PublishCommand({
-        TopicArn: input.topicArn,
-        Subject: alert.subject,
-        Message: alert.message,
-        MessageAttributes: attributes,
-      }),
-    );
-    published.push({
-      subject: alert.subject,
-      severity: alert.severity,
-      cluster: alert.cluster,
-      check: alert.check,
-      messageId: answer.MessageId ?? '',
-    });
-    recorded = await deps.store.putJson(keys.published, published).then(
-      () => true,
-      (error: unknown) => {
-        logger.warn('the record of published alerts could not be written; trying again after the next', {
-          errorName: (error as Error).name,
-        });
-        return false;
-      },
-    );
-  }
-  if (!recorded) await deps.store.putJson(keys.published, published).catch(() => undefined);
-  return { alerts: published };
-}
-
 /** Step Commit: tonight's memory becomes the memory, only once the alerts are out. */
 export async function commitStep(
   deps: { store: RunStore },
@@ -475,16 +415,18 @@ export async function sweepFailureStep(
   },
 ): Promise<{ summary: string; notification: Notification }> {
   const { name, problem, fix } = describeCaughtError(input.failure);
-  let sent = input.published;
+  let sent = input.published?.map((a) => a.subject);
+  let unconfirmed: string[] = [];
   let unknown: string | undefined;
   let memorySaved = false;
   if (deps.store && input.sweepId && input.step !== 'Inventory') {
     const keys = runKeys(input.sweepId);
     try {
-      sent ??=
-        input.step === 'PublishAlerts'
-          ? ((await deps.store.getJson<PublishedAlert[]>(keys.published)) ?? [])
-          : undefined;
+      if (!sent && input.step === 'PublishAlerts') {
+        const record = (await deps.store.getJson<PublishRecord>(keys.published)) ?? [];
+        sent = record.filter((e) => e.messageId !== undefined).map((e) => e.subject);
+        unconfirmed = record.filter((e) => e.messageId === undefined && e.unanswered).map((e) => e.subject);
+      }
       if (input.step === 'Remember') {
         const [memory, tonight] = await Promise.all([
           deps.store.getJson<AlertMemory>(MEMORY_KEY),
@@ -504,7 +446,8 @@ export async function sweepFailureStep(
       problem,
       fix,
       step: input.step,
-      sent: sent?.map((a) => a.subject),
+      sent,
+      unconfirmed,
       alertCount: input.alertCount,
       unknown,
       memorySaved,

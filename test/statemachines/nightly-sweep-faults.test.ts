@@ -90,7 +90,7 @@ describe('case 6: no page twice in a night, and a failure alert that tells the t
     const failure = alerts.at(-1)?.message ?? '';
     expect(failure).toContain('failed at PublishAlerts');
     expect(failure).toContain(
-      '2 of 4 alert(s) went out before it failed:\n- [CRITICAL] gpu-hybrid-cluster compliance: 3 new (nightly sweep)\n- [CRITICAL] gpu-hybrid-cluster connectivity: 3 new (nightly sweep)',
+      '2 of 4 alert(s) are recorded as sent before it failed:\n- [CRITICAL] gpu-hybrid-cluster compliance: 3 new (nightly sweep)\n- [CRITICAL] gpu-hybrid-cluster connectivity: 3 new (nightly sweep)',
     );
     expect(memoryOf(estate)).toBeUndefined();
   });

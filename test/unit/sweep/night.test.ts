@@ -20,12 +20,12 @@ import {
   type NightReport,
   probeStep,
   failedSweepStep,
-  publishStep,
   sweepFailureStep,
 } from '../../../lib/sweep/night';
 import { newRunId, RUN_ID } from '../../../lib/store';
 import { MEMORY_KEY, runKeys } from '../../../lib/sweep/store';
 import { memoryStore } from '../../helpers/memory-store';
+import { publishStep } from '../../../lib/sweep/publish';
 
 const ID = '20261122T180000Z-a1b2c3';
 const KEYS = runKeys(ID);
@@ -421,7 +421,7 @@ describe('sweepFailureStep: the failure alert says truly how far the night got',
       { stage: 'dev', failure, sweepId: ID, step: 'PublishAlerts', alertCount: 4 },
     );
     expect(notification.message).toContain(
-      '2 of 4 alert(s) went out before it failed:\n- [WARNING] alert 0\n- [WARNING] alert 1',
+      '2 of 4 alert(s) are recorded as sent before it failed:\n- [WARNING] alert 0\n- [WARNING] alert 1',
     );
     expect(notification.message).toContain("tomorrow's sweep reports tonight's findings again");
     expect(notification.message).not.toContain('Nothing was checked');
@@ -481,5 +481,66 @@ describe('commitStep', () => {
 
   it('fails rather than forget everything when there is no pending memory', async () => {
     await expect(commitStep({ store: memoryStore().store }, { sweepId: ID })).rejects.toBeInstanceOf(StoreError);
+  });
+});
+
+describe('publishStep when SNS does not answer', () => {
+  const sns = mockClient(SNSClient);
+  beforeEach(() => sns.reset());
+  const TOPIC = 'arn:aws:sns:ap-northeast-2:111122223333:eks-hybrid-ops-dev-alerts';
+  const client = () =>
+    new SNSClient({ region: 'ap-northeast-2', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const alerts = ['cost', 'compliance'].map((check) => ({
+    subject: `[WARNING] c ${check}: 1 new (nightly sweep)`,
+    message: `Nightly ${check} sweep.`,
+    severity: 'warning' as const,
+    cluster: 'c',
+    check: check as 'cost',
+  }));
+  // What the SDK raises when the connection drops: no $fault (SNS never answered).
+  const reset = () => Object.assign(new Error('read ECONNRESET'), { name: 'TimeoutError', code: 'ECONNRESET' });
+
+  it('sends an unanswered alert once more on the retry, then goes on', async () => {
+    const { store } = memoryStore({ [KEYS.report]: { alerts } });
+    sns.on(PublishCommand).rejectsOnce(reset()).resolves({ MessageId: 'm' });
+
+    await expect(publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC })).rejects.toThrow('ECONNRESET');
+    const out = await publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC });
+
+    expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject)).toEqual([
+      alerts[0]?.subject,
+      alerts[0]?.subject,
+      alerts[1]?.subject,
+    ]);
+    expect(out.alerts.map((a) => a.messageId)).toEqual(['m', 'm']);
+  });
+
+  it('never sends an alert a third time: after two unanswered sends it names it as unconfirmed', async () => {
+    const m = memoryStore({ [KEYS.report]: { alerts } });
+    sns.on(PublishCommand).rejects(reset());
+    const attempt = () => publishStep({ sns: client(), store: m.store }, { sweepId: ID, topicArn: TOPIC });
+
+    await expect(attempt()).rejects.toThrow('ECONNRESET');
+    await expect(attempt()).rejects.toThrow('ECONNRESET');
+    const last = await attempt().catch((e: Error) => e);
+    await expect(attempt()).rejects.toMatchObject({ name: 'AlertsUnconfirmedError' });
+
+    expect(last).toMatchObject({ name: 'AlertsUnconfirmedError' });
+    expect((last as Error).message).toContain(`2 of tonight's 2 alert(s) were sent 2 times without an answer from SNS`);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 4);
+    expect(m.read<Array<{ unanswered: number }>>(KEYS.published).map((e) => e.unanswered)).toEqual([2, 2]);
+  });
+
+  it('sends again an alert SNS refused (it answered: nothing went out)', async () => {
+    const { store } = memoryStore({ [KEYS.report]: { alerts } });
+    const refused = Object.assign(new Error('Invalid parameter'), { name: 'InternalErrorException', $fault: 'server' });
+    sns.on(PublishCommand).rejectsOnce(refused).rejectsOnce(refused).rejectsOnce(refused).resolves({ MessageId: 'm' });
+
+    for (let i = 0; i < 3; i += 1) {
+      await expect(publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC })).rejects.toThrow('Invalid');
+    }
+    const out = await publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC });
+
+    expect(out.alerts).toHaveLength(2);
   });
 });
