@@ -56,6 +56,7 @@ export async function cleanupFailedOnboarding(
     nodeName,
     activationId: state.activation?.activationId,
     clusterAccess: state.preflight?.clusterAccess,
+    instanceId: state.registration?.instance?.instanceId,
     mode: 'failed',
   });
   const attempt = (state.cleanup?.attempt ?? 0) + 1;

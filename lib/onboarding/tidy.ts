@@ -64,6 +64,8 @@ export interface TidyTarget {
   activationId?: string;
   /** To ask whether a registered instance became a Node; absent before preflight finished. */
   clusterAccess?: ClusterAccess;
+  /** The managed instance the state saw register, if any (still handled when listing fails). */
+  instanceId?: string;
   /** `joined`: the registered instance is the new Node and stays. `failed`: strays are deregistered. */
   mode: 'joined' | 'failed';
 }
@@ -193,21 +195,29 @@ async function deregisterStrays(
 ): Promise<Tidied> {
   const actions: CleanupAction[] = [];
   const left: Leftover[] = [];
-  let instances: InstanceInformation[];
+  const ids = new Set(target.instanceId ? [target.instanceId] : []);
   try {
-    instances = await instancesTagged(deps.ssm, target.requestId);
+    for (const { InstanceId: id } of await instancesTagged(deps.ssm, target.requestId)) if (id) ids.add(id);
   } catch (error) {
-    left.push({
-      kind: 'managed-instance',
-      resource: `instances tagged ${commands.tag}`,
-      why: `the managed instances could not be listed (${describe(error)}); deregister each that is not a Kubernetes Node`,
-      remove: commands.taggedInstances,
-      retryable: isTransientAwsError(error),
-    });
-    return { actions, left };
+    const retryable = isTransientAwsError(error);
+    left.push(
+      {
+        kind: 'managed-instance',
+        resource: `instances tagged ${commands.tag}`,
+        why: `the managed instances could not be listed (${describe(error)}); deregister each that is not a Kubernetes Node`,
+        remove: commands.taggedInstances,
+        retryable,
+      },
+      {
+        kind: 'node',
+        resource: `Nodes labelled ${commands.nodeSelector}`,
+        why: `one may have joined before the onboarding failed (find it with kubectl get nodes -l ${commands.nodeSelector}); keep or remove it`,
+        remove: commands.node('<mi-id>'),
+        retryable,
+      },
+    );
   }
-  for (const { InstanceId: id } of instances) {
-    if (!id) continue;
+  for (const id of ids) {
     try {
       if (!target.clusterAccess || !deps.nodes) {
         throw new Error('the cluster endpoint is not known (preflight did not finish)');
