@@ -64,6 +64,8 @@ export class SandboxEstate {
   readonly calls: SandboxCall[] = [];
   /** Every SNS message published this session (also written to $HYBRIDOPS_HOME/outbox/). */
   readonly outbox: import('./services/sns').OutboxMessage[] = [];
+  /** Every managed instance deregistered this session, with the tags it had (for the chaos tier's checks). */
+  readonly deregistered: Array<{ instanceId: string; tags: Array<{ Key: string; Value: string }> }> = [];
   private readonly handlers = new Map<string, ServiceHandlers>();
 
   constructor(
@@ -146,7 +148,7 @@ export class SandboxEstate {
    */
   faultOn(target: string): SandboxFault | undefined {
     if (outsideWorkflow.getStore() || this.state.faults.length === 0) return undefined;
-    const fault = faultFor(this.state.faults, target);
+    const fault = faultFor(this.state.faults, target, callerTask.getStore());
     this.save();
     return fault;
   }

@@ -20,11 +20,14 @@ import type { ProbeSample } from '../net/probe';
  * such as ETIMEOUT or ESERVFAIL) and `probe:tcp` (error: the code every sample of that call fails
  * with, such as ETIMEDOUT: a path that drops for a moment).
  *
- * A fault counts the calls of its target made after it was injected: it hits call `nth`
- * (default 1, the next call) and the `times - 1` calls after it (`'always'`: every call from then on).
+ * A fault counts the calls of its target made after it was injected (only those a given Task
+ * makes, with `task`): it hits call `nth` (default 1, the next call) and the `times - 1` calls
+ * after it (`'always'`: every call from then on).
  */
 export interface FaultSpec {
   on: string;
+  /** Only calls the named Task state's Lambda makes (the local runner says which Task calls). */
+  task?: string;
   effect: 'error' | 'network' | 'lost-response';
   error: string;
   message?: string;
@@ -37,11 +40,11 @@ export type SandboxFault = FaultSpec & { seen: number };
 
 export const NETWORK_ERRORS = ['ECONNRESET', 'TimeoutError'] as const;
 
-/** Counts one call of `target` against every fault on it; returns the fault that hits this call, if any. */
-export function faultFor(faults: SandboxFault[], target: string): SandboxFault | undefined {
+/** Counts one call of `target` (by `task`) against every fault on it; returns the fault that hits this call, if any. */
+export function faultFor(faults: SandboxFault[], target: string, task?: string): SandboxFault | undefined {
   let hit: SandboxFault | undefined;
   for (const fault of faults) {
-    if (fault.on !== target) continue;
+    if (fault.on !== target || (fault.task !== undefined && fault.task !== task)) continue;
     fault.seen += 1;
     const first = fault.nth ?? 1;
     const last = fault.times === 'always' ? Number.POSITIVE_INFINITY : first + (fault.times ?? 1) - 1;

@@ -221,8 +221,9 @@ export const ssmHandlers: ServiceHandlers = {
 
   DeregisterManagedInstance(estate, input) {
     const id = str(input, 'InstanceId');
-    if (!estate.state.instances[id])
-      throw new InvalidInstanceId({ ...meta, message: `Instance ${id} is not registered.` });
+    const instance = estate.state.instances[id];
+    if (!instance) throw new InvalidInstanceId({ ...meta, message: `Instance ${id} is not registered.` });
+    estate.deregistered.push({ instanceId: id, tags: instance.tags });
     delete estate.state.instances[id];
     return {};
   },
