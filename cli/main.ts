@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSandbox } from '../lib/sandbox';
+import { CHAOS_HELP, chaosCommand } from './chaos/command';
 import { hybridopsHome } from '../lib/sandbox/estate';
 import { displayPath } from './display';
 import { type EstateName, localRuntime, UsageError } from './local-runtime';
@@ -22,6 +23,7 @@ const HELP = `hybridops: run eks-hybrid-ops workflows locally, with the real ASL
 
 Usage:
   hybridops run <workflow> --input <file> [--estate sandbox|aws] [--scenario <name>] [--json] [--verbose]
+  hybridops chaos --workflow <workflow> [--runs N] [--seed S] [--json]
   hybridops sandbox reset
   hybridops --help
 
@@ -39,6 +41,9 @@ Options:
                      never-registers, stays-not-ready, registers-no-node
   --json             print one JSON object: status, states visited, output, error
   --verbose          show the functions' logs
+
+chaos runs the workflow again and again on fresh sandbox estates with seeded random faults and
+checks the invariants operators rely on after each run (hybridops chaos --help).
 
 Exit codes: 0 the execution succeeded, 1 it failed, 2 the input was rejected or the command misused.
 `;
@@ -68,11 +73,18 @@ async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv): Pr
     throw new UsageError(`${(error as Error).message}\n\n${HELP}`);
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
+  if ((values.help && positionals[0] !== 'chaos') || positionals.length === 0) {
     (positionals.length === 0 && !values.help ? io.stderr : io.stdout).write(HELP);
     return values.help ? 0 : 2;
   }
   const [command, subject] = positionals;
+  if (command === 'chaos') {
+    if (values.help) {
+      io.stdout.write(CHAOS_HELP);
+      return 0;
+    }
+    return chaosCommand(values, io);
+  }
   const home = hybridopsHome(env);
   if (command === 'sandbox' && subject === 'reset') {
     const estate = openSandbox(home, { reset: true });
@@ -151,6 +163,9 @@ function parse(argv: string[]) {
       scenario: { type: 'string' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean' },
+      workflow: { type: 'string' },
+      runs: { type: 'string' },
+      seed: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
