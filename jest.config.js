@@ -1,7 +1,8 @@
 /**
- * Three tiers, one config: unit (lib + handlers), statemachines (whole workflows in-process),
- * infra (the packaged template). ts-jest only transpiles (tsconfig isolatedModules); `npm run typecheck`
- * type-checks the tests with the rest of the code.
+ * Four tiers, one config: unit (lib + handlers), statemachines (whole workflows in-process),
+ * infra (the packaged template), chaos (whole workflows under seeded random faults, 100 runs
+ * each). ts-jest only transpiles (tsconfig isolatedModules); `npm run typecheck` type-checks the
+ * tests with the rest of the code.
  */
 const common = {
   testEnvironment: 'node',
@@ -17,5 +18,6 @@ module.exports = {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'statemachines', testMatch: ['<rootDir>/test/statemachines/**/*.test.ts'] },
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
+    { ...common, displayName: 'chaos', testMatch: ['<rootDir>/test/chaos/**/*.test.ts'] },
   ],
 };
