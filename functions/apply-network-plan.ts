@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
-import { ApplyProgressSchema, applyStep } from '../lib/network/apply';
-import { PlanRefSchema, RunIdSchema } from '../lib/network/run-store';
+import { applyStep } from '../lib/network/apply';
+import { ApplyProgressSchema, PlanRefSchema, RunIdSchema } from '../lib/network/run-store';
 import { reconcileContext } from '../lib/settings';
 import { s3Store } from '../lib/store';
 

@@ -3,7 +3,7 @@ import { taskHandler } from '../lib/lambda';
 import { loadDesiredState } from '../lib/network/desired-state';
 import { MODES } from '../lib/network/modes';
 import { desiredStateParameter } from '../lib/settings';
-import { newRunId } from '../lib/store';
+import { newRunId } from '../lib/run-id';
 
 const Input = z.object({
   mode: z.enum(MODES, { error: 'mode must be plan or apply' }),

@@ -1,8 +1,14 @@
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
-import { ApplyProgressSchema } from '../lib/network/apply';
 import { failedStep, reportNetworkFailure, withOutcomes } from '../lib/network/report';
-import { loadPlan, PlanRefSchema, readOutcomes, reconcileKeys, RunIdSchema } from '../lib/network/run-store';
+import {
+  ApplyProgressSchema,
+  loadPlan,
+  PlanRefSchema,
+  readOutcomes,
+  reconcileKeys,
+  RunIdSchema,
+} from '../lib/network/run-store';
 import { CaughtErrorSchema } from '../lib/onboarding/state';
 import { objectUri, s3Store } from '../lib/store';
 

@@ -1,10 +1,9 @@
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
-import { ApplyProgressSchema } from '../lib/network/apply';
 import { MODES } from '../lib/network/modes';
 import { FindingSchema } from '../lib/network/plan';
 import { reportStep } from '../lib/network/report';
-import { PlanRefSchema, reconcileKeys, RunIdSchema } from '../lib/network/run-store';
+import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '../lib/network/run-store';
 import { objectUri, s3Store } from '../lib/store';
 
 /** The whole state of the run (this Task has no Parameters: what exists depends on the mode). */

@@ -3,7 +3,7 @@ import { eksNodeAccess } from '../lib/kube/eks-nodes';
 import { taskHandler } from '../lib/lambda';
 import { loadDesiredState } from '../lib/network/desired-state';
 import { desiredStateParameter } from '../lib/settings';
-import { newRunId } from '../lib/store';
+import { newRunId } from '../lib/run-id';
 import { inventoryStep } from '../lib/sweep/night';
 import { s3Store } from '../lib/store';
 

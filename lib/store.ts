@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StoreError } from './errors';
 
@@ -59,9 +58,3 @@ export async function mustGet<T>(store: RunStore, key: string): Promise<T> {
 
 /** `s3://bucket/key`, for people reading an alert. */
 export const objectUri = (bucket: string | undefined, key: string) => `s3://${bucket ?? '(run store bucket)'}/${key}`;
-
-/** A run's id: its start (UTC) and a random suffix, so two runs in one second do not collide; safe in an S3 key. */
-export const newRunId = (now: Date) =>
-  `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')}-${randomBytes(3).toString('hex')}`;
-
-export const RUN_ID = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;

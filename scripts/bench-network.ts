@@ -1,7 +1,9 @@
 import type { DesiredState } from '../lib/network/config';
-import { applyStep, START } from '../lib/network/apply';
+import { applyStep } from '../lib/network/apply';
+import { START } from '../lib/network/run-store';
 import { planAll, planStep } from '../lib/network/reconcile';
-import { newRunId, s3Store } from '../lib/store';
+import { newRunId } from '../lib/run-id';
+import { s3Store } from '../lib/store';
 import { sandboxStoreBucket } from '../lib/sandbox/services/s3';
 import { SandboxEstate, withServices } from '../lib/sandbox';
 import { DEFAULT_SEED, loadSeed } from '../lib/sandbox/estate';

@@ -1,16 +1,17 @@
-import * as z from 'zod';
 import type { RunStore } from '../store';
 import { applyEfsAction, mountTargetOutcome } from './efs-aws';
 import { type Action, isWaiting, type Outcome, succeeded } from './plan';
 import type { ReconcileClients, ReconcileContext } from './reconcile';
 import { applyResolverAction, associationOutcome } from './resolver-aws';
 import {
+  type ApplyProgress,
   loadPlan,
   type OutcomeJournal,
   type OutcomeRecord,
   outcomeJournal,
   type PlanRef,
-  UnsavedSchema,
+  SETTLE_ROUNDS,
+  SETTLE_WAIT_SECONDS,
 } from './run-store';
 
 /**
@@ -23,27 +24,6 @@ import {
 
 /** Actions one invocation works on (an action is one or two AWS calls and one small write). */
 export const APPLY_BATCH = 100;
-/** Passes over the plan: one to apply, the rest to look again at what AWS is still doing. */
-export const SETTLE_ROUNDS = 10;
-export const SETTLE_WAIT_SECONDS = 30;
-
-export const ApplyProgressSchema = z.object({
-  /** The next action to look at in this pass. */
-  cursor: z.number().int().min(0),
-  round: z.number().int().min(1),
-  /** Actions found still at work at AWS so far in this pass. */
-  waiting: z.number().int().min(0),
-  next: z.enum(['apply', 'wait', 'done']),
-  waitSeconds: z.number().int().min(0),
-  /** Actions in the plan. */
-  total: z.number().int().min(0).optional(),
-  /** Outcomes the run store would not take yet: the next invocation writes them first. */
-  unsaved: UnsavedSchema.optional(),
-});
-export type ApplyProgress = z.infer<typeof ApplyProgressSchema>;
-
-/** The progress before the first invocation (the ASL's StartApply state holds the same). */
-export const START: ApplyProgress = { cursor: 0, round: 1, waiting: 0, next: 'apply', waitSeconds: 0 };
 
 export async function applyStep(
   deps: { clients: ReconcileClients; ctx: ReconcileContext; store: RunStore },

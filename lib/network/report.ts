@@ -1,9 +1,16 @@
 import type { RunStore } from '../store';
 import { capped, describeCaughtError, lines, type Notification, snsSubject } from '../onboarding/messages';
-import type { ApplyProgress } from './apply';
 import type { Mode } from './modes';
 import { type Action, isWaiting, type Plan } from './plan';
-import { loadPlan, type OutcomeRecord, type PlanRef, readOutcomes, reconcileKeys, type Unsaved } from './run-store';
+import {
+  type ApplyProgress,
+  loadPlan,
+  type OutcomeRecord,
+  type PlanRef,
+  readOutcomes,
+  reconcileKeys,
+  type Unsaved,
+} from './run-store';
 
 /** The report and alerts of statemachines/reconcile-network.asl.json. */
 

@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { mustGet, RUN_ID, type RunStore } from '../store';
+import { RUN_ID } from '../run-id';
+import { mustGet, type RunStore } from '../store';
 import { mergePlans, type Outcome, type Plan } from './plan';
 
 /**
@@ -148,3 +149,26 @@ export async function readOutcomes(
   for (let i = 0; i < count; i += 1) outcomes.push(await journal.get(i));
   return outcomes;
 }
+
+/** Passes over the plan: one to apply, the rest to look again at what AWS is still doing. */
+export const SETTLE_ROUNDS = 10;
+export const SETTLE_WAIT_SECONDS = 30;
+
+/** Where the apply step stands; the state carries it from one invocation to the next (ASL state Apply). */
+export const ApplyProgressSchema = z.object({
+  /** The next action to look at in this pass. */
+  cursor: z.number().int().min(0),
+  round: z.number().int().min(1),
+  /** Actions found still at work at AWS so far in this pass. */
+  waiting: z.number().int().min(0),
+  next: z.enum(['apply', 'wait', 'done']),
+  waitSeconds: z.number().int().min(0),
+  /** Actions in the plan. */
+  total: z.number().int().min(0).optional(),
+  /** Outcomes the run store would not take yet: the next invocation writes them first. */
+  unsaved: UnsavedSchema.optional(),
+});
+export type ApplyProgress = z.infer<typeof ApplyProgressSchema>;
+
+/** The progress before the first invocation (the ASL's StartApply state holds the same). */
+export const START: ApplyProgress = { cursor: 0, round: 1, waiting: 0, next: 'apply', waitSeconds: 0 };

@@ -13,7 +13,7 @@ import {
   requestDigest,
 } from './request';
 import type { OnboardingInput } from './state';
-import { manualCleanup } from './tidy';
+import { manualCleanup } from './leftovers';
 
 /** Which request field each cluster-fit error is about, for the 400's problem list. */
 const FIELD_OF_ERROR: Record<string, string> = {

@@ -9,7 +9,8 @@ import {
 import * as z from 'zod';
 import { isTransientAwsError } from '../errors';
 import type { ClusterAccess, NodeReaderFactory } from '../kube/types';
-import { lockParameter, requestLabelKey, requestParameters, type Settings } from '../settings';
+import { lockParameter, requestParameters, type Settings } from '../settings';
+import { type RequestNames, removeCommands } from './leftovers';
 import { deleteActivation, requestActivationIds } from './activation';
 import { releaseNodeLock } from './lock';
 import { deleteParameters } from './parameters';
@@ -55,11 +56,7 @@ export interface TidyDeps {
   settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'>;
 }
 
-/** What is known of the request; only the id is sure to be there (the request may be malformed). */
-export interface TidyTarget {
-  requestId: string;
-  cluster?: string;
-  nodeName?: string;
+export interface TidyTarget extends RequestNames {
   /** The activation the state recorded; activations it never recorded are found by their tag. */
   activationId?: string;
   /** To ask whether a registered instance became a Node; absent before preflight finished. */
@@ -68,52 +65,6 @@ export interface TidyTarget {
   instanceId?: string;
   /** `joined`: the registered instance is the new Node and stays. `failed`: strays are deregistered. */
   mode: 'joined' | 'failed';
-}
-
-/** The commands that remove each kind of leftover, for the alert and the operator's shell. */
-export function removeCommands(
-  settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'>,
-  target: Pick<TidyTarget, 'requestId' | 'cluster' | 'nodeName'>,
-) {
-  const r = `--region ${settings.region}`;
-  const names = requestParameters(settings, target.requestId);
-  const lock = target.cluster && target.nodeName ? lockParameter(settings, target.cluster, target.nodeName) : undefined;
-  const tag = `${TAG_KEYS.requestId}=${target.requestId}`;
-  return {
-    parameters: `aws ssm delete-parameters ${r} --names ${names.activationCode} ${names.nodeConfig}`,
-    lock: lock ? `aws ssm delete-parameter ${r} --name ${lock}` : undefined,
-    activation: (id: string) => `aws ssm delete-activation ${r} --activation-id ${id}`,
-    taggedActivations: `aws ssm describe-activations ${r} --filters FilterKey=DefaultInstanceName,FilterValues=${target.nodeName ?? '<node name>'} --query "ActivationList[?Tags[?Key=='${TAG_KEYS.requestId}' && Value=='${target.requestId}']].ActivationId" --output text | xargs -n1 aws ssm delete-activation ${r} --activation-id`,
-    instance: (id: string) => `aws ssm deregister-managed-instance ${r} --instance-id ${id}`,
-    taggedInstances: `aws ssm describe-instance-information ${r} --filters Key=tag:${TAG_KEYS.requestId},Values=${target.requestId} --query "InstanceInformationList[].InstanceId" --output text`,
-    node: (id: string) =>
-      `kubectl drain ${id} --ignore-daemonsets --delete-emptydir-data && kubectl delete node ${id} && aws ssm deregister-managed-instance ${r} --instance-id ${id}`,
-    nodeSelector: `${requestLabelKey(settings)}=${target.requestId}`,
-    tag,
-  };
-}
-
-/**
- * What an operator runs to remove everything a request may have left, when the workflow's own
- * cleanup could not run at all: the last-resort alert quotes it (the workflow carries it from
- * the start, so even an alert built without any Lambda can name it).
- */
-export function manualCleanup(
-  settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'>,
-  target: Pick<TidyTarget, 'requestId' | 'cluster' | 'nodeName'>,
-): { afterJoin: string; afterFailure: string } {
-  const c = removeCommands(settings, target);
-  const afterJoin = [
-    `- the stored activation code and NodeConfig: ${c.parameters}`,
-    ...(c.lock ? [`- the node lock (only while its value names request ${target.requestId}): ${c.lock}`] : []),
-    `- activations tagged ${c.tag}: ${c.taggedActivations}`,
-  ];
-  const afterFailure = [
-    ...afterJoin,
-    `- managed instances tagged ${c.tag}: list them with ${c.taggedInstances}; deregister each that is not a Kubernetes Node with ${c.instance('<mi-id>')}`,
-    `- a Node that joined for this request: kubectl get nodes -l ${c.nodeSelector}; remove one with ${c.node('<mi-id>')}`,
-  ];
-  return { afterJoin: afterJoin.join('\n'), afterFailure: afterFailure.join('\n') };
 }
 
 const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { CHECKS } from './findings';
-import { RUN_ID } from '../store';
+import { RUN_ID } from '../run-id';
 
 /** The shapes the nightly-sweep state machine passes between its Tasks (what each handler accepts). */
 

@@ -22,7 +22,7 @@ import type {
   RegistrationState,
 } from '../../lib/onboarding/state';
 import type { Settings } from '../../lib/settings';
-import { manualCleanup } from '../../lib/onboarding/tidy';
+import { manualCleanup } from '../../lib/onboarding/leftovers';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'ap-northeast-2';

@@ -25,10 +25,18 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createAwsClients } from '../../../lib/aws/clients';
-import { APPLY_BATCH, type ApplyProgress, applyStep, SETTLE_ROUNDS, START } from '../../../lib/network/apply';
+import { APPLY_BATCH, applyStep } from '../../../lib/network/apply';
 import type { Action, Plan } from '../../../lib/network/plan';
 import type { ReconcileContext } from '../../../lib/network/reconcile';
-import { OUTCOME_CHUNK, readOutcomes, reconcileKeys, savePlan } from '../../../lib/network/run-store';
+import {
+  type ApplyProgress,
+  OUTCOME_CHUNK,
+  readOutcomes,
+  reconcileKeys,
+  SETTLE_ROUNDS,
+  START,
+  savePlan,
+} from '../../../lib/network/run-store';
 import { memoryStore } from '../../helpers/memory-store';
 import { CLUSTER, REGION, VPC_ID } from '../../helpers/onboarding-fixtures';
 import { mockResolver, r53 } from '../../helpers/resolver-mock';

@@ -22,7 +22,7 @@ import {
   failedSweepStep,
   sweepFailureStep,
 } from '../../../lib/sweep/night';
-import { newRunId, RUN_ID } from '../../../lib/store';
+import { newRunId, RUN_ID } from '../../../lib/run-id';
 import { MEMORY_KEY, runKeys } from '../../../lib/sweep/store';
 import { memoryStore } from '../../helpers/memory-store';
 import { publishStep } from '../../../lib/sweep/publish';
