@@ -195,9 +195,10 @@ module.exports = async ({ resolveVariable }) => {
         StringLike: { 'aws:RequestTag/hybridops:managed-by': `eks-hybrid-ops/${stage}/*` },
         'ForAllValues:StringEquals': { 'aws:TagKeys': ['hybridops:managed-by'] },
       }),
-      // Only rules this stage created (tagged) may be changed.
+      // Only rules this stage created (tagged) may be changed, or looked at while AWS updates them.
       allow(
         [
+          'route53resolver:GetResolverRule',
           'route53resolver:UpdateResolverRule',
           'route53resolver:AssociateResolverRule',
           'route53resolver:DisassociateResolverRule',

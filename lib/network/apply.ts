@@ -1,8 +1,9 @@
+import { isTransientAwsError } from '../errors';
 import type { RunStore } from '../store';
 import { applyEfsAction, mountTargetOutcome } from './efs-aws';
 import { type Action, isWaiting, type Outcome, succeeded } from './plan';
 import type { ReconcileClients, ReconcileContext } from './reconcile';
-import { applyResolverAction, associationOutcome } from './resolver-aws';
+import { applyResolverAction, associationOutcome, ruleUpdateOutcome } from './resolver-aws';
 import {
   type ApplyProgress,
   loadPlan,
@@ -74,7 +75,7 @@ async function applyOne(
   earlier: OutcomeRecord | undefined,
 ): Promise<OutcomeRecord> {
   const action = actions[index] as Action;
-  if (earlier?.wait === 'association' || earlier?.wait === 'mount-target') {
+  if (earlier?.wait === 'association' || earlier?.wait === 'mount-target' || earlier?.wait === 'rule-update') {
     return { ...earlier, ...(await lookAgain(deps.clients, action, earlier)) };
   }
   const prerequisite = action.after === undefined ? undefined : await journal.get(action.after);
@@ -84,6 +85,15 @@ async function applyOne(
     if (isWaiting(prerequisite?.outcome))
       return { outcome: `waiting: it needs ${what}, which AWS is still doing`, wait: 'prerequisite' };
     if (!succeeded(prerequisite?.outcome)) return { outcome: `skipped: it needs ${what}, which did not succeed` };
+  }
+  if (action.type === 'delete-rule') {
+    // A rule cannot go while any of its associations stays: every disassociation must have worked.
+    for (const [i, other] of actions.entries()) {
+      if (i >= index || other.type !== 'disassociate-rule' || other.params.ruleId !== action.params.ruleId) continue;
+      if (!succeeded((await journal.get(i))?.outcome)) {
+        return { outcome: `skipped: it needs ${other.type} ${other.resource}, which did not succeed` };
+      }
+    }
   }
   if (action.type === 'revoke-nfs') {
     for (const [i, other] of actions.entries()) {
@@ -113,12 +123,17 @@ async function applyOne(
 }
 
 const WAIT_OF: Partial<Record<Action['type'], OutcomeRecord['wait']>> = {
+  'update-rule': 'rule-update',
   'associate-rule': 'association',
   'create-mount-target': 'mount-target',
   'delete-rule': 'in-use',
 };
 
-/** Whether what AWS was doing for an action is done: the association COMPLETE, the mount target available. */
+/**
+ * Whether what AWS was doing for an action is done: the association COMPLETE, the rule updated,
+ * the mount target available. A look that fails for a moment keeps it waiting; one that is
+ * refused fails it.
+ */
 async function lookAgain(
   clients: ReconcileClients,
   action: Action,
@@ -128,6 +143,9 @@ async function lookAgain(
     if (earlier.wait === 'association' && earlier.ruleId) {
       return { outcome: await associationOutcome(clients.resolver, earlier.ruleId, String(action.params.vpcId)) };
     }
+    if (earlier.wait === 'rule-update') {
+      return { outcome: await ruleUpdateOutcome(clients.resolver, String(action.params.ruleId)) };
+    }
     return {
       outcome: await mountTargetOutcome(
         clients.efs,
@@ -135,8 +153,9 @@ async function lookAgain(
         String(action.params.availabilityZone),
       ),
     };
-  } catch {
-    // Looking failed (throttling, say): it is still waiting; the next pass looks again.
-    return { outcome: earlier.outcome };
+  } catch (error) {
+    if (isTransientAwsError(error)) return { outcome: earlier.outcome };
+    const e = error as Error;
+    return { outcome: `failed: could not see how it stands: ${e.name}: ${e.message}` };
   }
 }

@@ -3,10 +3,12 @@ import {
   CreateResolverRuleCommand,
   DeleteResolverRuleCommand,
   DisassociateResolverRuleCommand,
+  GetResolverRuleCommand,
   ListTagsForResourceCommand,
   paginateListResolverEndpointIpAddresses,
   paginateListResolverRuleAssociations,
   paginateListResolverRules,
+  type ResolverRuleAssociation,
   ResourceExistsException,
   ResourceInUseException,
   ResourceNotFoundException,
@@ -116,14 +118,16 @@ export async function applyResolverAction(
         return 'already-done';
       }
     }
-    case 'update-rule':
-      await resolver.send(
+    case 'update-rule': {
+      const answer = await resolver.send(
         new UpdateResolverRuleCommand({
           ResolverRuleId: String(p.ruleId),
           Config: { TargetIps: targetsOf(p), ResolverEndpointId: String(p.endpointId) },
         }),
       );
-      return 'done';
+      // AWS applies the change asynchronously: UPDATING, then COMPLETE.
+      return answer.ResolverRule?.Status === 'UPDATING' ? 'waiting: the rule is UPDATING' : 'done';
+    }
     case 'associate-rule': {
       const ruleId = p.ruleId ? String(p.ruleId) : created.get(String(p.domain));
       if (!ruleId) return `skipped: the rule for ${p.domain} was not created`;
@@ -141,9 +145,11 @@ export async function applyResolverAction(
         }
         if (RSLVR_00802.test(message)) {
           const holder = /rslvr-rr-[0-9a-z]+/.exec(message)?.[0];
-          return !holder || holder === ruleId
-            ? 'already-done'
-            : `failed: ${p.vpcId} already forwards this domain with rule ${holder} (RSLVR-00802)`;
+          if (holder && holder !== ruleId) {
+            return `failed: ${p.vpcId} already forwards this domain with rule ${holder} (RSLVR-00802)`;
+          }
+          // This rule holds it: an earlier try whose answer was lost made it. It may still be CREATING.
+          return associationOutcome(resolver, ruleId, String(p.vpcId));
         }
         throw error;
       }
@@ -164,13 +170,35 @@ export async function applyResolverAction(
         return 'done';
       } catch (error) {
         if (error instanceof ResourceNotFoundException) return 'already-done';
-        // Its disassociations are asynchronous: the rule is in use until they are DELETING no more.
-        if (error instanceof ResourceInUseException) return 'waiting: its VPC associations are still being removed';
-        throw error;
+        if (!(error instanceof ResourceInUseException)) throw error;
+        // In use until its associations are gone: wait while AWS is removing them (DELETING);
+        // one nobody is removing will not go by waiting.
+        const held = await associationsOfRule(resolver, String(p.ruleId));
+        if (held.some((a) => a.Status === 'DELETING')) return 'waiting: its VPC associations are still being removed';
+        return `failed: it is still associated with ${held.map((a) => a.VPCId).join(', ') || 'a VPC'}, and no disassociation is under way`;
       }
     default:
       throw new Error(`not a Resolver action: ${action.type}`);
   }
+}
+
+/** Where a rule AWS is updating stands: COMPLETE is done, FAILED failed, UPDATING still waiting. */
+export async function ruleUpdateOutcome(resolver: Route53ResolverClient, ruleId: string): Promise<Outcome> {
+  const rule = (await resolver.send(new GetResolverRuleCommand({ ResolverRuleId: ruleId }))).ResolverRule;
+  if (rule?.Status === 'COMPLETE') return 'done';
+  if (rule?.Status === 'UPDATING') return 'waiting: the rule is UPDATING';
+  return `failed: the rule is ${rule?.Status ?? 'gone'}${rule?.StatusMessage ? `: ${rule.StatusMessage}` : ''}`;
+}
+
+async function associationsOfRule(resolver: Route53ResolverClient, ruleId: string): Promise<ResolverRuleAssociation[]> {
+  const found: ResolverRuleAssociation[] = [];
+  for await (const page of paginateListResolverRuleAssociations(
+    { client: resolver },
+    { Filters: [{ Name: 'ResolverRuleId', Values: [ruleId] }] },
+  )) {
+    found.push(...(page.ResolverRuleAssociations ?? []));
+  }
+  return found;
 }
 
 /** Where an association AWS is making stands: COMPLETE is done, FAILED failed, CREATING still waiting. */

@@ -49,7 +49,7 @@ export const OutcomeRecordSchema = z.object({
   /** The rule a create-rule made (its associations need the id AWS gave it). */
   ruleId: z.string().optional(),
   /** What a waiting action waits for, so the next look knows what to check. */
-  wait: z.enum(['prerequisite', 'association', 'mount-target', 'in-use']).optional(),
+  wait: z.enum(['prerequisite', 'association', 'rule-update', 'mount-target', 'in-use']).optional(),
 });
 export type OutcomeRecord = z.infer<typeof OutcomeRecordSchema>;
 

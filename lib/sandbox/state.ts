@@ -53,6 +53,8 @@ const NetworkSeedSchema = z.object({
         changing: z
           .record(z.string(), z.object({ status: z.enum(['CREATING', 'DELETING']), until: z.string() }))
           .optional(),
+        /** While set and in the future, the rule is UPDATING (state only). */
+        updatingUntil: z.string().optional(),
       }),
     )
     .default([]),
@@ -82,16 +84,18 @@ const NetworkSeedSchema = z.object({
    * AssociateResolverRule with the association CREATING and DisassociateResolverRule with it
    * DELETING (the SDK model's ResolverRuleAssociationStatus; Terraform's AWS provider waits out
    * both), and CreateMountTarget "returns ... while the mount target state is still creating"
-   * (EFS API reference). AWS gives no figure; these are typical (mount targets: 1-2 minutes).
+   * (EFS API reference). An updated rule is UPDATING, then COMPLETE (ResolverRuleStatus; Terraform
+   * waits for it too). AWS gives no figure; these are typical (mount targets: 1-2 minutes).
    * 0 makes a change instant, which AWS never is.
    */
   delays: z
     .object({
       associateSeconds: z.number().min(0).default(30),
       disassociateSeconds: z.number().min(0).default(30),
+      updateRuleSeconds: z.number().min(0).default(20),
       mountTargetSeconds: z.number().min(0).default(90),
     })
-    .default({ associateSeconds: 30, disassociateSeconds: 30, mountTargetSeconds: 90 }),
+    .default({ associateSeconds: 30, disassociateSeconds: 30, updateRuleSeconds: 20, mountTargetSeconds: 90 }),
   securityGroupRules: z
     .array(
       z.object({
@@ -203,7 +207,7 @@ export const EstateSeedSchema = z.object({
     resolverRules: [],
     fileSystems: [],
     securityGroupRules: [],
-    delays: { associateSeconds: 30, disassociateSeconds: 30, mountTargetSeconds: 90 },
+    delays: { associateSeconds: 30, disassociateSeconds: 30, updateRuleSeconds: 20, mountTargetSeconds: 90 },
   }),
   /** Names AWS's own resolvers answer for (private hosted zones, service endpoints). */
   awsRecords: z.record(z.string(), z.string()).default({}),

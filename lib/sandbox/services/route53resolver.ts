@@ -48,7 +48,7 @@ const toAwsRule = (estate: SandboxEstate, r: Rule) => ({
   CreatorRequestId: r.creatorRequestId,
   OwnerId: estate.seed.account,
   ShareStatus: 'NOT_SHARED',
-  Status: 'COMPLETE',
+  Status: r.updatingUntil && r.updatingUntil > estate.clock.now().toISOString() ? 'UPDATING' : 'COMPLETE',
 });
 
 /**
@@ -110,7 +110,9 @@ export const resolverHandlers: ServiceHandlers = {
       const message = `[RSLVR-00101] ${String(unknown.Name)} is not a valid filter name; valid: ${known.join(', ')}.`;
       throw new InvalidParameterException({ ...meta, message, Message: message, FieldName: 'Filters' });
     }
-    const all = estate.state.network.resolverRules.flatMap((r) =>
+    const ids = filterValue(filters, 'ResolverRuleId');
+    const rules = estate.state.network.resolverRules.filter((r) => !ids || ids.includes(r.id));
+    const all = rules.flatMap((r) =>
       associationsOf(estate, r).map(({ vpc, status }) => ({
         Id: associationId(r, vpc),
         ResolverRuleId: r.id,
@@ -181,7 +183,13 @@ export const resolverHandlers: ServiceHandlers = {
     if (config.TargetIps) r.targets = config.TargetIps.map((t) => ({ ip: t.Ip, port: t.Port ?? 53 }));
     if (config.ResolverEndpointId) r.endpointId = config.ResolverEndpointId;
     if (config.Name) r.name = config.Name;
+    const seconds = estate.state.network.delays.updateRuleSeconds;
+    if (seconds > 0) r.updatingUntil = new Date(estate.clock.now().getTime() + seconds * 1000).toISOString();
     return { ResolverRule: toAwsRule(estate, r) };
+  },
+
+  GetResolverRule(estate, input) {
+    return { ResolverRule: toAwsRule(estate, rule(estate, input.ResolverRuleId)) };
   },
 
   AssociateResolverRule(estate, input) {

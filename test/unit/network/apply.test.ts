@@ -15,6 +15,7 @@ import {
   CreateResolverRuleCommand,
   DeleteResolverRuleCommand,
   DisassociateResolverRuleCommand,
+  GetResolverRuleCommand,
   InvalidRequestException,
   ListResolverRuleAssociationsCommand,
   ResourceInUseException,
@@ -226,6 +227,9 @@ describe('applyStep', () => {
       .on(r53(DeleteResolverRuleCommand))
       .rejectsOnce(new ResourceInUseException({ $metadata: {}, message: 'still associated' }))
       .resolves({});
+    resolverMock.on(r53(ListResolverRuleAssociationsCommand)).resolves({
+      ResolverRuleAssociations: [{ ResolverRuleId: RULE_OTHER_TEAM, VPCId: OTHER_VPC, Status: 'DELETING' }],
+    });
     const actions = [
       action('disassociate-rule', { ruleId: RULE_OTHER_TEAM, vpcId: OTHER_VPC }, `old.local@${OTHER_VPC}`),
       action('delete-rule', { ruleId: RULE_OTHER_TEAM }, RULE_OTHER_TEAM, 0),
@@ -236,6 +240,52 @@ describe('applyStep', () => {
     expect(outcomes).toEqual(['done', 'done']);
     expect(progress.map((p) => p.next)).toEqual(['wait', 'done']);
     expect(resolverMock).toHaveReceivedCommandTimes(r53(DeleteResolverRuleCommand), 2);
+  });
+
+  it('deletes no rule while one of its disassociations did not succeed', async () => {
+    resolverMock
+      .on(r53(DisassociateResolverRuleCommand))
+      .rejectsOnce(new InvalidRequestException({ $metadata: {}, message: 'denied' }))
+      .resolves({ ResolverRuleAssociation: { Status: 'DELETING' } });
+    const actions = [
+      action('disassociate-rule', { ruleId: RULE_OTHER_TEAM, vpcId: VPC_ID }, `old.local@${VPC_ID}`),
+      action('disassociate-rule', { ruleId: RULE_OTHER_TEAM, vpcId: OTHER_VPC }, `old.local@${OTHER_VPC}`),
+      action('delete-rule', { ruleId: RULE_OTHER_TEAM }, RULE_OTHER_TEAM, 1),
+    ];
+
+    const { outcomes, progress } = await applyAll(actions);
+
+    expect(outcomes).toEqual([
+      'failed: InvalidRequestException: denied',
+      'done',
+      `skipped: it needs disassociate-rule old.local@${VPC_ID}, which did not succeed`,
+    ]);
+    expect(progress).toHaveLength(1);
+    expect(resolverMock).not.toHaveReceivedCommand(r53(DeleteResolverRuleCommand));
+  });
+
+  it('waits until an updated rule is COMPLETE, and fails what it is refused to look at', async () => {
+    resolverMock
+      .on(r53(UpdateResolverRuleCommand))
+      .resolves({ ResolverRule: { Id: RULE_COMPANY, Status: 'UPDATING' } });
+    resolverMock
+      .on(r53(GetResolverRuleCommand), { ResolverRuleId: RULE_COMPANY })
+      .resolvesOnce({ ResolverRule: { Id: RULE_COMPANY, Status: 'UPDATING' } })
+      .resolves({ ResolverRule: { Id: RULE_COMPANY, Status: 'COMPLETE' } });
+    resolverMock.on(r53(GetResolverRuleCommand), { ResolverRuleId: RULE_OTHER_TEAM }).rejects(
+      new Route53ResolverServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: {},
+        message: 'no',
+      }),
+    );
+    const update = (ruleId: string) =>
+      action('update-rule', { ruleId, endpointId: OUTBOUND_ID, targets: [{ Ip: '192.168.1.53', Port: 53 }] }, ruleId);
+
+    const { outcomes } = await applyAll([update(RULE_COMPANY), update(RULE_OTHER_TEAM)]);
+
+    expect(outcomes).toEqual(['done', 'failed: could not see how it stands: AccessDeniedException: no']);
   });
 
   it(`defers what is still at work after ${SETTLE_ROUNDS} passes`, async () => {

@@ -372,13 +372,26 @@ describe('applyResolverAction', () => {
   });
 
   describe('associate-rule', () => {
-    it('takes RSLVR-00802 naming the same rule as already associated', async () => {
+    it('takes RSLVR-00802 naming the same rule as its own earlier try (answer lost): done, or waiting while CREATING', async () => {
       resolverMock.on(r53(AssociateResolverRuleCommand)).rejects(rslvr00802(RULE_ID));
+      resolverMock
+        .on(r53(ListResolverRuleAssociationsCommand))
+        .resolvesOnce({ ResolverRuleAssociations: [{ ResolverRuleId: RULE_ID, VPCId: VPC_ID, Status: 'CREATING' }] })
+        .resolves({ ResolverRuleAssociations: [{ ResolverRuleId: RULE_ID, VPCId: VPC_ID, Status: 'COMPLETE' }] });
 
-      await expect(applyResolverAction(resolver(), associateById(), new Map())).resolves.toBe('already-done');
+      await expect(applyResolverAction(resolver(), associateById(), new Map())).resolves.toBe(
+        `waiting: the association with ${VPC_ID} is CREATING`,
+      );
+      await expect(applyResolverAction(resolver(), associateById(), new Map())).resolves.toBe('done');
       expect(resolverMock.commandCalls(r53(AssociateResolverRuleCommand))[0]?.args[0].input).toEqual({
         ResolverRuleId: RULE_ID,
         VPCId: VPC_ID,
+      });
+      expect(resolverMock.commandCalls(r53(ListResolverRuleAssociationsCommand))[0]?.args[0].input).toEqual({
+        Filters: [
+          { Name: 'ResolverRuleId', Values: [RULE_ID] },
+          { Name: 'VPCId', Values: [VPC_ID] },
+        ],
       });
     });
 
@@ -473,13 +486,32 @@ describe('applyResolverAction', () => {
       await expect(applyResolverAction(resolver(), remove(), new Map())).resolves.toBe('already-done');
     });
 
-    it('waits while the rule is still associated (its disassociation is asynchronous: ResourceInUseException)', async () => {
+    it('waits while the rule is in use and AWS is removing its associations (DELETING)', async () => {
       resolverMock
         .on(r53(DeleteResolverRuleCommand))
         .rejects(new ResourceInUseException({ $metadata: {}, message: 'rule is associated with a VPC' }));
+      resolverMock
+        .on(r53(ListResolverRuleAssociationsCommand))
+        .resolves({ ResolverRuleAssociations: [{ ResolverRuleId: RULE_ID, VPCId: VPC_ID, Status: 'DELETING' }] });
 
       await expect(applyResolverAction(resolver(), remove(), new Map())).resolves.toBe(
         'waiting: its VPC associations are still being removed',
+      );
+      expect(resolverMock.commandCalls(r53(ListResolverRuleAssociationsCommand))[0]?.args[0].input).toEqual({
+        Filters: [{ Name: 'ResolverRuleId', Values: [RULE_ID] }],
+      });
+    });
+
+    it('fails, rather than wait for nothing, when the rule is in use and no disassociation is under way', async () => {
+      resolverMock
+        .on(r53(DeleteResolverRuleCommand))
+        .rejects(new ResourceInUseException({ $metadata: {}, message: 'rule is associated with a VPC' }));
+      resolverMock
+        .on(r53(ListResolverRuleAssociationsCommand))
+        .resolves({ ResolverRuleAssociations: [{ ResolverRuleId: RULE_ID, VPCId: VPC_ID, Status: 'COMPLETE' }] });
+
+      await expect(applyResolverAction(resolver(), remove(), new Map())).resolves.toBe(
+        `failed: it is still associated with ${VPC_ID}, and no disassociation is under way`,
       );
     });
   });
