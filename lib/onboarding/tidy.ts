@@ -2,6 +2,7 @@ import {
   DeregisterManagedInstanceCommand,
   type InstanceInformation,
   InvalidInstanceId,
+  InvalidResourceId,
   ListTagsForResourceCommand,
   paginateDescribeInstanceInformation,
   type SSMClient,
@@ -215,7 +216,8 @@ async function deregisterStrays(
       await deps.ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: id }));
       actions.push({ action: 'deregister-instance', resource: id, outcome: 'deregistered' });
     } catch (error) {
-      if (error instanceof InvalidInstanceId) {
+      // Gone already (an earlier try deregistered it): its tags cannot be read, nor can it go twice.
+      if (error instanceof InvalidInstanceId || error instanceof InvalidResourceId) {
         actions.push({ action: 'deregister-instance', resource: id, outcome: 'already gone' });
         continue;
       }

@@ -6,6 +6,7 @@ import {
   DescribeInstanceInformationCommand,
   GetParameterCommand,
   InvalidInstanceId,
+  InvalidResourceId,
   DescribeActivationsCommand,
   ListTagsForResourceCommand,
   SSMClient,
@@ -298,6 +299,27 @@ describe('cleanupFailedOnboarding', () => {
       outcome: 'already gone',
     });
     expect(report.left).toEqual([]);
+  });
+
+  it('counts an instance an earlier try deregistered (its tags are gone: InvalidResourceId) as gone', async () => {
+    arrangeSsm({ registered: [INSTANCE_ID], tags: ourTags() });
+    ssmMock
+      .on(ListTagsForResourceCommand)
+      .rejects(new InvalidResourceId({ $metadata: {}, message: 'The resource ID is not valid.' }));
+    const state = {
+      ...stateFailedAt.WaitForNode(),
+      failure: lambdaFailure('NodeJoinTimeoutError', 'No Node. Fix: x.'),
+    };
+
+    const report = await cleanUp(state).report;
+
+    expect(report.cleanup).toContainEqual({
+      action: 'deregister-instance',
+      resource: INSTANCE_ID,
+      outcome: 'already gone',
+    });
+    expect(report.left).toEqual([]);
+    expect(ssmMock).not.toHaveReceivedCommand(DeregisterManagedInstanceCommand);
   });
 
   it('tries every step although the first is refused, and names what is left with its command', async () => {
