@@ -1,16 +1,12 @@
-import * as z from 'zod';
 import { eksNodeAccess } from '../lib/kube/eks-nodes';
 import { taskHandler } from '../lib/lambda';
 import { cleanupFailedOnboarding } from '../lib/onboarding/cleanup';
 import { OnboardingStateSchema } from '../lib/onboarding/state';
-import { CleanupActionSchema } from '../lib/onboarding/tidy';
+import { EarlierTrySchema } from '../lib/onboarding/tidy';
 
 const Input = OnboardingStateSchema.extend({
   /** The previous try's result, when the workflow tries the cleanup again. */
-  cleanup: z
-    .object({ attempt: z.number().int().min(1), report: z.object({ cleanup: z.array(CleanupActionSchema) }) })
-    .transform((c) => ({ attempt: c.attempt, cleanup: c.report.cleanup }))
-    .optional(),
+  cleanup: EarlierTrySchema.optional(),
 });
 
 /** Task CleanUp: undoes a failed onboarding, each step on its own, and writes the operators' alert. */

@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { finishOnboarding } from '../lib/onboarding/finish';
 import { assertOnboardingRequest } from '../lib/onboarding/request';
@@ -9,7 +8,7 @@ import {
   PreflightResultSchema,
   RegistrationStateSchema,
 } from '../lib/onboarding/state';
-import { CleanupActionSchema } from '../lib/onboarding/tidy';
+import { EarlierTrySchema } from '../lib/onboarding/tidy';
 
 const Input = OnboardingStateSchema.extend({
   preflight: PreflightResultSchema,
@@ -17,10 +16,7 @@ const Input = OnboardingStateSchema.extend({
   registration: RegistrationStateSchema,
   node: NodeStateSchema,
   /** The previous try's result, when the workflow tries the cleanup again. */
-  finish: z
-    .object({ attempt: z.number().int().min(1), summary: z.object({ cleanup: z.array(CleanupActionSchema) }) })
-    .transform((f) => ({ attempt: f.attempt, cleanup: f.summary.cleanup }))
-    .optional(),
+  finish: EarlierTrySchema.optional(),
 });
 
 /** Task Finish: deletes the used activation and its code, releases the lock, reports the result. */

@@ -53,7 +53,8 @@ function onboardingInvariants(outcome: Outcome): string[] {
   const broken: string[] = [];
   const { estate, result } = outcome;
   const input = outcome.arranged.facts.input as OnboardingInput;
-  const { requestId } = input;
+  const { requestId, resources } = input;
+  if (!resources) return ["the execution input names the request's resources (the last-resort alerts quote them)"];
   const undelivered = result.error?.name === 'AlertDeliveryError';
   // Where a leftover may be named: the alert, or (SNS down for good) the failed execution's cause.
   const told = `${alertText(outcome.alerts)}\n${undelivered ? (result.error?.cause ?? '') : ''}`;
@@ -67,13 +68,13 @@ function onboardingInvariants(outcome: Outcome): string[] {
       broken.push(`no activation of the request is left unless the alert names it (${activation.id} is left)`);
   }
   for (const name of Object.keys(estate.state.parameters).filter((p) => p.includes(`/onboarding/${requestId}/`))) {
-    if (!told.includes(name) && !told.includes(input.resources.parameterPath)) {
+    if (!told.includes(name) && !told.includes(resources.parameterPath)) {
       broken.push(`no SecureString parameter of the request is left unless the alert names it (${name} is left)`);
     }
   }
-  const lock = estate.state.parameters[input.resources.lockParameter];
-  if (lock?.value.includes(requestId) && !told.includes(input.resources.lockParameter)) {
-    broken.push(`no lock of the request is left unless the alert names it (${input.resources.lockParameter} is left)`);
+  const lock = estate.state.parameters[resources.lockParameter];
+  if (lock?.value.includes(requestId) && !told.includes(resources.lockParameter)) {
+    broken.push(`no lock of the request is left unless the alert names it (${resources.lockParameter} is left)`);
   }
   for (const gone of estate.deregistered.filter((d) => !ours(d.tags))) {
     broken.push(

@@ -21,13 +21,12 @@ export interface FailureReport {
   notification: Notification;
 }
 
-/** One try of the cleanup: its report, and whether the workflow waits and tries again. */
-export interface CleanupRun {
-  attempt: number;
-  retry: boolean;
-  nextWaitSeconds: number;
-  report: FailureReport;
-}
+/**
+ * One try of the cleanup: its report, and whether the workflow waits and tries again. One flat
+ * object, so an execution started on an earlier version (which reads the report's fields at the
+ * top of CleanUp's result) still reads it.
+ */
+export type CleanupRun = FailureReport & { attempt: number; retry: boolean; nextWaitSeconds: number };
 
 /**
  * Undoes a failed onboarding so nothing half-done is left: deletes the stored code and NodeConfig
@@ -85,25 +84,23 @@ export async function cleanupFailedOnboarding(
   ].join('\n');
   const leftNote = left.length ? `; ${left.length} left` : '';
   return {
+    requestId: state.requestId,
+    step,
+    error: error.name,
+    problem: error.problem,
+    fix: error.fix,
+    summary: `Failed at ${step} with ${error.name}: ${error.problem}${error.fix ? ` Fix: ${error.fix}` : ''}${left.length ? ` Left to remove: ${left.map((l) => l.resource).join(', ')}.` : ''}`,
+    cleanup,
+    left,
+    notification: {
+      subject: snsSubject(`[CRITICAL] ${node} onboarding failed: ${error.name} at ${step}${leftNote}`),
+      message,
+      severity: 'critical',
+      cluster: cluster ?? 'unknown',
+      check: 'onboarding',
+    },
     attempt,
     ...nextTry(attempt, left),
-    report: {
-      requestId: state.requestId,
-      step,
-      error: error.name,
-      problem: error.problem,
-      fix: error.fix,
-      summary: `Failed at ${step} with ${error.name}: ${error.problem}${error.fix ? ` Fix: ${error.fix}` : ''}${left.length ? ` Left to remove: ${left.map((l) => l.resource).join(', ')}.` : ''}`,
-      cleanup,
-      left,
-      notification: {
-        subject: snsSubject(`[CRITICAL] ${node} onboarding failed: ${error.name} at ${step}${leftNote}`),
-        message,
-        severity: 'critical',
-        cluster: cluster ?? 'unknown',
-        check: 'onboarding',
-      },
-    },
   };
 }
 

@@ -8,7 +8,10 @@ import type { OnboardingState } from './state';
 import { type CleanupAction, type EarlierTry, type Leftover, mergeActions, nextTry, tidyRequest } from './tidy';
 
 export interface OnboardingSummary {
-  outcome: 'joined' | 'joined-not-ready';
+  /** `joined-cleanup-failed`: Finish could not run at all (the workflow's last-resort summary). */
+  outcome: 'joined' | 'joined-not-ready' | 'joined-cleanup-failed';
+  /** Set with joined-cleanup-failed: the Node's phase when it was seen. */
+  nodePhase?: string;
   requestId: string;
   cluster: string;
   nodeName: string;
@@ -32,13 +35,12 @@ export interface OnboardingSummary {
   notification: Notification;
 }
 
-/** One try of Finish: the summary, and whether the workflow waits and tries the cleanup again. */
-export interface FinishRun {
-  attempt: number;
-  retry: boolean;
-  nextWaitSeconds: number;
-  summary: OnboardingSummary;
-}
+/**
+ * One try of Finish: the summary, and whether the workflow waits and tries the cleanup again.
+ * One flat object, so an execution started on an earlier version (which reads the summary's
+ * fields at the top of Finish's result) still reads it.
+ */
+export type FinishRun = OnboardingSummary & { attempt: number; retry: boolean; nextWaitSeconds: number };
 
 const seconds = (from?: string, to?: string) =>
   from && to ? Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000)) : 0;
@@ -134,5 +136,5 @@ export async function finishOnboarding(
       check: 'onboarding',
     },
   };
-  return { attempt, ...nextTry(attempt, left), summary };
+  return { ...summary, attempt, ...nextTry(attempt, left) };
 }

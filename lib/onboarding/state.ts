@@ -25,7 +25,8 @@ export const OnboardingInputSchema = z.object({
   requester: z.string().min(1),
   requestDigest: z.string().min(1),
   request: z.unknown(),
-  resources: RequestResourcesSchema,
+  /** Optional to the Lambdas, which derive every name themselves: executions started before it existed lack it. */
+  resources: RequestResourcesSchema.optional(),
 });
 export type OnboardingInput = z.infer<typeof OnboardingInputSchema>;
 

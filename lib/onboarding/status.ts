@@ -95,7 +95,14 @@ export async function getOnboardingStatus(
   return { statusCode: 200, body };
 }
 
-const withoutAlert = ({ notification: _alert, ...rest }: Record<string, unknown>) => rest;
+/** A result as the team reads it: without the operators' message and the workflow's retry bookkeeping. */
+const withoutAlert = ({
+  notification: _alert,
+  attempt: _attempt,
+  retry: _retry,
+  nextWaitSeconds: _wait,
+  ...rest
+}: Record<string, unknown>) => rest;
 
 /**
  * An execution that failed only because its alert could not be delivered: its cause holds the

@@ -33,7 +33,8 @@ export const CleanupActionSchema = z.object({
 });
 export type CleanupAction = z.infer<typeof CleanupActionSchema>;
 
-export type LeftoverKind = 'parameters' | 'lock' | 'activation' | 'managed-instance' | 'node';
+/** `request`: the cleanup could not run, so whatever the request made may be left (the commands find it). */
+export type LeftoverKind = 'parameters' | 'lock' | 'activation' | 'managed-instance' | 'node' | 'request';
 
 /** Something of the request that is still there, why, and the exact command that removes it. */
 export interface Leftover {
@@ -273,7 +274,7 @@ export function mergeActions(earlier: CleanupAction[], now: CleanupAction[]): Cl
 
 /**
  * What a try hands the next (the workflow passes it back in): how many tries so far and what they
- * did. Finish and CleanUp read it from their own result, `$.finish.summary` / `$.cleanup.report`.
+ * did. Finish and CleanUp read it from their own result, `$.finish` / `$.cleanup`.
  */
 export const EarlierTrySchema = z.object({ attempt: z.number().int().min(1), cleanup: z.array(CleanupActionSchema) });
 export type EarlierTry = z.infer<typeof EarlierTrySchema>;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareAndRun, SILENT } from '../../cli/local-run';
 import { localRuntime } from '../../cli/local-runtime';
-import type { LambdaFault } from '../../cli/runner';
+import type { StateNode } from '../../cli/asl';
+import { type LambdaFault, runWorkflow } from '../../cli/runner';
 import { onboardNode } from '../../cli/workflows/onboard-node';
 import type { OnboardingSummary } from '../../lib/onboarding/finish';
 import type { OnboardingInput } from '../../lib/onboarding/state';
@@ -127,8 +128,9 @@ describe('case 2: cleanup tries every step on its own and names what is left', (
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('Lambda.Unknown');
-    expect(result.visited.slice(-4)).toEqual([
+    expect(result.visited.slice(-5)).toEqual([
       'DescribeCleanupFailure',
+      'CleanupTriedBefore',
       'ComposeCleanupFailureAlert',
       'NotifyFailure',
       'Failed',
@@ -139,6 +141,34 @@ describe('case 2: cleanup tries every step on its own and names what is left', (
     expect(message).toContain(`activations tagged hybridops:request-id=${requestId}`);
     expect(message).toContain(`Key=tag:hybridops:request-id,Values=${requestId}`);
     expect(message).toContain(`kubectl get nodes -l hybridops.io/request-id=${requestId}`);
+  });
+  it('when a later try of CleanUp cannot run, the alert keeps what the earlier try did and left', async () => {
+    const { result, alerts } = await onboard({
+      lambdaFaults: [
+        ...everyAttempt('CheckRegistration', 'Lambda.Unknown', false),
+        ...[2, 3, 4].map((attempt) => ({
+          state: 'CleanUp',
+          attempt,
+          error: 'Lambda.Unknown' as const,
+          afterWork: false,
+        })),
+      ],
+      faults: [{ on: 'ssm:DeleteActivation', effect: 'network', error: 'ECONNRESET' }],
+    });
+
+    expect(result.visited.slice(-5)).toEqual([
+      'DescribeCleanupFailure',
+      'CleanupTriedBefore',
+      'ComposeCleanupFailureAfterTry',
+      'NotifyFailure',
+      'Failed',
+    ]);
+    const message = alerts.at(-1)?.message ?? '';
+    expect(message).toContain('Its cleanup ran 1 time(s), then could not run again');
+    expect(message).toContain('The last report of the cleanup:');
+    expect(message).toMatch(/- activation [0-9a-f-]{36}: DeleteActivation failed/);
+    expect(message).toContain('- delete-parameters');
+    expect(result.error?.cause).toContain('its cleanup ran 1 time(s), then could not run again');
   });
 });
 
@@ -170,7 +200,13 @@ describe('case 3: a node that joined is a success, whatever its cleanup does', (
 
     expect(result.status).toBe('SUCCEEDED');
     expect(result.visited.slice(-2)).toEqual(['SummarizeFinishFailure', 'NotifySuccess']);
-    expect(result.output).toMatchObject({ outcome: 'joined', finishError: 'Lambda.Unknown', requestId });
+    expect(result.output).toMatchObject({
+      outcome: 'joined-cleanup-failed',
+      nodePhase: 'ready',
+      finishError: 'Lambda.Unknown',
+      requestId,
+      left: [{ kind: 'request', resource: requestId, retryable: false }],
+    });
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.subject).toBe(`[WARNING] joined, cleanup failed: ${requestId}`);
     expect(alerts[0]?.message).toMatch(/joined cluster gpu-hybrid-cluster as Node mi-[0-9a-f]{17} \(ready\)/);
@@ -217,5 +253,52 @@ describe('case 4: an alert is never lost in silence', () => {
     expect(estate.calls.filter((c) => c.command === 'Publish')).toHaveLength(1);
     const cause = JSON.parse(result.error?.cause ?? '{}') as { report: { error: string } };
     expect(cause.report.error).toBe('Lambda.Unknown');
+  });
+});
+
+describe('an onboarding started on the previous version, finishing on this one', () => {
+  // Running executions keep the definition they started with, and call the Lambdas deployed now.
+  const previous = JSON.parse(
+    readFileSync(join(__dirname, '..', 'fixtures', 'onboard-node.previous.asl.json'), 'utf8'),
+  ) as StateNode;
+
+  async function onboardOnPrevious(scenario: string, body = readFileSync(EVENT, 'utf8')) {
+    const local = localRuntime('sandbox', home, {}, { scenario });
+    const estate = local.estate as SandboxEstate;
+    const prepared = await onboardNode.prepare(body, local);
+    if (!prepared.ok) throw new Error(prepared.problems.join('; '));
+    // Its input was built before the request's resources were part of it.
+    const { resources: _new, ...input } = prepared.input as OnboardingInput;
+    const result = await runWorkflow({
+      workflow: 'onboard-node',
+      definition: previous,
+      input,
+      runtime: local.runtime,
+      estate,
+      alertTopicArn: local.alertTopicArn,
+      afterTask: onboardNode.afterTask?.(local, SILENT, input),
+    });
+    return { result, estate, requestId: input.requestId };
+  }
+
+  it('joins and notifies', async () => {
+    const { result, estate } = await onboardOnPrevious('joins');
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(result.output).toMatchObject({ outcome: 'joined' });
+    expect(estate.outbox.map((m) => m.subject)).toEqual([expect.stringMatching(/^\[OK\] gpu-node-01 \(mi-/)]);
+  });
+
+  it('fails, cleans up and alerts', async () => {
+    const { result, estate, requestId } = await onboardOnPrevious(
+      'never-registers',
+      JSON.stringify({ ...JSON.parse(readFileSync(EVENT, 'utf8')), activationExpiresInHours: 1 }),
+    );
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('RegistrationTimeoutError');
+    expect(requestParameters(estate, requestId)).toEqual([]);
+    expect(estate.state.parameters[LOCK]).toBeUndefined();
+    expect(estate.outbox.at(-1)?.subject).toMatch(/RegistrationTimeoutError at WaitForRegistration/);
   });
 });

@@ -109,7 +109,7 @@ const ourTags = () => [
 ];
 
 function cleanUp(
-  state: OnboardingState & { cleanup?: { attempt: number; cleanup: CleanupRun['report']['cleanup'] } },
+  state: OnboardingState & { cleanup?: { attempt: number; cleanup: CleanupRun['cleanup'] } },
   nodes: KubeNode[] = [],
 ) {
   const fake = fakeNodes(nodes);
@@ -117,7 +117,7 @@ function cleanUp(
     { ssm: new SSMClient({ region: 'ap-northeast-2' }), nodes: fake.factory, settings: settings() },
     state,
   );
-  return { run, report: run.then((r) => r.report), reads: fake.reads };
+  return { run, report: run, reads: fake.reads };
 }
 const TAG_FILTER = { Filters: [{ Key: 'tag:hybridops:request-id', Values: [REQUEST_ID] }] };
 
@@ -140,27 +140,25 @@ describe('cleanupFailedOnboarding', () => {
       attempt: 1,
       retry: false,
       nextWaitSeconds: 0,
-      report: {
-        requestId: REQUEST_ID,
-        step: 'WaitForRegistration',
-        error: 'RegistrationTimeoutError',
-        problem: TIMEOUT_PROBLEM,
-        fix: TIMEOUT_FIX,
-        summary: `Failed at WaitForRegistration with RegistrationTimeoutError: ${TIMEOUT_PROBLEM} Fix: ${TIMEOUT_FIX}`,
-        cleanup: [
-          { action: 'delete-parameters', resource: PARAMETER_BASE, outcome: 'deleted 2' },
-          { action: 'release-lock', resource: LOCK_PARAMETER, outcome: 'released' },
-          { action: 'delete-activation', resource: ACTIVATION_ID, outcome: 'deleted' },
-          { action: 'deregister-instance', resource: INSTANCE_ID, outcome: 'deregistered' },
-        ],
-        left: [],
-        notification: {
-          subject: '[CRITICAL] gpu-node-01 onboarding failed: RegistrationTimeoutError at WaitForRegistration',
-          message: expect.any(String),
-          severity: 'critical',
-          cluster: 'gpu-hybrid-cluster',
-          check: 'onboarding',
-        },
+      requestId: REQUEST_ID,
+      step: 'WaitForRegistration',
+      error: 'RegistrationTimeoutError',
+      problem: TIMEOUT_PROBLEM,
+      fix: TIMEOUT_FIX,
+      summary: `Failed at WaitForRegistration with RegistrationTimeoutError: ${TIMEOUT_PROBLEM} Fix: ${TIMEOUT_FIX}`,
+      cleanup: [
+        { action: 'delete-parameters', resource: PARAMETER_BASE, outcome: 'deleted 2' },
+        { action: 'release-lock', resource: LOCK_PARAMETER, outcome: 'released' },
+        { action: 'delete-activation', resource: ACTIVATION_ID, outcome: 'deleted' },
+        { action: 'deregister-instance', resource: INSTANCE_ID, outcome: 'deregistered' },
+      ],
+      left: [],
+      notification: {
+        subject: '[CRITICAL] gpu-node-01 onboarding failed: RegistrationTimeoutError at WaitForRegistration',
+        message: expect.any(String),
+        severity: 'critical',
+        cluster: 'gpu-hybrid-cluster',
+        check: 'onboarding',
       },
     });
     expect(inputs(ssmMock.commandCalls(DeleteActivationCommand))).toEqual([{ ActivationId: ACTIVATION_ID }]);
@@ -337,12 +335,8 @@ describe('cleanupFailedOnboarding', () => {
 
     const run = await cleanUp(state).run;
 
-    expect(run.report.cleanup.map((a) => a.action)).toEqual([
-      'release-lock',
-      'delete-activation',
-      'deregister-instance',
-    ]);
-    expect(run.report.left).toEqual([
+    expect(run.cleanup.map((a) => a.action)).toEqual(['release-lock', 'delete-activation', 'deregister-instance']);
+    expect(run.left).toEqual([
       {
         kind: 'parameters',
         resource: PARAMETER_BASE,
@@ -353,9 +347,9 @@ describe('cleanupFailedOnboarding', () => {
     ]);
     // Refused is not going to pass: no second try.
     expect(run).toMatchObject({ attempt: 1, retry: false, nextWaitSeconds: 0 });
-    expect(run.report.summary).toContain(`Left to remove: ${PARAMETER_BASE}.`);
-    expect(run.report.notification.subject).toMatch(/; 1 left$/);
-    expect(run.report.notification.message).toContain(
+    expect(run.summary).toContain(`Left to remove: ${PARAMETER_BASE}.`);
+    expect(run.notification.subject).toMatch(/; 1 left$/);
+    expect(run.notification.message).toContain(
       [
         'Still there after 1 cleanup attempt(s); remove by hand:',
         `- parameters ${PARAMETER_BASE}: DeleteParameters failed (AccessDeniedException: User is not authorized to perform: ssm:DeleteParameters)`,
@@ -372,9 +366,7 @@ describe('cleanupFailedOnboarding', () => {
     const tries: CleanupRun[] = [];
     for (let i = 0; i < 4; i += 1) {
       const earlier = tries.at(-1);
-      const state = earlier
-        ? { ...failed, cleanup: { attempt: earlier.attempt, cleanup: earlier.report.cleanup } }
-        : failed;
+      const state = earlier ? { ...failed, cleanup: { attempt: earlier.attempt, cleanup: earlier.cleanup } } : failed;
       tries.push(await cleanUp(state).run);
     }
 
@@ -384,7 +376,7 @@ describe('cleanupFailedOnboarding', () => {
       [3, true, 90],
       [4, false, 0],
     ]);
-    expect(tries.at(-1)?.report.left).toMatchObject([{ kind: 'activation', resource: ACTIVATION_ID, retryable: true }]);
+    expect(tries.at(-1)?.left).toMatchObject([{ kind: 'activation', resource: ACTIVATION_ID, retryable: true }]);
   });
 
   it('keeps what an earlier try did: a parameter it deleted is reported deleted, not "none existed"', async () => {
@@ -402,7 +394,7 @@ describe('cleanupFailedOnboarding', () => {
     const run = await cleanUp(state).run;
 
     expect(run.attempt).toBe(2);
-    expect(run.report.cleanup[0]).toEqual({
+    expect(run.cleanup[0]).toEqual({
       action: 'delete-parameters',
       resource: PARAMETER_BASE,
       outcome: 'deleted 2',
@@ -429,7 +421,7 @@ describe('cleanupFailedOnboarding', () => {
       state,
     );
 
-    expect(run.report.cleanup).toEqual([
+    expect(run.cleanup).toEqual([
       { action: 'delete-parameters', resource: PARAMETER_BASE, outcome: 'deleted 2' },
       { action: 'release-lock', resource: LOCK_PARAMETER, outcome: 'released' },
       { action: 'delete-activation', resource: ACTIVATION_ID, outcome: 'deleted' },
@@ -439,7 +431,7 @@ describe('cleanupFailedOnboarding', () => {
         outcome: 'could not check for its Kubernetes Node (KubernetesApiError)',
       },
     ]);
-    expect(run.report.left).toMatchObject([{ kind: 'managed-instance', resource: INSTANCE_ID, retryable: false }]);
+    expect(run.left).toMatchObject([{ kind: 'managed-instance', resource: INSTANCE_ID, retryable: false }]);
     expect(ssmMock).not.toHaveReceivedCommand(DeregisterManagedInstanceCommand);
   });
 
@@ -460,7 +452,7 @@ describe('cleanupFailedOnboarding', () => {
     );
 
     expect(run).toMatchObject({ retry: true, nextWaitSeconds: 10 });
-    expect(run.report.left).toMatchObject([{ kind: 'managed-instance', resource: INSTANCE_ID, retryable: true }]);
+    expect(run.left).toMatchObject([{ kind: 'managed-instance', resource: INSTANCE_ID, retryable: true }]);
     expect(ssmMock).not.toHaveReceivedCommand(DeregisterManagedInstanceCommand);
   });
 

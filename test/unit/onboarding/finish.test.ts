@@ -90,7 +90,7 @@ describe('finishOnboarding', () => {
     arrangeSsm();
 
     const run = await finishOnboarding(deps(), finishedState(), parseRequest());
-    const { summary } = run;
+    const { attempt: _attempt, retry: _retry, nextWaitSeconds: _wait, ...summary } = run;
 
     expect(run).toMatchObject({ attempt: 1, retry: false, nextWaitSeconds: 0 });
     expect(summary).toEqual({
@@ -161,7 +161,7 @@ describe('finishOnboarding', () => {
       hint: cniHint(INSTANCE_ID),
     });
 
-    const { summary } = await finishOnboarding(deps(), finishedState(node), parseRequest());
+    const summary = await finishOnboarding(deps(), finishedState(node), parseRequest());
 
     expect(summary).toMatchObject({
       outcome: 'joined-not-ready',
@@ -189,7 +189,8 @@ describe('finishOnboarding', () => {
     ssmMock.on(DeleteActivationCommand).rejects(new InvalidActivation({ $metadata: {}, message: 'not valid' }));
 
     await expect(finishOnboarding(deps(), finishedState(), parseRequest())).resolves.toMatchObject({
-      summary: { outcome: 'joined', left: [] },
+      outcome: 'joined',
+      left: [],
     });
     expect(sent.deleteParameters()).toHaveLength(1);
   });
@@ -210,7 +211,7 @@ describe('finishOnboarding', () => {
       node: { name, ip: '192.168.10.21', os: 'ubuntu-22.04' },
     });
 
-    const { summary } = await finishOnboarding(deps(), finishedState(), request);
+    const summary = await finishOnboarding(deps(), finishedState(), request);
 
     expect(summary.notification.subject).toMatch(/^[\x20-\x7e]{1,100}$/);
     expect(summary.notification.subject.endsWith('...')).toBe(true);
@@ -232,9 +233,9 @@ describe('finishOnboarding', () => {
     const run = await finishOnboarding(deps(), finishedState(), parseRequest());
 
     expect(run).toMatchObject({ attempt: 1, retry: false });
-    expect(run.summary.outcome).toBe('joined');
-    expect(run.summary.cleanup.map((a) => a.action)).toEqual(['release-lock', 'delete-activation']);
-    expect(run.summary.left).toEqual([
+    expect(run.outcome).toBe('joined');
+    expect(run.cleanup.map((a) => a.action)).toEqual(['release-lock', 'delete-activation']);
+    expect(run.left).toEqual([
       {
         kind: 'parameters',
         resource: '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345',
@@ -243,11 +244,11 @@ describe('finishOnboarding', () => {
         retryable: false,
       },
     ]);
-    expect(run.summary.notification).toMatchObject({
+    expect(run.notification).toMatchObject({
       subject: `[WARNING] gpu-node-01 (${INSTANCE_ID}) joined gpu-hybrid-cluster and is Ready; 1 left`,
       severity: 'warning',
     });
-    expect(run.summary.notification.message).toContain('Still there after 1 cleanup attempt(s); remove by hand:');
+    expect(run.notification.message).toContain('Still there after 1 cleanup attempt(s); remove by hand:');
   });
 
   it('asks to be tried again while a step fails for a moment, keeping what the earlier try did', async () => {
@@ -258,19 +259,19 @@ describe('finishOnboarding', () => {
     ssmMock.on(DeleteParametersCommand).resolves({ DeletedParameters: [] });
     const second = await finishOnboarding(
       deps(),
-      { ...finishedState(), finish: { attempt: first.attempt, cleanup: first.summary.cleanup } },
+      { ...finishedState(), finish: { attempt: first.attempt, cleanup: first.cleanup } },
       parseRequest(),
     );
 
     expect(first).toMatchObject({ attempt: 1, retry: true, nextWaitSeconds: 10 });
-    expect(first.summary.left).toMatchObject([{ kind: 'activation', resource: ACTIVATION_ID, retryable: true }]);
-    expect(second).toMatchObject({ attempt: 2, retry: false, summary: { left: [] } });
-    expect(second.summary.cleanup).toContainEqual({
+    expect(first.left).toMatchObject([{ kind: 'activation', resource: ACTIVATION_ID, retryable: true }]);
+    expect(second).toMatchObject({ attempt: 2, retry: false, left: [] });
+    expect(second.cleanup).toContainEqual({
       action: 'delete-parameters',
       resource: '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345',
       outcome: 'deleted 2',
     });
-    expect(second.summary.cleanup).toContainEqual({
+    expect(second.cleanup).toContainEqual({
       action: 'delete-activation',
       resource: ACTIVATION_ID,
       outcome: 'deleted',
