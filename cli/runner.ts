@@ -255,7 +255,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
     } else if (state.Type === 'Task' && state.Resource === 'arn:aws:states:::sns:publish') {
       taskHandlers[name] = task(name, within, async (input) => {
         try {
-          const answer = await options.runtime.clients.sns.send(new PublishCommand(input as never));
+          const answer = await options.runtime.clients.snsSingleAttempt.send(new PublishCommand(input as never));
           return { MessageId: answer.MessageId ?? '' };
         } catch (error) {
           throw integrationError('SNS', error);

@@ -12,7 +12,7 @@ export const { run, handler } = taskHandler(Input, (input, rt) => {
   const topicArn = rt.settings.alertTopicArn;
   if (!topicArn) throw new StoreError('ALERT_TOPIC_ARN is not set.', 'Deploy with serverless.yml, which sets it.');
   return publishStep(
-    { sns: rt.clients.sns, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
+    { sns: rt.clients.snsSingleAttempt, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     { sweepId: input.sweepId, topicArn },
   );
 });

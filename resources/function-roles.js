@@ -161,7 +161,8 @@ module.exports = async ({ resolveVariable }) => {
     // Reads Nodes through the Kubernetes API: authorised by its EKS access entry, not by IAM.
     checkNode: [],
     finishOnboarding: [
-      allow(['ssm:DeleteActivation'], '*'),
+      // Every activation tagged with the request, also one a lost answer left unrecorded.
+      allow(['ssm:DeleteActivation', 'ssm:DescribeActivations'], '*'),
       allow(['ssm:DeleteParameters'], onboardingParameters),
       allow(['ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters),
     ],

@@ -16,6 +16,12 @@ export interface AwsClients {
   readonly ec2: EC2Client;
   readonly sfn: SFNClient;
   readonly sns: SNSClient;
+  /**
+   * SNS with one attempt per call, for alerts a function publishes itself: a publish whose answer
+   * was lost may have gone out, and a standard topic does not deduplicate, so the caller decides
+   * whether to send again (lib/sweep/publish.ts), not the SDK.
+   */
+  readonly snsSingleAttempt: SNSClient;
   readonly sts: STSClient;
   readonly resolver: Route53ResolverClient;
   readonly efs: EFSClient;
@@ -24,6 +30,9 @@ export interface AwsClients {
 }
 
 export type ServiceName = keyof AwsClients;
+
+/** The AWS service a client calls (two clients may call one service with different settings). */
+export const apiOf = (service: ServiceName): string => (service === 'snsSingleAttempt' ? 'sns' : service);
 export type AnyClient = AwsClients[ServiceName];
 
 export interface ClientOptions {
@@ -46,6 +55,7 @@ const CONSTRUCTORS: { [K in ServiceName]: () => new (config: object) => AwsClien
   ec2: () => require('@aws-sdk/client-ec2').EC2Client,
   sfn: () => require('@aws-sdk/client-sfn').SFNClient,
   sns: () => require('@aws-sdk/client-sns').SNSClient,
+  snsSingleAttempt: () => require('@aws-sdk/client-sns').SNSClient,
   sts: () => require('@aws-sdk/client-sts').STSClient,
   resolver: () => require('@aws-sdk/client-route53resolver').Route53ResolverClient,
   efs: () => require('@aws-sdk/client-efs').EFSClient,
@@ -75,7 +85,11 @@ export function createAwsClients(options: ClientOptions): AwsClients {
         if (!client) {
           const Client = CONSTRUCTORS[service]();
           // Cost Explorer answers only in us-east-1, whatever the account's Region.
-          client = new Client(service === 'ce' ? { ...config, region: 'us-east-1' } : config);
+          client = new Client({
+            ...config,
+            ...(service === 'ce' ? { region: 'us-east-1' } : {}),
+            ...(service === 'snsSingleAttempt' ? { maxAttempts: 1 } : {}),
+          });
           options.customize?.(client, service);
           built[service] = client;
         }

@@ -104,8 +104,9 @@ export async function tidyRequest(deps: TidyDeps, target: TidyTarget): Promise<T
   }
 
   const activations = new Set(target.activationId ? [target.activationId] : []);
-  if (!target.activationId && target.nodeName) {
-    // An activation the state never recorded (IssueActivation's answer was lost) carries our tag.
+  if (target.nodeName) {
+    // Also those the state never recorded: IssueActivation's answer was lost (the SDK or the
+    // workflow then created another), or it never reached the state. They all carry our tag.
     try {
       for (const id of await requestActivationIds(deps.ssm, target.nodeName, target.requestId)) activations.add(id);
     } catch (error) {

@@ -12,8 +12,9 @@ import * as resolver from '@aws-sdk/client-route53resolver';
 import * as s3 from '@aws-sdk/client-s3';
 import * as ssm from '@aws-sdk/client-ssm';
 import * as sts from '@aws-sdk/client-sts';
+import { isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import type { HandlerExecutionContext, InitializeHandlerArguments, MiddlewareStack } from '@smithy/types';
-import { type AwsClients, createAwsClients, type ServiceName } from '../aws/clients';
+import { apiOf, type AwsClients, createAwsClients, type ServiceName } from '../aws/clients';
 import type { Clock } from '../clock';
 import { SandboxNotImplementedError, SandboxStateError } from '../errors';
 import { type FaultSpec, faultFor, type SandboxFault, sdkNetworkError } from './faults';
@@ -202,27 +203,51 @@ export class SandboxEstate {
     return output;
   }
 
-  /** SDK clients whose every command is answered by this estate. */
+  /**
+   * SDK clients whose every command is answered by this estate. The answer comes before the SDK's
+   * own retry middleware, so the estate tries a call as many times as the client would
+   * (`maxAttempts`, as lib/aws/clients.ts sets it) on the errors the SDK retries (throttling and
+   * transient ones: @smithy/service-error-classification, as its standard and adaptive
+   * strategies classify them), without the waits. A fault that passes in time is absorbed as in
+   * AWS, and a call whose answer was lost is made again, its work done twice, as in AWS.
+   */
   clients(): AwsClients {
     return createAwsClients({
       region: this.seed.region,
       credentials: { accessKeyId: 'SANDBOX', secretAccessKey: 'SANDBOX' },
-      maxAttempts: 1,
       customize: (client, service) => {
+        const maxAttempts = client.config.maxAttempts as unknown as () => Promise<number>;
         (client.middlewareStack as MiddlewareStack<object, object>).add(
           (_next, context: HandlerExecutionContext) => async (args: InitializeHandlerArguments<object>) => {
-            const output = await this.answer(
-              service,
-              context.commandName ?? 'Unknown',
-              args.input as Record<string, unknown>,
-            );
-            return { output: { $metadata: { httpStatusCode: 200 }, ...(output as object) }, response: {} };
+            const attempts = await maxAttempts();
+            for (let attempt = 1; ; attempt += 1) {
+              try {
+                const output = await this.answer(
+                  apiOf(service),
+                  context.commandName ?? 'Unknown',
+                  args.input as Record<string, unknown>,
+                );
+                return {
+                  output: { $metadata: { httpStatusCode: 200, attempts: attempt }, ...(output as object) },
+                  response: {},
+                };
+              } catch (error) {
+                if (attempt >= attempts || !sdkRetries(error)) throw error;
+              }
+            }
           },
           { step: 'initialize', name: 'hybridopsSandboxEstate', priority: 'high' },
         );
       },
     });
   }
+}
+
+/** Whether the SDK's retry strategy tries a call again after this error. */
+function sdkRetries(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const e = error as Parameters<typeof isThrottlingError>[0];
+  return isThrottlingError(e) || isTransientError(e);
 }
 
 function readState(file: string): SandboxState | undefined {

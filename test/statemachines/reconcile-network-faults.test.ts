@@ -78,7 +78,7 @@ describe('case 5: the outcomes survive a later failure and are reported truly', 
     const estate = estateOf();
     const { result, report } = await reconcile(estate, 'apply', {
       // The first PutParameter is the CLI deploying the desired state; the second publishes the mount targets.
-      faults: [{ on: 'ssm:PutParameter', effect: 'error', error: 'ThrottlingException', nth: 2 }],
+      faults: [{ on: 'ssm:PutParameter', effect: 'error', error: 'ThrottlingException', nth: 2, times: 3 }],
     });
 
     expect(result.status).toBe('SUCCEEDED');

@@ -174,7 +174,10 @@ describe('cleanupFailedOnboarding', () => {
     ]);
     expect(inputs(ssmMock.commandCalls(GetParameterCommand))).toEqual([{ Name: LOCK_PARAMETER }]);
     expect(inputs(ssmMock.commandCalls(DeleteParameterCommand))).toEqual([{ Name: LOCK_PARAMETER }]);
-    expect(ssmMock).not.toHaveReceivedCommand(DescribeActivationsCommand);
+    // Any other activation tagged with the request (a lost answer's duplicate) is looked for too.
+    expect(ssmMock).toHaveReceivedCommandWith(DescribeActivationsCommand, {
+      Filters: [{ FilterKey: 'DefaultInstanceName', FilterValues: ['gpu-node-01'] }],
+    });
     expect(reads).toEqual([{ cluster: clusterAccess(), name: INSTANCE_ID }]);
   });
 
@@ -205,6 +208,32 @@ describe('cleanupFailedOnboarding', () => {
     expect(inputs(ssmMock.commandCalls(DeleteParameterCommand))).toEqual([{ Name: LOCK_PARAMETER }]);
     // No activation can exist before preflight passed, so no instance either: nothing deregistered.
     expect(ssmMock).not.toHaveReceivedCommand(DescribeInstanceInformationCommand);
+  });
+
+  it('deletes a duplicate activation beside the recorded one (CreateActivation answered twice after a lost answer)', async () => {
+    arrangeSsm();
+    const duplicate = '11111111-2222-4333-8444-555555555555';
+    const tagged = [{ Key: 'hybridops:request-id', Value: REQUEST_ID }];
+    ssmMock.on(DescribeActivationsCommand).resolves({
+      ActivationList: [
+        { ActivationId: duplicate, Tags: tagged },
+        { ActivationId: ACTIVATION_ID, Tags: tagged },
+      ],
+    });
+    const state = { ...stateFailedAt.WaitForRegistration(), failure: lambdaFailure('SomeError', 'x. Fix: y.') };
+
+    const report = await cleanUp(state).report;
+
+    expect(
+      inputs(ssmMock.commandCalls(DeleteActivationCommand))
+        .map((i) => i.ActivationId)
+        .sort(),
+    ).toEqual([ACTIVATION_ID, duplicate].sort());
+    expect(report.cleanup).toContainEqual({
+      action: 'delete-activation',
+      resource: duplicate,
+      outcome: 'deleted (not recorded in the state)',
+    });
   });
 
   it('finds and deletes an activation the state never recorded, by its request tag', async () => {

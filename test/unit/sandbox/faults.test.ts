@@ -5,6 +5,7 @@ import {
   PutParameterCommand,
   ThrottlingException,
 } from '@aws-sdk/client-ssm';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { AwsTransientError, KubernetesApiError } from '../../../lib/errors';
 import { isTransientAwsError } from '../../../lib/errors';
 import { withServices } from '../../../lib/sandbox';
@@ -32,48 +33,41 @@ describe('which calls a fault hits', () => {
   it('the k-th call of its command from now, and only that one', async () => {
     const estate = open();
     const ssm = estate.clients().ssm;
-    estate.injectFault({ on: 'ssm:PutParameter', effect: 'error', error: 'ThrottlingException', nth: 3 });
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'error', error: 'AccessDeniedException', nth: 3 });
 
     await ssm.send(put('/a'));
     await ssm.send(put('/b'));
-    await expect(ssm.send(put('/c'))).rejects.toBeInstanceOf(ThrottlingException);
+    await expect(ssm.send(put('/c'))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     await ssm.send(put('/d'));
 
     expect(Object.keys(estate.state.parameters).sort()).toEqual(['/a', '/b', '/d']);
-    expect(estate.calls.map((c) => c.outcome)).toEqual(['ok', 'ok', 'ThrottlingException', 'ok']);
+    expect(estate.calls.map((c) => c.outcome)).toEqual(['ok', 'ok', 'AccessDeniedException', 'ok']);
   });
 
   it('`times` calls in a row, or every call from then on', async () => {
     const estate = open();
     const ssm = estate.clients().ssm;
-    estate.injectFault({ on: 'ssm:PutParameter', effect: 'error', error: 'ThrottlingException', times: 2 });
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'error', error: 'AccessDeniedException', times: 2 });
     estate.injectFault({
       on: 'ssm:DeleteParameters',
       effect: 'error',
       error: 'AccessDeniedException',
       times: 'always',
     });
+    const outcome = (call: Promise<unknown>) =>
+      call.then(
+        () => 'ok',
+        (e: Error) => e.name,
+      );
 
     const outcomes = [];
-    for (const name of ['/a', '/b', '/c'])
-      outcomes.push(
-        await ssm.send(put(name)).then(
-          () => 'ok',
-          (e: Error) => e.name,
-        ),
-      );
-    for (let i = 0; i < 5; i += 1) {
-      outcomes.push(
-        await ssm.send(new DeleteParametersCommand({ Names: ['/c'] })).then(
-          () => 'ok',
-          (e: Error) => e.name,
-        ),
-      );
-    }
+    for (const name of ['/a', '/b', '/c']) outcomes.push(await outcome(ssm.send(put(name))));
+    for (let i = 0; i < 5; i += 1)
+      outcomes.push(await outcome(ssm.send(new DeleteParametersCommand({ Names: ['/c'] }))));
 
     expect(outcomes).toEqual([
-      'ThrottlingException',
-      'ThrottlingException',
+      'AccessDeniedException',
+      'AccessDeniedException',
       'ok',
       ...Array(5).fill('AccessDeniedException'),
     ]);
@@ -83,10 +77,21 @@ describe('which calls a fault hits', () => {
   it('never a call made outside the workflow (a person fetching their NodeConfig)', async () => {
     const estate = open();
     const ssm = estate.clients().ssm;
-    estate.injectFault({ on: 'ssm:PutParameter', effect: 'error', error: 'ThrottlingException' });
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'error', error: 'AccessDeniedException' });
 
     await outsideWorkflow.run(true, () => ssm.send(put('/mine')));
-    await expect(ssm.send(put('/workflow'))).rejects.toBeInstanceOf(ThrottlingException);
+    await expect(ssm.send(put('/workflow'))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+
+  it('only the calls of the Task it names, with `task`', async () => {
+    const estate = open();
+    const ssm = estate.clients().ssm;
+    estate.injectFault({ on: 'ssm:PutParameter', task: 'Finish', effect: 'error', error: 'AccessDeniedException' });
+
+    await callerTask.run('Preflight', () => ssm.send(put('/lock')));
+    await expect(callerTask.run('Finish', () => ssm.send(put('/done')))).rejects.toMatchObject({
+      name: 'AccessDeniedException',
+    });
   });
 
   it('records which Task made each call', async () => {
@@ -102,10 +107,55 @@ describe('which calls a fault hits', () => {
   });
 });
 
+describe("the SDK's own retries, as the clients make them", () => {
+  it('a throttle the retries outlast is absorbed; one that lasts three attempts fails the call', async () => {
+    const estate = open();
+    const ssm = estate.clients().ssm;
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'error', error: 'ThrottlingException', times: 2 });
+
+    await ssm.send(put('/a'));
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'error', error: 'ThrottlingException', times: 3 });
+    await expect(ssm.send(put('/b'))).rejects.toBeInstanceOf(ThrottlingException);
+
+    // maxAttempts 3 (lib/aws/clients.ts): each attempt is a call AWS answers.
+    expect(estate.calls.map((c) => c.outcome)).toEqual([
+      'ThrottlingException',
+      'ThrottlingException',
+      'ok',
+      'ThrottlingException',
+      'ThrottlingException',
+      'ThrottlingException',
+    ]);
+  });
+
+  it('a refusal is not retried', async () => {
+    const estate = open();
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'error', error: 'AccessDeniedException' });
+
+    await expect(estate.clients().ssm.send(put('/a'))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(estate.calls).toHaveLength(1);
+  });
+
+  it('the single-attempt SNS client tries once', async () => {
+    const estate = open();
+    estate.injectFault({ on: 'sns:Publish', effect: 'error', error: 'Throttling' });
+    const topic = `arn:aws:sns:ap-northeast-2:${estate.seed.account}:eks-hybrid-ops-sandbox-alerts`;
+
+    await expect(
+      estate.clients().snsSingleAttempt.send(new PublishCommand({ TopicArn: topic, Message: 'm' })),
+    ).rejects.toMatchObject({ name: 'Throttling' });
+    await estate.clients().sns.send(new PublishCommand({ TopicArn: topic, Message: 'm' }));
+    expect(estate.calls.map((c) => [c.service, c.outcome])).toEqual([
+      ['sns', 'Throttling'],
+      ['sns', 'ok'],
+    ]);
+  });
+});
+
 describe('network faults', () => {
   it('a reset connection is what the SDK raises: Node code ECONNRESET, named TimeoutError; nothing changed', async () => {
     const estate = open();
-    estate.injectFault({ on: 'ssm:PutParameter', effect: 'network', error: 'ECONNRESET' });
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'network', error: 'ECONNRESET', times: 3 });
 
     const error = await estate
       .clients()
@@ -117,9 +167,19 @@ describe('network faults', () => {
     expect(estate.state.parameters['/a']).toBeUndefined();
   });
 
-  it('a lost response: AWS did the work, the caller got only a timeout', async () => {
+  it('a lost answer: AWS did the work; the SDK tries again and does it again', async () => {
     const estate = open();
     estate.injectFault({ on: 'ssm:PutParameter', effect: 'lost-response', error: 'TimeoutError' });
+
+    await estate.clients().ssm.send(put('/a'));
+
+    expect(estate.calls.map((c) => c.outcome)).toEqual(['lost', 'ok']);
+    expect(estate.state.parameters['/a']?.version).toBe(2);
+  });
+
+  it('answers lost on every attempt: the caller gets only a timeout, the work done three times', async () => {
+    const estate = open();
+    estate.injectFault({ on: 'ssm:PutParameter', effect: 'lost-response', error: 'TimeoutError', times: 'always' });
 
     const error = await estate
       .clients()
@@ -127,13 +187,12 @@ describe('network faults', () => {
       .catch((e: unknown) => e);
 
     expect(error).toMatchObject({ name: 'TimeoutError', code: 'ETIMEDOUT' });
-    expect(estate.state.parameters['/a']?.value).toBe('v');
-    expect(estate.calls.at(-1)?.outcome).toBe('lost');
+    expect(estate.state.parameters['/a']?.version).toBe(3);
   });
 
   it('a lost refusal is a timeout too: the caller never learns what AWS said', async () => {
     const estate = open();
-    estate.injectFault({ on: 'ssm:GetParameter', effect: 'lost-response', error: 'ECONNRESET' });
+    estate.injectFault({ on: 'ssm:GetParameter', effect: 'lost-response', error: 'ECONNRESET', times: 3 });
 
     const error = await estate
       .clients()
