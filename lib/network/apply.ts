@@ -1,4 +1,4 @@
-import { isTransientAwsError } from '../errors';
+import { isTransientAwsError, StoreError } from '../errors';
 import type { RunStore } from '../store';
 import { applyEfsAction, mountTargetOutcome } from './efs-aws';
 import { type Action, isWaiting, type Outcome, succeeded } from './plan';
@@ -25,6 +25,8 @@ import {
 
 /** Actions one invocation works on (an action is one or two AWS calls and one small write). */
 export const APPLY_BATCH = 100;
+/** Outcomes the state may carry while the store refuses them (about 300 bytes each). */
+export const MAX_UNSAVED = 3 * APPLY_BATCH;
 
 export async function applyStep(
   deps: { clients: ReconcileClients; ctx: ReconcileContext; store: RunStore },
@@ -32,22 +34,42 @@ export async function applyStep(
 ): Promise<ApplyProgress> {
   const { actions } = await loadPlan(deps.store, input.plans);
   const journal = outcomeJournal(deps.store, input.runId, input.progress.unsaved);
+  if ((input.progress.unsaved?.length ?? 0) >= MAX_UNSAVED) {
+    // The state must not grow past 256 KiB: stop applying while the store will not take outcomes.
+    const still = await journal.flush();
+    if (still.length >= MAX_UNSAVED) {
+      throw new StoreError(
+        `The run store has refused the outcomes of ${still.length} applied actions; they are kept in the execution state and no more actions are applied.`,
+        'Check that the apply function may write to the run store bucket (s3:PutObject on runs/*), then run the reconciliation again.',
+      );
+    }
+  }
   let { cursor, waiting } = input.progress;
   const { round } = input.progress;
   let worked = 0;
+  let unreadable: unknown;
   while (cursor < actions.length && worked < APPLY_BATCH) {
     const index = cursor;
+    try {
+      const earlier = await journal.get(index);
+      if (!earlier || isWaiting(earlier.outcome)) {
+        let record = await applyOne(deps, actions, index, journal, earlier);
+        if (isWaiting(record.outcome) && round >= SETTLE_ROUNDS) record = defer(record);
+        if (isWaiting(record.outcome)) waiting += 1;
+        await journal.set(index, record);
+        worked += 1;
+      }
+    } catch (error) {
+      // Only reading the run store throws here, before this action touched AWS: stop, keep what
+      // is done, and take this action up again in the next invocation.
+      unreadable = error;
+      break;
+    }
     cursor += 1;
-    const earlier = await journal.get(index);
-    if (earlier && !isWaiting(earlier.outcome)) continue;
-    worked += 1;
-    let record = await applyOne(deps, actions, index, journal, earlier);
-    if (isWaiting(record.outcome) && round >= SETTLE_ROUNDS) record = defer(record);
-    if (isWaiting(record.outcome)) waiting += 1;
-    await journal.set(index, record);
   }
   // What the store would not take travels in the state: applying it again would be untrue.
   const unsaved = await journal.flush();
+  if (unreadable !== undefined && worked === 0) throw unreadable;
   const total = actions.length;
   const carry = unsaved.length ? { unsaved } : {};
   if (cursor < total) return { cursor, round, waiting, next: 'apply', waitSeconds: 0, total, ...carry };

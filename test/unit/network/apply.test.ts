@@ -26,7 +26,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createAwsClients } from '../../../lib/aws/clients';
-import { APPLY_BATCH, applyStep } from '../../../lib/network/apply';
+import { APPLY_BATCH, applyStep, MAX_UNSAVED } from '../../../lib/network/apply';
 import type { Action, Plan } from '../../../lib/network/plan';
 import type { ReconcileContext } from '../../../lib/network/reconcile';
 import {
@@ -398,5 +398,77 @@ describe('applyStep when the run store will not take the outcomes', () => {
     expect(second.unsaved).toBeUndefined();
     expect(ec2Mock).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 2);
     expect((await readOutcomes(m.store, RUN, 2)).map((r) => r?.outcome)).toEqual(['done', 'done']);
+  });
+});
+
+describe('applyStep when the run store cannot be read part-way', () => {
+  it('keeps what it did, stops before the action it could not check, and takes it up next time', async () => {
+    ec2Mock.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
+    const actions = Array.from({ length: OUTCOME_CHUNK + 2 }, (_, i) =>
+      action('authorize-nfs', { groupId: SG_ID, cidr: `10.${i}.0.0/16` }, `${SG_ID}/${i}`),
+    );
+    const m = memoryStore();
+    const ref = await savePlan(m.store, RUN, 'efs', { actions, conflicts: [], findings: [] });
+    let secondChunkReadable = false;
+    const store = {
+      ...m.store,
+      getJson: async <T>(key: string) => {
+        if (key === reconcileKeys(RUN).outcomes(1) && !secondChunkReadable) {
+          throw Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError' });
+        }
+        return m.store.getJson<T>(key);
+      },
+    };
+    const deps = { clients: clients(), ctx: CTX, store };
+
+    const first = await applyStep(deps, { runId: RUN, plans: [ref], progress: START });
+    secondChunkReadable = true;
+    const second = await applyStep(deps, { runId: RUN, plans: [ref], progress: first });
+
+    expect(first).toMatchObject({ cursor: OUTCOME_CHUNK, next: 'apply' });
+    expect(second).toMatchObject({ cursor: OUTCOME_CHUNK + 2, next: 'done' });
+    expect(ec2Mock).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, OUTCOME_CHUNK + 2);
+  });
+
+  it('fails when it can read nothing, for the workflow to retry or report', async () => {
+    const m = memoryStore();
+    const ref = await savePlan(m.store, RUN, 'efs', {
+      actions: [action('authorize-nfs', { groupId: SG_ID, cidr: '10.0.0.0/16' }, `${SG_ID}/0`)],
+      conflicts: [],
+      findings: [],
+    });
+    const store = {
+      ...m.store,
+      getJson: async <T>(key: string) => {
+        if (key.includes('/outcomes/')) throw Object.assign(new Error('down'), { name: 'InternalError' });
+        return m.store.getJson<T>(key);
+      },
+    };
+
+    await expect(
+      applyStep({ clients: clients(), ctx: CTX, store }, { runId: RUN, plans: [ref], progress: START }),
+    ).rejects.toMatchObject({ name: 'InternalError' });
+    expect(ec2Mock).not.toHaveReceivedCommand(AuthorizeSecurityGroupIngressCommand);
+  });
+
+  it(`stops applying, and fails, when the state already carries ${MAX_UNSAVED} outcomes the store refused`, async () => {
+    const m = memoryStore();
+    const actions = [action('authorize-nfs', { groupId: SG_ID, cidr: '10.0.0.0/16' }, `${SG_ID}/0`)];
+    const ref = await savePlan(m.store, RUN, 'efs', { actions, conflicts: [], findings: [] });
+    const store = {
+      ...m.store,
+      putJson: async () => {
+        throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+      },
+    };
+    const unsaved = Array.from({ length: MAX_UNSAVED }, (_, index) => ({
+      index,
+      record: { outcome: 'done' as const },
+    }));
+
+    await expect(
+      applyStep({ clients: clients(), ctx: CTX, store }, { runId: RUN, plans: [ref], progress: { ...START, unsaved } }),
+    ).rejects.toMatchObject({ name: 'StoreError' });
+    expect(ec2Mock).not.toHaveReceivedCommand(AuthorizeSecurityGroupIngressCommand);
   });
 });
