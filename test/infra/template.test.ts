@@ -198,3 +198,37 @@ describe('the packaged template', () => {
     }
   });
 });
+
+describe('the workflow alarms', () => {
+  it('alarm on failed, timed-out and aborted executions of every state machine, to a topic of their own', () => {
+    const machines = ofType('AWS::StepFunctions::StateMachine')
+      .map(([name]) => name)
+      .sort();
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+
+    expect(machines).toEqual(['NightlySweepStateMachine', 'OnboardNodeStateMachine', 'ReconcileNetworkStateMachine']);
+    for (const machine of machines) {
+      const mine = alarms.filter((a) => a.Dimensions[0].Value.Ref === machine);
+      expect(mine.map((a) => a.MetricName).sort()).toEqual([
+        'ExecutionsAborted',
+        'ExecutionsFailed',
+        'ExecutionsTimedOut',
+      ]);
+      for (const alarm of mine) {
+        expect(alarm).toMatchObject({
+          Namespace: 'AWS/States',
+          Dimensions: [{ Name: 'StateMachineArn' }],
+          Statistic: 'Sum',
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: 'WorkflowAlarmTopic' }],
+        });
+      }
+    }
+    // Not the alert topic, whose failure is what they catch; and no KMS key CloudWatch cannot use.
+    const topic = template.Resources.WorkflowAlarmTopic;
+    expect(topic?.Type).toBe('AWS::SNS::Topic');
+    expect(topic?.Properties.KmsMasterKeyId).toBeUndefined();
+  });
+});

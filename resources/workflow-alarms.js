@@ -1,0 +1,60 @@
+/**
+ * The alarms that catch a workflow that could not say what happened itself: an execution that
+ * FAILED (its alert undeliverable: AlertDeliveryError, or any failure), TIMED_OUT (no Catch runs
+ * for the execution timeout) or was ABORTED. Each state machine has the three, on the AWS/States
+ * metrics Step Functions publishes per state machine, and they notify a topic of their own: when
+ * the alert topic is what broke, the alarm must not depend on it. That topic is not encrypted
+ * with the AWS-managed SNS key, which CloudWatch cannot publish with; an alarm carries no secret.
+ */
+const STATE_MACHINES = ['OnboardNodeStateMachine', 'ReconcileNetworkStateMachine', 'NightlySweepStateMachine'];
+const OUTCOMES = {
+  ExecutionsFailed: 'failed (its alert may not have reached the alert topic)',
+  ExecutionsTimedOut: 'timed out (no Catch runs for the execution timeout)',
+  ExecutionsAborted: 'was stopped',
+};
+
+module.exports = async ({ resolveVariable }) => {
+  const stage = await resolveVariable('sls:stage');
+  const Resources = {
+    WorkflowAlarmTopic: {
+      Type: 'AWS::SNS::Topic',
+      Properties: {
+        TopicName: `eks-hybrid-ops-${stage}-workflow-alarms`,
+        DisplayName: `eks-hybrid-ops ${stage} alarms`,
+      },
+    },
+    WorkflowAlarmEmailSubscription: {
+      Type: 'AWS::SNS::Subscription',
+      Condition: 'HasAlertEmail',
+      Properties: {
+        TopicArn: { Ref: 'WorkflowAlarmTopic' },
+        Protocol: 'email',
+        Endpoint: await resolveVariable('param:alertEmail'),
+      },
+    },
+  };
+  for (const machine of STATE_MACHINES) {
+    for (const [metric, what] of Object.entries(OUTCOMES)) {
+      Resources[`${machine}${metric}Alarm`] = {
+        Type: 'AWS::CloudWatch::Alarm',
+        Properties: {
+          AlarmDescription: `An execution of ${machine} (stage ${stage}) ${what}; its history in the Step Functions console says why.`,
+          Namespace: 'AWS/States',
+          MetricName: metric,
+          Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machine } }],
+          Statistic: 'Sum',
+          Period: 300,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: 'WorkflowAlarmTopic' }],
+        },
+      };
+    }
+  }
+  return {
+    Resources,
+    Outputs: { WorkflowAlarmTopicArn: { Value: { Ref: 'WorkflowAlarmTopic' } } },
+  };
+};
