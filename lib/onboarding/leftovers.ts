@@ -25,6 +25,8 @@ export function removeCommands(
   const tag = `${TAG_KEYS.requestId}=${target.requestId}`;
   return {
     parameters: `aws ssm delete-parameters ${r} --names ${names.activationCode} ${names.nodeConfig}`,
+    /** The node lock's parameter, when the request names its cluster and node. */
+    lockName: lock,
     lock: lock ? `aws ssm delete-parameter ${r} --name ${lock}` : undefined,
     activation: (id: string) => `aws ssm delete-activation ${r} --activation-id ${id}`,
     taggedActivations: `aws ssm describe-activations ${r} --filters FilterKey=DefaultInstanceName,FilterValues=${target.nodeName ?? '<node name>'} --query "ActivationList[?Tags[?Key=='${TAG_KEYS.requestId}' && Value=='${target.requestId}']].ActivationId" --output text | xargs -n1 aws ssm delete-activation ${r} --activation-id`,

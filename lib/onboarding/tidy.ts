@@ -10,7 +10,7 @@ import {
 import * as z from 'zod';
 import { isTransientAwsError } from '../errors';
 import type { ClusterAccess, NodeReaderFactory } from '../kube/types';
-import { lockParameter, requestParameters, type Settings } from '../settings';
+import { requestParameters, type Settings } from '../settings';
 import { type RequestNames, removeCommands } from './leftovers';
 import { deleteActivation, requestActivationIds } from './activation';
 import { releaseNodeLock } from './lock';
@@ -92,8 +92,8 @@ export async function tidyRequest(deps: TidyDeps, target: TidyTarget): Promise<T
     leave('parameters', names.base, `DeleteParameters failed (${describe(error)})`, commands.parameters, error);
   }
 
-  if (target.cluster && target.nodeName && commands.lock) {
-    const lock = lockParameter(deps.settings, target.cluster, target.nodeName);
+  const lock = commands.lockName;
+  if (lock && commands.lock) {
     try {
       const released = await releaseNodeLock(deps.ssm, lock, target.requestId);
       actions.push({ action: 'release-lock', resource: lock, outcome: released ? 'released' : 'not held' });
