@@ -207,6 +207,7 @@ async function deregisterStrays(
       });
       continue;
     }
+    let doing = 'reading its tags';
     try {
       const tags = await deps.ssm.send(
         new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: id }),
@@ -215,6 +216,7 @@ async function deregisterStrays(
         actions.push({ action: 'keep-instance', resource: id, outcome: `not tagged ${commands.tag}` });
         continue;
       }
+      doing = 'deregistering it';
       await deps.ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: id }));
       actions.push({ action: 'deregister-instance', resource: id, outcome: 'deregistered' });
     } catch (error) {
@@ -226,7 +228,7 @@ async function deregisterStrays(
       left.push({
         kind: 'managed-instance',
         resource: id,
-        why: `deregistering it failed (${describe(error)})`,
+        why: `${doing} failed (${describe(error)})`,
         remove: commands.instance(id),
         retryable: isTransientAwsError(error),
       });

@@ -174,7 +174,9 @@ export class SandboxEstate {
     }
     if (fault?.effect === 'error') {
       call.outcome = fault.error;
-      throw awsError(service, fault.error, fault.message ?? `Rate exceeded (sandbox fault injected on ${target})`);
+      // AWS says "Rate exceeded" when it throttles; any other injected error just says what it is.
+      const said = /Throttl|TooMany|RequestLimitExceeded|SlowDown/.test(fault.error) ? 'Rate exceeded' : fault.error;
+      throw awsError(service, fault.error, fault.message ?? `${said} (sandbox fault injected on ${target})`);
     }
     const handler = this.handlers.get(service)?.[name];
     if (!handler) {

@@ -349,6 +349,39 @@ describe('cleanupFailedOnboarding', () => {
     expect(ssmMock).not.toHaveReceivedCommand(DeregisterManagedInstanceCommand);
   });
 
+  it.each([
+    ['reading its tags', 'ssm:ListTagsForResource'],
+    ['deregistering it', 'ssm:DeregisterManagedInstance'],
+  ] as const)('names a stray instance with its command when %s is refused', async (doing, action) => {
+    arrangeSsm({ registered: [INSTANCE_ID], tags: ourTags() });
+    const refused = Object.assign(new Error(`User is not authorized to perform: ${action}`), {
+      name: 'AccessDeniedException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    if (action === 'ssm:ListTagsForResource') ssmMock.on(ListTagsForResourceCommand).rejects(refused);
+    else ssmMock.on(DeregisterManagedInstanceCommand).rejects(refused);
+    const state = {
+      ...stateFailedAt.WaitForNode(),
+      failure: lambdaFailure('NodeJoinTimeoutError', 'No Node. Fix: x.'),
+    };
+
+    const run = await cleanUp(state).run;
+
+    expect(run.cleanup.map((a) => a.action)).not.toContain('deregister-instance');
+    expect(run.left).toEqual([
+      {
+        kind: 'managed-instance',
+        resource: INSTANCE_ID,
+        why: `${doing} failed (AccessDeniedException: User is not authorized to perform: ${action})`,
+        remove: `aws ssm deregister-managed-instance --region ap-northeast-2 --instance-id ${INSTANCE_ID}`,
+        retryable: false,
+      },
+    ]);
+    expect(run.notification.message).toContain(
+      `  aws ssm deregister-managed-instance --region ap-northeast-2 --instance-id ${INSTANCE_ID}`,
+    );
+  });
+
   it('tries every step although the first is refused, and names what is left with its command', async () => {
     arrangeSsm({ registered: [INSTANCE_ID], tags: ourTags() });
     ssmMock.on(DeleteParametersCommand).rejects(
