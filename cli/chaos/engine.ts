@@ -41,7 +41,10 @@ export interface Outcome {
 
 export interface ChaosWorkflow {
   name: string;
-  arrange(r: Random, home: string): Promise<Arranged>;
+  /** How many kinds of run it arranges (the scenarios a server follows, the modes...). */
+  variants: number;
+  /** A fresh estate and input: the variant drawn from `r`, or the one given. */
+  arrange(r: Random, home: string, variant?: number): Promise<Arranged>;
   /** The invariants that broke, each a sentence; none: the run passed. */
   check(outcome: Outcome): Promise<string[]>;
 }
@@ -130,16 +133,27 @@ async function runCaptured(arranged: Arranged, plan: FaultPlan): Promise<{ resul
   }
 }
 
-/** One run of the workflow with no fault, to learn which calls it makes (the faults' targets). */
+/**
+ * A clean run of each variant, to learn which calls each Task makes (the faults' targets): the
+ * cleanup of a server that never registers is as much a target as the happy path.
+ */
 async function calibrate(workflow: ChaosWorkflow, home: string): Promise<CallProfile> {
-  const arranged = await workflow.arrange(random(0), home);
-  const first = arranged.local.estate.calls.length;
-  const { result } = await runCaptured(arranged, { faults: [], lambdaFaults: [] });
   const tasks = lambdaTasks(workflow.name);
-  return profileOf(
-    arranged.local.estate.calls.slice(first),
-    [...new Set(result.visited)].filter((s) => tasks.has(s)),
-  );
+  const merged: CallProfile = { targets: new Map(), tasks: new Map() };
+  for (let variant = 0; variant < workflow.variants; variant += 1) {
+    const arranged = await workflow.arrange(random(variant), home, variant);
+    const first = arranged.local.estate.calls.length;
+    const { result } = await runCaptured(arranged, { faults: [], lambdaFaults: [] });
+    const profile = profileOf(
+      arranged.local.estate.calls.slice(first),
+      [...new Set(result.visited)].filter((s) => tasks.has(s)),
+    );
+    for (const [target, calls] of profile.targets) {
+      merged.targets.set(target, Math.max(calls, merged.targets.get(target) ?? 0));
+    }
+    for (const task of profile.tasks.keys()) merged.tasks.set(task, 1);
+  }
+  return merged;
 }
 
 export async function runChaos(

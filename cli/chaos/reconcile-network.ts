@@ -18,11 +18,13 @@ const MANAGED_TAG = 'hybridops:managed-by';
 
 export const reconcileNetworkChaos: ChaosWorkflow = {
   name: 'reconcile-network',
+  // 0: apply; 1: plan only.
+  variants: 2,
 
-  async arrange(r, home) {
+  async arrange(r, home, variant) {
     const estate = withServices(SandboxEstate.inMemory());
     const local = { ...sandboxLocalRuntime(estate, home), estate };
-    const mode = r.chance(0.8) ? 'apply' : 'plan';
+    const mode = (variant === undefined ? r.chance(0.8) : variant === 0) ? 'apply' : 'plan';
     const prepared = await reconcileNetwork.prepare(
       JSON.stringify({ mode, trigger: mode === 'plan' ? 'schedule' : 'api' }),
       local,
