@@ -188,7 +188,7 @@ async function main() {
     `| plan wall time | ${median(net.results.map((r) => r.planMs)).toFixed(0)} ms | - |`,
     `| plan AWS calls | ${netRun?.planCalls} | ${net.lowerPlan} (2 cluster reads + list pages + ${net.declared} tag reads of candidate rules) |`,
     `| changes planned | ${netRun?.changes} | 55 |`,
-    `| apply AWS calls | ${netRun?.applyCalls} | ${net.lowerApply} (one per change, and one look at each association AWS makes asynchronously) |`,
+    `| apply AWS calls | ${netRun?.applyCalls} | ${net.lowerApply} (one per change, and one look at each association and rule update AWS makes asynchronously) |`,
     `| apply run-store calls (plan and outcomes) | ${netRun?.storeCalls} | - |`,
     `| actions in a plan right after | ${netRun?.replan} | 0 |`,
     '',
