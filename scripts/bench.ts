@@ -123,9 +123,9 @@ async function main() {
   const last = runs.at(-1);
   if (!last) throw new Error('no runs');
   const { polls, reads } = scenarioLooks(loadScenario());
-  // The 14 states every successful onboarding enters (FinishComplete included); each extra poll
-  // adds a Wait, a Task and a Choice.
-  const minTransitions = 14;
+  // The 15 states every successful onboarding enters (CheckInput and FinishComplete included);
+  // each extra poll adds a Wait, a Task and a Choice.
+  const minTransitions = 15;
   const scenarioTransitions = minTransitions + 3 * (polls - 1) + 3 * (reads - 1);
   // Needed calls: validation (DescribeCluster, DescribeVpcs); preflight (the same two, plus
   // ListAccessEntries, DescribeAccessEntry, PutParameter lock); DescribeActivations (an earlier

@@ -10,16 +10,17 @@ import { type CleanupAction, type EarlierTry, type Leftover, mergeActions, nextT
 export interface OnboardingSummary {
   /** `joined-cleanup-failed`: Finish could not run at all (the workflow's last-resort summary). */
   outcome: 'joined' | 'joined-not-ready' | 'joined-cleanup-failed';
-  /** Set with joined-cleanup-failed: the Node's phase when it was seen. */
+  /** Set with joined-cleanup-failed: the Node's phase when it was seen, and Finish's error. */
   nodePhase?: string;
+  finishError?: string;
   requestId: string;
   cluster: string;
   nodeName: string;
   instanceId: string;
   ipAddress: string;
   platform?: string;
-  /** Seconds spent in each phase. */
-  timings: {
+  /** Seconds spent in each phase (not with joined-cleanup-failed: only Finish computes them). */
+  timings?: {
     preflight: number;
     issueActivation: number;
     renderNodeConfig: number;

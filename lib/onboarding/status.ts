@@ -13,8 +13,9 @@ import type { NodeConfigHandout } from './node-config';
 import type { OnboardingRequest } from './request';
 import type { OnboardingState } from './state';
 
-/** What a running execution is doing, by the state it last entered. */
-const PHASE_OF_STATE: Record<string, string> = {
+/** What a running execution is doing, by the state it last entered (every state but a Fail). */
+export const PHASE_OF_STATE: Record<string, string> = {
+  CheckInput: 'starting',
   Preflight: 'checking-cluster',
   IssueActivation: 'issuing-activation',
   RenderNodeConfig: 'rendering-node-config',
@@ -36,7 +37,9 @@ const PHASE_OF_STATE: Record<string, string> = {
   CleanupComplete: 'cleaning-up-after-failure',
   WaitBeforeCleanupRetry: 'cleaning-up-after-failure',
   DescribeCleanupFailure: 'cleaning-up-after-failure',
+  CleanupTriedBefore: 'cleaning-up-after-failure',
   ComposeCleanupFailureAlert: 'cleaning-up-after-failure',
+  ComposeCleanupFailureAfterTry: 'cleaning-up-after-failure',
   NotifyFailure: 'cleaning-up-after-failure',
   DescribeUndeliveredFailure: 'cleaning-up-after-failure',
   UndeliveredCause: 'cleaning-up-after-failure',

@@ -165,6 +165,8 @@ describe('case 2: cleanup tries every step on its own and names what is left', (
       'Failed',
     ]);
     const message = alerts.at(-1)?.message ?? '';
+    // The earlier try knew the cluster: subscribers filtering on it still get this alert.
+    expect(alerts.at(-1)?.attributes.cluster).toBe('gpu-hybrid-cluster');
     expect(message).toContain('Its cleanup ran 1 time(s), then could not run again');
     expect(message).toContain('The last report of the cleanup:');
     expect(message).toMatch(/- activation [0-9a-f-]{36}: DeleteActivation failed/);
@@ -254,6 +256,35 @@ describe('case 4: an alert is never lost in silence', () => {
     expect(estate.calls.filter((c) => c.command === 'Publish')).toHaveLength(1);
     const cause = JSON.parse(result.error?.cause ?? '{}') as { report: { error: string } };
     expect(cause.report.error).toBe('Lambda.Unknown');
+  });
+});
+
+describe('an execution started without the input POST /nodes builds', () => {
+  it.each([
+    ['resources', (input: Record<string, unknown>) => ({ ...input, resources: undefined })],
+    ['requestId', (input: Record<string, unknown>) => ({ ...input, requestId: undefined })],
+  ])('without %s: fails InvalidExecutionInputError before it makes anything', async (_missing, strip) => {
+    const local = localRuntime('sandbox', home, {});
+    const estate = local.estate as SandboxEstate;
+    const prepared = await onboardNode.prepare(body(), local);
+    if (!prepared.ok) throw new Error(prepared.problems.join('; '));
+    const calls = estate.calls.length;
+    const input = JSON.parse(JSON.stringify(strip(prepared.input as Record<string, unknown>)));
+
+    const result = await runWorkflow({
+      workflow: 'onboard-node',
+      input,
+      runtime: local.runtime,
+      estate,
+      alertTopicArn: local.alertTopicArn,
+    });
+
+    expect(result.status).toBe('FAILED');
+    expect(result.visited).toEqual(['CheckInput', 'InputRejected']);
+    expect(result.error?.name).toBe('InvalidExecutionInputError');
+    expect(result.error?.cause).toContain('Start onboardings with POST /nodes');
+    expect(estate.calls.slice(calls)).toEqual([]);
+    expect(estate.outbox).toEqual([]);
   });
 });
 

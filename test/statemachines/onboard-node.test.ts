@@ -63,7 +63,7 @@ async function run(
 
 const request = (): Record<string, unknown> => JSON.parse(readFileSync(EVENT, 'utf8'));
 const repeat = (times: number, states: string[]) => Array.from({ length: times }, () => states).flat();
-const HEAD = ['Preflight', 'IssueActivation', 'RenderNodeConfig', 'StartRegistrationWait'];
+const HEAD = ['CheckInput', 'Preflight', 'IssueActivation', 'RenderNodeConfig', 'StartRegistrationWait'];
 const FAILURE_TAIL = ['CleanUp', 'CleanupComplete', 'NotifyFailure', 'Failed'];
 
 /** The estate's own activations and instances (the seed's), without any this run made. */
@@ -103,7 +103,7 @@ describe('onboard-node on the sandbox estate', () => {
     expect(printed.output.instanceId).toMatch(/^mi-[0-9a-f]{17}$/);
     // The simulated server registers 20 s after the NodeConfig is fetched (sandbox/estate.yaml);
     // the workflow saw it on its second poll, 30 s in, and reports when it really registered.
-    expect(printed.output.timings.waitingForRegistration).toBe(20);
+    expect(printed.output.timings?.waitingForRegistration).toBe(20);
     expect(printed.alerts).toHaveLength(1);
     expect(printed.alerts[0]?.attributes).toEqual({
       severity: 'info',
@@ -151,7 +151,7 @@ describe('onboard-node on the sandbox estate', () => {
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('HybridAccessEntryMissingError');
-    expect(result.visited).toEqual(['Preflight', ...FAILURE_TAIL]);
+    expect(result.visited).toEqual(['CheckInput', 'Preflight', ...FAILURE_TAIL]);
     expect(estate.calls.filter((c) => c.command === 'CreateActivation')).toHaveLength(0);
     expectNothingLeft(estate);
     const alert = estate.outbox.at(-1);
@@ -200,7 +200,7 @@ describe('onboard-node on the sandbox estate', () => {
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('HybridRolePropagationError');
     expect(estate.calls.filter((c) => c.command === 'CreateActivation')).toHaveLength(7);
-    expect(result.visited).toEqual(['Preflight', 'IssueActivation', ...FAILURE_TAIL]);
+    expect(result.visited).toEqual(['CheckInput', 'Preflight', 'IssueActivation', ...FAILURE_TAIL]);
     expectNothingLeft(estate);
   });
 
@@ -272,7 +272,7 @@ describe('onboard-node on the sandbox estate', () => {
     });
 
     expect(result.status).toBe('FAILED');
-    expect(result.visited).toEqual(['Preflight', 'IssueActivation', ...FAILURE_TAIL]);
+    expect(result.visited).toEqual(['CheckInput', 'Preflight', 'IssueActivation', ...FAILURE_TAIL]);
     expect(estate.outbox.at(-1)?.message).toMatch(
       /delete-activation [0-9a-f-]{36}: deleted \(not recorded in the state\)/,
     );
@@ -289,7 +289,7 @@ describe('onboard-node on the sandbox estate', () => {
     const { result, estate } = await run(request());
 
     expect(result.error?.name).toBe('OnboardingInProgressError');
-    expect(result.visited).toEqual(['Preflight', ...FAILURE_TAIL]);
+    expect(result.visited).toEqual(['CheckInput', 'Preflight', ...FAILURE_TAIL]);
     // The other request's lock is still there.
     expect(estate.state.parameters['/eks-hybrid-ops/sandbox/locks/gpu-hybrid-cluster/gpu-node-01']?.value).toContain(
       'gpu-node-01-000000000000',

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
 import {
@@ -15,7 +17,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { OnboardingRequestBody } from '../../../lib/onboarding/request';
 import type { OnboardingState } from '../../../lib/onboarding/state';
-import { getNodeConfig, getOnboardingStatus, principalOf } from '../../../lib/onboarding/status';
+import { getNodeConfig, getOnboardingStatus, PHASE_OF_STATE, principalOf } from '../../../lib/onboarding/status';
 import { submitOnboarding } from '../../../lib/onboarding/submit';
 import {
   activationResult,
@@ -244,6 +246,18 @@ describe('getOnboardingStatus', () => {
 
     expect(answer.statusCode).toBe(400);
     expect(sfnMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('has a phase for every state a running onboarding can be in', () => {
+    const asl = JSON.parse(
+      readFileSync(join(__dirname, '..', '..', '..', 'statemachines', 'onboard-node.asl.json'), 'utf8'),
+    ) as { States: Record<string, { Type: string }> };
+    const running = Object.entries(asl.States)
+      .filter(([, state]) => state.Type !== 'Fail' && state.Type !== 'Succeed')
+      .map(([name]) => name);
+
+    expect(running.filter((name) => !PHASE_OF_STATE[name])).toEqual([]);
+    expect(Object.keys(PHASE_OF_STATE).filter((name) => !running.includes(name))).toEqual([]);
   });
 
   it('reads the phase of a running onboarding from the newest history events', async () => {
