@@ -150,8 +150,14 @@ async function deregisterStrays(
   const actions: CleanupAction[] = [];
   const left: Leftover[] = [];
   const ids = new Set(target.instanceId ? [target.instanceId] : []);
+  // Those SSM lists now are registered: for them, InvalidResourceId does not mean gone.
+  const listed = new Set<string>();
   try {
-    for (const { InstanceId: id } of await instancesTagged(deps.ssm, target.requestId)) if (id) ids.add(id);
+    for (const { InstanceId: id } of await instancesTagged(deps.ssm, target.requestId)) {
+      if (!id) continue;
+      ids.add(id);
+      listed.add(id);
+    }
   } catch (error) {
     const retryable = isTransientAwsError(error);
     left.push(
@@ -220,8 +226,10 @@ async function deregisterStrays(
       await deps.ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: id }));
       actions.push({ action: 'deregister-instance', resource: id, outcome: 'deregistered' });
     } catch (error) {
-      // Gone already (an earlier try deregistered it): its tags cannot be read, nor can it go twice.
-      if (error instanceof InvalidInstanceId || error instanceof InvalidResourceId) {
+      // Gone already (an earlier try deregistered it): it cannot go twice, and the tags of one
+      // this try did not list (the state's instance) cannot be read.
+      const gone = error instanceof InvalidInstanceId || (error instanceof InvalidResourceId && !listed.has(id));
+      if (gone) {
         actions.push({ action: 'deregister-instance', resource: id, outcome: 'already gone' });
         continue;
       }

@@ -328,8 +328,8 @@ describe('cleanupFailedOnboarding', () => {
     expect(report.left).toEqual([]);
   });
 
-  it('counts an instance an earlier try deregistered (its tags are gone: InvalidResourceId) as gone', async () => {
-    arrangeSsm({ registered: [INSTANCE_ID], tags: ourTags() });
+  it('counts the instance of the state that an earlier try deregistered (SSM no longer lists it; its tags are gone) as gone', async () => {
+    arrangeSsm({ registered: [], tags: ourTags() });
     ssmMock
       .on(ListTagsForResourceCommand)
       .rejects(new InvalidResourceId({ $metadata: {}, message: 'The resource ID is not valid.' }));
@@ -347,6 +347,29 @@ describe('cleanupFailedOnboarding', () => {
     });
     expect(report.left).toEqual([]);
     expect(ssmMock).not.toHaveReceivedCommand(DeregisterManagedInstanceCommand);
+  });
+
+  it('does not count an instance SSM lists now as gone when its tags cannot be read (InvalidResourceId)', async () => {
+    arrangeSsm({ registered: [INSTANCE_ID], tags: ourTags() });
+    ssmMock
+      .on(ListTagsForResourceCommand)
+      .rejects(new InvalidResourceId({ $metadata: {}, message: 'The resource ID is not valid.' }));
+    const state = {
+      ...stateFailedAt.WaitForNode(),
+      failure: lambdaFailure('NodeJoinTimeoutError', 'No Node. Fix: x.'),
+    };
+
+    const report = await cleanUp(state).report;
+
+    expect(report.cleanup.map((a) => a.action)).not.toContain('deregister-instance');
+    expect(report.left).toEqual([
+      expect.objectContaining({
+        kind: 'managed-instance',
+        resource: INSTANCE_ID,
+        why: 'reading its tags failed (InvalidResourceId: The resource ID is not valid.)',
+        remove: `aws ssm deregister-managed-instance --region ap-northeast-2 --instance-id ${INSTANCE_ID}`,
+      }),
+    ]);
   });
 
   it.each([
