@@ -16,6 +16,7 @@ import {
   type TargetAddress,
   UpdateResolverRuleCommand,
 } from '@aws-sdk/client-route53resolver';
+import { isTransientAwsError } from '../errors';
 import type { Action, Outcome } from './plan';
 import {
   MANAGED_TAG,
@@ -171,11 +172,20 @@ export async function applyResolverAction(
       } catch (error) {
         if (error instanceof ResourceNotFoundException) return 'already-done';
         if (!(error instanceof ResourceInUseException)) throw error;
-        // In use until its associations are gone: wait while AWS is removing them (DELETING);
-        // one nobody is removing will not go by waiting.
-        const held = await associationsOfRule(resolver, String(p.ruleId));
+        // In use until its associations are gone: wait while AWS is removing them (DELETING), or
+        // when none is listed (the last went between the two calls; a rule shared through RAM
+        // stays in use while another account associates it: then the wait runs out, deferred).
+        // One that stays and nobody is removing will not go by waiting.
+        let held: ResolverRuleAssociation[];
+        try {
+          held = await associationsOfRule(resolver, String(p.ruleId));
+        } catch (listError) {
+          if (isTransientAwsError(listError)) return 'waiting: it is in use, and its associations could not be listed';
+          throw listError;
+        }
         if (held.some((a) => a.Status === 'DELETING')) return 'waiting: its VPC associations are still being removed';
-        return `failed: it is still associated with ${held.map((a) => a.VPCId).join(', ') || 'a VPC'}, and no disassociation is under way`;
+        if (held.length === 0) return 'waiting: AWS still counts it in use, though it lists no association of it';
+        return `failed: it is still associated with ${held.map((a) => a.VPCId).join(', ')}, and no disassociation is under way`;
       }
     default:
       throw new Error(`not a Resolver action: ${action.type}`);

@@ -3,6 +3,7 @@ import {
   CreateResolverRuleCommand,
   DeleteResolverRuleCommand,
   DisassociateResolverRuleCommand,
+  AccessDeniedException,
   InvalidRequestException,
   ListResolverRuleAssociationsCommand,
   type ListResolverRuleAssociationsRequest,
@@ -13,6 +14,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
   Route53ResolverServiceException,
+  ThrottlingException,
   UpdateResolverRuleCommand,
 } from '@aws-sdk/client-route53resolver';
 import 'aws-sdk-client-mock-jest';
@@ -513,6 +515,34 @@ describe('applyResolverAction', () => {
       await expect(applyResolverAction(resolver(), remove(), new Map())).resolves.toBe(
         `failed: it is still associated with ${VPC_ID}, and no disassociation is under way`,
       );
+    });
+
+    it('waits, rather than fail, when the rule is in use but no association of it is listed', async () => {
+      // The last DELETING association went between the two calls, or the rule is shared and
+      // another account associates it: a look later decides (deferred when the looks run out).
+      resolverMock
+        .on(r53(DeleteResolverRuleCommand))
+        .rejects(new ResourceInUseException({ $metadata: {}, message: 'rule is associated with a VPC' }));
+      resolverMock.on(r53(ListResolverRuleAssociationsCommand)).resolves({ ResolverRuleAssociations: [] });
+
+      await expect(applyResolverAction(resolver(), remove(), new Map())).resolves.toBe(
+        'waiting: AWS still counts it in use, though it lists no association of it',
+      );
+    });
+
+    it('waits when the associations of a rule in use cannot be listed for a moment, and throws a refusal', async () => {
+      resolverMock
+        .on(r53(DeleteResolverRuleCommand))
+        .rejects(new ResourceInUseException({ $metadata: {}, message: 'rule is associated with a VPC' }));
+      resolverMock
+        .on(r53(ListResolverRuleAssociationsCommand))
+        .rejectsOnce(new ThrottlingException({ $metadata: {}, message: 'Rate exceeded' }))
+        .rejectsOnce(new AccessDeniedException({ $metadata: {}, message: 'not authorized' }));
+
+      await expect(applyResolverAction(resolver(), remove(), new Map())).resolves.toBe(
+        'waiting: it is in use, and its associations could not be listed',
+      );
+      await expect(applyResolverAction(resolver(), remove(), new Map())).rejects.toThrow(AccessDeniedException);
     });
   });
 
