@@ -19,7 +19,8 @@ import {
  * The apply step, as statemachines/reconcile-network.asl.json loops it: each invocation applies up
  * to APPLY_BATCH actions of the stored plan, recording each outcome as it goes; the first pass
  * applies, later passes (SETTLE_WAIT_SECONDS apart) look again at what AWS is still doing (an
- * association CREATING, a mount target creating, a rule whose associations are still DELETING).
+ * association CREATING, a rule UPDATING, a mount target creating, a rule whose associations are
+ * still DELETING).
  * What is still at work after SETTLE_ROUNDS passes is deferred to the next run, and said so.
  */
 
