@@ -38,6 +38,8 @@ export interface RunResult {
   error?: { name: string; cause: string };
   /** Each state's input and output, as the execution history in AWS would hold them. */
   history: Array<{ type: string; state: string; data?: unknown }>;
+  /** How many times each Lambda Task was invoked, retries and Map items included. */
+  invocations: Record<string, number>;
   wallMs: number;
 }
 
@@ -170,6 +172,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   const failedContainers = new Set<string>();
   const inflight = new Set<Promise<unknown>>();
   const invocations = new Map<string, number>();
+  const counted = () => Object.fromEntries(invocations);
   let abort = () => undefined as void;
   const stop = (name: string, cause: string) => {
     if (stopped) return;
@@ -365,10 +368,18 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   try {
     const output = await execution.result;
     await events;
-    return { status: 'SUCCEEDED', visited, output, history, wallMs: Date.now() - started };
+    return { status: 'SUCCEEDED', visited, output, history, invocations: counted(), wallMs: Date.now() - started };
   } catch (error) {
     await events.catch(() => undefined);
-    if (stopped) return { status: 'FAILED', visited, error: stopped, history, wallMs: Date.now() - started };
+    if (stopped)
+      return {
+        status: 'FAILED',
+        visited,
+        error: stopped,
+        history,
+        invocations: counted(),
+        wallMs: Date.now() - started,
+      };
     if (!(error instanceof ExecutionError)) throw error;
     const cause = (error as Error & { cause?: { name?: string; message?: string } }).cause;
     return {
@@ -376,6 +387,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
       visited,
       error: { name: cause?.name ?? 'States.Runtime', cause: cause?.message ?? error.message },
       history,
+      invocations: counted(),
       wallMs: Date.now() - started,
     };
   } finally {

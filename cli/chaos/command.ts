@@ -86,7 +86,7 @@ function report(s: ChaosSummary): string[] {
     .map(([ending, n]) => `    ${String(n).padStart(5)}  ${ending}`);
   const lines = [
     '',
-    `${s.violations.length === 0 ? 'PASSED' : 'FAILED'}: ${s.passed} of ${s.runs} run(s) kept every invariant; ${s.violations.length} violation(s); ${s.faults} fault(s) injected; ${(s.wallMs / 1000).toFixed(1)} s`,
+    `${s.violations.length === 0 ? 'PASSED' : 'FAILED'}: ${s.passed} of ${s.runs} run(s) kept every invariant; ${s.violations.length} violation(s); ${s.faults} fault(s) planned, ${s.faultsHit} hit; ${(s.wallMs / 1000).toFixed(1)} s`,
     '  runs ended:',
     ...endings,
   ];

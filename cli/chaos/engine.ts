@@ -23,6 +23,8 @@ export interface Arranged {
   input: unknown;
   /** What the workflow's checks need to know of the set-up (the request, the desired state...). */
   facts: Record<string, unknown>;
+  /** Which kind of run it is (0 to the workflow's variants - 1): its faults target its calls. */
+  variant: number;
 }
 
 /** What a run left, for the invariants to read. */
@@ -65,7 +67,9 @@ export interface ChaosSummary {
   violations: Violation[];
   /** How the runs ended, by status and error. */
   endings: Record<string, number>;
+  /** Faults planned, and those that hit a call or an invocation (a run may end before one's turn). */
   faults: number;
+  faultsHit: number;
   wallMs: number;
 }
 
@@ -134,26 +138,25 @@ async function runCaptured(arranged: Arranged, plan: FaultPlan): Promise<{ resul
 }
 
 /**
- * A clean run of each variant, to learn which calls each Task makes (the faults' targets): the
- * cleanup of a server that never registers is as much a target as the happy path.
+ * A clean run of each variant, to learn which calls each Task makes in it (the faults' targets):
+ * the cleanup of a server that never registers is as much a target as the happy path, and a run
+ * is faulted only on calls its own kind of run makes.
  */
-async function calibrate(workflow: ChaosWorkflow, home: string): Promise<CallProfile> {
+async function calibrate(workflow: ChaosWorkflow, home: string): Promise<CallProfile[]> {
   const tasks = lambdaTasks(workflow.name);
-  const merged: CallProfile = { targets: new Map(), tasks: new Map() };
+  const profiles: CallProfile[] = [];
   for (let variant = 0; variant < workflow.variants; variant += 1) {
     const arranged = await workflow.arrange(random(variant), home, variant);
     const first = arranged.local.estate.calls.length;
     const { result } = await runCaptured(arranged, { faults: [], lambdaFaults: [] });
-    const profile = profileOf(
-      arranged.local.estate.calls.slice(first),
-      [...new Set(result.visited)].filter((s) => tasks.has(s)),
+    profiles.push(
+      profileOf(
+        arranged.local.estate.calls.slice(first),
+        [...new Set(result.visited)].filter((s) => tasks.has(s)),
+      ),
     );
-    for (const [target, calls] of profile.targets) {
-      merged.targets.set(target, Math.max(calls, merged.targets.get(target) ?? 0));
-    }
-    for (const task of profile.tasks.keys()) merged.tasks.set(task, 1);
   }
-  return merged;
+  return profiles;
 }
 
 export async function runChaos(
@@ -161,7 +164,7 @@ export async function runChaos(
   options: { runs: number; seed: number; home: string; onRun?: (index: number, violations: Violation[]) => void },
 ): Promise<ChaosSummary> {
   const started = Date.now();
-  const profile = await calibrate(workflow, options.home);
+  const profiles = await calibrate(workflow, options.home);
   const summary: ChaosSummary = {
     workflow: workflow.name,
     seed: options.seed,
@@ -170,12 +173,16 @@ export async function runChaos(
     violations: [],
     endings: {},
     faults: 0,
+    faultsHit: 0,
     wallMs: 0,
   };
   for (let i = 0; i < options.runs; i += 1) {
     const seed = options.seed + i;
     const r = random(seed);
     const arranged = await workflow.arrange(r, options.home);
+    const profile = profiles[arranged.variant];
+    if (!profile)
+      throw new Error(`${workflow.name} arranged variant ${arranged.variant}, not one of ${profiles.length}`);
     const plan = planFaults(r, profile);
     summary.faults += plan.faults.length + new Set(plan.lambdaFaults.map((f) => f.state)).size;
     const estate = arranged.local.estate;
@@ -196,6 +203,7 @@ export async function runChaos(
       });
     try {
       const { result, logs } = await runCaptured(arranged, plan);
+      summary.faultsHit += faultsHit(estate, plan, result);
       estate.clearFaults();
       const ending = `${result.status}${result.error ? ` ${result.error.name}` : ''}`;
       summary.endings[ending] = (summary.endings[ending] ?? 0) + 1;
@@ -219,6 +227,15 @@ export async function runChaos(
   }
   summary.wallMs = Date.now() - started;
   return summary;
+}
+
+/** The faults of a plan that hit: a call reached its turn, or a Task its faulted invocation. */
+function faultsHit(estate: SandboxEstate, plan: FaultPlan, result: RunResult): number {
+  const calls = estate.state.faults.filter((f) => f.seen >= (f.nth ?? 1)).length;
+  const states = new Set(
+    plan.lambdaFaults.filter((f) => (result.invocations[f.state] ?? 0) >= f.attempt).map((f) => f.state),
+  );
+  return calls + states.size;
 }
 
 /** Invariants every workflow shares: the run ended as AWS ends it, with its Catch run, and no sandbox gap. */

@@ -23,11 +23,18 @@ export const nightlySweepChaos: ChaosWorkflow = {
     const local = { ...sandboxLocalRuntime(estate, home), estate };
     const prepared = await nightlySweep.prepare(JSON.stringify({ trigger: 'chaos' }), local);
     if (!prepared.ok) throw new Error(`the chaos input was rejected: ${prepared.problems.join('; ')}`);
-    if (variant === undefined ? r.chance(0.5) : variant === 1) {
+    const kind = variant ?? (r.chance(0.5) ? 1 : 0);
+    if (kind === 1) {
       await capturing(() => runPrepared(nightlySweep, local, prepared.input));
       estate.advance(24 * 3600);
     }
-    return { local, workflow: nightlySweep, input: prepared.input, facts: { memoryBefore: memoryOf(estate) } };
+    return {
+      local,
+      workflow: nightlySweep,
+      input: prepared.input,
+      facts: { memoryBefore: memoryOf(estate) },
+      variant: kind,
+    };
   },
 
   async check(outcome) {

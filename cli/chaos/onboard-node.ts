@@ -33,7 +33,8 @@ export const onboardNodeChaos: ChaosWorkflow = {
 
   async arrange(r, home, variant) {
     const estate = withServices(SandboxEstate.inMemory());
-    estate.state.scenario = variant === undefined ? r.pick(SCENARIOS) : (KINDS[variant] as string);
+    const kind = variant ?? KINDS.indexOf(r.pick(SCENARIOS));
+    estate.state.scenario = KINDS[kind] as string;
     const local = sandboxLocalRuntime(estate, home);
     const body = JSON.parse(readFileSync(join(PROJECT_ROOT, 'events', 'onboard-node.json'), 'utf8')) as Record<
       string,
@@ -44,7 +45,7 @@ export const onboardNodeChaos: ChaosWorkflow = {
     const prepared = await onboardNode.prepare(JSON.stringify(body), local);
     if (!prepared.ok) throw new Error(`the chaos request was rejected: ${prepared.problems.join('; ')}`);
     const input = prepared.input as OnboardingInput;
-    return { local: { ...local, estate }, workflow: onboardNode, input, facts: { input } };
+    return { local: { ...local, estate }, workflow: onboardNode, input, facts: { input }, variant: kind };
   },
 
   async check(outcome) {

@@ -24,7 +24,8 @@ export const reconcileNetworkChaos: ChaosWorkflow = {
   async arrange(r, home, variant) {
     const estate = withServices(SandboxEstate.inMemory());
     const local = { ...sandboxLocalRuntime(estate, home), estate };
-    const mode = (variant === undefined ? r.chance(0.8) : variant === 0) ? 'apply' : 'plan';
+    const kind = variant ?? (r.chance(0.8) ? 0 : 1);
+    const mode = kind === 0 ? 'apply' : 'plan';
     const prepared = await reconcileNetwork.prepare(
       JSON.stringify({ mode, trigger: mode === 'plan' ? 'schedule' : 'api' }),
       local,
@@ -44,6 +45,7 @@ export const reconcileNetworkChaos: ChaosWorkflow = {
         fileSystems: network.fileSystems.map((f) => f.id),
         groups: [...new Set(network.securityGroupRules.map((g) => g.groupId))],
       },
+      variant: kind,
     };
   },
 

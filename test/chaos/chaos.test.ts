@@ -27,6 +27,7 @@ describe.each(Object.keys(CHAOS_WORKFLOWS))('%s under seeded fault plans', (name
     expect(summary.passed).toBe(RUNS);
     // The plans bite: faults were injected and some runs ended failed (with their alert).
     expect(summary.faults).toBeGreaterThanOrEqual(RUNS);
+    expect(summary.faultsHit).toBeGreaterThan(summary.faults / 2);
     const failed = Object.entries(summary.endings).filter(([ending]) => ending.startsWith('FAILED'));
     expect(failed.reduce((n, [, count]) => n + count, 0)).toBeGreaterThan(RUNS / 10);
   }, 120_000);
