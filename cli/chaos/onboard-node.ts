@@ -128,11 +128,14 @@ function onboardingInvariants(outcome: Outcome): string[] {
     broken.push(`an outcome message goes out once (${messages.repeated.join('; ')})`);
   }
 
-  // Every code this run issued went straight into its SecureString parameter: find them there.
+  // Every code SSM issued in this run, including those whose answer was lost on the way.
   const codes = outcome.calls
-    .filter((c) => c.command === 'PutParameter' && String(c.input?.Name ?? '').endsWith('/activation-code'))
-    .map((c) => String(c.input?.Value ?? ''))
+    .filter((c) => c.command === 'CreateActivation')
+    .map((c) => String((c.output as { ActivationCode?: string } | undefined)?.ActivationCode ?? ''))
     .filter(Boolean);
+  if (outcome.calls.some((c) => c.command === 'CreateActivation' && c.outcome === 'ok') && codes.length === 0) {
+    broken.push('the chaos check sees the activation codes SSM issued');
+  }
   const seen = [
     JSON.stringify(result.history),
     JSON.stringify(result.output ?? null),

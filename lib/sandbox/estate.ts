@@ -33,6 +33,8 @@ export interface SandboxCall {
   input?: Record<string, unknown>;
   /** What the caller got: `ok`, the error's name, or `lost` (AWS acted, the answer never arrived). */
   outcome?: string;
+  /** What AWS answered, even when the answer was lost on the way; in memory only, never saved. */
+  output?: unknown;
   /** The Task state whose Lambda made the call, when the local runner ran it. */
   task?: string;
 }
@@ -191,6 +193,7 @@ export class SandboxEstate {
     try {
       output = await handler(this, input);
       call.outcome = 'ok';
+      call.output = output;
     } catch (error) {
       call.outcome = error instanceof Error ? error.name : 'Error';
       if (fault?.effect !== 'lost-response') throw error;
