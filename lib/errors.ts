@@ -72,6 +72,11 @@ export class StoreError extends define('StoreError') {}
 /** Some alerts were sent without SNS ever answering: they may or may not have gone out. */
 export class AlertsUnconfirmedError extends define('AlertsUnconfirmedError') {}
 /**
+ * A publish failed while the record of what was sent could not be written: a retry would page
+ * again, so the step stops, naming what went out (or may have) in its message.
+ */
+export class AlertsUnrecordedError extends define('AlertsUnrecordedError') {}
+/**
  * The Fail state's error when a workflow's outcome alert could not be delivered: the run ends
  * FAILED so the alarm on failed executions catches it; the cause carries the undelivered alert.
  */

@@ -127,6 +127,8 @@ export function sweepFailureAlert(context: {
   alertCount?: number;
   /** Why what went out could not be read. */
   unknown?: string;
+  /** The step stopped because what went out could not be recorded: its error names it. */
+  unrecorded?: boolean;
   /** The alert memory holds tonight's after all (Remember wrote it; its answer was lost). */
   memorySaved?: boolean;
 }): Notification {
@@ -144,19 +146,24 @@ export function sweepFailureAlert(context: {
     Merge: [
       'The checks ran, but their findings could not be merged: no alert went out tonight, and no finding was updated or resolved.',
     ],
-    PublishAlerts: context.unknown
+    PublishAlerts: context.unrecorded
       ? [
-          `Some of tonight's alerts may have gone out before it failed (their record could not be read: ${context.unknown}).`,
+          'The error above names the alerts that went out: their record could not be written, so the step stopped rather than page again.',
           tomorrow,
         ]
-      : sent.length
+      : context.unknown
         ? [
-            `${sent.length}${of} alert(s) are recorded as sent before it failed:`,
-            ...sent.map((s) => `- ${s}`),
-            ...maybe,
+            `Some of tonight's alerts may have gone out before it failed (their record could not be read: ${context.unknown}).`,
             tomorrow,
           ]
-        : ['No alert is recorded as sent tonight.', ...maybe, tomorrow],
+        : sent.length
+          ? [
+              `${sent.length}${of} alert(s) are recorded as sent before it failed:`,
+              ...sent.map((s) => `- ${s}`),
+              ...maybe,
+              tomorrow,
+            ]
+          : ['No alert is recorded as sent tonight.', ...maybe, tomorrow],
     Remember: context.memorySaved
       ? [`All${of} alert(s) went out, and the alert memory was saved after all (the answer of that write was lost).`]
       : [

@@ -1,6 +1,6 @@
 import type { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
-import { AwsTransientError } from '../errors';
+import { AlertsUnrecordedError, AwsTransientError } from '../errors';
 import type { DnsLookup } from '../net/dns';
 import type { Prober } from '../net/probe';
 import { DEFAULT_SWEEP_CONFIG, type DesiredState, type SweepConfig } from '../network/config';
@@ -419,7 +419,10 @@ export async function sweepFailureStep(
   let unconfirmed: string[] = [];
   let unknown: string | undefined;
   let memorySaved = false;
-  if (deps.store && input.sweepId && input.step !== 'Inventory') {
+  // The step stopped because its record could not be written: the record is stale, the error
+  // names what went out.
+  const unrecorded = name === AlertsUnrecordedError.errorName;
+  if (deps.store && input.sweepId && input.step !== 'Inventory' && !unrecorded) {
     const keys = runKeys(input.sweepId);
     try {
       if (!sent && input.step === 'PublishAlerts') {
@@ -450,6 +453,7 @@ export async function sweepFailureStep(
       unconfirmed,
       alertCount: input.alertCount,
       unknown,
+      unrecorded,
       memorySaved,
     }),
   };

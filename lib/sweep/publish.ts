@@ -1,5 +1,5 @@
 import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { AlertsUnconfirmedError } from '../errors';
+import { AlertsUnconfirmedError, AlertsUnrecordedError } from '../errors';
 import { logger } from '../logger';
 import { mustGet, type RunStore } from '../store';
 import type { SweepAlert } from './alerts';
@@ -28,9 +28,11 @@ export const MAX_UNANSWERED = 2;
  * Step PublishAlerts: each of the night's alerts to the topic, with the attributes subscribers
  * filter on. What was sent is recorded after each message, so a retried step (after a crash, or
  * SNS failing part-way) does not page twice. A record that cannot be written does not fail the
- * step, which would retry and page again: it is written with the next one. An alert whose publish
- * got no answer (a reset connection, a timeout: SNS may have published it) is sent once more at
- * most; one still unanswered fails the step, naming it, once the others are out.
+ * step, which would retry and page again: it is written with the next one; and when a publish
+ * then fails too, the step stops with AlertsUnrecordedError (not retried), naming what went out.
+ * An alert whose publish got no answer (a reset connection, a timeout: SNS may have published it)
+ * is sent once more at most; one still unanswered fails the step, naming it, once the others are
+ * out.
  */
 export async function publishStep(
   deps: { sns: SNSClient; store: RunStore },
@@ -80,6 +82,7 @@ export async function publishStep(
       if (!(error as { $fault?: unknown }).$fault) entry.unanswered = (entry.unanswered ?? 0) + 1;
       await write();
       if ((entry.unanswered ?? 0) >= MAX_UNANSWERED) continue;
+      if (!recorded) throw unrecorded(record, error);
       throw error;
     }
   }
@@ -92,4 +95,15 @@ export async function publishStep(
     );
   }
   return { alerts: record.map((e) => ({ ...e, messageId: e.messageId ?? '' })) };
+}
+
+/** The step cannot go on without paging again: what went out, and what may have, by subject. */
+function unrecorded(record: PublishRecord, error: unknown): AlertsUnrecordedError {
+  const sent = record.filter((e) => e.messageId !== undefined).map((e) => e.subject);
+  const maybe = record.filter((e) => e.messageId === undefined && e.unanswered).map((e) => e.subject);
+  const listed = (subjects: string[]) => (subjects.length ? subjects.join('; ') : 'none');
+  return new AlertsUnrecordedError(
+    `Publishing failed (${(error as Error).name}: ${(error as Error).message}) while the record of tonight's alerts could not be written to the run store, so the step stops rather than page again. Sent: ${listed(sent)}. Sent without an answer from SNS (may have gone out): ${listed(maybe)}.`,
+    "Check that the publish function may write to the run store bucket (s3:PutObject on runs/*) and the SNS topic; the next night reports tonight's findings again.",
+  );
 }

@@ -396,6 +396,33 @@ describe('publishStep when its record cannot be written', () => {
     expect(out.alerts).toHaveLength(3);
     expect(m.read<unknown[]>(KEYS.published)).toHaveLength(3);
   });
+
+  it('stops, not to be retried, when a publish then fails too: a retry would page again', async () => {
+    const m = memoryStore({ [KEYS.report]: { alerts } });
+    const store = {
+      ...m.store,
+      putJson: async () => Promise.reject(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })),
+    };
+    const reset = Object.assign(new Error('read ECONNRESET'), { name: 'TimeoutError', code: 'ECONNRESET' });
+    sns.on(PublishCommand).resolvesOnce({ MessageId: 'm' }).rejects(reset);
+    const attempt = () =>
+      publishStep(
+        {
+          sns: new SNSClient({ region: 'ap-northeast-2', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+          store,
+        },
+        { sweepId: ID, topicArn: TOPIC },
+      );
+
+    const error = await attempt().catch((e: Error) => e);
+
+    expect(error).toMatchObject({ name: 'AlertsUnrecordedError' });
+    expect((error as Error).message).toContain(`Sent: ${alerts[0]?.subject}.`);
+    expect((error as Error).message).toContain(
+      `Sent without an answer from SNS (may have gone out): ${alerts[1]?.subject}.`,
+    );
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
+  });
 });
 
 describe('sweepFailureStep: the failure alert says truly how far the night got', () => {
@@ -434,6 +461,23 @@ describe('sweepFailureStep: the failure alert says truly how far the night got',
       { stage: 'dev', failure, sweepId: ID, step: 'PublishAlerts' },
     );
     expect(notification.message).toContain("Some of tonight's alerts may have gone out before it failed");
+  });
+
+  it('at PublishAlerts after AlertsUnrecordedError: points to the error, not to the stale record', async () => {
+    const { store } = memoryStore({ [KEYS.published]: [] });
+    const unrecorded = {
+      Error: 'AlertsUnrecordedError',
+      Cause: JSON.stringify({
+        errorMessage: 'Publishing failed (...). Sent: [WARNING] alert 0. Fix: check the bucket.',
+      }),
+    };
+    const { notification } = await sweepFailureStep(
+      { store },
+      { stage: 'dev', failure: unrecorded, sweepId: ID, step: 'PublishAlerts', alertCount: 4 },
+    );
+    expect(notification.message).toContain('Sent: [WARNING] alert 0.');
+    expect(notification.message).toContain('The error above names the alerts that went out');
+    expect(notification.message).not.toContain('No alert is recorded as sent tonight');
   });
 
   it('at Remember: all went out; whether the memory was saved after all is read, not guessed', async () => {
