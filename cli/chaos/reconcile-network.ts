@@ -123,14 +123,23 @@ function storedReport(outcome: Outcome): NetworkReport | undefined {
 
 /**
  * Outcomes are true: an action the run itself did (AWS answered it) is never reported as "already
- * done", and when the run failed after changing things, its alert lists those changes.
+ * done", and when the run failed after changing things, its alert lists those changes. Outcomes
+ * live in the run store, or in the state while the store refuses them: when it refused them and
+ * the Apply answer carrying them was lost too, nothing holds them, and the retry cannot tell the
+ * run's own change from one in place (README, "How a run keeps its plans and outcomes").
  */
 function reportsTruly(outcome: Outcome): string[] {
   const broken: string[] = [];
   const report = storedReport(outcome);
   const done = (command: string, match: (input: Record<string, unknown>) => boolean) =>
     outcome.calls.some((c) => c.command === command && c.outcome === 'ok' && match(c.input ?? {}));
-  for (const action of report?.actions ?? []) {
+  const storeRefused = outcome.calls.some(
+    (c) => c.task === 'Apply' && c.service === 's3' && c.command === 'PutObject' && c.outcome !== 'ok',
+  );
+  const answerLost = outcome.plan.lambdaFaults.some(
+    (f) => f.state === 'Apply' && f.afterWork && (outcome.result.invocations.Apply ?? 0) >= f.attempt,
+  );
+  for (const action of storeRefused && answerLost ? [] : (report?.actions ?? [])) {
     if (action.outcome !== 'already-done') continue;
     const p = action.params;
     const didIt =
