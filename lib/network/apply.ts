@@ -109,22 +109,14 @@ async function applyOne(
       return { outcome: `waiting: it needs ${what}, which AWS is still doing`, wait: 'prerequisite' };
     if (!succeeded(prerequisite?.outcome)) return { outcome: `skipped: it needs ${what}, which did not succeed` };
   }
+  // A rule cannot go while any of its associations stays: every disassociation must have worked.
   if (action.type === 'delete-rule') {
-    // A rule cannot go while any of its associations stays: every disassociation must have worked.
-    for (const [i, other] of actions.entries()) {
-      if (i >= index || other.type !== 'disassociate-rule' || other.params.ruleId !== action.params.ruleId) continue;
-      if (!succeeded((await journal.get(i))?.outcome)) {
-        return { outcome: `skipped: it needs ${other.type} ${other.resource}, which did not succeed` };
-      }
-    }
+    const failed = await earlierFailed(actions, index, journal, 'disassociate-rule', 'ruleId');
+    if (failed) return { outcome: `skipped: it needs ${failed.type} ${failed.resource}, which did not succeed` };
   }
   if (action.type === 'revoke-nfs') {
-    for (const [i, other] of actions.entries()) {
-      if (i >= index || other.type !== 'authorize-nfs' || other.params.groupId !== action.params.groupId) continue;
-      if (!succeeded((await journal.get(i))?.outcome)) {
-        return { outcome: `skipped: ${other.resource} could not be allowed first, so nothing is revoked` };
-      }
-    }
+    const failed = await earlierFailed(actions, index, journal, 'authorize-nfs', 'groupId');
+    if (failed) return { outcome: `skipped: ${failed.resource} could not be allowed first, so nothing is revoked` };
   }
   const created = new Map<string, string>();
   if (prerequisite?.ruleId) created.set(String(action.params.domain), prerequisite.ruleId);
@@ -143,6 +135,22 @@ async function applyOne(
     ...(ruleId ? { ruleId } : {}),
     ...(isWaiting(outcome) ? { wait: WAIT_OF[action.type] ?? 'prerequisite' } : {}),
   };
+}
+
+/** The first action before `index` of `type` on the same `param` that did not succeed, if any. */
+async function earlierFailed(
+  actions: Action[],
+  index: number,
+  journal: OutcomeJournal,
+  type: Action['type'],
+  param: string,
+): Promise<Action | undefined> {
+  const action = actions[index] as Action;
+  for (const [i, other] of actions.slice(0, index).entries()) {
+    if (other.type !== type || other.params[param] !== action.params[param]) continue;
+    if (!succeeded((await journal.get(i))?.outcome)) return other;
+  }
+  return undefined;
 }
 
 const WAIT_OF: Partial<Record<Action['type'], OutcomeRecord['wait']>> = {

@@ -60,6 +60,12 @@ export type Unsaved = z.infer<typeof UnsavedSchema>;
 /** Outcomes per store object: each write after an action rewrites one object of at most this many. */
 export const OUTCOME_CHUNK = 50;
 
+/** Puts the outcome of action `index` into its chunk, padding the gap before it. */
+function place(chunk: Array<OutcomeRecord | null>, index: number, record: OutcomeRecord): void {
+  while (chunk.length < index % OUTCOME_CHUNK) chunk.push(null);
+  chunk[index % OUTCOME_CHUNK] = record;
+}
+
 /**
  * The run's outcomes, by action index, read from and written to the store a chunk at a time. An
  * outcome is written as soon as the action is done, so a crash or a retry never applies an action
@@ -80,8 +86,7 @@ export function outcomeJournal(store: RunStore, runId: string, unsaved: Unsaved 
       // Outcomes the state carried, not yet in the store: they are newer than the stored ones.
       for (const [i, record] of carried) {
         if (Math.floor(i / OUTCOME_CHUNK) !== n) continue;
-        while (chunk.length < i % OUTCOME_CHUNK) chunk.push(null);
-        chunk[i % OUTCOME_CHUNK] = record;
+        place(chunk, i, record);
         dirty.add(n);
       }
       chunks.set(n, chunk);
@@ -102,8 +107,7 @@ export function outcomeJournal(store: RunStore, runId: string, unsaved: Unsaved 
     /** Records an outcome and tries to write it at once; a failed write is tried again later. */
     async set(index: number, record: OutcomeRecord): Promise<void> {
       const { n, chunk } = await chunkOf(index);
-      while (chunk.length < index % OUTCOME_CHUNK) chunk.push(null);
-      chunk[index % OUTCOME_CHUNK] = record;
+      place(chunk, index, record);
       dirty.add(n);
       await write().catch(() => undefined);
     },
