@@ -108,7 +108,7 @@ export function reportNetwork(input: {
       : drift
         ? `network drift: ${actions.length} difference(s) from the desired state`
         : `${critical.length} critical network finding(s)`;
-  const more = input.reportUri ? `every one is in ${input.reportUri}` : 'see the run report';
+  const more = moreAt(input.reportUri);
   const message = [
     `${headline} (stage ${input.stage}, ${input.mode} mode, ${input.trigger}).`,
     ...(input.mode === 'apply' ? ['', outcomeLine(counts)] : []),
@@ -157,6 +157,21 @@ export function forState(report: NetworkReport, reportKey: string): NetworkRepor
   };
 }
 
+/** The run's plan from the run store, and its actions with the outcome each got when it applied. */
+async function storedActions(
+  store: RunStore,
+  input: { runId: string; plans: PlanRef[]; applied: boolean; unsaved?: Unsaved },
+): Promise<{ plan: Plan; actions: Action[] }> {
+  const plan = await loadPlan(store, input.plans);
+  const outcomes = input.applied
+    ? await readOutcomes(store, input.runId, plan.actions.length, input.unsaved)
+    : undefined;
+  return { plan, actions: withOutcomes(plan, outcomes) };
+}
+
+/** Where a cut list points for the rest. */
+const moreAt = (reportUri?: string) => (reportUri ? `every one is in ${reportUri}` : 'see the run report');
+
 /** Step Report: the plan and every outcome from the run store; the whole report back there. */
 export async function reportStep(
   deps: { store: RunStore },
@@ -174,17 +189,14 @@ export async function reportStep(
     reportUri?: string;
   },
 ): Promise<NetworkReport> {
-  const plan = await loadPlan(deps.store, input.plans);
+  const { plan, actions } = await storedActions(deps.store, input);
   const findings = [...plan.findings, ...(input.resolution?.findings ?? [])];
-  const outcomes = input.applied
-    ? await readOutcomes(deps.store, input.runId, plan.actions.length, input.unsaved)
-    : undefined;
   const report = reportNetwork({
     mode: input.mode,
     trigger: input.trigger,
     stage: input.stage,
     plan: { ...plan, findings },
-    actions: withOutcomes(plan, outcomes),
+    actions,
     published: input.published,
     resolution: input.resolution?.checks,
     reportUri: input.reportUri,
@@ -231,7 +243,7 @@ export function reportNetworkFailure(input: {
   const changed = actions.filter(
     (a) => a.outcome === 'done' || a.outcome?.startsWith('deferred') || isWaiting(a.outcome),
   );
-  const more = input.reportUri ? `every one is in ${input.reportUri}` : 'see the run report';
+  const more = moreAt(input.reportUri);
   const whatRan = input.unreadable
     ? [`What it changed before failing could not be read (${input.unreadable}); check with a plan run.`]
     : input.actions
@@ -268,4 +280,46 @@ export function reportNetworkFailure(input: {
     check: 'network',
   };
   return { error: error.name, summary, notification };
+}
+
+/**
+ * Step ReportFailure: the alert for a run that failed outright, with what its apply changed before
+ * it failed, read from the run store (best effort: an unreadable store is said, not thrown).
+ */
+export async function reportFailureStep(
+  deps: { store: () => RunStore },
+  input: {
+    stage: string;
+    mode: string;
+    failure: { Error: string; Cause?: string };
+    step: string;
+    runId?: string;
+    plans?: PlanRef[];
+    unsaved?: Unsaved;
+    reportUri?: string;
+  },
+) {
+  let actions: Action[] | undefined;
+  let unreadable: string | undefined;
+  if (input.mode === 'apply' && input.runId && input.plans) {
+    try {
+      ({ actions } = await storedActions(deps.store(), {
+        runId: input.runId,
+        plans: input.plans,
+        applied: true,
+        unsaved: input.unsaved,
+      }));
+    } catch (error) {
+      unreadable = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    }
+  }
+  return reportNetworkFailure({
+    stage: input.stage,
+    mode: input.mode,
+    failure: input.failure,
+    step: input.step,
+    actions,
+    unreadable,
+    reportUri: input.reportUri,
+  });
 }

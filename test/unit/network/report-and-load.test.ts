@@ -6,7 +6,13 @@ import { startReconcile } from '../../../lib/network/api';
 import type { Action, Plan } from '../../../lib/network/plan';
 import { loadDesiredState } from '../../../lib/network/desired-state';
 import { MAX_DETAILED } from '../../../lib/onboarding/messages';
-import { failedStep, forState, reportNetwork, reportNetworkFailure } from '../../../lib/network/report';
+import {
+  failedStep,
+  forState,
+  reportFailureStep,
+  reportNetwork,
+  reportNetworkFailure,
+} from '../../../lib/network/report';
 
 const ssmMock = mockClient(SSMClient);
 const sfnMock = mockClient(SFNClient);
@@ -201,6 +207,27 @@ describe('reportNetworkFailure', () => {
     });
     expect(report.notification.message).toContain(
       'What it changed before failing could not be read (StoreError: gone)',
+    );
+  });
+
+  it('as a step: says so, rather than fail, when the run store cannot be opened', async () => {
+    const report = await reportFailureStep(
+      {
+        store: () => {
+          throw Object.assign(new Error('STORE_BUCKET is empty'), { name: 'StoreError' });
+        },
+      },
+      {
+        stage: 'dev',
+        mode: 'apply',
+        failure,
+        step: 'Apply',
+        runId: '20261130T150000Z-a1b2c3',
+        plans: [{ kind: 'resolver', key: 'runs/x/plan-resolver.json', actions: 1, conflicts: 0, findings: 0 }],
+      },
+    );
+    expect(report.notification.message).toContain(
+      'What it changed before failing could not be read (StoreError: STORE_BUCKET is empty)',
     );
   });
 });
