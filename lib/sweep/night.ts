@@ -14,7 +14,7 @@ import { costFindings, hybridSpend, type IdleNode, idleNodeFindings, monthToDate
 import { type AlertMemory, type Check, emptyMemory, type SweepFinding, severityRank, triage } from './findings';
 import { type Inventory, type InventoryDeps, takeInventory } from './inventory';
 import type { PublishedAlert, PublishRecord } from './publish';
-import { MEMORY_KEY, runKeys } from './store';
+import { MEMORY_KEY, recordedSubjects, runKeys } from './store';
 import { mustGet, type RunStore } from '../store';
 
 /**
@@ -427,8 +427,7 @@ export async function sweepFailureStep(
     try {
       if (!sent && input.step === 'PublishAlerts') {
         const record = (await deps.store.getJson<PublishRecord>(keys.published)) ?? [];
-        sent = record.filter((e) => e.messageId !== undefined).map((e) => e.subject);
-        unconfirmed = record.filter((e) => e.messageId === undefined && e.unanswered).map((e) => e.subject);
+        ({ sent, maybe: unconfirmed } = recordedSubjects(record));
       }
       if (input.step === 'Remember') {
         const [memory, tonight] = await Promise.all([

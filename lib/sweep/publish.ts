@@ -4,7 +4,7 @@ import { logger } from '../logger';
 import { mustGet, type RunStore } from '../store';
 import type { SweepAlert } from './alerts';
 import type { NightReport } from './night';
-import { runKeys } from './store';
+import { recordedSubjects, runKeys } from './store';
 
 /** One published alert, as the execution output lists it. */
 export interface PublishedAlert {
@@ -99,8 +99,7 @@ export async function publishStep(
 
 /** The step cannot go on without paging again: what went out, and what may have, by subject. */
 function unrecorded(record: PublishRecord, error: unknown): AlertsUnrecordedError {
-  const sent = record.filter((e) => e.messageId !== undefined).map((e) => e.subject);
-  const maybe = record.filter((e) => e.messageId === undefined && e.unanswered).map((e) => e.subject);
+  const { sent, maybe } = recordedSubjects(record);
   const listed = (subjects: string[]) => (subjects.length ? subjects.join('; ') : 'none');
   return new AlertsUnrecordedError(
     `Publishing failed (${(error as Error).name}: ${(error as Error).message}) while the record of tonight's alerts could not be written to the run store, so the step stops rather than page again. Sent: ${listed(sent)}. Sent without an answer from SNS (may have gone out): ${listed(maybe)}.`,

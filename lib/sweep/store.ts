@@ -1,5 +1,7 @@
 /** Where a night's objects live in the run store (lib/store.ts), and the alert memory between nights. */
 
+import type { PublishRecord } from './publish';
+
 export const MEMORY_KEY = 'alert-memory.json';
 
 /** The keys of one night's objects. */
@@ -12,3 +14,11 @@ export const runKeys = (sweepId: string) => ({
   /** The alerts PublishAlerts has sent so far (a retry skips them). */
   published: `runs/${sweepId}/published.json`,
 });
+
+/** A record's subjects: those SNS answered for, and those sent without an answer (they may have gone out). */
+export function recordedSubjects(record: PublishRecord): { sent: string[]; maybe: string[] } {
+  return {
+    sent: record.filter((e) => e.messageId !== undefined).map((e) => e.subject),
+    maybe: record.filter((e) => e.messageId === undefined && e.unanswered).map((e) => e.subject),
+  };
+}
