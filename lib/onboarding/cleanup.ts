@@ -3,9 +3,7 @@ import type { NodeReaderFactory } from '../kube/types';
 import type { Settings } from '../settings';
 import { describeCaughtError, lines, type Notification, snsSubject } from './messages';
 import { currentStep, type OnboardingState } from './state';
-import { type CleanupAction, type EarlierTry, type Leftover, mergeActions, nextTry, tidyRequest } from './tidy';
-
-export type { CleanupAction, Leftover };
+import { afterTry, type CleanupAction, type EarlierTry, type Leftover, leftoverLines, tidyRequest } from './tidy';
 
 export interface FailureReport {
   requestId: string;
@@ -58,9 +56,7 @@ export async function cleanupFailedOnboarding(
     instanceId: state.registration?.instance?.instanceId,
     mode: 'failed',
   });
-  const attempt = (state.cleanup?.attempt ?? 0) + 1;
-  const cleanup = mergeActions(state.cleanup?.cleanup ?? [], tidied.actions);
-  const { left } = tidied;
+  const { attempt, cleanup, left, retry, nextWaitSeconds } = afterTry(state.cleanup, tidied);
 
   const step = currentStep(state);
   const error = describeCaughtError(state.failure ?? { Error: 'States.Unknown', Cause: 'no error was recorded' });
@@ -100,16 +96,7 @@ export async function cleanupFailedOnboarding(
       check: 'onboarding',
     },
     attempt,
-    ...nextTry(attempt, left),
+    retry,
+    nextWaitSeconds,
   };
-}
-
-/** The part of an alert that names what is left, each with the command that removes it. */
-export function leftoverLines(left: Leftover[], attempts: number): string[] {
-  if (!left.length) return [];
-  return [
-    '',
-    `Still there after ${attempts} cleanup attempt(s); remove by hand:`,
-    ...left.flatMap((l) => [`- ${l.kind} ${l.resource}: ${l.why}`, `  ${l.remove}`]),
-  ];
 }

@@ -1,11 +1,10 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Clock } from '../clock';
 import type { Settings } from '../settings';
-import { leftoverLines } from './cleanup';
 import { lines, type Notification, snsSubject } from './messages';
 import type { OnboardingRequest } from './request';
 import type { OnboardingState } from './state';
-import { type CleanupAction, type EarlierTry, type Leftover, mergeActions, nextTry, tidyRequest } from './tidy';
+import { afterTry, type CleanupAction, type EarlierTry, type Leftover, leftoverLines, tidyRequest } from './tidy';
 
 export interface OnboardingSummary {
   /** `joined-cleanup-failed`: Finish could not run at all (the workflow's last-resort summary). */
@@ -70,9 +69,7 @@ export async function finishOnboarding(
     clusterAccess: state.preflight.clusterAccess,
     mode: 'joined',
   });
-  const attempt = (state.finish?.attempt ?? 0) + 1;
-  const cleanup = mergeActions(state.finish?.cleanup ?? [], tidied.actions);
-  const { left } = tidied;
+  const { attempt, cleanup, left, retry, nextWaitSeconds } = afterTry(state.finish, tidied);
 
   const finishedAt = deps.clock.now().toISOString();
   const instance = state.registration.instance;
@@ -137,5 +134,5 @@ export async function finishOnboarding(
       check: 'onboarding',
     },
   };
-  return { ...summary, attempt, ...nextTry(attempt, left) };
+  return { ...summary, attempt, retry, nextWaitSeconds };
 }

@@ -69,7 +69,7 @@ export async function checkRegistration(
 }
 
 /** The managed instances that registered with an activation (at most its registration limit). */
-export async function instancesOfActivation(ssm: SSMClient, activationId: string): Promise<InstanceInformation[]> {
+async function instancesOfActivation(ssm: SSMClient, activationId: string): Promise<InstanceInformation[]> {
   const answer = await ssm.send(
     new DescribeInstanceInformationCommand({ Filters: [{ Key: 'ActivationIds', Values: [activationId] }] }),
   );

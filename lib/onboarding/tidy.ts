@@ -261,7 +261,7 @@ async function instancesTagged(ssm: SSMClient, requestId: string): Promise<Insta
 export const TIDY_WAITS_SECONDS = [10, 30, 90] as const;
 
 /** Whether to try again: while something retryable is left, up to 1 + TIDY_WAITS_SECONDS.length tries. */
-export function nextTry(attempt: number, left: Leftover[]): { retry: boolean; nextWaitSeconds: number } {
+function nextTry(attempt: number, left: Leftover[]): { retry: boolean; nextWaitSeconds: number } {
   const wait = TIDY_WAITS_SECONDS[attempt - 1];
   const retry = wait !== undefined && left.some((l) => l.retryable);
   return { retry, nextWaitSeconds: retry ? (wait ?? 0) : 0 };
@@ -273,7 +273,7 @@ const DONE = /^(deleted|released|deregistered)/;
  * The actions of this try, with what earlier tries did: a step that succeeded before and now finds
  * nothing ("already gone") keeps its earlier outcome, so the report says what was done.
  */
-export function mergeActions(earlier: CleanupAction[], now: CleanupAction[]): CleanupAction[] {
+function mergeActions(earlier: CleanupAction[], now: CleanupAction[]): CleanupAction[] {
   const key = (a: CleanupAction) => `${a.action} ${a.resource}`;
   const merged = new Map(earlier.map((a) => [key(a), a]));
   for (const a of now) {
@@ -289,3 +289,27 @@ export function mergeActions(earlier: CleanupAction[], now: CleanupAction[]): Cl
  */
 export const EarlierTrySchema = z.object({ attempt: z.number().int().min(1), cleanup: z.array(CleanupActionSchema) });
 export type EarlierTry = z.infer<typeof EarlierTrySchema>;
+
+/** This try after the earlier ones: its number, what every try did, what is left, and whether to try again. */
+export function afterTry(
+  earlier: EarlierTry | undefined,
+  tidied: Tidied,
+): { attempt: number; cleanup: CleanupAction[]; left: Leftover[]; retry: boolean; nextWaitSeconds: number } {
+  const attempt = (earlier?.attempt ?? 0) + 1;
+  return {
+    attempt,
+    cleanup: mergeActions(earlier?.cleanup ?? [], tidied.actions),
+    left: tidied.left,
+    ...nextTry(attempt, tidied.left),
+  };
+}
+
+/** The part of an alert that names what is left, each with the command that removes it. */
+export function leftoverLines(left: Leftover[], attempts: number): string[] {
+  if (!left.length) return [];
+  return [
+    '',
+    `Still there after ${attempts} cleanup attempt(s); remove by hand:`,
+    ...left.flatMap((l) => [`- ${l.kind} ${l.resource}: ${l.why}`, `  ${l.remove}`]),
+  ];
+}
