@@ -1,8 +1,8 @@
 import type { DnsLookup } from '../net/dns';
 import type { SandboxEstate } from './estate';
-import { dnsFaultError } from './faults';
 import { associationsOf } from './services/route53resolver';
 
+/** What node:dns raises for a failed query: an Error with the resolver's code. */
 const dnsError = (code: string, name: string) => Object.assign(new Error(`queryA ${code} ${name}`), { code });
 
 /**
@@ -41,7 +41,7 @@ export function sandboxDns(estate: SandboxEstate, vpcId: string): DnsLookup {
       estate.record('dns', servers?.length ? 'QueryInboundEndpoint' : 'QueryVpcResolver');
       const fqdn = name.toLowerCase().replace(/\.$/, '');
       const fault = estate.faultOn('dns:resolve4');
-      if (fault) throw dnsFaultError(fault, fqdn);
+      if (fault) throw dnsError(fault.error, fqdn);
       if (!servers?.length) return viaVpc(vpcId, fqdn);
       const endpoint = estate.state.network.resolverEndpoints.find(
         (e) => e.direction === 'INBOUND' && e.ips.some((ip) => servers.includes(ip.ip)),

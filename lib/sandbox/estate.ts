@@ -176,8 +176,9 @@ export class SandboxEstate {
     }
     if (fault?.effect === 'error') {
       call.outcome = fault.error;
-      // AWS says "Rate exceeded" when it throttles; any other injected error just says what it is.
-      const said = /Throttl|TooMany|RequestLimitExceeded|SlowDown/.test(fault.error) ? 'Rate exceeded' : fault.error;
+      // AWS says "Rate exceeded" when it throttles (as the SDK classifies the error's name); any
+      // other injected error just says what it is.
+      const said = isThrottlingError({ name: fault.error, $metadata: {} } as never) ? 'Rate exceeded' : fault.error;
       throw awsError(service, fault.error, fault.message ?? `${said} (sandbox fault injected on ${target})`);
     }
     const handler = this.handlers.get(service)?.[name];

@@ -87,10 +87,6 @@ export function kubernetesFaultError(fault: SandboxFault, cluster: string, what:
   return kubernetesFailure(cluster, status, fault.message ?? `sandbox fault on ${fault.on}`, what);
 }
 
-/** What node:dns raises for a failed query: an Error with the resolver's code. */
-export const dnsFaultError = (fault: SandboxFault, name: string) =>
-  Object.assign(new Error(`queryA ${fault.error} ${name}`), { code: fault.error });
-
 /** A probe call hit by a fault: every sample fails as the real prober reports a failed connect. */
 export const faultedSamples = (fault: SandboxFault, samples: number): ProbeSample[] =>
   Array.from({ length: samples }, () => ({ ok: false, error: fault.error }));
