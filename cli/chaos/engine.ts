@@ -4,7 +4,7 @@ import type { SandboxCall, SandboxEstate } from '../../lib/sandbox/estate';
 import type { OutboxMessage } from '../../lib/sandbox/services/sns';
 import type { LocalRuntime } from '../local-runtime';
 import { runPrepared } from '../local-run';
-import type { RunResult } from '../runner';
+import type { LambdaFault, RunResult } from '../runner';
 import { loadServerlessConfig } from '../serverless-config';
 import type { LocalWorkflow } from '../workflows/types';
 import { type CallProfile, describePlan, type FaultPlan, planFaults, profileOf, type Random, random } from './faults';
@@ -229,14 +229,24 @@ export async function runChaos(
   return summary;
 }
 
+/** Whether a planned Lambda fault hit: its Task reached the faulted invocation. */
+const lambdaFaultHit = (fault: LambdaFault, result: RunResult) =>
+  (result.invocations[fault.state] ?? 0) >= fault.attempt;
+
 /** The faults of a plan that hit: a call reached its turn, or a Task its faulted invocation. */
 function faultsHit(estate: SandboxEstate, plan: FaultPlan, result: RunResult): number {
   const calls = estate.state.faults.filter((f) => f.seen >= (f.nth ?? 1)).length;
-  const states = new Set(
-    plan.lambdaFaults.filter((f) => (result.invocations[f.state] ?? 0) >= f.attempt).map((f) => f.state),
-  );
+  const states = new Set(plan.lambdaFaults.filter((f) => lambdaFaultHit(f, result)).map((f) => f.state));
   return calls + states.size;
 }
+
+/** Whether the run store refused a write that this Task's Lambda made. */
+export const storeRefused = (outcome: Outcome, task: string) =>
+  outcome.calls.some((c) => c.task === task && c.service === 's3' && c.command === 'PutObject' && c.outcome !== 'ok');
+
+/** How many answers of this Task's Lambda were lost after it had done its work. */
+export const answersLost = (outcome: Outcome, task: string) =>
+  outcome.plan.lambdaFaults.filter((f) => f.state === task && f.afterWork && lambdaFaultHit(f, outcome.result)).length;
 
 /** Invariants every workflow shares: the run ended as AWS ends it, with its Catch run, and no sandbox gap. */
 export function commonInvariants(outcome: Outcome): string[] {
@@ -250,6 +260,13 @@ export function commonInvariants(outcome: Outcome): string[] {
   return broken;
 }
 
+/** How many times each message went out, by its subject and text. */
+export function textCounts(alerts: OutboxMessage[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const a of alerts) counts.set(`${a.subject}\n${a.message}`, (counts.get(`${a.subject}\n${a.message}`) ?? 0) + 1);
+  return counts;
+}
+
 /** Alerts as their text: subject and message, for "is it named" checks. */
 export const alertText = (alerts: OutboxMessage[]) =>
   alerts.map((a) => `${a.subject ?? ''}\n${a.message}`).join('\n\n');
@@ -259,9 +276,7 @@ export const alertText = (alerts: OutboxMessage[]) =>
  * when it lost the answer to a publish (AWS published, the caller heard nothing and sent again).
  */
 export function messageCounts(outcome: Outcome): { distinct: number; repeated: string[]; ambiguous: boolean } {
-  const seen = new Map<string, number>();
-  for (const a of outcome.alerts)
-    seen.set(`${a.subject}\n${a.message}`, (seen.get(`${a.subject}\n${a.message}`) ?? 0) + 1);
+  const seen = textCounts(outcome.alerts);
   const repeated = [...seen.entries()]
     .filter(([, n]) => n > 1)
     .map(([text, n]) => `${text.split('\n')[0]} (${n} times)`);

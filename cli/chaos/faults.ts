@@ -1,4 +1,4 @@
-import type { FaultSpec } from '../../lib/sandbox/faults';
+import { type FaultSpec, NETWORK_ERRORS } from '../../lib/sandbox/faults';
 import type { SandboxCall } from '../../lib/sandbox/estate';
 import type { LambdaFault } from '../runner';
 
@@ -104,8 +104,8 @@ function oneFault(r: Random, profile: CallProfile): FaultSpec | undefined {
   if (kind === 0) return { ...at, effect: 'error', error: errors.throttle };
   if (kind === 1) return { ...at, effect: 'error', error: errors.outage };
   if (kind === 2) return { ...at, effect: 'error', error: errors.denied };
-  if (kind === 3) return { ...at, effect: 'network', error: r.pick(['ECONNRESET', 'TimeoutError']) };
-  return { ...at, effect: 'lost-response', error: r.pick(['ECONNRESET', 'TimeoutError']) };
+  if (kind === 3) return { ...at, effect: 'network', error: r.pick(NETWORK_ERRORS) };
+  return { ...at, effect: 'lost-response', error: r.pick(NETWORK_ERRORS) };
 }
 
 /** A plan of 1 to 3 faults; in a quarter of the runs one of them is a Task's Lambda failing. */

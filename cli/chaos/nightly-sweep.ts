@@ -5,7 +5,16 @@ import { MEMORY_KEY } from '../../lib/sweep/store';
 import { sandboxLocalRuntime } from '../local-runtime';
 import { runPrepared } from '../local-run';
 import { nightlySweep } from '../workflows/nightly-sweep';
-import { capturing, type ChaosWorkflow, commonInvariants, messageCounts, type Outcome } from './engine';
+import {
+  answersLost,
+  capturing,
+  type ChaosWorkflow,
+  commonInvariants,
+  messageCounts,
+  type Outcome,
+  storeRefused,
+  textCounts,
+} from './engine';
 
 /**
  * The nightly sweep under chaos: the sandbox's estate (three hybrid nodes, one NotReady, an
@@ -57,17 +66,9 @@ export const nightlySweepChaos: ChaosWorkflow = {
     // lost after it sent, if the record of what it sent could not be written either: then nothing
     // tells the retry (README, "No page twice").
     const messages = messageCounts(outcome);
-    const recordRefused = outcome.calls.some(
-      (c) => c.task === 'PublishAlerts' && c.service === 's3' && c.command === 'PutObject' && c.outcome !== 'ok',
-    );
-    const answersLost = outcome.plan.lambdaFaults.filter(
-      (f) => f.state === 'PublishAlerts' && f.afterWork && (result.invocations.PublishAlerts ?? 0) >= f.attempt,
-    ).length;
-    const allowed = 1 + (messages.ambiguous ? 1 : 0) + (recordRefused ? answersLost : 0);
-    const counts = new Map<string, number>();
-    for (const page of pages)
-      counts.set(`${page.subject}\n${page.message}`, (counts.get(`${page.subject}\n${page.message}`) ?? 0) + 1);
-    for (const [text, n] of counts) {
+    const resends = storeRefused(outcome, 'PublishAlerts') ? answersLost(outcome, 'PublishAlerts') : 0;
+    const allowed = 1 + (messages.ambiguous ? 1 : 0) + resends;
+    for (const [text, n] of textCounts(pages)) {
       if (n > allowed) broken.push(`no page twice in a night (${text.split('\n')[0]}: ${n} times)`);
     }
     if (result.status === 'FAILED' && result.error?.name !== 'AlertDeliveryError') {

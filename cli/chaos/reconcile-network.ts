@@ -6,7 +6,15 @@ import { reconcileContext } from '../../lib/settings';
 import { sandboxLocalRuntime } from '../local-runtime';
 import { runPrepared } from '../local-run';
 import { reconcileNetwork } from '../workflows/reconcile-network';
-import { alertText, type ChaosWorkflow, commonInvariants, messageCounts, type Outcome } from './engine';
+import {
+  alertText,
+  answersLost,
+  type ChaosWorkflow,
+  commonInvariants,
+  messageCounts,
+  type Outcome,
+  storeRefused,
+} from './engine';
 
 /**
  * The network reconciler under chaos: the sandbox's seeded drift (a managed rule with a wrong
@@ -133,13 +141,8 @@ function reportsTruly(outcome: Outcome): string[] {
   const report = storedReport(outcome);
   const done = (command: string, match: (input: Record<string, unknown>) => boolean) =>
     outcome.calls.some((c) => c.command === command && c.outcome === 'ok' && match(c.input ?? {}));
-  const storeRefused = outcome.calls.some(
-    (c) => c.task === 'Apply' && c.service === 's3' && c.command === 'PutObject' && c.outcome !== 'ok',
-  );
-  const answerLost = outcome.plan.lambdaFaults.some(
-    (f) => f.state === 'Apply' && f.afterWork && (outcome.result.invocations.Apply ?? 0) >= f.attempt,
-  );
-  for (const action of storeRefused && answerLost ? [] : (report?.actions ?? [])) {
+  const unrecoverable = storeRefused(outcome, 'Apply') && answersLost(outcome, 'Apply') > 0;
+  for (const action of unrecoverable ? [] : (report?.actions ?? [])) {
     if (action.outcome !== 'already-done') continue;
     const p = action.params;
     const didIt =
