@@ -28,7 +28,6 @@ import 'aws-sdk-client-mock-jest';
 import { createAwsClients } from '../../../lib/aws/clients';
 import { APPLY_BATCH, applyStep, MAX_UNSAVED } from '../../../lib/network/apply';
 import type { Action, Plan } from '../../../lib/network/plan';
-import type { ReconcileContext } from '../../../lib/network/reconcile';
 import {
   type ApplyProgress,
   OUTCOME_CHUNK,
@@ -41,21 +40,23 @@ import {
 import { memoryStore } from '../../helpers/memory-store';
 import { CLUSTER, REGION, VPC_ID } from '../../helpers/onboarding-fixtures';
 import { mockResolver, r53 } from '../../helpers/resolver-mock';
+import {
+  CLUSTER_OWNER,
+  CTX,
+  FS_ID,
+  OTHER_VPC,
+  OUTBOUND_ID,
+  RULE_COMPANY,
+  RULE_OTHER_TEAM,
+  SG_ID,
+  SUBNET_B,
+} from '../../helpers/network-fixtures';
 
 const resolverMock = mockResolver();
 const ec2Mock = mockClient(EC2Client);
 const efsMock = mockClient(EFSClient);
 
-const CTX: ReconcileContext = { owner: 'eks-hybrid-ops/test', parameterPrefix: '/eks-hybrid-ops/test' };
-const CLUSTER_OWNER = `eks-hybrid-ops/test/${CLUSTER}`;
 const RUN = '20261130T150000Z-a1b2c3';
-const OUTBOUND_ID = 'rslvr-out-0a1b2c3d4e5f60718';
-const OTHER_VPC = 'vpc-0ffeeffeeffeeffee';
-const FS_ID = 'fs-0a1b2c3d4e5f60718';
-const SG_ID = 'sg-0e5f0a1b2c3d40718';
-const SUBNET_B = 'subnet-0bb2b2b2b2b2b2b2b';
-const RULE_COMPANY = 'rslvr-rr-0c0c0c0c0c0c0c0c0';
-const RULE_OTHER_TEAM = 'rslvr-rr-0e0e0e0e0e0e0e0e0';
 
 const clients = () => createAwsClients({ region: REGION });
 

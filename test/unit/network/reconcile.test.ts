@@ -20,9 +20,20 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { mockResolver, r53 } from '../../helpers/resolver-mock';
+import {
+  CLUSTER_OWNER,
+  CTX,
+  FS_ID,
+  OTHER_VPC,
+  OUTBOUND_ID,
+  RULE_COMPANY,
+  RULE_OTHER_TEAM,
+  SG_ID,
+  SUBNET_B,
+} from '../../helpers/network-fixtures';
 import { createAwsClients } from '../../../lib/aws/clients';
 import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/network/config';
-import { inboundEndpointFindings, planCluster, type ReconcileContext } from '../../../lib/network/reconcile';
+import { inboundEndpointFindings, planCluster } from '../../../lib/network/reconcile';
 import { ACCOUNT, CLUSTER, eksCluster, REGION, seedVpcs, VPC_ID } from '../../helpers/onboarding-fixtures';
 
 const resolverMock = mockResolver();
@@ -30,19 +41,10 @@ const ec2Mock = mockClient(EC2Client);
 const efsMock = mockClient(EFSClient);
 const eksMock = mockClient(EKSClient);
 
-const CTX: ReconcileContext = { owner: 'eks-hybrid-ops/test', parameterPrefix: '/eks-hybrid-ops/test' };
-const CLUSTER_OWNER = `eks-hybrid-ops/test/${CLUSTER}`;
-const OUTBOUND_ID = 'rslvr-out-0a1b2c3d4e5f60718';
 const INBOUND_ID = 'rslvr-in-0a1b2c3d4e5f60718';
-const OTHER_VPC = 'vpc-0ffeeffeeffeeffee';
-const FS_ID = 'fs-0a1b2c3d4e5f60718';
-const SG_ID = 'sg-0e5f0a1b2c3d40718';
 const SUBNET_A = 'subnet-0aa1a1a1a1a1a1a1a';
-const SUBNET_B = 'subnet-0bb2b2b2b2b2b2b2b';
 const SUBNET_A2 = 'subnet-0aa3a3a3a3a3a3a3a';
-const RULE_COMPANY = 'rslvr-rr-0c0c0c0c0c0c0c0c0';
 const RULE_LAB = 'rslvr-rr-01a1a1a1a1a1a1a1a';
-const RULE_OTHER_TEAM = 'rslvr-rr-0e0e0e0e0e0e0e0e0';
 const ruleArn = (id: string) => `arn:aws:route53resolver:${REGION}:${ACCOUNT}:resolver-rule/${id}`;
 
 const clients = () => createAwsClients({ region: REGION });
