@@ -56,7 +56,7 @@ export const onboardNode: LocalWorkflow = {
 
   summarize(result: RunResult, out: Output) {
     if (result.status === 'SUCCEEDED') {
-      const s = result.output as OnboardingSummary & { finishError?: string };
+      const s = result.output as OnboardingSummary;
       const left = s.left.length ? `; ${s.left.length} thing(s) left to remove (see the alert)` : '';
       out.line(
         s.outcome === 'joined' && !s.finishError
