@@ -1,19 +1,16 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadServerlessConfig } from '../../cli/serverless-config';
+import { type Any, packageStack, ROOT, type Template } from '../helpers/package-stack';
 
 /**
  * Packages the service with osls (offline, no credentials) once, and checks the CloudFormation
  * it wrote: API authorization, least-privilege IAM, the state machine, logging, the topic.
  */
 
-const ROOT = join(__dirname, '..', '..');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation is untyped JSON
-type Any = any;
 let out: string;
-let template: { Resources: Record<string, { Type: string; Properties: Any; Condition?: string }> };
+let template: Template;
+let remove: () => void;
 
 const { UNSCOPED_ACTIONS } = require(join(ROOT, 'resources', 'function-roles.js')) as { UNSCOPED_ACTIONS: string[] };
 /** CloudWatch Logs delivery actions (Step Functions logging) support only Resource "*". */
@@ -29,22 +26,10 @@ const LOG_DELIVERY_ACTIONS = [
 ];
 
 beforeAll(() => {
-  out = mkdtempSync(join(tmpdir(), 'hybridops-package-'));
-  execFileSync(join(ROOT, 'node_modules', '.bin', 'osls'), ['package', '--stage', 'ci', '--package', out], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-      AWS_PROFILE: '',
-      SLS_TELEMETRY_DISABLED: '1',
-    },
-    stdio: 'pipe',
-  });
-  template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
+  ({ template, dir: out, remove } = packageStack('ci'));
 }, 240_000);
 
-afterAll(() => rmSync(out, { recursive: true, force: true }));
+afterAll(() => remove());
 
 const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
 const statements = (role: Any): Any[] =>
