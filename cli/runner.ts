@@ -7,7 +7,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from './local-stepfunctions';
 import { installRuntime, type Runtime } from '../lib/runtime';
-import { callerTask, outsideWorkflow, type SandboxEstate } from '../lib/sandbox/estate';
+import { callerPrincipal, callerTask, outsideWorkflow, type SandboxEstate } from '../lib/sandbox/estate';
 import { allStates, getAttOf, type Json, readPath, resolveIntrinsics, type StateNode } from './asl';
 import { loadServerlessConfig, PROJECT_ROOT } from './serverless-config';
 
@@ -248,7 +248,7 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
       taskHandlers[name] = lambdaTask(name, within, functionName, async (input) => {
         let result: Json;
         try {
-          result = await handler(input, lambdaContext(region, functionName));
+          result = await callerPrincipal.run(key, () => handler(input, lambdaContext(region, functionName)));
         } catch (error) {
           throw asLambdaError(error);
         }
@@ -258,7 +258,9 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
     } else if (state.Type === 'Task' && state.Resource === 'arn:aws:states:::sns:publish') {
       taskHandlers[name] = task(name, within, async (input) => {
         try {
-          const answer = await options.runtime.clients.snsSingleAttempt.send(new PublishCommand(input as never));
+          const answer = await callerPrincipal.run(`stateMachine:${camel(options.workflow)}`, () =>
+            options.runtime.clients.snsSingleAttempt.send(new PublishCommand(input as never)),
+          );
           return { MessageId: answer.MessageId ?? '' };
         } catch (error) {
           throw integrationError('SNS', error);

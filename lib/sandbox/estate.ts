@@ -37,6 +37,11 @@ export interface SandboxCall {
   output?: unknown;
   /** The Task state whose Lambda made the call, when the local runner ran it. */
   task?: string;
+  /**
+   * Whose IAM role signs the call in AWS, when the local runner knows: the function's key in
+   * serverless.yml, or `stateMachine:<key>` for a state machine's own service integration.
+   */
+  principal?: string;
 }
 
 /**
@@ -44,6 +49,16 @@ export interface SandboxCall {
  * can say which Task made each call, even with Map and Parallel branches running at once.
  */
 export const callerTask = new AsyncLocalStorage<string>();
+
+/** Whose role signs the calls made inside `callerPrincipal.run` (see {@link SandboxCall.principal}). */
+export const callerPrincipal = new AsyncLocalStorage<string>();
+
+/**
+ * Watchers of every AWS call any estate answers, told before the call is answered (so they see
+ * the estate as the caller's request finds it: the tags of a rule about to be deleted, say).
+ * The IAM simulation test uses this to turn each call into the IAM request AWS would authorize.
+ */
+export const callWatchers = new Set<(call: SandboxCall, estate: SandboxEstate) => void>();
 
 /** Calls made inside `outsideWorkflow.run` (a person's own steps in a local run) meet no injected fault. */
 export const outsideWorkflow = new AsyncLocalStorage<true>();
@@ -133,6 +148,11 @@ export class SandboxEstate {
     this.handlers.set(service, { ...this.handlers.get(service), ...handlers });
   }
 
+  /** Every `service:Command` this estate answers (the commands the project calls). */
+  implemented(): string[] {
+    return [...this.handlers].flatMap(([service, handlers]) => Object.keys(handlers).map((c) => `${service}:${c}`));
+  }
+
   /** Injects a fault (lib/sandbox/faults.ts says what each kind looks like to the caller). */
   injectFault(spec: FaultSpec): void {
     this.state.faults.push({ ...spec, seen: 0 });
@@ -159,6 +179,8 @@ export class SandboxEstate {
   /** Records a call of one of the non-AWS seams (Kubernetes, DNS, probes). */
   record(service: string, command: string): SandboxCall {
     const call: SandboxCall = { service, command, task: callerTask.getStore() };
+    const principal = callerPrincipal.getStore();
+    if (principal) call.principal = principal;
     this.calls.push(call);
     return call;
   }
@@ -169,6 +191,7 @@ export class SandboxEstate {
     const target = `${service}:${name}`;
     const call = this.record(service, name);
     call.input = input;
+    for (const watch of callWatchers) watch(call, this);
     const fault = this.faultOn(target);
     if (fault?.effect === 'network') {
       call.outcome = fault.error;
