@@ -14,7 +14,6 @@ const UNSCOPED_ACTIONS = [
   'ssm:DescribeInstanceInformation',
   'ssm:DescribeActivations',
   'ssm:CreateActivation',
-  'ssm:AddTagsToResource',
   'ssm:DeleteActivation',
   'ec2:DescribeSubnets',
   'ec2:DescribeSecurityGroupRules',
@@ -40,6 +39,8 @@ module.exports = async ({ resolveVariable }) => {
   const parameters = (path) =>
     sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${service}/${stage}/${path}`);
   const onboardingParameters = parameters('onboarding/*');
+  const activationCodes = parameters('onboarding/*/activation-code');
+  const nodeConfigs = parameters('onboarding/*/node-config');
   const lockParameters = parameters(`locks/${cluster}/*`);
   const stateMachine = { Ref: 'OnboardNodeStateMachine' };
   const executions = sub(
@@ -57,20 +58,16 @@ module.exports = async ({ resolveVariable }) => {
     Resource,
     ...(Condition && { Condition }),
   });
-  const deny = (Action, Resource) => ({ Effect: 'Deny', Action, Resource });
 
   const arn = (service, resource) =>
     sub(`arn:\${AWS::Partition}:${service}:\${AWS::Region}:\${AWS::AccountId}:${resource}`);
   const declared = (pick) => [...new Set(network.clusters.flatMap(pick))];
   const orNothing = (resources) => (resources.length ? resources : [arn('ec2', 'nothing-declared/none')]);
   const networkClusters = orNothing(declared((c) => [c.name]).map((n) => arn('eks', `cluster/${n}`)));
-  const outboundEndpoints = orNothing(
-    declared((c) => (c.dns ? [c.dns.outbound.endpointId] : [])).map((id) =>
-      arn('route53resolver', `resolver-endpoint/${id}`),
-    ),
-  );
-  const endpoints = orNothing(
-    declared((c) => [c.dns?.outbound.endpointId, c.dns?.inbound?.endpointId].filter(Boolean)).map((id) =>
+  // Only the INBOUND endpoints are read (the two-AZ check, the on-prem -> AWS resolution checks);
+  // the outbound one is named in the rules the apply creates, which IAM does not check against it.
+  const inboundEndpoints = orNothing(
+    declared((c) => (c.dns?.inbound ? [c.dns.inbound.endpointId] : [])).map((id) =>
       arn('route53resolver', `resolver-endpoint/${id}`),
     ),
   );
@@ -104,7 +101,9 @@ module.exports = async ({ resolveVariable }) => {
   const objects = (path) => sub(`\${SweepBucket.Arn}/${path}`);
   const runObjects = objects('runs/*');
   const memory = objects('alert-memory.json');
-  // Without ListBucket, S3 answers AccessDenied instead of NoSuchKey for an object not yet written.
+  // Every reader of the run store: without ListBucket, S3 answers AccessDenied instead of
+  // NoSuchKey for an object not written (or expired), and the step fails with AccessDenied
+  // instead of the store's own error and its fix (S3 API reference, GetObject, Permissions).
   const listBucket = allow(['s3:ListBucket'], bucket);
   const inVpc = [
     // A function in a VPC manages its network interfaces (AWSLambdaVPCAccessExecutionRole's actions).
@@ -129,34 +128,28 @@ module.exports = async ({ resolveVariable }) => {
     ],
     getOnboarding: [allow(['states:DescribeExecution', 'states:GetExecutionHistory'], executions)],
     // The NodeConfig parameters only, not the raw activation codes beside them.
-    getNodeConfig: [
-      allow(['states:DescribeExecution'], executions),
-      allow(['ssm:GetParameter'], parameters('onboarding/*/node-config')),
-    ],
+    getNodeConfig: [allow(['states:DescribeExecution'], executions), allow(['ssm:GetParameter'], nodeConfigs)],
     preflight: [
       allow(['eks:DescribeCluster', 'eks:ListAccessEntries'], clusterArn),
       allow(['eks:DescribeAccessEntry'], accessEntries),
       allow(['ec2:DescribeVpcs'], '*'),
-      allow(['ssm:PutParameter', 'ssm:GetParameter'], lockParameters),
+      // Takes the node's lock; a stale one (its holder's deadline passed) is deleted, then retaken.
+      allow(['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters),
     ],
     issueActivation: [
-      allow(['ssm:CreateActivation', 'ssm:AddTagsToResource'], '*', forThisCluster),
-      // AddTagsToResource cannot be scoped to activations; make sure it tags nothing else.
-      deny(
-        ['ssm:AddTagsToResource'],
-        [
-          managedInstances,
-          parameters('*'),
-          sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:document/*`),
-        ],
-      ),
+      // CreateActivation supports no resource-level permissions; its tags are authorized by
+      // CreateActivation itself (condition keys aws:RequestTag and aws:TagKeys, no dependent
+      // action: Service Authorization Reference, Systems Manager), so no AddTagsToResource. The
+      // tag it must carry scopes it to this cluster.
+      allow(['ssm:CreateActivation'], '*', forThisCluster),
       allow(['ssm:DescribeActivations'], '*'),
       // Undoes its own activation when the code cannot be stored.
       allow(['ssm:DeleteActivation'], '*'),
       allow(['iam:PassRole'], hybridRoleArn, { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } }),
-      allow(['ssm:PutParameter'], onboardingParameters),
+      allow(['ssm:PutParameter'], activationCodes),
     ],
-    renderNodeConfig: [allow(['ssm:GetParameter', 'ssm:PutParameter'], onboardingParameters)],
+    // Reads the code, writes the NodeConfig: never the other way round.
+    renderNodeConfig: [allow(['ssm:GetParameter'], activationCodes), allow(['ssm:PutParameter'], nodeConfigs)],
     checkRegistration: [allow(['ssm:DescribeInstanceInformation'], '*')],
     // Reads Nodes through the Kubernetes API: authorised by its EKS access entry, not by IAM.
     checkNode: [],
@@ -170,7 +163,10 @@ module.exports = async ({ resolveVariable }) => {
     loadDesiredState: [allow(['ssm:GetParameter'], parameters('desired-state/network'))],
     planNetwork: [
       ...networkReads,
-      allow(['route53resolver:GetResolverEndpoint', 'route53resolver:ListResolverEndpointIpAddresses'], endpoints),
+      allow(
+        ['route53resolver:GetResolverEndpoint', 'route53resolver:ListResolverEndpointIpAddresses'],
+        inboundEndpoints,
+      ),
       allow(['s3:PutObject'], runObjects),
     ],
     applyNetworkPlan: [
@@ -189,12 +185,14 @@ module.exports = async ({ resolveVariable }) => {
       // The plan it reads and the outcomes it writes; a chunk not written yet must answer NoSuchKey.
       allow(['s3:GetObject', 's3:PutObject'], runObjects),
       listBucket,
-      // Creating a rule needs the rule and the OUTBOUND endpoint it forwards through; it may only
-      // tag with this stage's managed-by value, so it cannot adopt rules that are not its own.
-      allow(['route53resolver:CreateResolverRule'], [resolverRules, ...outboundEndpoints]),
-      allow(['route53resolver:TagResource'], resolverRules, {
+      // A rule is created only tagged as this stage's, with that tag alone: the tag is the only
+      // way to change or delete it afterwards, and no other rule can be tagged so (no
+      // TagResource). CreateResolverRule's only resource type is the rule (Service Authorization
+      // Reference, Route 53 Resolver): the endpoint it forwards through is not authorized here.
+      allow(['route53resolver:CreateResolverRule'], resolverRules, {
         StringLike: { 'aws:RequestTag/hybridops:managed-by': `eks-hybrid-ops/${stage}/*` },
         'ForAllValues:StringEquals': { 'aws:TagKeys': ['hybridops:managed-by'] },
+        Null: { 'aws:RequestTag/hybridops:managed-by': 'false' },
       }),
       // Only rules this stage created (tagged) may be changed, or looked at while AWS updates them.
       allow(
@@ -215,11 +213,10 @@ module.exports = async ({ resolveVariable }) => {
         [arn('ec2', 'subnet/*'), arn('ec2', 'network-interface/*'), ...mountTargetGroups],
       ),
       allow(['ec2:DescribeNetworkInterfaces'], '*'),
-      // Rules are added to and removed from the declared groups only; a new rule is a resource too.
-      allow(
-        ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'],
-        [...mountTargetGroups, arn('ec2', 'security-group-rule/*')],
-      ),
+      // Rules are added to and removed from the declared groups only. A rule added with tags is a
+      // resource of its own; RevokeSecurityGroupIngress knows only the security-group type.
+      allow(['ec2:AuthorizeSecurityGroupIngress'], [...mountTargetGroups, arn('ec2', 'security-group-rule/*')]),
+      allow(['ec2:RevokeSecurityGroupIngress'], mountTargetGroups),
       allow(['ec2:CreateTags'], arn('ec2', 'security-group-rule/*'), {
         StringEquals: { 'ec2:CreateAction': 'AuthorizeSecurityGroupIngress' },
       }),
@@ -228,7 +225,7 @@ module.exports = async ({ resolveVariable }) => {
       allow(['elasticfilesystem:DescribeMountTargets'], fileSystems),
       allow(['ssm:GetParameter', 'ssm:PutParameter'], parameters('efs/*')),
     ],
-    checkResolution: [allow(['route53resolver:ListResolverEndpointIpAddresses'], endpoints), ...inVpc],
+    checkResolution: [allow(['route53resolver:ListResolverEndpointIpAddresses'], inboundEndpoints), ...inVpc],
     reportNetwork: [allow(['s3:GetObject', 's3:PutObject'], runObjects), listBucket],
     reportNetworkFailure: [allow(['s3:GetObject'], runObjects), listBucket],
     sweepInventory: [
@@ -243,12 +240,14 @@ module.exports = async ({ resolveVariable }) => {
     sweepCost: [
       allow(['ce:GetCostAndUsage', 'ce:GetCostForecast'], '*'),
       allow(['s3:GetObject', 's3:PutObject'], runObjects),
+      listBucket,
     ],
-    sweepCompliance: [allow(['s3:GetObject', 's3:PutObject'], runObjects)],
-    probeTargets: [allow(['s3:GetObject', 's3:PutObject'], runObjects), ...inVpc],
+    sweepCompliance: [allow(['s3:GetObject', 's3:PutObject'], runObjects), listBucket],
+    probeTargets: [allow(['s3:GetObject', 's3:PutObject'], runObjects), listBucket, ...inVpc],
     checkSweepDns: [
       allow(['s3:GetObject', 's3:PutObject'], runObjects),
-      allow(['route53resolver:ListResolverEndpointIpAddresses'], endpoints),
+      listBucket,
+      allow(['route53resolver:ListResolverEndpointIpAddresses'], inboundEndpoints),
       ...inVpc,
     ],
     mergeSweep: [allow(['s3:GetObject'], [runObjects, memory]), allow(['s3:PutObject'], runObjects), listBucket],
@@ -257,7 +256,7 @@ module.exports = async ({ resolveVariable }) => {
       listBucket,
       allow(['sns:Publish'], { Ref: 'AlertTopic' }),
     ],
-    commitSweep: [allow(['s3:GetObject'], runObjects), allow(['s3:PutObject'], memory)],
+    commitSweep: [allow(['s3:GetObject'], runObjects), allow(['s3:PutObject'], memory), listBucket],
     // Reads how far the night got: the alerts it sent, tonight's memory against the kept one.
     reportSweepFailure: [allow(['s3:GetObject'], [runObjects, memory]), listBucket],
     cleanUpOnboarding: [
