@@ -295,6 +295,37 @@ module.exports = async ({ resolveVariable }) => {
       },
     };
   }
+  // EventBridge Scheduler starts the scheduled workflows with a role of its own per schedule; the
+  // trust is limited to schedules of this account (aws:SourceAccount, as the Scheduler user
+  // guide's execution role recommends against the confused deputy).
+  for (const [machine, logicalId] of [
+    ['ReconcileNetworkStateMachine', 'ReconcileNetworkScheduleRole'],
+    ['NightlySweepStateMachine', 'NightlySweepScheduleRole'],
+  ]) {
+    Resources[logicalId] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        Description: `eks-hybrid-ops ${stage}: the schedule that starts ${machine}`,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'scheduler.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+              Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            },
+          ],
+        },
+        Policies: [
+          {
+            PolicyName: 'start-execution',
+            PolicyDocument: { Version: '2012-10-17', Statement: [allow(['states:StartExecution'], { Ref: machine })] },
+          },
+        ],
+      },
+    };
+  }
   return { Resources };
 };
 
