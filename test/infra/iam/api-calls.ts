@@ -1,0 +1,117 @@
+import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  GetExecutionHistoryCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { startReconcile } from '../../../lib/network/api';
+import type { SandboxCall } from '../../../lib/sandbox/estate';
+import { getNodeConfig, getOnboardingStatus } from '../../../lib/onboarding/status';
+import { submitOnboarding } from '../../../lib/onboarding/submit';
+import {
+  eksCluster,
+  gpuRequestBody,
+  nodeConfigResult,
+  onboardingInput,
+  REQUEST_ID,
+  REQUESTER,
+  seedVpcs,
+  settings,
+} from '../../helpers/onboarding-fixtures';
+import type { Template } from '../../helpers/package-stack';
+import type { StackAccount } from './stack';
+
+/**
+ * The API functions call Step Functions, which the sandbox does not simulate: their requests are
+ * taken from the real lib code run against aws-sdk-client-mock (each function's usual answers),
+ * as the calls each sent.
+ */
+export async function apiCalls(
+  at: StackAccount,
+  template: Template,
+): Promise<Array<{ principal: string; call: SandboxCall }>> {
+  const stateMachine = (logicalId: string) =>
+    `arn:aws:states:${at.region}:${at.account}:stateMachine:${template.Resources[logicalId]?.Properties.StateMachineName as string}`;
+  const onboard = stateMachine('OnboardNodeStateMachine');
+  const stageSettings = {
+    ...settings(),
+    stage: 'sandbox',
+    parameterPrefix: '/eks-hybrid-ops/sandbox',
+    onboardStateMachineArn: onboard,
+  };
+  const clients = { sfn: new SFNClient({}), eks: new EKSClient({}), ec2: new EC2Client({}), ssm: new SSMClient({}) };
+  const sfn = mockClient(clients.sfn);
+  const eks = mockClient(clients.eks);
+  const ec2 = mockClient(clients.ec2);
+  const ssm = mockClient(clients.ssm);
+  /** What the collection needs of a mock, whatever its client. */
+  interface Sent {
+    calls(): Array<{ args: unknown[] }>;
+    restore(): void;
+  }
+  const mocks: Record<string, Sent> = { sfn, eks, ec2, ssm } as unknown as Record<string, Sent>;
+  const found: Array<{ principal: string; call: SandboxCall }> = [];
+  const take = async (principal: string, run: () => Promise<unknown>) => {
+    // (Not resetHistory: sinon counts a stub's "once" answers by its call history.)
+    const before = Object.fromEntries(Object.entries(mocks).map(([service, mock]) => [service, mock.calls().length]));
+    await run();
+    for (const [service, mock] of Object.entries(mocks)) {
+      for (const sent of mock.calls().slice(before[service])) {
+        const command = sent.args[0] as unknown as { constructor: { name: string }; input: Record<string, unknown> };
+        found.push({
+          principal,
+          call: { service, command: command.constructor.name.replace(/Command$/, ''), input: command.input, principal },
+        });
+      }
+    }
+  };
+
+  const started = {
+    executionArn: `${onboard.replace(':stateMachine:', ':execution:')}:${REQUEST_ID}`,
+    startDate: new Date(),
+  };
+  const input = JSON.stringify({ ...onboardingInput(), requester: REQUESTER });
+  eks.on(DescribeClusterCommand).resolves({ cluster: eksCluster() });
+  ec2.on(DescribeVpcsCommand).resolves(seedVpcs());
+  sfn
+    .on(StartExecutionCommand)
+    .resolvesOnce(started)
+    .rejects(new ExecutionAlreadyExists({ $metadata: {}, message: 'Execution Already Exists' }));
+  sfn.on(DescribeExecutionCommand).resolves({ ...started, status: 'RUNNING', input, stateMachineArn: onboard });
+  sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+  ssm.on(GetParameterCommand).resolves({
+    Parameter: {
+      Value: JSON.stringify({
+        nodeConfig: 'apiVersion: node.eks.aws/v1alpha1',
+        commands: nodeConfigResult().commands,
+      }),
+    },
+  });
+
+  const submit = () =>
+    submitOnboarding(
+      { clients, settings: stageSettings },
+      { body: JSON.stringify(gpuRequestBody()), requester: REQUESTER, baseUrl: 'https://api.example' },
+    );
+  // A new request, then the same request again (the execution exists: it is described).
+  await take('submitOnboarding', submit);
+  await take('submitOnboarding', submit);
+  await take('getOnboarding', () => getOnboardingStatus({ sfn: clients.sfn, settings: stageSettings }, REQUEST_ID));
+  await take('getNodeConfig', () =>
+    getNodeConfig({ sfn: clients.sfn, ssm: clients.ssm, settings: stageSettings }, REQUEST_ID, REQUESTER),
+  );
+  sfn.on(StartExecutionCommand).resolves(started);
+  await take('startReconcile', () =>
+    startReconcile(
+      { sfn: clients.sfn, stateMachineArn: stateMachine('ReconcileNetworkStateMachine') },
+      { body: '{"mode":"plan"}', requester: REQUESTER },
+    ),
+  );
+  for (const mock of Object.values(mocks)) mock.restore();
+  return found;
+}
