@@ -7,8 +7,16 @@ import { requestLabelKey, requestParameters, type Settings } from '../settings';
 import type { OnboardingRequest } from './request';
 import type { NodeConfigResult } from './state';
 
-/** The GPU taint and containerd runtime of the seed's GPU NodeConfig (REFERENCE.md section 1). */
+/** The GPU taint of the seed's GPU NodeConfig (REFERENCE.md section 1). */
 export const GPU_TAINT: Taint = { key: 'nvidia.com/gpu', value: 'present', effect: 'NoSchedule' };
+/**
+ * The seed's nvidia containerd runtime (REFERENCE.md section 1) plus `SystemdCgroup = true`, which
+ * the seed omits. nodeadm writes kubelet `cgroupDriver: systemd` and sets `SystemdCgroup = true`
+ * only on its default runc runtime; `spec.containerd.config` is a drop-in imported over that
+ * config (aws/eks-hybrid internal/kubelet/config.go, internal/containerd/config.template.toml and
+ * config.go). Without it, pods of the nvidia runtime would run under cgroupfs beside a systemd
+ * kubelet: two cgroup managers on one node.
+ */
 export const NVIDIA_CONTAINERD_CONFIG = `version = 2
 [plugins."io.containerd.grpc.v1.cri".containerd]
   default_runtime_name = "nvidia"
@@ -17,6 +25,7 @@ export const NVIDIA_CONTAINERD_CONFIG = `version = 2
     runtime_type = "io.containerd.runc.v2"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]
       BinaryName = "/usr/bin/nvidia-container-runtime"
+      SystemdCgroup = true
 `;
 export const DEFAULT_MAX_PODS = 110;
 /** SSM Standard parameters hold 4 KB; a larger NodeConfig needs the Advanced tier. */

@@ -26,8 +26,12 @@ import {
 const ssmMock = mockClient(SSMClient);
 const CODE = 'TEST-ACTIVATION-CODE-0123456789';
 
-/** spec.containerd.config of the seed's GPU NodeConfig, as REFERENCE.md section 1 gives it. */
-const REFERENCE_NVIDIA_CONTAINERD_CONFIG = [
+/**
+ * spec.containerd.config of the seed's GPU NodeConfig, as REFERENCE.md section 1 gives it, plus
+ * `SystemdCgroup = true` in the nvidia runtime's options (REFERENCE.md section 8: nodeadm runs
+ * kubelet with `cgroupDriver: systemd`; the seed omits it).
+ */
+const EXPECTED_NVIDIA_CONTAINERD_CONFIG = [
   'version = 2',
   '[plugins."io.containerd.grpc.v1.cri".containerd]',
   '  default_runtime_name = "nvidia"',
@@ -36,8 +40,36 @@ const REFERENCE_NVIDIA_CONTAINERD_CONFIG = [
   '    runtime_type = "io.containerd.runc.v2"',
   '    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]',
   '      BinaryName = "/usr/bin/nvidia-container-runtime"',
+  '      SystemdCgroup = true',
   '',
 ].join('\n');
+
+const CRI = 'plugins."io.containerd.grpc.v1.cri"';
+
+/**
+ * The `key = value` pairs of each `[table]` of a flat TOML document (no inline tables or arrays,
+ * which this config does not use), values as TOML literals: `"nvidia"`, `true`.
+ */
+function tomlTables(toml: string): Record<string, Record<string, string>> {
+  const tables: Record<string, Record<string, string>> = { '': {} };
+  let current = '';
+  for (const raw of toml.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const header = /^\[(.+)\]$/.exec(line);
+    if (header?.[1]) {
+      current = header[1];
+      tables[current] ??= {};
+      continue;
+    }
+    const pair = /^([A-Za-z0-9_-]+)\s*=\s*(.+)$/.exec(line);
+    if (!pair?.[1] || !pair[2]) throw new Error(`not a TOML table or key/value line: ${raw}`);
+    const table = tables[current] ?? {};
+    table[pair[1]] = pair[2];
+    tables[current] = table;
+  }
+  return tables;
+}
 
 interface NodeConfigDoc {
   apiVersion: string;
@@ -95,8 +127,19 @@ describe('renderNodeConfig', () => {
     expect(flag(doc, '--register-with-taints')).toBe('nvidia.com/gpu=present:NoSchedule');
   });
 
-  it('sets up the NVIDIA container runtime exactly as the seed GPU NodeConfig does', () => {
-    expect(render(gpuRequestBody()).spec.containerd).toEqual({ config: REFERENCE_NVIDIA_CONTAINERD_CONFIG });
+  it('sets up the NVIDIA container runtime as the seed GPU NodeConfig does, with SystemdCgroup', () => {
+    expect(render(gpuRequestBody()).spec.containerd).toEqual({ config: EXPECTED_NVIDIA_CONTAINERD_CONFIG });
+  });
+
+  it('runs the default nvidia runtime under the systemd cgroup driver that nodeadm gives kubelet', () => {
+    const tables = tomlTables(render(gpuRequestBody()).spec.containerd?.config ?? '');
+
+    expect(tables[`${CRI}.containerd`]).toEqual({ default_runtime_name: '"nvidia"' });
+    expect(tables[`${CRI}.containerd.runtimes.nvidia`]).toMatchObject({ runtime_type: '"io.containerd.runc.v2"' });
+    expect(tables[`${CRI}.containerd.runtimes.nvidia.options`]).toEqual({
+      BinaryName: '"/usr/bin/nvidia-container-runtime"',
+      SystemdCgroup: 'true',
+    });
   });
 
   it('gives a CPU node no containerd section and no taints', () => {
