@@ -11,10 +11,16 @@ export interface Notification {
   check: 'onboarding' | 'network' | 'sweep' | 'cost' | 'connectivity' | 'compliance';
 }
 
-/** SNS subjects: ASCII, no line breaks, at most 100 characters. */
+/**
+ * The longest subject SNS Publish takes: "less than 100 characters long" (SNS API reference,
+ * Publish, Subject: https://docs.aws.amazon.com/sns/latest/api/API_Publish.html).
+ */
+export const SNS_SUBJECT_MAX_LENGTH = 99;
+
+/** SNS subjects: printable ASCII (no line breaks), at most SNS_SUBJECT_MAX_LENGTH characters. */
 export function snsSubject(text: string): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
-  return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
+  return ascii.length <= SNS_SUBJECT_MAX_LENGTH ? ascii : `${ascii.slice(0, SNS_SUBJECT_MAX_LENGTH - 3)}...`;
 }
 
 /** The error a Catch recorded, read back: Lambda errors carry a JSON cause, States.* a plain one. */

@@ -25,10 +25,12 @@ export const snsHandlers: ServiceHandlers = {
       throw new NotFoundException({ $metadata: {}, message: `Topic does not exist: ${topicArn}` });
     }
     const subject = input.Subject as string | undefined;
-    if (subject !== undefined && (subject.length === 0 || subject.length > 100 || !/^[\x20-\x7e]+$/.test(subject))) {
+    // "Subjects must be ... less than 100 characters long" (SNS service model, PublishInput.Subject;
+    // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html): 100 is refused.
+    if (subject !== undefined && (subject.length === 0 || subject.length > 99 || !/^[\x20-\x7e]+$/.test(subject))) {
       throw new InvalidParameterException({
         $metadata: {},
-        message: 'Invalid parameter: Subject: must be 1-100 ASCII characters without line breaks',
+        message: 'Invalid parameter: Subject: must be 1-99 ASCII characters without line breaks',
       });
     }
     for (const [key, value] of Object.entries(
