@@ -88,11 +88,21 @@ export async function issueActivation(deps: ActivationDeps, input: ActivationInp
   return { activationId, codeParameter, expiresAt: input.expiresAt, issuedAt: deps.clock.now().toISOString() };
 }
 
+/**
+ * What SSM CreateActivation answers (ValidationException) while it cannot see the role: right after
+ * the role is created, or when it does not trust ssm.amazonaws.com. AWS documents it, followed by
+ * ": <role ARN>", and that retrying once the role exists clears it (AWS Prescriptive Guidance,
+ * https://docs.aws.amazon.com/prescriptive-guidance/latest/patterns/set-up-a-ci-cd-pipeline-for-hybrid-workloads-on-amazon-ecs-anywhere-by-using-aws-cdk-and-gitlab.html,
+ * Troubleshooting; REFERENCE.md section 7).
+ */
+export const ROLE_NOT_VISIBLE_MESSAGE = 'Nonexistent role or missing ssm service principal in trust policy';
+
 function classifyCreateActivationError(error: unknown, roleName: string): unknown {
   if (!(error instanceof Error)) return error;
-  // Right after the role is created, SSM cannot see it yet: "Nonexistent role or missing ssm
-  // service principal in trust policy". That clears within a minute; the workflow retries it.
-  if (error.name === 'ValidationException' && /role|principal/i.test(error.message)) {
+  // Only that answer is IAM propagation, which the workflow retries for a few minutes. Any other
+  // ValidationException, about the role or not (say, a role name SSM finds malformed), will fail
+  // the same way every time: it is ActivationRejectedError, which is not retried.
+  if (error.name === 'ValidationException' && error.message.includes(ROLE_NOT_VISIBLE_MESSAGE)) {
     return new HybridRolePropagationError(
       `SSM cannot use role ${roleName} yet: ${error.message}.`,
       `If the role is new, this clears by itself; otherwise make sure role ${roleName} exists and trusts ssm.amazonaws.com.`,
@@ -102,10 +112,8 @@ function classifyCreateActivationError(error: unknown, roleName: string): unknow
   if (error.name === 'ValidationException' || error.name === 'InvalidParameters') {
     return new ActivationRejectedError(
       `SSM rejected the activation: ${error.message}.`,
-      'Check the hybrid nodes role name and the request.',
-      {
-        cause: error,
-      },
+      `Check the hybrid nodes role name (${roleName}: a role name with its path, not an ARN) and the request.`,
+      { cause: error },
     );
   }
   return error;

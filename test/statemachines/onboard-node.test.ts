@@ -204,6 +204,25 @@ describe('onboard-node on the sandbox estate', () => {
     expectNothingLeft(estate);
   });
 
+  it('does not retry another ValidationException about the role: it fails at once, cleans up and alerts', async () => {
+    const { result, estate } = await run(request(), 'joins', (local) =>
+      local.estate?.injectFault({
+        on: 'ssm:CreateActivation',
+        effect: 'error',
+        error: 'ValidationException',
+        message: 'The IAM role for the activation is not valid.',
+        times: 'always',
+      }),
+    );
+
+    expect(result.status).toBe('FAILED');
+    expect(result.error?.name).toBe('ActivationRejectedError');
+    expect(estate.calls.filter((c) => c.command === 'CreateActivation')).toHaveLength(1);
+    expect(result.history.filter((e) => e.type === 'StateRetried' && e.state === 'IssueActivation')).toEqual([]);
+    expect(result.visited).toEqual(['CheckInput', 'Preflight', 'IssueActivation', ...FAILURE_TAIL]);
+    expectNothingLeft(estate);
+  });
+
   it('stays-not-ready: reports the node registered and NotReady for want of a CNI, without failing', async () => {
     const { result, estate } = await run(request(), 'stays-not-ready');
 

@@ -6,11 +6,13 @@ import {
   PutParameterCommand,
   SSMClient,
   SSMServiceException,
+  ValidationException,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { ManualClock } from '../../../lib/clock';
-import { deleteActivation, issueActivation } from '../../../lib/onboarding/activation';
+import { ActivationRejectedError, HybridRolePropagationError } from '../../../lib/errors';
+import { deleteActivation, issueActivation, ROLE_NOT_VISIBLE_MESSAGE } from '../../../lib/onboarding/activation';
 import { assertOnboardingRequest } from '../../../lib/onboarding/request';
 
 const ssmMock = mockClient(SSMClient);
@@ -114,6 +116,27 @@ describe('issueActivation', () => {
       }),
     );
     await expect(issueActivation(deps(), input())).rejects.toMatchObject({ name: 'HybridRolePropagationError' });
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+  });
+
+  it('matches the message AWS documents for a role SSM cannot see, word for word', () => {
+    expect(ROLE_NOT_VISIBLE_MESSAGE).toBe('Nonexistent role or missing ssm service principal in trust policy');
+  });
+
+  it.each([
+    "1 validation error detected: Value 'arn:aws:iam::111122223333:role/AmazonEKSHybridNodesRole' at 'iamRole' failed to satisfy constraint: Member must satisfy regular expression pattern",
+    'The IAM role for the activation is not valid.',
+    'Invalid principal in policy',
+  ])('fails fast with ActivationRejectedError on another ValidationException naming the role: %s', async (message) => {
+    ssmMock.on(CreateActivationCommand).rejects(new ValidationException({ $metadata: {}, message }));
+
+    const attempt = issueActivation(deps(), input());
+
+    await expect(attempt).rejects.toBeInstanceOf(ActivationRejectedError);
+    await expect(attempt).rejects.not.toBeInstanceOf(HybridRolePropagationError);
+    await expect(attempt).rejects.toThrow(
+      `SSM rejected the activation: ${message}. Fix: Check the hybrid nodes role name (AmazonEKSHybridNodesRole: a role name with its path, not an ARN) and the request.`,
+    );
     expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
   });
 });
