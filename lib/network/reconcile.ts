@@ -8,7 +8,7 @@ import { planEfs } from './efs-plan';
 import { type Finding, mergePlans, type Plan } from './plan';
 import { type PlanRef, savePlan } from './run-store';
 import type { RunStore } from '../store';
-import { liveEndpointAddresses, observeResolver } from './resolver-aws';
+import { endpointAddresses, isServing, observeResolver } from './resolver-aws';
 import { planResolver } from './resolver-plan';
 
 export type ReconcileClients = Pick<AwsClients, 'eks' | 'ec2' | 'efs' | 'resolver' | 'ssm'>;
@@ -129,7 +129,9 @@ export async function inboundEndpointFindings(
       ),
     );
   }
-  const addresses = await liveEndpointAddresses(clients.resolver, id);
+  const all = await endpointAddresses(clients.resolver, id);
+  const addresses = all.filter(isServing);
+  const notServing = all.filter((a) => !isServing(a));
   const ips = addresses.map((a) => a.ip);
   const subnets = addresses.flatMap((a) => (a.subnetId ? [a.subnetId] : []));
   const azs = subnets.length
@@ -140,10 +142,16 @@ export async function inboundEndpointFindings(
       )
     : new Set<string>();
   if (azs.size < 2) {
+    const others = notServing.map(
+      (a) => `${a.ip}${a.subnetId ? ` (${a.subnetId})` : ''} is ${a.status ?? 'in no state'}`,
+    );
     findings.push(
       finding(
-        `Inbound endpoint ${id} has IPs (${ips.join(', ') || 'none'}) in ${azs.size} AZ(s); it needs at least two to survive an AZ outage.`,
-        'Add an IP address in a subnet of a second AZ.',
+        `Inbound endpoint ${id} has IPs (${ips.join(', ') || 'none'}) in ${azs.size} AZ(s); it needs at least two to survive an AZ outage.` +
+          (others.length ? ` Not serving (only ATTACHED addresses answer): ${others.join('; ')}.` : ''),
+        others.length
+          ? 'Wait for those addresses to become ATTACHED, or replace a failed one; make sure the ATTACHED ones cover two AZs.'
+          : 'Add an IP address in a subnet of a second AZ.',
       ),
     );
   }

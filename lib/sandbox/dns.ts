@@ -43,8 +43,9 @@ export function sandboxDns(estate: SandboxEstate, vpcId: string): DnsLookup {
       const fault = estate.faultOn('dns:resolve4');
       if (fault) throw dnsError(fault.error, fqdn);
       if (!servers?.length) return viaVpc(vpcId, fqdn);
+      // Only an ATTACHED address answers (IpAddressStatus; lib/network/resolver-aws.ts SERVING_IP_STATUSES).
       const endpoint = estate.state.network.resolverEndpoints.find(
-        (e) => e.direction === 'INBOUND' && e.ips.some((ip) => servers.includes(ip.ip)),
+        (e) => e.direction === 'INBOUND' && e.ips.some((ip) => ip.status === 'ATTACHED' && servers.includes(ip.ip)),
       );
       if (!endpoint || endpoint.status !== 'OPERATIONAL') throw dnsError('ETIMEOUT', fqdn);
       return viaVpc(endpoint.vpcId, fqdn);

@@ -1,3 +1,4 @@
+import { IpAddressStatus } from '@aws-sdk/client-route53resolver';
 import { parse } from 'yaml';
 import * as z from 'zod';
 import type { SandboxFault } from './faults';
@@ -29,7 +30,17 @@ const NetworkSeedSchema = z.object({
         direction: z.enum(['INBOUND', 'OUTBOUND']),
         status: z.string().default('OPERATIONAL'),
         vpcId: z.string(),
-        ips: z.array(z.object({ ip: z.string(), subnetId: z.string() })),
+        /**
+         * `status`: the address's IpAddressStatus (SDK enum; default ATTACHED), so a seed or test
+         * can hold one that is CREATING, UPDATE_FAILED and so on.
+         */
+        ips: z.array(
+          z.object({
+            ip: z.string(),
+            subnetId: z.string(),
+            status: z.enum(Object.values(IpAddressStatus)).default(IpAddressStatus.Attached),
+          }),
+        ),
       }),
     )
     .default([]),

@@ -272,7 +272,8 @@ export const resolverHandlers: ServiceHandlers = {
         IpId: `rni-${e.id.slice(-8)}${n}`,
         Ip: i.ip,
         SubnetId: i.subnetId,
-        Status: 'ATTACHED',
+        // The seed's status (IpAddressResponse.Status, SDK enum IpAddressStatus), ATTACHED unless it says.
+        Status: i.status,
       })),
     };
   },

@@ -8,6 +8,7 @@ import { DescribeFileSystemsCommand, DescribeMountTargetsCommand, EFSClient } fr
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import {
   GetResolverEndpointCommand,
+  IpAddressStatus,
   ListResolverEndpointIpAddressesCommand,
   type ListResolverEndpointIpAddressesRequest,
   ListResolverRuleAssociationsCommand,
@@ -107,8 +108,15 @@ describe('inboundEndpointFindings', () => {
     ...overrides,
   });
 
-  /** Endpoint IPs on two pages, in the given subnets; the subnets' AZs as DescribeSubnets tells them. */
-  function seedEndpoint(endpoint: ResolverEndpoint, ips: Array<[string, string]>, azs: Record<string, string>) {
+  /**
+   * Endpoint IPs on two pages, in the given subnets, ATTACHED unless a status is given; the
+   * subnets' AZs as DescribeSubnets tells them.
+   */
+  function seedEndpoint(
+    endpoint: ResolverEndpoint,
+    ips: Array<[string, string] | [string, string, IpAddressStatus]>,
+    azs: Record<string, string>,
+  ) {
     resolverMock.on(r53(GetResolverEndpointCommand)).resolves({ ResolverEndpoint: endpoint });
     const seen: ListResolverEndpointIpAddressesRequest[] = [];
     resolverMock
@@ -118,7 +126,11 @@ describe('inboundEndpointFindings', () => {
         const page = input.NextToken === undefined ? ips.slice(0, 1) : ips.slice(1);
         return {
           ...(input.NextToken === undefined ? { NextToken: 'ips-2' } : {}),
-          IpAddresses: page.map(([ip, subnetId]) => ({ Ip: ip, SubnetId: subnetId, Status: 'ATTACHED' })),
+          IpAddresses: page.map(([ip, subnetId, status = IpAddressStatus.Attached]) => ({
+            Ip: ip,
+            SubnetId: subnetId,
+            Status: status,
+          })),
         };
       });
     ec2Mock.on(DescribeSubnetsCommand).callsFake((input: { SubnetIds?: string[] }) => ({
@@ -176,6 +188,47 @@ describe('inboundEndpointFindings', () => {
       ),
     ]);
   });
+
+  it('reports two AZs of which one has only a CREATING address, naming the address and its status', async () => {
+    seedEndpoint(
+      inboundEndpoint(),
+      [
+        ['10.0.1.10', SUBNET_A],
+        ['10.0.2.10', SUBNET_B, IpAddressStatus.Creating],
+      ],
+      AZS,
+    );
+
+    await expect(inboundEndpointFindings(clients(), clusterState())).resolves.toEqual([
+      finding(
+        `Inbound endpoint ${INBOUND_ID} has IPs (10.0.1.10) in 1 AZ(s); it needs at least two to survive an AZ outage. Not serving (only ATTACHED addresses answer): 10.0.2.10 (${SUBNET_B}) is CREATING.`,
+        'Wait for those addresses to become ATTACHED, or replace a failed one; make sure the ATTACHED ones cover two AZs.',
+      ),
+    ]);
+    expect(ec2Mock.commandCalls(DescribeSubnetsCommand).map((c) => c.args[0].input)).toEqual([
+      { SubnetIds: [SUBNET_A] },
+    ]);
+  });
+
+  it.each(Object.values(IpAddressStatus).filter((status) => status !== IpAddressStatus.Attached))(
+    'does not count a %s address toward two AZs',
+    async (status) => {
+      seedEndpoint(
+        inboundEndpoint(),
+        [
+          ['10.0.1.10', SUBNET_A],
+          ['10.0.2.10', SUBNET_B, status],
+        ],
+        AZS,
+      );
+
+      const findings = await inboundEndpointFindings(clients(), clusterState());
+
+      expect(findings.map((f) => f.message)).toEqual([
+        expect.stringContaining(`10.0.2.10 (${SUBNET_B}) is ${status}.`),
+      ]);
+    },
+  );
 
   it('reports an endpoint that is not OPERATIONAL', async () => {
     seedEndpoint(
@@ -312,8 +365,8 @@ describe('planCluster', () => {
     });
     resolverMock.on(r53(ListResolverEndpointIpAddressesCommand)).resolves({
       IpAddresses: [
-        { Ip: '10.0.1.10', SubnetId: SUBNET_A },
-        { Ip: '10.0.2.10', SubnetId: SUBNET_B },
+        { Ip: '10.0.1.10', SubnetId: SUBNET_A, Status: 'ATTACHED' },
+        { Ip: '10.0.2.10', SubnetId: SUBNET_B, Status: 'ATTACHED' },
       ],
     });
 
