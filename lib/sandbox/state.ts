@@ -197,15 +197,21 @@ export const EstateSeedSchema = z.object({
     .default([]),
   /**
    * What Cost Explorer reports. Hybrid vCPU-hours are simulated from the Nodes that exist (each
-   * since it was created), under `hybridUsageType`; `otherUsage` adds fixed daily amounts (the
-   * cluster fee); `untrackedVcpus` bills vCPUs no cluster here knows of.
+   * since it was created), under `hybridUsageType` of EKS; `otherUsage` adds fixed daily amounts
+   * (the cluster fee), under EKS unless it names another `service`; `untrackedVcpus` bills vCPUs
+   * no cluster here knows of. GetDimensionValues lists `dimensionValuesPageSize` values a page
+   * (AWS does not document its page size without SortBy; with SortBy it defaults to, and caps
+   * MaxResults at, 1000: GetDimensionValuesRequest in the SDK's model).
    */
   costExplorer: z
     .object({
       hybridUsageType: z.string(),
       pricePerVcpuHour: z.number().positive(),
       untrackedVcpus: z.number().min(0).default(0),
-      otherUsage: z.array(z.object({ usageType: z.string(), usdPerDay: z.number().min(0) })).default([]),
+      otherUsage: z
+        .array(z.object({ usageType: z.string(), usdPerDay: z.number().min(0), service: z.string().optional() }))
+        .default([]),
+      dimensionValuesPageSize: z.number().int().min(1).default(1000),
       /** False: GetCostForecast answers DataUnavailableException (a new account). */
       forecast: z.boolean().default(true),
     })

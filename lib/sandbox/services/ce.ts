@@ -1,11 +1,19 @@
-import { DataUnavailableException } from '@aws-sdk/client-cost-explorer';
+import {
+  Context,
+  DataUnavailableException,
+  Dimension,
+  InvalidNextTokenException,
+  RequestChangedException,
+} from '@aws-sdk/client-cost-explorer';
+import { SandboxNotImplementedError } from '../../errors';
 import { awsError, type SandboxEstate, type ServiceHandlers } from '../estate';
 
 /**
  * Cost Explorer, simulated from the estate: hybrid vCPU-hours are what the Nodes that exist
  * have run (each since it was created, up to the sandbox clock's now), plus the seed's untracked
  * vCPUs, at the seed's price; other usage types bill a fixed amount a day. The forecast carries
- * the current hourly rate to the end of the period.
+ * the current hourly rate to the end of the period. GetDimensionValues lists the services and
+ * usage types of these same lines, so what it names is what GetCostAndUsage bills.
  */
 
 const HOUR = 3600_000;
@@ -15,6 +23,13 @@ const dayStart = (day: string) => {
   return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day ? ms : Number.NaN;
 };
 const meta = { $metadata: {} };
+
+/**
+ * EKS's SERVICE value as Cost Explorer and AWS Budgets list it: its launch name, not "Amazon
+ * Elastic Kubernetes Service" (REFERENCE.md section 8; a GetDimensionValues SERVICE answer
+ * quoted in public code lists "Amazon Elastic Container Service for Kubernetes").
+ */
+export const EKS_SERVICE = 'Amazon Elastic Kubernetes Service';
 
 function costSeed(estate: SandboxEstate) {
   const seed = estate.seed.costExplorer;
@@ -39,40 +54,98 @@ function period(input: Record<string, unknown>): { start: number; end: number } 
   return { start, end };
 }
 
-const service = (input: Record<string, unknown>) =>
-  ((input.Filter as { Dimensions?: { Key?: string; Values?: string[] } } | undefined)?.Dimensions?.Values ?? [])[0];
-
-const EKS = 'Amazon Elastic Kubernetes Service';
-
-/** vCPU-hours billed in [from, to): every Node for the hours it existed, and the untracked vCPUs. */
-function vcpuHours(estate: SandboxEstate, from: number, to: number): number {
-  const seed = costSeed(estate);
-  const overlap = (a: number, b: number) => Math.max(0, Math.min(b, to) - Math.max(a, from)) / HOUR;
-  const now = estate.clock.now().getTime();
-  let hours = seed.untrackedVcpus * overlap(from, now);
-  for (const node of Object.values(estate.state.nodes)) {
-    hours += Number(node.capacity.cpu) * overlap(Date.parse(node.createdAt), now);
+/**
+ * The SERVICE values a Filter keeps (any of them: a Dimensions filter ORs its Values, per the
+ * Expression docs in the SDK's model), or undefined without a Filter. Other filters are not simulated.
+ */
+function filteredServices(input: Record<string, unknown>): string[] | undefined {
+  const filter = input.Filter as { Dimensions?: { Key?: string; Values?: string[] } } | undefined;
+  if (filter === undefined) return undefined;
+  const keys = Object.keys(filter);
+  if (keys.length !== 1 || keys[0] !== 'Dimensions' || filter.Dimensions?.Key !== Dimension.SERVICE) {
+    throw new SandboxNotImplementedError(
+      `The sandbox's Cost Explorer filters only on Dimensions SERVICE, not ${JSON.stringify(filter)}.`,
+      'Filter on { Dimensions: { Key: "SERVICE", Values: [...] } }, or run with --estate aws.',
+    );
   }
-  return hours;
+  return filter.Dimensions.Values ?? [];
+}
+
+interface CostLine {
+  service: string;
+  usageType: string;
+  /** Usage in [from, to) up to now: vCPU-hours, or hours for the fixed lines. */
+  quantity: number;
+  usdPerUnit: number;
+}
+
+/** Every line billed in [from, to), up to the sandbox clock's now; none with no usage. */
+function costLines(estate: SandboxEstate, from: number, to: number): CostLine[] {
+  const seed = costSeed(estate);
+  const now = estate.clock.now().getTime();
+  const overlap = (a: number, b: number) => Math.max(0, Math.min(b, to) - Math.max(a, from)) / HOUR;
+  let vcpuHours = seed.untrackedVcpus * overlap(from, now);
+  for (const node of Object.values(estate.state.nodes)) {
+    vcpuHours += Number(node.capacity.cpu) * overlap(Date.parse(node.createdAt), now);
+  }
+  const lines: CostLine[] = [
+    { service: EKS_SERVICE, usageType: seed.hybridUsageType, quantity: vcpuHours, usdPerUnit: seed.pricePerVcpuHour },
+    ...seed.otherUsage.map((u) => ({
+      service: u.service ?? EKS_SERVICE,
+      usageType: u.usageType,
+      quantity: overlap(from, now),
+      usdPerUnit: u.usdPerDay / 24,
+    })),
+  ];
+  return lines.filter((l) => l.quantity > 0);
+}
+
+/** Cost Explorer's tokens are opaque; the sandbox's carry the offset and the request they page. */
+const requestKey = (input: Record<string, unknown>) => {
+  const { NextPageToken: _token, ...rest } = input;
+  return JSON.stringify(rest, Object.keys(rest).sort());
+};
+
+function pageOf<T>(items: T[], input: Record<string, unknown>, size: number): { page: T[]; next?: string } {
+  let start = 0;
+  const token = input.NextPageToken;
+  if (typeof token === 'string' && token) {
+    let decoded: { offset?: unknown; request?: unknown } = {};
+    try {
+      decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as typeof decoded;
+    } catch {
+      // not one of ours: below
+    }
+    if (typeof decoded.offset !== 'number' || typeof decoded.request !== 'string' || decoded.offset > items.length) {
+      // The service model: "The pagination token is invalid. Try again without a pagination token."
+      throw new InvalidNextTokenException({ ...meta, message: 'The pagination token is invalid.' });
+    }
+    if (decoded.request !== requestKey(input)) {
+      // The service model: "Your request parameters changed between pages."
+      throw new RequestChangedException({
+        ...meta,
+        message:
+          'Your request parameters changed between pages. Try again with the old parameters or without a pagination token.',
+      });
+    }
+    start = decoded.offset;
+  }
+  const page = items.slice(start, start + size);
+  const end = start + page.length;
+  const next =
+    end < items.length
+      ? Buffer.from(JSON.stringify({ offset: end, request: requestKey(input) })).toString('base64url')
+      : undefined;
+  return { page, ...(next ? { next } : {}) };
 }
 
 export const ceHandlers: ServiceHandlers = {
   GetCostAndUsage(estate, input) {
-    const seed = costSeed(estate);
     const { start, end } = period(input);
     const now = estate.clock.now().getTime();
     if (start > now) throw awsError('ce', 'ValidationException', 'The start date is in the future.');
-    const groups =
-      service(input) === EKS
-        ? [
-            { usageType: seed.hybridUsageType, hours: vcpuHours(estate, start, end), price: seed.pricePerVcpuHour },
-            ...seed.otherUsage.map((u) => ({
-              usageType: u.usageType,
-              hours: (Math.min(end, now) - start) / HOUR,
-              price: u.usdPerDay / 24,
-            })),
-          ]
-        : [];
+    const services = filteredServices(input);
+    const groups = costLines(estate, start, end).filter((l) => !services || services.includes(l.service));
     return {
       GroupDefinitions: [{ Type: 'DIMENSION', Key: 'USAGE_TYPE' }],
       ResultsByTime: [
@@ -82,8 +155,8 @@ export const ceHandlers: ServiceHandlers = {
           Groups: groups.map((g) => ({
             Keys: [g.usageType],
             Metrics: {
-              UnblendedCost: { Amount: (g.hours * g.price).toFixed(10), Unit: 'USD' },
-              UsageQuantity: { Amount: g.hours.toFixed(10), Unit: 'N/A' },
+              UnblendedCost: { Amount: (g.quantity * g.usdPerUnit).toFixed(10), Unit: 'USD' },
+              UsageQuantity: { Amount: g.quantity.toFixed(10), Unit: 'N/A' },
             },
           })),
           Estimated: true,
@@ -102,14 +175,57 @@ export const ceHandlers: ServiceHandlers = {
       });
     }
     const { start, end } = period(input);
-    if (service(input) !== EKS) return { Total: { Amount: '0', Unit: 'USD' }, ForecastResultsByTime: [] };
+    const services = filteredServices(input);
+    const kept = (service: string) => !services || services.includes(service);
     const vcpus =
       seed.untrackedVcpus + Object.values(estate.state.nodes).reduce((s, n) => s + Number(n.capacity.cpu), 0);
-    const perHour = vcpus * seed.pricePerVcpuHour + seed.otherUsage.reduce((s, u) => s + u.usdPerDay / 24, 0);
+    const perHour =
+      (kept(EKS_SERVICE) ? vcpus * seed.pricePerVcpuHour : 0) +
+      seed.otherUsage.filter((u) => kept(u.service ?? EKS_SERVICE)).reduce((s, u) => s + u.usdPerDay / 24, 0);
+    if (perHour === 0) return { Total: { Amount: '0', Unit: 'USD' }, ForecastResultsByTime: [] };
     const amount = (perHour * (end - start)) / HOUR;
     return {
       Total: { Amount: amount.toFixed(10), Unit: 'USD' },
       ForecastResultsByTime: [{ TimePeriod: input.TimePeriod, MeanValue: amount.toFixed(10) }],
+    };
+  },
+
+  /**
+   * The SERVICE or USAGE_TYPE values with usage in the period (COST_AND_USAGE context), sorted,
+   * a page at a time: NextPageToken when more values remain than a page holds, ReturnSize the
+   * values in this page, TotalSize all of them (GetDimensionValuesResponse in the SDK's model).
+   * The page size is the seed's (AWS does not document it for requests without SortBy).
+   */
+  GetDimensionValues(estate, input) {
+    const seed = costSeed(estate);
+    const { start, end } = period(input);
+    if (start > estate.clock.now().getTime()) {
+      throw awsError('ce', 'ValidationException', 'The start date is in the future.');
+    }
+    const dimension = input.Dimension;
+    const context = input.Context ?? Context.COST_AND_USAGE;
+    const unsupported = ['SearchString', 'SortBy', 'MaxResults', 'BillingViewArn'].filter(
+      (k) => input[k] !== undefined,
+    );
+    if (
+      context !== Context.COST_AND_USAGE ||
+      (dimension !== Dimension.SERVICE && dimension !== Dimension.USAGE_TYPE) ||
+      unsupported.length
+    ) {
+      throw new SandboxNotImplementedError(
+        `The sandbox's GetDimensionValues lists SERVICE and USAGE_TYPE in context COST_AND_USAGE only, without ${unsupported.join(', ') || 'other options'} (asked: ${String(dimension)} in ${String(context)}).`,
+        'Ask for Dimension SERVICE or USAGE_TYPE, or run with --estate aws.',
+      );
+    }
+    const services = filteredServices(input);
+    const lines = costLines(estate, start, end).filter((l) => !services || services.includes(l.service));
+    const values = [...new Set(lines.map((l) => (dimension === Dimension.SERVICE ? l.service : l.usageType)))].sort();
+    const { page, next } = pageOf(values, input, seed.dimensionValuesPageSize);
+    return {
+      DimensionValues: page.map((Value) => ({ Value, Attributes: {} })),
+      ReturnSize: page.length,
+      TotalSize: values.length,
+      ...(next ? { NextPageToken: next } : {}),
     };
   },
 };

@@ -3,6 +3,10 @@ import {
   GetCostAndUsageCommand,
   type GetCostAndUsageRequest,
   GetCostForecastCommand,
+  GetDimensionValuesCommand,
+  type GetDimensionValuesRequest,
+  InvalidNextTokenException,
+  RequestChangedException,
 } from '@aws-sdk/client-cost-explorer';
 import { ListInsightsCommand, type ListInsightsRequest, ResourceNotFoundException } from '@aws-sdk/client-eks';
 import { GetObjectCommand, NoSuchBucket, NoSuchKey, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -12,6 +16,7 @@ import {
   type InstanceInformationStringFilter,
   InvalidFilterKey,
 } from '@aws-sdk/client-ssm';
+import { SandboxNotImplementedError } from '../../../lib/errors';
 import { withServices } from '../../../lib/sandbox';
 import { DEFAULT_SEED, loadSeed, SandboxEstate } from '../../../lib/sandbox/estate';
 import { sandboxNodeReader } from '../../../lib/sandbox/on-prem';
@@ -33,6 +38,10 @@ const EDGE_ARN = `arn:aws:eks:ap-northeast-2:${ACCOUNT}:cluster/edge-cluster`;
 const EKS_SERVICE = 'Amazon Elastic Kubernetes Service';
 const HYBRID_USAGE = 'APN2-HybridNodes-vCPU-Hours';
 const CLUSTER_USAGE = 'APN2-AmazonEKS-Hours:perCluster';
+// S3's SERVICE value and Standard storage usage type in Seoul (APN2): S3 user guide,
+// "Understanding your AWS billing and usage reports for Amazon S3".
+const S3_SERVICE = 'Amazon Simple Storage Service';
+const S3_USAGE = 'APN2-TimedStorage-ByteHrs';
 const MI_02 = 'mi-0a2b4c6d8e0f12342';
 const MI_03 = 'mi-0a2b4c6d8e0f12343';
 const MI_04 = 'mi-0a2b4c6d8e0f12344';
@@ -66,7 +75,11 @@ afterEach(() => jest.useRealTimers());
 
 describe('sandbox Cost Explorer', () => {
   const eksFilter = { Dimensions: { Key: 'SERVICE' as const, Values: [EKS_SERVICE] } };
-  const usage = (start: string, end: string, filter = eksFilter): GetCostAndUsageRequest => ({
+  const usage = (
+    start: string,
+    end: string,
+    filter: GetCostAndUsageRequest['Filter'] = eksFilter,
+  ): GetCostAndUsageRequest => ({
     TimePeriod: { Start: start, End: end },
     Granularity: 'MONTHLY',
     Metrics: ['UnblendedCost', 'UsageQuantity'],
@@ -154,13 +167,18 @@ describe('sandbox Cost Explorer', () => {
     expect(monthAfterADay[CLUSTER_USAGE]?.quantity).toBeCloseTo(534, 6);
   });
 
-  it('reports nothing for another service, or with no service filter', async () => {
-    const estate = open();
+  it('reports nothing for a service without usage; every service ORed in a filter, or unfiltered', async () => {
+    const s = seed();
+    s.costExplorer!.otherUsage.push({ service: S3_SERVICE, usageType: S3_USAGE, usdPerDay: 0.24 });
+    const estate = open(s);
     const ec2 = { Dimensions: { Key: 'SERVICE' as const, Values: ['Amazon Elastic Compute Cloud - Compute'] } };
+    const both = { Dimensions: { Key: 'SERVICE' as const, Values: [EKS_SERVICE, S3_SERVICE] } };
 
     const answer = await estate.clients().ce.send(new GetCostAndUsageCommand(usage('2026-11-01', '2026-12-01', ec2)));
     const { Filter: _none, ...unfiltered } = usage('2026-11-01', '2026-12-01');
-    const all = await estate.clients().ce.send(new GetCostAndUsageCommand(unfiltered));
+    const all = await costs(estate, unfiltered);
+    const ored = await costs(estate, usage('2026-11-01', '2026-12-01', both));
+    const eks = await costs(estate, usage('2026-11-01', '2026-12-01'));
 
     expect(answer.ResultsByTime).toEqual([
       {
@@ -170,7 +188,20 @@ describe('sandbox Cost Explorer', () => {
         Estimated: true,
       },
     ]);
-    expect(all.ResultsByTime?.[0]?.Groups).toEqual([]);
+    expect(Object.keys(all)).toEqual([HYBRID_USAGE, CLUSTER_USAGE, S3_USAGE]);
+    expect(ored).toEqual(all);
+    expect(Object.keys(eks)).toEqual([HYBRID_USAGE, CLUSTER_USAGE]);
+    expect(all[S3_USAGE]?.usd).toBeCloseTo((510 * 0.24) / 24, 6);
+  });
+
+  it('refuses, as not simulated, a filter on anything but SERVICE', async () => {
+    const region = { Dimensions: { Key: 'REGION' as const, Values: ['ap-northeast-2'] } };
+
+    await expect(
+      open()
+        .clients()
+        .ce.send(new GetCostAndUsageCommand(usage('2026-11-01', '2026-12-01', region))),
+    ).rejects.toBeInstanceOf(SandboxNotImplementedError);
   });
 
   it.each([
@@ -257,6 +288,119 @@ describe('sandbox Cost Explorer', () => {
         .clients()
         .ce.send(new GetCostAndUsageCommand(usage('2026-11-01', '2026-12-01'))),
     ).rejects.toMatchObject({ name: 'AccessDeniedException' });
+  });
+});
+
+describe('sandbox Cost Explorer GetDimensionValues', () => {
+  const withS3 = () => {
+    const s = seed();
+    s.costExplorer!.otherUsage.push({ service: S3_SERVICE, usageType: S3_USAGE, usdPerDay: 0.24 });
+    return s;
+  };
+  const request = (dimension: 'SERVICE' | 'USAGE_TYPE', extra: Partial<GetDimensionValuesRequest> = {}) => ({
+    TimePeriod: { Start: '2026-10-01', End: '2026-11-22' },
+    Dimension: dimension,
+    Context: 'COST_AND_USAGE' as const,
+    ...extra,
+  });
+  const eksOnly = { Filter: { Dimensions: { Key: 'SERVICE' as const, Values: [EKS_SERVICE] } } };
+
+  it('lists the services with usage in the period, sorted, with the sizes the model gives', async () => {
+    const answer = await open(withS3())
+      .clients()
+      .ce.send(new GetDimensionValuesCommand(request('SERVICE')));
+
+    expect(answer).toEqual({
+      $metadata: expect.anything(),
+      DimensionValues: [
+        { Value: EKS_SERVICE, Attributes: {} },
+        { Value: S3_SERVICE, Attributes: {} },
+      ],
+      ReturnSize: 2,
+      TotalSize: 2,
+    });
+    expect(answer.NextPageToken).toBeUndefined();
+  });
+
+  it("lists a service's usage types: exactly those GetCostAndUsage bills under it", async () => {
+    const estate = open(withS3());
+    const ce = estate.clients().ce;
+
+    const listed = await ce.send(new GetDimensionValuesCommand(request('USAGE_TYPE', eksOnly)));
+    const billed = await ce.send(
+      new GetCostAndUsageCommand({
+        TimePeriod: { Start: '2026-10-01', End: '2026-11-22' },
+        Granularity: 'MONTHLY',
+        Metrics: ['UnblendedCost'],
+        Filter: eksOnly.Filter,
+        GroupBy: [{ Type: 'DIMENSION', Key: 'USAGE_TYPE' }],
+      }),
+    );
+
+    const values = listed.DimensionValues?.map((v) => v.Value);
+    expect(values).toEqual([CLUSTER_USAGE, HYBRID_USAGE]);
+    expect([...(billed.ResultsByTime?.[0]?.Groups ?? []).map((g) => g.Keys?.[0])].sort()).toEqual(values);
+  });
+
+  it('leaves out a usage type with no usage in the period: no Node billed before it joined', async () => {
+    // The seeded Nodes joined 45 to 90 days before NOW (late August at the earliest).
+    const answer = await open()
+      .clients()
+      .ce.send(
+        new GetDimensionValuesCommand({
+          ...request('USAGE_TYPE', eksOnly),
+          TimePeriod: { Start: '2026-07-01', End: '2026-08-01' },
+        }),
+      );
+
+    expect(answer.DimensionValues?.map((v) => v.Value)).toEqual([CLUSTER_USAGE]);
+  });
+
+  it("pages by the seed's page size, each token good for the request it came from", async () => {
+    const s = withS3();
+    s.costExplorer!.dimensionValuesPageSize = 1;
+    const ce = open(s).clients().ce;
+
+    const first = await ce.send(new GetDimensionValuesCommand(request('SERVICE')));
+    const second = await ce.send(
+      new GetDimensionValuesCommand({ ...request('SERVICE'), NextPageToken: first.NextPageToken }),
+    );
+
+    expect(first).toMatchObject({ DimensionValues: [{ Value: EKS_SERVICE }], ReturnSize: 1, TotalSize: 2 });
+    expect(first.NextPageToken).toEqual(expect.any(String));
+    expect(second).toMatchObject({ DimensionValues: [{ Value: S3_SERVICE }], ReturnSize: 1, TotalSize: 2 });
+    expect(second.NextPageToken).toBeUndefined();
+    await expect(
+      ce.send(new GetDimensionValuesCommand({ ...request('USAGE_TYPE'), NextPageToken: first.NextPageToken })),
+    ).rejects.toBeInstanceOf(RequestChangedException);
+    await expect(
+      ce.send(new GetDimensionValuesCommand({ ...request('SERVICE'), NextPageToken: 'not-a-token' })),
+    ).rejects.toBeInstanceOf(InvalidNextTokenException);
+  });
+
+  it.each([
+    ['another dimension', { Dimension: 'REGION' as const }],
+    ['another context', { Context: 'RESERVATIONS' as const }],
+    ['a SearchString (its matching is not documented)', { SearchString: 'Kubernetes' }],
+  ])('refuses %s as not simulated', async (_what, extra) => {
+    await expect(
+      open()
+        .clients()
+        .ce.send(new GetDimensionValuesCommand({ ...request('SERVICE'), ...extra })),
+    ).rejects.toBeInstanceOf(SandboxNotImplementedError);
+  });
+
+  it('answers ValidationException for a period that is not one', async () => {
+    await expect(
+      open()
+        .clients()
+        .ce.send(
+          new GetDimensionValuesCommand({
+            ...request('SERVICE'),
+            TimePeriod: { Start: '2026-11-22', End: '2026-11-22' },
+          }),
+        ),
+    ).rejects.toMatchObject({ name: 'ValidationException', message: 'Start date should be before end date.' });
   });
 });
 
