@@ -22,6 +22,7 @@ const UNSCOPED_ACTIONS = [
   'route53resolver:ListResolverRuleAssociations',
   'ce:GetCostAndUsage',
   'ce:GetCostForecast',
+  'ce:GetDimensionValues',
 ];
 
 module.exports = async ({ resolveVariable }) => {
@@ -236,9 +237,10 @@ module.exports = async ({ resolveVariable }) => {
       allow(['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets'], fileSystems),
       allow(['s3:PutObject'], runObjects),
     ],
-    // Cost Explorer has no resources to scope GetCostAndUsage or GetCostForecast to.
+    // Cost Explorer has no resources to scope GetCostAndUsage, GetCostForecast or
+    // GetDimensionValues to (Service Authorization Reference, list_awscostexplorerservice).
     sweepCost: [
-      allow(['ce:GetCostAndUsage', 'ce:GetCostForecast'], '*'),
+      allow(['ce:GetCostAndUsage', 'ce:GetCostForecast', 'ce:GetDimensionValues'], '*'),
       allow(['s3:GetObject', 's3:PutObject'], runObjects),
       listBucket,
     ],

@@ -177,6 +177,13 @@ describe('the packaged template', () => {
     expect(JSON.parse(parameter?.Properties.Value)).toEqual({ version: 1, clusters: [] }); // no config/ci.yaml
   });
 
+  it('lets the cost check ask Cost Explorer for the names, spend and forecast it needs, and nothing else', () => {
+    const ce = statements(template.Resources.SweepCostRole)
+      .flatMap((s) => list(s.Action) as string[])
+      .filter((a) => a.startsWith('ce:'));
+    expect(ce.sort()).toEqual(['ce:GetCostAndUsage', 'ce:GetCostForecast', 'ce:GetDimensionValues']);
+  });
+
   it('writes one bundle per function', () => {
     for (const name of ['preflight', 'issueActivation', 'submitOnboarding', 'cleanUpOnboarding']) {
       expect(existsSync(join(out, `${name}.zip`))).toBe(true);
