@@ -65,7 +65,7 @@ export async function sweepBench(sizes: number[], runs: number) {
     const pages = (n: number, size: number) => Math.max(1, Math.ceil(n / size));
     // Reads: the desired state; every managed instance, the cluster's tagged ones, the
     // activations, the Nodes; DescribeCluster, DescribeVpcs, ListInsights and the four EFS/EC2
-    // reads; Cost Explorer twice.
+    // reads; Cost Explorer four times (the SERVICE and USAGE_TYPE names, the spend, the forecast).
     const lowerReads =
       1 +
       pages(nodes, PAGE_SIZES.describeInstanceInformation) * 2 +
@@ -73,7 +73,7 @@ export async function sweepBench(sizes: number[], runs: number) {
       pages(nodes, PAGE_SIZES.listNodes) +
       3 +
       4 +
-      2;
+      4;
     const aws = (prefix: string) =>
       Object.entries(last?.calls ?? {})
         .filter(([k]) => prefix.split('|').some((p) => k.startsWith(p)))
@@ -160,7 +160,6 @@ function estateOf(count: number) {
     ],
     sweep: {
       pricePerVcpuHour: 0.1099,
-      costService: 'Amazon Elastic Kubernetes Service',
       probe: { samples: 20, intervalMs: 50, timeoutMs: 1000 },
     },
   };

@@ -116,8 +116,16 @@ const sweep = z.strictObject({
   monthlyBudgetUsd: z.number({ error: 'monthlyBudgetUsd must be a number of USD' }).positive().optional(),
   /** USD per vCPU-hour of hybrid nodes (REFERENCE.md section 5: 0.1099 in February 2025). */
   pricePerVcpuHour: z.number({ error: 'pricePerVcpuHour must be a number of USD' }).positive().max(10).default(0.1099),
-  /** The Cost Explorer SERVICE hybrid nodes bill under. */
-  costService: z.string().min(1).default('Amazon Elastic Kubernetes Service'),
+  /**
+   * The Cost Explorer SERVICE value hybrid nodes bill under. Unset (the default): found each night
+   * with GetDimensionValues (EKS is listed as "Amazon Elastic Container Service for Kubernetes").
+   */
+  costService: z.string({ error: 'costService must be a Cost Explorer SERVICE value' }).min(1).optional(),
+  /** The Cost Explorer USAGE_TYPE values of hybrid nodes' vCPU-hours. Unset: found each night. */
+  hybridUsageTypes: z
+    .array(z.string().min(1), { error: 'hybridUsageTypes must be a list of Cost Explorer USAGE_TYPE values' })
+    .min(1, 'hybridUsageTypes must list at least one usage type, or be left out to discover them')
+    .optional(),
   probe: z
     .strictObject({
       samples: z

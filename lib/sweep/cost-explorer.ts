@@ -1,23 +1,27 @@
 /**
  * What hybrid nodes actually cost, from Cost Explorer, and the cost findings of the nightly sweep.
  * Cost Explorer charges USD 0.01 per request (each page is one) and refreshes up to three times a
- * day, so a night makes two or three requests and says how many (REFERENCE.md section 7).
+ * day, so a night makes four or five requests and says how many (REFERENCE.md section 7): two
+ * to find the names to ask about (lib/sweep/cost-names.ts), the month to date, the forecast.
  * Dates are passed in by the caller (no clock here): ISO days, UTC, as Cost Explorer counts them.
  */
 import {
   type CostExplorerClient,
   DataUnavailableException,
+  Dimension,
   GetCostAndUsageCommand,
   type GetCostAndUsageRequest,
   GetCostForecastCommand,
   type GetCostForecastRequest,
+  Granularity,
+  GroupDefinitionType,
+  Metric,
 } from '@aws-sdk/client-cost-explorer';
 import { InvalidRequestError } from '../errors';
 import { costForHours, HOURS_PER_MONTH, HYBRID_VCPU_HOUR_USD } from './cost';
+import { type CostNames, costNames, describeNames } from './cost-names';
 import type { SweepFinding } from './findings';
 
-/** The Cost Explorer SERVICE under which hybrid nodes bill; a stage can configure another. */
-export const EKS_SERVICE = 'Amazon Elastic Kubernetes Service';
 /** What one Cost Explorer API request costs. */
 export const CE_REQUEST_USD = 0.01;
 /** Pages of GetCostAndUsage followed at most; one service grouped by usage type fits in one. */
@@ -33,14 +37,12 @@ export interface SpendPeriod {
 
 export interface HybridSpend {
   period: SpendPeriod;
-  /** The Cost Explorer SERVICE asked about. */
-  service: string;
+  /** The Cost Explorer SERVICE and USAGE_TYPE values asked about, and how they were found. */
+  names: CostNames;
   /** Month to date of the hybrid vCPU usage type(s), USD to the cent. */
   actualUsd: number;
   /** Month to date of the hybrid vCPU usage type(s), vCPU-hours. */
   vcpuHours: number;
-  /** The usage type(s) counted as hybrid vCPU-hours (the name is not documented: matched). */
-  usageTypes: string[];
   /** Every usage type the service had this month, so a reader can see what did not match. */
   serviceUsageTypes: string[];
   /** Month to date of the whole service, USD to the cent. */
@@ -53,7 +55,7 @@ export interface HybridSpend {
   forecastRestUsd?: number;
   /** Why there is no forecast. */
   forecastNote?: string;
-  /** Cost Explorer requests made (USD 0.01 each). */
+  /** Cost Explorer requests made (USD 0.01 each), `names.requests` of them GetDimensionValues. */
   requests: number;
 }
 
@@ -75,6 +77,15 @@ export function monthToDate(today: Date): SpendPeriod {
   };
 }
 
+/**
+ * Where the names are looked for: last month and this month to date, so the first day of a month
+ * (no month to date yet) and a line that has not billed yet this month still find them.
+ */
+export function discoveryPeriod(period: SpendPeriod): { start: string; end: string } {
+  const start = new Date(dayMs(period.start));
+  return { start: isoDay(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() - 1, 1)), end: period.end };
+}
+
 function assertPeriod(period: SpendPeriod): void {
   for (const [key, day] of Object.entries(period)) {
     if (typeof day !== 'string' || !ISO_DAY.test(day) || isoDay(dayMs(day) || 0) !== day) {
@@ -91,18 +102,29 @@ function assertPeriod(period: SpendPeriod): void {
 
 /**
  * The service's spend this month to date, the hybrid vCPU usage type(s) within it, and the
- * month-end forecast. Makes one GetCostAndUsage request per page (none on the first day of a
- * month: Cost Explorer rejects an empty period) and one GetCostForecast request.
+ * month-end forecast. First finds the names to ask about ({@link costNames}: GetDimensionValues,
+ * unless `service` and `usageTypes` pin them), then makes one GetCostAndUsage request per page
+ * (none on the first day of a month: Cost Explorer rejects an empty period) and one
+ * GetCostForecast request. When no EKS service is found, asks nothing more.
  */
 export async function hybridSpend(
   ce: CostExplorerClient,
-  options: SpendPeriod & { serviceFilter?: string; maxPages?: number },
+  options: SpendPeriod & { service?: string; usageTypes?: string[]; maxPages?: number },
 ): Promise<HybridSpend> {
   const period = { start: options.start, end: options.end, forecastEnd: options.forecastEnd };
   assertPeriod(period);
-  const service = options.serviceFilter ?? EKS_SERVICE;
-  const filter = { Dimensions: { Key: 'SERVICE' as const, Values: [service] } };
-  let requests = 0;
+  const names = await costNames(ce, {
+    ...discoveryPeriod(period),
+    ...(options.service ? { service: options.service } : {}),
+    ...(options.usageTypes?.length ? { usageTypes: options.usageTypes } : {}),
+  });
+  let requests = names.requests;
+  const nothing = { period, names, actualUsd: 0, vcpuHours: 0, serviceUsageTypes: [], serviceUsd: 0 };
+  if (!names.services.length) {
+    const why = `No EKS service in Cost Explorer from ${discoveryPeriod(period).start} to ${period.end}.`;
+    return { ...nothing, actualNote: why, forecastNote: why, requests };
+  }
+  const filter = { Dimensions: { Key: Dimension.SERVICE, Values: names.services } };
 
   // Per usage type, micro-dollars and micro-vCPU-hours, so sums stay exact.
   const byType = new Map<string, { usd: number; quantity: number }>();
@@ -112,15 +134,17 @@ export async function hybridSpend(
   } else {
     const request: GetCostAndUsageRequest = {
       TimePeriod: { Start: period.start, End: period.end },
-      Granularity: 'MONTHLY',
+      Granularity: Granularity.MONTHLY,
       Metrics: ['UnblendedCost', 'UsageQuantity'],
       Filter: filter,
-      GroupBy: [{ Type: 'DIMENSION', Key: 'USAGE_TYPE' }],
+      GroupBy: [{ Type: GroupDefinitionType.DIMENSION, Key: Dimension.USAGE_TYPE }],
     };
     let token: string | undefined;
+    let pages = 0;
     do {
       const page = await ce.send(new GetCostAndUsageCommand(token ? { ...request, NextPageToken: token } : request));
       requests += 1;
+      pages += 1;
       for (const group of (page.ResultsByTime ?? []).flatMap((r) => r.Groups ?? [])) {
         const type = group.Keys?.[0];
         if (!type) continue;
@@ -130,26 +154,22 @@ export async function hybridSpend(
         byType.set(type, sum);
       }
       token = page.NextPageToken;
-      if (token && requests >= (options.maxPages ?? MAX_USAGE_PAGES)) {
-        actualNote = `Stopped after ${requests} pages of GetCostAndUsage (${usd(requests * CE_REQUEST_USD)}): month-to-date figures may be incomplete.`;
+      if (token && pages >= (options.maxPages ?? MAX_USAGE_PAGES)) {
+        actualNote = `Stopped after ${pages} pages of GetCostAndUsage (${usd(pages * CE_REQUEST_USD)}): month-to-date figures may be incomplete.`;
         token = undefined;
       }
     } while (token);
   }
 
   const serviceUsageTypes = [...byType.keys()].sort();
-  const hybrid = serviceUsageTypes.filter((t) => /hybrid/i.test(t));
-  // Prefer the vCPU-hours line; any other hybrid line counts only when there is no such one.
-  const vcpu = hybrid.filter((t) => /vcpu/i.test(t));
-  const usageTypes = vcpu.length ? vcpu : hybrid;
   const total = (types: string[], key: 'usd' | 'quantity') =>
     types.reduce((acc, t) => acc + (byType.get(t)?.[key] ?? 0), 0);
   const serviceUsd = cents(total(serviceUsageTypes, 'usd'));
 
   const forecastRequest: GetCostForecastRequest = {
     TimePeriod: { Start: period.end, End: period.forecastEnd },
-    Metric: 'UNBLENDED_COST',
-    Granularity: 'MONTHLY',
+    Metric: Metric.UNBLENDED_COST,
+    Granularity: Granularity.MONTHLY,
     Filter: filter,
   };
   let forecastRestUsd: number | undefined;
@@ -162,15 +182,13 @@ export async function hybridSpend(
     else forecastRestUsd = cents(micro(Number(amount)));
   } catch (error) {
     if (!(error instanceof DataUnavailableException)) throw error;
-    forecastNote = `Cost Explorer has no forecast for ${service} yet (not enough history: ${error.message}).`;
+    forecastNote = `Cost Explorer has no forecast for ${serviceLabel(names)} yet (not enough history: ${error.message}).`;
   }
 
   return {
-    period,
-    service,
-    actualUsd: cents(total(usageTypes, 'usd')),
-    vcpuHours: total(usageTypes, 'quantity') / 1_000_000,
-    usageTypes,
+    ...nothing,
+    actualUsd: cents(total(names.usageTypes, 'usd')),
+    vcpuHours: total(names.usageTypes, 'quantity') / 1_000_000,
     serviceUsageTypes,
     serviceUsd,
     ...(actualNote ? { actualNote } : {}),
@@ -180,6 +198,9 @@ export async function hybridSpend(
     requests,
   };
 }
+
+/** The service(s) asked about, as findings name them. */
+export const serviceLabel = (names: CostNames) => names.services.join(' + ') || 'EKS';
 
 /** A NotReady Node (or one whose managed instance is ConnectionLost): it bills all the same. */
 export interface IdleNode {
@@ -217,7 +238,24 @@ export function costFindings(input: {
   const found: SweepFinding[] = [];
   const add = (f: Omit<SweepFinding, 'check' | 'cluster'>) => found.push({ check: 'cost', cluster, ...f });
   const month = actual.period.start.slice(0, 7);
-  const asked = `${actual.requests} Cost Explorer requests (${usd(actual.requests * CE_REQUEST_USD)})`;
+  const discovered = actual.names.requests ? `, ${actual.names.requests} of them GetDimensionValues` : '';
+  const asked = `${actual.requests} Cost Explorer request${actual.requests === 1 ? '' : 's'} (${usd(actual.requests * CE_REQUEST_USD)}${discovered})`;
+  // Every cost finding says which Cost Explorer names it is about and how they were found.
+  const names = `${describeNames(actual.names)}; ${asked}.`;
+  const service = serviceLabel(actual.names);
+
+  if (!actual.names.services.length) {
+    const listed = actual.names.listedServices;
+    add({
+      id: 'cost:service-not-found',
+      severity: 'info',
+      resource: 'Cost Explorer SERVICE',
+      message: `Cost Explorer lists no EKS service from ${discoveryPeriod(actual.period).start} to ${actual.period.end}, so tonight nothing was compared with ${budgetUsd === undefined ? 'what the hybrid Nodes explain' : `the monthly budget of ${usd(budgetUsd)} or with what the hybrid Nodes explain`}.`,
+      evidence: `Services with spend then: ${listed.slice(0, 20).join(', ') || 'none'}${listed.length > 20 ? `, and ${listed.length - 20} more` : ''}; none is an Amazon service naming Kubernetes. ${asked}.${actual.names.note ? ` ${actual.names.note}` : ''}`,
+      fix: 'A new account or cluster takes up to a day to appear in Cost Explorer. If EKS bills under a name this sweep does not recognise, set sweep.costService (and sweep.hybridUsageTypes) in config/<stage>.yaml to the names Cost Explorer lists; discovery is then skipped.',
+    });
+    return found;
+  }
 
   if (budgetUsd !== undefined) {
     const budget = `the monthly budget of ${usd(budgetUsd)}`;
@@ -225,31 +263,31 @@ export function costFindings(input: {
       const over = actual.forecastUsd > budgetUsd;
       const share = Math.round((actual.forecastUsd / budgetUsd) * 100);
       add({
-        id: `cost:budget:${actual.service}`,
+        id: `cost:budget:${service}`,
         severity: over ? 'critical' : 'warning',
-        resource: actual.service,
-        message: `${actual.service} is forecast at ${usd(actual.forecastUsd)} for ${month}, ${share}% of ${budget}.`,
-        evidence: `${usd(actual.serviceUsd)} month to date (before ${actual.period.end}) + ${usd(actual.forecastRestUsd ?? 0)} Cost Explorer forecast for the rest of the month; ${asked}.`,
+        resource: service,
+        message: `${service} is forecast at ${usd(actual.forecastUsd)} for ${month}, ${share}% of ${budget}.`,
+        evidence: `${usd(actual.serviceUsd)} month to date (before ${actual.period.end}) + ${usd(actual.forecastRestUsd ?? 0)} Cost Explorer forecast for the rest of the month. ${names}`,
         fix: over
           ? 'Remove idle or NotReady hybrid nodes (delete their Node objects) and move work that does not need GPUs to AWS, or raise the budget if the spend is intended.'
           : 'Check for idle or NotReady hybrid nodes before the month ends; raise the budget if the growth is intended.',
       });
     } else if (actual.forecastUsd === undefined && actual.serviceUsd > budgetUsd) {
       add({
-        id: `cost:budget:${actual.service}`,
+        id: `cost:budget:${service}`,
         severity: 'critical',
-        resource: actual.service,
-        message: `${actual.service} has already cost ${usd(actual.serviceUsd)} in ${month}, over ${budget}.`,
-        evidence: `Month to date before ${actual.period.end}; no forecast: ${actual.forecastNote ?? 'none returned'}`,
+        resource: service,
+        message: `${service} has already cost ${usd(actual.serviceUsd)} in ${month}, over ${budget}.`,
+        evidence: `Month to date before ${actual.period.end}; no forecast: ${actual.forecastNote ?? 'none returned'} ${names}`,
         fix: 'Remove idle or NotReady hybrid nodes (delete their Node objects), or raise the budget if the spend is intended.',
       });
     } else if (actual.forecastUsd === undefined) {
       add({
-        id: `cost:budget-unchecked:${actual.service}`,
+        id: `cost:budget-unchecked:${service}`,
         severity: 'info',
-        resource: actual.service,
+        resource: service,
         message: `No forecast for ${month}, so ${budget} was checked against the ${usd(actual.serviceUsd)} spent so far only.`,
-        evidence: actual.forecastNote ?? 'Cost Explorer returned no forecast.',
+        evidence: `${actual.forecastNote ?? 'Cost Explorer returned no forecast.'} ${names}`,
         fix: 'Nothing to do now; Cost Explorer forecasts once it has enough history.',
       });
     }
@@ -258,23 +296,24 @@ export function costFindings(input: {
   const elapsedHours = ((dayMs(actual.period.end) - dayMs(actual.period.start)) / DAY_MS) * 24;
   const expectedToDate = cents(micro(input.expectedMonthUsd) * (elapsedHours / HOURS_PER_MONTH));
   const expectation = `${usd(input.expectedMonthUsd)} a 730-hour month at ${price} USD per vCPU-hour, ${elapsedHours} h elapsed`;
+  const usageTypes = actual.names.usageTypes;
   if (elapsedHours > 0 && !actual.actualNote) {
-    if (!actual.usageTypes.length && input.expectedMonthUsd > 0) {
+    if (!usageTypes.some((t) => actual.serviceUsageTypes.includes(t)) && input.expectedMonthUsd > 0) {
       add({
-        id: `cost:usage-type-not-found:${actual.service}`,
+        id: `cost:usage-type-not-found:${service}`,
         severity: 'info',
-        resource: actual.service,
-        message: `No hybrid vCPU usage type in ${actual.service} for ${month}, though ${cluster}'s hybrid Nodes should have cost ${usd(expectedToDate)} so far: actual spend was not compared with expected.`,
-        evidence: `Usage types this month: ${actual.serviceUsageTypes.join(', ') || 'none'}; expected ${expectation}.`,
-        fix: 'Find the hybrid nodes usage type in Cost Explorer (the service grouped by usage type) and check the configured service filter; new usage can take a day to appear.',
+        resource: service,
+        message: `No hybrid vCPU usage in ${service} for ${month}, though ${cluster}'s hybrid Nodes should have cost ${usd(expectedToDate)} so far: actual spend was not compared with expected.`,
+        evidence: `Usage types this month: ${actual.serviceUsageTypes.join(', ') || 'none'}; expected ${expectation}. ${names}`,
+        fix: 'Find the hybrid nodes usage type in Cost Explorer (the service grouped by usage type) and set sweep.hybridUsageTypes in config/<stage>.yaml if discovery does not recognise it; new usage can take a day to appear.',
       });
     } else if (actual.actualUsd > expectedToDate * ACTUAL_OVER_EXPECTED) {
       add({
         id: `cost:actual-over-expected:${cluster}`,
         severity: 'warning',
-        resource: actual.usageTypes.join(', '),
+        resource: usageTypes.join(', '),
         message: `Hybrid nodes have cost ${usd(actual.actualUsd)} in ${month} to date, over ${ACTUAL_OVER_EXPECTED}x the ${usd(expectedToDate)} that ${cluster}'s hybrid Nodes explain.`,
-        evidence: `${actual.vcpuHours} vCPU-hours of ${actual.usageTypes.join(', ')} before ${actual.period.end}; expected ${expectation}.`,
+        evidence: `${actual.vcpuHours} vCPU-hours of ${usageTypes.join(', ')} before ${actual.period.end}; expected ${expectation}. ${names}`,
         fix: 'Look for hybrid Nodes in another cluster or Region of this account, or deleted and re-created; check the per-vCPU-hour price on the EKS pricing page and update the configured price if it changed.',
       });
     }

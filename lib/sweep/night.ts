@@ -126,16 +126,18 @@ export async function costStep(
   const price = config.pricePerVcpuHour;
   const vcpus = inventory.clusters.reduce((sum, c) => sum + c.nodes.reduce((s, n) => s + n.vcpus, 0), 0);
   const expectedMonthUsd = monthlyCost(vcpus, { pricePerVcpuHour: price });
-  const actual = await hybridSpend(deps.ce, { ...monthToDate(input.now), serviceFilter: config.costService }).catch(
-    (error: unknown) => {
-      // Cost Explorer throttles with LimitExceededException (elsewhere that name means a quota).
-      if ((error as Error).name !== 'LimitExceededException') throw error;
-      throw new AwsTransientError(
-        `Cost Explorer is throttling: ${(error as Error).message}`,
-        'The step retries with backoff; Cost Explorer allows a few requests a second.',
-      );
-    },
-  );
+  const actual = await hybridSpend(deps.ce, {
+    ...monthToDate(input.now),
+    service: config.costService,
+    usageTypes: config.hybridUsageTypes,
+  }).catch((error: unknown) => {
+    // Cost Explorer throttles with LimitExceededException (elsewhere that name means a quota).
+    if ((error as Error).name !== 'LimitExceededException') throw error;
+    throw new AwsTransientError(
+      `Cost Explorer is throttling: ${(error as Error).message}`,
+      'The step retries with backoff; Cost Explorer allows a few requests a second.',
+    );
+  });
   const findings = [
     ...costFindings({
       cluster: accountOf(inventory),
@@ -157,8 +159,12 @@ export async function costStep(
       actualUsd: actual.actualUsd,
       serviceUsd: actual.serviceUsd,
       forecastUsd: actual.forecastUsd ?? null,
-      usageTypes: actual.usageTypes,
+      // Which Cost Explorer names were asked about, and whether the config or discovery chose them.
+      costService: actual.names.services,
+      usageTypes: actual.names.usageTypes,
+      namesFrom: { service: actual.names.servicesFrom, usageTypes: actual.names.usageTypesFrom },
       costExplorerRequests: actual.requests,
+      dimensionValuesRequests: actual.names.requests,
     },
   };
 }

@@ -66,7 +66,7 @@ const SEEDED_FINDINGS = [
   'connectivity:dns:192.168.1.54:53',
   'connectivity:dns:gpu-hybrid-cluster:aws-to-on-prem:harbor.company.local',
   'connectivity:kubelet:192.168.10.23:10250',
-  'cost:budget:Amazon Elastic Kubernetes Service',
+  'cost:budget:Amazon Elastic Container Service for Kubernetes',
   'cost:not-ready:mi-0a2b4c6d8e0f12343',
 ];
 
@@ -112,9 +112,36 @@ describe('nightly-sweep on the sandbox estate', () => {
     expect(alerts[0]?.message).toContain('Fix: Delete it (aws ssm delete-activation');
     expect(readdirSync(join(home, 'outbox'))).toHaveLength(4);
     expect(Object.keys(memoryOf(estate).findings).sort()).toEqual(SEEDED_FINDINGS);
-    // Two Cost Explorer requests (USD 0.01 each): month to date, and the forecast.
+    // Four Cost Explorer requests (USD 0.01 each): the SERVICE and USAGE_TYPE names, the month to
+    // date, and the forecast; the budget finding says which names matched and what it cost.
     const ce = estate.calls.filter((c) => c.service === 'ce').map((c) => c.command);
-    expect(ce).toEqual(['GetCostAndUsage', 'GetCostForecast']);
+    expect(ce).toEqual(['GetDimensionValues', 'GetDimensionValues', 'GetCostAndUsage', 'GetCostForecast']);
+    expect(night.findings.find((f) => f.id.startsWith('cost:budget:'))?.evidence).toContain(
+      'Cost Explorer SERVICE "Amazon Elastic Container Service for Kubernetes" (discovered among 1 service); hybrid usage type(s) "APN2-HybridNodes-vCPU-Hours" (discovered among 2 usage types); 4 Cost Explorer requests (0.04 USD, 2 of them GetDimensionValues).',
+    );
+  });
+
+  it('finds EKS among the services Cost Explorer lists, page by page, and counts every page', async () => {
+    seedWith((seed) => {
+      seed.costExplorer!.dimensionValuesPageSize = 1;
+      seed.costExplorer!.otherUsage.push(
+        // S3's SERVICE value and Standard storage usage type in Seoul: S3 user guide, "Understanding
+        // your AWS billing and usage reports for Amazon S3".
+        { service: 'Amazon Simple Storage Service', usageType: 'APN2-TimedStorage-ByteHrs', usdPerDay: 0.24 },
+      );
+    });
+
+    const { night, calls } = await sweep();
+
+    const asked = calls.filter((c) => c.service === 'ce').map((c) => c.command);
+    expect(asked).toEqual([...Array(4).fill('GetDimensionValues'), 'GetCostAndUsage', 'GetCostForecast']);
+    // The forecast is still EKS's alone: S3 is not counted against the budget.
+    expect(night.findings.find((f) => f.id.startsWith('cost:budget:'))).toMatchObject({
+      id: 'cost:budget:Amazon Elastic Container Service for Kubernetes',
+      evidence: expect.stringContaining(
+        '(discovered among 2 services); hybrid usage type(s) "APN2-HybridNodes-vCPU-Hours" (discovered among 2 usage types); 6 Cost Explorer requests (0.06 USD, 4 of them GetDimensionValues).',
+      ),
+    });
   });
 
   it('a repeated night pages nothing: one info digest line per open finding', async () => {
@@ -214,7 +241,7 @@ describe('nightly-sweep on the sandbox estate', () => {
 
     expect(result.status).toBe('SUCCEEDED');
     expect(night.failedChecks).toEqual([]);
-    expect(night.findings.map((f) => f.id)).toContain('cost:budget:Amazon Elastic Kubernetes Service');
+    expect(night.findings.map((f) => f.id)).toContain('cost:budget:Amazon Elastic Container Service for Kubernetes');
   });
 
   it('a sweep that fails outright alerts, fails, and leaves the memory as it was', async () => {

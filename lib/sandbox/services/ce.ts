@@ -29,7 +29,7 @@ const meta = { $metadata: {} };
  * Elastic Kubernetes Service" (REFERENCE.md section 8; a GetDimensionValues SERVICE answer
  * quoted in public code lists "Amazon Elastic Container Service for Kubernetes").
  */
-export const EKS_SERVICE = 'Amazon Elastic Kubernetes Service';
+export const EKS_SERVICE = 'Amazon Elastic Container Service for Kubernetes';
 
 function costSeed(estate: SandboxEstate) {
   const seed = estate.seed.costExplorer;

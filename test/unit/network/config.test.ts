@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DEFAULT_MOUNT_OPTIONS,
+  DEFAULT_SWEEP_CONFIG,
   type DesiredState,
   isEmptyDesiredState,
   MAX_TARGETS_PER_RULE,
@@ -139,6 +140,35 @@ describe('parseDesiredState defaults and normalisation', () => {
       ok: false,
       problems: ['version: version must be 1'],
     });
+  });
+});
+
+describe('the sweep settings', () => {
+  const withSweep = (body: string) => `version: 1\nclusters: []\nsweep:\n${body}`;
+
+  it('leave the Cost Explorer names unset by default: the sweep discovers them each night', () => {
+    const sweep = stateOf(withSweep('  monthlyBudgetUsd: 42000\n')).sweep;
+    expect(sweep).not.toHaveProperty('costService');
+    expect(sweep).not.toHaveProperty('hybridUsageTypes');
+    expect(DEFAULT_SWEEP_CONFIG).not.toHaveProperty('costService');
+  });
+
+  it('keep the Cost Explorer names a stage pins', () => {
+    const sweep = stateOf(
+      withSweep(
+        '  costService: Amazon Elastic Container Service for Kubernetes\n  hybridUsageTypes: [APN2-HybridNodes-vCPU-Hours]\n',
+      ),
+    ).sweep;
+    expect(sweep).toMatchObject({
+      costService: 'Amazon Elastic Container Service for Kubernetes',
+      hybridUsageTypes: ['APN2-HybridNodes-vCPU-Hours'],
+    });
+  });
+
+  it('refuse an empty list of usage types, saying to leave it out instead', () => {
+    expect(problemsOf(withSweep('  hybridUsageTypes: []\n'))).toEqual([
+      'sweep.hybridUsageTypes: hybridUsageTypes must list at least one usage type, or be left out to discover them',
+    ]);
   });
 });
 

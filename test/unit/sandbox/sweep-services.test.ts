@@ -35,7 +35,7 @@ const CLUSTER = 'gpu-hybrid-cluster';
 const ACCOUNT = '111122223333';
 const CLUSTER_ARN = `arn:aws:eks:ap-northeast-2:${ACCOUNT}:cluster/${CLUSTER}`;
 const EDGE_ARN = `arn:aws:eks:ap-northeast-2:${ACCOUNT}:cluster/edge-cluster`;
-const EKS_SERVICE = 'Amazon Elastic Kubernetes Service';
+const EKS_SERVICE = 'Amazon Elastic Container Service for Kubernetes';
 const HYBRID_USAGE = 'APN2-HybridNodes-vCPU-Hours';
 const CLUSTER_USAGE = 'APN2-AmazonEKS-Hours:perCluster';
 // S3's SERVICE value and Standard storage usage type in Seoul (APN2): S3 user guide,

@@ -4,6 +4,8 @@ import {
   GetCostAndUsageCommand,
   type GetCostAndUsageResponse,
   GetCostForecastCommand,
+  GetDimensionValuesCommand,
+  type GetDimensionValuesResponse,
   LimitExceededException,
 } from '@aws-sdk/client-cost-explorer';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -12,20 +14,25 @@ import { InvalidRequestError } from '../../../lib/errors';
 import { monthlyCost } from '../../../lib/sweep/cost';
 import {
   costFindings,
+  discoveryPeriod,
   type HybridSpend,
   hybridSpend,
   idleNodeFindings,
   monthToDate,
   usd,
 } from '../../../lib/sweep/cost-explorer';
+import type { CostNames } from '../../../lib/sweep/cost-names';
 
 const ceMock = mockClient(CostExplorerClient);
 const ce = () => new CostExplorerClient({ region: 'us-east-1' });
 const november = { start: '2026-11-01', end: '2026-11-22', forecastEnd: '2026-12-01' };
-const EKS = { Dimensions: { Key: 'SERVICE', Values: ['Amazon Elastic Kubernetes Service'] } };
+// Cost Explorer's SERVICE value for EKS (what Budgets and cost tools filter on).
+const EKS_NAME = 'Amazon Elastic Container Service for Kubernetes';
+const EKS = { Dimensions: { Key: 'SERVICE' as const, Values: [EKS_NAME] } };
 
 const HYBRID = 'APN2-EKS:HybridNodes-vCPU-Hours';
 const CLUSTER = 'APN2-AmazonEKS-Hours:perCluster';
+const SERVICES = ['AWS Lambda', EKS_NAME, 'Amazon Elastic Container Service', 'Amazon Simple Storage Service'];
 const group = (type: string, usdAmount: string, quantity: string) => ({
   Keys: [type],
   Metrics: { UnblendedCost: { Amount: usdAmount, Unit: 'USD' }, UsageQuantity: { Amount: quantity, Unit: 'N/A' } },
@@ -37,21 +44,52 @@ const page = (groups: ReturnType<typeof group>[], NextPageToken?: string): GetCo
   ],
   ...(NextPageToken ? { NextPageToken } : {}),
 });
+const values = (list: string[], NextPageToken?: string): GetDimensionValuesResponse => ({
+  DimensionValues: list.map((Value) => ({ Value, Attributes: {} })),
+  ReturnSize: list.length,
+  TotalSize: list.length,
+  ...(NextPageToken ? { NextPageToken } : {}),
+});
+/** Cost Explorer lists these services, and these usage types of EKS. */
+function lists(usageTypes: string[] = [CLUSTER, HYBRID], services: string[] = SERVICES) {
+  ceMock.on(GetDimensionValuesCommand, { Dimension: 'SERVICE' }).resolves(values(services));
+  ceMock.on(GetDimensionValuesCommand, { Dimension: 'USAGE_TYPE' }).resolves(values(usageTypes));
+}
 // 21 days of one 224-vCPU node (224 x 504 h x 0.1099) and of the cluster fee (504 h x 0.10).
 const hybridGroup = group(HYBRID, '12407.2704', '112896');
 const clusterGroup = group(CLUSTER, '50.4', '504');
 // The rest of November: 9 days of both.
 const forecast = { Total: { Amount: '5339.0016', Unit: 'USD' }, ForecastResultsByTime: [] };
+const discovered = (usageTypes = [HYBRID], listedUsageTypes = [CLUSTER, HYBRID]): CostNames => ({
+  services: [EKS_NAME],
+  servicesFrom: 'discovery',
+  usageTypes,
+  usageTypesFrom: 'discovery',
+  listedServices: [...SERVICES].sort(),
+  listedUsageTypes,
+  requests: 2,
+});
 
 describe('hybridSpend', () => {
   beforeEach(() => ceMock.reset());
 
-  it('asks for the month to date grouped by usage type and the rest of the month, and adds them up', async () => {
-    ceMock.on(GetCostAndUsageCommand).resolves(page([clusterGroup, hybridGroup]));
-    ceMock.on(GetCostForecastCommand).resolves(forecast);
+  it("finds EKS's Cost Explorer names, then asks for the month to date by usage type and the rest of the month", async () => {
+    lists();
+    ceMock.on(GetCostAndUsageCommand, { Filter: EKS }).resolves(page([clusterGroup, hybridGroup]));
+    ceMock.on(GetCostForecastCommand, { Filter: EKS }).resolves(forecast);
 
     const spend = await hybridSpend(ce(), november);
 
+    // Discovery looks at last month and this month to date.
+    expect(ceMock.commandCalls(GetDimensionValuesCommand).map((c) => c.args[0].input)).toEqual([
+      { TimePeriod: { Start: '2026-10-01', End: '2026-11-22' }, Context: 'COST_AND_USAGE', Dimension: 'SERVICE' },
+      {
+        TimePeriod: { Start: '2026-10-01', End: '2026-11-22' },
+        Context: 'COST_AND_USAGE',
+        Dimension: 'USAGE_TYPE',
+        Filter: EKS,
+      },
+    ]);
     expect(ceMock.commandCalls(GetCostAndUsageCommand).map((c) => c.args[0].input)).toEqual([
       {
         TimePeriod: { Start: '2026-11-01', End: '2026-11-22' },
@@ -71,30 +109,66 @@ describe('hybridSpend', () => {
     ]);
     expect(spend).toEqual({
       period: november,
-      service: 'Amazon Elastic Kubernetes Service',
+      names: discovered(),
       actualUsd: 12407.27,
       vcpuHours: 112896,
-      usageTypes: [HYBRID],
       serviceUsageTypes: [CLUSTER, HYBRID],
       serviceUsd: 12457.67,
       forecastUsd: 17796.67,
       forecastRestUsd: 5339,
+      requests: 4,
+    });
+  });
+
+  it('asks no GetDimensionValues for the names the config pins', async () => {
+    const pinned = 'Amazon Elastic Kubernetes Service - Hybrid Nodes';
+    ceMock.on(GetCostAndUsageCommand).resolves(page([group('HybridVcpuHours', '1', '2')]));
+    ceMock.on(GetCostForecastCommand).resolves(forecast);
+
+    const spend = await hybridSpend(ce(), { ...november, service: pinned, usageTypes: ['HybridVcpuHours'] });
+
+    const filter = { Dimensions: { Key: 'SERVICE', Values: [pinned] } };
+    expect(ceMock).not.toHaveReceivedCommand(GetDimensionValuesCommand);
+    expect(ceMock.commandCalls(GetCostAndUsageCommand)[0]?.args[0].input.Filter).toEqual(filter);
+    expect(ceMock.commandCalls(GetCostForecastCommand)[0]?.args[0].input.Filter).toEqual(filter);
+    expect(spend).toMatchObject({
+      names: { services: [pinned], servicesFrom: 'config', usageTypes: ['HybridVcpuHours'], usageTypesFrom: 'config' },
+      actualUsd: 1,
       requests: 2,
     });
   });
 
-  it('filters on a configured service name', async () => {
-    ceMock.on(GetCostAndUsageCommand).resolves(page([]));
+  it('with only the service pinned, discovers the usage types within it', async () => {
+    ceMock.on(GetDimensionValuesCommand).resolves(values([CLUSTER, HYBRID]));
+    ceMock.on(GetCostAndUsageCommand).resolves(page([clusterGroup, hybridGroup]));
     ceMock.on(GetCostForecastCommand).resolves(forecast);
 
-    await hybridSpend(ce(), { ...november, serviceFilter: 'Amazon Elastic Kubernetes Service - Hybrid Nodes' });
+    const spend = await hybridSpend(ce(), { ...november, service: EKS_NAME });
 
-    const filter = { Dimensions: { Key: 'SERVICE', Values: ['Amazon Elastic Kubernetes Service - Hybrid Nodes'] } };
-    expect(ceMock.commandCalls(GetCostAndUsageCommand)[0]?.args[0].input.Filter).toEqual(filter);
-    expect(ceMock.commandCalls(GetCostForecastCommand)[0]?.args[0].input.Filter).toEqual(filter);
+    expect(ceMock.commandCalls(GetDimensionValuesCommand).map((c) => c.args[0].input.Dimension)).toEqual([
+      'USAGE_TYPE',
+    ]);
+    expect(spend).toMatchObject({ names: { servicesFrom: 'config', usageTypes: [HYBRID] }, requests: 3 });
+  });
+
+  it('finds no EKS service and asks nothing more, saying so', async () => {
+    ceMock.on(GetDimensionValuesCommand).resolves(values(['AWS Lambda', 'Amazon Simple Storage Service']));
+
+    const spend = await hybridSpend(ce(), november);
+
+    expect(ceMock.calls()).toHaveLength(1);
+    expect(spend).toMatchObject({
+      names: { services: [], usageTypes: [], listedServices: ['AWS Lambda', 'Amazon Simple Storage Service'] },
+      actualUsd: 0,
+      serviceUsd: 0,
+      requests: 1,
+      actualNote: 'No EKS service in Cost Explorer from 2026-10-01 to 2026-11-22.',
+    });
+    expect(spend.forecastUsd).toBeUndefined();
   });
 
   it('follows NextPageToken and counts each page as a request', async () => {
+    lists();
     ceMock
       .on(GetCostAndUsageCommand)
       .resolvesOnce(page([clusterGroup, group(HYBRID, '1000.005', '9099.18')], 'page-2'))
@@ -107,42 +181,42 @@ describe('hybridSpend', () => {
     expect(inputs).toHaveLength(2);
     expect(inputs[0]).not.toHaveProperty('NextPageToken');
     expect(inputs[1]).toEqual({ ...inputs[0], NextPageToken: 'page-2' });
-    expect(spend).toMatchObject({ actualUsd: 2000.01, vcpuHours: 18198.36, serviceUsd: 2050.41, requests: 3 });
+    expect(spend).toMatchObject({ actualUsd: 2000.01, vcpuHours: 18198.36, serviceUsd: 2050.41, requests: 5 });
   });
 
   it('stops paging at the limit and says the figures may be incomplete', async () => {
+    lists();
     ceMock.on(GetCostAndUsageCommand).resolves(page([hybridGroup], 'more'));
     ceMock.on(GetCostForecastCommand).resolves(forecast);
 
     const spend = await hybridSpend(ce(), { ...november, maxPages: 3 });
 
     expect(ceMock.commandCalls(GetCostAndUsageCommand)).toHaveLength(3);
-    expect(spend.requests).toBe(4);
+    expect(spend.requests).toBe(6);
     expect(spend.actualNote).toBe(
       'Stopped after 3 pages of GetCostAndUsage (0.03 USD): month-to-date figures may be incomplete.',
     );
   });
 
   it('counts the hybrid vCPU-hours line, not other hybrid or EKS lines, and says which it used', async () => {
-    ceMock
-      .on(GetCostAndUsageCommand)
-      .resolves(
-        page([
-          clusterGroup,
-          group('APN2-AmazonEKS-Hours:extendedSupport', '252', '504'),
-          group('APN2-EKS:HybridNodes-Other', '3.21', '1'),
-          hybridGroup,
-        ]),
-      );
+    const lines = [
+      clusterGroup,
+      group('APN2-AmazonEKS-Hours:extendedSupport', '252', '504'),
+      group('APN2-EKS:HybridNodes-Other', '3.21', '1'),
+      hybridGroup,
+    ];
+    lists(lines.map((l) => l.Keys[0] as string));
+    ceMock.on(GetCostAndUsageCommand).resolves(page(lines));
     ceMock.on(GetCostForecastCommand).resolves(forecast);
 
     const spend = await hybridSpend(ce(), november);
 
-    expect(spend).toMatchObject({ usageTypes: [HYBRID], actualUsd: 12407.27, vcpuHours: 112896 });
+    expect(spend).toMatchObject({ names: { usageTypes: [HYBRID] }, actualUsd: 12407.27, vcpuHours: 112896 });
     expect(spend.serviceUsd).toBe(12712.88);
   });
 
   it('falls back to any hybrid line when none says vCPU', async () => {
+    lists([CLUSTER, 'APN2-AmazonEKS-Hours:hybridNodes']);
     ceMock
       .on(GetCostAndUsageCommand)
       .resolves(page([clusterGroup, group('APN2-AmazonEKS-Hours:hybridNodes', '12407.2704', '112896')]));
@@ -150,19 +224,26 @@ describe('hybridSpend', () => {
 
     const spend = await hybridSpend(ce(), november);
 
-    expect(spend).toMatchObject({ usageTypes: ['APN2-AmazonEKS-Hours:hybridNodes'], actualUsd: 12407.27 });
+    expect(spend).toMatchObject({ names: { usageTypes: ['APN2-AmazonEKS-Hours:hybridNodes'] }, actualUsd: 12407.27 });
   });
 
   it('reports no usage type and nothing spent when no line is hybrid', async () => {
+    lists([CLUSTER]);
     ceMock.on(GetCostAndUsageCommand).resolves(page([clusterGroup]));
     ceMock.on(GetCostForecastCommand).resolves(forecast);
 
     const spend = await hybridSpend(ce(), november);
 
-    expect(spend).toMatchObject({ usageTypes: [], actualUsd: 0, vcpuHours: 0, serviceUsageTypes: [CLUSTER] });
+    expect(spend).toMatchObject({
+      names: { usageTypes: [], listedUsageTypes: [CLUSTER] },
+      actualUsd: 0,
+      vcpuHours: 0,
+      serviceUsageTypes: [CLUSTER],
+    });
   });
 
   it('returns no forecast, with the reason, when Cost Explorer has too little history', async () => {
+    lists();
     ceMock.on(GetCostAndUsageCommand).resolves(page([hybridGroup]));
     ceMock
       .on(GetCostForecastCommand)
@@ -173,24 +254,30 @@ describe('hybridSpend', () => {
     expect(spend.forecastUsd).toBeUndefined();
     expect(spend.forecastRestUsd).toBeUndefined();
     expect(spend.forecastNote).toBe(
-      'Cost Explorer has no forecast for Amazon Elastic Kubernetes Service yet (not enough history: Insufficient amount of historical data).',
+      `Cost Explorer has no forecast for ${EKS_NAME} yet (not enough history: Insufficient amount of historical data).`,
     );
-    expect(spend).toMatchObject({ actualUsd: 12407.27, requests: 2 });
+    expect(spend).toMatchObject({ actualUsd: 12407.27, requests: 4 });
   });
 
   it('lets other Cost Explorer errors through', async () => {
+    lists();
     ceMock.on(GetCostAndUsageCommand).resolves(page([hybridGroup]));
     ceMock.on(GetCostForecastCommand).rejects(new LimitExceededException({ $metadata: {}, message: 'Rate exceeded' }));
 
     await expect(hybridSpend(ce(), november)).rejects.toThrow(LimitExceededException);
   });
 
-  it('asks only for the forecast on the first day of a month', async () => {
+  it('on the first day of a month, finds the names in last month and asks only for the forecast', async () => {
+    lists();
     ceMock.on(GetCostForecastCommand).resolves(forecast);
 
     const spend = await hybridSpend(ce(), { start: '2026-12-01', end: '2026-12-01', forecastEnd: '2027-01-01' });
 
     expect(ceMock).not.toHaveReceivedCommand(GetCostAndUsageCommand);
+    expect(ceMock.commandCalls(GetDimensionValuesCommand)[0]?.args[0].input.TimePeriod).toEqual({
+      Start: '2026-11-01',
+      End: '2026-12-01',
+    });
     expect(ceMock.commandCalls(GetCostForecastCommand)[0]?.args[0].input.TimePeriod).toEqual({
       Start: '2026-12-01',
       End: '2027-01-01',
@@ -198,9 +285,9 @@ describe('hybridSpend', () => {
     expect(spend).toMatchObject({
       actualUsd: 0,
       serviceUsd: 0,
-      usageTypes: [],
+      names: { services: [EKS_NAME], usageTypes: [HYBRID] },
       forecastUsd: 5339,
-      requests: 1,
+      requests: 3,
       actualNote:
         'No month-to-date figures on the first day of the month (2026-12-01): Cost Explorer rejects an empty period.',
     });
@@ -214,6 +301,18 @@ describe('hybridSpend', () => {
   ])('refuses the period %p before making a request', async (period) => {
     await expect(hybridSpend(ce(), period)).rejects.toBeInstanceOf(InvalidRequestError);
     expect(ceMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('discoveryPeriod', () => {
+  it.each([
+    [november, { start: '2026-10-01', end: '2026-11-22' }],
+    [
+      { start: '2027-01-01', end: '2027-01-01', forecastEnd: '2027-02-01' },
+      { start: '2026-12-01', end: '2027-01-01' },
+    ],
+  ])('for %p is last month and this month to date: %p', (period, expected) => {
+    expect(discoveryPeriod(period)).toEqual(expected);
   });
 });
 
@@ -233,15 +332,14 @@ describe('costFindings', () => {
   const oneNode = monthlyCost(224); // 17,970.85 a 730-hour month
   const spend = (overrides: Partial<HybridSpend> = {}): HybridSpend => ({
     period: november,
-    service: 'Amazon Elastic Kubernetes Service',
+    names: discovered(),
     actualUsd: 12407.27,
     vcpuHours: 112896,
-    usageTypes: [HYBRID],
     serviceUsageTypes: [CLUSTER, HYBRID],
     serviceUsd: 12457.67,
     forecastUsd: 17796.67,
     forecastRestUsd: 5339,
-    requests: 2,
+    requests: 4,
     ...overrides,
   });
   const findings = (input: Partial<Parameters<typeof costFindings>[0]> = {}) =>
@@ -252,6 +350,8 @@ describe('costFindings', () => {
       pricePerVcpuHour: 0.1099,
       ...input,
     });
+  // What every cost finding says about the names it is about and the requests it took.
+  const NAMES = `Cost Explorer SERVICE "${EKS_NAME}" (discovered among 4 services); hybrid usage type(s) "${HYBRID}" (discovered among 2 usage types); 4 Cost Explorer requests (0.04 USD, 2 of them GetDimensionValues).`;
 
   it('formats money with two decimals and USD', () => {
     expect([usd(17971.52), usd(590.8224), usd(0), usd(1234567)]).toEqual([
@@ -266,30 +366,42 @@ describe('costFindings', () => {
     expect(findings({ budgetUsd: 20000 })).toEqual([]);
   });
 
-  it('is critical when the forecast is over the budget', () => {
+  it('is critical when the forecast is over the budget, naming the service and usage types that matched', () => {
     expect(findings({ budgetUsd: 15000 })).toEqual([
       {
-        id: 'cost:budget:Amazon Elastic Kubernetes Service',
+        id: `cost:budget:${EKS_NAME}`,
         check: 'cost',
         severity: 'critical',
         cluster: 'gpu-hybrid-cluster',
-        resource: 'Amazon Elastic Kubernetes Service',
-        message:
-          'Amazon Elastic Kubernetes Service is forecast at 17,796.67 USD for 2026-11, 119% of the monthly budget of 15,000.00 USD.',
-        evidence:
-          '12,457.67 USD month to date (before 2026-11-22) + 5,339.00 USD Cost Explorer forecast for the rest of the month; 2 Cost Explorer requests (0.02 USD).',
+        resource: EKS_NAME,
+        message: `${EKS_NAME} is forecast at 17,796.67 USD for 2026-11, 119% of the monthly budget of 15,000.00 USD.`,
+        evidence: `12,457.67 USD month to date (before 2026-11-22) + 5,339.00 USD Cost Explorer forecast for the rest of the month. ${NAMES}`,
         fix: 'Remove idle or NotReady hybrid nodes (delete their Node objects) and move work that does not need GPUs to AWS, or raise the budget if the spend is intended.',
       },
     ]);
   });
 
+  it('says when the names came from the config', () => {
+    const pinned: CostNames = {
+      ...discovered(),
+      servicesFrom: 'config',
+      usageTypesFrom: 'config',
+      listedServices: [],
+      listedUsageTypes: [],
+      requests: 0,
+    };
+    const [finding] = findings({ actual: spend({ names: pinned, requests: 2 }), budgetUsd: 15000 });
+    expect(finding?.evidence).toBe(
+      `12,457.67 USD month to date (before 2026-11-22) + 5,339.00 USD Cost Explorer forecast for the rest of the month. Cost Explorer SERVICE "${EKS_NAME}" (set in config: sweep.costService); hybrid usage type(s) "${HYBRID}" (set in config: sweep.hybridUsageTypes); 2 Cost Explorer requests (0.02 USD).`,
+    );
+  });
+
   it('warns, under the same id, when the forecast is above 90% of the budget', () => {
     expect(findings({ actual: spend({ forecastUsd: 19000 }), budgetUsd: 20000 })).toEqual([
       expect.objectContaining({
-        id: 'cost:budget:Amazon Elastic Kubernetes Service',
+        id: `cost:budget:${EKS_NAME}`,
         severity: 'warning',
-        message:
-          'Amazon Elastic Kubernetes Service is forecast at 19,000.00 USD for 2026-11, 95% of the monthly budget of 20,000.00 USD.',
+        message: `${EKS_NAME} is forecast at 19,000.00 USD for 2026-11, 95% of the monthly budget of 20,000.00 USD.`,
       }),
     ]);
   });
@@ -306,19 +418,18 @@ describe('costFindings', () => {
     });
     expect(findings({ actual: noForecast, budgetUsd: 20000 })).toEqual([
       expect.objectContaining({
-        id: 'cost:budget-unchecked:Amazon Elastic Kubernetes Service',
+        id: `cost:budget-unchecked:${EKS_NAME}`,
         severity: 'info',
         message:
           'No forecast for 2026-11, so the monthly budget of 20,000.00 USD was checked against the 12,457.67 USD spent so far only.',
-        evidence: 'Not enough history.',
+        evidence: `Not enough history. ${NAMES}`,
       }),
     ]);
     expect(findings({ actual: noForecast, budgetUsd: 10000 })).toEqual([
       expect.objectContaining({
-        id: 'cost:budget:Amazon Elastic Kubernetes Service',
+        id: `cost:budget:${EKS_NAME}`,
         severity: 'critical',
-        message:
-          'Amazon Elastic Kubernetes Service has already cost 12,457.67 USD in 2026-11, over the monthly budget of 10,000.00 USD.',
+        message: `${EKS_NAME} has already cost 12,457.67 USD in 2026-11, over the monthly budget of 10,000.00 USD.`,
       }),
     ]);
   });
@@ -334,7 +445,7 @@ describe('costFindings', () => {
         resource: HYBRID,
         message:
           "Hybrid nodes have cost 24,814.54 USD in 2026-11 to date, over 1.5x the 12,407.27 USD that gpu-hybrid-cluster's hybrid Nodes explain.",
-        evidence: `225792 vCPU-hours of ${HYBRID} before 2026-11-22; expected 17,970.85 USD a 730-hour month at 0.1099 USD per vCPU-hour, 504 h elapsed.`,
+        evidence: `225792 vCPU-hours of ${HYBRID} before 2026-11-22; expected 17,970.85 USD a 730-hour month at 0.1099 USD per vCPU-hour, 504 h elapsed. ${NAMES}`,
         fix: 'Look for hybrid Nodes in another cluster or Region of this account, or deleted and re-created; check the per-vCPU-hour price on the EKS pricing page and update the configured price if it changed.',
       },
     ]);
@@ -351,17 +462,61 @@ describe('costFindings', () => {
     ]);
   });
 
-  it('says when the hybrid usage type was not found instead of comparing', () => {
-    const notFound = spend({ actualUsd: 0, vcpuHours: 0, usageTypes: [], serviceUsageTypes: [CLUSTER] });
+  it('says when no hybrid usage type was found instead of comparing', () => {
+    const notFound = spend({
+      names: discovered([], [CLUSTER]),
+      actualUsd: 0,
+      vcpuHours: 0,
+      serviceUsageTypes: [CLUSTER],
+    });
     expect(findings({ actual: notFound })).toEqual([
       expect.objectContaining({
-        id: 'cost:usage-type-not-found:Amazon Elastic Kubernetes Service',
+        id: `cost:usage-type-not-found:${EKS_NAME}`,
         severity: 'info',
-        resource: 'Amazon Elastic Kubernetes Service',
-        message:
-          "No hybrid vCPU usage type in Amazon Elastic Kubernetes Service for 2026-11, though gpu-hybrid-cluster's hybrid Nodes should have cost 12,407.27 USD so far: actual spend was not compared with expected.",
-        evidence: `Usage types this month: ${CLUSTER}; expected 17,970.85 USD a 730-hour month at 0.1099 USD per vCPU-hour, 504 h elapsed.`,
+        resource: EKS_NAME,
+        message: `No hybrid vCPU usage in ${EKS_NAME} for 2026-11, though gpu-hybrid-cluster's hybrid Nodes should have cost 12,407.27 USD so far: actual spend was not compared with expected.`,
+        evidence: `Usage types this month: ${CLUSTER}; expected 17,970.85 USD a 730-hour month at 0.1099 USD per vCPU-hour, 504 h elapsed. Cost Explorer SERVICE "${EKS_NAME}" (discovered among 4 services); no hybrid usage type among its 1 usage type (${CLUSTER}); 4 Cost Explorer requests (0.04 USD, 2 of them GetDimensionValues).`,
       }),
+    ]);
+  });
+
+  it('says the same when a hybrid usage type found last month has not billed this month', () => {
+    const lastMonthOnly = spend({ actualUsd: 0, vcpuHours: 0, serviceUsageTypes: [CLUSTER] });
+    expect(findings({ actual: lastMonthOnly }).map((f) => f.id)).toEqual([`cost:usage-type-not-found:${EKS_NAME}`]);
+  });
+
+  it('says clearly that nothing was compared when Cost Explorer lists no EKS service', () => {
+    const none: CostNames = {
+      ...discovered([], []),
+      services: [],
+      listedServices: ['AWS Lambda', 'Amazon Simple Storage Service'],
+      requests: 1,
+    };
+    const nothing = spend({
+      names: none,
+      actualUsd: 0,
+      vcpuHours: 0,
+      serviceUsageTypes: [],
+      serviceUsd: 0,
+      forecastUsd: undefined,
+      forecastRestUsd: undefined,
+      actualNote: 'No EKS service in Cost Explorer from 2026-10-01 to 2026-11-22.',
+      forecastNote: 'No EKS service in Cost Explorer from 2026-10-01 to 2026-11-22.',
+      requests: 1,
+    });
+    expect(findings({ actual: nothing, budgetUsd: 20000 })).toEqual([
+      {
+        id: 'cost:service-not-found',
+        check: 'cost',
+        severity: 'info',
+        cluster: 'gpu-hybrid-cluster',
+        resource: 'Cost Explorer SERVICE',
+        message:
+          'Cost Explorer lists no EKS service from 2026-10-01 to 2026-11-22, so tonight nothing was compared with the monthly budget of 20,000.00 USD or with what the hybrid Nodes explain.',
+        evidence:
+          'Services with spend then: AWS Lambda, Amazon Simple Storage Service; none is an Amazon service naming Kubernetes. 1 Cost Explorer request (0.01 USD, 1 of them GetDimensionValues).',
+        fix: 'A new account or cluster takes up to a day to appear in Cost Explorer. If EKS bills under a name this sweep does not recognise, set sweep.costService (and sweep.hybridUsageTypes) in config/<stage>.yaml to the names Cost Explorer lists; discovery is then skipped.',
+      },
     ]);
   });
 
@@ -370,7 +525,6 @@ describe('costFindings', () => {
       period: { start: '2026-12-01', end: '2026-12-01', forecastEnd: '2027-01-01' },
       actualUsd: 0,
       vcpuHours: 0,
-      usageTypes: [],
       serviceUsageTypes: [],
       serviceUsd: 0,
       actualNote: 'No month-to-date figures on the first day of the month.',

@@ -1,4 +1,9 @@
-import { CostExplorerClient, GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
+import {
+  CostExplorerClient,
+  GetCostAndUsageCommand,
+  GetCostForecastCommand,
+  GetDimensionValuesCommand,
+} from '@aws-sdk/client-cost-explorer';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -31,6 +36,7 @@ const ID = '20261122T180000Z-a1b2c3';
 const KEYS = runKeys(ID);
 const NOW = new Date('2026-11-22T18:00:00Z');
 const ARN = 'arn:aws:eks:ap-northeast-2:111122223333:cluster/gpu-hybrid-cluster';
+const EKS_NAME = 'Amazon Elastic Container Service for Kubernetes';
 
 const finding = (id: string, severity: SweepFinding['severity'] = 'warning'): SweepFinding => ({
   id,
@@ -112,6 +118,7 @@ describe('costStep', () => {
 
   it('turns Cost Explorer throttling (LimitExceededException) into the retried AwsTransientError', async () => {
     const { store } = memoryStore({ [KEYS.inventory]: night([cluster([node('mi-1')])]) });
+    ce.on(GetDimensionValuesCommand).resolves({ DimensionValues: [{ Value: EKS_NAME }], ReturnSize: 1, TotalSize: 1 });
     ce.on(GetCostAndUsageCommand).rejects(
       Object.assign(new Error('Rate exceeded'), { name: 'LimitExceededException' }),
     );
@@ -120,6 +127,32 @@ describe('costStep', () => {
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
     });
     await expect(costStep({ ce: client, store }, { sweepId: ID, now: NOW })).rejects.toBeInstanceOf(AwsTransientError);
+  });
+
+  it('asks Cost Explorer about the names the config pins, and reports the names and requests', async () => {
+    const pinned = night([cluster([node('mi-1')])]);
+    pinned.config = { ...pinned.config, costService: EKS_NAME, hybridUsageTypes: ['APN2-Hybrid-vCPU'] };
+    const { store } = memoryStore({ [KEYS.inventory]: pinned });
+    ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [] });
+    ce.on(GetCostForecastCommand).resolves({ Total: { Amount: '10', Unit: 'USD' } });
+    const client = new CostExplorerClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+
+    const part = await costStep({ ce: client, store }, { sweepId: ID, now: NOW });
+
+    expect(ce).not.toHaveReceivedCommand(GetDimensionValuesCommand);
+    expect(ce.commandCalls(GetCostAndUsageCommand)[0]?.args[0].input.Filter).toEqual({
+      Dimensions: { Key: 'SERVICE', Values: [EKS_NAME] },
+    });
+    expect(part.summary).toMatchObject({
+      costService: [EKS_NAME],
+      usageTypes: ['APN2-Hybrid-vCPU'],
+      namesFrom: { service: 'config', usageTypes: 'config' },
+      costExplorerRequests: 2,
+      dimensionValuesRequests: 0,
+    });
   });
 
   it('refuses a night whose inventory is missing, naming the object', async () => {

@@ -1,0 +1,133 @@
+/**
+ * The names hybrid nodes bill under in Cost Explorer: EKS's SERVICE value and the USAGE_TYPE
+ * values of hybrid nodes' vCPU-hours. Neither is taken on trust: each night they are discovered
+ * with GetDimensionValues (SERVICE, then USAGE_TYPE within the service found), unless the
+ * stage's config pins them. Each page is one request at USD 0.01, counted.
+ */
+import {
+  Context,
+  type CostExplorerClient,
+  Dimension,
+  GetDimensionValuesCommand,
+  type GetDimensionValuesRequest,
+} from '@aws-sdk/client-cost-explorer';
+
+/** Pages of GetDimensionValues followed at most, per dimension. */
+export const MAX_DIMENSION_PAGES = 5;
+
+/**
+ * EKS's SERVICE value: Cost Explorer and AWS Budgets list EKS as "Amazon Elastic Container
+ * Service for Kubernetes", its name at launch, not "Amazon Elastic Kubernetes Service"
+ * (REFERENCE.md section 8; GetDimensionValues SERVICE answers quoted in public code list it so).
+ * Any Amazon service naming Kubernetes counts, so a rename or a separate hybrid nodes line is
+ * found too; Marketplace products are listed under their own names, not starting "Amazon ".
+ */
+export const isEksService = (value: string) => /^Amazon .*\bKubernetes\b/i.test(value);
+
+/**
+ * The hybrid vCPU-hour usage type(s) among `usageTypes`. AWS does not document the name
+ * (REFERENCE.md section 7): those naming `hybrid`, and of them those naming `vCPU` when any do.
+ */
+export function hybridUsageTypes(usageTypes: string[]): string[] {
+  const hybrid = usageTypes.filter((t) => /hybrid/i.test(t));
+  const vcpu = hybrid.filter((t) => /vcpu/i.test(t));
+  return vcpu.length ? vcpu : hybrid;
+}
+
+export interface CostNames {
+  /** The SERVICE value(s) to filter on; empty when discovery found none. */
+  services: string[];
+  servicesFrom: 'config' | 'discovery';
+  /** The USAGE_TYPE value(s) counted as hybrid vCPU-hours. */
+  usageTypes: string[];
+  usageTypesFrom: 'config' | 'discovery';
+  /** Every SERVICE value discovery listed (none when the config pins the service). */
+  listedServices: string[];
+  /** Every USAGE_TYPE value of the service(s) discovery listed (none when pinned). */
+  listedUsageTypes: string[];
+  /** GetDimensionValues requests made. */
+  requests: number;
+  /** Set when a listing stopped at the page limit, so a name may have been missed. */
+  note?: string;
+}
+
+/**
+ * Finds the Cost Explorer names to ask about for `period` (ISO days, end exclusive): the
+ * configured ones when set, else EKS's SERVICE value(s) and then, within them, the hybrid
+ * vCPU usage type(s). Makes no request for what the config pins.
+ */
+export async function costNames(
+  ce: CostExplorerClient,
+  options: { start: string; end: string; service?: string; usageTypes?: string[]; maxPages?: number },
+): Promise<CostNames> {
+  let requests = 0;
+  const notes: string[] = [];
+  const maxPages = options.maxPages ?? MAX_DIMENSION_PAGES;
+  const list = async (request: GetDimensionValuesRequest): Promise<string[]> => {
+    const values: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      // The service model: NextPageToken comes when there are more values than one page holds.
+      const page = await ce.send(new GetDimensionValuesCommand(token ? { ...request, NextPageToken: token } : request));
+      requests += 1;
+      pages += 1;
+      values.push(...(page.DimensionValues ?? []).flatMap((v) => (v.Value ? [v.Value] : [])));
+      token = page.NextPageToken;
+      if (token && pages >= maxPages) {
+        notes.push(`the ${request.Dimension} list stopped after ${pages} pages (${page.TotalSize ?? '?'} values)`);
+        token = undefined;
+      }
+    } while (token);
+    return [...new Set(values)].sort();
+  };
+  const base = {
+    TimePeriod: { Start: options.start, End: options.end },
+    Context: Context.COST_AND_USAGE,
+  };
+
+  const listedServices = options.service ? [] : await list({ ...base, Dimension: Dimension.SERVICE });
+  const services = options.service ? [options.service] : listedServices.filter(isEksService);
+  const listedUsageTypes =
+    options.usageTypes || !services.length
+      ? []
+      : await list({
+          ...base,
+          Dimension: Dimension.USAGE_TYPE,
+          Filter: { Dimensions: { Key: Dimension.SERVICE, Values: services } },
+        });
+  return {
+    services,
+    servicesFrom: options.service ? 'config' : 'discovery',
+    usageTypes: options.usageTypes ?? hybridUsageTypes(listedUsageTypes),
+    usageTypesFrom: options.usageTypes ? 'config' : 'discovery',
+    listedServices,
+    listedUsageTypes,
+    requests,
+    ...(notes.length ? { note: `Discovery incomplete: ${notes.join('; ')}.` } : {}),
+  };
+}
+
+const quoted = (names: string[]) => names.map((n) => `"${n}"`).join(', ');
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+
+/** What a finding says about the names it is about: which matched, and where they came from. */
+export function describeNames(names: CostNames): string {
+  const services = count(names.listedServices.length, 'service');
+  const usageTypes = count(names.listedUsageTypes.length, 'usage type');
+  const service =
+    names.servicesFrom === 'config'
+      ? `Cost Explorer SERVICE ${quoted(names.services)} (set in config: sweep.costService)`
+      : names.services.length
+        ? `Cost Explorer SERVICE ${quoted(names.services)} (discovered among ${services})`
+        : `no EKS SERVICE among the ${services} Cost Explorer lists`;
+  const usage =
+    names.usageTypesFrom === 'config'
+      ? `hybrid usage type(s) ${quoted(names.usageTypes)} (set in config: sweep.hybridUsageTypes)`
+      : names.usageTypes.length
+        ? `hybrid usage type(s) ${quoted(names.usageTypes)} (discovered among ${usageTypes})`
+        : names.services.length
+          ? `no hybrid usage type among its ${usageTypes} (${names.listedUsageTypes.join(', ') || 'none'})`
+          : '';
+  return [service, usage, names.note].filter(Boolean).join('; ');
+}
