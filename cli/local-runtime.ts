@@ -1,3 +1,4 @@
+import { ALL_CLIENT_CLASSES } from '../lib/aws/all-clients';
 import { eksNodeAccess } from '../lib/kube/eks-nodes';
 import { awsRuntime, type Runtime } from '../lib/runtime';
 import { openSandbox, sandboxRuntime } from '../lib/sandbox';
@@ -60,7 +61,7 @@ export function localRuntime(
     AWS_REGION: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'ap-northeast-2',
     ALERT_TOPIC_ARN: alertTopicArn,
   });
-  return { estateName, runtime: awsRuntime(settings, eksNodeAccess), alertTopicArn, home };
+  return { estateName, runtime: awsRuntime(settings, ALL_CLIENT_CLASSES, eksNodeAccess), alertTopicArn, home };
 }
 
 /**

@@ -1,3 +1,7 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { applyStep } from '../lib/network/apply';
@@ -12,9 +16,16 @@ const Input = z.object({
 });
 
 /** Task Apply: the next batch of the stored plan, each outcome recorded as it is known; the ASL loops it. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
-  applyStep(
-    { clients: rt.clients, ctx: reconcileContext(rt.settings), store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
-    input,
-  ),
+export const { run, handler, clients } = taskHandler(
+  Input,
+  { ec2: EC2Client, efs: EFSClient, resolver: Route53ResolverClient, s3: S3Client },
+  (input, rt) =>
+    applyStep(
+      {
+        clients: rt.clients,
+        ctx: reconcileContext(rt.settings),
+        store: s3Store(rt.clients.s3, rt.settings.storeBucket),
+      },
+      input,
+    ),
 );

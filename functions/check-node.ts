@@ -13,8 +13,9 @@ const Input = z.object({
 });
 
 /** Task CheckNode: one look at the Kubernetes Node named by the managed-instance id. */
-export const { run, handler } = taskHandler(
+export const { run, handler, clients } = taskHandler(
   Input,
+  {},
   (input, rt) =>
     checkNode(rt, {
       clusterAccess: input.preflight.clusterAccess,

@@ -1,3 +1,4 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { checkRegistration } from '../lib/onboarding/registration';
@@ -10,7 +11,7 @@ const Input = z.object({
 });
 
 /** Task CheckRegistration: one poll for the managed instance registered with the activation. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
+export const { run, handler, clients } = taskHandler(Input, { ssm: SSMClient }, (input, rt) =>
   checkRegistration(
     { ssm: rt.clients.ssm, clock: rt.clock },
     {

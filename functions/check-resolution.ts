@@ -1,3 +1,4 @@
+import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { systemDns } from '../lib/net/dns';
@@ -11,7 +12,7 @@ const Input = z.object({ desired: DesiredStateSchema });
  * declared AWS name through the inbound endpoint. Meaningful when this function runs in the
  * cluster VPC (serverless.yml params vpcSubnetIds / vpcSecurityGroupIds).
  */
-export const { run, handler } = taskHandler(Input, async (input, rt) => {
+export const { run, handler, clients } = taskHandler(Input, { resolver: Route53ResolverClient }, async (input, rt) => {
   if (!rt.settings.resolutionChecks) {
     // Outside the cluster VPC the answers would be the public resolver's, not the rules': say so.
     return {

@@ -1,3 +1,4 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { eksNodeAccess } from '../lib/kube/eks-nodes';
 import { taskHandler } from '../lib/lambda';
 import { cleanupFailedOnboarding } from '../lib/onboarding/cleanup';
@@ -10,8 +11,9 @@ const Input = OnboardingStateSchema.extend({
 });
 
 /** Task CleanUp: undoes a failed onboarding, each step on its own, and writes the operators' alert. */
-export const { run, handler } = taskHandler(
+export const { run, handler, clients } = taskHandler(
   Input,
+  { ssm: SSMClient },
   (input, rt) => cleanupFailedOnboarding({ ssm: rt.clients.ssm, nodes: rt.nodes, settings: rt.settings }, input),
   { nodes: eksNodeAccess },
 );

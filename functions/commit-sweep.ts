@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { commitStep } from '../lib/sweep/night';
@@ -7,6 +8,6 @@ import { s3Store } from '../lib/store';
 const Input = z.object({ sweepId: SweepIdSchema });
 
 /** Task Remember: tonight's alert memory replaces the last, once the alerts are out. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
+export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
   commitStep({ store: s3Store(rt.clients.s3, rt.settings.storeBucket) }, { sweepId: input.sweepId }),
 );

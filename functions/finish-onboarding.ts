@@ -1,3 +1,4 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { taskHandler } from '../lib/lambda';
 import { finishOnboarding } from '../lib/onboarding/finish';
 import { assertOnboardingRequest } from '../lib/onboarding/request';
@@ -20,7 +21,7 @@ const Input = OnboardingStateSchema.extend({
 });
 
 /** Task Finish: deletes the used activation and its code, releases the lock, reports the result. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
+export const { run, handler, clients } = taskHandler(Input, { ssm: SSMClient }, (input, rt) =>
   finishOnboarding(
     { ssm: rt.clients.ssm, clock: rt.clock, settings: rt.settings },
     input,

@@ -1,8 +1,10 @@
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { apiHandler } from '../lib/lambda';
 import { getNodeConfig } from '../lib/onboarding/status';
 
 /** `GET /nodes/{requestId}/nodeconfig` (AWS_IAM): the NodeConfig and the two nodeadm commands. */
-export const { run, handler } = apiHandler((event, rt) =>
+export const { run, handler, clients } = apiHandler({ sfn: SFNClient, ssm: SSMClient }, (event, rt) =>
   getNodeConfig(
     { sfn: rt.clients.sfn, ssm: rt.clients.ssm, settings: rt.settings },
     event.pathParameters?.requestId ?? '',

@@ -1,3 +1,4 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { issueActivation } from '../lib/onboarding/activation';
@@ -7,7 +8,7 @@ import { OnboardingInputSchema, PreflightResultSchema } from '../lib/onboarding/
 const Input = OnboardingInputSchema.extend({ preflight: PreflightResultSchema });
 
 /** Task IssueActivation: a single-use SSM hybrid activation; its code goes into a SecureString. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
+export const { run, handler, clients } = taskHandler(Input, { ssm: SSMClient }, (input, rt) =>
   issueActivation(
     { ssm: rt.clients.ssm, settings: rt.settings, clock: rt.clock },
     {

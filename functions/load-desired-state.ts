@@ -1,3 +1,4 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { loadDesiredState } from '../lib/network/desired-state';
@@ -14,7 +15,7 @@ const Input = z.object({
  * Task LoadDesiredState: the deployed desired state, validated again; apply refused when empty.
  * Names the run: its plans and outcomes live under that id in the run store.
  */
-export const { run, handler } = taskHandler(Input, async (input, rt) => ({
+export const { run, handler, clients } = taskHandler(Input, { ssm: SSMClient }, async (input, rt) => ({
   ...(await loadDesiredState(rt.clients.ssm, { parameter: desiredStateParameter(rt.settings), mode: input.mode })),
   runId: newRunId(rt.clock.now()),
 }));

@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { mergeStep } from '../lib/sweep/night';
@@ -11,7 +12,7 @@ const Input = z.object({
 });
 
 /** Task Merge: tonight's findings against what operators were told before; composes the alerts. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
+export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
   mergeStep(
     { store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     {

@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { probeStep } from '../lib/sweep/night';
@@ -18,7 +19,7 @@ const Input = z
  * Task ProbeBatch (one per Map item): TCP connect samples to each target of one batch.
  * Meaningful in the cluster VPC (params connectivityProbes, vpcSubnetIds, vpcSecurityGroupIds).
  */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
+export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
   probeStep(
     { prober: rt.prober, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     { sweepId: input.sweepId, batch: input.batch, enabled: rt.settings.connectivityProbes ?? false },

@@ -1,3 +1,4 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { taskHandler } from '../lib/lambda';
 import { storeNodeConfig } from '../lib/onboarding/node-config';
 import { assertOnboardingRequest } from '../lib/onboarding/request';
@@ -6,7 +7,7 @@ import { ActivationResultSchema, OnboardingInputSchema, PreflightResultSchema } 
 const Input = OnboardingInputSchema.extend({ preflight: PreflightResultSchema, activation: ActivationResultSchema });
 
 /** Task RenderNodeConfig: the nodeadm NodeConfig, stored as a SecureString for the team to fetch. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
+export const { run, handler, clients } = taskHandler(Input, { ssm: SSMClient }, (input, rt) =>
   storeNodeConfig(
     { ssm: rt.clients.ssm, settings: rt.settings, clock: rt.clock },
     {

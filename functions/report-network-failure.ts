@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { failedStep, reportFailureStep } from '../lib/network/report';
@@ -19,7 +20,7 @@ const Input = z.object({
  * Task ReportFailure: the alert for a reconciliation that could not finish, with what it changed
  * before it failed (the outcomes are in the run store whatever failed).
  */
-export const { run, handler } = taskHandler(Input, (input, rt) => {
+export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) => {
   const runId = input.loaded?.runId;
   return reportFailureStep(
     { store: () => s3Store(rt.clients.s3, rt.settings.storeBucket) },

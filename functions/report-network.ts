@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { MODES } from '../lib/network/modes';
@@ -18,7 +19,7 @@ const Input = z.object({
 });
 
 /** Task Report: the run's result from the run store, and the operators' alert when there is something to act on. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
+export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
   reportStep(
     { store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     {

@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { CHECKS } from '../lib/sweep/findings';
@@ -26,7 +27,7 @@ const Input = z.object({
 });
 
 /** Task ReportFailure: the alert for a sweep that could not finish, saying truly how far it got. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
+export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
   sweepFailureStep(
     // Best effort: without a store the alert still goes out, saying what it could not tell.
     { store: rt.settings.storeBucket ? s3Store(rt.clients.s3, rt.settings.storeBucket) : undefined },

@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { complianceStep } from '../lib/sweep/night';
@@ -7,7 +8,7 @@ import { s3Store } from '../lib/store';
 const Input = z.object({ sweepId: SweepIdSchema });
 
 /** Task CheckCompliance: OS support, activations, orphans, remote networks, EFS, insights. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
+export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
   complianceStep(
     { store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     { sweepId: input.sweepId, now: rt.clock.now() },

@@ -1,3 +1,5 @@
+import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
+import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { costStep } from '../lib/sweep/night';
@@ -7,7 +9,7 @@ import { s3Store } from '../lib/store';
 const Input = z.object({ sweepId: SweepIdSchema });
 
 /** Task CheckCost: Cost Explorer month to date and forecast, against what the hybrid Nodes explain. */
-export const { run, handler } = taskHandler(Input, (input, rt) =>
+export const { run, handler, clients } = taskHandler(Input, { ce: CostExplorerClient, s3: S3Client }, (input, rt) =>
   costStep(
     { ce: rt.clients.ce, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     { sweepId: input.sweepId, now: rt.clock.now() },

@@ -1,3 +1,8 @@
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { eksNodeAccess } from '../lib/kube/eks-nodes';
 import { taskHandler } from '../lib/lambda';
@@ -13,8 +18,9 @@ const Input = z.object({ trigger: z.string().max(64).default('manual') });
  * Task Inventory: the clusters of this stage, their hybrid Nodes, managed instances, activations,
  * EFS and insights, read once; written to the run store with the probe batches.
  */
-export const { run, handler } = taskHandler(
+export const { run, handler, clients } = taskHandler(
   Input,
+  { ssm: SSMClient, eks: EKSClient, ec2: EC2Client, efs: EFSClient, s3: S3Client },
   async (_input, rt) => {
     const { desired } = await loadDesiredState(rt.clients.ssm, {
       parameter: desiredStateParameter(rt.settings),

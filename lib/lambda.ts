@@ -5,7 +5,8 @@ import type * as z from 'zod';
 import { AwsTransientError, HybridOpsError, InvalidRequestError, isTransientAwsError } from './errors';
 import { logger } from './logger';
 import type { ApiAnswer } from './onboarding/api';
-import { type NodeAccess, type Runtime, runtime } from './runtime';
+import type { ClientClasses, ServiceName } from './aws/clients';
+import { handlerRuntime, type NodeAccess, type Runtime } from './runtime';
 
 /**
  * Logs a failure by name and message only (never the event), and turns throttling, 5xx and
@@ -30,16 +31,34 @@ const errorNormaliser = (): middy.MiddlewareObj => ({
 });
 
 /**
+ * The SDK clients a handler declared, as test/infra/bundles.test.ts checks its bundle against:
+ * those it sends commands with, and those whose credentials alone it uses (node access signs the
+ * EKS token with the STS client's).
+ */
+export interface DeclaredClients {
+  sends: ServiceName[];
+  credentialsOf: ServiceName[];
+}
+const declared = (classes: Partial<ClientClasses>, nodes?: NodeAccess): DeclaredClients => {
+  const sends = (Object.keys(classes) as ServiceName[]).sort();
+  const credentialsOf = (Object.keys(nodes?.clients ?? {}) as ServiceName[]).filter((s) => !sends.includes(s));
+  return { sends, credentialsOf };
+};
+
+/**
  * A Step Functions Task handler: validates its input with `schema` (a failure is
  * {@link InvalidRequestError}, which is not retried), then calls `fn` with the runtime.
+ * `clients` are the SDK client classes `fn` calls (its bundle carries those and no others).
  * `run` is exported for tests; `handler` is the middy chain Lambda calls.
  */
-export function taskHandler<S extends z.ZodType, O>(
+export function taskHandler<S extends z.ZodType, K extends ServiceName, O>(
   schema: S,
-  fn: (input: z.output<S>, rt: Runtime) => Promise<O>,
+  clients: ClientClasses<K>,
+  fn: (input: z.output<S>, rt: Runtime<K>) => Promise<O>,
   options: { nodes?: NodeAccess } = {},
 ) {
-  const run = async (event: unknown, rt: Runtime = runtime(options.nodes)): Promise<O> => {
+  const runtime = handlerRuntime(clients, options.nodes);
+  const run = async (event: unknown, rt: Runtime<K> = runtime()): Promise<O> => {
     const parsed = schema.safeParse(event);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
@@ -53,12 +72,19 @@ export function taskHandler<S extends z.ZodType, O>(
   const handler = middy<unknown, O, Error, Context>(async (event: unknown) => run(event))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(errorNormaliser());
-  return { run, handler };
+  return { run, handler, clients: declared(clients, options.nodes) };
 }
 
-/** Wraps an {@link ApiAnswer}-returning function as an API Gateway (REST, proxy) handler. */
-export function apiHandler(fn: (event: APIGatewayProxyEvent, rt: Runtime) => Promise<ApiAnswer>) {
-  const run = async (event: APIGatewayProxyEvent, rt: Runtime = runtime()): Promise<APIGatewayProxyResult> => {
+/**
+ * Wraps an {@link ApiAnswer}-returning function as an API Gateway (REST, proxy) handler that
+ * calls the SDK clients `clients` (as {@link taskHandler}).
+ */
+export function apiHandler<K extends ServiceName>(
+  clients: ClientClasses<K>,
+  fn: (event: APIGatewayProxyEvent, rt: Runtime<K>) => Promise<ApiAnswer>,
+) {
+  const runtime = handlerRuntime(clients);
+  const run = async (event: APIGatewayProxyEvent, rt: Runtime<K> = runtime()): Promise<APIGatewayProxyResult> => {
     try {
       const answer = await fn(event, rt);
       return {
@@ -85,5 +111,5 @@ export function apiHandler(fn: (event: APIGatewayProxyEvent, rt: Runtime) => Pro
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>(
     async (event: APIGatewayProxyEvent) => run(event),
   ).use(injectLambdaContext(logger, { resetKeys: true }));
-  return { run, handler };
+  return { run, handler, clients: declared(clients) };
 }

@@ -45,30 +45,47 @@ export interface ClientOptions {
   customize?: (client: AnyClient, service: ServiceName) => void;
 }
 
-/**
- * Each client's module is loaded the first time the client is used, not at cold start: a
- * function pays only for the SDK clients it calls (the EC2 client alone is several MB).
- */
-const CONSTRUCTORS: { [K in ServiceName]: () => new (config: object) => AwsClients[K] } = {
-  ssm: () => require('@aws-sdk/client-ssm').SSMClient,
-  eks: () => require('@aws-sdk/client-eks').EKSClient,
-  ec2: () => require('@aws-sdk/client-ec2').EC2Client,
-  sfn: () => require('@aws-sdk/client-sfn').SFNClient,
-  sns: () => require('@aws-sdk/client-sns').SNSClient,
-  snsSingleAttempt: () => require('@aws-sdk/client-sns').SNSClient,
-  sts: () => require('@aws-sdk/client-sts').STSClient,
-  resolver: () => require('@aws-sdk/client-route53resolver').Route53ResolverClient,
-  efs: () => require('@aws-sdk/client-efs').EFSClient,
-  ce: () => require('@aws-sdk/client-cost-explorer').CostExplorerClient,
-  s3: () => require('@aws-sdk/client-s3').S3Client,
+/** The SDK client class of each service a function uses, as its handler names them. */
+export type ClientClasses<K extends ServiceName = ServiceName> = {
+  readonly [S in K]: new (config: ClientConfig) => AwsClients[S];
+};
+type ClientConfig = {
+  region: string;
+  retryMode: string;
+  maxAttempts: number;
+  customUserAgent: string;
+  credentials?: ClientOptions['credentials'];
+};
+
+/** The npm package of each client (what a function's bundle must carry for it). */
+export const CLIENT_PACKAGES: { readonly [S in ServiceName]: string } = {
+  ssm: '@aws-sdk/client-ssm',
+  eks: '@aws-sdk/client-eks',
+  ec2: '@aws-sdk/client-ec2',
+  sfn: '@aws-sdk/client-sfn',
+  sns: '@aws-sdk/client-sns',
+  snsSingleAttempt: '@aws-sdk/client-sns',
+  sts: '@aws-sdk/client-sts',
+  resolver: '@aws-sdk/client-route53resolver',
+  efs: '@aws-sdk/client-efs',
+  ce: '@aws-sdk/client-cost-explorer',
+  s3: '@aws-sdk/client-s3',
 };
 
 /**
- * The real SDK v3 clients: one region, adaptive retry (client-side rate limiting when AWS
- * throttles), and a user agent that names this project in CloudTrail. Built on first use.
+ * The real SDK v3 clients of the services in `classes`: one region, adaptive retry (client-side
+ * rate limiting when AWS throttles), and a user agent that names this project in CloudTrail.
+ * Each is built on first use.
+ *
+ * A function's handler passes only the client classes it calls, so its bundle carries only those
+ * SDK packages: this file imports none (lib/aws/all-clients.ts has them all, for the CLI and the
+ * sandbox).
  */
-export function createAwsClients(options: ClientOptions): AwsClients {
-  const config = {
+export function createAwsClients<K extends ServiceName>(
+  options: ClientOptions,
+  classes: ClientClasses<K>,
+): Pick<AwsClients, K> {
+  const config: ClientConfig = {
     region: options.region,
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? 3,
@@ -76,14 +93,14 @@ export function createAwsClients(options: ClientOptions): AwsClients {
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
   const built: Partial<Record<ServiceName, AnyClient>> = {};
-  const clients = {} as AwsClients;
-  for (const service of Object.keys(CONSTRUCTORS) as ServiceName[]) {
+  const clients = {} as Pick<AwsClients, K>;
+  for (const service of Object.keys(classes) as K[]) {
     Object.defineProperty(clients, service, {
       enumerable: true,
       get: () => {
         let client = built[service];
         if (!client) {
-          const Client = CONSTRUCTORS[service]();
+          const Client = classes[service];
           // Cost Explorer answers only in us-east-1, whatever the account's Region.
           client = new Client({
             ...config,

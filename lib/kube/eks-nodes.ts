@@ -1,19 +1,21 @@
-import type { AwsClients } from '../aws/clients';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { NodeAccess } from '../runtime';
 import { eksNodeReader } from './eks-node-reader';
 import { createEksToken } from './eks-token';
-import type { NodeReaderFactory } from './types';
 
 /**
- * Node access through the EKS API, signed with the function's own credentials. Only the handlers
- * that read Nodes import this, so only their bundles carry the SigV4 signer.
+ * Node access through the EKS API, signed with the function's own credentials (those the STS
+ * client resolves: the token is a presigned STS request). Only the handlers that read Nodes
+ * import this, so only their bundles carry the SigV4 signer and the STS client.
  */
-export const eksNodeAccess =
-  (clients: AwsClients): NodeReaderFactory =>
-  (cluster) =>
+export const eksNodeAccess: NodeAccess = {
+  clients: { sts: STSClient },
+  reader: (clients) => (cluster) =>
     eksNodeReader(cluster, async () =>
       createEksToken({
         clusterName: cluster.name,
         region: cluster.region,
         credentials: await clients.sts.config.credentials(),
       }),
-    );
+    ),
+};

@@ -1,8 +1,9 @@
+import type { AwsClients } from '../aws/clients';
 import { isTransientAwsError, StoreError } from '../errors';
 import type { RunStore } from '../store';
 import { applyEfsAction, mountTargetOutcome } from './efs-aws';
 import { type Action, isWaiting, type Outcome, succeeded } from './plan';
-import type { ReconcileClients, ReconcileContext } from './reconcile';
+import type { ReconcileContext } from './reconcile';
 import { applyResolverAction, associationOutcome, ruleUpdateOutcome } from './resolver-aws';
 import {
   type ApplyProgress,
@@ -14,6 +15,9 @@ import {
   SETTLE_ROUNDS,
   SETTLE_WAIT_SECONDS,
 } from './run-store';
+
+/** What applying changes: Resolver rules and associations, EFS mount targets and their security group. */
+export type ApplyClients = Pick<AwsClients, 'ec2' | 'efs' | 'resolver'>;
 
 /**
  * The apply step, as statemachines/reconcile-network.asl.json loops it: each invocation applies up
@@ -30,7 +34,7 @@ export const APPLY_BATCH = 100;
 export const MAX_UNSAVED = 3 * APPLY_BATCH;
 
 export async function applyStep(
-  deps: { clients: ReconcileClients; ctx: ReconcileContext; store: RunStore },
+  deps: { clients: ApplyClients; ctx: ReconcileContext; store: RunStore },
   input: { runId: string; plans: PlanRef[]; progress: ApplyProgress },
 ): Promise<ApplyProgress> {
   const { actions } = await loadPlan(deps.store, input.plans);
@@ -91,7 +95,7 @@ const defer = (record: OutcomeRecord): OutcomeRecord => ({
  * revoked while the access meant to replace it could not be granted.
  */
 async function applyOne(
-  deps: { clients: ReconcileClients; ctx: ReconcileContext },
+  deps: { clients: ApplyClients; ctx: ReconcileContext },
   actions: Action[],
   index: number,
   journal: OutcomeJournal,
@@ -165,11 +169,7 @@ const WAIT_OF: Partial<Record<Action['type'], OutcomeRecord['wait']>> = {
  * the mount target available. A look that fails for a moment keeps it waiting; one that is
  * refused fails it.
  */
-async function lookAgain(
-  clients: ReconcileClients,
-  action: Action,
-  earlier: OutcomeRecord,
-): Promise<{ outcome: Outcome }> {
+async function lookAgain(clients: ApplyClients, action: Action, earlier: OutcomeRecord): Promise<{ outcome: Outcome }> {
   try {
     if (earlier.wait === 'association' && earlier.ruleId) {
       return { outcome: await associationOutcome(clients.resolver, earlier.ruleId, String(action.params.vpcId)) };

@@ -11,7 +11,8 @@ import type { RunStore } from '../store';
 import { endpointAddresses, isServing, observeResolver } from './resolver-aws';
 import { planResolver } from './resolver-plan';
 
-export type ReconcileClients = Pick<AwsClients, 'eks' | 'ec2' | 'efs' | 'resolver' | 'ssm'>;
+/** What planning reads: the cluster, its subnets, Resolver and EFS. */
+export type ReconcileClients = Pick<AwsClients, 'eks' | 'ec2' | 'efs' | 'resolver'>;
 
 export interface ReconcileContext {
   /** `eks-hybrid-ops/<stage>`: the value of the managed-by tag on what this stage creates. */
@@ -85,7 +86,7 @@ export async function planStep(
  * OPERATIONAL and have IPs in at least two AZs. Reported, never changed.
  */
 export async function inboundEndpointFindings(
-  clients: ReconcileClients,
+  clients: Pick<AwsClients, 'resolver' | 'ec2'>,
   cluster: ClusterDesiredState,
 ): Promise<Finding[]> {
   const id = cluster.dns?.inbound?.endpointId;
@@ -159,7 +160,7 @@ export async function inboundEndpointFindings(
 }
 
 /** Publishes each cluster's mount-target directory; unchanged ones are not written. */
-export async function publishAll(clients: ReconcileClients, ctx: ReconcileContext, state: DesiredState) {
+export async function publishAll(clients: Pick<AwsClients, 'efs' | 'ssm'>, ctx: ReconcileContext, state: DesiredState) {
   const published: Array<{
     cluster: string;
     parameter: string;

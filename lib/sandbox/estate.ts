@@ -14,7 +14,8 @@ import * as ssm from '@aws-sdk/client-ssm';
 import * as sts from '@aws-sdk/client-sts';
 import { isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import type { HandlerExecutionContext, InitializeHandlerArguments, MiddlewareStack } from '@smithy/types';
-import { apiOf, type AwsClients, createAwsClients, type ServiceName } from '../aws/clients';
+import { createAllAwsClients } from '../aws/all-clients';
+import { apiOf, type AwsClients, type ServiceName } from '../aws/clients';
 import type { Clock } from '../clock';
 import { SandboxNotImplementedError, SandboxStateError } from '../errors';
 import { type FaultSpec, faultFor, type SandboxFault, sdkNetworkError } from './faults';
@@ -241,7 +242,7 @@ export class SandboxEstate {
    * AWS, and a call whose answer was lost is made again, its work done twice, as in AWS.
    */
   clients(): AwsClients {
-    return createAwsClients({
+    return createAllAwsClients({
       region: this.seed.region,
       credentials: { accessKeyId: 'SANDBOX', secretAccessKey: 'SANDBOX' },
       customize: (client, service) => {

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createAwsClients } from '../../lib/aws/clients';
+import { createAllAwsClients } from '../../lib/aws/all-clients';
 import { apiEvent } from '../helpers/api-event';
 import * as checkRegistration from '../../functions/check-registration';
 import * as cleanUpOnboarding from '../../functions/clean-up-onboarding';
@@ -40,7 +40,7 @@ function runtimeWith(now = '2026-11-22T00:10:00Z'): Runtime {
   return {
     settings: settings(),
     // The real client factory: every client mockClient intercepts, loaded on first use.
-    clients: createAwsClients({ region: REGION }),
+    clients: createAllAwsClients({ region: REGION }),
     clock: new ManualClock(now),
     nodes: fakeNodes().factory,
     prober: tcpProber,

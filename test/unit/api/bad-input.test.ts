@@ -8,7 +8,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createAwsClients } from '../../../lib/aws/clients';
+import { createAllAwsClients } from '../../../lib/aws/all-clients';
 import { apiEvent } from '../../helpers/api-event';
 import { run } from '../../../functions/submit-onboarding';
 import { ManualClock } from '../../../lib/clock';
@@ -68,7 +68,7 @@ function testRuntime(): Runtime {
       onboardStateMachineArn: STATE_MACHINE_ARN,
     },
     // The real client factory: every client mockClient intercepts, loaded on first use.
-    clients: createAwsClients(config),
+    clients: createAllAwsClients(config),
     clock: new ManualClock('2026-11-22T00:00:00Z'),
     nodes: () => {
       throw new Error('POST /nodes must not read Kubernetes Nodes');

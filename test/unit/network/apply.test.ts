@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-route53resolver';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createAwsClients } from '../../../lib/aws/clients';
+import { createAllAwsClients } from '../../../lib/aws/all-clients';
 import { APPLY_BATCH, applyStep, MAX_UNSAVED } from '../../../lib/network/apply';
 import type { Action, Plan } from '../../../lib/network/plan';
 import {
@@ -58,7 +58,7 @@ const efsMock = mockClient(EFSClient);
 
 const RUN = '20261130T150000Z-a1b2c3';
 
-const clients = () => createAwsClients({ region: REGION });
+const clients = () => createAllAwsClients({ region: REGION });
 
 const action = (type: Action['type'], params: Action['params'], resource: string, after?: number): Action => ({
   type,

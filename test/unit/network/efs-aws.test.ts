@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createAwsClients } from '../../../lib/aws/clients';
+import { createAllAwsClients } from '../../../lib/aws/all-clients';
 import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/network/config';
 import {
   applyEfsAction,
@@ -52,7 +52,7 @@ const OWNER = 'eks-hybrid-ops/test';
 const PARAMETER = `/eks-hybrid-ops/test/efs/${CLUSTER}/mount-targets`;
 
 const clients = () => {
-  const aws = createAwsClients({ region: REGION });
+  const aws = createAllAwsClients({ region: REGION });
   return { efs: aws.efs, ec2: aws.ec2 };
 };
 
@@ -446,7 +446,7 @@ describe('publishMountTargets', () => {
       { availabilityZone: 'ap-northeast-2b', ipAddress: '10.0.2.25', mountTargetId: 'fsmt-0bbbbbbbbbbbbbbbb' },
     ],
   });
-  const ssm = () => createAwsClients({ region: REGION }).ssm;
+  const ssm = () => createAllAwsClients({ region: REGION }).ssm;
   const expectPut = () => {
     const puts = ssmMock.commandCalls(PutParameterCommand).map((c) => c.args[0].input);
     expect(puts).toEqual([

@@ -32,7 +32,7 @@ import {
   SG_ID,
   SUBNET_B,
 } from '../../helpers/network-fixtures';
-import { createAwsClients } from '../../../lib/aws/clients';
+import { createAllAwsClients } from '../../../lib/aws/all-clients';
 import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/network/config';
 import { inboundEndpointFindings, planCluster } from '../../../lib/network/reconcile';
 import { ACCOUNT, CLUSTER, eksCluster, REGION, seedVpcs, VPC_ID } from '../../helpers/onboarding-fixtures';
@@ -48,7 +48,7 @@ const SUBNET_A2 = 'subnet-0aa3a3a3a3a3a3a3a';
 const RULE_LAB = 'rslvr-rr-01a1a1a1a1a1a1a1a';
 const ruleArn = (id: string) => `arn:aws:route53resolver:${REGION}:${ACCOUNT}:resolver-rule/${id}`;
 
-const clients = () => createAwsClients({ region: REGION });
+const clients = () => createAllAwsClients({ region: REGION });
 
 /** The seed cluster's desired state, with a second domain forwarded from two VPCs. */
 function clusterState(): ClusterDesiredState {

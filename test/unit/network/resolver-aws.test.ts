@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-route53resolver';
 import 'aws-sdk-client-mock-jest';
 import { mockResolver, r53 } from '../../helpers/resolver-mock';
-import { createAwsClients } from '../../../lib/aws/clients';
+import { createAllAwsClients } from '../../../lib/aws/all-clients';
 import type { Action } from '../../../lib/network/plan';
 import { applyResolverAction, observeResolver } from '../../../lib/network/resolver-aws';
 import { creatorRequestId } from '../../../lib/network/resolver-plan';
@@ -39,7 +39,7 @@ const TARGETS = [
   { Ip: '192.168.1.54', Port: 53 },
 ];
 
-const resolver = () => createAwsClients({ region: REGION }).resolver;
+const resolver = () => createAllAwsClients({ region: REGION }).resolver;
 
 /** A 00802 as Resolver words it, naming the rule that holds the association. */
 const rslvr00802 = (holder: string) =>

@@ -10,7 +10,7 @@ import * as publishSweepAlerts from '../../../functions/publish-sweep-alerts';
 import * as reportSweepFailure from '../../../functions/report-sweep-failure';
 import * as sweepCompliance from '../../../functions/sweep-compliance';
 import * as sweepCost from '../../../functions/sweep-cost';
-import { createAwsClients } from '../../../lib/aws/clients';
+import { createAllAwsClients } from '../../../lib/aws/all-clients';
 import { ManualClock } from '../../../lib/clock';
 import { InvalidRequestError, StoreError } from '../../../lib/errors';
 import type { Runtime } from '../../../lib/runtime';
@@ -26,7 +26,7 @@ beforeEach(() => {
 function rt(overrides: Partial<Runtime['settings']> = {}): Runtime {
   return {
     settings: { ...settings(), storeBucket: 'eks-hybrid-ops-test-store', ...overrides },
-    clients: createAwsClients({ region: 'ap-northeast-2', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+    clients: createAllAwsClients({ region: 'ap-northeast-2', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
     clock: new ManualClock('2026-11-22T18:00:00Z'),
     nodes: () => {
       throw new Error('must not read Nodes');
