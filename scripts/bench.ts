@@ -1,20 +1,20 @@
 /**
  * `npm run bench`: measures what the tests must not time (these machines are shared and noisy,
  * so figures are medians of several runs) and writes bench/report.md:
- * - per function: bundle size (esbuild, as serverless.yml packages it) and module init time;
+ * - per function: its deployment package as `osls package` writes it (zip, bundle, the SDK clients
+ *   inside) and its module init time, against the baseline from before the SDK was bundled
+ *   (bench/functions-before-bundling.json; `npm run bench -- --baseline <git ref>` records it);
  * - the local onboarding on the sandbox: wall time, state transitions, AWS API calls, each
  *   against its lower bound.
  */
 import '../lib/polyfills';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-import { buildSync } from 'esbuild';
 import { localRuntime } from '../cli/local-runtime';
 import { prepareAndRun } from '../cli/local-run';
-import { loadServerlessConfig, PROJECT_ROOT } from '../cli/serverless-config';
+import { PROJECT_ROOT } from '../cli/serverless-config';
+import { type FunctionFigures, functionsBench, loadBaseline, recordBaseline } from './bench-functions';
 import { onboardNode } from '../cli/workflows/onboard-node';
 import { networkBench } from './bench-network';
 import { sweepBench } from './bench-sweep';
@@ -23,73 +23,11 @@ import { ONBOARDING_TIMINGS } from '../lib/settings';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const OUT = join(PROJECT_ROOT, '.bench');
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 };
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
-
-interface InitSample {
-  ms: number;
-  rss: number;
-  sdk: string[];
-}
-
-/** Node code that times `load`, then reports the time, RSS and the AWS SDK clients it loaded. */
-function initProbe(load: string): string {
-  return `const t=process.hrtime.bigint();${load};const ms=Number(process.hrtime.bigint()-t)/1e6;
-const sdk=[...new Set(Object.keys(require.cache).map((k)=>(k.match(/node_modules\\/(@aws-sdk\\/client-[a-z0-9-]+)\\//)||[])[1]).filter(Boolean))].sort();
-process.stdout.write(JSON.stringify({ms,rss:process.memoryUsage().rss,sdk}))`;
-}
-
-/** Bundles each function as serverless-esbuild does (custom.esbuild in serverless.yml). */
-function bundles() {
-  const config = loadServerlessConfig('bench');
-  mkdirSync(OUT, { recursive: true });
-  return Object.entries(config.functions).map(([key, fn]) => {
-    const outfile = join(OUT, `${key}.js`);
-    buildSync({
-      entryPoints: [join(PROJECT_ROOT, `${fn.module}.ts`)],
-      outfile,
-      bundle: true,
-      minify: true,
-      keepNames: true,
-      platform: 'node',
-      target: 'node22',
-      format: 'cjs',
-      external: ['@aws-sdk/*'],
-      logLevel: 'error',
-    });
-    const bytes = statSync(outfile).size;
-    const gzip = gzipSync(readFileSync(outfile)).length;
-    // Module init: a fresh node process requiring the bundle (the SDK resolved from
-    // node_modules, as the Lambda runtime resolves it from its own), median of RUNS. The lower
-    // bound is the same process requiring only the SDK client packages the bundle loaded.
-    const env = {
-      ...process.env,
-      NODE_PATH: join(PROJECT_ROOT, 'node_modules'),
-      ...fn.environment,
-      AWS_REGION: 'ap-northeast-2',
-    };
-    const measure = (code: string) =>
-      JSON.parse(execFileSync(process.execPath, ['-e', code], { env }).toString()) as InitSample;
-    const init = Array.from({ length: RUNS }, () => measure(initProbe(`require(${JSON.stringify(outfile)})`)));
-    const sdk = init[0]?.sdk ?? [];
-    const floor = Array.from({ length: RUNS }, () =>
-      measure(initProbe(sdk.map((m) => `require(${JSON.stringify(m)})`).join(';') || '0')),
-    );
-    return {
-      key,
-      bytes,
-      gzip,
-      initMs: median(init.map((i) => i.ms)),
-      rssMiB: median(init.map((i) => i.rss)) / 2 ** 20,
-      sdk,
-      sdkMs: median(floor.map((i) => i.ms)),
-    };
-  });
-}
 
 /** Runs the onboarding on a fresh sandbox RUNS times (scenario joins). */
 async function onboarding() {
@@ -116,7 +54,16 @@ async function onboarding() {
 }
 
 async function main() {
-  const fns = bundles();
+  const baselineAt = process.argv.indexOf('--baseline');
+  if (baselineAt >= 0) {
+    const ref = process.argv[baselineAt + 1];
+    if (!ref)
+      throw new Error('--baseline takes a git ref: the commit to measure (one from before the SDK was bundled).');
+    const baseline = recordBaseline(ref, RUNS);
+    console.log(`bench/functions-before-bundling.json: ${baseline.functions.length} functions of ${baseline.commit}`);
+    return;
+  }
+  const fns = functionsBench(RUNS);
   const runs = await onboarding();
   const net = await networkBench(RUNS);
   const sweeps = await sweepBench([100, 1000, 10000], RUNS);
@@ -140,20 +87,7 @@ async function main() {
     '',
     `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, median of ${RUNS} runs.`,
     '',
-    '## Functions',
-    '',
-    'Bundled as serverless.yml packages them (esbuild, minified, `@aws-sdk/*` from the Lambda runtime).',
-    'Module init is `require()` of the bundle in a fresh Node process. Its lower bound is the time to',
-    'load just the AWS SDK client packages that init loaded (the runtime must load those whatever we do);',
-    "the difference is this project's own code and libraries (zod, Powertools, middy, yaml).",
-    '',
-    '| function | bundle | gzip | module init | lower bound: its SDK clients alone | RSS after init |',
-    '|---|---:|---:|---:|---:|---:|',
-    ...fns.map(
-      (f) =>
-        `| ${f.key} | ${kb(f.bytes)} | ${kb(f.gzip)} | ${f.initMs.toFixed(0)} ms | ${f.sdkMs.toFixed(0)} ms (${f.sdk.map((m) => m.replace('@aws-sdk/client-', '')).join(', ') || 'none'}) | ${f.rssMiB.toFixed(0)} MiB |`,
-    ),
-    '',
+    ...functionsReport(fns),
     '## Local onboarding (sandbox estate, scenario joins)',
     '',
     `The simulated server registers, and its Node turns Ready, late enough that the workflow's backoff`,
@@ -220,6 +154,53 @@ async function main() {
   mkdirSync(join(PROJECT_ROOT, 'bench'), { recursive: true });
   writeFileSync(join(PROJECT_ROOT, 'bench', 'report.md'), lines.join('\n'));
   console.log(lines.join('\n'));
+}
+
+const clientName = (client: string) => client.replace('@aws-sdk/client-', '');
+
+/** The Functions section: each function as deployed now, and against the baseline when one is recorded. */
+function functionsReport(fns: FunctionFigures[]): string[] {
+  const lines = [
+    '## Functions',
+    '',
+    'Each function as `osls package` writes it: one esbuild bundle with the AWS SDK clients inside',
+    '(serverless.yml `custom.esbuild`), zipped with its source map (mappings only). Module init is `require()`',
+    'of the bundle in a fresh Node process with `NODE_OPTIONS=--enable-source-maps`, as in Lambda, from a',
+    'directory that holds the bundle and nothing else. The SDK clients are those in the bundle (from its source',
+    'map), with the number of their commands esbuild kept: those the code sends, the rest tree-shaken away.',
+    '',
+    '| function | zip | bundle | source map | SDK clients in the bundle (commands) | module init | RSS after init |',
+    '|---|---:|---:|---:|---|---:|---:|',
+    ...fns.map(
+      (f) =>
+        `| ${f.key} | ${kb(f.zipBytes)} | ${kb(f.jsBytes)} | ${kb(f.mapBytes)} | ${f.bundled.map((b) => `${clientName(b.client)} (${b.commands})`).join(', ') || 'none'} | ${f.initMs.toFixed(0)} ms | ${f.rssMiB.toFixed(0)} MiB |`,
+    ),
+    '',
+  ];
+  const outside = fns.filter((f) => f.loadedFromRuntime.length > 0).map((f) => f.key);
+  if (outside.length) lines.push(`Loaded SDK clients from outside their bundle (must not): ${outside.join(', ')}.`, '');
+  const baseline = loadBaseline();
+  if (!baseline) return lines;
+  const now = new Map(fns.map((f) => [f.key, f]));
+  const total = (list: FunctionFigures[], pick: (f: FunctionFigures) => number) =>
+    list.reduce((a, f) => a + pick(f), 0);
+  lines.push(
+    `### Before bundling: the SDK from the Lambda runtime (commit ${baseline.commit}, measured ${baseline.date}, Node ${baseline.node})`,
+    '',
+    "The same measure on that commit's packages (`@aws-sdk/*` external): the SDK came from the runtime, which",
+    'the bench stands in for with NODE_PATH to node_modules, and every client a bundle required at load was',
+    'loaded, whether the function calls it or not.',
+    '',
+    '| function | zip before | zip now | bundle before | SDK clients loaded at init, before | module init before | module init now | RSS before | RSS now |',
+    '|---|---:|---:|---:|---|---:|---:|---:|---:|',
+    ...baseline.functions.map((b) => {
+      const f = now.get(b.key);
+      return `| ${b.key} | ${kb(b.zipBytes)} | ${f ? kb(f.zipBytes) : '-'} | ${kb(b.jsBytes)} | ${b.loadedFromRuntime.map(clientName).join(', ') || 'none'} | ${b.initMs.toFixed(0)} ms | ${f ? `${f.initMs.toFixed(0)} ms` : '-'} | ${b.rssMiB.toFixed(0)} MiB | ${f ? `${f.rssMiB.toFixed(0)} MiB` : '-'} |`;
+    }),
+    `| all ${baseline.functions.length} | ${kb(total(baseline.functions, (f) => f.zipBytes))} | ${kb(total(fns, (f) => f.zipBytes))} | ${kb(total(baseline.functions, (f) => f.jsBytes))} | | ${total(baseline.functions, (f) => f.initMs).toFixed(0)} ms | ${total(fns, (f) => f.initMs).toFixed(0)} ms | | |`,
+    '',
+  );
+  return lines;
 }
 
 interface ScenarioTimes {
