@@ -7,22 +7,24 @@ import { loadServerlessConfig, PROJECT_ROOT } from '../cli/serverless-config';
 /**
  * The Lambda deployment packages as `osls package` writes them (serverless-esbuild, the options of
  * serverless.yml `custom.esbuild`), read back: what each function's zip holds, and which AWS SDK
- * clients its bundle carries. Used by test/infra/bundles.test.ts and `npm run bench`.
+ * clients its bundle carries. Used by the infra tests and `npm run bench`.
  */
 
 /**
- * Runs `osls package` (offline, no credentials) into `out`. `workFolder` is serverless-esbuild's
- * build folder (serverless.yml `outputWorkFolder`): a packaging of its own never shares one with
- * another that may run at the same time (jest runs test files in parallel).
+ * Runs `osls package` (offline, no credentials) into `out`, of serverless.yml or of `config` (a
+ * file beside it). `workFolder` is serverless-esbuild's build folder (serverless.yml
+ * `outputWorkFolder`): a packaging of its own never shares one with another that may run at the
+ * same time (jest runs test files in parallel).
  */
 export function packageService(
   out: string,
-  options: { stage?: string; params?: Record<string, string>; workFolder: string; root?: string },
+  options: { stage?: string; params?: Record<string, string>; workFolder: string; root?: string; config?: string },
 ): void {
   const params = Object.entries(options.params ?? {}).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
+  const config = options.config ? ['--config', options.config] : [];
   execFileSync(
     join(PROJECT_ROOT, 'node_modules', '.bin', 'osls'),
-    ['package', '--stage', options.stage ?? 'ci', '--package', out, ...params],
+    ['package', '--stage', options.stage ?? 'ci', '--package', out, ...config, ...params],
     {
       cwd: options.root ?? PROJECT_ROOT,
       env: {

@@ -73,6 +73,24 @@ export const CLIENT_PACKAGES: { readonly [S in ServiceName]: string } = {
 };
 
 /**
+ * The name of each client's service in AWS endpoint names, as VPC endpoints name it
+ * (`com.amazonaws.<region>.<name>`: https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html).
+ */
+export const ENDPOINT_SERVICES: { readonly [S in ServiceName]: string } = {
+  ssm: 'ssm',
+  eks: 'eks',
+  ec2: 'ec2',
+  sfn: 'states',
+  sns: 'sns',
+  snsSingleAttempt: 'sns',
+  sts: 'sts',
+  resolver: 'route53resolver',
+  efs: 'elasticfilesystem',
+  ce: 'ce',
+  s3: 's3',
+};
+
+/**
  * The real SDK v3 clients of the services in `classes`: one region, adaptive retry (client-side
  * rate limiting when AWS throttles), and a user agent that names this project in CloudTrail.
  * Each is built on first use.

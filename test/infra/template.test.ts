@@ -184,6 +184,11 @@ describe('the packaged template', () => {
     expect(ce.sort()).toEqual(['ce:GetCostAndUsage', 'ce:GetCostForecast', 'ce:GetDimensionValues']);
   });
 
+  it('creates no VPC endpoints unless params.vpcEndpoints asks (test/infra/vpc-endpoints.test.ts)', () => {
+    expect(ofType('AWS::EC2::VPCEndpoint')).toEqual([]);
+    expect(ofType('AWS::EC2::SecurityGroup')).toEqual([]);
+  });
+
   it('writes one bundle per function', () => {
     for (const name of ['preflight', 'issueActivation', 'submitOnboarding', 'cleanUpOnboarding']) {
       expect(existsSync(join(out, `${name}.zip`))).toBe(true);
