@@ -5,18 +5,23 @@ import type * as z from 'zod';
 import { AwsTransientError, HybridOpsError, InvalidRequestError, isTransientAwsError } from './errors';
 import { logger } from './logger';
 import type { ApiAnswer } from './onboarding/api';
-import type { ClientClasses, ServiceName } from './aws/clients';
+import { type ClientClasses, explainUnreachable, type ServiceName } from './aws/clients';
 import { handlerRuntime, type NodeAccess, type Runtime } from './runtime';
 
 /**
  * Logs a failure by name and message only (never the event), and turns throttling, 5xx and
- * network faults into {@link AwsTransientError} so every workflow retries one name.
+ * network faults into {@link AwsTransientError} so every workflow retries one name; one that
+ * never connected to AWS says what route is missing.
  */
 const errorNormaliser = (): middy.MiddlewareObj => ({
   onError: async (request) => {
     const error = request.error;
     if (!error) return;
-    if (!(error instanceof HybridOpsError) && isTransientAwsError(error)) {
+    const unreachable = explainUnreachable(error);
+    if (unreachable) {
+      // Still retried as transient (a connection can fail for a moment), but the alert says why.
+      request.error = new AwsTransientError(unreachable.problem, unreachable.fix, { cause: error });
+    } else if (!(error instanceof HybridOpsError) && isTransientAwsError(error)) {
       request.error = new AwsTransientError(
         `AWS answered ${error.name}: ${error.message}`,
         'None needed; the step is retried.',

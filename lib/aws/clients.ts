@@ -8,6 +8,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { MiddlewareStack } from '@smithy/types';
 
 /** Every AWS client the project uses, passed into lib functions. */
 export interface AwsClients {
@@ -41,6 +42,8 @@ export interface ClientOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** SDK-level tries per call. Step Functions retries on top of this with its own backoff. */
   maxAttempts?: number;
+  /** Replaces {@link CONNECTION_TIMEOUT_MS} (tests). */
+  connectionTimeoutMs?: number;
   /** Called once on each client when it is first built (the sandbox plugs in here). */
   customize?: (client: AnyClient, service: ServiceName) => void;
 }
@@ -54,6 +57,7 @@ type ClientConfig = {
   retryMode: string;
   maxAttempts: number;
   customUserAgent: string;
+  requestHandler: { connectionTimeout: number };
   credentials?: ClientOptions['credentials'];
 };
 
@@ -91,9 +95,17 @@ export const ENDPOINT_SERVICES: { readonly [S in ServiceName]: string } = {
 };
 
 /**
+ * How long a client waits for a TCP connection to an AWS endpoint. The SDK's default is none: the
+ * OS gives up after about two minutes, or the Lambda times out first. An AWS endpoint accepts a
+ * connection in milliseconds; one that never does is not routed (a function in a VPC with neither
+ * NAT nor a VPC endpoint of the service), which {@link explainUnreachable} then says.
+ */
+export const CONNECTION_TIMEOUT_MS = 3000;
+
+/**
  * The real SDK v3 clients of the services in `classes`: one region, adaptive retry (client-side
- * rate limiting when AWS throttles), and a user agent that names this project in CloudTrail.
- * Each is built on first use.
+ * rate limiting when AWS throttles), a connection timeout, and a user agent that names this
+ * project in CloudTrail. Each is built on first use.
  *
  * A function's handler passes only the client classes it calls, so its bundle carries only those
  * SDK packages: this file imports none (lib/aws/all-clients.ts has them all, for the CLI and the
@@ -108,6 +120,7 @@ export function createAwsClients<K extends ServiceName>(
     retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? 3,
     customUserAgent: 'eks-hybrid-ops',
+    requestHandler: { connectionTimeout: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS },
     ...(options.credentials ? { credentials: options.credentials } : {}),
   };
   const built: Partial<Record<ServiceName, AnyClient>> = {};
@@ -120,10 +133,11 @@ export function createAwsClients<K extends ServiceName>(
         if (!client) {
           const Client = classes[service];
           // Cost Explorer answers only in us-east-1, whatever the account's Region.
-          client = new Client({
-            ...config,
-            ...(service === 'ce' ? { region: 'us-east-1' } : {}),
-            ...(service === 'snsSingleAttempt' ? { maxAttempts: 1 } : {}),
+          const region = service === 'ce' ? 'us-east-1' : config.region;
+          client = new Client({ ...config, region, ...(service === 'snsSingleAttempt' ? { maxAttempts: 1 } : {}) });
+          nameUnreachableEndpoint(client, {
+            endpoint: `com.amazonaws.${region}.${ENDPOINT_SERVICES[service]}`,
+            timeoutMs: config.requestHandler.connectionTimeout,
           });
           options.customize?.(client, service);
           built[service] = client;
@@ -133,4 +147,57 @@ export function createAwsClients<K extends ServiceName>(
     });
   }
   return clients;
+}
+
+const UNREACHABLE = Symbol('the endpoint a connection was never made to');
+
+/**
+ * A connection that was never made, as @smithy/node-http-handler reports it when
+ * `connectionTimeout` passes: a TimeoutError "...did not establish a connection with the server
+ * within the configured timeout..." (4.x), or "Socket timed out without establishing a
+ * connection..." (3.x, which client-route53resolver 3.654 carries). A request that timed out
+ * after it connected ("socket timed out after N ms of inactivity") is not one.
+ */
+function isConnectTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError' && /establish(ing)? a connection/.test(error.message);
+}
+
+/** Marks a connect timeout, once the SDK has stopped retrying, with the endpoint it could not reach. */
+function nameUnreachableEndpoint(client: AnyClient, mark: { endpoint: string; timeoutMs: number }): void {
+  (client.middlewareStack as MiddlewareStack<object, object>).add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (isConnectTimeout(error)) Object.defineProperty(error, UNREACHABLE, { value: mark });
+        throw error;
+      }
+    },
+    // Initialize is the outermost step: the retries (finalizeRequest) are inside it.
+    { step: 'initialize', name: 'hybridopsUnreachableEndpoint', priority: 'low' },
+  );
+}
+
+/**
+ * What to say when a call never connected to AWS (the error, or one it was caused by): in a VPC
+ * that is a missing route, which would otherwise show only as the Lambda timing out. Undefined
+ * for any other error.
+ */
+export function explainUnreachable(error: unknown): { problem: string; fix: string } | undefined {
+  let cause = error;
+  for (let depth = 0; depth < 5 && cause instanceof Error && !isConnectTimeout(cause); depth += 1) {
+    cause = (cause as Error).cause;
+  }
+  if (!isConnectTimeout(cause)) return undefined;
+  const mark = (cause as Error & { [UNREACHABLE]?: { endpoint: string; timeoutMs: number } })[UNREACHABLE];
+  const where = mark ? `${mark.endpoint} within ${mark.timeoutMs} ms` : 'an AWS API endpoint';
+  return {
+    problem:
+      `No connection to ${where}, on any try. A function in a VPC ` +
+      'reaches AWS APIs only through a NAT gateway or a VPC endpoint of the service.',
+    fix:
+      'Deploy with --param vpcEndpoints=true (with vpcId and vpcRouteTableIds) to create the endpoints the ' +
+      "in-VPC functions need, or route their subnets through a NAT gateway. With endpoints in place, check the functions' " +
+      'security group lets HTTPS out to them and the VPC has DNS support and DNS hostnames on.',
+  };
 }
