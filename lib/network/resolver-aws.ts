@@ -4,7 +4,7 @@ import {
   DeleteResolverRuleCommand,
   DisassociateResolverRuleCommand,
   GetResolverRuleCommand,
-  IpAddressStatus,
+  type IpAddressStatus,
   ListTagsForResourceCommand,
   paginateListResolverEndpointIpAddresses,
   paginateListResolverRuleAssociations,
@@ -263,7 +263,9 @@ export interface EndpointAddress {
  * https://docs.aws.amazon.com/Route53/latest/APIReference/API_route53resolver_IpAddressResponse.html),
  * so a status this code does not know, such as one added later, does not count either.
  */
-export const SERVING_IP_STATUSES: ReadonlySet<string> = new Set<string>([IpAddressStatus.Attached]);
+// A type-checked literal, not the enum object: a module-level use of a value from the Resolver
+// client would keep that client in the bundle of every function that imports this module.
+export const SERVING_IP_STATUSES: ReadonlySet<string> = new Set<string>(['ATTACHED' satisfies IpAddressStatus]);
 
 export const isServing = (a: EndpointAddress) => a.status !== undefined && SERVING_IP_STATUSES.has(a.status);
 
