@@ -1,19 +1,30 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  DescribeActivationsFilterKeys,
+  InstanceInformationFilterKey,
+  type InstanceInformationStringFilter,
   InvalidActivation,
   InvalidFilter,
   InvalidFilterKey,
   InvalidInstanceId,
+  InvalidInstanceInformationFilterValue,
+  InvalidNextToken,
   InvalidParameters,
   InvalidResourceId,
   ParameterAlreadyExists,
   ParameterNotFound,
-  ValidationException,
+  PingStatus,
+  PlatformType,
+  ResourceType,
+  SourceType,
   type Tag,
+  ValidationException,
 } from '@aws-sdk/client-ssm';
-import { awsError, paginate, type SandboxEstate, type ServiceHandlers } from '../estate';
+import { SandboxNotImplementedError } from '../../errors';
+import { awsError, type SandboxEstate, type ServiceHandlers } from '../estate';
 import { handOutNodeConfig } from '../on-prem';
-import type { SandboxParameter } from '../state';
+import { constraintMessage, filteredPage, type PageRange, pageSizeOf } from '../paging';
+import type { SandboxActivation, SandboxInstance, SandboxParameter } from '../state';
 
 const meta = { $metadata: {} };
 const MAX_EXPIRY_MS = 30 * 24 * 3600_000;
@@ -29,6 +40,78 @@ function getParameter(estate: SandboxEstate, name: string): SandboxParameter {
   const parameter = estate.state.parameters[name];
   if (!parameter) throw new ParameterNotFound({ ...meta, message: `Parameter ${name} not found.` });
   return parameter;
+}
+
+/**
+ * Page sizes, from the SSM service model (botocore ssm/2014-11-06/service-2.json):
+ * DescribeInstanceInformation takes MaxResults 5-50 (MaxResultsEC2Compatible) and gives 10 by
+ * default; DescribeActivations takes 1-50 (its default is not documented: the sandbox gives 50).
+ */
+const PAGE_RANGES = {
+  DescribeInstanceInformation: { member: 'maxResults', min: 5, max: 50, fallback: 10 },
+  DescribeActivations: { member: 'maxResults', min: 1, max: 50, fallback: 50 },
+} satisfies Record<string, PageRange>;
+
+/** SSM's answer to a member outside the model (ValidationException; see lib/sandbox/paging.ts). */
+const validation = (message: string) => new ValidationException({ ...meta, message });
+const badToken = () => new InvalidNextToken({ ...meta, message: "The specified token isn't valid." });
+
+/**
+ * The values DescribeInstanceInformation accepts per filter key (the SSM service model's
+ * InstanceInformationStringFilter: `undefined` where any value goes); `tag-key` and `tag:<key>`
+ * take any value too.
+ */
+const INSTANCE_FILTER_VALUES: Record<string, readonly string[] | undefined> = {
+  [InstanceInformationFilterKey.ACTIVATION_IDS]: undefined,
+  [InstanceInformationFilterKey.AGENT_VERSION]: undefined,
+  [InstanceInformationFilterKey.ASSOCIATION_STATUS]: ['Success', 'Pending', 'Failed'],
+  [InstanceInformationFilterKey.IAM_ROLE]: undefined,
+  [InstanceInformationFilterKey.INSTANCE_IDS]: undefined,
+  [InstanceInformationFilterKey.PING_STATUS]: Object.values(PingStatus),
+  [InstanceInformationFilterKey.PLATFORM_TYPES]: Object.values(PlatformType),
+  [InstanceInformationFilterKey.RESOURCE_TYPE]: Object.values(ResourceType),
+  SourceIds: undefined,
+  SourceTypes: Object.values(SourceType),
+};
+const isTagKey = (key: string) => key === 'tag-key' || key.startsWith('tag:');
+
+/** Refuses DescribeInstanceInformation filters as SSM does; see each rule's source. */
+function checkInstanceFilters(filters: InstanceInformationStringFilter[]): void {
+  filters.forEach((f, n) => {
+    const key = f.Key ?? '';
+    const values = f.Values ?? [];
+    // Key: min length 1; Values: 1 to 100 (InstanceInformationStringFilterKey and
+    // InstanceInformationFilterValueSet in the SSM service model).
+    if (key.length < 1)
+      throw validation(constraintMessage(`filters.${n + 1}.member.key`, key, 'have length greater than or equal to 1'));
+    if (values.length < 1 || values.length > 100) {
+      const bound = values.length < 1 ? 'greater than or equal to 1' : 'less than or equal to 100';
+      throw validation(constraintMessage(`filters.${n + 1}.member.values`, values, `have length ${bound}`));
+    }
+    if (!isTagKey(key) && !(key in INSTANCE_FILTER_VALUES)) {
+      throw new InvalidFilterKey({ ...meta, message: `The specified key isn't valid: ${key}.` });
+    }
+    const allowed = INSTANCE_FILTER_VALUES[key];
+    const wrong = allowed && values.find((v) => !allowed.includes(v));
+    if (wrong) {
+      throw new InvalidInstanceInformationFilterValue({
+        ...meta,
+        message: `The specified filter value isn't valid: ${key} ${wrong}; valid: ${allowed.join(', ')}.`,
+      });
+    }
+    // SSM: "ResourceType filter may contain only one value." (boto/boto3#3027).
+    if (key === InstanceInformationFilterKey.RESOURCE_TYPE && values.length > 1) {
+      throw new InvalidInstanceInformationFilterValue({
+        ...meta,
+        message: 'ResourceType filter may contain only one value.',
+      });
+    }
+  });
+  // "Tag filters can't be combined with other filter types" (the model's Filters doc); SSM answers
+  // "ValidationException: Cannot mix tag or inventory filter with any other filter." (danmx/sigil#61).
+  if (filters.some((f) => isTagKey(f.Key ?? '')) && filters.some((f) => !isTagKey(f.Key ?? ''))) {
+    throw validation('Cannot mix tag or inventory filter with any other filter.');
+  }
 }
 
 /** SSM: parameters, hybrid activations and the managed instances that register with them. */
@@ -147,21 +230,22 @@ export const ssmHandlers: ServiceHandlers = {
   DescribeActivations(estate, input) {
     const now = estate.clock.now();
     const filters = (input.Filters as Array<{ FilterKey?: string; FilterValues?: string[] }>) ?? [];
-    const matches = (a: { id: string; defaultInstanceName?: string; iamRole: string }) =>
-      filters.every((f) => {
-        const value = { ActivationIds: a.id, DefaultInstanceName: a.defaultInstanceName, IamRole: a.iamRole }[
-          f.FilterKey as 'ActivationIds' | 'DefaultInstanceName' | 'IamRole'
-        ];
-        if (f.FilterKey && !['ActivationIds', 'DefaultInstanceName', 'IamRole'].includes(f.FilterKey)) {
-          throw new InvalidFilter({ ...meta, message: `Filter key ${f.FilterKey} is not valid.` });
-        }
-        return value !== undefined && (f.FilterValues ?? []).includes(value);
-      });
-    const { page, next } = paginate(
-      Object.values(estate.state.activations).filter(matches),
-      input.NextToken,
-      input.MaxResults,
-      50,
+    // FilterKey is an enum of three (DescribeActivationsFilterKeys); SSM answers InvalidFilter for
+    // another (the operation's error list in the SSM service model).
+    const keys = Object.values(DescribeActivationsFilterKeys) as string[];
+    const unknown = filters.find((f) => !keys.includes(f.FilterKey ?? ''));
+    if (unknown) {
+      throw new InvalidFilter({ ...meta, message: `The filter name isn't valid: ${String(unknown.FilterKey)}.` });
+    }
+    const size = pageSizeOf(input.MaxResults, PAGE_RANGES.DescribeActivations, validation);
+    const valueOf = (a: SandboxActivation, key: string) =>
+      ({ ActivationIds: a.id, DefaultInstanceName: a.defaultInstanceName, IamRole: a.iamRole })[
+        key as DescribeActivationsFilterKeys
+      ];
+    const { page, next } = filteredPage(
+      Object.values(estate.state.activations),
+      (a) => filters.every((f) => (f.FilterValues ?? []).includes(valueOf(a, f.FilterKey ?? '') ?? '')),
+      { token: input.NextToken, size, badToken },
     );
     return {
       NextToken: next,
@@ -181,20 +265,35 @@ export const ssmHandlers: ServiceHandlers = {
   },
 
   DescribeInstanceInformation(estate, input) {
-    const filters = (input.Filters as Array<{ Key?: string; Values?: string[] }>) ?? [];
-    // The keys the project filters by; any other is a gap to fill, not to ignore. Filters AND.
-    const test = (key: string, values: string[], i: (typeof estate.state.instances)[string]) => {
-      if (key === 'ActivationIds') return values.includes(i.activationId);
-      if (key === 'ResourceType') return values.includes('ManagedInstance');
-      if (key === 'PingStatus') return values.includes(i.pingStatus ?? 'Online');
+    if (input.InstanceInformationFilterList !== undefined) {
+      throw new SandboxNotImplementedError(
+        'The sandbox does not implement the legacy InstanceInformationFilterList of ssm:DescribeInstanceInformation.',
+        'Use Filters (AWS recommends it over the legacy list).',
+      );
+    }
+    const filters = (input.Filters as InstanceInformationStringFilter[] | undefined) ?? [];
+    checkInstanceFilters(filters);
+    const size = pageSizeOf(input.MaxResults, PAGE_RANGES.DescribeInstanceInformation, validation);
+    // Filters AND; a filter's values OR.
+    const test = (f: InstanceInformationStringFilter, i: SandboxInstance) => {
+      const key = f.Key ?? '';
+      const values = f.Values ?? [];
+      if (key === InstanceInformationFilterKey.ACTIVATION_IDS) return values.includes(i.activationId);
+      if (key === InstanceInformationFilterKey.RESOURCE_TYPE) return values.includes(ResourceType.MANAGED_INSTANCE);
+      if (key === InstanceInformationFilterKey.PING_STATUS) return values.includes(i.pingStatus ?? PingStatus.ONLINE);
       if (key === 'tag-key') return i.tags.some((t) => values.includes(t.Key));
       if (key.startsWith('tag:')) return i.tags.some((t) => t.Key === key.slice(4) && values.includes(t.Value));
-      throw new InvalidFilterKey({ ...meta, message: `The sandbox does not filter by ${key}.` });
+      // A key SSM knows and the sandbox does not filter by: a gap to fill, not to ignore.
+      throw new SandboxNotImplementedError(
+        `The sandbox does not filter ssm:DescribeInstanceInformation by ${key}.`,
+        'Add it to lib/sandbox/services/ssm.ts, or run with --estate aws.',
+      );
     };
-    const list = Object.values(estate.state.instances).filter((i) =>
-      filters.every((f) => test(f.Key ?? '', f.Values ?? [], i)),
+    const { page, next } = filteredPage(
+      Object.values(estate.state.instances),
+      (i) => filters.every((f) => test(f, i)),
+      { token: input.NextToken, size, badToken },
     );
-    const { page, next } = paginate(list, input.NextToken, input.MaxResults, 50);
     return {
       NextToken: next,
       InstanceInformationList: page.map((i) => ({
@@ -204,10 +303,10 @@ export const ssmHandlers: ServiceHandlers = {
         IPAddress: i.ipAddress,
         PlatformName: i.platformName,
         PlatformVersion: i.platformVersion,
-        PlatformType: 'Linux',
-        ResourceType: 'ManagedInstance',
+        PlatformType: PlatformType.LINUX,
+        ResourceType: ResourceType.MANAGED_INSTANCE,
         RegistrationDate: new Date(i.registrationDate),
-        PingStatus: i.pingStatus ?? 'Online',
+        PingStatus: i.pingStatus ?? PingStatus.ONLINE,
         IamRole: estate.state.activations[i.activationId]?.iamRole,
       })),
     };

@@ -629,12 +629,17 @@ describe('sandbox SSM DescribeInstanceInformation', () => {
     expect(await ids(estate, [{ Key: 'tag:EKSClusterARN', Values: [EDGE_ARN] }])).toEqual([MI_07]);
     expect(await ids(estate, [byKey])).toEqual([MI_02, MI_03, MI_04, MI_06, MI_07]);
     expect(await ids(estate, [{ Key: 'tag-key', Values: ['owner'] }])).toEqual([]);
-    expect(await ids(estate, [byArn, byKey, { Key: 'ResourceType', Values: ['ManagedInstance'] }])).toEqual([
-      MI_02,
-      MI_03,
-      MI_04,
-      MI_06,
-    ]);
+    expect(await ids(estate, [byArn, byKey])).toEqual([MI_02, MI_03, MI_04, MI_06]);
+  });
+
+  it('answers ValidationException to tag filters mixed with another filter, as SSM does', async () => {
+    const estate = open(fleetSeed());
+    const byArn = { Key: 'tag:EKSClusterARN', Values: [CLUSTER_ARN] };
+
+    await expect(ids(estate, [byArn, { Key: 'ResourceType', Values: ['ManagedInstance'] }])).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: 'Cannot mix tag or inventory filter with any other filter.',
+    });
   });
 
   it('keeps the instances of a ping status, Online when the seed says nothing', async () => {
@@ -650,11 +655,11 @@ describe('sandbox SSM DescribeInstanceInformation', () => {
     ).toEqual([MI_02, MI_05]);
   });
 
-  it('answers InvalidFilterKey for a key it does not filter by', async () => {
+  it('answers InvalidFilterKey for a key SSM does not filter by', async () => {
     await expect(
       open()
         .clients()
-        .ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'PlatformTypes', Values: ['Linux'] }] })),
+        .ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'Platform', Values: ['Linux'] }] })),
     ).rejects.toBeInstanceOf(InvalidFilterKey);
   });
 
@@ -662,14 +667,14 @@ describe('sandbox SSM DescribeInstanceInformation', () => {
     const ssm = open(fleetSeed()).clients().ssm;
     const Filters = [{ Key: 'ResourceType', Values: ['ManagedInstance'] }];
 
-    const first = await ssm.send(new DescribeInstanceInformationCommand({ Filters, MaxResults: 4 }));
+    const first = await ssm.send(new DescribeInstanceInformationCommand({ Filters, MaxResults: 5 }));
     const second = await ssm.send(
-      new DescribeInstanceInformationCommand({ Filters, MaxResults: 4, NextToken: first.NextToken }),
+      new DescribeInstanceInformationCommand({ Filters, MaxResults: 5, NextToken: first.NextToken }),
     );
 
-    expect(first.InstanceInformationList?.map((i) => i.InstanceId)).toEqual([MI_02, MI_03, MI_04, MI_05]);
+    expect(first.InstanceInformationList?.map((i) => i.InstanceId)).toEqual([MI_02, MI_03, MI_04, MI_05, MI_06]);
     expect(first.NextToken).toEqual(expect.any(String));
-    expect(second.InstanceInformationList?.map((i) => i.InstanceId)).toEqual([MI_06, MI_07]);
+    expect(second.InstanceInformationList?.map((i) => i.InstanceId)).toEqual([MI_07]);
     expect(second.NextToken).toBeUndefined();
   });
 
