@@ -1,4 +1,10 @@
-import { DescribeInstanceInformationCommand, type InstanceInformation, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  InstanceInformationFilterKey,
+  type InstanceInformation,
+  paginateDescribeInstanceInformation,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { PAGE_SIZE } from '../aws/page-sizes';
 import type { Clock } from '../clock';
 import { RegistrationTimeoutError } from '../errors';
 import { ONBOARDING_TIMINGS } from '../settings';
@@ -68,10 +74,18 @@ export async function checkRegistration(
   return { registered: false, attempt, nextWaitSeconds: Math.min(wait, untilExpiry) };
 }
 
-/** The managed instances that registered with an activation (at most its registration limit). */
+/**
+ * The managed instances that registered with an activation (at most its registration limit). SSM
+ * filters each page it reads, so the instance can come after pages that hold nothing but a
+ * NextToken: every page is read.
+ */
 async function instancesOfActivation(ssm: SSMClient, activationId: string): Promise<InstanceInformation[]> {
-  const answer = await ssm.send(
-    new DescribeInstanceInformationCommand({ Filters: [{ Key: 'ActivationIds', Values: [activationId] }] }),
-  );
-  return answer.InstanceInformationList ?? [];
+  const found: InstanceInformation[] = [];
+  for await (const page of paginateDescribeInstanceInformation(
+    { client: ssm, pageSize: PAGE_SIZE.ssmDescribeInstanceInformation },
+    { Filters: [{ Key: InstanceInformationFilterKey.ACTIVATION_IDS, Values: [activationId] }] },
+  )) {
+    found.push(...(page.InstanceInformationList ?? []));
+  }
+  return found;
 }

@@ -107,7 +107,7 @@ describe('Task handlers: run', () => {
       nextWaitSeconds: 15,
     });
     expect(ssmMock.commandCalls(DescribeInstanceInformationCommand).map((c) => c.args[0].input)).toEqual([
-      { Filters: [{ Key: 'ActivationIds', Values: [ACTIVATION_ID] }] },
+      { Filters: [{ Key: 'ActivationIds', Values: [ACTIVATION_ID] }], MaxResults: 50 },
     ]);
   });
 });

@@ -1,4 +1,8 @@
-import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DescribeInstanceInformationCommand,
+  type DescribeInstanceInformationRequest,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { ManualClock } from '../../../lib/clock';
@@ -23,14 +27,29 @@ const input = (attempt = 0) => ({
 describe('checkRegistration', () => {
   beforeEach(() => ssmMock.reset());
 
-  it('asks SSM for instances registered with exactly this activation', async () => {
+  it('asks SSM for instances registered with exactly this activation, 50 a page (the most SSM gives)', async () => {
     ssmMock.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
 
     await checkRegistration(deps(), input());
 
     expect(ssmMock.commandCalls(DescribeInstanceInformationCommand).map((c) => c.args[0].input)).toEqual([
-      { Filters: [{ Key: 'ActivationIds', Values: [ACTIVATION_ID] }] },
+      { Filters: [{ Key: 'ActivationIds', Values: [ACTIVATION_ID] }], MaxResults: 50 },
     ]);
+  });
+
+  it('reads on past empty pages that carry a NextToken: SSM filters each page it reads', async () => {
+    const requests: Array<string | undefined> = [];
+    ssmMock.on(DescribeInstanceInformationCommand).callsFake((request: DescribeInstanceInformationRequest) => {
+      requests.push(request.NextToken);
+      if (request.NextToken === undefined) return { InstanceInformationList: [], NextToken: 'page-2' };
+      if (request.NextToken === 'page-2') return { InstanceInformationList: [], NextToken: 'page-3' };
+      return { InstanceInformationList: [{ InstanceId: INSTANCE_ID, ActivationId: ACTIVATION_ID }] };
+    });
+
+    const state = await checkRegistration(deps(), input());
+
+    expect(requests).toEqual([undefined, 'page-2', 'page-3']);
+    expect(state).toMatchObject({ registered: true, instance: { instanceId: INSTANCE_ID } });
   });
 
   it('reports the registered managed instance', async () => {
