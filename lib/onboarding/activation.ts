@@ -1,12 +1,14 @@
 import {
   CreateActivationCommand,
   DeleteActivationCommand,
+  DescribeActivationsFilterKeys,
   InvalidActivation,
   InvalidActivationId,
   paginateDescribeActivations,
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import { PAGE_SIZE } from '../aws/page-sizes';
 import type { Clock } from '../clock';
 import { ActivationRejectedError, HybridRolePropagationError } from '../errors';
 import { requestParameters, type Settings } from '../settings';
@@ -134,8 +136,8 @@ export async function deleteActivation(ssm: SSMClient, activationId: string): Pr
 export async function requestActivationIds(ssm: SSMClient, nodeName: string, requestId: string): Promise<string[]> {
   const ids: string[] = [];
   const pages = paginateDescribeActivations(
-    { client: ssm },
-    { Filters: [{ FilterKey: 'DefaultInstanceName', FilterValues: [nodeName] }] },
+    { client: ssm, pageSize: PAGE_SIZE.ssmDescribeActivations },
+    { Filters: [{ FilterKey: DescribeActivationsFilterKeys.DEFAULT_INSTANCE_NAME, FilterValues: [nodeName] }] },
   );
   for await (const page of pages) {
     for (const activation of page?.ActivationList ?? []) {

@@ -5,9 +5,11 @@ import {
   InvalidResourceId,
   ListTagsForResourceCommand,
   paginateDescribeInstanceInformation,
+  ResourceTypeForTagging,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
+import { PAGE_SIZE } from '../aws/page-sizes';
 import { isTransientAwsError } from '../errors';
 import type { ClusterAccess, NodeReaderFactory } from '../kube/types';
 import { requestParameters, type Settings } from '../settings';
@@ -216,7 +218,7 @@ async function deregisterStrays(
     let doing = 'reading its tags';
     try {
       const tags = await deps.ssm.send(
-        new ListTagsForResourceCommand({ ResourceType: 'ManagedInstance', ResourceId: id }),
+        new ListTagsForResourceCommand({ ResourceType: ResourceTypeForTagging.MANAGED_INSTANCE, ResourceId: id }),
       );
       if (!tags.TagList?.some((t) => t.Key === TAG_KEYS.requestId && t.Value === target.requestId)) {
         actions.push({ action: 'keep-instance', resource: id, outcome: `not tagged ${commands.tag}` });
@@ -245,11 +247,14 @@ async function deregisterStrays(
   return { actions, left };
 }
 
-/** Managed instances carrying this request's tag (a tag filter cannot be combined with others). */
+/**
+ * Managed instances carrying this request's tag (a tag filter cannot be combined with others).
+ * SSM filters each page, so every page is read, however few it holds.
+ */
 async function instancesTagged(ssm: SSMClient, requestId: string): Promise<InstanceInformation[]> {
   const found: InstanceInformation[] = [];
   for await (const page of paginateDescribeInstanceInformation(
-    { client: ssm },
+    { client: ssm, pageSize: PAGE_SIZE.ssmDescribeInstanceInformation },
     { Filters: [{ Key: `tag:${TAG_KEYS.requestId}`, Values: [requestId] }] },
   )) {
     found.push(...(page.InstanceInformationList ?? []));

@@ -86,6 +86,7 @@ describe('issueActivation', () => {
     await expect(issueActivation(deps(), input())).resolves.toMatchObject({ activationId: 'act-new' });
     expect(ssmMock.commandCalls(DescribeActivationsCommand)[0]?.args[0].input).toEqual({
       Filters: [{ FilterKey: 'DefaultInstanceName', FilterValues: ['gpu-node-01'] }],
+      MaxResults: 50,
     });
     expect(ssmMock.commandCalls(DeleteActivationCommand).map((c) => c.args[0].input)).toEqual([
       { ActivationId: 'act-old' },

@@ -119,7 +119,7 @@ function cleanUp(
   );
   return { run, report: run, reads: fake.reads };
 }
-const TAG_FILTER = { Filters: [{ Key: 'tag:hybridops:request-id', Values: [REQUEST_ID] }] };
+const TAG_FILTER = { Filters: [{ Key: 'tag:hybridops:request-id', Values: [REQUEST_ID] }], MaxResults: 50 };
 
 const inputs = <T>(calls: Array<{ args: [{ input: T }] }>) => calls.map((c) => c.args[0].input);
 const PARAMETER_BASE = '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345';
@@ -177,6 +177,7 @@ describe('cleanupFailedOnboarding', () => {
     // Any other activation tagged with the request (a lost answer's duplicate) is looked for too.
     expect(ssmMock).toHaveReceivedCommandWith(DescribeActivationsCommand, {
       Filters: [{ FilterKey: 'DefaultInstanceName', FilterValues: ['gpu-node-01'] }],
+      MaxResults: 50,
     });
     expect(reads).toEqual([{ cluster: clusterAccess(), name: INSTANCE_ID }]);
   });
@@ -250,7 +251,7 @@ describe('cleanupFailedOnboarding', () => {
     const report = await cleanUp(state).report;
 
     expect(inputs(ssmMock.commandCalls(DescribeActivationsCommand))).toEqual([
-      { Filters: [{ FilterKey: 'DefaultInstanceName', FilterValues: ['gpu-node-01'] }] },
+      { Filters: [{ FilterKey: 'DefaultInstanceName', FilterValues: ['gpu-node-01'] }], MaxResults: 50 },
     ]);
     expect(inputs(ssmMock.commandCalls(DeleteActivationCommand))).toEqual([{ ActivationId: ACTIVATION_ID }]);
     expect(report.cleanup).toContainEqual({
