@@ -2,7 +2,9 @@ import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
   ExecutionDoesNotExist,
-  GetExecutionHistoryCommand,
+  ExecutionStatus,
+  HistoryEventType,
+  paginateGetExecutionHistory,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
@@ -82,13 +84,13 @@ export async function getOnboardingStatus(
     startedAt: execution.startDate?.toISOString(),
     stoppedAt: execution.stopDate?.toISOString(),
   };
-  if (execution.status === 'RUNNING') {
+  if (execution.status === ExecutionStatus.RUNNING) {
     const { state, latest } = await latestState(deps.sfn, arn);
     body.phase = PHASE_OF_STATE[state ?? ''] ?? 'starting';
     body.nodeConfigReady = Boolean(latest?.nodeConfig);
     if (latest?.registration?.instance) body.instanceId = latest.registration.instance.instanceId;
     if (latest?.node?.hint) body.hint = latest.node.hint;
-  } else if (execution.status === 'SUCCEEDED') {
+  } else if (execution.status === ExecutionStatus.SUCCEEDED) {
     Object.assign(body, { phase: 'done', result: withoutAlert(JSON.parse(execution.output ?? '{}')) });
   } else if (execution.error === AlertDeliveryError.errorName) {
     Object.assign(body, undeliveredOutcome(execution.cause));
@@ -131,19 +133,36 @@ function undeliveredOutcome(cause: string | undefined): Record<string, unknown> 
   return { phase: 'failed', error: AlertDeliveryError.errorName, cause, ...alert };
 }
 
-/** The last state entered, and the state data the last Task left, from the execution history. */
+/**
+ * Pages of the execution history read, newest first, looking for the latest state and Task output:
+ * the first page holds both almost always, and an execution has at most 25,000 events.
+ */
+export const HISTORY_PAGES = 10;
+/** Events a page (GetExecutionHistory takes 0-1000): few, as each can carry up to 256 KiB of state data. */
+const HISTORY_PAGE_SIZE = 50;
+
+/**
+ * The last state entered, and the state data the last Task left, from the execution history: read
+ * newest first, page by page (a page can hold fewer events than asked, the API reference says),
+ * until both are found or {@link HISTORY_PAGES} pages are read.
+ */
 async function latestState(sfn: SFNClient, arn: string): Promise<{ state?: string; latest?: OnboardingState }> {
-  const history = await sfn.send(
-    new GetExecutionHistoryCommand({ executionArn: arn, reverseOrder: true, maxResults: 50 }),
-  );
   let state: string | undefined;
   let latest: OnboardingState | undefined;
-  for (const event of history.events ?? []) {
-    if (!state && event.stateEnteredEventDetails?.name) state = event.stateEnteredEventDetails.name;
-    if (!latest && event.type === 'TaskStateExited' && event.stateExitedEventDetails?.output) {
-      latest = JSON.parse(event.stateExitedEventDetails.output) as OnboardingState;
+  let pages = 0;
+  for await (const page of paginateGetExecutionHistory(
+    { client: sfn, pageSize: HISTORY_PAGE_SIZE },
+    { executionArn: arn, reverseOrder: true },
+  )) {
+    for (const event of page.events ?? []) {
+      if (!state && event.stateEnteredEventDetails?.name) state = event.stateEnteredEventDetails.name;
+      if (!latest && event.type === HistoryEventType.TaskStateExited && event.stateExitedEventDetails?.output) {
+        latest = JSON.parse(event.stateExitedEventDetails.output) as OnboardingState;
+      }
+      if (state && latest) return { state, latest };
     }
-    if (state && latest) break;
+    pages += 1;
+    if (pages >= HISTORY_PAGES) break;
   }
   return { state, latest };
 }
@@ -171,7 +190,7 @@ export async function getNodeConfig(
       },
     };
   }
-  if (execution.status !== 'RUNNING') {
+  if (execution.status !== ExecutionStatus.RUNNING) {
     return {
       statusCode: 410,
       body: {

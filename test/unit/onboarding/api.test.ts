@@ -17,7 +17,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { OnboardingRequestBody } from '../../../lib/onboarding/request';
 import type { OnboardingState } from '../../../lib/onboarding/state';
-import { getNodeConfig, getOnboardingStatus, PHASE_OF_STATE, principalOf } from '../../../lib/onboarding/status';
+import {
+  getNodeConfig,
+  getOnboardingStatus,
+  HISTORY_PAGES,
+  PHASE_OF_STATE,
+  principalOf,
+} from '../../../lib/onboarding/status';
 import { submitOnboarding } from '../../../lib/onboarding/submit';
 import {
   activationResult,
@@ -315,6 +321,64 @@ describe('getOnboardingStatus', () => {
     expect(sfnMock.commandCalls(GetExecutionHistoryCommand).map((c) => c.args[0].input)).toEqual([
       { executionArn: executionArnOf(REQUEST_ID), reverseOrder: true, maxResults: 50 },
     ]);
+  });
+
+  it('reads on to older pages of history until it finds the last Task output', async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: STARTED });
+    const tokens: Array<string | undefined> = [];
+    sfnMock.on(GetExecutionHistoryCommand).callsFake((request: { nextToken?: string }) => {
+      tokens.push(request.nextToken);
+      if (request.nextToken === undefined) {
+        // A page that holds fewer events than asked, and no Task output (Step Functions says a
+        // page may hold fewer than maxResults).
+        return {
+          events: [
+            { id: 90, timestamp: STARTED, type: 'WaitStateEntered', stateEnteredEventDetails: { name: 'WaitForNode' } },
+          ],
+          nextToken: 'older',
+        };
+      }
+      return {
+        events: [
+          {
+            id: 80,
+            timestamp: STARTED,
+            type: 'TaskStateExited',
+            stateExitedEventDetails: {
+              name: 'CheckNode',
+              output: stateJson({
+                ...onboardingInput(),
+                nodeConfig: nodeConfigResult(),
+                registration: registeredState(),
+                node: { settled: false, phase: 'pending', attempt: 1, nextWaitSeconds: 15 },
+              }),
+            },
+          },
+        ],
+      };
+    });
+
+    const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+
+    expect(tokens).toEqual([undefined, 'older']);
+    expect(body).toMatchObject({ phase: 'waiting-for-node', nodeConfigReady: true, instanceId: INSTANCE_ID });
+  });
+
+  it(`stops after ${HISTORY_PAGES} pages of history without a Task output`, async () => {
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: STARTED });
+    let pages = 0;
+    sfnMock.on(GetExecutionHistoryCommand).callsFake(() => {
+      pages += 1;
+      return {
+        events: [{ id: 1000 - pages, timestamp: STARTED, type: 'MapIterationStarted' }],
+        nextToken: `page-${pages + 1}`,
+      };
+    });
+
+    const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+
+    expect(pages).toBe(HISTORY_PAGES);
+    expect(body).toMatchObject({ phase: 'starting', nodeConfigReady: false });
   });
 
   it('shows the instance and the CNI hint while waiting for the Node', async () => {
