@@ -1,6 +1,5 @@
 import {
   AuthorizeSecurityGroupIngressCommand,
-  DescribeSubnetsCommand,
   type EC2Client,
   paginateDescribeSecurityGroupRules,
   RevokeSecurityGroupIngressCommand,
@@ -18,6 +17,7 @@ import type { ClusterDesiredState } from './config';
 import { type EfsObservation, NFS_PORT, type ObservedMountTarget } from './efs-plan';
 import type { Action, Outcome } from './plan';
 import { MANAGED_TAG } from './resolver-plan';
+import { subnetZones } from './subnets';
 
 /** Reads the file system, its mount targets, the cluster's subnets and the mount-target security group's rules. */
 export async function observeEfs(
@@ -27,9 +27,7 @@ export async function observeEfs(
   const fsAnswer = await clients.efs.send(new DescribeFileSystemsCommand({ FileSystemId: input.efs.fileSystemId }));
   const fs = fsAnswer.FileSystems?.[0];
   const mountTargets = await observeMountTargets(clients.efs, input.efs.fileSystemId);
-  const subnets = input.cluster.subnetIds.length
-    ? ((await clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: input.cluster.subnetIds }))).Subnets ?? [])
-    : [];
+  const clusterSubnets = await subnetZones(clients.ec2, input.cluster.subnetIds);
   const securityGroupRules: EfsObservation['securityGroupRules'] = [];
   for await (const page of paginateDescribeSecurityGroupRules(
     { client: clients.ec2, pageSize: 1000 },
@@ -56,9 +54,7 @@ export async function observeEfs(
       oneZone: fs?.AvailabilityZoneName,
     },
     mountTargets,
-    clusterSubnets: subnets
-      .filter((s) => s.SubnetId && s.AvailabilityZone)
-      .map((s) => ({ id: s.SubnetId as string, availabilityZone: s.AvailabilityZone as string })),
+    clusterSubnets,
     securityGroupRules,
     vpcCidrs: input.cluster.vpcCidrs,
     remoteNodeCidrs: input.cluster.remoteNodeCidrs,

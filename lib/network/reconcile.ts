@@ -1,4 +1,3 @@
-import { DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
 import { GetResolverEndpointCommand, ResourceNotFoundException } from '@aws-sdk/client-route53resolver';
 import type { AwsClients } from '../aws/clients';
 import { describeClusterFacts } from '../onboarding/cluster';
@@ -10,6 +9,7 @@ import { type PlanRef, savePlan } from './run-store';
 import type { RunStore } from '../store';
 import { endpointAddresses, isServing, observeResolver } from './resolver-aws';
 import { planResolver } from './resolver-plan';
+import { subnetZones } from './subnets';
 
 /** What planning reads: the cluster, its subnets, Resolver and EFS. */
 export type ReconcileClients = Pick<AwsClients, 'eks' | 'ec2' | 'efs' | 'resolver'>;
@@ -135,13 +135,7 @@ export async function inboundEndpointFindings(
   const notServing = all.filter((a) => !isServing(a));
   const ips = addresses.map((a) => a.ip);
   const subnets = addresses.flatMap((a) => (a.subnetId ? [a.subnetId] : []));
-  const azs = subnets.length
-    ? new Set(
-        ((await clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: [...new Set(subnets)] }))).Subnets ?? []).map(
-          (s) => s.AvailabilityZone,
-        ),
-      )
-    : new Set<string>();
+  const azs = new Set((await subnetZones(clients.ec2, subnets)).map((s) => s.availabilityZone));
   if (azs.size < 2) {
     const others = notServing.map(
       (a) => `${a.ip}${a.subnetId ? ` (${a.subnetId})` : ''} is ${a.status ?? 'in no state'}`,

@@ -3,6 +3,7 @@ import {
   DescribeSecurityGroupRulesCommand,
   type DescribeSecurityGroupRulesRequest,
   DescribeSubnetsCommand,
+  type DescribeSubnetsRequest,
   EC2Client,
   EC2ServiceException,
   RevokeSecurityGroupIngressCommand,
@@ -129,12 +130,16 @@ describe('observeEfs', () => {
           },
     );
     efsMock.on(DescribeMountTargetsCommand).callsFake(mountTargets.fake);
-    ec2Mock.on(DescribeSubnetsCommand).resolves({
-      Subnets: [
-        { SubnetId: SUBNET_A, AvailabilityZone: 'ap-northeast-2a', VpcId: VPC_ID },
-        { SubnetId: SUBNET_B, AvailabilityZone: 'ap-northeast-2b', VpcId: VPC_ID },
-      ],
-    });
+    // EC2 may page even an answer by ids: each NextToken is followed.
+    const subnets = recorded<DescribeSubnetsRequest>((input) =>
+      input.NextToken === undefined
+        ? {
+            NextToken: 'subnets-2',
+            Subnets: [{ SubnetId: SUBNET_A, AvailabilityZone: 'ap-northeast-2a', VpcId: VPC_ID }],
+          }
+        : { Subnets: [{ SubnetId: SUBNET_B, AvailabilityZone: 'ap-northeast-2b', VpcId: VPC_ID }] },
+    );
+    ec2Mock.on(DescribeSubnetsCommand).callsFake(subnets.fake);
     const sgRules = recorded<DescribeSecurityGroupRulesRequest>((input) =>
       input.NextToken === undefined
         ? {
@@ -176,11 +181,11 @@ describe('observeEfs', () => {
           },
     );
     ec2Mock.on(DescribeSecurityGroupRulesCommand).callsFake(sgRules.fake);
-    return { mountTargetRequests: mountTargets.seen, sgRuleRequests: sgRules.seen };
+    return { mountTargetRequests: mountTargets.seen, subnetRequests: subnets.seen, sgRuleRequests: sgRules.seen };
   }
 
   it('reads the file system, its mount targets, the cluster subnets and the group rules, page by page', async () => {
-    const { mountTargetRequests, sgRuleRequests } = seedAws(fileSystem());
+    const { mountTargetRequests, subnetRequests, sgRuleRequests } = seedAws(fileSystem());
 
     await observeEfs(clients(), { efs: efsConfig(), cluster: clusterFacts() });
 
@@ -192,8 +197,9 @@ describe('observeEfs', () => {
       { FileSystemId: FS_ID, MaxItems: 100 },
       { FileSystemId: FS_ID, MaxItems: 100, Marker: 'mt-page-2' },
     ]);
-    expect(ec2Mock.commandCalls(DescribeSubnetsCommand).map((c) => c.args[0].input)).toEqual([
+    expect(subnetRequests).toEqual([
       { SubnetIds: [SUBNET_A, SUBNET_B] },
+      { SubnetIds: [SUBNET_A, SUBNET_B], NextToken: 'subnets-2' },
     ]);
     expect(sgRuleRequests).toEqual([
       { Filters: [{ Name: 'group-id', Values: [SG_ID] }], MaxResults: 1000 },
