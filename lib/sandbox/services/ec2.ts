@@ -1,4 +1,42 @@
-import { awsError, paginate, type ServiceHandlers } from '../estate';
+import { SandboxNotImplementedError } from '../../errors';
+import { awsError, type ServiceHandlers } from '../estate';
+import { filteredPage, type PageRange } from '../paging';
+
+type Filter = { Name?: string; Values?: string[] };
+
+/**
+ * Page sizes, from the EC2 service model (botocore ec2/2016-11-15/service-2.json): MaxResults 5-1000
+ * for DescribeSubnets and DescribeSecurityGroupRules. Without MaxResults EC2 answers every item in
+ * one page ("If this parameter is not specified, then all items are returned", the model's
+ * DescribeSecurityGroupRules doc), so `fallback` is unused.
+ */
+const EC2_PAGE: PageRange = { member: 'maxResults', min: 5, max: 1000, fallback: Number.POSITIVE_INFINITY };
+
+/**
+ * EC2's answer to a MaxResults outside the model: `InvalidParameterValue: Value ( 1 ) for parameter
+ * maxResults is invalid. Expecting a value greater than 5.` (aws/aws-sdk-ruby#2575; the message for
+ * a value above the maximum is written the same way).
+ */
+function ec2PageSize(asked: unknown): number {
+  if (asked === undefined || asked === null) return EC2_PAGE.fallback;
+  const size = Number(asked);
+  if (Number.isInteger(size) && size >= EC2_PAGE.min && size <= EC2_PAGE.max) return size;
+  const expecting = size < EC2_PAGE.min ? `greater than ${EC2_PAGE.min}` : `less than ${EC2_PAGE.max}`;
+  throw awsError(
+    'ec2',
+    'InvalidParameterValue',
+    `Value ( ${String(asked)} ) for parameter maxResults is invalid. Expecting a value ${expecting}.`,
+  );
+}
+
+/** A token the sandbox never gave. EC2's own name for it is not documented; InvalidParameterValue is EC2's error for a bad parameter value. */
+const badToken = () => awsError('ec2', 'InvalidParameterValue', 'Invalid value for parameter nextToken.');
+
+/** EC2 refuses a filter name the action does not know: "The filter 'tag:Name' is invalid" (aws/aws-cli#7225). */
+function checkFilterNames(filters: Filter[], known: (name: string) => boolean): void {
+  const unknown = filters.find((f) => !known(f.Name ?? ''));
+  if (unknown) throw awsError('ec2', 'InvalidParameterValue', `The filter '${String(unknown.Name)}' is invalid`);
+}
 
 /** EC2: the VPCs the clusters live in, from the seed. */
 export const ec2Handlers: ServiceHandlers = {
@@ -23,21 +61,60 @@ export const ec2Handlers: ServiceHandlers = {
   },
 
   DescribeSubnets(estate, input) {
+    if (((input.Filters as Filter[] | undefined) ?? []).length) {
+      throw new SandboxNotImplementedError(
+        'The sandbox does not filter ec2:DescribeSubnets.',
+        'Ask by SubnetIds, or add the filter to lib/sandbox/services/ec2.ts.',
+      );
+    }
+    const size = ec2PageSize(input.MaxResults);
     const ids = (input.SubnetIds as string[] | undefined) ?? estate.seed.subnets.map((s) => s.id);
     const missing = ids.find((id) => !estate.seed.subnets.some((s) => s.id === id));
     if (missing) throw awsError('ec2', 'InvalidSubnetID.NotFound', `The subnet ID '${missing}' does not exist`);
+    const { page, next } = filteredPage(
+      estate.seed.subnets.filter((s) => ids.includes(s.id)),
+      () => true,
+      { token: input.NextToken, size, badToken },
+    );
     return {
-      Subnets: estate.seed.subnets
-        .filter((s) => ids.includes(s.id))
-        .map((s) => ({ SubnetId: s.id, VpcId: s.vpcId, AvailabilityZone: s.availabilityZone, State: 'available' })),
+      NextToken: next,
+      Subnets: page.map((s) => ({
+        SubnetId: s.id,
+        VpcId: s.vpcId,
+        AvailabilityZone: s.availabilityZone,
+        State: 'available',
+      })),
     };
   },
 
   DescribeSecurityGroupRules(estate, input) {
-    const filters = (input.Filters as Array<{ Name?: string; Values?: string[] }>) ?? [];
-    const groups = filters.find((f) => f.Name === 'group-id')?.Values;
-    const rules = estate.state.network.securityGroupRules.filter((r) => !groups || groups.includes(r.groupId));
-    const { page, next } = paginate(rules, input.NextToken, input.MaxResults, 1000);
+    if (input.SecurityGroupRuleIds !== undefined) {
+      throw new SandboxNotImplementedError(
+        'The sandbox does not take SecurityGroupRuleIds in ec2:DescribeSecurityGroupRules.',
+        'Filter by group-id or security-group-rule-id, or add it to lib/sandbox/services/ec2.ts.',
+      );
+    }
+    // The filters the model documents: group-id, security-group-rule-id, tag:<key>. Filters AND,
+    // a filter's values OR.
+    const filters = (input.Filters as Filter[] | undefined) ?? [];
+    checkFilterNames(
+      filters,
+      (name) => ['group-id', 'security-group-rule-id'].includes(name) || name.startsWith('tag:'),
+    );
+    const size = ec2PageSize(input.MaxResults);
+    type Rule = (typeof estate.state.network.securityGroupRules)[number];
+    const matches = (f: Filter, r: Rule) => {
+      const values = f.Values ?? [];
+      if (f.Name === 'group-id') return values.includes(r.groupId);
+      if (f.Name === 'security-group-rule-id') return values.includes(r.id);
+      return (r.tags ?? []).some((t) => t.Key === f.Name?.slice(4) && values.includes(t.Value));
+    };
+    // With MaxResults, EC2 pages first and filters each page (aws/aws-sdk-js#940).
+    const { page, next } = filteredPage(
+      estate.state.network.securityGroupRules,
+      (r) => filters.every((f) => matches(f, r)),
+      { token: input.NextToken, size, badToken },
+    );
     return {
       NextToken: next,
       SecurityGroupRules: page.map((r) => ({
