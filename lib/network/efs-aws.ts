@@ -64,11 +64,10 @@ export async function observeEfs(
 
 export async function observeMountTargets(efs: EFSClient, fileSystemId: string): Promise<ObservedMountTarget[]> {
   const targets: ObservedMountTarget[] = [];
-  // 100 a page, the API's maximum (its default is 10).
-  for await (const page of paginateDescribeMountTargets(
-    { client: efs, pageSize: 100 },
-    { FileSystemId: fileSystemId },
-  )) {
+  // No page size: EFS ignores MaxItems ("Currently, this number is automatically set to 10, and
+  // other values are ignored", the EFS API reference for DescribeMountTargets), so every NextMarker
+  // is followed instead.
+  for await (const page of paginateDescribeMountTargets({ client: efs }, { FileSystemId: fileSystemId })) {
     for (const mt of page.MountTargets ?? []) {
       if (!mt.MountTargetId || !mt.AvailabilityZoneName || !mt.SubnetId) continue;
       targets.push({

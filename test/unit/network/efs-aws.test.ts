@@ -192,11 +192,8 @@ describe('observeEfs', () => {
     expect(efsMock.commandCalls(DescribeFileSystemsCommand).map((c) => c.args[0].input)).toEqual([
       { FileSystemId: FS_ID },
     ]);
-    // 100 a page, the API's maximum.
-    expect(mountTargetRequests).toEqual([
-      { FileSystemId: FS_ID, MaxItems: 100 },
-      { FileSystemId: FS_ID, MaxItems: 100, Marker: 'mt-page-2' },
-    ]);
+    // No MaxItems: EFS ignores it and pages by 10; the markers are followed.
+    expect(mountTargetRequests).toEqual([{ FileSystemId: FS_ID }, { FileSystemId: FS_ID, Marker: 'mt-page-2' }]);
     expect(subnetRequests).toEqual([
       { SubnetIds: [SUBNET_A, SUBNET_B] },
       { SubnetIds: [SUBNET_A, SUBNET_B], NextToken: 'subnets-2' },

@@ -613,8 +613,9 @@ describe('takeInventory', () => {
     expect(efsMock.commandCalls(DescribeFileSystemsCommand).map((c) => c.args[0].input)).toEqual([
       { FileSystemId: FS },
     ]);
+    // No MaxItems: EFS ignores it (10 a page).
     expect(efsMock.commandCalls(DescribeMountTargetsCommand).map((c) => c.args[0].input)).toEqual([
-      { FileSystemId: FS, MaxItems: 100 },
+      { FileSystemId: FS },
     ]);
     expect(ec2Mock.commandCalls(DescribeSubnetsCommand).map((c) => c.args[0].input)).toEqual([
       { SubnetIds: ['subnet-0aa1a1a1a1a1a1a1a', 'subnet-0bb2b2b2b2b2b2b2b'] },
