@@ -1,5 +1,13 @@
-import { FileSystemNotFound, MountTargetConflict, SecurityGroupNotFound, SubnetNotFound } from '@aws-sdk/client-efs';
-import { paginate, type SandboxEstate, type ServiceHandlers } from '../estate';
+import {
+  BadRequest,
+  FileSystemNotFound,
+  MountTargetConflict,
+  SecurityGroupNotFound,
+  SubnetNotFound,
+  ValidationException,
+} from '@aws-sdk/client-efs';
+import type { SandboxEstate, ServiceHandlers } from '../estate';
+import { constraintMessage, filteredPage } from '../paging';
 
 const meta = { $metadata: {} };
 
@@ -13,6 +21,12 @@ function fileSystem(estate: SandboxEstate, id: unknown) {
     });
   return fs;
 }
+
+/**
+ * DescribeMountTargets pages by 10 whatever MaxItems says: "Currently, this number is automatically
+ * set to 10, and other values are ignored" (the EFS API reference and service model, MaxItems).
+ */
+const MOUNT_TARGETS_PAGE = 10;
 
 const azOf = (estate: SandboxEstate, subnetId: string) =>
   estate.seed.subnets.find((s) => s.id === subnetId)?.availabilityZone;
@@ -45,7 +59,22 @@ export const efsHandlers: ServiceHandlers = {
       AvailabilityZoneName: azOf(estate, mt.subnetId),
       VpcId: estate.seed.subnets.find((s) => s.id === mt.subnetId)?.vpcId,
     }));
-    const { page, next } = paginate(all, input.Marker, input.MaxItems, 10);
+    // MaxItems is ignored, but it must still be 1 or more (the model's MaxItems: min 1); EFS answers
+    // a value outside its model with ValidationException (aws/aws-sdk-js-v3#1288).
+    if (input.MaxItems !== undefined && !(Number(input.MaxItems) >= 1)) {
+      throw new ValidationException({
+        ...meta,
+        message: constraintMessage('maxItems', input.MaxItems, 'have value greater than or equal to 1'),
+        ErrorCode: 'ValidationException',
+      });
+    }
+    // EFS's error for a Marker it never gave is not documented; BadRequest is its error for "an
+    // invalid parameter value" (the service model).
+    const { page, next } = filteredPage(all, () => true, {
+      token: input.Marker,
+      size: MOUNT_TARGETS_PAGE,
+      badToken: () => new BadRequest({ ...meta, message: 'The Marker is not one EFS gave.', ErrorCode: 'BadRequest' }),
+    });
     return { MountTargets: page, NextMarker: next };
   },
 
