@@ -1,11 +1,17 @@
 import {
+  InvalidNextTokenException,
   InvalidParameterException,
   InvalidRequestException,
   ResourceExistsException,
   ResourceInUseException,
+  ResolverRuleAssociationStatus,
+  ResolverRuleStatus,
   ResourceNotFoundException,
+  RuleTypeOption,
+  ValidationException,
 } from '@aws-sdk/client-route53resolver';
-import { paginate, type SandboxEstate, type ServiceHandlers } from '../estate';
+import type { SandboxEstate, ServiceHandlers } from '../estate';
+import { filteredPage, type PageRange, pageSizeOf } from '../paging';
 import type { NetworkSeed } from '../state';
 
 const meta = { $metadata: {} };
@@ -81,36 +87,100 @@ function changeAssociation(estate: SandboxEstate, r: Rule, vpc: string, status: 
 const associationId = (r: Rule, vpc: string) => `rslvr-rrassoc-${r.id.slice(9)}${vpc.slice(4, 8)}`;
 
 type Filter = { Name?: string; Values?: string[] };
-const filterValue = (filters: Filter[], ...names: string[]) =>
-  filters.find((f) => names.includes(f.Name ?? ''))?.Values;
+
+/** Resolver's List* MaxResults: 1-100, 100 when not given (Route 53 Resolver service model and API reference). */
+const LIST_PAGE: PageRange = { member: 'maxResults', min: 1, max: 100, fallback: 100 };
+/** A MaxResults outside the model: ValidationException, "1 validation error detected: ..." (as moto's Resolver mock answers it). */
+const validation = (message: string) => new ValidationException({ ...meta, message, Message: message });
+const badToken = () =>
+  new InvalidNextTokenException({
+    ...meta,
+    message: 'Invalid value passed for the NextToken parameter',
+    Message: 'Invalid value passed for the NextToken parameter',
+  });
+
+/**
+ * The filter names each list takes, with the values a Status or Type filter may hold (undefined:
+ * any), from the Route 53 Resolver API reference (Filter, Name). Resolver still takes the older
+ * upper-case names (CREATOR_REQUEST_ID for CreatorRequestId, ...).
+ */
+const RULE_FILTERS: Record<string, readonly string[] | undefined> = {
+  CreatorRequestId: undefined,
+  DomainName: undefined,
+  Name: undefined,
+  ResolverEndpointId: undefined,
+  Status: Object.values(ResolverRuleStatus),
+  Type: [RuleTypeOption.Forward, RuleTypeOption.System],
+};
+const ASSOCIATION_FILTERS: Record<string, readonly string[] | undefined> = {
+  Name: undefined,
+  ResolverRuleId: undefined,
+  Status: [
+    ResolverRuleAssociationStatus.Creating,
+    ResolverRuleAssociationStatus.Complete,
+    ResolverRuleAssociationStatus.Deleting,
+    ResolverRuleAssociationStatus.Failed,
+  ],
+  VPCId: undefined,
+};
+const LEGACY_NAMES: Record<string, string> = {
+  CREATOR_REQUEST_ID: 'CreatorRequestId',
+  DOMAIN_NAME: 'DomainName',
+  NAME: 'Name',
+  RESOLVER_ENDPOINT_ID: 'ResolverEndpointId',
+  RESOLVER_RULE_ID: 'ResolverRuleId',
+  STATUS: 'Status',
+  TYPE: 'Type',
+  VPC_ID: 'VPCId',
+};
+
+/**
+ * A list's filters with their names in the current form, or InvalidParameterException for a name
+ * the list does not take or a Status or Type value outside the enum (Resolver's error for a
+ * parameter that is not valid, with FieldName; it does not document a more precise one).
+ */
+function listFilters(filters: Filter[], known: Record<string, readonly string[] | undefined>): Required<Filter>[] {
+  return filters.map((f) => {
+    const name = LEGACY_NAMES[f.Name ?? ''] ?? f.Name ?? '';
+    const refuse = (message: string) =>
+      new InvalidParameterException({ ...meta, message, Message: message, FieldName: 'Filters' });
+    if (!(name in known)) {
+      throw refuse(`${String(f.Name)} is not a valid filter name; valid: ${Object.keys(known).join(', ')}.`);
+    }
+    const values = f.Values ?? [];
+    const allowed = known[name];
+    const wrong = allowed && values.find((v) => !allowed.includes(v));
+    if (wrong) throw refuse(`${wrong} is not a valid value for filter ${name}; valid: ${allowed.join(', ')}.`);
+    return { Name: name, Values: values };
+  });
+}
 
 /** Route 53 Resolver: forwarding rules, their VPC associations, and endpoints, from the seed's network. */
 export const resolverHandlers: ServiceHandlers = {
   ListResolverRules(estate, input) {
-    const filters = (input.Filters as Filter[]) ?? [];
-    const types = filterValue(filters, 'Type', 'TYPE');
-    const creators = filterValue(filters, 'CreatorRequestId', 'CREATOR_REQUEST_ID');
-    const domains = filterValue(filters, 'DomainName', 'DOMAIN_NAME');
-    const rules = estate.state.network.resolverRules.filter(
-      (r) =>
-        (!types || types.includes(r.ruleType)) &&
-        (!creators || (r.creatorRequestId !== undefined && creators.includes(r.creatorRequestId))) &&
-        (!domains || domains.includes(withDot(r.domain))),
+    const filters = listFilters((input.Filters as Filter[]) ?? [], RULE_FILTERS);
+    const size = pageSizeOf(input.MaxResults, LIST_PAGE, validation);
+    const field: Record<string, (r: Rule) => string | undefined> = {
+      CreatorRequestId: (r) => r.creatorRequestId,
+      DomainName: (r) => withDot(r.domain),
+      Name: (r) => r.name,
+      ResolverEndpointId: (r) => r.endpointId,
+      Status: (r) => toAwsRule(estate, r).Status,
+      Type: (r) => r.ruleType,
+    };
+    // Each Values ORed, filters ANDed. Resolver is not known to filter page by page (as SSM and
+    // EC2 do), so the matches are paged.
+    const matching = estate.state.network.resolverRules.filter((r) =>
+      filters.every((f) => f.Values.includes(String(field[f.Name]?.(r)))),
     );
-    const { page, next } = paginate(rules, input.NextToken, input.MaxResults, 100);
+    const { page, next } = filteredPage(matching, () => true, { token: input.NextToken, size, badToken });
     return { ResolverRules: page.map((r) => toAwsRule(estate, r)), NextToken: next, MaxResults: input.MaxResults };
   },
 
   ListResolverRuleAssociations(estate, input) {
-    // The filters the API documents: Name, ResolverRuleId, Status, VPCId (each Values ORed, filters ANDed).
-    const filters = (input.Filters as Filter[]) ?? [];
-    const known = ['Name', 'ResolverRuleId', 'Status', 'VPCId'];
-    const unknown = filters.find((f) => !known.includes(f.Name ?? ''));
-    if (unknown) {
-      const message = `[RSLVR-00101] ${String(unknown.Name)} is not a valid filter name; valid: ${known.join(', ')}.`;
-      throw new InvalidParameterException({ ...meta, message, Message: message, FieldName: 'Filters' });
-    }
-    const ids = filterValue(filters, 'ResolverRuleId');
+    const filters = listFilters((input.Filters as Filter[]) ?? [], ASSOCIATION_FILTERS);
+    const size = pageSizeOf(input.MaxResults, LIST_PAGE, validation);
+    const ids = filters.find((f) => f.Name === 'ResolverRuleId')?.Values;
     const rules = estate.state.network.resolverRules.filter((r) => !ids || ids.includes(r.id));
     const all = rules.flatMap((r) =>
       associationsOf(estate, r).map(({ vpc, status }) => ({
@@ -122,11 +192,9 @@ export const resolverHandlers: ServiceHandlers = {
       })),
     );
     const matching = all.filter((a) =>
-      filters.every((f) =>
-        (f.Values ?? []).includes(String(a[f.Name as 'Name' | 'ResolverRuleId' | 'Status' | 'VPCId'])),
-      ),
+      filters.every((f) => f.Values.includes(String(a[f.Name as 'Name' | 'ResolverRuleId' | 'Status' | 'VPCId']))),
     );
-    const { page, next } = paginate(matching, input.NextToken, input.MaxResults, 100);
+    const { page, next } = filteredPage(matching, () => true, { token: input.NextToken, size, badToken });
     return { ResolverRuleAssociations: page, NextToken: next };
   },
 
@@ -267,6 +335,7 @@ export const resolverHandlers: ServiceHandlers = {
 
   ListResolverEndpointIpAddresses(estate, input) {
     const e = endpoint(estate, input.ResolverEndpointId);
+    pageSizeOf(input.MaxResults, LIST_PAGE, validation); // an endpoint's few IPs fit one page
     return {
       IpAddresses: e.ips.map((i, n) => ({
         IpId: `rni-${e.id.slice(-8)}${n}`,
