@@ -1,7 +1,39 @@
-import { ResourceNotFoundException } from '@aws-sdk/client-eks';
-import { paginate, type SandboxEstate, type ServiceHandlers } from '../estate';
+import {
+  Category,
+  InsightStatusValue,
+  InvalidParameterException,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-eks';
+import { SandboxNotImplementedError } from '../../errors';
+import type { SandboxEstate, ServiceHandlers } from '../estate';
+import { filteredPage, type PageRange, pageSizeOf } from '../paging';
 
 const meta = { $metadata: {} };
+
+/**
+ * ListInsights and ListAccessEntries take maxResults 1-100 and give 100 without it (the EKS service
+ * model and API reference). EKS answers a parameter it refuses with InvalidParameterException (the
+ * operations' error lists; aws/aws-sdk-go#4457 shows it for a maxResults).
+ */
+const LIST_PAGE: PageRange = { member: 'maxResults', min: 1, max: 100, fallback: 100 };
+const invalid = (message: string) => new InvalidParameterException({ ...meta, message });
+const badToken = () => invalid('The nextToken is not valid.');
+
+/** Refuses a ListInsights filter value outside the model's enums (Category, InsightStatusValue). */
+function checkInsightsFilter(filter: { categories?: string[]; statuses?: string[]; kubernetesVersions?: string[] }) {
+  if (filter.kubernetesVersions?.length) {
+    throw new SandboxNotImplementedError(
+      'The sandbox does not filter eks:ListInsights by kubernetesVersions.',
+      'Add it to lib/sandbox/services/eks.ts, or run with --estate aws.',
+    );
+  }
+  const check = (name: string, values: string[] | undefined, allowed: string[]) => {
+    const wrong = values?.find((v) => !allowed.includes(v));
+    if (wrong) throw invalid(`${wrong} is not a valid value for filter.${name}; valid: ${allowed.join(', ')}.`);
+  };
+  check('categories', filter.categories, Object.values(Category));
+  check('statuses', filter.statuses, Object.values(InsightStatusValue));
+}
 
 function cluster(estate: SandboxEstate, name: unknown) {
   const found = estate.seed.clusters.find((c) => c.name === name);
@@ -44,11 +76,17 @@ export const eksHandlers: ServiceHandlers = {
 
   ListAccessEntries(estate, input) {
     const c = cluster(estate, input.clusterName);
-    const { page, next } = paginate(
+    if (input.associatedPolicyArn !== undefined) {
+      throw new SandboxNotImplementedError(
+        'The sandbox does not filter eks:ListAccessEntries by associatedPolicyArn.',
+        'Add it to lib/sandbox/services/eks.ts, or run with --estate aws.',
+      );
+    }
+    const size = pageSizeOf(input.maxResults, LIST_PAGE, invalid);
+    const { page, next } = filteredPage(
       c.accessEntries.map((e) => e.principalArn),
-      input.nextToken,
-      input.maxResults,
-      100,
+      () => true,
+      { token: input.nextToken, size, badToken },
     );
     return { accessEntries: page, nextToken: next };
   },
@@ -56,15 +94,17 @@ export const eksHandlers: ServiceHandlers = {
   ListInsights(estate, input) {
     const c = cluster(estate, input.clusterName);
     const filter = (input.filter ?? {}) as { categories?: string[]; statuses?: string[] };
-    const { page, next } = paginate(
+    checkInsightsFilter(filter);
+    const size = pageSizeOf(input.maxResults, LIST_PAGE, invalid);
+    // EKS is not known to filter page by page (as SSM and EC2 do): the matches are paged.
+    const { page, next } = filteredPage(
       c.insights.filter(
         (i) =>
           (!filter.categories?.length || filter.categories.includes(i.category)) &&
           (!filter.statuses?.length || filter.statuses.includes(i.status)),
       ),
-      input.nextToken,
-      input.maxResults,
-      100,
+      () => true,
+      { token: input.nextToken, size, badToken },
     );
     return {
       insights: page.map((i) => ({
