@@ -1,12 +1,16 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EFSClient } from '@aws-sdk/client-efs';
-import { type EKSClient, paginateListInsights } from '@aws-sdk/client-eks';
+import { type EKSClient, InsightStatusValue, paginateListInsights } from '@aws-sdk/client-eks';
 import {
+  DescribeActivationsFilterKeys,
+  InstanceInformationFilterKey,
   type InstanceInformationStringFilter,
   paginateDescribeActivations,
   paginateDescribeInstanceInformation,
+  ResourceType,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import { PAGE_SIZE } from '../aws/page-sizes';
 import { ClusterNotFoundError, splitFix } from '../errors';
 import type { NodeReaderFactory } from '../kube/types';
 import type { ClusterDesiredState, DesiredState } from '../network/config';
@@ -56,11 +60,12 @@ export interface Inventory {
   pages: Record<string, number>;
 }
 
-/** Page sizes: each API's maximum. */
+/** Page sizes: each API's maximum (lib/aws/page-sizes.ts gives the ranges and their source). */
 export const PAGE_SIZES = {
-  describeInstanceInformation: 50,
-  describeActivations: 50,
-  listInsights: 100,
+  describeInstanceInformation: PAGE_SIZE.ssmDescribeInstanceInformation,
+  describeActivations: PAGE_SIZE.ssmDescribeActivations,
+  listInsights: PAGE_SIZE.eksListInsights,
+  /** Kubernetes `limit`: no maximum; 500 is what kubectl asks for (its --chunk-size default). */
   listNodes: 500,
 } as const;
 
@@ -93,11 +98,15 @@ export async function takeInventory(
 
   // Account-wide, once: every hybrid managed instance (ping status, OS, IP) and every activation
   // for the hybrid nodes role (their tags say which cluster they are for).
-  const allInstances = await describeInstances(deps.ssm, [{ Key: 'ResourceType', Values: ['ManagedInstance'] }], count);
+  const allInstances = await describeInstances(
+    deps.ssm,
+    [{ Key: InstanceInformationFilterKey.RESOURCE_TYPE, Values: [ResourceType.MANAGED_INSTANCE] }],
+    count,
+  );
   const activations: Array<ActivationFacts & { clusterArn?: string }> = [];
   for await (const page of paginateDescribeActivations(
     { client: deps.ssm, pageSize: PAGE_SIZES.describeActivations },
-    { Filters: [{ FilterKey: 'IamRole', FilterValues: [input.hybridNodesRoleName] }] },
+    { Filters: [{ FilterKey: DescribeActivationsFilterKeys.IAM_ROLE, FilterValues: [input.hybridNodesRoleName] }] },
   )) {
     count('ssm:DescribeActivations');
     for (const a of page.ActivationList ?? []) {
@@ -201,7 +210,10 @@ async function clusterInventory(
   const insights: ClusterInventory['insights'] = [];
   for await (const page of paginateListInsights(
     { client: deps.eks, pageSize: PAGE_SIZES.listInsights },
-    { clusterName: facts.name, filter: { statuses: ['WARNING', 'ERROR', 'UNKNOWN'] } },
+    {
+      clusterName: facts.name,
+      filter: { statuses: [InsightStatusValue.WARNING, InsightStatusValue.ERROR, InsightStatusValue.UNKNOWN] },
+    },
   )) {
     count('eks:ListInsights');
     for (const i of page.insights ?? []) {
