@@ -2,16 +2,26 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   type EC2Client,
   paginateDescribeSecurityGroupRules,
+  Protocol,
+  ResourceType,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
 import {
   CreateMountTargetCommand,
   DescribeFileSystemsCommand,
   type EFSClient,
+  LifeCycleState,
   MountTargetConflict,
   paginateDescribeMountTargets,
 } from '@aws-sdk/client-efs';
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  GetParameterCommand,
+  ParameterNotFound,
+  ParameterType,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { PAGE_SIZE } from '../aws/page-sizes';
 import type { ClusterFacts } from '../onboarding/cluster';
 import type { ClusterDesiredState } from './config';
 import { type EfsObservation, NFS_PORT, type ObservedMountTarget } from './efs-plan';
@@ -30,7 +40,7 @@ export async function observeEfs(
   const clusterSubnets = await subnetZones(clients.ec2, input.cluster.subnetIds);
   const securityGroupRules: EfsObservation['securityGroupRules'] = [];
   for await (const page of paginateDescribeSecurityGroupRules(
-    { client: clients.ec2, pageSize: 1000 },
+    { client: clients.ec2, pageSize: PAGE_SIZE.ec2Describe },
     { Filters: [{ Name: 'group-id', Values: [input.efs.securityGroupId] }] },
   )) {
     for (const r of page.SecurityGroupRules ?? []) {
@@ -105,7 +115,7 @@ export async function applyEfsAction(
           }),
         );
         // EFS answers while the mount target is still `creating`; it serves NFS once `available`.
-        return created.LifeCycleState === 'creating'
+        return created.LifeCycleState === LifeCycleState.CREATING
           ? `waiting: the mount target in ${p.availabilityZone} is creating`
           : 'done';
       } catch (error) {
@@ -115,7 +125,7 @@ export async function applyEfsAction(
         const targets = await observeMountTargets(clients.efs, String(p.fileSystemId));
         const there = targets.find((t) => t.availabilityZone === p.availabilityZone);
         if (!there) throw error;
-        return there.lifeCycleState === 'available'
+        return there.lifeCycleState === LifeCycleState.AVAILABLE
           ? 'already-done'
           : `waiting: the mount target in ${p.availabilityZone} is ${there.lifeCycleState}`;
       }
@@ -126,13 +136,15 @@ export async function applyEfsAction(
             GroupId: String(p.groupId),
             IpPermissions: [
               {
-                IpProtocol: 'tcp',
+                IpProtocol: Protocol.tcp,
                 FromPort: NFS_PORT,
                 ToPort: NFS_PORT,
                 IpRanges: [{ CidrIp: String(p.cidr), Description: 'NFS to EFS for EKS hybrid nodes (eks-hybrid-ops)' }],
               },
             ],
-            TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: [{ Key: MANAGED_TAG, Value: owner }] }],
+            TagSpecifications: [
+              { ResourceType: ResourceType.security_group_rule, Tags: [{ Key: MANAGED_TAG, Value: owner }] },
+            ],
           }),
         );
         return 'done';
@@ -166,8 +178,8 @@ export async function mountTargetOutcome(
 ): Promise<Outcome> {
   const target = (await observeMountTargets(efs, fileSystemId)).find((t) => t.availabilityZone === availabilityZone);
   if (!target) return `failed: the mount target in ${availabilityZone} is gone`;
-  if (target.lifeCycleState === 'available') return 'done';
-  if (['creating', 'updating'].includes(target.lifeCycleState)) {
+  if (target.lifeCycleState === LifeCycleState.AVAILABLE) return 'done';
+  if (target.lifeCycleState === LifeCycleState.CREATING || target.lifeCycleState === LifeCycleState.UPDATING) {
     return `waiting: the mount target in ${availabilityZone} is ${target.lifeCycleState}`;
   }
   return `failed: the mount target in ${availabilityZone} is ${target.lifeCycleState}`;
@@ -199,7 +211,7 @@ export async function publishMountTargets(
   await ssm.send(
     new PutParameterCommand({
       Name: name,
-      Type: 'String',
+      Type: ParameterType.STRING,
       Value: value,
       Overwrite: true,
       Description: `EFS ${directory.fileSystemId} mount targets for on-prem NFS clients (eks-hybrid-ops)`,
@@ -216,7 +228,7 @@ export function mountTargetDirectory(
     fileSystemId: efs.fileSystemId,
     mountOptions: efs.mountOptions,
     mountTargets: targets
-      .filter((t) => t.ipAddress && t.lifeCycleState === 'available')
+      .filter((t) => t.ipAddress && t.lifeCycleState === LifeCycleState.AVAILABLE)
       .map((t) => ({ availabilityZone: t.availabilityZone, ipAddress: t.ipAddress as string, mountTargetId: t.id }))
       .sort((a, b) => a.availabilityZone.localeCompare(b.availabilityZone)),
   };

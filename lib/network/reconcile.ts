@@ -1,4 +1,9 @@
-import { GetResolverEndpointCommand, ResourceNotFoundException } from '@aws-sdk/client-route53resolver';
+import {
+  GetResolverEndpointCommand,
+  ResolverEndpointDirection,
+  ResolverEndpointStatus,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-route53resolver';
 import type { AwsClients } from '../aws/clients';
 import { describeClusterFacts } from '../onboarding/cluster';
 import type { ClusterDesiredState, DesiredState } from './config';
@@ -114,7 +119,7 @@ export async function inboundEndpointFindings(
     throw error;
   }
   const findings: Finding[] = [];
-  if (endpoint?.Direction !== 'INBOUND') {
+  if (endpoint?.Direction !== ResolverEndpointDirection.Inbound) {
     findings.push(
       finding(
         `Endpoint ${id} is ${endpoint?.Direction ?? 'of no direction'}, not INBOUND.`,
@@ -122,7 +127,7 @@ export async function inboundEndpointFindings(
       ),
     );
   }
-  if (endpoint?.Status !== 'OPERATIONAL') {
+  if (endpoint?.Status !== ResolverEndpointStatus.Operational) {
     findings.push(
       finding(
         `Inbound endpoint ${id} is ${endpoint?.Status ?? 'in no state'}, not OPERATIONAL: on-prem cannot resolve AWS names through it.`,

@@ -10,13 +10,18 @@ import {
   paginateListResolverRuleAssociations,
   paginateListResolverRules,
   type ResolverRuleAssociation,
+  ResolverRuleAssociationStatus,
+  ResolverRuleStatus,
   ResourceExistsException,
   ResourceInUseException,
   ResourceNotFoundException,
   type Route53ResolverClient,
+  RuleTypeOption,
+  ShareStatus,
   type TargetAddress,
   UpdateResolverRuleCommand,
 } from '@aws-sdk/client-route53resolver';
+import { PAGE_SIZE } from '../aws/page-sizes';
 import { isTransientAwsError } from '../errors';
 import type { Action, Outcome } from './plan';
 import {
@@ -38,8 +43,8 @@ export async function observeResolver(
 ): Promise<ResolverObservation> {
   const raw: Array<Omit<ObservedRule, 'managed'> & { creatorRequestId?: string; shared: boolean }> = [];
   for await (const page of paginateListResolverRules(
-    { client: resolver, pageSize: 100 },
-    { Filters: [{ Name: 'Type', Values: ['FORWARD'] }] },
+    { client: resolver, pageSize: PAGE_SIZE.resolverList },
+    { Filters: [{ Name: 'Type', Values: [RuleTypeOption.Forward] }] },
   )) {
     for (const r of page.ResolverRules ?? []) {
       if (!r.Id || !r.Arn || !r.DomainName) continue;
@@ -48,19 +53,27 @@ export async function observeResolver(
         arn: r.Arn,
         name: r.Name,
         domain: normaliseDomain(r.DomainName),
-        ruleType: r.RuleType ?? 'FORWARD',
+        ruleType: r.RuleType ?? RuleTypeOption.Forward,
         endpointId: r.ResolverEndpointId,
         targets: (r.TargetIps ?? []).filter((t) => t.Ip).map((t) => ({ ip: t.Ip as string, port: t.Port ?? 53 })),
         creatorRequestId: r.CreatorRequestId,
-        shared: r.ShareStatus === 'SHARED_WITH_ME',
+        shared: r.ShareStatus === ShareStatus.SharedWithMe,
       });
     }
   }
   const associations: ObservedAssociation[] = [];
-  for await (const page of paginateListResolverRuleAssociations({ client: resolver, pageSize: 100 }, {})) {
+  for await (const page of paginateListResolverRuleAssociations(
+    { client: resolver, pageSize: PAGE_SIZE.resolverList },
+    {},
+  )) {
     for (const a of page.ResolverRuleAssociations ?? []) {
       if (a.Id && a.ResolverRuleId && a.VPCId) {
-        associations.push({ id: a.Id, ruleId: a.ResolverRuleId, vpcId: a.VPCId, status: a.Status ?? 'COMPLETE' });
+        associations.push({
+          id: a.Id,
+          ruleId: a.ResolverRuleId,
+          vpcId: a.VPCId,
+          status: a.Status ?? ResolverRuleAssociationStatus.Complete,
+        });
       }
     }
   }
@@ -102,7 +115,7 @@ export async function applyResolverAction(
           new CreateResolverRuleCommand({
             CreatorRequestId: String(p.creatorRequestId),
             Name: String(p.name),
-            RuleType: 'FORWARD',
+            RuleType: RuleTypeOption.Forward,
             DomainName: String(p.domain),
             TargetIps: targetsOf(p),
             ResolverEndpointId: String(p.endpointId),
@@ -128,7 +141,7 @@ export async function applyResolverAction(
         }),
       );
       // AWS applies the change asynchronously: UPDATING, then COMPLETE.
-      return answer.ResolverRule?.Status === 'UPDATING' ? 'waiting: the rule is UPDATING' : 'done';
+      return answer.ResolverRule?.Status === ResolverRuleStatus.Updating ? 'waiting: the rule is UPDATING' : 'done';
     }
     case 'associate-rule': {
       const ruleId = p.ruleId ? String(p.ruleId) : created.get(String(p.domain));
@@ -139,7 +152,9 @@ export async function applyResolverAction(
         );
         // AWS makes the association asynchronously: CREATING, then COMPLETE.
         const status = answer.ResolverRuleAssociation?.Status;
-        return status === 'CREATING' ? `waiting: the association with ${p.vpcId} is CREATING` : 'done';
+        return status === ResolverRuleAssociationStatus.Creating
+          ? `waiting: the association with ${p.vpcId} is CREATING`
+          : 'done';
       } catch (error) {
         const message = (error as Error).message ?? '';
         if (RSLVR_00804.test(message)) {
@@ -184,7 +199,9 @@ export async function applyResolverAction(
           if (isTransientAwsError(listError)) return 'waiting: it is in use, and its associations could not be listed';
           throw listError;
         }
-        if (held.some((a) => a.Status === 'DELETING')) return 'waiting: its VPC associations are still being removed';
+        if (held.some((a) => a.Status === ResolverRuleAssociationStatus.Deleting)) {
+          return 'waiting: its VPC associations are still being removed';
+        }
         if (held.length === 0) return 'waiting: AWS still counts it in use, though it lists no association of it';
         return `failed: it is still associated with ${held.map((a) => a.VPCId).join(', ')}, and no disassociation is under way`;
       }
@@ -196,8 +213,8 @@ export async function applyResolverAction(
 /** Where a rule AWS is updating stands: COMPLETE is done, FAILED failed, UPDATING still waiting. */
 export async function ruleUpdateOutcome(resolver: Route53ResolverClient, ruleId: string): Promise<Outcome> {
   const rule = (await resolver.send(new GetResolverRuleCommand({ ResolverRuleId: ruleId }))).ResolverRule;
-  if (rule?.Status === 'COMPLETE') return 'done';
-  if (rule?.Status === 'UPDATING') return 'waiting: the rule is UPDATING';
+  if (rule?.Status === ResolverRuleStatus.Complete) return 'done';
+  if (rule?.Status === ResolverRuleStatus.Updating) return 'waiting: the rule is UPDATING';
   return `failed: the rule is ${rule?.Status ?? 'gone'}${rule?.StatusMessage ? `: ${rule.StatusMessage}` : ''}`;
 }
 
@@ -229,8 +246,9 @@ export async function associationOutcome(
   )) {
     const association = page.ResolverRuleAssociations?.[0];
     if (!association) continue;
-    if (association.Status === 'COMPLETE') return 'done';
-    if (association.Status === 'CREATING') return `waiting: the association with ${vpcId} is CREATING`;
+    if (association.Status === ResolverRuleAssociationStatus.Complete) return 'done';
+    if (association.Status === ResolverRuleAssociationStatus.Creating)
+      return `waiting: the association with ${vpcId} is CREATING`;
     return `failed: the association with ${vpcId} is ${association.Status}${association.StatusMessage ? `: ${association.StatusMessage}` : ''}`;
   }
   return `failed: the association of ${ruleId} with ${vpcId} is gone`;
