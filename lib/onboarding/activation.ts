@@ -5,6 +5,7 @@ import {
   InvalidActivation,
   InvalidActivationId,
   paginateDescribeActivations,
+  ParameterType,
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -76,7 +77,7 @@ export async function issueActivation(deps: ActivationDeps, input: ActivationInp
     await deps.ssm.send(
       new PutParameterCommand({
         Name: codeParameter,
-        Type: 'SecureString',
+        Type: ParameterType.SECURE_STRING,
         Value: code,
         Overwrite: true,
         Description: `SSM hybrid activation code for onboarding request ${requestId}`,

@@ -1,7 +1,9 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import {
+  AuthenticationMode,
   type Cluster,
+  ClusterStatus,
   DescribeAccessEntryCommand,
   DescribeClusterCommand,
   type EKSClient,
@@ -127,7 +129,7 @@ export function clusterFitProblems(request: OnboardingRequest, facts: ClusterFac
       ),
     );
   }
-  if (facts.status !== 'ACTIVE') {
+  if (facts.status !== ClusterStatus.ACTIVE) {
     problems.push(
       new ClusterNotActiveError(
         `Cluster ${name} is ${facts.status}, not ACTIVE.`,
@@ -191,7 +193,7 @@ export async function assertHybridAccessEntry(
 ): Promise<{ principalArn: string }> {
   const bareName = roleName.split('/').pop() ?? roleName;
   const fix = `Create it: aws eks create-access-entry --cluster-name ${facts.name} --principal-arn arn:aws:iam::${facts.accountId}:role/${bareName} --type HYBRID_LINUX`;
-  if (facts.authenticationMode === 'CONFIG_MAP') {
+  if (facts.authenticationMode === AuthenticationMode.CONFIG_MAP) {
     throw new HybridAccessEntryMissingError(
       `Cluster ${facts.name} uses authentication mode CONFIG_MAP, which has no access entries.`,
       `Switch to API or API_AND_CONFIG_MAP, then: ${fix}`,

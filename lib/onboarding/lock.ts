@@ -3,6 +3,7 @@ import {
   GetParameterCommand,
   ParameterAlreadyExists,
   ParameterNotFound,
+  ParameterType,
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -22,7 +23,12 @@ interface LockValue {
 export async function acquireNodeLock(ssm: SSMClient, name: string, holder: LockValue, now: Date): Promise<void> {
   const put = (overwrite: boolean) =>
     ssm.send(
-      new PutParameterCommand({ Name: name, Type: 'String', Value: JSON.stringify(holder), Overwrite: overwrite }),
+      new PutParameterCommand({
+        Name: name,
+        Type: ParameterType.STRING,
+        Value: JSON.stringify(holder),
+        Overwrite: overwrite,
+      }),
     );
   try {
     await put(false);

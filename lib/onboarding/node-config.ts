@@ -1,4 +1,11 @@
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  GetParameterCommand,
+  ParameterNotFound,
+  ParameterTier,
+  ParameterType,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 import { stringify } from 'yaml';
 import type { Clock } from '../clock';
 import type { Taint } from '../domain/kubernetes';
@@ -134,10 +141,10 @@ export async function storeNodeConfig(
   await deps.ssm.send(
     new PutParameterCommand({
       Name: names.nodeConfig,
-      Type: 'SecureString',
+      Type: ParameterType.SECURE_STRING,
       Value: value,
       Overwrite: true,
-      Tier: bytes > STANDARD_PARAMETER_BYTES ? 'Advanced' : 'Standard',
+      Tier: bytes > STANDARD_PARAMETER_BYTES ? ParameterTier.ADVANCED : ParameterTier.STANDARD,
       Description: `nodeadm NodeConfig for onboarding request ${input.requestId}`,
     }),
   );
