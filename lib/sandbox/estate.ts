@@ -357,17 +357,3 @@ export function awsError(service: string, name: string, message: string): Error 
   }
   return new Base({ name, $fault, ...options });
 }
-
-/** Splits a list into a page and the token for the next, as AWS paginated APIs do. */
-export function paginate<T>(
-  items: T[],
-  token: unknown,
-  max: unknown,
-  defaultMax: number,
-): { page: T[]; next?: string } {
-  const start = typeof token === 'string' && token ? Number(Buffer.from(token, 'base64').toString('utf8')) : 0;
-  const size = typeof max === 'number' && max > 0 ? max : defaultMax;
-  const page = items.slice(start, start + size);
-  const end = start + page.length;
-  return { page, next: end < items.length ? Buffer.from(String(end)).toString('base64') : undefined };
-}
