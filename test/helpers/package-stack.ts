@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageService } from '../../scripts/artefacts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation is untyped JSON
 export type Any = any;
@@ -15,21 +15,21 @@ export const ROOT = join(__dirname, '..', '..');
 
 /**
  * Packages the service with osls for `stage` (offline, no credentials) into a temporary
- * directory; returns the CloudFormation template it wrote and a function that removes it.
+ * directory, building in a folder of its own (jest runs test files side by side); returns the
+ * CloudFormation template it wrote and a function that removes both.
  */
 export function packageStack(stage: string): { template: Template; dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'hybridops-package-'));
-  execFileSync(join(ROOT, 'node_modules', '.bin', 'osls'), ['package', '--stage', stage, '--package', dir], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-      AWS_PROFILE: '',
-      SLS_TELEMETRY_DISABLED: '1',
-    },
-    stdio: 'pipe',
-  });
+  // serverless-esbuild's build folder, under the project (.gitignore: .esbuild-*/).
+  const workFolder = `.esbuild-${stage}-${process.pid}`;
+  packageService(dir, { stage, workFolder });
   const template = JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
-  return { template, dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    template,
+    dir,
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(join(ROOT, workFolder), { recursive: true, force: true });
+    },
+  };
 }
