@@ -224,7 +224,11 @@ module.exports = async ({ resolveVariable }) => {
     ],
     publishMountTargets: [
       allow(['elasticfilesystem:DescribeMountTargets'], fileSystems),
-      allow(['ssm:GetParameter', 'ssm:PutParameter'], parameters('efs/*')),
+      // The mount-target directory of each declared cluster with EFS (lib/network/reconcile.ts).
+      allow(
+        ['ssm:GetParameter', 'ssm:PutParameter'],
+        orNothing(declared((c) => (c.efs ? [c.name] : [])).map((name) => parameters(`efs/${name}/mount-targets`))),
+      ),
     ],
     checkResolution: [allow(['route53resolver:ListResolverEndpointIpAddresses'], inboundEndpoints), ...inVpc],
     reportNetwork: [allow(['s3:GetObject', 's3:PutObject'], runObjects), listBucket],
