@@ -20,7 +20,8 @@ import type { Clock } from '../clock';
 import { SandboxNotImplementedError, SandboxStateError } from '../errors';
 import { type FaultSpec, faultFor, type SandboxFault, sdkNetworkError } from './faults';
 import { advanceOnPrem } from './on-prem';
-import { type EstateSeed, initialState, parseSeed, type SandboxState } from './state';
+import { type EstateSeed, parseSeed } from './seed';
+import { initialState, type SandboxState } from './state';
 
 /** A command handler: answers one SDK command from the estate's state, or throws as AWS would. */
 export type CommandHandler = (estate: SandboxEstate, input: Record<string, unknown>) => unknown;

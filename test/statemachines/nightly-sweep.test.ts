@@ -10,7 +10,7 @@ import { reconcileNetwork } from '../../cli/workflows/reconcile-network';
 import { openSandbox } from '../../lib/sandbox';
 import { DEFAULT_SEED, type SandboxEstate } from '../../lib/sandbox/estate';
 import { sandboxStoreBucket } from '../../lib/sandbox/services/s3';
-import type { EstateSeed } from '../../lib/sandbox/state';
+import type { EstateSeed } from '../../lib/sandbox/seed';
 import type { AlertMemory } from '../../lib/sweep/findings';
 import { MEMORY_KEY } from '../../lib/sweep/store';
 

@@ -9,7 +9,7 @@ import type { NetworkReport } from '../../lib/network/report';
 import { SandboxEstate, withServices } from '../../lib/sandbox';
 import { DEFAULT_SEED, loadSeed } from '../../lib/sandbox/estate';
 import type { FaultSpec } from '../../lib/sandbox/faults';
-import type { EstateSeed } from '../../lib/sandbox/state';
+import type { EstateSeed } from '../../lib/sandbox/seed';
 
 /**
  * The reconciler under faults and at scale: its outcomes survive any later failure and are

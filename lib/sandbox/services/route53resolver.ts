@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-route53resolver';
 import type { SandboxEstate, ServiceHandlers } from '../estate';
 import { filteredPage, type PageRange, pageSizeOf } from '../paging';
-import type { NetworkSeed } from '../state';
+import type { NetworkSeed } from '../seed';
 
 const meta = { $metadata: {} };
 type Rule = NetworkSeed['resolverRules'][number];

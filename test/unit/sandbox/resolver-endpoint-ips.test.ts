@@ -5,7 +5,7 @@ import { checkResolution } from '../../../lib/network/resolution';
 import { withServices } from '../../../lib/sandbox';
 import { sandboxDns } from '../../../lib/sandbox/dns';
 import { DEFAULT_SEED, loadSeed, SandboxEstate } from '../../../lib/sandbox/estate';
-import { parseSeed, type EstateSeed } from '../../../lib/sandbox/state';
+import { type EstateSeed, parseSeed } from '../../../lib/sandbox/seed';
 
 /**
  * The sandbox's Resolver endpoint addresses carry an IpAddressStatus (ATTACHED unless the seed

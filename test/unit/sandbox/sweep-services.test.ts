@@ -21,7 +21,7 @@ import { withServices } from '../../../lib/sandbox';
 import { DEFAULT_SEED, loadSeed, SandboxEstate } from '../../../lib/sandbox/estate';
 import { sandboxNodeReader } from '../../../lib/sandbox/on-prem';
 import { sandboxStoreBucket } from '../../../lib/sandbox/services/s3';
-import type { EstateSeed } from '../../../lib/sandbox/state';
+import type { EstateSeed } from '../../../lib/sandbox/seed';
 import { s3Store } from '../../../lib/store';
 
 /**

@@ -1,0 +1,270 @@
+import { IpAddressStatus } from '@aws-sdk/client-route53resolver';
+import { parse } from 'yaml';
+import * as z from 'zod';
+
+/**
+ * The sandbox estate's seed: what sandbox/estate.yaml may declare (the AWS resources, the on-prem
+ * servers and links, the scenarios), as a zod schema, so a wrong seed fails with the field named.
+ */
+
+/** How a simulated server behaves, in seconds of sandbox time; null: never. */
+const ScenarioSchema = z.object({
+  /** After its NodeConfig is fetched, until it registers with SSM (installing nodeadm, running init). */
+  registersAfterSeconds: z.number().int().min(0).nullable(),
+  /** After registering, until its kubelet has created the Node; null: the kubelet never reaches the cluster. */
+  nodeAppearsAfterSeconds: z.number().int().min(0).nullable().default(10),
+  /** After the Node appears, until it is Ready (a CNI runs on it); null: stays NotReady. */
+  readyAfterSeconds: z.number().int().min(0).nullable().default(null),
+});
+export type Scenario = z.infer<typeof ScenarioSchema>;
+
+const tags = z.array(z.object({ Key: z.string(), Value: z.string() })).default([]);
+
+/** Route 53 Resolver, EFS and security-group state, as the seed declares it (with its drift). */
+const NetworkSeedSchema = z.object({
+  resolverEndpoints: z
+    .array(
+      z.object({
+        id: z.string(),
+        direction: z.enum(['INBOUND', 'OUTBOUND']),
+        status: z.string().default('OPERATIONAL'),
+        vpcId: z.string(),
+        /**
+         * `status`: the address's IpAddressStatus (SDK enum; default ATTACHED), so a seed or test
+         * can hold one that is CREATING, UPDATE_FAILED and so on.
+         */
+        ips: z.array(
+          z.object({
+            ip: z.string(),
+            subnetId: z.string(),
+            status: z.enum(Object.values(IpAddressStatus)).default(IpAddressStatus.Attached),
+          }),
+        ),
+      }),
+    )
+    .default([]),
+  resolverRules: z
+    .array(
+      z.object({
+        id: z.string(),
+        name: z.string().optional(),
+        domain: z.string(),
+        ruleType: z.enum(['FORWARD', 'SYSTEM', 'RECURSIVE']).default('FORWARD'),
+        endpointId: z.string().optional(),
+        targets: z.array(z.object({ ip: z.string(), port: z.number().default(53) })).default([]),
+        creatorRequestId: z.string().optional(),
+        tags,
+        /** VPCs associated with the rule, including associations still being made or removed. */
+        vpcs: z.array(z.string()).default([]),
+        /**
+         * Associations not yet COMPLETE (CREATING) or on their way out (DELETING), and when AWS
+         * finishes them; state only, the seed's associations are COMPLETE.
+         */
+        changing: z
+          .record(z.string(), z.object({ status: z.enum(['CREATING', 'DELETING']), until: z.string() }))
+          .optional(),
+        /** While set and in the future, the rule is UPDATING (state only). */
+        updatingUntil: z.string().optional(),
+      }),
+    )
+    .default([]),
+  fileSystems: z
+    .array(
+      z.object({
+        id: z.string(),
+        encrypted: z.boolean().default(true),
+        oneZone: z.string().optional(),
+        mountTargets: z
+          .array(
+            z.object({
+              id: z.string(),
+              subnetId: z.string(),
+              ip: z.string(),
+              securityGroups: z.array(z.string()),
+              /** While set and in the future, the mount target is `creating` (state only). */
+              availableAt: z.string().optional(),
+            }),
+          )
+          .default([]),
+      }),
+    )
+    .default([]),
+  /**
+   * How long AWS takes to finish what it does asynchronously, in sandbox seconds. AWS answers
+   * AssociateResolverRule with the association CREATING and DisassociateResolverRule with it
+   * DELETING (the SDK model's ResolverRuleAssociationStatus; Terraform's AWS provider waits out
+   * both), and CreateMountTarget "returns ... while the mount target state is still creating"
+   * (EFS API reference). An updated rule is UPDATING, then COMPLETE (ResolverRuleStatus; Terraform
+   * waits for it too). AWS gives no figure; these are typical (mount targets: 1-2 minutes).
+   * 0 makes a change instant, which AWS never is.
+   */
+  delays: z
+    .object({
+      associateSeconds: z.number().min(0).default(30),
+      disassociateSeconds: z.number().min(0).default(30),
+      updateRuleSeconds: z.number().min(0).default(20),
+      mountTargetSeconds: z.number().min(0).default(90),
+    })
+    .default({ associateSeconds: 30, disassociateSeconds: 30, updateRuleSeconds: 20, mountTargetSeconds: 90 }),
+  securityGroupRules: z
+    .array(
+      z.object({
+        id: z.string(),
+        groupId: z.string(),
+        isEgress: z.boolean().default(false),
+        protocol: z.string(),
+        fromPort: z.number(),
+        toPort: z.number(),
+        cidr: z.string(),
+        tags,
+      }),
+    )
+    .default([]),
+});
+export type NetworkSeed = z.infer<typeof NetworkSeedSchema>;
+
+export const EstateSeedSchema = z.object({
+  account: z.string().regex(/^\d{12}$/),
+  region: z.string(),
+  clusters: z.array(
+    z.object({
+      name: z.string(),
+      status: z.string(),
+      version: z.string(),
+      endpoint: z.string(),
+      certificateAuthority: z.string(),
+      vpcId: z.string(),
+      subnetIds: z.array(z.string()).default([]),
+      serviceCidr: z.string(),
+      remoteNodeCidrs: z.array(z.string()).default([]),
+      remotePodCidrs: z.array(z.string()).default([]),
+      authenticationMode: z.string().default('API_AND_CONFIG_MAP'),
+      accessEntries: z.array(z.object({ principalArn: z.string(), type: z.string() })).default([]),
+      /** EKS cluster insights (ListInsights), as EKS reports them. */
+      insights: z
+        .array(
+          z.object({
+            id: z.string(),
+            name: z.string(),
+            category: z.enum(['UPGRADE_READINESS', 'MISCONFIGURATION']),
+            status: z.enum(['PASSING', 'WARNING', 'ERROR', 'UNKNOWN']),
+            description: z.string().optional(),
+            reason: z.string().optional(),
+          }),
+        )
+        .default([]),
+    }),
+  ),
+  /**
+   * Servers that joined before the sandbox starts: each has its managed instance and its Node
+   * from the first moment, so the nightly sweep has an estate to look at.
+   */
+  fleet: z
+    .array(
+      z.object({
+        name: z.string(),
+        instanceId: z.string().regex(/^mi-[0-9a-f]{17}$/, 'instanceId must look like mi-0123456789abcdef0'),
+        cluster: z.string(),
+        ip: z.string(),
+        platform: z.string(),
+        platformVersion: z.string(),
+        vcpus: z.number().int().positive(),
+        gpus: z.number().int().min(0).default(0),
+        joinedDaysAgo: z.number().min(0).default(30),
+        /** Hours it has been NotReady; absent: Ready. */
+        notReadyForHours: z.number().min(0).optional(),
+        pingStatus: z.enum(['Online', 'ConnectionLost']).default('Online'),
+        /** Onboarded through this project (its instance carries the project's tags). */
+        ours: z.boolean().default(true),
+        /** Its Node exists (false: the Node was deleted and the instance is left: an orphan). */
+        node: z.boolean().default(true),
+      }),
+    )
+    .default([]),
+  /** Activations that exist from the start (hours relative to seeding; negative: already expired). */
+  activations: z
+    .array(
+      z.object({
+        id: z.string(),
+        cluster: z.string(),
+        defaultInstanceName: z.string(),
+        expiresInHours: z.number(),
+        registrationsCount: z.number().int().min(0).default(0),
+        registrationLimit: z.number().int().min(1).default(1),
+      }),
+    )
+    .default([]),
+  /**
+   * What Cost Explorer reports. Hybrid vCPU-hours are simulated from the Nodes that exist (each
+   * since it was created), under `hybridUsageType` of EKS; `otherUsage` adds fixed daily amounts
+   * (the cluster fee), under EKS unless it names another `service`; `untrackedVcpus` bills vCPUs
+   * no cluster here knows of. GetDimensionValues lists `dimensionValuesPageSize` values a page
+   * (AWS does not document its page size without SortBy; with SortBy it defaults to, and caps
+   * MaxResults at, 1000: GetDimensionValuesRequest in the SDK's model).
+   */
+  costExplorer: z
+    .object({
+      hybridUsageType: z.string(),
+      pricePerVcpuHour: z.number().positive(),
+      untrackedVcpus: z.number().min(0).default(0),
+      otherUsage: z
+        .array(z.object({ usageType: z.string(), usdPerDay: z.number().min(0), service: z.string().optional() }))
+        .default([]),
+      dimensionValuesPageSize: z.number().int().min(1).default(1000),
+      /** False: GetCostForecast answers DataUnavailableException (a new account). */
+      forecast: z.boolean().default(true),
+    })
+    .optional(),
+  vpcs: z.array(z.object({ id: z.string(), cidrs: z.array(z.string()) })),
+  subnets: z.array(z.object({ id: z.string(), vpcId: z.string(), availabilityZone: z.string() })).default([]),
+  iamRoles: z.array(z.string()),
+  network: NetworkSeedSchema.default({
+    resolverEndpoints: [],
+    resolverRules: [],
+    fileSystems: [],
+    securityGroupRules: [],
+    delays: { associateSeconds: 30, disassociateSeconds: 30, updateRuleSeconds: 20, mountTargetSeconds: 90 },
+  }),
+  /** Names AWS's own resolvers answer for (private hosted zones, service endpoints). */
+  awsRecords: z.record(z.string(), z.string()).default({}),
+  onPrem: z.object({
+    /**
+     * How the paths to on-prem hosts behave, for the sweep's TCP probes: latency, jitter and
+     * loss (percent). A host not listed does not answer at all.
+     */
+    links: z
+      .array(
+        z.object({
+          host: z.string(),
+          latencyMs: z.number().min(0),
+          jitterMs: z.number().min(0).default(0),
+          lossPercent: z.number().min(0).max(100).default(0),
+        }),
+      )
+      .default([]),
+    /** The on-prem DNS servers the forwarding rules target, and the names they answer for. */
+    dnsServers: z.array(z.object({ ip: z.string(), records: z.record(z.string(), z.string()) })).default([]),
+    servers: z.array(
+      z.object({
+        name: z.string(),
+        ip: z.string(),
+        platform: z.string(),
+        platformVersion: z.string(),
+        vcpus: z.number().int().positive(),
+        gpus: z.number().int().min(0).default(0),
+      }),
+    ),
+  }),
+  scenarios: z.record(z.string(), ScenarioSchema),
+});
+export type EstateSeed = z.infer<typeof EstateSeedSchema>;
+
+/** Parses and validates the seed file's text; errors name the field. */
+export function parseSeed(text: string, source: string): EstateSeed {
+  const parsed = EstateSeedSchema.safeParse(parse(text));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`The sandbox seed ${source} is invalid: ${problems}`);
+  }
+  return parsed.data;
+}
