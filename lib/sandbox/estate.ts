@@ -2,25 +2,17 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as ce from '@aws-sdk/client-cost-explorer';
-import * as ec2 from '@aws-sdk/client-ec2';
-import * as efs from '@aws-sdk/client-efs';
-import * as eks from '@aws-sdk/client-eks';
-import * as sfn from '@aws-sdk/client-sfn';
-import * as sns from '@aws-sdk/client-sns';
-import * as resolver from '@aws-sdk/client-route53resolver';
-import * as s3 from '@aws-sdk/client-s3';
-import * as ssm from '@aws-sdk/client-ssm';
-import * as sts from '@aws-sdk/client-sts';
 import { isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import type { HandlerExecutionContext, InitializeHandlerArguments, MiddlewareStack } from '@smithy/types';
 import { createAllAwsClients } from '../aws/all-clients';
-import { apiOf, type AwsClients, type ServiceName } from '../aws/clients';
+import { apiOf, type AwsClients } from '../aws/clients';
 import type { Clock } from '../clock';
 import { SandboxNotImplementedError, SandboxStateError } from '../errors';
 import { type FaultSpec, faultFor, type SandboxFault, sdkNetworkError } from './faults';
 import { advanceOnPrem } from './on-prem';
 import { type EstateSeed, parseSeed } from './seed';
+import { type SandboxService, sdkError } from './service';
+import { SANDBOX_SERVICES } from './services';
 import { initialState, type SandboxState } from './state';
 
 /** A command handler: answers one SDK command from the estate's state, or throws as AWS would. */
@@ -86,7 +78,7 @@ export class SandboxEstate {
   readonly outbox: import('./services/sns').OutboxMessage[] = [];
   /** Every managed instance deregistered this session, with the tags it had (for the chaos tier's checks). */
   readonly deregistered: Array<{ instanceId: string; tags: Array<{ Key: string; Value: string }> }> = [];
-  private readonly handlers = new Map<string, ServiceHandlers>();
+  private readonly services = new Map<string, SandboxService>();
 
   constructor(
     public state: SandboxState,
@@ -146,13 +138,18 @@ export class SandboxEstate {
     return `${prefix}${hex.slice(0, length)}`;
   }
 
-  register(service: ServiceName, handlers: ServiceHandlers): void {
-    this.handlers.set(service, { ...this.handlers.get(service), ...handlers });
+  /**
+   * Answers a service's commands from here (lib/sandbox/services/index.ts lists them all). A
+   * service registered again keeps its other commands: a test can replace one.
+   */
+  register(service: SandboxService): void {
+    const known = this.services.get(service.name);
+    this.services.set(service.name, { ...service, commands: { ...known?.commands, ...service.commands } });
   }
 
   /** Every `service:Command` this estate answers (the commands the project calls). */
   implemented(): string[] {
-    return [...this.handlers].flatMap(([service, handlers]) => Object.keys(handlers).map((c) => `${service}:${c}`));
+    return [...this.services.values()].flatMap((s) => Object.keys(s.commands).map((c) => `${s.name}:${c}`));
   }
 
   /** Injects a fault (lib/sandbox/faults.ts says what each kind looks like to the caller). */
@@ -206,7 +203,8 @@ export class SandboxEstate {
       const said = isThrottlingError({ name: fault.error, $metadata: {} } as never) ? 'Rate exceeded' : fault.error;
       throw awsError(service, fault.error, fault.message ?? `${said} (sandbox fault injected on ${target})`);
     }
-    const handler = this.handlers.get(service)?.[name];
+    const simulated = this.services.get(service);
+    const handler = simulated?.commands[name];
     if (!handler) {
       call.outcome = 'SandboxNotImplementedError';
       throw new SandboxNotImplementedError(
@@ -217,7 +215,8 @@ export class SandboxEstate {
     advanceOnPrem(this); // the on-prem servers act on their own clock, whoever looks
     let output: unknown;
     try {
-      output = await handler(this, input);
+      // The SDK sent the input of the command the handler is named for: its own input type.
+      output = await handler(this, input as never);
       call.outcome = 'ok';
       call.output = output;
     } catch (error) {
@@ -315,46 +314,10 @@ export function loadSeed(file: string): EstateSeed {
   return parseSeed(readFileSync(file, 'utf8'), file);
 }
 
-const SERVICE_MODULES: Record<string, Record<string, unknown>> = {
-  ssm,
-  eks,
-  ec2,
-  sns,
-  sfn,
-  sts,
-  resolver,
-  efs,
-  ce,
-  s3,
-};
-type BaseException = typeof ssm.SSMServiceException;
-const BASE_EXCEPTIONS: Record<string, BaseException> = {
-  ssm: ssm.SSMServiceException,
-  eks: eks.EKSServiceException,
-  ec2: ec2.EC2ServiceException,
-  sns: sns.SNSServiceException,
-  sfn: sfn.SFNServiceException,
-  sts: sts.STSServiceException,
-  resolver: resolver.Route53ResolverServiceException as unknown as BaseException,
-  efs: efs.EFSServiceException as unknown as BaseException,
-  ce: ce.CostExplorerServiceException as unknown as BaseException,
-  s3: s3.S3ServiceException as unknown as BaseException,
-};
-
 /**
- * The error the SDK would throw for `name` from `service`: its own exception class when the
- * service models one (ParameterNotFound, ThrottlingException, ...), else the service's base
- * exception with that name, as the SDK builds it for unmodelled errors.
+ * The error the SDK would throw for `name` from `service` (the name lib/aws/clients.ts gives its
+ * client): see {@link sdkError}.
  */
 export function awsError(service: string, name: string, message: string): Error {
-  // As the SDK reports them: throttling is a client fault (HTTP 400), outages a server fault.
-  const $fault = /Internal|Unavailable/.test(name) ? 'server' : 'client';
-  const options = { $metadata: { httpStatusCode: $fault === 'server' ? 503 : 400 }, message };
-  const Base = BASE_EXCEPTIONS[service];
-  if (!Base) return Object.assign(new Error(message), { name, $fault, $metadata: options.$metadata });
-  const Modeled = SERVICE_MODULES[service]?.[name];
-  if (typeof Modeled === 'function' && (Modeled as { prototype?: unknown }).prototype instanceof Base) {
-    return new (Modeled as new (o: typeof options) => Error)(options);
-  }
-  return new Base({ name, $fault, ...options });
+  return sdkError(SANDBOX_SERVICES.find((s) => s.name === service)?.exceptions, name, message);
 }

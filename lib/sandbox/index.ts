@@ -4,27 +4,13 @@ import { SandboxEstate } from './estate';
 import { sandboxDns } from './dns';
 import { sandboxNodeReader } from './on-prem';
 import { sandboxProber } from './prober';
-import { ceHandlers } from './services/ce';
-import { ec2Handlers } from './services/ec2';
-import { efsHandlers } from './services/efs';
-import { resolverHandlers } from './services/route53resolver';
-import { s3Handlers } from './services/s3';
-import { eksHandlers } from './services/eks';
-import { snsHandlers } from './services/sns';
-import { ssmHandlers } from './services/ssm';
+import { SANDBOX_SERVICES } from './services';
 
 export { SandboxEstate } from './estate';
 
-/** Teaches an estate every service the project calls. */
+/** Teaches an estate every service the project calls (lib/sandbox/services/index.ts lists them). */
 export function withServices(estate: SandboxEstate): SandboxEstate {
-  estate.register('ssm', ssmHandlers);
-  estate.register('eks', eksHandlers);
-  estate.register('ec2', ec2Handlers);
-  estate.register('sns', snsHandlers);
-  estate.register('resolver', resolverHandlers);
-  estate.register('efs', efsHandlers);
-  estate.register('ce', ceHandlers);
-  estate.register('s3', s3Handlers);
+  for (const service of SANDBOX_SERVICES) estate.register(service);
   return estate;
 }
 

@@ -12,7 +12,7 @@ import { MAX_REGISTRATION_POLLS } from '../../lib/onboarding/registration';
 import { openSandbox } from '../../lib/sandbox';
 import { sandboxNodeReader } from '../../lib/sandbox/on-prem';
 import { awsError, DEFAULT_SEED } from '../../lib/sandbox/estate';
-import { ssmHandlers } from '../../lib/sandbox/services/ssm';
+import { ssmCommands, ssmService } from '../../lib/sandbox/services/ssm';
 import type { OutboxMessage } from '../../lib/sandbox/services/sns';
 
 /**
@@ -281,10 +281,14 @@ describe('onboard-node on the sandbox estate', () => {
     // CreateActivation succeeds, then storing the code fails for good and its rollback too.
     const { result, estate } = await run(request(), 'joins', (local) => {
       const estate = local.estate as NonNullable<typeof local.estate>;
-      estate.register('ssm', {
-        PutParameter: (e, input) => {
-          if (String(input.Name).endsWith('/activation-code')) throw awsError('ssm', 'AccessDeniedException', 'denied');
-          return ssmHandlers.PutParameter?.(e, input);
+      estate.register({
+        ...ssmService,
+        commands: {
+          PutParameter: (e: typeof estate, input: Record<string, unknown>) => {
+            if (String(input.Name).endsWith('/activation-code'))
+              throw awsError('ssm', 'AccessDeniedException', 'denied');
+            return ssmCommands.PutParameter?.(e, input);
+          },
         },
       });
       estate.injectFault({ on: 'ssm:DeleteActivation', effect: 'error', error: 'AccessDeniedException' });

@@ -1,3 +1,4 @@
+import * as sdk from '@aws-sdk/client-cost-explorer';
 import {
   Context,
   DataUnavailableException,
@@ -6,7 +7,12 @@ import {
   RequestChangedException,
 } from '@aws-sdk/client-cost-explorer';
 import { SandboxNotImplementedError } from '../../errors';
-import { awsError, type SandboxEstate, type ServiceHandlers } from '../estate';
+import type { SandboxEstate, ServiceHandlers } from '../estate';
+import { type SandboxService, type SdkExceptions, sdkError } from '../service';
+
+const exceptions: SdkExceptions = { base: sdk.CostExplorerServiceException, module: sdk };
+/** The error ce answers `name` with (see {@link sdkError}). */
+const ceError = (name: string, message: string) => sdkError(exceptions, name, message);
 
 /**
  * Cost Explorer, simulated from the estate: hybrid vCPU-hours are what the Nodes that exist
@@ -34,8 +40,7 @@ export const EKS_SERVICE = 'Amazon Elastic Container Service for Kubernetes';
 function costSeed(estate: SandboxEstate) {
   const seed = estate.seed.costExplorer;
   if (!seed) {
-    throw awsError(
-      'ce',
+    throw ceError(
       'AccessDeniedException',
       'Cost Explorer is not enabled for this account (the sandbox seed has no costExplorer).',
     );
@@ -48,9 +53,9 @@ function period(input: Record<string, unknown>): { start: number; end: number } 
   const start = dayStart(tp.Start ?? '');
   const end = dayStart(tp.End ?? '');
   if (Number.isNaN(start) || Number.isNaN(end)) {
-    throw awsError('ce', 'ValidationException', 'TimePeriod Start and End must be dates (YYYY-MM-DD).');
+    throw ceError('ValidationException', 'TimePeriod Start and End must be dates (YYYY-MM-DD).');
   }
-  if (end <= start) throw awsError('ce', 'ValidationException', 'Start date should be before end date.');
+  if (end <= start) throw ceError('ValidationException', 'Start date should be before end date.');
   return { start, end };
 }
 
@@ -139,11 +144,11 @@ function pageOf<T>(items: T[], input: Record<string, unknown>, size: number): { 
   return { page, ...(next ? { next } : {}) };
 }
 
-export const ceHandlers: ServiceHandlers = {
+export const ceCommands: ServiceHandlers = {
   GetCostAndUsage(estate, input) {
     const { start, end } = period(input);
     const now = estate.clock.now().getTime();
-    if (start > now) throw awsError('ce', 'ValidationException', 'The start date is in the future.');
+    if (start > now) throw ceError('ValidationException', 'The start date is in the future.');
     const services = filteredServices(input);
     const groups = costLines(estate, start, end).filter((l) => !services || services.includes(l.service));
     return {
@@ -200,7 +205,7 @@ export const ceHandlers: ServiceHandlers = {
     const seed = costSeed(estate);
     const { start, end } = period(input);
     if (start > estate.clock.now().getTime()) {
-      throw awsError('ce', 'ValidationException', 'The start date is in the future.');
+      throw ceError('ValidationException', 'The start date is in the future.');
     }
     const dimension = input.Dimension;
     const context = input.Context ?? Context.COST_AND_USAGE;
@@ -228,4 +233,12 @@ export const ceHandlers: ServiceHandlers = {
       ...(next ? { NextPageToken: next } : {}),
     };
   },
+};
+
+/** Cost Explorer: costs, forecasts and dimension values, from the estate's Nodes and the seed's prices. */
+export const ceService: SandboxService = {
+  name: 'ce',
+  source: __filename,
+  exceptions,
+  commands: ceCommands,
 };

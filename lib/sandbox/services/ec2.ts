@@ -1,6 +1,12 @@
+import * as sdk from '@aws-sdk/client-ec2';
 import { SandboxNotImplementedError } from '../../errors';
-import { awsError, type ServiceHandlers } from '../estate';
+import type { ServiceHandlers } from '../estate';
 import { filteredPage, type PageRange } from '../paging';
+import { type SandboxService, type SdkExceptions, sdkError } from '../service';
+
+const exceptions: SdkExceptions = { base: sdk.EC2ServiceException, module: sdk };
+/** The error ec2 answers `name` with (see {@link sdkError}). */
+const ec2Error = (name: string, message: string) => sdkError(exceptions, name, message);
 
 type Filter = { Name?: string; Values?: string[] };
 
@@ -22,28 +28,26 @@ function ec2PageSize(asked: unknown): number {
   const size = Number(asked);
   if (Number.isInteger(size) && size >= EC2_PAGE.min && size <= EC2_PAGE.max) return size;
   const expecting = size < EC2_PAGE.min ? `greater than ${EC2_PAGE.min}` : `less than ${EC2_PAGE.max}`;
-  throw awsError(
-    'ec2',
+  throw ec2Error(
     'InvalidParameterValue',
     `Value ( ${String(asked)} ) for parameter maxResults is invalid. Expecting a value ${expecting}.`,
   );
 }
 
 /** A token the sandbox never gave. EC2's own name for it is not documented; InvalidParameterValue is EC2's error for a bad parameter value. */
-const badToken = () => awsError('ec2', 'InvalidParameterValue', 'Invalid value for parameter nextToken.');
+const badToken = () => ec2Error('InvalidParameterValue', 'Invalid value for parameter nextToken.');
 
 /** EC2 refuses a filter name the action does not know: "The filter 'tag:Name' is invalid" (aws/aws-cli#7225). */
 function checkFilterNames(filters: Filter[], known: (name: string) => boolean): void {
   const unknown = filters.find((f) => !known(f.Name ?? ''));
-  if (unknown) throw awsError('ec2', 'InvalidParameterValue', `The filter '${String(unknown.Name)}' is invalid`);
+  if (unknown) throw ec2Error('InvalidParameterValue', `The filter '${String(unknown.Name)}' is invalid`);
 }
 
-/** EC2: the VPCs the clusters live in, from the seed. */
-export const ec2Handlers: ServiceHandlers = {
+export const ec2Commands: ServiceHandlers = {
   DescribeVpcs(estate, input) {
     const ids = (input.VpcIds as string[] | undefined) ?? estate.seed.vpcs.map((v) => v.id);
     const missing = ids.find((id) => !estate.seed.vpcs.some((v) => v.id === id));
-    if (missing) throw awsError('ec2', 'InvalidVpcID.NotFound', `The vpc ID '${missing}' does not exist`);
+    if (missing) throw ec2Error('InvalidVpcID.NotFound', `The vpc ID '${missing}' does not exist`);
     return {
       Vpcs: estate.seed.vpcs
         .filter((v) => ids.includes(v.id))
@@ -70,7 +74,7 @@ export const ec2Handlers: ServiceHandlers = {
     const size = ec2PageSize(input.MaxResults);
     const ids = (input.SubnetIds as string[] | undefined) ?? estate.seed.subnets.map((s) => s.id);
     const missing = ids.find((id) => !estate.seed.subnets.some((s) => s.id === id));
-    if (missing) throw awsError('ec2', 'InvalidSubnetID.NotFound', `The subnet ID '${missing}' does not exist`);
+    if (missing) throw ec2Error('InvalidSubnetID.NotFound', `The subnet ID '${missing}' does not exist`);
     const { page, next } = filteredPage(
       estate.seed.subnets.filter((s) => ids.includes(s.id)),
       () => true,
@@ -134,7 +138,7 @@ export const ec2Handlers: ServiceHandlers = {
     const groupId = String(input.GroupId);
     const rules = estate.state.network.securityGroupRules;
     if (!rules.some((r) => r.groupId === groupId)) {
-      throw awsError('ec2', 'InvalidGroup.NotFound', `The security group '${groupId}' does not exist`);
+      throw ec2Error('InvalidGroup.NotFound', `The security group '${groupId}' does not exist`);
     }
     type Permission = { IpProtocol: string; FromPort: number; ToPort: number; IpRanges?: Array<{ CidrIp: string }> };
     const tags = ((input.TagSpecifications as Array<{ Tags?: Array<{ Key: string; Value: string }> }>) ?? []).flatMap(
@@ -151,8 +155,7 @@ export const ec2Handlers: ServiceHandlers = {
           r.toPort === p.ToPort &&
           r.cidr === range.CidrIp;
         if (rules.some(same)) {
-          throw awsError(
-            'ec2',
+          throw ec2Error(
             'InvalidPermission.Duplicate',
             `the specified rule "peer: ${range.CidrIp}, TCP, from port: ${p.FromPort}, to port: ${p.ToPort}, ALLOW" already exists`,
           );
@@ -179,12 +182,16 @@ export const ec2Handlers: ServiceHandlers = {
     const rules = estate.state.network.securityGroupRules;
     const missing = ids.find((id) => !rules.some((r) => r.id === id && r.groupId === input.GroupId));
     if (missing)
-      throw awsError(
-        'ec2',
-        'InvalidSecurityGroupRuleId.NotFound',
-        `The security group rule ID '${missing}' does not exist`,
-      );
+      throw ec2Error('InvalidSecurityGroupRuleId.NotFound', `The security group rule ID '${missing}' does not exist`);
     estate.state.network.securityGroupRules = rules.filter((r) => !ids.includes(r.id));
     return { Return: true };
   },
+};
+
+/** EC2: the VPCs and subnets the clusters live in, from the seed, and the network's security-group rules. */
+export const ec2Service: SandboxService = {
+  name: 'ec2',
+  source: __filename,
+  exceptions,
+  commands: ec2Commands,
 };

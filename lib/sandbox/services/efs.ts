@@ -1,3 +1,4 @@
+import * as sdk from '@aws-sdk/client-efs';
 import {
   BadRequest,
   FileSystemNotFound,
@@ -8,6 +9,7 @@ import {
 } from '@aws-sdk/client-efs';
 import type { SandboxEstate, ServiceHandlers } from '../estate';
 import { constraintMessage, filteredPage } from '../paging';
+import type { SandboxService } from '../service';
 
 const meta = { $metadata: {} };
 
@@ -31,8 +33,7 @@ const MOUNT_TARGETS_PAGE = 10;
 const azOf = (estate: SandboxEstate, subnetId: string) =>
   estate.seed.subnets.find((s) => s.id === subnetId)?.availabilityZone;
 
-/** EFS: file systems and their mount targets (one per AZ), from the seed's network. */
-export const efsHandlers: ServiceHandlers = {
+export const efsCommands: ServiceHandlers = {
   DescribeFileSystems(estate, input) {
     const fs = fileSystem(estate, input.FileSystemId);
     return {
@@ -125,4 +126,12 @@ export const efsHandlers: ServiceHandlers = {
       AvailabilityZoneName: subnet.availabilityZone,
     };
   },
+};
+
+/** EFS: file systems and their mount targets (one per AZ), from the seed's network. */
+export const efsService: SandboxService = {
+  name: 'efs',
+  source: __filename,
+  exceptions: { base: sdk.EFSServiceException, module: sdk },
+  commands: efsCommands,
 };

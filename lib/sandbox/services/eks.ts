@@ -1,3 +1,4 @@
+import * as sdk from '@aws-sdk/client-eks';
 import {
   Category,
   InsightStatusValue,
@@ -7,6 +8,7 @@ import {
 import { SandboxNotImplementedError } from '../../errors';
 import type { SandboxEstate, ServiceHandlers } from '../estate';
 import { filteredPage, type PageRange, pageSizeOf } from '../paging';
+import type { SandboxService } from '../service';
 
 const meta = { $metadata: {} };
 
@@ -44,8 +46,7 @@ function cluster(estate: SandboxEstate, name: unknown) {
 const clusterArn = (estate: SandboxEstate, name: string) =>
   `arn:aws:eks:${estate.seed.region}:${estate.seed.account}:cluster/${name}`;
 
-/** EKS: clusters and their access entries, from the seed. */
-export const eksHandlers: ServiceHandlers = {
+export const eksCommands: ServiceHandlers = {
   DescribeCluster(estate, input) {
     const c = cluster(estate, input.name);
     return {
@@ -134,4 +135,12 @@ export const eksHandlers: ServiceHandlers = {
       },
     };
   },
+};
+
+/** EKS: clusters and their access entries, from the seed. */
+export const eksService: SandboxService = {
+  name: 'eks',
+  source: __filename,
+  exceptions: { base: sdk.EKSServiceException, module: sdk },
+  commands: eksCommands,
 };

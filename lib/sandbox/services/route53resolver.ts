@@ -1,3 +1,4 @@
+import * as sdk from '@aws-sdk/client-route53resolver';
 import {
   InvalidNextTokenException,
   InvalidParameterException,
@@ -13,6 +14,7 @@ import {
 import type { SandboxEstate, ServiceHandlers } from '../estate';
 import { filteredPage, type PageRange, pageSizeOf } from '../paging';
 import type { NetworkSeed } from '../seed';
+import type { SandboxService } from '../service';
 
 const meta = { $metadata: {} };
 type Rule = NetworkSeed['resolverRules'][number];
@@ -155,8 +157,7 @@ function listFilters(filters: Filter[], known: Record<string, readonly string[] 
   });
 }
 
-/** Route 53 Resolver: forwarding rules, their VPC associations, and endpoints, from the seed's network. */
-export const resolverHandlers: ServiceHandlers = {
+export const resolverCommands: ServiceHandlers = {
   ListResolverRules(estate, input) {
     const filters = listFilters((input.Filters as Filter[]) ?? [], RULE_FILTERS);
     const size = pageSizeOf(input.MaxResults, LIST_PAGE, validation);
@@ -346,4 +347,12 @@ export const resolverHandlers: ServiceHandlers = {
       })),
     };
   },
+};
+
+/** Route 53 Resolver: forwarding rules, their VPC associations, and endpoints, from the seed's network. */
+export const resolverService: SandboxService = {
+  name: 'resolver',
+  source: __filename,
+  exceptions: { base: sdk.Route53ResolverServiceException, module: sdk },
+  commands: resolverCommands,
 };

@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
+import * as sdk from '@aws-sdk/client-s3';
 import { NoSuchBucket, NoSuchKey } from '@aws-sdk/client-s3';
 import type { SdkStream } from '@smithy/types';
 import type { SandboxEstate, ServiceHandlers } from '../estate';
+import type { SandboxService } from '../service';
 
 /** The sandbox's one bucket: the nightly sweep's store. */
 export const sandboxStoreBucket = (account: string) => `eks-hybrid-ops-sandbox-store-${account}`;
@@ -32,8 +34,7 @@ function bucketOf(estate: SandboxEstate, name: unknown): Record<string, string> 
   return estate.state.objects[name];
 }
 
-/** S3: one bucket, JSON objects in the sandbox state (they are small; the sweep's are). */
-export const s3Handlers: ServiceHandlers = {
+export const s3Commands: ServiceHandlers = {
   PutObject(estate, input) {
     const objects = bucketOf(estate, input.Bucket);
     const body = input.Body;
@@ -46,4 +47,12 @@ export const s3Handlers: ServiceHandlers = {
     if (text === undefined) throw new NoSuchKey({ ...meta, message: 'The specified key does not exist.' });
     return { Body: sdkBody(text), ContentLength: Buffer.byteLength(text), ContentType: 'application/json' };
   },
+};
+
+/** S3: one bucket, JSON objects in the sandbox state (they are small; the sweep's are). */
+export const s3Service: SandboxService = {
+  name: 's3',
+  source: __filename,
+  exceptions: { base: sdk.S3ServiceException, module: sdk },
+  commands: s3Commands,
 };

@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as sdk from '@aws-sdk/client-sns';
 import { InvalidParameterException, NotFoundException } from '@aws-sdk/client-sns';
 import type { ServiceHandlers } from '../estate';
+import type { SandboxService } from '../service';
 
 /** A message the sandbox's SNS topic received. */
 export interface OutboxMessage {
@@ -17,8 +19,7 @@ export interface OutboxMessage {
 export const sandboxTopicArn = (region: string, account: string) =>
   `arn:aws:sns:${region}:${account}:eks-hybrid-ops-sandbox-alerts`;
 
-/** SNS: Publish records each message under $HYBRIDOPS_HOME/outbox/, one file per message. */
-export const snsHandlers: ServiceHandlers = {
+export const snsCommands: ServiceHandlers = {
   Publish(estate, input) {
     const topicArn = String(input.TopicArn ?? '');
     if (topicArn !== sandboxTopicArn(estate.seed.region, estate.seed.account)) {
@@ -68,4 +69,12 @@ export const snsHandlers: ServiceHandlers = {
     }
     return { MessageId: messageId };
   },
+};
+
+/** SNS: Publish records each message under $HYBRIDOPS_HOME/outbox/, one file per message. */
+export const snsService: SandboxService = {
+  name: 'sns',
+  source: __filename,
+  exceptions: { base: sdk.SNSServiceException, module: sdk },
+  commands: snsCommands,
 };

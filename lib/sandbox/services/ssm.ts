@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import * as sdk from '@aws-sdk/client-ssm';
 import {
   DescribeActivationsFilterKeys,
   InstanceInformationFilterKey,
@@ -21,10 +22,15 @@ import {
   ValidationException,
 } from '@aws-sdk/client-ssm';
 import { SandboxNotImplementedError } from '../../errors';
-import { awsError, type SandboxEstate, type ServiceHandlers } from '../estate';
+import type { SandboxEstate, ServiceHandlers } from '../estate';
 import { handOutNodeConfig } from '../on-prem';
 import { constraintMessage, filteredPage, type PageRange, pageSizeOf } from '../paging';
 import type { SandboxActivation, SandboxInstance, SandboxParameter } from '../state';
+import { type SandboxService, type SdkExceptions, sdkError } from '../service';
+
+const exceptions: SdkExceptions = { base: sdk.SSMServiceException, module: sdk };
+/** The error ssm answers `name` with (see {@link sdkError}). */
+const ssmError = (name: string, message: string) => sdkError(exceptions, name, message);
 
 const meta = { $metadata: {} };
 const MAX_EXPIRY_MS = 30 * 24 * 3600_000;
@@ -114,8 +120,7 @@ function checkInstanceFilters(filters: InstanceInformationStringFilter[]): void 
   }
 }
 
-/** SSM: parameters, hybrid activations and the managed instances that register with them. */
-export const ssmHandlers: ServiceHandlers = {
+export const ssmCommands: ServiceHandlers = {
   PutParameter(estate, input) {
     const name = str(input, 'Name');
     const existing = estate.state.parameters[name];
@@ -129,8 +134,7 @@ export const ssmHandlers: ServiceHandlers = {
     const value = str(input, 'Value');
     const tier = str(input, 'Tier') || 'Standard';
     if (Buffer.byteLength(value) > (tier === 'Advanced' ? 8192 : 4096)) {
-      throw awsError(
-        'ssm',
+      throw ssmError(
         'ValidationException',
         `${tier} tier parameters support values of at most ${tier === 'Advanced' ? 8192 : 4096} bytes.`,
       );
@@ -326,4 +330,12 @@ export const ssmHandlers: ServiceHandlers = {
     delete estate.state.instances[id];
     return {};
   },
+};
+
+/** SSM: parameters, hybrid activations and the managed instances that register with them. */
+export const ssmService: SandboxService = {
+  name: 'ssm',
+  source: __filename,
+  exceptions,
+  commands: ssmCommands,
 };

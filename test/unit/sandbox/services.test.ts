@@ -1,0 +1,93 @@
+import * as sts from '@aws-sdk/client-sts';
+import { ParameterNotFound, SSMServiceException } from '@aws-sdk/client-ssm';
+import { withServices } from '../../../lib/sandbox';
+import { awsError, SandboxEstate } from '../../../lib/sandbox/estate';
+import { type SandboxService, type SdkExceptions, sdkError } from '../../../lib/sandbox/service';
+import { SANDBOX_SERVICES } from '../../../lib/sandbox/services';
+
+/**
+ * Each simulated service declares itself in its own module (name, exceptions, commands) and the
+ * estate takes them from one list (lib/sandbox/services/index.ts), so adding one touches one place.
+ */
+
+describe('the sandbox services list', () => {
+  it('gives the estate every command each listed service declares, and no other', () => {
+    const estate = withServices(SandboxEstate.inMemory());
+
+    const declared = SANDBOX_SERVICES.flatMap((s) => Object.keys(s.commands).map((c) => `${s.name}:${c}`));
+
+    expect(estate.implemented().sort()).toEqual(declared.sort());
+  });
+
+  it.each(SANDBOX_SERVICES.map((s) => [s.name, s] as const))(
+    'names %s once, with the module that declares it as its source',
+    (name, service) => {
+      const module = require(service.source) as Record<string, unknown>;
+
+      expect(SANDBOX_SERVICES.filter((s) => s.name === name)).toHaveLength(1);
+      expect(Object.values(module)).toContain(service);
+    },
+  );
+
+  it.each(SANDBOX_SERVICES.map((s) => [s.name, s] as const))(
+    "raises %s's own SDK exceptions: the modelled class, else the base one",
+    (name, service) => {
+      const unmodelled = awsError(name, 'SandboxUnmodelledError', 'm');
+
+      expect(unmodelled).toBeInstanceOf(service.exceptions.base);
+      expect(unmodelled).toMatchObject({ name: 'SandboxUnmodelledError', $fault: 'client', message: 'm' });
+      expect(Object.values(service.exceptions.module)).toContain(service.exceptions.base);
+    },
+  );
+
+  it('raises a modelled exception as its own class, with the fault the model gives it', () => {
+    const error = awsError('ssm', 'ParameterNotFound', 'gone');
+
+    expect(error).toBeInstanceOf(ParameterNotFound);
+    expect(error).toBeInstanceOf(SSMServiceException);
+    expect(error).toMatchObject({ name: 'ParameterNotFound', $fault: 'client', message: 'gone' });
+  });
+});
+
+describe('a service declared in one place', () => {
+  const exceptions: SdkExceptions = { base: sts.STSServiceException, module: sts };
+  const stsService: SandboxService = {
+    name: 'sts',
+    source: __filename,
+    exceptions,
+    commands: {
+      GetCallerIdentity: (estate: SandboxEstate, input: sts.GetCallerIdentityCommandInput) => ({
+        Account: estate.seed.account,
+        Arn: `arn:aws:sts::${estate.seed.account}:assumed-role/sandbox/${Object.keys(input).length}`,
+      }),
+      GetSessionToken: () => {
+        throw sdkError(exceptions, 'RegionDisabledException', 'STS is not activated in this Region.');
+      },
+    },
+  };
+
+  it('is answered once registered, and raises its own SDK exceptions', async () => {
+    const estate = SandboxEstate.inMemory();
+    estate.register(stsService);
+    const client = estate.clients().sts;
+
+    const identity = await client.send(new sts.GetCallerIdentityCommand({}));
+    const refused = client.send(new sts.GetSessionTokenCommand({}));
+
+    expect(identity).toMatchObject({ Account: estate.seed.account, Arn: expect.stringMatching(/sandbox\/0$/) });
+    await expect(refused).rejects.toBeInstanceOf(sts.RegionDisabledException);
+    expect(estate.implemented()).toEqual(['sts:GetCallerIdentity', 'sts:GetSessionToken']);
+  });
+
+  it('keeps its other commands when registered again with one replaced', async () => {
+    const estate = SandboxEstate.inMemory();
+    estate.register(stsService);
+
+    estate.register({ ...stsService, commands: { GetCallerIdentity: () => ({ Account: '000000000000' }) } });
+
+    await expect(estate.clients().sts.send(new sts.GetCallerIdentityCommand({}))).resolves.toMatchObject({
+      Account: '000000000000',
+    });
+    expect(estate.implemented()).toEqual(['sts:GetCallerIdentity', 'sts:GetSessionToken']);
+  });
+});
