@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import type { HandlerExecutionContext, InitializeHandlerArguments, MiddlewareStack } from '@smithy/types';
 import { createAllAwsClients } from '../aws/all-clients';
@@ -209,7 +209,7 @@ export class SandboxEstate {
       call.outcome = 'SandboxNotImplementedError';
       throw new SandboxNotImplementedError(
         `The sandbox estate does not implement ${target}.`,
-        `Add a handler for it in lib/sandbox/services/${service}.ts, or run with --estate aws.`,
+        missing(simulated, name),
       );
     }
     advanceOnPrem(this); // the on-prem servers act on their own clock, whoever looks
@@ -312,6 +312,18 @@ function seedHash(file: string | undefined): string | undefined {
 
 export function loadSeed(file: string): EstateSeed {
   return parseSeed(readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * Where the handler of a command the estate does not answer goes: the module of its service (a
+ * service's name is its client's, not its file's: `resolver` is route53resolver.ts), or a new one.
+ */
+function missing(service: SandboxService | undefined, command: string): string {
+  if (!service) {
+    return 'Declare the service in lib/sandbox/services/ and list it in lib/sandbox/services/index.ts, or run with --estate aws.';
+  }
+  const file = relative(join(__dirname, '..', '..'), service.source);
+  return `Add a ${command} handler to the commands in ${file}, or run with --estate aws.`;
 }
 
 /**

@@ -1,5 +1,10 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ListFirewallRulesCommand } from '@aws-sdk/client-route53resolver';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import * as sts from '@aws-sdk/client-sts';
 import { ParameterNotFound, SSMServiceException } from '@aws-sdk/client-ssm';
+import { SandboxNotImplementedError } from '../../../lib/errors';
 import { withServices } from '../../../lib/sandbox';
 import { awsError, SandboxEstate } from '../../../lib/sandbox/estate';
 import { type SandboxService, type SdkExceptions, sdkError } from '../../../lib/sandbox/service';
@@ -46,6 +51,36 @@ describe('the sandbox services list', () => {
     expect(error).toBeInstanceOf(ParameterNotFound);
     expect(error).toBeInstanceOf(SSMServiceException);
     expect(error).toMatchObject({ name: 'ParameterNotFound', $fault: 'client', message: 'gone' });
+  });
+});
+
+describe('a command the sandbox does not answer', () => {
+  const ROOT = join(__dirname, '..', '..', '..');
+
+  it("names the file of its service, whatever the service's name", async () => {
+    const estate = withServices(SandboxEstate.inMemory());
+
+    const attempt = estate
+      .clients()
+      .resolver.send(new ListFirewallRulesCommand({ FirewallRuleGroupId: 'rslvr-frg-1' }));
+
+    await expect(attempt).rejects.toBeInstanceOf(SandboxNotImplementedError);
+    await expect(attempt).rejects.toMatchObject({
+      fix: 'Add a ListFirewallRules handler to the commands in lib/sandbox/services/route53resolver.ts, or run with --estate aws.',
+    });
+    expect(existsSync(join(ROOT, 'lib/sandbox/services/route53resolver.ts'))).toBe(true);
+  });
+
+  it('of a service the sandbox does not simulate says where to declare one', async () => {
+    const estate = withServices(SandboxEstate.inMemory());
+
+    const attempt = estate.clients().sfn.send(new StartExecutionCommand({ stateMachineArn: 'arn:aws:states:::x' }));
+
+    await expect(attempt).rejects.toMatchObject({
+      name: 'SandboxNotImplementedError',
+      fix: expect.stringContaining('list it in lib/sandbox/services/index.ts'),
+    });
+    expect(existsSync(join(ROOT, 'lib/sandbox/services/index.ts'))).toBe(true);
   });
 });
 
