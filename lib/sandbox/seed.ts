@@ -1,6 +1,8 @@
 import { IpAddressStatus } from '@aws-sdk/client-route53resolver';
 import { parse } from 'yaml';
 import * as z from 'zod';
+import type { SandboxService } from './service';
+import { SANDBOX_SERVICES } from './services';
 
 /**
  * The sandbox estate's seed: what sandbox/estate.yaml may declare (the AWS resources, the on-prem
@@ -123,38 +125,13 @@ const NetworkSeedSchema = z.object({
 });
 export type NetworkSeed = z.infer<typeof NetworkSeedSchema>;
 
-export const EstateSeedSchema = z.object({
+/**
+ * The sections the estate reads itself: where it is, the on-prem side, and what several services
+ * share (the fleet: SSM's instances and EKS's Nodes; the network: Resolver's, EFS's and EC2's).
+ */
+const estateSections = {
   account: z.string().regex(/^\d{12}$/),
   region: z.string(),
-  clusters: z.array(
-    z.object({
-      name: z.string(),
-      status: z.string(),
-      version: z.string(),
-      endpoint: z.string(),
-      certificateAuthority: z.string(),
-      vpcId: z.string(),
-      subnetIds: z.array(z.string()).default([]),
-      serviceCidr: z.string(),
-      remoteNodeCidrs: z.array(z.string()).default([]),
-      remotePodCidrs: z.array(z.string()).default([]),
-      authenticationMode: z.string().default('API_AND_CONFIG_MAP'),
-      accessEntries: z.array(z.object({ principalArn: z.string(), type: z.string() })).default([]),
-      /** EKS cluster insights (ListInsights), as EKS reports them. */
-      insights: z
-        .array(
-          z.object({
-            id: z.string(),
-            name: z.string(),
-            category: z.enum(['UPGRADE_READINESS', 'MISCONFIGURATION']),
-            status: z.enum(['PASSING', 'WARNING', 'ERROR', 'UNKNOWN']),
-            description: z.string().optional(),
-            reason: z.string().optional(),
-          }),
-        )
-        .default([]),
-    }),
-  ),
   /**
    * Servers that joined before the sandbox starts: each has its managed instance and its Node
    * from the first moment, so the nightly sweep has an estate to look at.
@@ -181,43 +158,6 @@ export const EstateSeedSchema = z.object({
       }),
     )
     .default([]),
-  /** Activations that exist from the start (hours relative to seeding; negative: already expired). */
-  activations: z
-    .array(
-      z.object({
-        id: z.string(),
-        cluster: z.string(),
-        defaultInstanceName: z.string(),
-        expiresInHours: z.number(),
-        registrationsCount: z.number().int().min(0).default(0),
-        registrationLimit: z.number().int().min(1).default(1),
-      }),
-    )
-    .default([]),
-  /**
-   * What Cost Explorer reports. Hybrid vCPU-hours are simulated from the Nodes that exist (each
-   * since it was created), under `hybridUsageType` of EKS; `otherUsage` adds fixed daily amounts
-   * (the cluster fee), under EKS unless it names another `service`; `untrackedVcpus` bills vCPUs
-   * no cluster here knows of. GetDimensionValues lists `dimensionValuesPageSize` values a page
-   * (AWS does not document its page size without SortBy; with SortBy it defaults to, and caps
-   * MaxResults at, 1000: GetDimensionValuesRequest in the SDK's model).
-   */
-  costExplorer: z
-    .object({
-      hybridUsageType: z.string(),
-      pricePerVcpuHour: z.number().positive(),
-      untrackedVcpus: z.number().min(0).default(0),
-      otherUsage: z
-        .array(z.object({ usageType: z.string(), usdPerDay: z.number().min(0), service: z.string().optional() }))
-        .default([]),
-      dimensionValuesPageSize: z.number().int().min(1).default(1000),
-      /** False: GetCostForecast answers DataUnavailableException (a new account). */
-      forecast: z.boolean().default(true),
-    })
-    .optional(),
-  vpcs: z.array(z.object({ id: z.string(), cidrs: z.array(z.string()) })),
-  subnets: z.array(z.object({ id: z.string(), vpcId: z.string(), availabilityZone: z.string() })).default([]),
-  iamRoles: z.array(z.string()),
   network: NetworkSeedSchema.default({
     resolverEndpoints: [],
     resolverRules: [],
@@ -256,7 +196,30 @@ export const EstateSeedSchema = z.object({
     ),
   }),
   scenarios: z.record(z.string(), ScenarioSchema),
-});
+};
+
+/** The seed sections one service declares (`seed` in its module under lib/sandbox/services/). */
+type SectionsOf<S> = S extends SandboxService<infer Seed> ? Seed : never;
+/** All of one union's members at once: the sections of every listed service. */
+type Every<U> = (U extends unknown ? (u: U) => void : never) extends (all: infer All) => void ? All : never;
+type ServiceSections = Every<SectionsOf<(typeof SANDBOX_SERVICES)[number]>>;
+
+/** The sections every listed service declares, in one shape; a section is declared once. */
+function serviceSections(): ServiceSections {
+  const sections: z.ZodRawShape = {};
+  for (const service of SANDBOX_SERVICES) {
+    for (const name of Object.keys(service.seed ?? {})) {
+      if (name in estateSections || name in sections) {
+        throw new Error(`The seed section ${name} of the sandbox's ${service.name} service is declared twice.`);
+      }
+    }
+    Object.assign(sections, service.seed);
+  }
+  // Each service's sections, as its own declaration types them.
+  return sections as ServiceSections;
+}
+
+export const EstateSeedSchema = z.object({ ...estateSections, ...serviceSections() });
 export type EstateSeed = z.infer<typeof EstateSeedSchema>;
 
 /** Parses and validates the seed file's text; errors name the field. */

@@ -6,6 +6,7 @@ import {
   InvalidNextTokenException,
   RequestChangedException,
 } from '@aws-sdk/client-cost-explorer';
+import * as z from 'zod';
 import { SandboxNotImplementedError } from '../../errors';
 import type { SandboxEstate, ServiceHandlers } from '../estate';
 import { type SandboxService, type SdkExceptions, sdkError } from '../service';
@@ -144,6 +145,31 @@ function pageOf<T>(items: T[], input: Record<string, unknown>, size: number): { 
   return { page, ...(next ? { next } : {}) };
 }
 
+/** What the seed declares for Cost Explorer. */
+const ceSeed = {
+  /**
+   * What Cost Explorer reports. Hybrid vCPU-hours are simulated from the Nodes that exist (each
+   * since it was created), under `hybridUsageType` of EKS; `otherUsage` adds fixed daily amounts
+   * (the cluster fee), under EKS unless it names another `service`; `untrackedVcpus` bills vCPUs
+   * no cluster here knows of. GetDimensionValues lists `dimensionValuesPageSize` values a page
+   * (AWS does not document its page size without SortBy; with SortBy it defaults to, and caps
+   * MaxResults at, 1000: GetDimensionValuesRequest in the SDK's model).
+   */
+  costExplorer: z
+    .object({
+      hybridUsageType: z.string(),
+      pricePerVcpuHour: z.number().positive(),
+      untrackedVcpus: z.number().min(0).default(0),
+      otherUsage: z
+        .array(z.object({ usageType: z.string(), usdPerDay: z.number().min(0), service: z.string().optional() }))
+        .default([]),
+      dimensionValuesPageSize: z.number().int().min(1).default(1000),
+      /** False: GetCostForecast answers DataUnavailableException (a new account). */
+      forecast: z.boolean().default(true),
+    })
+    .optional(),
+};
+
 export const ceCommands: ServiceHandlers = {
   GetCostAndUsage(estate, input) {
     const { start, end } = period(input);
@@ -236,9 +262,10 @@ export const ceCommands: ServiceHandlers = {
 };
 
 /** Cost Explorer: costs, forecasts and dimension values, from the estate's Nodes and the seed's prices. */
-export const ceService: SandboxService = {
+export const ceService: SandboxService<typeof ceSeed> = {
   name: 'ce',
   source: __filename,
   exceptions,
   commands: ceCommands,
+  seed: ceSeed,
 };

@@ -1,4 +1,5 @@
 import * as sdk from '@aws-sdk/client-ec2';
+import * as z from 'zod';
 import { SandboxNotImplementedError } from '../../errors';
 import type { ServiceHandlers } from '../estate';
 import { filteredPage, type PageRange } from '../paging';
@@ -42,6 +43,12 @@ function checkFilterNames(filters: Filter[], known: (name: string) => boolean): 
   const unknown = filters.find((f) => !known(f.Name ?? ''));
   if (unknown) throw ec2Error('InvalidParameterValue', `The filter '${String(unknown.Name)}' is invalid`);
 }
+
+/** What the seed declares for EC2: the VPCs and subnets (security-group rules are in `network`). */
+const ec2Seed = {
+  vpcs: z.array(z.object({ id: z.string(), cidrs: z.array(z.string()) })),
+  subnets: z.array(z.object({ id: z.string(), vpcId: z.string(), availabilityZone: z.string() })).default([]),
+};
 
 export const ec2Commands: ServiceHandlers = {
   DescribeVpcs(estate, input) {
@@ -189,9 +196,10 @@ export const ec2Commands: ServiceHandlers = {
 };
 
 /** EC2: the VPCs and subnets the clusters live in, from the seed, and the network's security-group rules. */
-export const ec2Service: SandboxService = {
+export const ec2Service: SandboxService<typeof ec2Seed> = {
   name: 'ec2',
   source: __filename,
   exceptions,
   commands: ec2Commands,
+  seed: ec2Seed,
 };

@@ -5,6 +5,7 @@ import {
   InvalidParameterException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
+import * as z from 'zod';
 import { SandboxNotImplementedError } from '../../errors';
 import type { SandboxEstate, ServiceHandlers } from '../estate';
 import { filteredPage, type PageRange, pageSizeOf } from '../paging';
@@ -45,6 +46,39 @@ function cluster(estate: SandboxEstate, name: unknown) {
 
 const clusterArn = (estate: SandboxEstate, name: string) =>
   `arn:aws:eks:${estate.seed.region}:${estate.seed.account}:cluster/${name}`;
+
+/** What the seed declares for EKS: its clusters, with their access entries and insights. */
+const eksSeed = {
+  clusters: z.array(
+    z.object({
+      name: z.string(),
+      status: z.string(),
+      version: z.string(),
+      endpoint: z.string(),
+      certificateAuthority: z.string(),
+      vpcId: z.string(),
+      subnetIds: z.array(z.string()).default([]),
+      serviceCidr: z.string(),
+      remoteNodeCidrs: z.array(z.string()).default([]),
+      remotePodCidrs: z.array(z.string()).default([]),
+      authenticationMode: z.string().default('API_AND_CONFIG_MAP'),
+      accessEntries: z.array(z.object({ principalArn: z.string(), type: z.string() })).default([]),
+      /** EKS cluster insights (ListInsights), as EKS reports them. */
+      insights: z
+        .array(
+          z.object({
+            id: z.string(),
+            name: z.string(),
+            category: z.enum(['UPGRADE_READINESS', 'MISCONFIGURATION']),
+            status: z.enum(['PASSING', 'WARNING', 'ERROR', 'UNKNOWN']),
+            description: z.string().optional(),
+            reason: z.string().optional(),
+          }),
+        )
+        .default([]),
+    }),
+  ),
+};
 
 export const eksCommands: ServiceHandlers = {
   DescribeCluster(estate, input) {
@@ -138,9 +172,10 @@ export const eksCommands: ServiceHandlers = {
 };
 
 /** EKS: clusters and their access entries, from the seed. */
-export const eksService: SandboxService = {
+export const eksService: SandboxService<typeof eksSeed> = {
   name: 'eks',
   source: __filename,
   exceptions: { base: sdk.EKSServiceException, module: sdk },
   commands: eksCommands,
+  seed: eksSeed,
 };

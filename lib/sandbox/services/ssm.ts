@@ -21,6 +21,7 @@ import {
   type Tag,
   ValidationException,
 } from '@aws-sdk/client-ssm';
+import * as z from 'zod';
 import { SandboxNotImplementedError } from '../../errors';
 import type { SandboxEstate, ServiceHandlers } from '../estate';
 import { handOutNodeConfig } from '../on-prem';
@@ -119,6 +120,25 @@ function checkInstanceFilters(filters: InstanceInformationStringFilter[]): void 
     throw validation('Cannot mix tag or inventory filter with any other filter.');
   }
 }
+
+/** What the seed declares for SSM: activations issued before it starts, and the roles one may name. */
+const ssmSeed = {
+  /** Activations that exist from the start (hours relative to seeding; negative: already expired). */
+  activations: z
+    .array(
+      z.object({
+        id: z.string(),
+        cluster: z.string(),
+        defaultInstanceName: z.string(),
+        expiresInHours: z.number(),
+        registrationsCount: z.number().int().min(0).default(0),
+        registrationLimit: z.number().int().min(1).default(1),
+      }),
+    )
+    .default([]),
+  /** The IAM roles that exist (by name): CreateActivation refuses any other. */
+  iamRoles: z.array(z.string()),
+};
 
 export const ssmCommands: ServiceHandlers = {
   PutParameter(estate, input) {
@@ -333,9 +353,10 @@ export const ssmCommands: ServiceHandlers = {
 };
 
 /** SSM: parameters, hybrid activations and the managed instances that register with them. */
-export const ssmService: SandboxService = {
+export const ssmService: SandboxService<typeof ssmSeed> = {
   name: 'ssm',
   source: __filename,
   exceptions,
   commands: ssmCommands,
+  seed: ssmSeed,
 };

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListFirewallRulesCommand } from '@aws-sdk/client-route53resolver';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -6,13 +6,15 @@ import * as sts from '@aws-sdk/client-sts';
 import { ParameterNotFound, SSMServiceException } from '@aws-sdk/client-ssm';
 import { SandboxNotImplementedError } from '../../../lib/errors';
 import { withServices } from '../../../lib/sandbox';
-import { awsError, SandboxEstate } from '../../../lib/sandbox/estate';
+import { awsError, DEFAULT_SEED, SandboxEstate } from '../../../lib/sandbox/estate';
+import { EstateSeedSchema, parseSeed } from '../../../lib/sandbox/seed';
 import { type SandboxService, type SdkExceptions, sdkError } from '../../../lib/sandbox/service';
 import { SANDBOX_SERVICES } from '../../../lib/sandbox/services';
 
 /**
- * Each simulated service declares itself in its own module (name, exceptions, commands) and the
- * estate takes them from one list (lib/sandbox/services/index.ts), so adding one touches one place.
+ * Each simulated service declares itself in its own module (name, exceptions, commands, seed
+ * sections) and the estate takes them from one list (lib/sandbox/services/index.ts), so adding one
+ * touches one place.
  */
 
 describe('the sandbox services list', () => {
@@ -44,6 +46,21 @@ describe('the sandbox services list', () => {
       expect(Object.values(service.exceptions.module)).toContain(service.exceptions.base);
     },
   );
+
+  it.each(SANDBOX_SERVICES.filter((s) => s.seed).map((s) => [s.name, s] as const))(
+    'reads the seed sections %s declares from its declaration',
+    (_name, service) => {
+      for (const [section, schema] of Object.entries(service.seed ?? {})) {
+        expect(EstateSeedSchema.shape).toHaveProperty([section], schema);
+      }
+    },
+  );
+
+  it("refuses a seed whose service section is wrong, naming the field (EC2's vpcs)", () => {
+    const text = readFileSync(DEFAULT_SEED, 'utf8').replace(/^vpcs:/m, 'vpcs: 3\nunused:');
+
+    expect(() => parseSeed(text, 'estate.yaml')).toThrow(/^The sandbox seed estate.yaml is invalid: vpcs: /);
+  });
 
   it('raises a modelled exception as its own class, with the fault the model gives it', () => {
     const error = awsError('ssm', 'ParameterNotFound', 'gone');
