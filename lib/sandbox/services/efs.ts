@@ -1,15 +1,23 @@
 import * as sdk from '@aws-sdk/client-efs';
 import {
   BadRequest,
+  type CreateMountTargetCommandInput,
+  type CreateMountTargetCommandOutput,
+  type DescribeFileSystemsCommandInput,
+  type DescribeFileSystemsCommandOutput,
+  type DescribeMountTargetsCommandInput,
+  type DescribeMountTargetsCommandOutput,
   FileSystemNotFound,
+  LifeCycleState,
   MountTargetConflict,
+  PerformanceMode,
   SecurityGroupNotFound,
   SubnetNotFound,
   ValidationException,
 } from '@aws-sdk/client-efs';
-import type { SandboxEstate, ServiceHandlers } from '../estate';
+import type { SandboxEstate } from '../estate';
 import { constraintMessage, filteredPage } from '../paging';
-import type { SandboxService } from '../service';
+import type { Answer, SandboxService } from '../service';
 
 const meta = { $metadata: {} };
 
@@ -33,15 +41,28 @@ const MOUNT_TARGETS_PAGE = 10;
 const azOf = (estate: SandboxEstate, subnetId: string) =>
   estate.seed.subnets.find((s) => s.id === subnetId)?.availabilityZone;
 
-export const efsCommands: ServiceHandlers = {
-  DescribeFileSystems(estate, input) {
+export const efsCommands = {
+  DescribeFileSystems(
+    estate: SandboxEstate,
+    input: DescribeFileSystemsCommandInput,
+  ): Answer<DescribeFileSystemsCommandOutput> {
     const fs = fileSystem(estate, input.FileSystemId);
     return {
       FileSystems: [
         {
           FileSystemId: fs.id,
+          OwnerId: estate.seed.account,
+          CreationToken: fs.id,
+          // Members the model requires that the seed does not declare: the creation time is not
+          // simulated; an empty file system meters its root directory, 2 KiB of metadata and 4 KiB
+          // of data (https://docs.aws.amazon.com/efs/latest/ug/metered-sizes.html); generalPurpose
+          // is CreateFileSystem's default mode (EFS API reference).
+          CreationTime: undefined,
+          SizeInBytes: { Value: 6144 },
+          PerformanceMode: PerformanceMode.GENERAL_PURPOSE,
+          Tags: [],
           Encrypted: fs.encrypted,
-          LifeCycleState: 'available',
+          LifeCycleState: LifeCycleState.AVAILABLE,
           NumberOfMountTargets: fs.mountTargets.length,
           ...(fs.oneZone ? { AvailabilityZoneName: fs.oneZone } : {}),
         },
@@ -49,14 +70,20 @@ export const efsCommands: ServiceHandlers = {
     };
   },
 
-  DescribeMountTargets(estate, input) {
+  DescribeMountTargets(
+    estate: SandboxEstate,
+    input: DescribeMountTargetsCommandInput,
+  ): Answer<DescribeMountTargetsCommandOutput> {
     const fs = fileSystem(estate, input.FileSystemId);
     const all = fs.mountTargets.map((mt) => ({
       MountTargetId: mt.id,
       FileSystemId: fs.id,
       SubnetId: mt.subnetId,
       IpAddress: mt.ip,
-      LifeCycleState: mt.availableAt && mt.availableAt > estate.clock.now().toISOString() ? 'creating' : 'available',
+      LifeCycleState:
+        mt.availableAt && mt.availableAt > estate.clock.now().toISOString()
+          ? LifeCycleState.CREATING
+          : LifeCycleState.AVAILABLE,
       AvailabilityZoneName: azOf(estate, mt.subnetId),
       VpcId: estate.seed.subnets.find((s) => s.id === mt.subnetId)?.vpcId,
     }));
@@ -79,7 +106,10 @@ export const efsCommands: ServiceHandlers = {
     return { MountTargets: page, NextMarker: next };
   },
 
-  CreateMountTarget(estate, input) {
+  CreateMountTarget(
+    estate: SandboxEstate,
+    input: CreateMountTargetCommandInput,
+  ): Answer<CreateMountTargetCommandOutput> {
     const fs = fileSystem(estate, input.FileSystemId);
     const subnet = estate.seed.subnets.find((s) => s.id === input.SubnetId);
     if (!subnet)
@@ -88,7 +118,7 @@ export const efsCommands: ServiceHandlers = {
         message: `Subnet ${String(input.SubnetId)} does not exist.`,
         ErrorCode: 'SubnetNotFound',
       });
-    const groups = (input.SecurityGroups as string[]) ?? [];
+    const groups = input.SecurityGroups ?? [];
     const known = new Set(estate.state.network.securityGroupRules.map((r) => r.groupId));
     const missing = groups.find((g) => !known.has(g));
     if (missing)
@@ -122,7 +152,7 @@ export const efsCommands: ServiceHandlers = {
       FileSystemId: fs.id,
       SubnetId: subnet.id,
       IpAddress: mt.ip,
-      LifeCycleState: 'creating',
+      LifeCycleState: LifeCycleState.CREATING,
       AvailabilityZoneName: subnet.availabilityZone,
     };
   },

@@ -1,15 +1,25 @@
 import * as sdk from '@aws-sdk/client-eks';
 import {
+  AuthenticationMode,
   Category,
+  ClusterStatus,
+  type DescribeAccessEntryCommandInput,
+  type DescribeAccessEntryCommandOutput,
+  type DescribeClusterCommandInput,
+  type DescribeClusterCommandOutput,
   InsightStatusValue,
   InvalidParameterException,
+  type ListAccessEntriesCommandInput,
+  type ListAccessEntriesCommandOutput,
+  type ListInsightsCommandInput,
+  type ListInsightsCommandOutput,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
 import * as z from 'zod';
 import { SandboxNotImplementedError } from '../../errors';
-import type { SandboxEstate, ServiceHandlers } from '../estate';
+import type { SandboxEstate } from '../estate';
 import { filteredPage, type PageRange, pageSizeOf } from '../paging';
-import type { SandboxService } from '../service';
+import type { Answer, SandboxService } from '../service';
 
 const meta = { $metadata: {} };
 
@@ -52,7 +62,8 @@ const eksSeed = {
   clusters: z.array(
     z.object({
       name: z.string(),
-      status: z.string(),
+      /** As DescribeCluster reports it: one of the SDK model's ClusterStatus values. */
+      status: z.enum(Object.values(ClusterStatus)),
       version: z.string(),
       endpoint: z.string(),
       certificateAuthority: z.string(),
@@ -61,7 +72,8 @@ const eksSeed = {
       serviceCidr: z.string(),
       remoteNodeCidrs: z.array(z.string()).default([]),
       remotePodCidrs: z.array(z.string()).default([]),
-      authenticationMode: z.string().default('API_AND_CONFIG_MAP'),
+      /** One of the SDK model's AuthenticationMode values. */
+      authenticationMode: z.enum(Object.values(AuthenticationMode)).default(AuthenticationMode.API_AND_CONFIG_MAP),
       accessEntries: z.array(z.object({ principalArn: z.string(), type: z.string() })).default([]),
       /** EKS cluster insights (ListInsights), as EKS reports them. */
       insights: z
@@ -80,8 +92,8 @@ const eksSeed = {
   ),
 };
 
-export const eksCommands: ServiceHandlers = {
-  DescribeCluster(estate, input) {
+export const eksCommands = {
+  DescribeCluster(estate: SandboxEstate, input: DescribeClusterCommandInput): Answer<DescribeClusterCommandOutput> {
     const c = cluster(estate, input.name);
     return {
       cluster: {
@@ -109,7 +121,10 @@ export const eksCommands: ServiceHandlers = {
     };
   },
 
-  ListAccessEntries(estate, input) {
+  ListAccessEntries(
+    estate: SandboxEstate,
+    input: ListAccessEntriesCommandInput,
+  ): Answer<ListAccessEntriesCommandOutput> {
     const c = cluster(estate, input.clusterName);
     if (input.associatedPolicyArn !== undefined) {
       throw new SandboxNotImplementedError(
@@ -126,9 +141,9 @@ export const eksCommands: ServiceHandlers = {
     return { accessEntries: page, nextToken: next };
   },
 
-  ListInsights(estate, input) {
+  ListInsights(estate: SandboxEstate, input: ListInsightsCommandInput): Answer<ListInsightsCommandOutput> {
     const c = cluster(estate, input.clusterName);
-    const filter = (input.filter ?? {}) as { categories?: string[]; statuses?: string[] };
+    const filter = input.filter ?? {};
     checkInsightsFilter(filter);
     const size = pageSizeOf(input.maxResults, LIST_PAGE, invalid);
     // EKS is not known to filter page by page (as SSM and EC2 do): the matches are paged.
@@ -155,7 +170,10 @@ export const eksCommands: ServiceHandlers = {
     };
   },
 
-  DescribeAccessEntry(estate, input) {
+  DescribeAccessEntry(
+    estate: SandboxEstate,
+    input: DescribeAccessEntryCommandInput,
+  ): Answer<DescribeAccessEntryCommandOutput> {
     const c = cluster(estate, input.clusterName);
     const entry = c.accessEntries.find((e) => e.principalArn === input.principalArn);
     if (!entry)

@@ -1,9 +1,17 @@
 import { Readable } from 'node:stream';
 import * as sdk from '@aws-sdk/client-s3';
-import { NoSuchBucket, NoSuchKey } from '@aws-sdk/client-s3';
-import type { SdkStream } from '@smithy/types';
-import type { SandboxEstate, ServiceHandlers } from '../estate';
-import type { SandboxService } from '../service';
+import {
+  type GetObjectCommandInput,
+  type GetObjectCommandOutput,
+  NoSuchBucket,
+  NoSuchKey,
+  type PutObjectCommandInput,
+  type PutObjectCommandOutput,
+} from '@aws-sdk/client-s3';
+import type { SdkStream, SdkStreamMixin } from '@smithy/types';
+import { SandboxNotImplementedError } from '../../errors';
+import type { SandboxEstate } from '../estate';
+import type { Answer, SandboxService } from '../service';
 
 /** The sandbox's one bucket: the nightly sweep's store. */
 export const sandboxStoreBucket = (account: string) => `eks-hybrid-ops-sandbox-store-${account}`;
@@ -14,13 +22,12 @@ export const sandboxStoreBucket = (account: string) => `eks-hybrid-ops-sandbox-s
  */
 export function sdkBody(text: string): SdkStream<Readable> {
   const bytes = Buffer.from(text, 'utf8');
-  const mixin = {
+  const mixin: SdkStreamMixin = {
     transformToString: async (encoding = 'utf8') => bytes.toString(encoding as BufferEncoding),
     transformToByteArray: async () => new Uint8Array(bytes),
     transformToWebStream: () => Readable.toWeb(Readable.from([bytes])),
   };
-  // Node's web ReadableStream and the DOM one the SDK's type names are the same object at runtime.
-  return Object.assign(Readable.from([bytes]), mixin) as unknown as SdkStream<Readable>;
+  return Object.assign(Readable.from([bytes]), mixin);
 }
 
 const meta = { $metadata: {} };
@@ -34,20 +41,29 @@ function bucketOf(estate: SandboxEstate, name: unknown): Record<string, string> 
   return estate.state.objects[name];
 }
 
-export const s3Commands: ServiceHandlers = {
-  PutObject(estate, input) {
+export const s3Commands = {
+  PutObject(estate: SandboxEstate, input: PutObjectCommandInput): Answer<PutObjectCommandOutput> {
     const objects = bucketOf(estate, input.Bucket);
-    const body = input.Body;
-    objects[String(input.Key)] = typeof body === 'string' ? body : Buffer.from(body as Uint8Array).toString('utf8');
+    objects[String(input.Key)] = bodyText(input.Body);
     return { ETag: `"${estate.nextId('', 32)}"` };
   },
 
-  GetObject(estate, input) {
+  GetObject(estate: SandboxEstate, input: GetObjectCommandInput): Answer<GetObjectCommandOutput> {
     const text = bucketOf(estate, input.Bucket)[String(input.Key)];
     if (text === undefined) throw new NoSuchKey({ ...meta, message: 'The specified key does not exist.' });
     return { Body: sdkBody(text), ContentLength: Buffer.byteLength(text), ContentType: 'application/json' };
   },
 };
+
+/** A PutObject body as text: the sandbox keeps objects sent whole, as the sweep's store sends them. */
+function bodyText(body: PutObjectCommandInput['Body']): string {
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return Buffer.from(body).toString('utf8');
+  throw new SandboxNotImplementedError(
+    "The sandbox's S3 takes a PutObject Body as a string or bytes, not a stream.",
+    'Send the object whole, or run with --estate aws.',
+  );
+}
 
 /** S3: one bucket, JSON objects in the sandbox state (they are small; the sweep's are). */
 export const s3Service: SandboxService = {

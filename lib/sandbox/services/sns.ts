@@ -1,9 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as sdk from '@aws-sdk/client-sns';
-import { InvalidParameterException, NotFoundException } from '@aws-sdk/client-sns';
-import type { ServiceHandlers } from '../estate';
-import type { SandboxService } from '../service';
+import {
+  InvalidParameterException,
+  NotFoundException,
+  type PublishCommandInput,
+  type PublishCommandOutput,
+} from '@aws-sdk/client-sns';
+import type { SandboxEstate } from '../estate';
+import type { Answer, SandboxService } from '../service';
 
 /** A message the sandbox's SNS topic received. */
 export interface OutboxMessage {
@@ -19,13 +24,13 @@ export interface OutboxMessage {
 export const sandboxTopicArn = (region: string, account: string) =>
   `arn:aws:sns:${region}:${account}:eks-hybrid-ops-sandbox-alerts`;
 
-export const snsCommands: ServiceHandlers = {
-  Publish(estate, input) {
+export const snsCommands = {
+  Publish(estate: SandboxEstate, input: PublishCommandInput): Answer<PublishCommandOutput> {
     const topicArn = String(input.TopicArn ?? '');
     if (topicArn !== sandboxTopicArn(estate.seed.region, estate.seed.account)) {
       throw new NotFoundException({ $metadata: {}, message: `Topic does not exist: ${topicArn}` });
     }
-    const subject = input.Subject as string | undefined;
+    const subject = input.Subject;
     // "Subjects must be ... less than 100 characters long" (SNS service model, PublishInput.Subject;
     // https://docs.aws.amazon.com/sns/latest/api/API_Publish.html): 100 is refused.
     if (subject !== undefined && (subject.length === 0 || subject.length > 99 || !/^[\x20-\x7e]+$/.test(subject))) {
@@ -34,9 +39,7 @@ export const snsCommands: ServiceHandlers = {
         message: 'Invalid parameter: Subject: must be 1-99 ASCII characters without line breaks',
       });
     }
-    for (const [key, value] of Object.entries(
-      (input.MessageAttributes as Record<string, { StringValue?: string }>) ?? {},
-    )) {
+    for (const [key, value] of Object.entries(input.MessageAttributes ?? {})) {
       if (!value.StringValue) {
         throw new InvalidParameterException({
           $metadata: {},
@@ -46,16 +49,13 @@ export const snsCommands: ServiceHandlers = {
     }
     estate.state.published += 1;
     const attributes = Object.fromEntries(
-      Object.entries((input.MessageAttributes as Record<string, { StringValue?: string }>) ?? {}).map(([k, v]) => [
-        k,
-        v.StringValue ?? '',
-      ]),
+      Object.entries(input.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? '']),
     );
     const messageId = estate.nextId('msg-', 24);
     const message: OutboxMessage = {
       messageId,
       topicArn,
-      subject: input.Subject as string | undefined,
+      subject: input.Subject,
       message: String(input.Message ?? ''),
       attributes,
       publishedAt: estate.clock.now().toISOString(),

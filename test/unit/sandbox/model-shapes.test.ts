@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { DescribeFileSystemsCommand, PerformanceMode } from '@aws-sdk/client-efs';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { SandboxNotImplementedError } from '../../../lib/errors';
+import { withServices } from '../../../lib/sandbox';
+import { DEFAULT_SEED, SandboxEstate } from '../../../lib/sandbox/estate';
+import { parseSeed } from '../../../lib/sandbox/seed';
+import { sandboxStoreBucket } from '../../../lib/sandbox/services/s3';
+
+/**
+ * Where typing the sandbox's handlers with the SDK's own types changed what it answers or takes:
+ * answers carry the members the SDK model requires, and seeds hold only values the model allows.
+ */
+
+const open = () => withServices(SandboxEstate.inMemory());
+
+describe('sandbox answers and seeds held to the SDK model', () => {
+  it("answers DescribeFileSystems with the members EFS's model requires", async () => {
+    const estate = open();
+
+    const answer = await estate
+      .clients()
+      .efs.send(new DescribeFileSystemsCommand({ FileSystemId: 'fs-0a1b2c3d4e5f60718' }));
+
+    expect(answer.FileSystems?.[0]).toMatchObject({
+      FileSystemId: 'fs-0a1b2c3d4e5f60718',
+      OwnerId: estate.seed.account,
+      CreationToken: 'fs-0a1b2c3d4e5f60718',
+      SizeInBytes: { Value: 6144 },
+      PerformanceMode: PerformanceMode.GENERAL_PURPOSE,
+      Tags: [],
+      LifeCycleState: 'available',
+    });
+  });
+
+  it("refuses a seed cluster whose status EKS never reports (the model's ClusterStatus)", () => {
+    const text = readFileSync(DEFAULT_SEED, 'utf8').replace(/^(\s+)status: ACTIVE$/m, '$1status: RUNNING');
+
+    expect(() => parseSeed(text, 'estate.yaml')).toThrow(/: clusters\.0\.status: /);
+  });
+
+  it('says plainly that its S3 takes no streamed PutObject body', async () => {
+    const estate = open();
+
+    const attempt = estate.clients().s3.send(
+      new PutObjectCommand({
+        Bucket: sandboxStoreBucket(estate.seed.account),
+        Key: 'k',
+        Body: Readable.from(['{}']),
+      }),
+    );
+
+    await expect(attempt).rejects.toBeInstanceOf(SandboxNotImplementedError);
+  });
+});
