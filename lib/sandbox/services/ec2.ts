@@ -1,15 +1,32 @@
 import * as sdk from '@aws-sdk/client-ec2';
+import { SubnetState, VpcCidrBlockStateCode, VpcState } from '@aws-sdk/client-ec2';
+import type {
+  AuthorizeSecurityGroupIngressCommandInput,
+  AuthorizeSecurityGroupIngressCommandOutput,
+  DescribeSecurityGroupRulesCommandInput,
+  DescribeSecurityGroupRulesCommandOutput,
+  DescribeSubnetsCommandInput,
+  DescribeSubnetsCommandOutput,
+  DescribeVpcsCommandInput,
+  DescribeVpcsCommandOutput,
+  Filter,
+  IpPermission,
+  RevokeSecurityGroupIngressCommandInput,
+  RevokeSecurityGroupIngressCommandOutput,
+  SecurityGroupRule,
+} from '@aws-sdk/client-ec2';
 import * as z from 'zod';
 import { SandboxNotImplementedError } from '../../errors';
-import type { ServiceHandlers } from '../estate';
+import type { SandboxEstate } from '../estate';
 import { filteredPage, type PageRange } from '../paging';
-import { type SandboxService, type SdkExceptions, sdkError } from '../service';
+import type { NetworkSeed } from '../seed';
+import { type Answer, type SandboxService, type SdkExceptions, sdkError } from '../service';
 
 const exceptions: SdkExceptions = { base: sdk.EC2ServiceException, module: sdk };
 /** The error ec2 answers `name` with (see {@link sdkError}). */
 const ec2Error = (name: string, message: string) => sdkError(exceptions, name, message);
 
-type Filter = { Name?: string; Values?: string[] };
+type Rule = NetworkSeed['securityGroupRules'][number];
 
 /**
  * Page sizes, from the EC2 service model (botocore ec2/2016-11-15/service-2.json): MaxResults 5-1000
@@ -50,9 +67,31 @@ const ec2Seed = {
   subnets: z.array(z.object({ id: z.string(), vpcId: z.string(), availabilityZone: z.string() })).default([]),
 };
 
-export const ec2Commands: ServiceHandlers = {
-  DescribeVpcs(estate, input) {
-    const ids = (input.VpcIds as string[] | undefined) ?? estate.seed.vpcs.map((v) => v.id);
+/**
+ * The rule an IpPermission asks for from one of its IPv4 ranges, as the network state keeps it:
+ * VPC security groups need a protocol ("InvalidParameterValue: Invalid value 'null' for protocol.
+ * VPC security group rules must specify protocols explicitly.", nanovms/ops#735); the sandbox
+ * keeps rules with ports and an IPv4 range only.
+ */
+function requestedRule(p: IpPermission, cidr: string | undefined): Omit<Rule, 'id' | 'groupId' | 'tags'> {
+  if (p.IpProtocol === undefined) {
+    throw ec2Error(
+      'InvalidParameterValue',
+      "Invalid value 'null' for protocol. VPC security group rules must specify protocols explicitly.",
+    );
+  }
+  if (p.FromPort === undefined || p.ToPort === undefined || cidr === undefined) {
+    throw new SandboxNotImplementedError(
+      'The sandbox authorizes ec2:AuthorizeSecurityGroupIngress rules with FromPort, ToPort and an IPv4 CidrIp only.',
+      'Give each IpPermission its ports and IpRanges, or add the rest to lib/sandbox/services/ec2.ts.',
+    );
+  }
+  return { isEgress: false, protocol: p.IpProtocol, fromPort: p.FromPort, toPort: p.ToPort, cidr };
+}
+
+export const ec2Commands = {
+  DescribeVpcs(estate: SandboxEstate, input: DescribeVpcsCommandInput): Answer<DescribeVpcsCommandOutput> {
+    const ids = input.VpcIds ?? estate.seed.vpcs.map((v) => v.id);
     const missing = ids.find((id) => !estate.seed.vpcs.some((v) => v.id === id));
     if (missing) throw ec2Error('InvalidVpcID.NotFound', `The vpc ID '${missing}' does not exist`);
     return {
@@ -64,22 +103,22 @@ export const ec2Commands: ServiceHandlers = {
           CidrBlockAssociationSet: v.cidrs.map((cidr, i) => ({
             AssociationId: `vpc-cidr-assoc-${v.id.slice(4)}${i}`,
             CidrBlock: cidr,
-            CidrBlockState: { State: 'associated' },
+            CidrBlockState: { State: VpcCidrBlockStateCode.associated },
           })),
-          State: 'available',
+          State: VpcState.available,
         })),
     };
   },
 
-  DescribeSubnets(estate, input) {
-    if (((input.Filters as Filter[] | undefined) ?? []).length) {
+  DescribeSubnets(estate: SandboxEstate, input: DescribeSubnetsCommandInput): Answer<DescribeSubnetsCommandOutput> {
+    if ((input.Filters ?? []).length) {
       throw new SandboxNotImplementedError(
         'The sandbox does not filter ec2:DescribeSubnets.',
         'Ask by SubnetIds, or add the filter to lib/sandbox/services/ec2.ts.',
       );
     }
     const size = ec2PageSize(input.MaxResults);
-    const ids = (input.SubnetIds as string[] | undefined) ?? estate.seed.subnets.map((s) => s.id);
+    const ids = input.SubnetIds ?? estate.seed.subnets.map((s) => s.id);
     const missing = ids.find((id) => !estate.seed.subnets.some((s) => s.id === id));
     if (missing) throw ec2Error('InvalidSubnetID.NotFound', `The subnet ID '${missing}' does not exist`);
     const { page, next } = filteredPage(
@@ -93,12 +132,15 @@ export const ec2Commands: ServiceHandlers = {
         SubnetId: s.id,
         VpcId: s.vpcId,
         AvailabilityZone: s.availabilityZone,
-        State: 'available',
+        State: SubnetState.available,
       })),
     };
   },
 
-  DescribeSecurityGroupRules(estate, input) {
+  DescribeSecurityGroupRules(
+    estate: SandboxEstate,
+    input: DescribeSecurityGroupRulesCommandInput,
+  ): Answer<DescribeSecurityGroupRulesCommandOutput> {
     if (input.SecurityGroupRuleIds !== undefined) {
       throw new SandboxNotImplementedError(
         'The sandbox does not take SecurityGroupRuleIds in ec2:DescribeSecurityGroupRules.',
@@ -107,13 +149,12 @@ export const ec2Commands: ServiceHandlers = {
     }
     // The filters the model documents: group-id, security-group-rule-id, tag:<key>. Filters AND,
     // a filter's values OR.
-    const filters = (input.Filters as Filter[] | undefined) ?? [];
+    const filters = input.Filters ?? [];
     checkFilterNames(
       filters,
       (name) => ['group-id', 'security-group-rule-id'].includes(name) || name.startsWith('tag:'),
     );
     const size = ec2PageSize(input.MaxResults);
-    type Rule = (typeof estate.state.network.securityGroupRules)[number];
     const matches = (f: Filter, r: Rule) => {
       const values = f.Values ?? [];
       if (f.Name === 'group-id') return values.includes(r.groupId);
@@ -141,42 +182,36 @@ export const ec2Commands: ServiceHandlers = {
     };
   },
 
-  AuthorizeSecurityGroupIngress(estate, input) {
+  AuthorizeSecurityGroupIngress(
+    estate: SandboxEstate,
+    input: AuthorizeSecurityGroupIngressCommandInput,
+  ): Answer<AuthorizeSecurityGroupIngressCommandOutput> {
     const groupId = String(input.GroupId);
     const rules = estate.state.network.securityGroupRules;
     if (!rules.some((r) => r.groupId === groupId)) {
       throw ec2Error('InvalidGroup.NotFound', `The security group '${groupId}' does not exist`);
     }
-    type Permission = { IpProtocol: string; FromPort: number; ToPort: number; IpRanges?: Array<{ CidrIp: string }> };
-    const tags = ((input.TagSpecifications as Array<{ Tags?: Array<{ Key: string; Value: string }> }>) ?? []).flatMap(
-      (t) => t.Tags ?? [],
-    );
-    const added = [];
-    for (const p of (input.IpPermissions as Permission[]) ?? []) {
+    const tags = (input.TagSpecifications ?? [])
+      .flatMap((t) => t.Tags ?? [])
+      .map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' }));
+    const added: SecurityGroupRule[] = [];
+    for (const p of input.IpPermissions ?? []) {
       for (const range of p.IpRanges ?? []) {
-        const same = (r: (typeof rules)[number]) =>
+        const asked = requestedRule(p, range.CidrIp);
+        const same = (r: Rule) =>
           r.groupId === groupId &&
           !r.isEgress &&
-          r.protocol === p.IpProtocol &&
-          r.fromPort === p.FromPort &&
-          r.toPort === p.ToPort &&
-          r.cidr === range.CidrIp;
+          r.protocol === asked.protocol &&
+          r.fromPort === asked.fromPort &&
+          r.toPort === asked.toPort &&
+          r.cidr === asked.cidr;
         if (rules.some(same)) {
           throw ec2Error(
             'InvalidPermission.Duplicate',
-            `the specified rule "peer: ${range.CidrIp}, TCP, from port: ${p.FromPort}, to port: ${p.ToPort}, ALLOW" already exists`,
+            `the specified rule "peer: ${asked.cidr}, TCP, from port: ${asked.fromPort}, to port: ${asked.toPort}, ALLOW" already exists`,
           );
         }
-        const rule = {
-          id: estate.nextId('sgr-', 17),
-          groupId,
-          isEgress: false,
-          protocol: p.IpProtocol,
-          fromPort: p.FromPort,
-          toPort: p.ToPort,
-          cidr: range.CidrIp,
-          tags,
-        };
+        const rule: Rule = { id: estate.nextId('sgr-', 17), groupId, ...asked, tags };
         rules.push(rule);
         added.push({ SecurityGroupRuleId: rule.id, GroupId: groupId, CidrIpv4: rule.cidr });
       }
@@ -184,8 +219,11 @@ export const ec2Commands: ServiceHandlers = {
     return { Return: true, SecurityGroupRules: added };
   },
 
-  RevokeSecurityGroupIngress(estate, input) {
-    const ids = (input.SecurityGroupRuleIds as string[]) ?? [];
+  RevokeSecurityGroupIngress(
+    estate: SandboxEstate,
+    input: RevokeSecurityGroupIngressCommandInput,
+  ): Answer<RevokeSecurityGroupIngressCommandOutput> {
+    const ids = input.SecurityGroupRuleIds ?? [];
     const rules = estate.state.network.securityGroupRules;
     const missing = ids.find((id) => !rules.some((r) => r.id === id && r.groupId === input.GroupId));
     if (missing)

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
+import { AuthorizeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { DescribeFileSystemsCommand, PerformanceMode } from '@aws-sdk/client-efs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SandboxNotImplementedError } from '../../../lib/errors';
@@ -52,5 +53,23 @@ describe('sandbox answers and seeds held to the SDK model', () => {
     );
 
     await expect(attempt).rejects.toBeInstanceOf(SandboxNotImplementedError);
+  });
+
+  it('refuses an ingress rule without a protocol, as VPC security groups do', async () => {
+    const estate = open();
+    const groupId = estate.state.network.securityGroupRules[0]!.groupId;
+
+    const attempt = estate.clients().ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: groupId,
+        IpPermissions: [{ FromPort: 2049, ToPort: 2049, IpRanges: [{ CidrIp: '10.9.0.0/16' }] }],
+      }),
+    );
+
+    await expect(attempt).rejects.toMatchObject({
+      name: 'InvalidParameterValue',
+      message: "Invalid value 'null' for protocol. VPC security group rules must specify protocols explicitly.",
+    });
+    expect(estate.state.network.securityGroupRules.filter((r) => r.cidr === '10.9.0.0/16')).toEqual([]);
   });
 });
