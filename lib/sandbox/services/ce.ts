@@ -2,14 +2,23 @@ import * as sdk from '@aws-sdk/client-cost-explorer';
 import {
   Context,
   DataUnavailableException,
+  type DateInterval,
   Dimension,
+  type Expression,
+  type GetCostAndUsageCommandInput,
+  type GetCostAndUsageCommandOutput,
+  type GetCostForecastCommandInput,
+  type GetCostForecastCommandOutput,
+  type GetDimensionValuesCommandInput,
+  type GetDimensionValuesCommandOutput,
+  GroupDefinitionType,
   InvalidNextTokenException,
   RequestChangedException,
 } from '@aws-sdk/client-cost-explorer';
 import * as z from 'zod';
 import { SandboxNotImplementedError } from '../../errors';
-import type { SandboxEstate, ServiceHandlers } from '../estate';
-import { type SandboxService, type SdkExceptions, sdkError } from '../service';
+import type { SandboxEstate } from '../estate';
+import { type Answer, type SandboxService, type SdkExceptions, sdkError } from '../service';
 
 const exceptions: SdkExceptions = { base: sdk.CostExplorerServiceException, module: sdk };
 /** The error ce answers `name` with (see {@link sdkError}). */
@@ -49,10 +58,9 @@ function costSeed(estate: SandboxEstate) {
   return seed;
 }
 
-function period(input: Record<string, unknown>): { start: number; end: number } {
-  const tp = (input.TimePeriod ?? {}) as { Start?: string; End?: string };
-  const start = dayStart(tp.Start ?? '');
-  const end = dayStart(tp.End ?? '');
+function period(timePeriod: DateInterval | undefined): { start: number; end: number } {
+  const start = dayStart(timePeriod?.Start ?? '');
+  const end = dayStart(timePeriod?.End ?? '');
   if (Number.isNaN(start) || Number.isNaN(end)) {
     throw ceError('ValidationException', 'TimePeriod Start and End must be dates (YYYY-MM-DD).');
   }
@@ -64,8 +72,7 @@ function period(input: Record<string, unknown>): { start: number; end: number } 
  * The SERVICE values a Filter keeps (any of them: a Dimensions filter ORs its Values, per the
  * Expression docs in the SDK's model), or undefined without a Filter. Other filters are not simulated.
  */
-function filteredServices(input: Record<string, unknown>): string[] | undefined {
-  const filter = input.Filter as { Dimensions?: { Key?: string; Values?: string[] } } | undefined;
+function filteredServices(filter: Expression | undefined): string[] | undefined {
   if (filter === undefined) return undefined;
   const keys = Object.keys(filter);
   if (keys.length !== 1 || keys[0] !== 'Dimensions' || filter.Dimensions?.Key !== Dimension.SERVICE) {
@@ -107,12 +114,12 @@ function costLines(estate: SandboxEstate, from: number, to: number): CostLine[] 
 }
 
 /** Cost Explorer's tokens are opaque; the sandbox's carry the offset and the request they page. */
-const requestKey = (input: Record<string, unknown>) => {
+const requestKey = (input: GetDimensionValuesCommandInput) => {
   const { NextPageToken: _token, ...rest } = input;
   return JSON.stringify(rest, Object.keys(rest).sort());
 };
 
-function pageOf<T>(items: T[], input: Record<string, unknown>, size: number): { page: T[]; next?: string } {
+function pageOf<T>(items: T[], input: GetDimensionValuesCommandInput, size: number): { page: T[]; next?: string } {
   let start = 0;
   const token = input.NextPageToken;
   if (typeof token === 'string' && token) {
@@ -170,18 +177,18 @@ const ceSeed = {
     .optional(),
 };
 
-export const ceCommands: ServiceHandlers = {
-  GetCostAndUsage(estate, input) {
-    const { start, end } = period(input);
+export const ceCommands = {
+  GetCostAndUsage(estate: SandboxEstate, input: GetCostAndUsageCommandInput): Answer<GetCostAndUsageCommandOutput> {
+    const { start, end } = period(input.TimePeriod);
     const now = estate.clock.now().getTime();
     if (start > now) throw ceError('ValidationException', 'The start date is in the future.');
-    const services = filteredServices(input);
+    const services = filteredServices(input.Filter);
     const groups = costLines(estate, start, end).filter((l) => !services || services.includes(l.service));
     return {
-      GroupDefinitions: [{ Type: 'DIMENSION', Key: 'USAGE_TYPE' }],
+      GroupDefinitions: [{ Type: GroupDefinitionType.DIMENSION, Key: Dimension.USAGE_TYPE }],
       ResultsByTime: [
         {
-          TimePeriod: (input.TimePeriod as object) ?? {},
+          TimePeriod: input.TimePeriod,
           Total: {},
           Groups: groups.map((g) => ({
             Keys: [g.usageType],
@@ -197,7 +204,7 @@ export const ceCommands: ServiceHandlers = {
     };
   },
 
-  GetCostForecast(estate, input) {
+  GetCostForecast(estate: SandboxEstate, input: GetCostForecastCommandInput): Answer<GetCostForecastCommandOutput> {
     const seed = costSeed(estate);
     if (!seed.forecast) {
       throw new DataUnavailableException({
@@ -205,8 +212,8 @@ export const ceCommands: ServiceHandlers = {
         message: 'Insufficient amount of historical data to generate forecast.',
       });
     }
-    const { start, end } = period(input);
-    const services = filteredServices(input);
+    const { start, end } = period(input.TimePeriod);
+    const services = filteredServices(input.Filter);
     const kept = (service: string) => !services || services.includes(service);
     const vcpus =
       seed.untrackedVcpus + Object.values(estate.state.nodes).reduce((s, n) => s + Number(n.capacity.cpu), 0);
@@ -227,15 +234,18 @@ export const ceCommands: ServiceHandlers = {
    * values in this page, TotalSize all of them (GetDimensionValuesResponse in the SDK's model).
    * The page size is the seed's (AWS does not document it for requests without SortBy).
    */
-  GetDimensionValues(estate, input) {
+  GetDimensionValues(
+    estate: SandboxEstate,
+    input: GetDimensionValuesCommandInput,
+  ): Answer<GetDimensionValuesCommandOutput> {
     const seed = costSeed(estate);
-    const { start, end } = period(input);
+    const { start, end } = period(input.TimePeriod);
     if (start > estate.clock.now().getTime()) {
       throw ceError('ValidationException', 'The start date is in the future.');
     }
     const dimension = input.Dimension;
     const context = input.Context ?? Context.COST_AND_USAGE;
-    const unsupported = ['SearchString', 'SortBy', 'MaxResults', 'BillingViewArn'].filter(
+    const unsupported = (['SearchString', 'SortBy', 'MaxResults', 'BillingViewArn'] as const).filter(
       (k) => input[k] !== undefined,
     );
     if (
@@ -248,7 +258,7 @@ export const ceCommands: ServiceHandlers = {
         'Ask for Dimension SERVICE or USAGE_TYPE, or run with --estate aws.',
       );
     }
-    const services = filteredServices(input);
+    const services = filteredServices(input.Filter);
     const lines = costLines(estate, start, end).filter((l) => !services || services.includes(l.service));
     const values = [...new Set(lines.map((l) => (dimension === Dimension.SERVICE ? l.service : l.usageType)))].sort();
     const { page, next } = pageOf(values, input, seed.dimensionValuesPageSize);
