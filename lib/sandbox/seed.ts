@@ -1,4 +1,4 @@
-import { IpAddressStatus } from '@aws-sdk/client-route53resolver';
+import { IpAddressStatus, ResolverEndpointStatus } from '@aws-sdk/client-route53resolver';
 import { parse } from 'yaml';
 import * as z from 'zod';
 import type { SandboxService } from './service';
@@ -29,7 +29,8 @@ const NetworkSeedSchema = z.object({
       z.object({
         id: z.string(),
         direction: z.enum(['INBOUND', 'OUTBOUND']),
-        status: z.string().default('OPERATIONAL'),
+        /** As GetResolverEndpoint reports it: one of the SDK model's ResolverEndpointStatus values. */
+        status: z.enum(Object.values(ResolverEndpointStatus)).default(ResolverEndpointStatus.Operational),
         vpcId: z.string(),
         /**
          * `status`: the address's IpAddressStatus (SDK enum; default ATTACHED), so a seed or test

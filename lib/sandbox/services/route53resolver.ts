@@ -1,20 +1,48 @@
 import * as sdk from '@aws-sdk/client-route53resolver';
 import {
+  type AssociateResolverRuleCommandInput,
+  type AssociateResolverRuleCommandOutput,
+  type CreateResolverRuleCommandInput,
+  type CreateResolverRuleCommandOutput,
+  type DeleteResolverRuleCommandInput,
+  type DeleteResolverRuleCommandOutput,
+  type DisassociateResolverRuleCommandInput,
+  type DisassociateResolverRuleCommandOutput,
+  type Filter,
+  type GetResolverEndpointCommandInput,
+  type GetResolverEndpointCommandOutput,
+  type GetResolverRuleCommandInput,
+  type GetResolverRuleCommandOutput,
   InvalidNextTokenException,
   InvalidParameterException,
   InvalidRequestException,
+  type ListResolverEndpointIpAddressesCommandInput,
+  type ListResolverEndpointIpAddressesCommandOutput,
+  type ListResolverRuleAssociationsCommandInput,
+  type ListResolverRuleAssociationsCommandOutput,
+  type ListResolverRulesCommandInput,
+  type ListResolverRulesCommandOutput,
+  type ListTagsForResourceCommandInput,
+  type ListTagsForResourceCommandOutput,
+  type ResolverRule,
+  type ResolverRuleAssociation,
   ResourceExistsException,
   ResourceInUseException,
   ResolverRuleAssociationStatus,
   ResolverRuleStatus,
   ResourceNotFoundException,
   RuleTypeOption,
+  ShareStatus,
+  type TargetAddress,
+  type UpdateResolverRuleCommandInput,
+  type UpdateResolverRuleCommandOutput,
   ValidationException,
 } from '@aws-sdk/client-route53resolver';
-import type { SandboxEstate, ServiceHandlers } from '../estate';
+import { SandboxNotImplementedError } from '../../errors';
+import type { SandboxEstate } from '../estate';
 import { filteredPage, type PageRange, pageSizeOf } from '../paging';
 import type { NetworkSeed } from '../seed';
-import type { SandboxService } from '../service';
+import type { Answer, SandboxService } from '../service';
 
 const meta = { $metadata: {} };
 type Rule = NetworkSeed['resolverRules'][number];
@@ -45,7 +73,7 @@ function endpoint(estate: SandboxEstate, id: unknown) {
   return found;
 }
 
-const toAwsRule = (estate: SandboxEstate, r: Rule) => ({
+const toAwsRule = (estate: SandboxEstate, r: Rule): ResolverRule => ({
   Id: r.id,
   Arn: arnOf(estate, r.id),
   Name: r.name,
@@ -55,22 +83,28 @@ const toAwsRule = (estate: SandboxEstate, r: Rule) => ({
   TargetIps: r.targets.map((t) => ({ Ip: t.ip, Port: t.port })),
   CreatorRequestId: r.creatorRequestId,
   OwnerId: estate.seed.account,
-  ShareStatus: 'NOT_SHARED',
-  Status: r.updatingUntil && r.updatingUntil > estate.clock.now().toISOString() ? 'UPDATING' : 'COMPLETE',
+  ShareStatus: ShareStatus.NotShared,
+  Status:
+    r.updatingUntil && r.updatingUntil > estate.clock.now().toISOString()
+      ? ResolverRuleStatus.Updating
+      : ResolverRuleStatus.Complete,
 });
 
 /**
  * A rule's associations as AWS has them now: a CREATING one becomes COMPLETE, a DELETING one goes
  * away, once its time has come (seed `network.delays`). Updates the rule as it finds them.
  */
-export function associationsOf(estate: SandboxEstate, r: Rule): Array<{ vpc: string; status: string }> {
+export function associationsOf(
+  estate: SandboxEstate,
+  r: Rule,
+): Array<{ vpc: string; status: ResolverRuleAssociationStatus }> {
   const now = estate.clock.now().toISOString();
   for (const [vpc, change] of Object.entries(r.changing ?? {})) {
     if (change.until > now) continue;
     if (change.status === 'DELETING') r.vpcs = r.vpcs.filter((v) => v !== vpc);
     delete r.changing?.[vpc];
   }
-  return r.vpcs.map((vpc) => ({ vpc, status: r.changing?.[vpc]?.status ?? 'COMPLETE' }));
+  return r.vpcs.map((vpc) => ({ vpc, status: r.changing?.[vpc]?.status ?? ResolverRuleAssociationStatus.Complete }));
 }
 
 function changeAssociation(estate: SandboxEstate, r: Rule, vpc: string, status: 'CREATING' | 'DELETING') {
@@ -88,7 +122,21 @@ function changeAssociation(estate: SandboxEstate, r: Rule, vpc: string, status: 
 
 const associationId = (r: Rule, vpc: string) => `rslvr-rrassoc-${r.id.slice(9)}${vpc.slice(4, 8)}`;
 
-type Filter = { Name?: string; Values?: string[] };
+/**
+ * A forwarding rule's targets as the network state keeps them: IPv4 addresses, port 53 unless
+ * given (TargetAddress in the SDK model). The sandbox does not forward to IPv6 targets.
+ */
+function targetsOf(targets: TargetAddress[]): Rule['targets'] {
+  return targets.map((t) => {
+    if (t.Ip === undefined) {
+      throw new SandboxNotImplementedError(
+        'The sandbox forwards Resolver rules to IPv4 targets (TargetAddress.Ip) only.',
+        'Give each target its Ip, or add IPv6 to lib/sandbox/services/route53resolver.ts.',
+      );
+    }
+    return { ip: t.Ip, port: t.Port ?? 53 };
+  });
+}
 
 /** Resolver's List* MaxResults: 1-100, 100 when not given (Route 53 Resolver service model and API reference). */
 const LIST_PAGE: PageRange = { member: 'maxResults', min: 1, max: 100, fallback: 100 };
@@ -157,9 +205,12 @@ function listFilters(filters: Filter[], known: Record<string, readonly string[] 
   });
 }
 
-export const resolverCommands: ServiceHandlers = {
-  ListResolverRules(estate, input) {
-    const filters = listFilters((input.Filters as Filter[]) ?? [], RULE_FILTERS);
+export const resolverCommands = {
+  ListResolverRules(
+    estate: SandboxEstate,
+    input: ListResolverRulesCommandInput,
+  ): Answer<ListResolverRulesCommandOutput> {
+    const filters = listFilters(input.Filters ?? [], RULE_FILTERS);
     const size = pageSizeOf(input.MaxResults, LIST_PAGE, validation);
     const field: Record<string, (r: Rule) => string | undefined> = {
       CreatorRequestId: (r) => r.creatorRequestId,
@@ -178,13 +229,16 @@ export const resolverCommands: ServiceHandlers = {
     return { ResolverRules: page.map((r) => toAwsRule(estate, r)), NextToken: next, MaxResults: input.MaxResults };
   },
 
-  ListResolverRuleAssociations(estate, input) {
-    const filters = listFilters((input.Filters as Filter[]) ?? [], ASSOCIATION_FILTERS);
+  ListResolverRuleAssociations(
+    estate: SandboxEstate,
+    input: ListResolverRuleAssociationsCommandInput,
+  ): Answer<ListResolverRuleAssociationsCommandOutput> {
+    const filters = listFilters(input.Filters ?? [], ASSOCIATION_FILTERS);
     const size = pageSizeOf(input.MaxResults, LIST_PAGE, validation);
     const ids = filters.find((f) => f.Name === 'ResolverRuleId')?.Values;
     const rules = estate.state.network.resolverRules.filter((r) => !ids || ids.includes(r.id));
     const all = rules.flatMap((r) =>
-      associationsOf(estate, r).map(({ vpc, status }) => ({
+      associationsOf(estate, r).map(({ vpc, status }): ResolverRuleAssociation => ({
         Id: associationId(r, vpc),
         ResolverRuleId: r.id,
         VPCId: vpc,
@@ -192,21 +246,31 @@ export const resolverCommands: ServiceHandlers = {
         Status: status,
       })),
     );
-    const matching = all.filter((a) =>
-      filters.every((f) => f.Values.includes(String(a[f.Name as 'Name' | 'ResolverRuleId' | 'Status' | 'VPCId']))),
-    );
+    const field: Record<string, (a: ResolverRuleAssociation) => string | undefined> = {
+      Name: (a) => a.Name,
+      ResolverRuleId: (a) => a.ResolverRuleId,
+      Status: (a) => a.Status,
+      VPCId: (a) => a.VPCId,
+    };
+    const matching = all.filter((a) => filters.every((f) => f.Values.includes(String(field[f.Name]?.(a)))));
     const { page, next } = filteredPage(matching, () => true, { token: input.NextToken, size, badToken });
     return { ResolverRuleAssociations: page, NextToken: next };
   },
 
-  ListTagsForResource(estate, input) {
+  ListTagsForResource(
+    estate: SandboxEstate,
+    input: ListTagsForResourceCommandInput,
+  ): Answer<ListTagsForResourceCommandOutput> {
     const id = String(input.ResourceArn ?? '')
       .split('/')
       .pop();
     return { Tags: rule(estate, id).tags };
   },
 
-  CreateResolverRule(estate, input) {
+  CreateResolverRule(
+    estate: SandboxEstate,
+    input: CreateResolverRuleCommandInput,
+  ): Answer<CreateResolverRuleCommandOutput> {
     const rules = estate.state.network.resolverRules;
     if (rules.some((r) => r.creatorRequestId === input.CreatorRequestId)) {
       throw new ResourceExistsException({
@@ -222,34 +286,32 @@ export const resolverCommands: ServiceHandlers = {
         message: `[RSLVR-00102] Outbound endpoint ${String(input.ResolverEndpointId)} does not exist.`,
       });
     }
-    const targets = (input.TargetIps as Array<{ Ip: string; Port?: number }>) ?? [];
+    const targets = input.TargetIps ?? [];
     if (targets.length < 1 || targets.length > 6) {
       throw new InvalidRequestException({ ...meta, message: 'A forwarding rule takes 1 to 6 target IP addresses.' });
     }
     const created: Rule = {
       id: estate.nextId('rslvr-rr-', 17),
-      name: input.Name as string | undefined,
+      name: input.Name,
       domain: bare(String(input.DomainName)),
       ruleType: 'FORWARD',
       endpointId: String(input.ResolverEndpointId),
-      targets: targets.map((t) => ({ ip: t.Ip, port: t.Port ?? 53 })),
+      targets: targetsOf(targets),
       creatorRequestId: String(input.CreatorRequestId),
-      tags: ((input.Tags as Array<{ Key: string; Value: string }>) ?? []).map((t) => ({ Key: t.Key, Value: t.Value })),
+      tags: (input.Tags ?? []).map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' })),
       vpcs: [],
     };
     rules.push(created);
     return { ResolverRule: toAwsRule(estate, created) };
   },
 
-  UpdateResolverRule(estate, input) {
+  UpdateResolverRule(
+    estate: SandboxEstate,
+    input: UpdateResolverRuleCommandInput,
+  ): Answer<UpdateResolverRuleCommandOutput> {
     const r = rule(estate, input.ResolverRuleId);
-    const config =
-      (input.Config as {
-        Name?: string;
-        TargetIps?: Array<{ Ip: string; Port?: number }>;
-        ResolverEndpointId?: string;
-      }) ?? {};
-    if (config.TargetIps) r.targets = config.TargetIps.map((t) => ({ ip: t.Ip, port: t.Port ?? 53 }));
+    const config = input.Config ?? {};
+    if (config.TargetIps) r.targets = targetsOf(config.TargetIps);
     if (config.ResolverEndpointId) r.endpointId = config.ResolverEndpointId;
     if (config.Name) r.name = config.Name;
     const seconds = estate.state.network.delays.updateRuleSeconds;
@@ -257,11 +319,14 @@ export const resolverCommands: ServiceHandlers = {
     return { ResolverRule: toAwsRule(estate, r) };
   },
 
-  GetResolverRule(estate, input) {
+  GetResolverRule(estate: SandboxEstate, input: GetResolverRuleCommandInput): Answer<GetResolverRuleCommandOutput> {
     return { ResolverRule: toAwsRule(estate, rule(estate, input.ResolverRuleId)) };
   },
 
-  AssociateResolverRule(estate, input) {
+  AssociateResolverRule(
+    estate: SandboxEstate,
+    input: AssociateResolverRuleCommandInput,
+  ): Answer<AssociateResolverRuleCommandOutput> {
     const r = rule(estate, input.ResolverRuleId);
     const vpc = String(input.VPCId);
     const holder = estate.state.network.resolverRules.find(
@@ -284,11 +349,15 @@ export const resolverCommands: ServiceHandlers = {
     }
     r.vpcs.push(vpc);
     changeAssociation(estate, r, vpc, 'CREATING');
-    const status = associationsOf(estate, r).find((a) => a.vpc === vpc)?.status ?? 'COMPLETE';
+    const status =
+      associationsOf(estate, r).find((a) => a.vpc === vpc)?.status ?? ResolverRuleAssociationStatus.Complete;
     return { ResolverRuleAssociation: { Id: associationId(r, vpc), ResolverRuleId: r.id, VPCId: vpc, Status: status } };
   },
 
-  DisassociateResolverRule(estate, input) {
+  DisassociateResolverRule(
+    estate: SandboxEstate,
+    input: DisassociateResolverRuleCommandInput,
+  ): Answer<DisassociateResolverRuleCommandOutput> {
     const r = rule(estate, input.ResolverRuleId);
     const vpc = String(input.VPCId);
     const current = associationsOf(estate, r).find((a) => a.vpc === vpc);
@@ -304,7 +373,10 @@ export const resolverCommands: ServiceHandlers = {
     };
   },
 
-  DeleteResolverRule(estate, input) {
+  DeleteResolverRule(
+    estate: SandboxEstate,
+    input: DeleteResolverRuleCommandInput,
+  ): Answer<DeleteResolverRuleCommandOutput> {
     const r = rule(estate, input.ResolverRuleId);
     // A rule is in use until every association, DELETING ones included, is gone (API reference:
     // "Before you can delete a Resolver rule, you must disassociate it from all the VPCs").
@@ -319,7 +391,10 @@ export const resolverCommands: ServiceHandlers = {
     return { ResolverRule: toAwsRule(estate, r) };
   },
 
-  GetResolverEndpoint(estate, input) {
+  GetResolverEndpoint(
+    estate: SandboxEstate,
+    input: GetResolverEndpointCommandInput,
+  ): Answer<GetResolverEndpointCommandOutput> {
     const e = endpoint(estate, input.ResolverEndpointId);
     return {
       ResolverEndpoint: {
@@ -334,7 +409,10 @@ export const resolverCommands: ServiceHandlers = {
     };
   },
 
-  ListResolverEndpointIpAddresses(estate, input) {
+  ListResolverEndpointIpAddresses(
+    estate: SandboxEstate,
+    input: ListResolverEndpointIpAddressesCommandInput,
+  ): Answer<ListResolverEndpointIpAddressesCommandOutput> {
     const e = endpoint(estate, input.ResolverEndpointId);
     pageSizeOf(input.MaxResults, LIST_PAGE, validation); // an endpoint's few IPs fit one page
     return {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { AuthorizeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { DescribeFileSystemsCommand, PerformanceMode } from '@aws-sdk/client-efs';
+import { CreateResolverRuleCommand, RuleTypeOption } from '@aws-sdk/client-route53resolver';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SandboxNotImplementedError } from '../../../lib/errors';
 import { withServices } from '../../../lib/sandbox';
@@ -71,5 +72,32 @@ describe('sandbox answers and seeds held to the SDK model', () => {
       message: "Invalid value 'null' for protocol. VPC security group rules must specify protocols explicitly.",
     });
     expect(estate.state.network.securityGroupRules.filter((r) => r.cidr === '10.9.0.0/16')).toEqual([]);
+  });
+
+  it("refuses a seed Resolver endpoint whose status Resolver never reports (the model's ResolverEndpointStatus)", () => {
+    const text = readFileSync(DEFAULT_SEED, 'utf8').replace(
+      /^(\s+)direction: OUTBOUND$/m,
+      '$1direction: OUTBOUND\n$1status: HEALTHY',
+    );
+
+    expect(() => parseSeed(text, 'estate.yaml')).toThrow(/: network\.resolverEndpoints\.0\.status: /);
+  });
+
+  it('says plainly that its Resolver forwards to IPv4 targets only', async () => {
+    const estate = open();
+    const before = estate.state.network.resolverRules.length;
+
+    const attempt = estate.clients().resolver.send(
+      new CreateResolverRuleCommand({
+        CreatorRequestId: 'ipv6-target',
+        RuleType: RuleTypeOption.Forward,
+        DomainName: 'v6.company.local',
+        ResolverEndpointId: 'rslvr-out-0a1b2c3d4e5f60718',
+        TargetIps: [{ Ipv6: 'fd00::53' }],
+      }),
+    );
+
+    await expect(attempt).rejects.toBeInstanceOf(SandboxNotImplementedError);
+    expect(estate.state.network.resolverRules).toHaveLength(before);
   });
 });
