@@ -15,10 +15,6 @@ import { type SandboxService, sdkError } from './service';
 import { SANDBOX_SERVICES } from './services';
 import { initialState, type SandboxState } from './state';
 
-/** A command handler: answers one SDK command from the estate's state, or throws as AWS would. */
-export type CommandHandler = (estate: SandboxEstate, input: Record<string, unknown>) => unknown;
-export type ServiceHandlers = Record<string, CommandHandler>;
-
 /** One call the estate answered (or refused), in order. */
 export interface SandboxCall {
   service: string;

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PutParameterCommandInput } from '@aws-sdk/client-ssm';
 import { parse, stringify } from 'yaml';
 import { localRuntime } from '../../cli/local-runtime';
 import { main } from '../../cli/main';
@@ -284,10 +285,10 @@ describe('onboard-node on the sandbox estate', () => {
       estate.register({
         ...ssmService,
         commands: {
-          PutParameter: (e: typeof estate, input: Record<string, unknown>) => {
+          PutParameter: (e: typeof estate, input: PutParameterCommandInput) => {
             if (String(input.Name).endsWith('/activation-code'))
               throw awsError('ssm', 'AccessDeniedException', 'denied');
-            return ssmCommands.PutParameter?.(e, input);
+            return ssmCommands.PutParameter(e, input);
           },
         },
       });

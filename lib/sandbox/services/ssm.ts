@@ -1,7 +1,23 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import * as sdk from '@aws-sdk/client-ssm';
 import {
+  type CreateActivationCommandInput,
+  type CreateActivationCommandOutput,
+  type DeleteActivationCommandInput,
+  type DeleteActivationCommandOutput,
+  type DeleteParameterCommandInput,
+  type DeleteParameterCommandOutput,
+  type DeleteParametersCommandInput,
+  type DeleteParametersCommandOutput,
+  type DeregisterManagedInstanceCommandInput,
+  type DeregisterManagedInstanceCommandOutput,
   DescribeActivationsFilterKeys,
+  type DescribeActivationsCommandInput,
+  type DescribeActivationsCommandOutput,
+  type DescribeInstanceInformationCommandInput,
+  type DescribeInstanceInformationCommandOutput,
+  type GetParameterCommandInput,
+  type GetParameterCommandOutput,
   InstanceInformationFilterKey,
   type InstanceInformationStringFilter,
   InvalidActivation,
@@ -12,22 +28,26 @@ import {
   InvalidNextToken,
   InvalidParameters,
   InvalidResourceId,
+  type ListTagsForResourceCommandInput,
+  type ListTagsForResourceCommandOutput,
   ParameterAlreadyExists,
   ParameterNotFound,
+  ParameterTier,
   PingStatus,
   PlatformType,
+  type PutParameterCommandInput,
+  type PutParameterCommandOutput,
   ResourceType,
   SourceType,
-  type Tag,
   ValidationException,
 } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { SandboxNotImplementedError } from '../../errors';
-import type { SandboxEstate, ServiceHandlers } from '../estate';
+import type { SandboxEstate } from '../estate';
 import { handOutNodeConfig } from '../on-prem';
 import { constraintMessage, filteredPage, type PageRange, pageSizeOf } from '../paging';
+import { type Answer, type SandboxService, type SdkExceptions, sdkError } from '../service';
 import type { SandboxActivation, SandboxInstance, SandboxParameter } from '../state';
-import { type SandboxService, type SdkExceptions, sdkError } from '../service';
 
 const exceptions: SdkExceptions = { base: sdk.SSMServiceException, module: sdk };
 /** The error ssm answers `name` with (see {@link sdkError}). */
@@ -35,9 +55,6 @@ const ssmError = (name: string, message: string) => sdkError(exceptions, name, m
 
 const meta = { $metadata: {} };
 const MAX_EXPIRY_MS = 30 * 24 * 3600_000;
-
-type Input = Record<string, unknown>;
-const str = (input: Input, key: string) => (typeof input[key] === 'string' ? (input[key] as string) : '');
 
 function arnOf(estate: SandboxEstate, name: string): string {
   return `arn:aws:ssm:${estate.seed.region}:${estate.seed.account}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
@@ -140,9 +157,9 @@ const ssmSeed = {
   iamRoles: z.array(z.string()),
 };
 
-export const ssmCommands: ServiceHandlers = {
-  PutParameter(estate, input) {
-    const name = str(input, 'Name');
+export const ssmCommands = {
+  PutParameter(estate: SandboxEstate, input: PutParameterCommandInput): Answer<PutParameterCommandOutput> {
+    const name = input.Name ?? '';
     const existing = estate.state.parameters[name];
     if (existing && input.Overwrite !== true) {
       throw new ParameterAlreadyExists({
@@ -151,8 +168,8 @@ export const ssmCommands: ServiceHandlers = {
           'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
       });
     }
-    const value = str(input, 'Value');
-    const tier = str(input, 'Tier') || 'Standard';
+    const value = input.Value ?? '';
+    const tier = input.Tier || ParameterTier.STANDARD;
     if (Buffer.byteLength(value) > (tier === 'Advanced' ? 8192 : 4096)) {
       throw ssmError(
         'ValidationException',
@@ -162,18 +179,18 @@ export const ssmCommands: ServiceHandlers = {
     const version = (existing?.version ?? 0) + 1;
     estate.state.parameters[name] = {
       name,
-      type: (str(input, 'Type') || existing?.type || 'String') as SandboxParameter['type'],
+      type: input.Type || existing?.type || 'String',
       value,
       version,
       tier,
-      description: str(input, 'Description') || existing?.description,
+      description: input.Description || existing?.description,
       lastModified: estate.clock.now().toISOString(),
     };
     return { Version: version, Tier: tier };
   },
 
-  GetParameter(estate, input) {
-    const p = getParameter(estate, str(input, 'Name'));
+  GetParameter(estate: SandboxEstate, input: GetParameterCommandInput): Answer<GetParameterCommandOutput> {
+    const p = getParameter(estate, input.Name ?? '');
     const decrypt = input.WithDecryption === true;
     if (decrypt && p.name.endsWith('/node-config')) handOutNodeConfig(estate, p.value);
     const value = p.type === 'SecureString' && !decrypt ? `AQICAH-sandbox-ciphertext-${p.version}` : p.value;
@@ -190,14 +207,15 @@ export const ssmCommands: ServiceHandlers = {
     };
   },
 
-  DeleteParameter(estate, input) {
-    getParameter(estate, str(input, 'Name'));
-    delete estate.state.parameters[str(input, 'Name')];
+  DeleteParameter(estate: SandboxEstate, input: DeleteParameterCommandInput): Answer<DeleteParameterCommandOutput> {
+    const name = input.Name ?? '';
+    getParameter(estate, name);
+    delete estate.state.parameters[name];
     return {};
   },
 
-  DeleteParameters(estate, input) {
-    const names = (input.Names as string[]) ?? [];
+  DeleteParameters(estate: SandboxEstate, input: DeleteParametersCommandInput): Answer<DeleteParametersCommandOutput> {
+    const names = input.Names ?? [];
     if (names.length < 1 || names.length > 10)
       throw new InvalidParameters({ ...meta, message: 'Names: 1 to 10 names' });
     const deleted = names.filter((n) => estate.state.parameters[n]);
@@ -205,8 +223,8 @@ export const ssmCommands: ServiceHandlers = {
     return { DeletedParameters: deleted, InvalidParameters: names.filter((n) => !deleted.includes(n)) };
   },
 
-  CreateActivation(estate, input) {
-    const role = str(input, 'IamRole');
+  CreateActivation(estate: SandboxEstate, input: CreateActivationCommandInput): Answer<CreateActivationCommandOutput> {
+    const role = input.IamRole ?? '';
     const bareRole = role.split('/').pop() ?? role;
     if (role.startsWith('arn:') || !estate.seed.iamRoles.includes(bareRole)) {
       throw new ValidationException({
@@ -236,39 +254,46 @@ export const ssmCommands: ServiceHandlers = {
       registrationsCount: 0,
       expirationDate: expiry.toISOString(),
       createdDate: now.toISOString(),
-      defaultInstanceName: str(input, 'DefaultInstanceName') || undefined,
-      description: str(input, 'Description') || undefined,
-      tags: ((input.Tags as Tag[]) ?? []).map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' })),
+      defaultInstanceName: input.DefaultInstanceName || undefined,
+      description: input.Description || undefined,
+      tags: (input.Tags ?? []).map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' })),
     };
     return { ActivationId: id, ActivationCode: code };
   },
 
-  DeleteActivation(estate, input) {
-    const id = str(input, 'ActivationId');
+  DeleteActivation(estate: SandboxEstate, input: DeleteActivationCommandInput): Answer<DeleteActivationCommandOutput> {
+    const id = input.ActivationId ?? '';
     if (!estate.state.activations[id])
       throw new InvalidActivation({ ...meta, message: `Activation ID ${id} is not valid.` });
     delete estate.state.activations[id];
     return {};
   },
 
-  DescribeActivations(estate, input) {
+  DescribeActivations(
+    estate: SandboxEstate,
+    input: DescribeActivationsCommandInput,
+  ): Answer<DescribeActivationsCommandOutput> {
     const now = estate.clock.now();
-    const filters = (input.Filters as Array<{ FilterKey?: string; FilterValues?: string[] }>) ?? [];
+    const filters = input.Filters ?? [];
     // FilterKey is an enum of three (DescribeActivationsFilterKeys); SSM answers InvalidFilter for
     // another (the operation's error list in the SSM service model).
-    const keys = Object.values(DescribeActivationsFilterKeys) as string[];
+    const keys: readonly string[] = Object.values(DescribeActivationsFilterKeys);
     const unknown = filters.find((f) => !keys.includes(f.FilterKey ?? ''));
     if (unknown) {
       throw new InvalidFilter({ ...meta, message: `The filter name isn't valid: ${String(unknown.FilterKey)}.` });
     }
     const size = pageSizeOf(input.MaxResults, PAGE_RANGES.DescribeActivations, validation);
-    const valueOf = (a: SandboxActivation, key: string) =>
-      ({ ActivationIds: a.id, DefaultInstanceName: a.defaultInstanceName, IamRole: a.iamRole })[
-        key as DescribeActivationsFilterKeys
-      ];
+    const valueOf = (a: SandboxActivation, key: DescribeActivationsFilterKeys | undefined) => {
+      const values: Record<DescribeActivationsFilterKeys, string | undefined> = {
+        ActivationIds: a.id,
+        DefaultInstanceName: a.defaultInstanceName,
+        IamRole: a.iamRole,
+      };
+      return key && values[key];
+    };
     const { page, next } = filteredPage(
       Object.values(estate.state.activations),
-      (a) => filters.every((f) => (f.FilterValues ?? []).includes(valueOf(a, f.FilterKey ?? '') ?? '')),
+      (a) => filters.every((f) => (f.FilterValues ?? []).includes(valueOf(a, f.FilterKey) ?? '')),
       { token: input.NextToken, size, badToken },
     );
     return {
@@ -288,14 +313,17 @@ export const ssmCommands: ServiceHandlers = {
     };
   },
 
-  DescribeInstanceInformation(estate, input) {
+  DescribeInstanceInformation(
+    estate: SandboxEstate,
+    input: DescribeInstanceInformationCommandInput,
+  ): Answer<DescribeInstanceInformationCommandOutput> {
     if (input.InstanceInformationFilterList !== undefined) {
       throw new SandboxNotImplementedError(
         'The sandbox does not implement the legacy InstanceInformationFilterList of ssm:DescribeInstanceInformation.',
         'Use Filters (AWS recommends it over the legacy list).',
       );
     }
-    const filters = (input.Filters as InstanceInformationStringFilter[] | undefined) ?? [];
+    const filters = input.Filters ?? [];
     checkInstanceFilters(filters);
     const size = pageSizeOf(input.MaxResults, PAGE_RANGES.DescribeInstanceInformation, validation);
     // Filters AND; a filter's values OR.
@@ -336,14 +364,20 @@ export const ssmCommands: ServiceHandlers = {
     };
   },
 
-  ListTagsForResource(estate, input) {
-    const instance = estate.state.instances[str(input, 'ResourceId')];
+  ListTagsForResource(
+    estate: SandboxEstate,
+    input: ListTagsForResourceCommandInput,
+  ): Answer<ListTagsForResourceCommandOutput> {
+    const instance = estate.state.instances[input.ResourceId ?? ''];
     if (!instance) throw new InvalidResourceId({ ...meta, message: 'The resource ID is not valid.' });
     return { TagList: instance.tags };
   },
 
-  DeregisterManagedInstance(estate, input) {
-    const id = str(input, 'InstanceId');
+  DeregisterManagedInstance(
+    estate: SandboxEstate,
+    input: DeregisterManagedInstanceCommandInput,
+  ): Answer<DeregisterManagedInstanceCommandOutput> {
+    const id = input.InstanceId ?? '';
     const instance = estate.state.instances[id];
     if (!instance) throw new InvalidInstanceId({ ...meta, message: `Instance ${id} is not registered.` });
     estate.deregistered.push({ instanceId: id, tags: instance.tags });

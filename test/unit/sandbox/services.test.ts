@@ -2,14 +2,41 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListFirewallRulesCommand } from '@aws-sdk/client-route53resolver';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type * as ceSdk from '@aws-sdk/client-cost-explorer';
+import type * as ec2Sdk from '@aws-sdk/client-ec2';
+import type * as efsSdk from '@aws-sdk/client-efs';
+import type * as eksSdk from '@aws-sdk/client-eks';
+import type * as resolverSdk from '@aws-sdk/client-route53resolver';
+import type * as s3Sdk from '@aws-sdk/client-s3';
+import type * as snsSdk from '@aws-sdk/client-sns';
+import type * as ssmSdk from '@aws-sdk/client-ssm';
+import {
+  ParameterNotFound,
+  type PutParameterCommandInput,
+  type PutParameterCommandOutput,
+  SSMServiceException,
+} from '@aws-sdk/client-ssm';
 import * as sts from '@aws-sdk/client-sts';
-import { ParameterNotFound, SSMServiceException } from '@aws-sdk/client-ssm';
 import { SandboxNotImplementedError } from '../../../lib/errors';
 import { withServices } from '../../../lib/sandbox';
 import { awsError, DEFAULT_SEED, SandboxEstate } from '../../../lib/sandbox/estate';
 import { EstateSeedSchema, parseSeed } from '../../../lib/sandbox/seed';
-import { type SandboxService, type SdkExceptions, sdkError } from '../../../lib/sandbox/service';
+import {
+  type Answer,
+  type CommandHandler,
+  type SandboxService,
+  type SdkExceptions,
+  sdkError,
+} from '../../../lib/sandbox/service';
 import { SANDBOX_SERVICES } from '../../../lib/sandbox/services';
+import { ceCommands } from '../../../lib/sandbox/services/ce';
+import { ec2Commands } from '../../../lib/sandbox/services/ec2';
+import { efsCommands } from '../../../lib/sandbox/services/efs';
+import { eksCommands } from '../../../lib/sandbox/services/eks';
+import { resolverCommands } from '../../../lib/sandbox/services/route53resolver';
+import { s3Commands } from '../../../lib/sandbox/services/s3';
+import { snsCommands } from '../../../lib/sandbox/services/sns';
+import { ssmCommands } from '../../../lib/sandbox/services/ssm';
 
 /**
  * Each simulated service declares itself in its own module (name, exceptions, commands, seed
@@ -68,6 +95,61 @@ describe('the sandbox services list', () => {
     expect(error).toBeInstanceOf(ParameterNotFound);
     expect(error).toBeInstanceOf(SSMServiceException);
     expect(error).toMatchObject({ name: 'ParameterNotFound', $fault: 'client', message: 'gone' });
+  });
+});
+
+/** The SDK's input and output of command `Name`, as its `<Name>Command` class carries them. */
+type SdkCommand<Sdk, Name extends string> = Sdk extends { [K in `${Name}Command`]: new (...args: never[]) => infer C }
+  ? C extends { input: infer I; resolveMiddleware(...args: never[]): (args: never) => Promise<{ output: infer O }> }
+    ? { input: I; output: O }
+    : never
+  : never;
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** The names in `Commands` whose handler does not take and answer exactly the SDK's types for its command. */
+type Mistyped<Commands, Sdk> = {
+  [Name in keyof Commands & string]: Commands[Name] extends (estate: SandboxEstate, input: infer In) => infer Out
+    ? SdkCommand<Sdk, Name> extends { input: infer I; output: infer O extends object }
+      ? [Same<In, I>, Same<Awaited<Out>, Answer<O>>] extends [true, true]
+        ? never
+        : Name
+      : Name
+    : Name;
+}[keyof Commands & string];
+/** Compiles only when `Names` is never; otherwise tsc names the mistyped commands. */
+const noneOf = <Names extends never>(): Names[] => [];
+
+describe("the sandbox's command handlers", () => {
+  it('take and answer the SDK types of the command each is named for (tsc checks this)', () => {
+    const mistyped = [
+      ...noneOf<Mistyped<typeof ssmCommands, typeof ssmSdk>>(),
+      ...noneOf<Mistyped<typeof eksCommands, typeof eksSdk>>(),
+      ...noneOf<Mistyped<typeof ec2Commands, typeof ec2Sdk>>(),
+      ...noneOf<Mistyped<typeof snsCommands, typeof snsSdk>>(),
+      ...noneOf<Mistyped<typeof resolverCommands, typeof resolverSdk>>(),
+      ...noneOf<Mistyped<typeof efsCommands, typeof efsSdk>>(),
+      ...noneOf<Mistyped<typeof ceCommands, typeof ceSdk>>(),
+      ...noneOf<Mistyped<typeof s3Commands, typeof s3Sdk>>(),
+    ];
+    const declared = { ssm: ssmCommands, eks: eksCommands, ec2: ec2Commands, sns: snsCommands };
+    const more = { resolver: resolverCommands, efs: efsCommands, ce: ceCommands, s3: s3Commands };
+
+    expect(mistyped).toEqual([]);
+    // Every listed service's commands are the ones checked above.
+    expect(SANDBOX_SERVICES.map((s) => [s.name, s.commands])).toEqual(Object.entries({ ...declared, ...more }));
+  });
+
+  it('would not compile with a handler of the wrong shape (tsc checks this)', () => {
+    type Untyped = { PutParameter: (estate: SandboxEstate, input: Record<string, unknown>) => unknown };
+    type Misnamed = { PutParamter: typeof ssmCommands.PutParameter };
+
+    // @ts-expect-error: a handler that takes a Record is not typed with the SDK's input
+    const untyped = noneOf<Mistyped<Untyped, typeof ssmSdk>>();
+    // @ts-expect-error: the SDK has no PutParamterCommand
+    const misnamed = noneOf<Mistyped<Misnamed, typeof ssmSdk>>();
+    // @ts-expect-error: PutParameter answers Version as a number
+    const wrongAnswer: CommandHandler<PutParameterCommandInput, PutParameterCommandOutput> = () => ({ Version: '2' });
+
+    expect([untyped, misnamed, typeof wrongAnswer]).toEqual([[], [], 'function']);
   });
 });
 
