@@ -242,7 +242,7 @@ export class SandboxEstate {
       region: this.seed.region,
       credentials: { accessKeyId: 'SANDBOX', secretAccessKey: 'SANDBOX' },
       customize: (client, service) => {
-        const maxAttempts = client.config.maxAttempts as unknown as () => Promise<number>;
+        const maxAttempts = client.config.maxAttempts;
         (client.middlewareStack as MiddlewareStack<object, object>).add(
           (_next, context: HandlerExecutionContext) => async (args: InitializeHandlerArguments<object>) => {
             const attempts = await maxAttempts();
