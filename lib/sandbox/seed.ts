@@ -1,7 +1,7 @@
 import { IpAddressStatus, ResolverEndpointStatus } from '@aws-sdk/client-route53resolver';
 import { parse } from 'yaml';
 import * as z from 'zod';
-import type { SandboxService } from './service';
+import type { NoSeed, SandboxService } from './service';
 import { SANDBOX_SERVICES } from './services';
 
 /**
@@ -200,7 +200,7 @@ const estateSections = {
 };
 
 /** The seed sections one service declares (`seed` in its module under lib/sandbox/services/). */
-type SectionsOf<S> = S extends SandboxService<infer Seed> ? Seed : never;
+type SectionsOf<S> = S extends { seed: infer Seed } ? Seed : NoSeed;
 /** All of one union's members at once: the sections of every listed service. */
 type Every<U> = (U extends unknown ? (u: U) => void : never) extends (all: infer All) => void ? All : never;
 type ServiceSections = Every<SectionsOf<(typeof SANDBOX_SERVICES)[number]>>;
@@ -208,7 +208,8 @@ type ServiceSections = Every<SectionsOf<(typeof SANDBOX_SERVICES)[number]>>;
 /** The sections every listed service declares, in one shape; a section is declared once. */
 function serviceSections(): ServiceSections {
   const sections: z.ZodRawShape = {};
-  for (const service of SANDBOX_SERVICES) {
+  const services: readonly SandboxService[] = SANDBOX_SERVICES;
+  for (const service of services) {
     for (const name of Object.keys(service.seed ?? {})) {
       if (name in estateSections || name in sections) {
         throw new Error(`The seed section ${name} of the sandbox's ${service.name} service is declared twice.`);

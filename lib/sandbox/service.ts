@@ -4,8 +4,9 @@ import type { SandboxEstate } from './estate';
 
 /**
  * What a simulated AWS service declares about itself. Each module under lib/sandbox/services/
- * exports one, and lib/sandbox/services/index.ts lists them: the estate answers their commands,
- * raises their SDK exceptions, and reads their seed sections from that list alone.
+ * exports one (with `satisfies`, so its handlers keep their own types), and
+ * lib/sandbox/services/index.ts lists them: the estate answers their commands, raises their SDK
+ * exceptions, and reads their seed sections from that list alone.
  */
 export interface SandboxService<Seed extends z.ZodRawShape = NoSeed> {
   /** The client whose calls it answers (lib/aws/clients.ts), as calls and faults name it: `ssm:PutParameter`. */

@@ -20,7 +20,7 @@ import { SandboxNotImplementedError } from '../../errors';
 import type { SandboxEstate } from '../estate';
 import { type Answer, type SandboxService, type SdkExceptions, sdkError } from '../service';
 
-const exceptions: SdkExceptions = { base: sdk.CostExplorerServiceException, module: sdk };
+const exceptions = { base: sdk.CostExplorerServiceException, module: sdk } satisfies SdkExceptions;
 /** The error ce answers `name` with (see {@link sdkError}). */
 const ceError = (name: string, message: string) => sdkError(exceptions, name, message);
 
@@ -272,10 +272,10 @@ export const ceCommands = {
 };
 
 /** Cost Explorer: costs, forecasts and dimension values, from the estate's Nodes and the seed's prices. */
-export const ceService: SandboxService<typeof ceSeed> = {
+export const ceService = {
   name: 'ce',
   source: __filename,
   exceptions,
   commands: ceCommands,
   seed: ceSeed,
-};
+} satisfies SandboxService<typeof ceSeed>;

@@ -22,7 +22,7 @@ import { filteredPage, type PageRange } from '../paging';
 import type { NetworkSeed } from '../seed';
 import { type Answer, type SandboxService, type SdkExceptions, sdkError } from '../service';
 
-const exceptions: SdkExceptions = { base: sdk.EC2ServiceException, module: sdk };
+const exceptions = { base: sdk.EC2ServiceException, module: sdk } satisfies SdkExceptions;
 /** The error ec2 answers `name` with (see {@link sdkError}). */
 const ec2Error = (name: string, message: string) => sdkError(exceptions, name, message);
 
@@ -234,10 +234,10 @@ export const ec2Commands = {
 };
 
 /** EC2: the VPCs and subnets the clusters live in, from the seed, and the network's security-group rules. */
-export const ec2Service: SandboxService<typeof ec2Seed> = {
+export const ec2Service = {
   name: 'ec2',
   source: __filename,
   exceptions,
   commands: ec2Commands,
   seed: ec2Seed,
-};
+} satisfies SandboxService<typeof ec2Seed>;

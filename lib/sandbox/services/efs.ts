@@ -159,9 +159,9 @@ export const efsCommands = {
 };
 
 /** EFS: file systems and their mount targets (one per AZ), from the seed's network. */
-export const efsService: SandboxService = {
+export const efsService = {
   name: 'efs',
   source: __filename,
   exceptions: { base: sdk.EFSServiceException, module: sdk },
   commands: efsCommands,
-};
+} satisfies SandboxService;

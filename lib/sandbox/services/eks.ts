@@ -190,10 +190,10 @@ export const eksCommands = {
 };
 
 /** EKS: clusters and their access entries, from the seed. */
-export const eksService: SandboxService<typeof eksSeed> = {
+export const eksService = {
   name: 'eks',
   source: __filename,
   exceptions: { base: sdk.EKSServiceException, module: sdk },
   commands: eksCommands,
   seed: eksSeed,
-};
+} satisfies SandboxService<typeof eksSeed>;

@@ -12,17 +12,18 @@ import { ssmService } from './ssm';
  * Every AWS service the sandbox estate simulates: the estate answers their commands, raises their
  * SDK exceptions and reads their seed sections from this list, and from nowhere else.
  *
- * To add a command to a service: add a handler to the service module's `commands`, named as the
- * SDK names the command without `Command`, typed with the SDK's `<Name>CommandInput` and
- * `<Name>CommandOutput` (see CommandHandler in lib/sandbox/service.ts), answering from
- * `estate.state` and throwing the service's SDK exceptions as AWS does, each with a comment citing
- * its source (the SDK's service model, an AWS doc). A test in test/unit/sandbox/ pins it.
+ * To add a command: in the service's module, add a handler to its `<name>Commands`, keyed by the
+ * SDK's command name without `Command`, taking the SDK's `<Command>CommandInput` and returning
+ * `Answer<<Command>CommandOutput>` (`import type` from the SDK package). It answers from
+ * `estate.state` and throws what AWS throws (the SDK's exception classes), with a comment citing
+ * the source of each behaviour (the SDK's service model, an AWS doc). Pin it with a test in
+ * test/unit/sandbox/; test/unit/sandbox/services.test.ts already checks its types against the SDK.
  *
- * To add a service: write lib/sandbox/services/<name>.ts exporting a SandboxService (its client's
- * name in lib/aws/clients.ts, `source: __filename`, its SDK exceptions, its commands and the seed
- * sections it reads, if any) and add it here. State it keeps between calls goes in
- * lib/sandbox/state.ts; seed sections shared by several services (`network`, `fleet`) live in
- * lib/sandbox/seed.ts.
+ * To add a service: write lib/sandbox/services/<service>.ts exporting
+ * `{ name, source: __filename, exceptions, commands, seed } satisfies SandboxService<typeof seed>`
+ * (lib/sandbox/service.ts says what each is), and add it to this list. State it keeps between
+ * calls goes in lib/sandbox/state.ts; seed sections several services share (`network`, `fleet`)
+ * are in lib/sandbox/seed.ts.
  */
 export const SANDBOX_SERVICES = [
   ssmService,

@@ -428,9 +428,9 @@ export const resolverCommands = {
 };
 
 /** Route 53 Resolver: forwarding rules, their VPC associations, and endpoints, from the seed's network. */
-export const resolverService: SandboxService = {
+export const resolverService = {
   name: 'resolver',
   source: __filename,
   exceptions: { base: sdk.Route53ResolverServiceException, module: sdk },
   commands: resolverCommands,
-};
+} satisfies SandboxService;

@@ -66,9 +66,9 @@ function bodyText(body: PutObjectCommandInput['Body']): string {
 }
 
 /** S3: one bucket, JSON objects in the sandbox state (they are small; the sweep's are). */
-export const s3Service: SandboxService = {
+export const s3Service = {
   name: 's3',
   source: __filename,
   exceptions: { base: sdk.S3ServiceException, module: sdk },
   commands: s3Commands,
-};
+} satisfies SandboxService;

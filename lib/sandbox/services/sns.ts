@@ -72,9 +72,9 @@ export const snsCommands = {
 };
 
 /** SNS: Publish records each message under $HYBRIDOPS_HOME/outbox/, one file per message. */
-export const snsService: SandboxService = {
+export const snsService = {
   name: 'sns',
   source: __filename,
   exceptions: { base: sdk.SNSServiceException, module: sdk },
   commands: snsCommands,
-};
+} satisfies SandboxService;

@@ -49,7 +49,7 @@ import { constraintMessage, filteredPage, type PageRange, pageSizeOf } from '../
 import { type Answer, type SandboxService, type SdkExceptions, sdkError } from '../service';
 import type { SandboxActivation, SandboxInstance, SandboxParameter } from '../state';
 
-const exceptions: SdkExceptions = { base: sdk.SSMServiceException, module: sdk };
+const exceptions = { base: sdk.SSMServiceException, module: sdk } satisfies SdkExceptions;
 /** The error ssm answers `name` with (see {@link sdkError}). */
 const ssmError = (name: string, message: string) => sdkError(exceptions, name, message);
 
@@ -387,10 +387,10 @@ export const ssmCommands = {
 };
 
 /** SSM: parameters, hybrid activations and the managed instances that register with them. */
-export const ssmService: SandboxService<typeof ssmSeed> = {
+export const ssmService = {
   name: 'ssm',
   source: __filename,
   exceptions,
   commands: ssmCommands,
   seed: ssmSeed,
-};
+} satisfies SandboxService<typeof ssmSeed>;
