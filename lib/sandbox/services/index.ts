@@ -18,12 +18,15 @@ import { ssmService } from './ssm';
  * `estate.state` and throws what AWS throws (the SDK's exception classes), with a comment citing
  * the source of each behaviour (the SDK's service model, an AWS doc). Pin it with a test in
  * test/unit/sandbox/; test/unit/sandbox/services.test.ts already checks its types against the SDK.
+ * (Outside the sandbox, the IAM simulation test wants the command's IAM request in
+ * test/infra/iam/requests.ts.)
  *
  * To add a service: write lib/sandbox/services/<service>.ts exporting
  * `{ name, source: __filename, exceptions, commands, seed } satisfies SandboxService<typeof seed>`
  * (lib/sandbox/service.ts says what each is), and add it to this list. State it keeps between
  * calls goes in lib/sandbox/state.ts; seed sections several services share (`network`, `fleet`)
- * are in lib/sandbox/seed.ts.
+ * are in lib/sandbox/seed.ts. Its `name` is its client's key in lib/aws/clients.ts, where a
+ * service the project did not call before gets its client.
  */
 export const SANDBOX_SERVICES = [
   ssmService,
