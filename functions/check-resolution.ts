@@ -2,7 +2,7 @@ import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { systemDns } from '../lib/net/dns';
-import { DesiredStateSchema } from '../lib/network/config';
+import { DesiredStateSchema } from '../lib/desired-state/schema';
 import { checkResolution } from '../lib/network/resolution';
 
 const Input = z.object({ desired: DesiredStateSchema });

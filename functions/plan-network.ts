@@ -5,7 +5,7 @@ import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
-import { DesiredStateSchema } from '../lib/network/config';
+import { DesiredStateSchema } from '../lib/desired-state/schema';
 import { planStep } from '../lib/network/reconcile';
 import { RunIdSchema } from '../lib/network/run-store';
 import { reconcileContext } from '../lib/settings';

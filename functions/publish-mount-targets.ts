@@ -2,7 +2,7 @@ import { EFSClient } from '@aws-sdk/client-efs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
-import { DesiredStateSchema } from '../lib/network/config';
+import { DesiredStateSchema } from '../lib/desired-state/schema';
 import { publishAll } from '../lib/network/reconcile';
 import { reconcileContext } from '../lib/settings';
 

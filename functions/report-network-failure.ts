@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { failedStep, reportFailureStep } from '../lib/network/report';
 import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '../lib/network/run-store';
-import { CaughtErrorSchema } from '../lib/onboarding/state';
+import { CaughtErrorSchema } from '../lib/caught-error';
 import { objectUri, s3Store } from '../lib/store';
 
 /** The whole state of the run, as far as it got. */

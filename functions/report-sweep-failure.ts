@@ -3,7 +3,8 @@ import * as z from 'zod';
 import { taskHandler } from '../lib/lambda';
 import { CHECKS } from '../lib/sweep/findings';
 import { failedSweepStep, sweepFailureStep } from '../lib/sweep/night';
-import { CaughtErrorSchema, SweepIdSchema } from '../lib/sweep/state';
+import { CaughtErrorSchema } from '../lib/caught-error';
+import { SweepIdSchema } from '../lib/sweep/state';
 import { s3Store } from '../lib/store';
 
 /** The whole state of the night, as far as it got (this Task has no Parameters). */

@@ -6,7 +6,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { eksNodeAccess } from '../lib/kube/eks-nodes';
 import { taskHandler } from '../lib/lambda';
-import { loadDesiredState } from '../lib/network/desired-state';
+import { readDesiredState } from '../lib/desired-state/load';
 import { desiredStateParameter } from '../lib/settings';
 import { newRunId } from '../lib/run-id';
 import { inventoryStep } from '../lib/sweep/night';
@@ -22,10 +22,7 @@ export const { run, handler, clients } = taskHandler(
   Input,
   { ssm: SSMClient, eks: EKSClient, ec2: EC2Client, efs: EFSClient, s3: S3Client },
   async (_input, rt) => {
-    const { desired } = await loadDesiredState(rt.clients.ssm, {
-      parameter: desiredStateParameter(rt.settings),
-      mode: 'plan',
-    });
+    const { desired } = await readDesiredState(rt.clients.ssm, desiredStateParameter(rt.settings));
     const now = rt.clock.now();
     return inventoryStep(
       { ...rt.clients, nodes: rt.nodes, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },

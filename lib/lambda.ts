@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import type * as z from 'zod';
 import { AwsTransientError, HybridOpsError, InvalidRequestError, isTransientAwsError } from './errors';
 import { logger } from './logger';
-import type { ApiAnswer } from './onboarding/api';
+import type { ApiAnswer } from './api-answer';
 import { type ClientClasses, explainUnreachable, type ServiceName } from './aws/clients';
 import { handlerRuntime, type NodeAccess, type Runtime } from './runtime';
 

@@ -8,8 +8,8 @@ const { join } = require('node:path');
 
 /** The validated desired state of a stage; throws with every problem when the file is invalid. */
 function desiredState(stage) {
-  require('tsx/cjs'); // the schema is TypeScript (lib/network/config.ts); tsx is a dev dependency
-  const { parseDesiredState } = require('../lib/network/config-file.ts');
+  require('tsx/cjs'); // the schema is TypeScript (lib/desired-state/schema.ts); tsx is a dev dependency
+  const { parseDesiredState } = require('../lib/desired-state/file.ts');
   let text;
   try {
     text = readFileSync(join(__dirname, '..', 'config', `${stage}.yaml`), 'utf8');

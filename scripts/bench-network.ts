@@ -1,4 +1,4 @@
-import type { DesiredState } from '../lib/network/config';
+import type { DesiredState } from '../lib/desired-state/schema';
 import { applyStep } from '../lib/network/apply';
 import { START } from '../lib/network/run-store';
 import { planAll, planStep } from '../lib/network/reconcile';

@@ -1,7 +1,7 @@
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { runWorkflow } from '../cli/runner';
 import type { SweepOutput } from '../cli/workflows/nightly-sweep';
-import type { DesiredState } from '../lib/network/config';
+import type { DesiredState } from '../lib/desired-state/schema';
 import { SandboxEstate, sandboxRuntime, withServices } from '../lib/sandbox';
 import { DEFAULT_SEED, loadSeed } from '../lib/sandbox/estate';
 import { sandboxStoreBucket } from '../lib/sandbox/services/s3';

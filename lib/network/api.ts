@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { ApiAnswer } from '../onboarding/api';
+import type { ApiAnswer } from '../api-answer';
 import { MODES, type Mode } from './modes';
 
 /**

@@ -5,16 +5,18 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-route53resolver';
 import type { AwsClients } from '../aws/clients';
-import { describeClusterFacts } from '../onboarding/cluster';
-import type { ClusterDesiredState, DesiredState } from './config';
-import { mountTargetDirectory, observeEfs, observeMountTargets, publishMountTargets } from './efs-aws';
+import { describeClusterFacts } from '../cluster/facts';
+import type { ClusterDesiredState, DesiredState } from '../desired-state/schema';
+import { observeEfs, observeMountTargets } from '../efs/observe';
+import { mountTargetDirectory, publishMountTargets } from './efs-aws';
 import { planEfs } from './efs-plan';
 import { type Finding, mergePlans, type Plan } from './plan';
 import { type PlanRef, savePlan } from './run-store';
 import type { RunStore } from '../store';
-import { endpointAddresses, isServing, observeResolver } from './resolver-aws';
+import { endpointAddresses, isServing } from '../net/resolver-endpoints';
+import { observeResolver } from './resolver-aws';
 import { planResolver } from './resolver-plan';
-import { subnetZones } from './subnets';
+import { subnetZones } from '../vpc/subnets';
 
 /** What planning reads: the cluster, its subnets, Resolver and EFS. */
 export type ReconcileClients = Pick<AwsClients, 'eks' | 'ec2' | 'efs' | 'resolver'>;

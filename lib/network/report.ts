@@ -1,5 +1,6 @@
 import type { RunStore } from '../store';
-import { capped, describeCaughtError, lines, type Notification, snsSubject } from '../onboarding/messages';
+import { type CaughtError, describeCaughtError } from '../caught-error';
+import { capped, lines, type Notification, snsSubject } from '../notifications';
 import type { Mode } from './modes';
 import { type Action, isWaiting, type Plan } from './plan';
 import {
@@ -228,7 +229,7 @@ export function failedStep(state: {
 export function reportNetworkFailure(input: {
   stage: string;
   mode: string;
-  failure: { Error: string; Cause?: string };
+  failure: CaughtError;
   step: string;
   /** The plan's actions with their outcomes, when the run got as far as applying. */
   actions?: Action[];
@@ -291,7 +292,7 @@ export async function reportFailureStep(
   input: {
     stage: string;
     mode: string;
-    failure: { Error: string; Cause?: string };
+    failure: CaughtError;
     step: string;
     runId?: string;
     plans?: PlanRef[];

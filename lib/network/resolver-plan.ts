@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ClusterDesiredState, RuleDesiredState } from './config';
+import type { ClusterDesiredState, RuleDesiredState } from '../desired-state/schema';
 import { type Action, type Conflict, emptyPlan, type Plan } from './plan';
 
 /** The tag that marks a Resolver rule as this project's (value: `eks-hybrid-ops/<stage>`). */

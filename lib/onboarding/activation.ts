@@ -15,7 +15,7 @@ import { ActivationRejectedError, HybridRolePropagationError } from '../errors';
 import { requestParameters, type Settings } from '../settings';
 import type { OnboardingRequest } from './request';
 import type { ActivationResult } from './state';
-import { TAG_KEYS, tagValue } from './tags';
+import { TAG_KEYS, tagValue } from '../tags';
 
 export interface ActivationDeps {
   ssm: SSMClient;

@@ -1,11 +1,4 @@
-/** What the API handlers share: the answer shape and where executions live. */
-
-/** An API answer, before it is wrapped as an API Gateway proxy result. */
-export interface ApiAnswer {
-  statusCode: number;
-  body: Record<string, unknown>;
-  headers?: Record<string, string>;
-}
+/** What the onboarding API functions share: where executions live. */
 
 export { REQUEST_ID } from './state';
 

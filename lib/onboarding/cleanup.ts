@@ -1,7 +1,8 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { NodeReaderFactory } from '../kube/types';
 import type { Settings } from '../settings';
-import { describeCaughtError, lines, type Notification, snsSubject } from './messages';
+import { describeCaughtError } from '../caught-error';
+import { lines, type Notification, snsSubject } from '../notifications';
 import { currentStep, type OnboardingState } from './state';
 import { afterTry, type CleanupAction, type EarlierTry, type Leftover, leftoverLines, tidyRequest } from './tidy';
 

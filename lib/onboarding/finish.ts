@@ -1,7 +1,7 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Clock } from '../clock';
 import type { Settings } from '../settings';
-import { lines, type Notification, snsSubject } from './messages';
+import { lines, type Notification, snsSubject } from '../notifications';
 import type { OnboardingRequest } from './request';
 import type { OnboardingState } from './state';
 import { afterTry, type CleanupAction, type EarlierTry, type Leftover, leftoverLines, tidyRequest } from './tidy';

@@ -1,5 +1,5 @@
 import { lockParameter, requestLabelKey, requestParameters, type Settings } from '../settings';
-import { TAG_KEYS } from './tags';
+import { TAG_KEYS } from '../tags';
 
 /**
  * The exact commands that remove what an onboarding request may leave behind: quoted by the

@@ -1,7 +1,8 @@
 import type { AwsClients } from '../aws/clients';
 import type { Clock } from '../clock';
 import { lockParameter, ONBOARDING_TIMINGS, type Settings } from '../settings';
-import { assertHybridAccessEntry, clusterFitProblems, describeClusterFacts } from './cluster';
+import { describeClusterFacts } from '../cluster/facts';
+import { assertHybridAccessEntry, clusterFitProblems } from './cluster-fit';
 import { acquireNodeLock } from './lock';
 import { assertOnboardingRequest, expiryHours } from './request';
 import type { OnboardingInput, PreflightResult } from './state';

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { CaughtErrorSchema } from '../caught-error';
 
 /**
  * The shape of the onboarding workflow's state, part by part. Each Task gets the whole state and
@@ -98,10 +99,6 @@ export const NodeStateSchema = z.object({
   hint: z.string().optional(),
 });
 export type NodeState = z.infer<typeof NodeStateSchema>;
-
-/** What a Catch writes at `$.failure`: Step Functions' error name and cause. */
-export const CaughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
-export type CaughtError = z.infer<typeof CaughtErrorSchema>;
 
 /** The whole state as it stands after the last Task that ran. */
 export const OnboardingStateSchema = OnboardingInputSchema.extend({

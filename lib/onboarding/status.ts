@@ -8,9 +8,10 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
+import type { ApiAnswer } from '../api-answer';
 import { AlertDeliveryError } from '../errors';
 import { requestParameters, type Settings } from '../settings';
-import { type ApiAnswer, executionArn, REQUEST_ID, requireStateMachine } from './api';
+import { executionArn, REQUEST_ID, requireStateMachine } from './api';
 import type { NodeConfigHandout } from './node-config';
 import type { OnboardingRequest } from './request';
 import type { OnboardingState } from './state';

@@ -1,9 +1,11 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { ApiAnswer } from '../api-answer';
 import type { AwsClients } from '../aws/clients';
 import { ClusterNotFoundError, type HybridOpsError } from '../errors';
 import { lockParameter, requestParameters, type Settings } from '../settings';
-import { type ApiAnswer, executionArn, requireStateMachine } from './api';
-import { clusterFitProblems, describeClusterFacts } from './cluster';
+import { executionArn, requireStateMachine } from './api';
+import { describeClusterFacts } from '../cluster/facts';
+import { clusterFitProblems } from './cluster-fit';
 import {
   deriveRequestId,
   type OnboardingRequest,

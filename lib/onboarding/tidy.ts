@@ -17,7 +17,7 @@ import { type RequestNames, removeCommands } from './leftovers';
 import { deleteActivation, requestActivationIds } from './activation';
 import { releaseNodeLock } from './lock';
 import { deleteParameters } from './parameters';
-import { TAG_KEYS } from './tags';
+import { TAG_KEYS } from '../tags';
 
 /**
  * Removing what an onboarding request made once it has ended, joined or failed: its stored code

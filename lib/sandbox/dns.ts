@@ -43,7 +43,7 @@ export function sandboxDns(estate: SandboxEstate, vpcId: string): DnsLookup {
       const fault = estate.faultOn('dns:resolve4');
       if (fault) throw dnsError(fault.error, fqdn);
       if (!servers?.length) return viaVpc(vpcId, fqdn);
-      // Only an ATTACHED address answers (IpAddressStatus; lib/network/resolver-aws.ts SERVING_IP_STATUSES).
+      // Only an ATTACHED address answers (IpAddressStatus; lib/net/resolver-endpoints.ts SERVING_IP_STATUSES).
       const endpoint = estate.state.network.resolverEndpoints.find(
         (e) => e.direction === 'INBOUND' && e.ips.some((ip) => ip.status === 'ATTACHED' && servers.includes(ip.ip)),
       );

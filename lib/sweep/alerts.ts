@@ -1,4 +1,4 @@
-import { capped, type Notification, snsSubject } from '../onboarding/messages';
+import { capped, type Notification, snsSubject } from '../notifications';
 import { type Check, type Severity, type SweepFinding, severityRank, type Triage } from './findings';
 
 /** An SNS message of the nightly sweep, with the attributes subscribers filter on. */

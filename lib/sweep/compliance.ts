@@ -1,8 +1,9 @@
 import { cidrContainsIp, parseCidr } from '../domain/ipv4';
 import { judgeOs } from '../domain/operating-systems';
-import { type ObservedSgRule, reachesNfs } from '../network/efs-plan';
-import { type ClusterFacts, remoteNetworkProblems } from '../onboarding/cluster';
-import { TAG_KEYS } from '../onboarding/tags';
+import { type ObservedSgRule, reachesNfs } from '../efs/nfs';
+import type { ClusterFacts } from '../cluster/facts';
+import { remoteNetworkProblems } from '../cluster/remote-network';
+import { TAG_KEYS } from '../tags';
 import type { SweepFinding } from './findings';
 
 export interface ManagedInstanceFacts {

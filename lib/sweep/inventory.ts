@@ -13,11 +13,11 @@ import {
 import { PAGE_SIZE } from '../aws/page-sizes';
 import { ClusterNotFoundError, splitFix } from '../errors';
 import type { NodeReaderFactory } from '../kube/types';
-import type { ClusterDesiredState, DesiredState } from '../network/config';
-import { observeEfs } from '../network/efs-aws';
-import { allowedNfsCidrs } from '../network/efs-plan';
-import { type ClusterFacts, describeClusterFacts } from '../onboarding/cluster';
-import { TAG_KEYS } from '../onboarding/tags';
+import type { ClusterDesiredState, DesiredState } from '../desired-state/schema';
+import { allowedNfsCidrs } from '../efs/nfs';
+import { observeEfs } from '../efs/observe';
+import { type ClusterFacts, describeClusterFacts } from '../cluster/facts';
+import { TAG_KEYS } from '../tags';
 import type { ActivationFacts, ComplianceInput, ManagedInstanceFacts } from './compliance';
 import type { ProbeTarget } from './connectivity';
 import { vcpusOf } from './cost';

@@ -3,9 +3,11 @@ import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { AlertsUnrecordedError, AwsTransientError } from '../errors';
 import type { DnsLookup } from '../net/dns';
 import type { Prober } from '../net/probe';
-import { DEFAULT_SWEEP_CONFIG, type DesiredState, type SweepConfig } from '../network/config';
-import { checkResolution, resolutionProblem } from '../network/resolution';
-import { describeCaughtError, type Notification } from '../onboarding/messages';
+import type { DesiredState } from '../desired-state/schema';
+import { type SweepConfig, sweepConfigOf } from './config';
+import { checkNameResolution, resolutionProblem } from '../net/resolution';
+import { type CaughtError, describeCaughtError } from '../caught-error';
+import type { Notification } from '../notifications';
 import { checkFailureAlert, type SweepAlert, sweepAlerts, sweepFailureAlert, type SweepStep } from './alerts';
 import { complianceFindings } from './compliance';
 import { classifyLink, connectivityFinding, linkStats, type ProbeTarget } from './connectivity';
@@ -64,7 +66,7 @@ export async function inventoryStep(
     now: Date;
   },
 ): Promise<InventorySummary> {
-  const config = input.desired.sweep ?? DEFAULT_SWEEP_CONFIG;
+  const config = sweepConfigOf(input.desired);
   const inventory = await takeInventory(deps, input);
   const keys = runKeys(input.sweepId);
   const night: NightInventory = { sweepId: input.sweepId, config, desired: input.desired, inventory };
@@ -266,7 +268,7 @@ export async function dnsStep(
       fix: 'Deploy with --param resolutionChecks=true and vpcSubnetIds / vpcSecurityGroupIds in the cluster VPC.',
     }));
   } else {
-    const { checks } = await checkResolution({ dns: deps.dns, resolver: deps.resolver }, desired);
+    const checks = await checkNameResolution({ dns: deps.dns, resolver: deps.resolver }, desired);
     checked = checks.length;
     findings = checks
       .filter((c) => !c.ok)
@@ -287,8 +289,8 @@ export async function dnsStep(
 /** What a branch of the Parallel state hands on: its parts, or the error that stopped it. */
 export interface CheckOutcome {
   check: Check;
-  parts: Array<CheckPart | { failed: { Error: string; Cause?: string } }>;
-  failed?: { Error: string; Cause?: string };
+  parts: Array<CheckPart | { failed: CaughtError }>;
+  failed?: CaughtError;
 }
 
 /** A finding as the execution output lists it. */
@@ -326,9 +328,9 @@ export async function mergeStep(
   const keys = runKeys(input.sweepId);
   const findings: SweepFinding[] = [];
   // One failure alert per check: the branch's own error, else its first failed part's.
-  const failures: Array<{ check: Check; failed: { Error: string; Cause?: string }; partial?: string }> = [];
+  const failures: Array<{ check: Check; failed: CaughtError; partial?: string }> = [];
   for (const outcome of input.outcomes) {
-    const failedParts = outcome.parts.filter((p): p is { failed: { Error: string; Cause?: string } } => 'failed' in p);
+    const failedParts = outcome.parts.filter((p): p is { failed: CaughtError } => 'failed' in p);
     if (outcome.failed) failures.push({ check: outcome.check, failed: outcome.failed });
     if (failedParts[0]) {
       const partial = `ran only in part (${failedParts.length} of ${outcome.parts.length} parts failed)`;
@@ -413,7 +415,7 @@ export async function sweepFailureStep(
   deps: { store?: RunStore },
   input: {
     stage: string;
-    failure: { Error: string; Cause?: string };
+    failure: CaughtError;
     sweepId?: string;
     step: SweepStep;
     alertCount?: number;

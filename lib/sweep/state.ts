@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { CHECKS } from './findings';
+import { CaughtErrorSchema } from '../caught-error';
 import { RUN_ID } from '../run-id';
 
 /** The shapes the nightly-sweep state machine passes between its Tasks (what each handler accepts). */
@@ -7,8 +8,6 @@ import { RUN_ID } from '../run-id';
 export const SweepIdSchema = z
   .string({ error: 'sweepId is required' })
   .regex(RUN_ID, 'sweepId must be the id the Inventory step returned, e.g. 20261122T180000Z-a1b2c3');
-
-export const CaughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
 
 export const CheckPartSchema = z.object({
   key: z.string().min(1),

@@ -6,7 +6,7 @@
 import type { Cluster } from '@aws-sdk/client-eks';
 import type { Context } from 'aws-lambda';
 import type { ClusterAccess, KubeNode, NodeReaderFactory } from '../../lib/kube/types';
-import type { ClusterFacts } from '../../lib/onboarding/cluster';
+import type { ClusterFacts } from '../../lib/cluster/facts';
 import {
   assertOnboardingRequest,
   type OnboardingRequest,

@@ -29,15 +29,15 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createAllAwsClients } from '../../../lib/aws/all-clients';
-import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/network/config';
+import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/desired-state/schema';
+import type { ObservedMountTarget } from '../../../lib/efs/nfs';
+import { observeEfs } from '../../../lib/efs/observe';
 import {
   applyEfsAction,
   type MountTargetDirectory,
   mountTargetDirectory,
-  observeEfs,
   publishMountTargets,
 } from '../../../lib/network/efs-aws';
-import type { ObservedMountTarget } from '../../../lib/network/efs-plan';
 import type { Action } from '../../../lib/network/plan';
 import { ACCOUNT, CLUSTER, clusterFacts, REGION, VPC_ID } from '../../helpers/onboarding-fixtures';
 

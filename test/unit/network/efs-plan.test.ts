@@ -1,5 +1,6 @@
-import type { ClusterDesiredState } from '../../../lib/network/config';
-import { allowedNfsCidrs, type EfsObservation, type ObservedSgRule, planEfs } from '../../../lib/network/efs-plan';
+import type { ClusterDesiredState } from '../../../lib/desired-state/schema';
+import { allowedNfsCidrs, type EfsObservation, type ObservedSgRule } from '../../../lib/efs/nfs';
+import { planEfs } from '../../../lib/network/efs-plan';
 import { type Action, emptyPlan, mergePlans, type Plan } from '../../../lib/network/plan';
 
 const CLUSTER = 'gpu-hybrid-cluster';

@@ -33,7 +33,7 @@ import {
   SUBNET_B,
 } from '../../helpers/network-fixtures';
 import { createAllAwsClients } from '../../../lib/aws/all-clients';
-import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/network/config';
+import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/desired-state/schema';
 import { inboundEndpointFindings, planCluster } from '../../../lib/network/reconcile';
 import { ACCOUNT, CLUSTER, eksCluster, REGION, seedVpcs, VPC_ID } from '../../helpers/onboarding-fixtures';
 

@@ -5,7 +5,7 @@ import 'aws-sdk-client-mock-jest';
 import { startReconcile } from '../../../lib/network/api';
 import type { Action, Plan } from '../../../lib/network/plan';
 import { loadDesiredState } from '../../../lib/network/desired-state';
-import { MAX_DETAILED } from '../../../lib/onboarding/messages';
+import { MAX_DETAILED } from '../../../lib/notifications';
 import {
   failedStep,
   forState,

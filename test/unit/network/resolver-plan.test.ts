@@ -1,4 +1,4 @@
-import type { ClusterDesiredState } from '../../../lib/network/config';
+import type { ClusterDesiredState } from '../../../lib/desired-state/schema';
 import {
   creatorRequestId,
   defaultRuleName,

@@ -17,7 +17,8 @@ import { AwsTransientError, KubernetesApiError } from '../../../lib/errors';
 import type { KubeNode, NodeReaderFactory } from '../../../lib/kube/types';
 import { type CleanupRun, cleanupFailedOnboarding } from '../../../lib/onboarding/cleanup';
 import { awsError } from '../../../lib/sandbox/estate';
-import type { CaughtError, OnboardingState } from '../../../lib/onboarding/state';
+import type { CaughtError } from '../../../lib/caught-error';
+import type { OnboardingState } from '../../../lib/onboarding/state';
 import {
   ACTIVATION_ID,
   activationResult,

@@ -1,5 +1,5 @@
 import { BadRequest, DescribeMountTargetsCommand, EFSClient, ValidationException } from '@aws-sdk/client-efs';
-import { observeMountTargets } from '../../../lib/network/efs-aws';
+import { observeMountTargets } from '../../../lib/efs/observe';
 import { withServices } from '../../../lib/sandbox';
 import { DEFAULT_SEED, loadSeed, SandboxEstate } from '../../../lib/sandbox/estate';
 

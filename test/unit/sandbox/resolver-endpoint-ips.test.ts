@@ -1,5 +1,5 @@
 import { ListResolverEndpointIpAddressesCommand } from '@aws-sdk/client-route53resolver';
-import type { ClusterDesiredState, DesiredState } from '../../../lib/network/config';
+import type { ClusterDesiredState, DesiredState } from '../../../lib/desired-state/schema';
 import { inboundEndpointFindings } from '../../../lib/network/reconcile';
 import { checkResolution } from '../../../lib/network/resolution';
 import { withServices } from '../../../lib/sandbox';

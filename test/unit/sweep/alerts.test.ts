@@ -1,4 +1,4 @@
-import { MAX_DETAILED } from '../../../lib/onboarding/messages';
+import { MAX_DETAILED } from '../../../lib/notifications';
 import { checkFailureAlert, sweepAlerts, sweepFailureAlert } from '../../../lib/sweep/alerts';
 import { emptyMemory, type SweepFinding, triage } from '../../../lib/sweep/findings';
 

@@ -32,7 +32,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { ClusterAccess, KubeNode, NodeReaderFactory } from '../../../lib/kube/types';
-import { type DesiredState, validateDesiredState } from '../../../lib/network/config';
+import { type DesiredState, validateDesiredState } from '../../../lib/desired-state/schema';
 import {
   type ClusterInventory,
   type InventoryDeps,

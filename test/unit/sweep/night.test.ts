@@ -9,7 +9,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { AwsTransientError, StoreError } from '../../../lib/errors';
 import type { Prober } from '../../../lib/net/probe';
-import { DEFAULT_SWEEP_CONFIG, validateDesiredState } from '../../../lib/network/config';
+import { validateDesiredState } from '../../../lib/desired-state/schema';
+import { DEFAULT_SWEEP_CONFIG } from '../../../lib/sweep/config';
 import { type AlertMemory, emptyMemory, type SweepFinding } from '../../../lib/sweep/findings';
 import type { ClusterInventory } from '../../../lib/sweep/inventory';
 import {

@@ -11,12 +11,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { ClusterNotFoundError, HybridAccessEntryMissingError } from '../../../lib/errors';
-import {
-  assertHybridAccessEntry,
-  clusterFitProblems,
-  describeClusterFacts,
-  remoteNetworkProblems,
-} from '../../../lib/onboarding/cluster';
+import { describeClusterFacts } from '../../../lib/cluster/facts';
+import { remoteNetworkProblems } from '../../../lib/cluster/remote-network';
+import { assertHybridAccessEntry, clusterFitProblems } from '../../../lib/onboarding/cluster-fit';
 import type { OnboardingRequest } from '../../../lib/onboarding/request';
 import {
   ACCOUNT,

@@ -1,21 +1,17 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import {
   AuthenticationMode,
-  type Cluster,
   ClusterStatus,
   DescribeAccessEntryCommand,
-  DescribeClusterCommand,
   type EKSClient,
   paginateListAccessEntries,
-  ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
-import { cidrContainsCidr, cidrContainsIp, cidrsOverlap, isRfc1918, parseCidr } from '../domain/ipv4';
+import type { ClusterFacts } from '../cluster/facts';
+import { remoteNetworkProblems } from '../cluster/remote-network';
+import { cidrContainsCidr, cidrContainsIp, parseCidr } from '../domain/ipv4';
 import { kubeletSkewProblem } from '../domain/kubernetes';
 import { judgeOs } from '../domain/operating-systems';
 import {
   ClusterNotActiveError,
-  ClusterNotFoundError,
   HybridAccessEntryMissingError,
   type HybridOpsError,
   KubernetesVersionSkewError,
@@ -26,92 +22,6 @@ import {
   UnsupportedOperatingSystemError,
 } from '../errors';
 import type { OnboardingRequest } from './request';
-
-/** What onboarding needs to know about a cluster, read from DescribeCluster and DescribeVpcs. */
-export interface ClusterFacts {
-  name: string;
-  arn: string;
-  accountId: string;
-  status: string;
-  version: string;
-  endpoint: string;
-  certificateAuthority: string;
-  vpcId?: string;
-  subnetIds: string[];
-  vpcCidrs: string[];
-  serviceCidr?: string;
-  remoteNodeCidrs: string[];
-  remotePodCidrs: string[];
-  authenticationMode?: string;
-}
-
-/** Reads the cluster and its VPC's CIDR blocks. */
-export async function describeClusterFacts(
-  clients: { eks: EKSClient; ec2: EC2Client },
-  clusterName: string,
-): Promise<ClusterFacts> {
-  let cluster: Cluster;
-  try {
-    const answer = await clients.eks.send(new DescribeClusterCommand({ name: clusterName }));
-    if (!answer.cluster) throw new ResourceNotFoundException({ $metadata: {}, message: 'no cluster in answer' });
-    cluster = answer.cluster;
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) {
-      throw new ClusterNotFoundError(
-        `EKS cluster '${clusterName}' does not exist in this account and Region.`,
-        'Check the cluster name and the Region this stage is deployed to (aws eks list-clusters).',
-        { cause: error },
-      );
-    }
-    throw error;
-  }
-  const vpcId = cluster.resourcesVpcConfig?.vpcId;
-  const vpcCidrs: string[] = [];
-  if (vpcId) {
-    const vpcs = await clients.ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }));
-    for (const vpc of vpcs.Vpcs ?? []) {
-      for (const assoc of vpc.CidrBlockAssociationSet ?? []) {
-        if (assoc.CidrBlock && assoc.CidrBlockState?.State === 'associated') vpcCidrs.push(assoc.CidrBlock);
-      }
-    }
-  }
-  const arn = cluster.arn ?? '';
-  return {
-    name: cluster.name ?? clusterName,
-    arn,
-    accountId: arn.split(':')[4] ?? '',
-    status: cluster.status ?? 'UNKNOWN',
-    version: cluster.version ?? '',
-    endpoint: cluster.endpoint ?? '',
-    certificateAuthority: cluster.certificateAuthority?.data ?? '',
-    vpcId,
-    subnetIds: cluster.resourcesVpcConfig?.subnetIds ?? [],
-    vpcCidrs,
-    serviceCidr: cluster.kubernetesNetworkConfig?.serviceIpv4Cidr,
-    remoteNodeCidrs: (cluster.remoteNetworkConfig?.remoteNodeNetworks ?? []).flatMap((n) => n.cidrs ?? []),
-    remotePodCidrs: (cluster.remoteNetworkConfig?.remotePodNetworks ?? []).flatMap((n) => n.cidrs ?? []),
-    authenticationMode: cluster.accessConfig?.authenticationMode,
-  };
-}
-
-/** Problems with the cluster's own remote network settings (REFERENCE.md section 7). */
-export function remoteNetworkProblems(facts: ClusterFacts): string[] {
-  const problems: string[] = [];
-  const remote = [...facts.remoteNodeCidrs, ...facts.remotePodCidrs];
-  const others: Array<[string, string]> = facts.vpcCidrs.map((c) => [c, 'VPC']);
-  if (facts.serviceCidr) others.push([facts.serviceCidr, 'service']);
-  remote.forEach((text, i) => {
-    const cidr = parseCidr(text);
-    if (!isRfc1918(cidr)) problems.push(`remote CIDR ${text} is not inside RFC 1918 (10/8, 172.16/12, 192.168/16)`);
-    for (const [other, kind] of others) {
-      if (cidrsOverlap(cidr, parseCidr(other))) problems.push(`remote CIDR ${text} overlaps the ${kind} CIDR ${other}`);
-    }
-    for (const later of remote.slice(i + 1)) {
-      if (cidrsOverlap(cidr, parseCidr(later))) problems.push(`remote CIDRs ${text} and ${later} overlap`);
-    }
-  });
-  return problems;
-}
 
 /**
  * Everything that makes this cluster unable to take this node, each as the named error the

@@ -2,9 +2,10 @@ import * as z from 'zod';
 import { isCidr, isIpv4 } from '../domain/ipv4';
 
 /**
- * The desired state of the network hybrid nodes need, one reviewed file per stage
- * (`config/<stage>.yaml`). Everything not declared here is derived from the cluster itself.
- * Validated when the service is packaged (resources/network-config.js) and again at run time.
+ * The desired state of a stage, one reviewed file per stage (`config/<stage>.yaml`): the network
+ * hybrid nodes need (which the reconciler applies and the sweep checks), and the sweep's settings.
+ * Everything not declared here is derived from the cluster itself. Validated when the service is
+ * packaged (resources/network-desired-state.js) and again at run time.
  */
 
 /** Route 53 Resolver quota: target IPs per forwarding rule (REFERENCE.md section 7). */
@@ -110,8 +111,12 @@ const cluster = z.strictObject({
     .optional(),
 });
 
-/** What the nightly sweep checks against: the stage's budget, the price, how links are probed. */
-const sweep = z.strictObject({
+/**
+ * The `sweep:` section: what the nightly sweep checks against (the stage's budget, the price, how
+ * links are probed). Part of the file's format, so the file is validated whole at package time;
+ * the sweep reads it through lib/sweep/config.ts.
+ */
+export const SweepSectionSchema = z.strictObject({
   /** Month-end forecast above this (USD) is critical, above 90% of it a warning; none: not checked. */
   monthlyBudgetUsd: z.number({ error: 'monthlyBudgetUsd must be a number of USD' }).positive().optional(),
   /** USD per vCPU-hour of hybrid nodes (REFERENCE.md section 5: 0.1099 in February 2025). */
@@ -150,21 +155,18 @@ const sweep = z.strictObject({
     .prefault({}),
 });
 
-export type SweepConfig = z.output<typeof sweep>;
-/** The sweep's settings when a stage declares none. */
-export const DEFAULT_SWEEP_CONFIG: SweepConfig = sweep.parse({});
-
 export const DesiredStateSchema = z.strictObject(
   {
     version: z.literal(1, { error: 'version must be 1' }),
     clusters: z.array(cluster, { error: 'clusters must be a list' }),
-    sweep: sweep.optional(),
+    sweep: SweepSectionSchema.optional(),
   },
   { error: 'the file must be a YAML mapping with version: 1 and clusters: [...]' },
 );
 
 export type DesiredState = z.output<typeof DesiredStateSchema>;
 export type ClusterDesiredState = DesiredState['clusters'][number];
+export type EfsDesiredState = NonNullable<ClusterDesiredState['efs']>;
 export type RuleDesiredState = NonNullable<ClusterDesiredState['dns']>['outbound']['rules'][number];
 
 export type ConfigResult = { ok: true; state: DesiredState } | { ok: false; problems: string[] };

@@ -1,4 +1,4 @@
-import { splitFix } from '../errors';
+/** The SNS messages every workflow sends: their shape, subject rules and the text helpers they share. */
 
 export type Severity = 'info' | 'warning' | 'critical';
 
@@ -21,22 +21,6 @@ export const SNS_SUBJECT_MAX_LENGTH = 99;
 export function snsSubject(text: string): string {
   const ascii = text.replace(/[^\x20-\x7e]/g, '?');
   return ascii.length <= SNS_SUBJECT_MAX_LENGTH ? ascii : `${ascii.slice(0, SNS_SUBJECT_MAX_LENGTH - 3)}...`;
-}
-
-/** The error a Catch recorded, read back: Lambda errors carry a JSON cause, States.* a plain one. */
-export function describeCaughtError(caught: { Error: string; Cause?: string }): {
-  name: string;
-  problem: string;
-  fix?: string;
-} {
-  let message = caught.Cause ?? '';
-  try {
-    const parsed = JSON.parse(message) as { errorMessage?: unknown };
-    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
-  } catch {
-    // a plain-text cause, as States.Timeout and States.TaskFailed give
-  }
-  return { name: caught.Error, ...splitFix(message || caught.Error) };
 }
 
 export function lines(entries: Array<[string, string | number | undefined]>): string {

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { type ConfigResult, validateDesiredState } from './config';
+import { type ConfigResult, validateDesiredState } from './schema';
 
 /** Parses and validates a desired-state file's text. */
 export function parseDesiredState(text: string): ConfigResult {
