@@ -1,6 +1,7 @@
 import { ALL_CLIENT_CLASSES } from '../lib/aws/all-clients';
 import { eksNodeAccess } from '../lib/kube/eks-nodes';
-import { awsRuntime, type Runtime } from '../lib/runtime';
+import { awsRuntime } from '../functions/commons/runtime';
+import type { Runtime } from '../lib/runtime';
 import { openSandbox, sandboxRuntime } from '../lib/sandbox';
 import type { SandboxEstate } from '../lib/sandbox/estate';
 import { sandboxStoreBucket } from '../lib/sandbox/services/s3';

@@ -67,7 +67,7 @@ export function readZip(file: string): Map<string, Buffer> {
 export interface FunctionArtefact {
   /** The function's key in serverless.yml. */
   key: string;
-  /** Its handler module, e.g. `functions/preflight` (the bundle is `<module>.js` in the zip). */
+  /** Its handler module, e.g. `functions/onboard-node/preflight` (the bundle is `<module>.js` in the zip). */
   module: string;
   zipBytes: number;
   js: Buffer;

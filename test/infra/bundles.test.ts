@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadServerlessConfig } from '../../cli/serverless-config';
 import { CLIENT_PACKAGES, type ServiceName } from '../../lib/aws/clients';
-import type { DeclaredClients } from '../../lib/lambda';
+import type { DeclaredClients } from '../../functions/commons/declared-clients';
 import {
   type FunctionArtefact,
   functionArtefacts,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { loadServerlessConfig } from '../../cli/serverless-config';
 import { ENDPOINT_SERVICES } from '../../lib/aws/clients';
-import type { DeclaredClients } from '../../lib/lambda';
+import type { DeclaredClients } from '../../functions/commons/declared-clients';
 import { packageService } from '../../scripts/artefacts';
 
 /**

@@ -11,15 +11,16 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createAllAwsClients } from '../../lib/aws/all-clients';
 import { apiEvent } from '../helpers/api-event';
-import * as checkRegistration from '../../functions/check-registration';
-import * as cleanUpOnboarding from '../../functions/clean-up-onboarding';
-import * as getNodeConfig from '../../functions/get-node-config';
-import * as preflight from '../../functions/preflight';
-import * as submitOnboarding from '../../functions/submit-onboarding';
+import * as checkRegistration from '../../functions/onboard-node/check-registration';
+import * as cleanUpOnboarding from '../../functions/onboard-node/clean-up-onboarding';
+import * as getNodeConfig from '../../functions/api/get-node-config';
+import * as preflight from '../../functions/onboard-node/preflight';
+import * as submitOnboarding from '../../functions/api/submit-onboarding';
 import { ManualClock } from '../../lib/clock';
 import { AwsTransientError, InvalidRequestError } from '../../lib/errors';
 import { logger } from '../../lib/logger';
-import { installRuntime, type Runtime } from '../../lib/runtime';
+import { installRuntime } from '../../functions/commons/runtime';
+import type { Runtime } from '../../lib/runtime';
 import {
   ACTIVATION_ID,
   activationResult,

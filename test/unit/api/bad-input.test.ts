@@ -10,7 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createAllAwsClients } from '../../../lib/aws/all-clients';
 import { apiEvent } from '../../helpers/api-event';
-import { run } from '../../../functions/submit-onboarding';
+import { run } from '../../../functions/api/submit-onboarding';
 import { ManualClock } from '../../../lib/clock';
 import type { Runtime } from '../../../lib/runtime';
 

@@ -281,7 +281,7 @@ describe('startReconcile (POST /reconcile)', () => {
 
 describe('CheckResolution outside the cluster VPC', () => {
   it('checks nothing and says why, as an info finding (no page)', async () => {
-    const { run } = await import('../../../functions/check-resolution');
+    const { run } = await import('../../../functions/reconcile-network/check-resolution');
     const desired = {
       version: 1,
       clusters: [

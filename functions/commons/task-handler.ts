@@ -1,0 +1,41 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type * as z from 'zod';
+import type { ClientClasses, ServiceName } from '../../lib/aws/clients';
+import { InvalidRequestError } from '../../lib/errors';
+import { logger } from '../../lib/logger';
+import type { NodeAccess, Runtime } from '../../lib/runtime';
+import { declared } from './declared-clients';
+import { errorNormaliser } from './error-normaliser';
+import { handlerRuntime } from './runtime';
+
+/**
+ * A Step Functions Task handler: validates its input with `schema` (a failure is
+ * {@link InvalidRequestError}, which is not retried), then calls `fn` with the runtime.
+ * `clients` are the SDK client classes `fn` calls (its bundle carries those and no others).
+ * `run` is exported for tests; `handler` is the middy chain Lambda calls.
+ */
+export function taskHandler<S extends z.ZodType, K extends ServiceName, O>(
+  schema: S,
+  clients: ClientClasses<K>,
+  fn: (input: z.output<S>, rt: Runtime<K>) => Promise<O>,
+  options: { nodes?: NodeAccess } = {},
+) {
+  const runtime = handlerRuntime(clients, options.nodes);
+  const run = async (event: unknown, rt: Runtime<K> = runtime()): Promise<O> => {
+    const parsed = schema.safeParse(event);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+      throw new InvalidRequestError(
+        `The task input is malformed: ${problems}.`,
+        'Start the workflow with the documented input.',
+      );
+    }
+    return fn(parsed.data, rt);
+  };
+  const handler = middy<unknown, O, Error, Context>(async (event: unknown) => run(event))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(errorNormaliser());
+  return { run, handler, clients: declared(clients, options.nodes) };
+}

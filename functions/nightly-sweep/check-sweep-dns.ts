@@ -1,0 +1,25 @@
+import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import { S3Client } from '@aws-sdk/client-s3';
+import * as z from 'zod';
+import { taskHandler } from '../commons/task-handler';
+import { systemDns } from '../../lib/net/dns';
+import { dnsStep } from '../../lib/sweep/night';
+import { SweepIdSchema } from '../../lib/sweep/state';
+import { s3Store } from '../../lib/store';
+
+const Input = z.object({ sweepId: SweepIdSchema });
+
+/** Task CheckDns: DNS both ways, from the cluster VPC (param resolutionChecks). */
+export const { run, handler, clients } = taskHandler(
+  Input,
+  { resolver: Route53ResolverClient, s3: S3Client },
+  (input, rt) =>
+    dnsStep(
+      {
+        dns: rt.dns ?? systemDns,
+        resolver: rt.clients.resolver,
+        store: s3Store(rt.clients.s3, rt.settings.storeBucket),
+      },
+      { sweepId: input.sweepId, enabled: rt.settings.resolutionChecks ?? false },
+    ),
+);

@@ -1,0 +1,27 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import * as z from 'zod';
+import { taskHandler } from '../commons/task-handler';
+import { probeStep } from '../../lib/sweep/night';
+import { SweepIdSchema } from '../../lib/sweep/state';
+import { s3Store } from '../../lib/store';
+
+const Input = z
+  .object({
+    sweepId: SweepIdSchema,
+    batch: z.string().regex(/^runs\/[\w-]+\/targets\/\d{4}\.json$/, 'batch must be a key the Inventory step returned'),
+  })
+  .refine((i) => i.batch.startsWith(`runs/${i.sweepId}/`), {
+    message: "batch must be one of this sweep's batches (runs/<sweepId>/targets/NNNN.json)",
+    path: ['batch'],
+  });
+
+/**
+ * Task ProbeBatch (one per Map item): TCP connect samples to each target of one batch.
+ * Meaningful in the cluster VPC (params connectivityProbes, vpcSubnetIds, vpcSecurityGroupIds).
+ */
+export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
+  probeStep(
+    { prober: rt.prober, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
+    { sweepId: input.sweepId, batch: input.batch, enabled: rt.settings.connectivityProbes ?? false },
+  ),
+);

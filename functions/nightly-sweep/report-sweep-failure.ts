@@ -1,0 +1,44 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import * as z from 'zod';
+import { taskHandler } from '../commons/task-handler';
+import { CHECKS } from '../../lib/sweep/findings';
+import { failedSweepStep, sweepFailureStep } from '../../lib/sweep/night';
+import { CaughtErrorSchema } from '../../lib/caught-error';
+import { SweepIdSchema } from '../../lib/sweep/state';
+import { s3Store } from '../../lib/store';
+
+/** The whole state of the night, as far as it got (this Task has no Parameters). */
+const Input = z.object({
+  inventory: z.object({ sweepId: SweepIdSchema }).optional(),
+  report: z.object({ alertCount: z.number().int().min(0) }).optional(),
+  published: z
+    .object({
+      alerts: z.array(
+        z.object({
+          subject: z.string(),
+          severity: z.enum(['info', 'warning', 'critical']),
+          cluster: z.string(),
+          check: z.enum([...CHECKS, 'all']),
+          messageId: z.string(),
+        }),
+      ),
+    })
+    .optional(),
+  failure: CaughtErrorSchema,
+});
+
+/** Task ReportFailure: the alert for a sweep that could not finish, saying truly how far it got. */
+export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
+  sweepFailureStep(
+    // Best effort: without a store the alert still goes out, saying what it could not tell.
+    { store: rt.settings.storeBucket ? s3Store(rt.clients.s3, rt.settings.storeBucket) : undefined },
+    {
+      stage: rt.settings.stage,
+      failure: input.failure,
+      sweepId: input.inventory?.sweepId,
+      step: failedSweepStep(input),
+      alertCount: input.report?.alertCount,
+      published: input.published?.alerts,
+    },
+  ),
+);

@@ -1,0 +1,30 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { taskHandler } from '../commons/task-handler';
+import { finishOnboarding } from '../../lib/onboarding/finish';
+import { assertOnboardingRequest } from '../../lib/onboarding/request';
+import {
+  ActivationResultSchema,
+  NodeStateSchema,
+  OnboardingStateSchema,
+  PreflightResultSchema,
+  RegistrationStateSchema,
+} from '../../lib/onboarding/state';
+import { EarlierTrySchema } from '../../lib/onboarding/tidy';
+
+const Input = OnboardingStateSchema.extend({
+  preflight: PreflightResultSchema,
+  activation: ActivationResultSchema,
+  registration: RegistrationStateSchema,
+  node: NodeStateSchema,
+  /** The previous try's result, when the workflow tries the cleanup again. */
+  finish: EarlierTrySchema.optional(),
+});
+
+/** Task Finish: deletes the used activation and its code, releases the lock, reports the result. */
+export const { run, handler, clients } = taskHandler(Input, { ssm: SSMClient }, (input, rt) =>
+  finishOnboarding(
+    { ssm: rt.clients.ssm, clock: rt.clock, settings: rt.settings },
+    input,
+    assertOnboardingRequest(input.request, rt.settings.labelPrefix),
+  ),
+);

@@ -1,0 +1,38 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import * as z from 'zod';
+import { taskHandler } from '../commons/task-handler';
+import { MODES } from '../../lib/network/modes';
+import { FindingSchema } from '../../lib/network/plan';
+import { reportStep } from '../../lib/network/report';
+import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '../../lib/network/run-store';
+import { objectUri, s3Store } from '../../lib/store';
+
+/** The whole state of the run (this Task has no Parameters: what exists depends on the mode). */
+const Input = z.object({
+  mode: z.enum(MODES),
+  trigger: z.string().default('api'),
+  loaded: z.object({ runId: RunIdSchema }),
+  plans: z.array(PlanRefSchema).min(1),
+  applied: ApplyProgressSchema.optional(),
+  published: z.array(z.unknown()).optional(),
+  resolution: z.object({ checks: z.array(z.unknown()), findings: z.array(FindingSchema) }).optional(),
+});
+
+/** Task Report: the run's result from the run store, and the operators' alert when there is something to act on. */
+export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
+  reportStep(
+    { store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
+    {
+      runId: input.loaded.runId,
+      mode: input.mode,
+      trigger: input.trigger,
+      stage: rt.settings.stage,
+      plans: input.plans,
+      applied: input.mode === 'apply',
+      unsaved: input.applied?.unsaved,
+      published: input.published,
+      resolution: input.resolution,
+      reportUri: objectUri(rt.settings.storeBucket, reconcileKeys(input.loaded.runId).report),
+    },
+  ),
+);
