@@ -79,20 +79,11 @@ module.exports = async ({ resolveVariable }) => {
     declared((c) => (c.efs ? [c.efs.securityGroupId] : [])).map((id) => arn('ec2', `security-group/${id}`)),
   );
   const resolverRules = arn('route53resolver', 'resolver-rule/*');
-  const networkReads = [
+  // Planning reads the cluster (DescribeCluster, and DescribeVpcs for its CIDRs) and the subnets'
+  // AZs: the inbound endpoint's for the Resolver side, the cluster's for the EFS side.
+  const clusterReads = [
     allow(['eks:DescribeCluster'], networkClusters),
-    allow(
-      [
-        'ec2:DescribeVpcs',
-        'ec2:DescribeSubnets',
-        'ec2:DescribeSecurityGroupRules',
-        'route53resolver:ListResolverRules',
-        'route53resolver:ListResolverRuleAssociations',
-      ],
-      '*',
-    ),
-    allow(['route53resolver:ListTagsForResource'], resolverRules),
-    allow(['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets'], fileSystems),
+    allow(['ec2:DescribeVpcs', 'ec2:DescribeSubnets'], '*'),
   ];
 
   // The nightly sweep: every cluster it sweeps (the declared ones and the stage's). The run store:
@@ -162,12 +153,20 @@ module.exports = async ({ resolveVariable }) => {
     ],
     startReconcile: [allow(['states:StartExecution'], { Ref: 'ReconcileNetworkStateMachine' })],
     loadDesiredState: [allow(['ssm:GetParameter'], parameters('desired-state/network'))],
-    planNetwork: [
-      ...networkReads,
+    planResolver: [
+      ...clusterReads,
+      allow(['route53resolver:ListResolverRules', 'route53resolver:ListResolverRuleAssociations'], '*'),
+      allow(['route53resolver:ListTagsForResource'], resolverRules),
       allow(
         ['route53resolver:GetResolverEndpoint', 'route53resolver:ListResolverEndpointIpAddresses'],
         inboundEndpoints,
       ),
+      allow(['s3:PutObject'], runObjects),
+    ],
+    planEfs: [
+      ...clusterReads,
+      allow(['ec2:DescribeSecurityGroupRules'], '*'),
+      allow(['elasticfilesystem:DescribeFileSystems', 'elasticfilesystem:DescribeMountTargets'], fileSystems),
       allow(['s3:PutObject'], runObjects),
     ],
     applyNetworkPlan: [
@@ -249,7 +248,7 @@ module.exports = async ({ resolveVariable }) => {
       listBucket,
     ],
     sweepCompliance: [allow(['s3:GetObject', 's3:PutObject'], runObjects), listBucket],
-    probeTargets: [allow(['s3:GetObject', 's3:PutObject'], runObjects), listBucket, ...inVpc],
+    probeBatch: [allow(['s3:GetObject', 's3:PutObject'], runObjects), listBucket, ...inVpc],
     checkSweepDns: [
       allow(['s3:GetObject', 's3:PutObject'], runObjects),
       listBucket,

@@ -1,6 +1,6 @@
 /**
  * VPC endpoints for the functions that run in the cluster VPC (serverless.yml `vpc`:
- * checkResolution, probeTargets, checkSweepDns). A Lambda function attached to a VPC has no
+ * checkResolution, probeBatch, checkSweepDns). A Lambda function attached to a VPC has no
  * public IP: it reaches AWS APIs only through a NAT gateway or VPC endpoints
  * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc-internet.html), and without
  * either its calls hang until the function times out. Those three call S3 (the run store) and

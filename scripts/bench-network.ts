@@ -1,7 +1,7 @@
 import type { DesiredState } from '../lib/desired-state/schema';
-import { applyStep } from '../lib/network/apply';
+import { applyNetworkPlan } from '../lib/network/apply';
 import { START } from '../lib/network/run-store';
-import { planAll, planStep } from '../lib/network/reconcile';
+import { planAll, planResolver } from '../lib/network/planning';
 import { newRunId } from '../lib/run-id';
 import { s3Store } from '../lib/store';
 import { sandboxStoreBucket } from '../lib/sandbox/services/s3';
@@ -75,14 +75,14 @@ export async function networkBench(runs: number) {
     const store = s3Store(clients.s3, sandboxStoreBucket(seed.account));
     const runId = newRunId(new Date());
     const started = performance.now();
-    const ref = await planStep({ clients, ctx, store }, { runId, desired, kind: 'resolver' });
+    const ref = await planResolver({ clients, ctx, store }, { runId, desired });
     const planMs = performance.now() - started;
     const planCalls = aws(estate);
     // The apply step as the state machine loops it; a Wait moves the sandbox clock.
     let progress = START;
     while (progress.next !== 'done') {
       if (progress.next === 'wait') estate.advance(progress.waitSeconds);
-      progress = await applyStep({ clients, ctx, store }, { runId, plans: [ref], progress });
+      progress = await applyNetworkPlan({ clients, ctx, store }, { runId, plans: [ref], progress });
     }
     const applyCalls = aws(estate) - planCalls;
     const storeCalls = estate.calls.length - aws(estate);

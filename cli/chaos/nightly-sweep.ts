@@ -55,8 +55,8 @@ export const nightlySweepChaos: ChaosWorkflow = {
     const failureAlerts = alerts.filter((a) => a.attributes.check === 'sweep');
     const pages = alerts.filter((a) => a.attributes.check !== 'sweep');
     if (result.status === 'FAILED' && memory !== before) {
-      // Remember wrote it and its answer was lost: the memory is tonight's, and every alert went out.
-      const allOut = result.visited.includes('Remember') && memory === tonight;
+      // CommitSweep wrote it and its answer was lost: the memory is tonight's, and every alert went out.
+      const allOut = result.visited.includes('CommitSweep') && memory === tonight;
       if (!allOut) broken.push('a failed sweep leaves the alert memory unchanged');
     }
     if (result.status === 'SUCCEEDED' && memory !== tonight)
@@ -66,7 +66,7 @@ export const nightlySweepChaos: ChaosWorkflow = {
     // lost after it sent, if the record of what it sent could not be written either: then nothing
     // tells the retry (README, "No page twice").
     const messages = messageCounts(outcome);
-    const resends = storeRefused(outcome, 'PublishAlerts') ? answersLost(outcome, 'PublishAlerts') : 0;
+    const resends = storeRefused(outcome, 'PublishSweepAlerts') ? answersLost(outcome, 'PublishSweepAlerts') : 0;
     const allowed = 1 + (messages.ambiguous ? 1 : 0) + resends;
     for (const [text, n] of textCounts(pages)) {
       if (n > allowed) broken.push(`no page twice in a night (${text.split('\n')[0]}: ${n} times)`);

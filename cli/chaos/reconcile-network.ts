@@ -141,7 +141,7 @@ function reportsTruly(outcome: Outcome): string[] {
   const report = storedReport(outcome);
   const done = (command: string, match: (input: Record<string, unknown>) => boolean) =>
     outcome.calls.some((c) => c.command === command && c.outcome === 'ok' && match(c.input ?? {}));
-  const unrecoverable = storeRefused(outcome, 'Apply') && answersLost(outcome, 'Apply') > 0;
+  const unrecoverable = storeRefused(outcome, 'ApplyNetworkPlan') && answersLost(outcome, 'ApplyNetworkPlan') > 0;
   for (const action of unrecoverable ? [] : (report?.actions ?? [])) {
     if (action.outcome !== 'already-done') continue;
     const p = action.params;
@@ -167,7 +167,7 @@ function reportsTruly(outcome: Outcome): string[] {
     const text = alertText(outcome.alerts);
     const changedByApply = outcome.calls.filter(
       (c) =>
-        c.task === 'Apply' &&
+        c.task === 'ApplyNetworkPlan' &&
         c.outcome === 'ok' &&
         /^(Update|Associate|Disassociate|Delete|Create|Authorize|Revoke)/.test(c.command),
     );

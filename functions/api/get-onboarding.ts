@@ -1,8 +1,8 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { apiHandler } from '../commons/api-handler';
-import { getOnboardingStatus } from '../../lib/onboarding/status';
+import { getOnboarding } from '../../lib/onboarding/status';
 
 /** `GET /nodes/{requestId}` (AWS_IAM): status, phase, and result or error of one onboarding. */
 export const { run, handler, clients } = apiHandler({ sfn: SFNClient }, (event, rt) =>
-  getOnboardingStatus({ sfn: rt.clients.sfn, settings: rt.settings }, event.pathParameters?.requestId ?? ''),
+  getOnboarding({ sfn: rt.clients.sfn, settings: rt.settings }, event.pathParameters?.requestId ?? ''),
 );

@@ -3,18 +3,18 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
 import { systemDns } from '../../lib/net/dns';
-import { dnsStep } from '../../lib/sweep/night';
+import { checkSweepDns } from '../../lib/sweep/night';
 import { SweepIdSchema } from '../../lib/sweep/state';
 import { s3Store } from '../../lib/store';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 
-/** Task CheckDns: DNS both ways, from the cluster VPC (param resolutionChecks). */
+/** Task CheckSweepDns: DNS both ways, from the cluster VPC (param resolutionChecks). */
 export const { run, handler, clients } = taskHandler(
   Input,
   { resolver: Route53ResolverClient, s3: S3Client },
   (input, rt) =>
-    dnsStep(
+    checkSweepDns(
       {
         dns: rt.dns ?? systemDns,
         resolver: rt.clients.resolver,

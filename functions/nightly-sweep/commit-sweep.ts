@@ -1,13 +1,13 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { commitStep } from '../../lib/sweep/night';
+import { commitSweep } from '../../lib/sweep/night';
 import { SweepIdSchema } from '../../lib/sweep/state';
 import { s3Store } from '../../lib/store';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 
-/** Task Remember: tonight's alert memory replaces the last, once the alerts are out. */
+/** Task CommitSweep: tonight's alert memory replaces the last, once the alerts are out. */
 export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
-  commitStep({ store: s3Store(rt.clients.s3, rt.settings.storeBucket) }, { sweepId: input.sweepId }),
+  commitSweep({ store: s3Store(rt.clients.s3, rt.settings.storeBucket) }, { sweepId: input.sweepId }),
 );

@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { mergeStep } from '../../lib/sweep/night';
+import { mergeSweep } from '../../lib/sweep/night';
 import { CheckOutcomeSchema, SweepIdSchema } from '../../lib/sweep/state';
 import { runKeys } from '../../lib/sweep/store';
 import { objectUri, s3Store } from '../../lib/store';
@@ -11,9 +11,9 @@ const Input = z.object({
   outcomes: z.array(CheckOutcomeSchema).min(1, 'outcomes must hold the result of each check'),
 });
 
-/** Task Merge: tonight's findings against what operators were told before; composes the alerts. */
+/** Task MergeSweep: tonight's findings against what operators were told before; composes the alerts. */
 export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
-  mergeStep(
+  mergeSweep(
     { store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     {
       sweepId: input.sweepId,

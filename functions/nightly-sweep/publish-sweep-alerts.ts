@@ -3,20 +3,20 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { StoreError } from '../../lib/errors';
 import { taskHandler } from '../commons/task-handler';
-import { publishStep } from '../../lib/sweep/publish';
+import { publishSweepAlerts } from '../../lib/sweep/publish';
 import { SweepIdSchema } from '../../lib/sweep/state';
 import { s3Store } from '../../lib/store';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 
-/** Task PublishAlerts: the night's alerts to the topic; a retry does not page twice. */
+/** Task PublishSweepAlerts: the night's alerts to the topic; a retry does not page twice. */
 export const { run, handler, clients } = taskHandler(
   Input,
   { snsSingleAttempt: SNSClient, s3: S3Client },
   (input, rt) => {
     const topicArn = rt.settings.alertTopicArn;
     if (!topicArn) throw new StoreError('ALERT_TOPIC_ARN is not set.', 'Deploy with serverless.yml, which sets it.');
-    return publishStep(
+    return publishSweepAlerts(
       { sns: rt.clients.snsSingleAttempt, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
       { sweepId: input.sweepId, topicArn },
     );

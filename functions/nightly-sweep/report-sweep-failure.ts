@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
 import { CHECKS } from '../../lib/sweep/findings';
-import { failedSweepStep, sweepFailureStep } from '../../lib/sweep/night';
+import { failedSweepStep, reportSweepFailure } from '../../lib/sweep/night';
 import { CaughtErrorSchema } from '../../lib/caught-error';
 import { SweepIdSchema } from '../../lib/sweep/state';
 import { s3Store } from '../../lib/store';
@@ -27,9 +27,9 @@ const Input = z.object({
   failure: CaughtErrorSchema,
 });
 
-/** Task ReportFailure: the alert for a sweep that could not finish, saying truly how far it got. */
+/** Task ReportSweepFailure: the alert for a sweep that could not finish, saying truly how far it got. */
 export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
-  sweepFailureStep(
+  reportSweepFailure(
     // Best effort: without a store the alert still goes out, saying what it could not tell.
     { store: rt.settings.storeBucket ? s3Store(rt.clients.s3, rt.settings.storeBucket) : undefined },
     {

@@ -1,15 +1,15 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { complianceStep } from '../../lib/sweep/night';
+import { sweepCompliance } from '../../lib/sweep/night';
 import { SweepIdSchema } from '../../lib/sweep/state';
 import { s3Store } from '../../lib/store';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 
-/** Task CheckCompliance: OS support, activations, orphans, remote networks, EFS, insights. */
+/** Task SweepCompliance: OS support, activations, orphans, remote networks, EFS, insights. */
 export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
-  complianceStep(
+  sweepCompliance(
     { store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     { sweepId: input.sweepId, now: rt.clock.now() },
   ),

@@ -2,15 +2,15 @@ import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { costStep } from '../../lib/sweep/night';
+import { sweepCost } from '../../lib/sweep/night';
 import { SweepIdSchema } from '../../lib/sweep/state';
 import { s3Store } from '../../lib/store';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 
-/** Task CheckCost: Cost Explorer month to date and forecast, against what the hybrid Nodes explain. */
+/** Task SweepCost: Cost Explorer month to date and forecast, against what the hybrid Nodes explain. */
 export const { run, handler, clients } = taskHandler(Input, { ce: CostExplorerClient, s3: S3Client }, (input, rt) =>
-  costStep(
+  sweepCost(
     { ce: rt.clients.ce, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     { sweepId: input.sweepId, now: rt.clock.now() },
   ),

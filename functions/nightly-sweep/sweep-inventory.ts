@@ -9,13 +9,13 @@ import { taskHandler } from '../commons/task-handler';
 import { readDesiredState } from '../../lib/desired-state/load';
 import { desiredStateParameter } from '../../lib/settings';
 import { newRunId } from '../../lib/run-id';
-import { inventoryStep } from '../../lib/sweep/night';
+import { sweepInventory } from '../../lib/sweep/night';
 import { s3Store } from '../../lib/store';
 
 const Input = z.object({ trigger: z.string().max(64).default('manual') });
 
 /**
- * Task Inventory: the clusters of this stage, their hybrid Nodes, managed instances, activations,
+ * Task SweepInventory: the clusters of this stage, their hybrid Nodes, managed instances, activations,
  * EFS and insights, read once; written to the run store with the probe batches.
  */
 export const { run, handler, clients } = taskHandler(
@@ -24,7 +24,7 @@ export const { run, handler, clients } = taskHandler(
   async (_input, rt) => {
     const { desired } = await readDesiredState(rt.clients.ssm, desiredStateParameter(rt.settings));
     const now = rt.clock.now();
-    return inventoryStep(
+    return sweepInventory(
       { ...rt.clients, nodes: rt.nodes, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
       {
         sweepId: newRunId(now),

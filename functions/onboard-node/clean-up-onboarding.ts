@@ -1,7 +1,7 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { eksNodeAccess } from '../../lib/kube/eks-nodes';
 import { taskHandler } from '../commons/task-handler';
-import { cleanupFailedOnboarding } from '../../lib/onboarding/cleanup';
+import { cleanUpOnboarding } from '../../lib/onboarding/cleanup';
 import { OnboardingStateSchema } from '../../lib/onboarding/state';
 import { EarlierTrySchema } from '../../lib/onboarding/tidy';
 
@@ -10,10 +10,10 @@ const Input = OnboardingStateSchema.extend({
   cleanup: EarlierTrySchema.optional(),
 });
 
-/** Task CleanUp: undoes a failed onboarding, each step on its own, and writes the operators' alert. */
+/** Task CleanUpOnboarding: undoes a failed onboarding, each step on its own, and writes the operators' alert. */
 export const { run, handler, clients } = taskHandler(
   Input,
   { ssm: SSMClient },
-  (input, rt) => cleanupFailedOnboarding({ ssm: rt.clients.ssm, nodes: rt.nodes, settings: rt.settings }, input),
+  (input, rt) => cleanUpOnboarding({ ssm: rt.clients.ssm, nodes: rt.nodes, settings: rt.settings }, input),
   { nodes: eksNodeAccess },
 );

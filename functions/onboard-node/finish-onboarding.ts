@@ -20,7 +20,7 @@ const Input = OnboardingStateSchema.extend({
   finish: EarlierTrySchema.optional(),
 });
 
-/** Task Finish: deletes the used activation and its code, releases the lock, reports the result. */
+/** Task FinishOnboarding: deletes the used activation and its code, releases the lock, reports the result. */
 export const { run, handler, clients } = taskHandler(Input, { ssm: SSMClient }, (input, rt) =>
   finishOnboarding(
     { ssm: rt.clients.ssm, clock: rt.clock, settings: rt.settings },

@@ -1,6 +1,6 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { taskHandler } from '../commons/task-handler';
-import { storeNodeConfig } from '../../lib/onboarding/node-config';
+import { renderNodeConfig } from '../../lib/onboarding/node-config';
 import { assertOnboardingRequest } from '../../lib/onboarding/request';
 import { ActivationResultSchema, OnboardingInputSchema, PreflightResultSchema } from '../../lib/onboarding/state';
 
@@ -8,7 +8,7 @@ const Input = OnboardingInputSchema.extend({ preflight: PreflightResultSchema, a
 
 /** Task RenderNodeConfig: the nodeadm NodeConfig, stored as a SecureString for the team to fetch. */
 export const { run, handler, clients } = taskHandler(Input, { ssm: SSMClient }, (input, rt) =>
-  storeNodeConfig(
+  renderNodeConfig(
     { ssm: rt.clients.ssm, settings: rt.settings, clock: rt.clock },
     {
       request: assertOnboardingRequest(input.request, rt.settings.labelPrefix),

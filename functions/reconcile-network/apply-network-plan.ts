@@ -4,7 +4,7 @@ import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { applyStep } from '../../lib/network/apply';
+import { applyNetworkPlan } from '../../lib/network/apply';
 import { ApplyProgressSchema, PlanRefSchema, RunIdSchema } from '../../lib/network/run-store';
 import { reconcileContext } from '../../lib/settings';
 import { s3Store } from '../../lib/store';
@@ -15,12 +15,12 @@ const Input = z.object({
   progress: ApplyProgressSchema,
 });
 
-/** Task Apply: the next batch of the stored plan, each outcome recorded as it is known; the ASL loops it. */
+/** Task ApplyNetworkPlan: the next batch of the stored plan, each outcome recorded as it is known; the ASL loops it. */
 export const { run, handler, clients } = taskHandler(
   Input,
   { ec2: EC2Client, efs: EFSClient, resolver: Route53ResolverClient, s3: S3Client },
   (input, rt) =>
-    applyStep(
+    applyNetworkPlan(
       {
         clients: rt.clients,
         ctx: reconcileContext(rt.settings),

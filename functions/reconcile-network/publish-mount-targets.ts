@@ -3,7 +3,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
 import { DesiredStateSchema } from '../../lib/desired-state/schema';
-import { publishAll } from '../../lib/network/reconcile';
+import { publishMountTargets } from '../../lib/network/publish-mount-targets';
 import { reconcileContext } from '../../lib/settings';
 
 const Input = z.object({ desired: DesiredStateSchema });
@@ -13,5 +13,5 @@ const Input = z.object({ desired: DesiredStateSchema });
  * has settled. A step of its own, so a failure here never loses the apply's outcomes.
  */
 export const { run, handler, clients } = taskHandler(Input, { efs: EFSClient, ssm: SSMClient }, (input, rt) =>
-  publishAll(rt.clients, reconcileContext(rt.settings), input.desired),
+  publishMountTargets(rt.clients, reconcileContext(rt.settings), input.desired),
 );

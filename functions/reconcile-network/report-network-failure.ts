@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { failedStep, reportFailureStep } from '../../lib/network/report';
+import { failedStep, reportNetworkFailure } from '../../lib/network/report';
 import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '../../lib/network/run-store';
 import { CaughtErrorSchema } from '../../lib/caught-error';
 import { objectUri, s3Store } from '../../lib/store';
@@ -17,12 +17,12 @@ const Input = z.object({
 });
 
 /**
- * Task ReportFailure: the alert for a reconciliation that could not finish, with what it changed
+ * Task ReportNetworkFailure: the alert for a reconciliation that could not finish, with what it changed
  * before it failed (the outcomes are in the run store whatever failed).
  */
 export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) => {
   const runId = input.loaded?.runId;
-  return reportFailureStep(
+  return reportNetworkFailure(
     { store: () => s3Store(rt.clients.s3, rt.settings.storeBucket) },
     {
       stage: rt.settings.stage,

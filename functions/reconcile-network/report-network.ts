@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
 import { MODES } from '../../lib/network/modes';
 import { FindingSchema } from '../../lib/network/plan';
-import { reportStep } from '../../lib/network/report';
+import { reportNetwork } from '../../lib/network/report';
 import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '../../lib/network/run-store';
 import { objectUri, s3Store } from '../../lib/store';
 
@@ -18,9 +18,9 @@ const Input = z.object({
   resolution: z.object({ checks: z.array(z.unknown()), findings: z.array(FindingSchema) }).optional(),
 });
 
-/** Task Report: the run's result from the run store, and the operators' alert when there is something to act on. */
+/** Task ReportNetwork: the run's result from the run store, and the operators' alert when there is something to act on. */
 export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
-  reportStep(
+  reportNetwork(
     { store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     {
       runId: input.loaded.runId,

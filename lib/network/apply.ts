@@ -3,7 +3,7 @@ import { isTransientAwsError, StoreError } from '../errors';
 import type { RunStore } from '../store';
 import { applyEfsAction, mountTargetOutcome } from './efs-aws';
 import { type Action, isWaiting, type Outcome, succeeded } from './plan';
-import type { ReconcileContext } from './reconcile';
+import type { ReconcileContext } from './context';
 import { applyResolverAction, associationOutcome, ruleUpdateOutcome } from './resolver-aws';
 import {
   type ApplyProgress,
@@ -33,7 +33,7 @@ export const APPLY_BATCH = 100;
 /** Outcomes the state may carry while the store refuses them (about 300 bytes each). */
 export const MAX_UNSAVED = 3 * APPLY_BATCH;
 
-export async function applyStep(
+export async function applyNetworkPlan(
   deps: { clients: ApplyClients; ctx: ReconcileContext; store: RunStore },
   input: { runId: string; plans: PlanRef[]; progress: ApplyProgress },
 ): Promise<ApplyProgress> {

@@ -123,7 +123,7 @@ export interface MountTargetDirectory {
  * Publishes the mount-target IPs per AZ and the mount options to an SSM parameter for on-prem
  * automation, writing only when they changed (a second apply must change nothing).
  */
-export async function publishMountTargets(
+export async function writeMountTargetDirectory(
   ssm: SSMClient,
   name: string,
   directory: MountTargetDirectory,

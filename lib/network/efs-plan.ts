@@ -7,7 +7,7 @@ import { emptyPlan, type Plan } from './plan';
  * (created only when the config allows it, never deleted), and a mount-target security group
  * that allows TCP 2049 from the allowed CIDRs exactly and nothing wider.
  */
-export function planEfs(input: { cluster: ClusterDesiredState; observed: EfsObservation }): Plan {
+export function efsPlan(input: { cluster: ClusterDesiredState; observed: EfsObservation }): Plan {
   const plan = emptyPlan();
   const efs = input.cluster.efs;
   if (!efs) return plan;

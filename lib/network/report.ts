@@ -71,7 +71,7 @@ const actionLine = (a: Action) => [`- ${a.type} ${a.resource}: ${a.detail}${a.ou
  * schedule (each difference and how to apply), actions that failed or are still in progress at
  * AWS, critical findings. Long lists are cut in the message and point to the whole report.
  */
-export function reportNetwork(input: {
+export function networkReport(input: {
   mode: Mode;
   trigger: string;
   stage: string;
@@ -173,8 +173,8 @@ async function storedActions(
 /** Where a cut list points for the rest. */
 const moreAt = (reportUri?: string) => (reportUri ? `every one is in ${reportUri}` : 'see the run report');
 
-/** Step Report: the plan and every outcome from the run store; the whole report back there. */
-export async function reportStep(
+/** Step ReportNetwork: the plan and every outcome from the run store; the whole report back there. */
+export async function reportNetwork(
   deps: { store: RunStore },
   input: {
     runId: string;
@@ -192,7 +192,7 @@ export async function reportStep(
 ): Promise<NetworkReport> {
   const { plan, actions } = await storedActions(deps.store, input);
   const findings = [...plan.findings, ...(input.resolution?.findings ?? [])];
-  const report = reportNetwork({
+  const report = networkReport({
     mode: input.mode,
     trigger: input.trigger,
     stage: input.stage,
@@ -217,16 +217,16 @@ export function failedStep(state: {
 }): string {
   if (!state.loaded) return 'LoadDesiredState';
   if (!state.plans) return 'Plan';
-  if (state.mode === 'apply' && state.applied?.next !== 'done') return 'Apply';
+  if (state.mode === 'apply' && state.applied?.next !== 'done') return 'ApplyNetworkPlan';
   if (state.mode === 'apply' && !state.published) return 'PublishMountTargets';
-  return 'Report';
+  return 'ReportNetwork';
 }
 
 /**
  * The alert for a run that failed outright (a Catch): which step, which error, what to do, and
  * what the run changed before it failed: those outcomes are in the run store, whatever failed.
  */
-export function reportNetworkFailure(input: {
+export function networkFailureReport(input: {
   stage: string;
   mode: string;
   failure: CaughtError;
@@ -284,10 +284,10 @@ export function reportNetworkFailure(input: {
 }
 
 /**
- * Step ReportFailure: the alert for a run that failed outright, with what its apply changed before
+ * Step ReportNetworkFailure: the alert for a run that failed outright, with what its apply changed before
  * it failed, read from the run store (best effort: an unreadable store is said, not thrown).
  */
-export async function reportFailureStep(
+export async function reportNetworkFailure(
   deps: { store: () => RunStore },
   input: {
     stage: string;
@@ -314,7 +314,7 @@ export async function reportFailureStep(
       unreadable = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
   }
-  return reportNetworkFailure({
+  return networkFailureReport({
     stage: input.stage,
     mode: input.mode,
     failure: input.failure,

@@ -53,7 +53,7 @@ export function creatorRequestId(owner: string, cluster: string, domain: string)
  * longer declared (disassociating first). Only rules tagged as this project's are ever changed;
  * an unmanaged rule for a declared domain is a conflict.
  */
-export function planResolver(input: {
+export function resolverPlan(input: {
   cluster: ClusterDesiredState;
   clusterVpcId: string;
   observed: ResolverObservation;

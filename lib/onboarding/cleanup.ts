@@ -36,7 +36,7 @@ export type CleanupRun = FailureReport & { attempt: number; retry: boolean; next
  * is tried on its own; the workflow tries again while a failure may pass, and the last report
  * names whatever is left with the command that removes it.
  */
-export async function cleanupFailedOnboarding(
+export async function cleanUpOnboarding(
   deps: {
     ssm: SSMClient;
     nodes: NodeReaderFactory;

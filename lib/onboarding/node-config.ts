@@ -67,7 +67,7 @@ const formatTaint = (t: Taint) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.e
  * Renders the `node.eks.aws/v1alpha1` NodeConfig that `nodeadm init` reads. The only secret in it
  * is the activation code, so the result is only ever stored as a SecureString or a 0600 file.
  */
-export function renderNodeConfig(input: RenderInput): string {
+export function nodeConfigYaml(input: RenderInput): string {
   const labels = Object.entries(nodeLabels(input)).map(([k, v]) => `${k}=${v}`);
   const taints = nodeTaints(input.request).map(formatTaint);
   const flags = [`--node-labels=${labels.join(',')}`];
@@ -98,7 +98,7 @@ export interface NodeConfigHandout {
   commands: string[];
 }
 
-export interface StoreNodeConfigDeps {
+export interface RenderNodeConfigDeps {
   ssm: SSMClient;
   settings: Pick<Settings, 'parameterPrefix' | 'region' | 'labelPrefix'>;
   clock: Clock;
@@ -109,8 +109,8 @@ export interface StoreNodeConfigDeps {
  * result with the nodeadm commands as one SecureString for `GET /nodes/{id}/nodeconfig`. Returns
  * only the parameter's name and the commands (no secret in them).
  */
-export async function storeNodeConfig(
-  deps: StoreNodeConfigDeps,
+export async function renderNodeConfig(
+  deps: RenderNodeConfigDeps,
   input: { request: OnboardingRequest; requestId: string; activationId: string; kubernetesVersion: string },
 ): Promise<NodeConfigResult> {
   const names = requestParameters(deps.settings, input.requestId);
@@ -127,7 +127,7 @@ export async function storeNodeConfig(
       'Submit the onboarding again; a new activation will be issued.',
     );
   }
-  const yaml = renderNodeConfig({
+  const yaml = nodeConfigYaml({
     request: input.request,
     requestId: input.requestId,
     region: deps.settings.region,

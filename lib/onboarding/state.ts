@@ -118,5 +118,5 @@ export function currentStep(state: OnboardingState): string {
   if (!state.nodeConfig) return 'RenderNodeConfig';
   if (!state.registration?.registered) return 'WaitForRegistration';
   if (!state.node?.settled) return 'WaitForNode';
-  return 'Finish';
+  return 'FinishOnboarding';
 }

@@ -30,13 +30,13 @@ export const PHASE_OF_STATE: Record<string, string> = {
   WaitForNode: 'waiting-for-node',
   CheckNode: 'waiting-for-node',
   IsNodeSettled: 'waiting-for-node',
-  Finish: 'finishing',
+  FinishOnboarding: 'finishing',
   FinishComplete: 'finishing',
   WaitBeforeFinishRetry: 'finishing',
   SummarizeFinishFailure: 'finishing',
   NotifySuccess: 'finishing',
   DescribeUndeliveredSuccess: 'finishing',
-  CleanUp: 'cleaning-up-after-failure',
+  CleanUpOnboarding: 'cleaning-up-after-failure',
   CleanupComplete: 'cleaning-up-after-failure',
   WaitBeforeCleanupRetry: 'cleaning-up-after-failure',
   DescribeCleanupFailure: 'cleaning-up-after-failure',
@@ -47,6 +47,21 @@ export const PHASE_OF_STATE: Record<string, string> = {
   DescribeUndeliveredFailure: 'cleaning-up-after-failure',
   UndeliveredCause: 'cleaning-up-after-failure',
 };
+
+/**
+ * States of the previous definition (test/fixtures/onboard-node.previous.asl.json) this one has
+ * not: an execution keeps the definition it started with (onboardings run up to 32 days), so one
+ * started before the deploy may still be in them.
+ */
+const PHASE_OF_PREVIOUS_STATE: Record<string, string> = {
+  Finish: 'finishing',
+  CleanUp: 'cleaning-up-after-failure',
+  JoinedButNotNotified: 'finishing',
+};
+
+/** What a running execution is doing, by the state it last entered, in this definition or the previous one. */
+export const phaseOfState = (state: string): string | undefined =>
+  PHASE_OF_STATE[state] ?? PHASE_OF_PREVIOUS_STATE[state];
 
 async function describe(sfn: SFNClient, arn: string): Promise<DescribeExecutionCommandOutput | undefined> {
   try {
@@ -71,7 +86,7 @@ const badId = (requestId: string): ApiAnswer => ({
 });
 
 /** `GET /nodes/{requestId}`: the onboarding's status, phase, and result or error. */
-export async function getOnboardingStatus(
+export async function getOnboarding(
   deps: { sfn: SFNClient; settings: Pick<Settings, 'onboardStateMachineArn'> },
   requestId: string,
 ): Promise<ApiAnswer> {
@@ -87,7 +102,7 @@ export async function getOnboardingStatus(
   };
   if (execution.status === ExecutionStatus.RUNNING) {
     const { state, latest } = await latestState(deps.sfn, arn);
-    body.phase = PHASE_OF_STATE[state ?? ''] ?? 'starting';
+    body.phase = phaseOfState(state ?? '') ?? 'starting';
     body.nodeConfigReady = Boolean(latest?.nodeConfig);
     if (latest?.registration?.instance) body.instanceId = latest.registration.instance.instanceId;
     if (latest?.node?.hint) body.hint = latest.node.hint;

@@ -107,12 +107,13 @@ export function sweepAlerts(
 }
 
 /** Where a failed night stopped. */
-export type SweepStep = 'Inventory' | 'Merge' | 'PublishAlerts' | 'Remember';
+export type SweepStep = 'SweepInventory' | 'MergeSweep' | 'PublishSweepAlerts' | 'CommitSweep';
 
 /**
  * The alert for a sweep that could not finish: that is news too. It says what got done before the
- * failure, truly: nothing checked (Inventory), nothing sent (Merge), which alerts went out
- * (PublishAlerts), or all sent but the memory not saved (Remember): then tomorrow re-reports.
+ * failure, truly: nothing checked (SweepInventory), nothing sent (MergeSweep), which alerts went
+ * out (PublishSweepAlerts), or all sent but the memory not saved (CommitSweep): then tomorrow
+ * re-reports.
  */
 export function sweepFailureAlert(context: {
   stage: string;
@@ -129,7 +130,7 @@ export function sweepFailureAlert(context: {
   unknown?: string;
   /** The step stopped because what went out could not be recorded: its error names it. */
   unrecorded?: boolean;
-  /** The alert memory holds tonight's after all (Remember wrote it; its answer was lost). */
+  /** The alert memory holds tonight's after all (CommitSweep wrote it; its answer was lost). */
   memorySaved?: boolean;
 }): Notification {
   const sent = context.sent ?? [];
@@ -142,11 +143,11 @@ export function sweepFailureAlert(context: {
   const of = context.alertCount === undefined ? '' : ` of ${context.alertCount}`;
   const tomorrow = "The alert memory was not updated: tomorrow's sweep reports tonight's findings again.";
   const what: Record<SweepStep, string[]> = {
-    Inventory: ['Nothing was checked tonight, so no finding was updated or resolved.'],
-    Merge: [
+    SweepInventory: ['Nothing was checked tonight, so no finding was updated or resolved.'],
+    MergeSweep: [
       'The checks ran, but their findings could not be merged: no alert went out tonight, and no finding was updated or resolved.',
     ],
-    PublishAlerts: context.unrecorded
+    PublishSweepAlerts: context.unrecorded
       ? [
           'The error above names the alerts that went out: their record could not be written, so the step stopped rather than page again.',
           tomorrow,
@@ -164,7 +165,7 @@ export function sweepFailureAlert(context: {
               tomorrow,
             ]
           : ['No alert is recorded as sent tonight.', ...maybe, tomorrow],
-    Remember: context.memorySaved
+    CommitSweep: context.memorySaved
       ? [`All${of} alert(s) went out, and the alert memory was saved after all (the answer of that write was lost).`]
       : [
           `All${of} alert(s) went out, but the alert memory could not be saved: tomorrow's sweep reports these findings again as new.`,

@@ -129,7 +129,7 @@ export async function takeInventory(
   for (const declared of sweptClusters(input.desired, input.stageCluster)) {
     const inventory = await clusterInventory(deps, declared, { ...input, allInstances, activations, count });
     clusters.push(inventory);
-    targets.push(...probeTargets(declared, inventory));
+    targets.push(...pathsToProbe(declared, inventory));
   }
   return { takenAt: input.now.toISOString(), clusters, targets, pages };
 }
@@ -279,7 +279,7 @@ async function describeInstances(
  * control plane's side of the VPN), the on-prem DNS servers its forwarding rules target, and its
  * declared on-prem NFS servers. A host:port is probed once however often it is declared.
  */
-export function probeTargets(declared: ClusterDesiredState, inventory: ClusterInventory): ProbeTarget[] {
+export function pathsToProbe(declared: ClusterDesiredState, inventory: ClusterInventory): ProbeTarget[] {
   const targets = new Map<string, ProbeTarget>();
   const add = (t: ProbeTarget) => {
     const key = `${t.host}:${t.port}`;

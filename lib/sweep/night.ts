@@ -54,8 +54,8 @@ export interface InventorySummary {
   pages: Record<string, number>;
 }
 
-/** Step Inventory: reads the estate once, writes it and the probe batches, returns counts and keys. */
-export async function inventoryStep(
+/** Step SweepInventory: reads the estate once, writes it and the probe batches, returns counts and keys. */
+export async function sweepInventory(
   deps: InventoryDeps & { store: RunStore },
   input: {
     sweepId: string;
@@ -118,8 +118,8 @@ export function idleNodes(cluster: Inventory['clusters'][number]): IdleNode[] {
   });
 }
 
-/** Step Cost: Cost Explorer's month to date and forecast against what the hybrid Nodes explain. */
-export async function costStep(
+/** Step SweepCost: Cost Explorer's month to date and forecast against what the hybrid Nodes explain. */
+export async function sweepCost(
   deps: { ce: CostExplorerClient; store: RunStore },
   input: { sweepId: string; now: Date },
 ): Promise<CheckPart> {
@@ -171,8 +171,8 @@ export async function costStep(
   };
 }
 
-/** Step Compliance: every cluster's compliance findings; a cluster that cannot be read is one. */
-export async function complianceStep(
+/** Step SweepCompliance: every cluster's compliance findings; a cluster that cannot be read is one. */
+export async function sweepCompliance(
   deps: { store: RunStore },
   input: { sweepId: string; now: Date },
 ): Promise<CheckPart> {
@@ -212,7 +212,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 /** Step ProbeBatch: TCP connect samples to each target of one batch, classified; findings for the off ones. */
-export async function probeStep(
+export async function probeBatch(
   deps: { prober: Prober; store: RunStore },
   input: { sweepId: string; batch: string; enabled: boolean },
 ): Promise<CheckPart> {
@@ -247,8 +247,8 @@ export async function probeStep(
   return { key, findings: findings.length, summary: { probed: targets.length, samples: probe.samples, ...classes } };
 }
 
-/** Step CheckDns: resolution both ways (an on-prem name from AWS, an AWS name through the inbound endpoint). */
-export async function dnsStep(
+/** Step CheckSweepDns: resolution both ways (an on-prem name from AWS, an AWS name through the inbound endpoint). */
+export async function checkSweepDns(
   deps: { dns: DnsLookup; resolver: Route53ResolverClient; store: RunStore },
   input: { sweepId: string; enabled: boolean },
 ): Promise<CheckPart> {
@@ -314,14 +314,14 @@ export interface NightReport {
   resolved: Array<{ id: string; cluster: string; resource: string }>;
   failedChecks: Check[];
   alerts: SweepAlert[];
-  /** How many alerts the night has (the state carries none: PublishAlerts reads them from the report). */
+  /** How many alerts the night has (the state carries none: PublishSweepAlerts reads them from the report). */
   alertCount: number;
   /** Where every finding and alert of the night is (an S3 key in the run store). */
   reportKey: string;
 }
 
-/** Step Merge: tonight's findings against the memory: what to page, what to digest, what resolved. */
-export async function mergeStep(
+/** Step MergeSweep: tonight's findings against the memory: what to page, what to digest, what resolved. */
+export async function mergeSweep(
   deps: { store: RunStore },
   input: { sweepId: string; stage: string; now: Date; outcomes: CheckOutcome[]; reportUri?: string },
 ): Promise<NightReport> {
@@ -383,13 +383,13 @@ export async function mergeStep(
   };
   await deps.store.putJson(keys.report, report);
   await deps.store.putJson(keys.pendingMemory, t.memory);
-  // The state carries the most severe findings and no alerts (PublishAlerts reads them from the
+  // The state carries the most severe findings and no alerts (PublishSweepAlerts reads them from the
   // report); the full report is in the store.
   return { ...report, findings: reported.slice(0, MAX_OUTPUT_FINDINGS), alerts: [] };
 }
 
-/** Step Commit: tonight's memory becomes the memory, only once the alerts are out. */
-export async function commitStep(
+/** Step CommitSweep: tonight's memory becomes the memory, only once the alerts are out. */
+export async function commitSweep(
   deps: { store: RunStore },
   input: { sweepId: string },
 ): Promise<{ remembered: number }> {
@@ -400,18 +400,18 @@ export async function commitStep(
 
 /** Where a failed night stopped, from which parts of its state exist. */
 export function failedSweepStep(state: { inventory?: unknown; report?: unknown; published?: unknown }): SweepStep {
-  if (!state.inventory) return 'Inventory';
-  if (!state.report) return 'Merge';
-  if (!state.published) return 'PublishAlerts';
-  return 'Remember';
+  if (!state.inventory) return 'SweepInventory';
+  if (!state.report) return 'MergeSweep';
+  if (!state.published) return 'PublishSweepAlerts';
+  return 'CommitSweep';
 }
 
 /**
  * The alert for a sweep that could not finish, true to how far it got: the alerts that went out
  * before it failed (the step's result, else its record in the run store), and whether the alert
- * memory holds tonight's (a Remember whose answer was lost) or still the last night's.
+ * memory holds tonight's (a CommitSweep whose answer was lost) or still the last night's.
  */
-export async function sweepFailureStep(
+export async function reportSweepFailure(
   deps: { store?: RunStore },
   input: {
     stage: string;
@@ -430,14 +430,14 @@ export async function sweepFailureStep(
   // The step stopped because its record could not be written: the record is stale, the error
   // names what went out.
   const unrecorded = name === AlertsUnrecordedError.errorName;
-  if (deps.store && input.sweepId && input.step !== 'Inventory' && !unrecorded) {
+  if (deps.store && input.sweepId && input.step !== 'SweepInventory' && !unrecorded) {
     const keys = runKeys(input.sweepId);
     try {
-      if (!sent && input.step === 'PublishAlerts') {
+      if (!sent && input.step === 'PublishSweepAlerts') {
         const record = (await deps.store.getJson<PublishRecord>(keys.published)) ?? [];
         ({ sent, maybe: unconfirmed } = recordedSubjects(record));
       }
-      if (input.step === 'Remember') {
+      if (input.step === 'CommitSweep') {
         const [memory, tonight] = await Promise.all([
           deps.store.getJson<AlertMemory>(MEMORY_KEY),
           deps.store.getJson<AlertMemory>(keys.pendingMemory),

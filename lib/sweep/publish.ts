@@ -25,7 +25,7 @@ export type PublishRecord = Array<Omit<PublishedAlert, 'messageId'> & { messageI
 export const MAX_UNANSWERED = 2;
 
 /**
- * Step PublishAlerts: each of the night's alerts to the topic, with the attributes subscribers
+ * Step PublishSweepAlerts: each of the night's alerts to the topic, with the attributes subscribers
  * filter on. What was sent is recorded after each message, so a retried step (after a crash, or
  * SNS failing part-way) does not page twice. A record that cannot be written does not fail the
  * step, which would retry and page again: it is written with the next one; and when a publish
@@ -34,7 +34,7 @@ export const MAX_UNANSWERED = 2;
  * is sent once more at most; one still unanswered fails the step, naming it, once the others are
  * out.
  */
-export async function publishStep(
+export async function publishSweepAlerts(
   deps: { sns: SNSClient; store: RunStore },
   input: { sweepId: string; topicArn: string },
 ): Promise<{ alerts: PublishedAlert[] }> {

@@ -7,7 +7,7 @@ import { RUN_ID } from '../run-id';
 
 export const SweepIdSchema = z
   .string({ error: 'sweepId is required' })
-  .regex(RUN_ID, 'sweepId must be the id the Inventory step returned, e.g. 20261122T180000Z-a1b2c3');
+  .regex(RUN_ID, 'sweepId must be the id the SweepInventory step returned, e.g. 20261122T180000Z-a1b2c3');
 
 export const CheckPartSchema = z.object({
   key: z.string().min(1),

@@ -11,7 +11,7 @@ export const runKeys = (sweepId: string) => ({
   findings: (part: string) => `runs/${sweepId}/findings/${part}.json`,
   pendingMemory: `runs/${sweepId}/alert-memory.json`,
   report: `runs/${sweepId}/report.json`,
-  /** The alerts PublishAlerts has sent so far (a retry skips them). */
+  /** The alerts PublishSweepAlerts has sent so far (a retry skips them). */
   published: `runs/${sweepId}/published.json`,
 });
 

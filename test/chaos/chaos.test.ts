@@ -38,7 +38,7 @@ describe('the chaos engine', () => {
     { service: 'ssm', command: 'PutParameter', task: 'Preflight' },
     { service: 'ssm', command: 'PutParameter', task: 'Preflight' },
     { service: 'eks', command: 'DescribeCluster', task: 'Preflight' },
-    { service: 'dns', command: 'QueryVpcResolver', task: 'CheckDns' },
+    { service: 'dns', command: 'QueryVpcResolver', task: 'CheckSweepDns' },
     { service: 'ssm', command: 'GetParameter' },
   ];
 
@@ -47,7 +47,7 @@ describe('the chaos engine', () => {
     const plans = Array.from({ length: 50 }, (_, seed) => planFaults(random(seed), profile));
 
     expect([...profile.targets.keys()].sort()).toEqual([
-      'CheckDns\u0000dns:resolve4',
+      'CheckSweepDns\u0000dns:resolve4',
       'Preflight\u0000eks:DescribeCluster',
       'Preflight\u0000ssm:PutParameter',
     ]);

@@ -134,7 +134,7 @@ describe('the packaged template', () => {
     const invoke = statements(template.Resources.NightlySweepStateMachineRole).find((s) =>
       list(s.Action).includes('lambda:InvokeFunction'),
     );
-    expect(JSON.stringify(invoke.Resource)).toContain('ProbeTargetsLambdaFunction');
+    expect(JSON.stringify(invoke.Resource)).toContain('ProbeBatchLambdaFunction');
   });
 
   it('keeps the sweep in a private, encrypted, TLS-only bucket whose nights expire', () => {

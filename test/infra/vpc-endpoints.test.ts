@@ -67,7 +67,7 @@ function functionsInVpc(): string[] {
 
 describe('a stage in the cluster VPC with vpcEndpoints', () => {
   it('attaches the DNS checks and the probes to the VPC', () => {
-    expect(functionsInVpc()).toEqual(['checkResolution', 'checkSweepDns', 'probeTargets']);
+    expect(functionsInVpc()).toEqual(['checkResolution', 'checkSweepDns', 'probeBatch']);
     for (const [, fn] of ofType('AWS::Lambda::Function').filter(([, f]) => f.Properties.VpcConfig)) {
       expect(fn.Properties.VpcConfig).toEqual({
         SubnetIds: VPC.vpcSubnetIds,

@@ -42,7 +42,7 @@ async function nthCallBy(task: string, command: string): Promise<number> {
 
 describe('case 6: no page twice in a night, and a failure alert that tells the truth', () => {
   it('pages each alert once when every write of the record of what was sent fails', async () => {
-    const first = await nthCallBy('PublishAlerts', 's3:PutObject');
+    const first = await nthCallBy('PublishSweepAlerts', 's3:PutObject');
     const estate = withServices(SandboxEstate.inMemory());
 
     const { result, alerts } = await night(estate, [
@@ -54,8 +54,8 @@ describe('case 6: no page twice in a night, and a failure alert that tells the t
     expect(new Set(subjects(alerts)).size).toBe(4);
   });
 
-  it('fails at Remember saying every alert went out and the memory could not be saved; the memory is unchanged', async () => {
-    const remember = await nthCallBy('Remember', 's3:PutObject');
+  it('fails at CommitSweep saying every alert went out and the memory could not be saved; the memory is unchanged', async () => {
+    const remember = await nthCallBy('CommitSweep', 's3:PutObject');
     const estate = withServices(SandboxEstate.inMemory());
     const before = memoryOf(estate);
 
@@ -75,7 +75,7 @@ describe('case 6: no page twice in a night, and a failure alert that tells the t
     expect(new Set(subjects(alerts)).size).toBe(alerts.length);
   });
 
-  it('fails at PublishAlerts naming the alerts that went out before', async () => {
+  it('fails at PublishSweepAlerts naming the alerts that went out before', async () => {
     const estate = withServices(SandboxEstate.inMemory());
 
     const { result, alerts } = await night(estate, [
@@ -88,7 +88,7 @@ describe('case 6: no page twice in a night, and a failure alert that tells the t
       '[CRITICAL] gpu-hybrid-cluster connectivity: 3 new (nightly sweep)',
     ]);
     const failure = alerts.at(-1)?.message ?? '';
-    expect(failure).toContain('failed at PublishAlerts');
+    expect(failure).toContain('failed at PublishSweepAlerts');
     expect(failure).toContain(
       '2 of 4 alert(s) are recorded as sent before it failed:\n- [CRITICAL] gpu-hybrid-cluster compliance: 3 new (nightly sweep)\n- [CRITICAL] gpu-hybrid-cluster connectivity: 3 new (nightly sweep)',
     );

@@ -56,8 +56,8 @@ function seedWith(edit: (seed: EstateSeed) => void): void {
 const memoryOf = (estate: SandboxEstate) =>
   JSON.parse(estate.state.objects[sandboxStoreBucket(estate.seed.account)]?.[MEMORY_KEY] ?? 'null') as AlertMemory;
 
-const TRUNK = ['Inventory', 'Checks', 'Merge', 'PublishAlerts', 'Remember', 'Done'];
-const BRANCHES = ['CheckCost', 'CheckCompliance', 'ProbeBatches', 'ProbeBatch', 'CheckDns', 'ConnectivityDone'];
+const TRUNK = ['SweepInventory', 'Checks', 'MergeSweep', 'PublishSweepAlerts', 'CommitSweep', 'Done'];
+const BRANCHES = ['SweepCost', 'SweepCompliance', 'ProbeBatches', 'ProbeBatch', 'CheckSweepDns', 'ConnectivityDone'];
 
 const SEEDED_FINDINGS = [
   'compliance:activation-expired-unused:0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b',
@@ -259,7 +259,7 @@ describe('nightly-sweep on the sandbox estate', () => {
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('AccessDeniedException');
-    expect(result.visited).toEqual(['Inventory', 'ReportFailure', 'AlertFailure', 'Failed']);
+    expect(result.visited).toEqual(['SweepInventory', 'ReportSweepFailure', 'AlertFailure', 'Failed']);
     expect(alerts.map((a) => [a.subject, a.attributes])).toEqual([
       [
         '[CRITICAL] nightly sweep failed: AccessDeniedException',

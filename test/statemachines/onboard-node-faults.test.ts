@@ -93,7 +93,7 @@ describe('case 2: cleanup tries every step on its own and names what is left', (
 
     expect(result.status).toBe('FAILED');
     // Refused is not retryable: one cleanup try, then the alert.
-    expect(result.visited.filter((s) => s === 'CleanUp')).toHaveLength(1);
+    expect(result.visited.filter((s) => s === 'CleanUpOnboarding')).toHaveLength(1);
     expect(requestActivations(estate, requestId)).toEqual([]);
     expect(estate.state.parameters[LOCK]).toBeUndefined();
     expect(requestParameters(estate, requestId)).toHaveLength(2);
@@ -111,7 +111,7 @@ describe('case 2: cleanup tries every step on its own and names what is left', (
       faults: [{ on: 'ssm:DeleteActivation', effect: 'network', error: 'ECONNRESET', times: 4 }],
     });
 
-    expect(result.visited.filter((s) => s === 'CleanUp')).toHaveLength(2);
+    expect(result.visited.filter((s) => s === 'CleanUpOnboarding')).toHaveLength(2);
     expect(requestActivations(estate, requestId)).toEqual([]);
     const message = alerts.at(-1)?.message ?? '';
     expect(message).toMatch(/- delete-activation [0-9a-f-]{36}: deleted/);
@@ -119,11 +119,11 @@ describe('case 2: cleanup tries every step on its own and names what is left', (
     expect(message).not.toContain('remove by hand');
   });
 
-  it('when CleanUp cannot run at all, the alert names the lock, parameters, activations, instances and Node', async () => {
+  it('when CleanUpOnboarding cannot run at all, the alert names the lock, parameters, activations, instances and Node', async () => {
     const { result, alerts, requestId } = await onboard({
       lambdaFaults: [
         ...everyAttempt('CheckRegistration', 'Lambda.Unknown', false),
-        ...everyAttempt('CleanUp', 'Lambda.Unknown', false),
+        ...everyAttempt('CleanUpOnboarding', 'Lambda.Unknown', false),
       ],
     });
 
@@ -143,12 +143,12 @@ describe('case 2: cleanup tries every step on its own and names what is left', (
     expect(message).toContain(`Key=tag:hybridops:request-id,Values=${requestId}`);
     expect(message).toContain(`kubectl get nodes -l hybridops.io/request-id=${requestId}`);
   });
-  it('when a later try of CleanUp cannot run, the alert keeps what the earlier try did and left', async () => {
+  it('when a later try of CleanUpOnboarding cannot run, the alert keeps what the earlier try did and left', async () => {
     const { result, alerts } = await onboard({
       lambdaFaults: [
         ...everyAttempt('CheckRegistration', 'Lambda.Unknown', false),
         ...[2, 3, 4].map((attempt) => ({
-          state: 'CleanUp',
+          state: 'CleanUpOnboarding',
           attempt,
           error: 'Lambda.Unknown' as const,
           afterWork: false,
@@ -198,7 +198,7 @@ describe('case 3: a node that joined is a success, whatever its cleanup does', (
 
   it('succeeds with a warning naming everything the request may have left when Finish cannot run at all', async () => {
     const { result, alerts, requestId } = await onboard({
-      lambdaFaults: everyAttempt('Finish', 'Lambda.Unknown', false),
+      lambdaFaults: everyAttempt('FinishOnboarding', 'Lambda.Unknown', false),
     });
 
     expect(result.status).toBe('SUCCEEDED');

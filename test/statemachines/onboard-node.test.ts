@@ -65,7 +65,7 @@ async function run(
 const request = (): Record<string, unknown> => JSON.parse(readFileSync(EVENT, 'utf8'));
 const repeat = (times: number, states: string[]) => Array.from({ length: times }, () => states).flat();
 const HEAD = ['CheckInput', 'Preflight', 'IssueActivation', 'RenderNodeConfig', 'StartRegistrationWait'];
-const FAILURE_TAIL = ['CleanUp', 'CleanupComplete', 'NotifyFailure', 'Failed'];
+const FAILURE_TAIL = ['CleanUpOnboarding', 'CleanupComplete', 'NotifyFailure', 'Failed'];
 
 /** The estate's own activations and instances (the seed's), without any this run made. */
 const seeded = (estate: ReturnType<typeof openSandbox>) => ({
@@ -96,7 +96,7 @@ describe('onboard-node on the sandbox estate', () => {
       ...repeat(2, ['WaitForRegistration', 'CheckRegistration', 'IsRegistered']),
       'StartNodeWait',
       ...repeat(3, ['WaitForNode', 'CheckNode', 'IsNodeSettled']),
-      'Finish',
+      'FinishOnboarding',
       'FinishComplete',
       'NotifySuccess',
     ]);
@@ -261,8 +261,8 @@ describe('onboard-node on the sandbox estate', () => {
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('RegistrationTimeoutError');
-    expect(result.visited.slice(result.visited.indexOf('CleanUp'))).toEqual([
-      ...repeat(3, ['CleanUp', 'CleanupComplete', 'WaitBeforeCleanupRetry']),
+    expect(result.visited.slice(result.visited.indexOf('CleanUpOnboarding'))).toEqual([
+      ...repeat(3, ['CleanUpOnboarding', 'CleanupComplete', 'WaitBeforeCleanupRetry']),
       ...FAILURE_TAIL,
     ]);
     // The other steps ran on the first try all the same.
@@ -349,7 +349,7 @@ describe('onboard-node within AWS limits', () => {
   it('waits out a 30-day activation without passing the 25,000-event history limit', async () => {
     const { result, estate } = await run({ ...request(), activationExpiresInHours: 720 }, 'never-registers');
 
-    // Failing with its own error means CleanUp ran; the history limit would have skipped it.
+    // Failing with its own error means CleanUpOnboarding ran; the history limit would have skipped it.
     expect(result.error?.name).toBe('RegistrationTimeoutError');
     expect(result.visited.filter((s) => s === 'CheckRegistration').length).toBeLessThanOrEqual(MAX_REGISTRATION_POLLS);
     expectNothingLeft(estate);

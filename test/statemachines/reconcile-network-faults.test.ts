@@ -91,7 +91,7 @@ describe('case 5: the outcomes survive a later failure and are reported truly', 
   it('a crash after Apply did its work: the retry finds the recorded outcomes and applies nothing twice', async () => {
     const estate = estateOf();
     const { result, report } = await reconcile(estate, 'apply', {
-      lambdaFaults: [{ state: 'Apply', attempt: 1, error: 'Lambda.Unknown', afterWork: true }],
+      lambdaFaults: [{ state: 'ApplyNetworkPlan', attempt: 1, error: 'Lambda.Unknown', afterWork: true }],
     });
 
     expect(result.status).toBe('SUCCEEDED');

@@ -49,7 +49,7 @@ describe('reconcile-network on the sandbox estate', () => {
       'Plan',
       'IsApply',
       'CheckResolution',
-      'Report',
+      'ReportNetwork',
       'ShouldAlert',
       'Alert',
       'Outcome',
@@ -91,7 +91,7 @@ describe('reconcile-network on the sandbox estate', () => {
     // AWS makes the association (CREATING, 30 s in the sandbox) and the mount target (creating,
     // 90 s) asynchronously: the apply looks again every 30 s until both are done.
     expect(applied.result.visited.filter((s) => s === 'WaitForAws')).toHaveLength(3);
-    expect(applied.result.visited.filter((s) => s === 'Apply')).toHaveLength(4);
+    expect(applied.result.visited.filter((s) => s === 'ApplyNetworkPlan')).toHaveLength(4);
     expect(applied.report.actions.map((a) => a.outcome)).toEqual(DRIFT.map(() => 'done'));
     expect(applied.report.published).toEqual([expect.objectContaining({ result: 'published' })]);
     // After the apply, DNS works both ways.
@@ -136,7 +136,7 @@ describe('reconcile-network on the sandbox estate', () => {
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('EmptyDesiredStateError');
-    expect(result.visited).toEqual(['LoadDesiredState', 'ReportFailure', 'AlertFailure', 'Failed']);
+    expect(result.visited).toEqual(['LoadDesiredState', 'ReportNetworkFailure', 'AlertFailure', 'Failed']);
     expect(estate.calls.filter((c) => MUTATING.test(c.command) && c.command !== 'PutParameter')).toEqual([]);
     expect(estate.outbox.at(-1)?.subject).toBe('[CRITICAL] network reconciliation failed: EmptyDesiredStateError');
   });
@@ -174,7 +174,9 @@ describe('reconcile-network on the sandbox estate', () => {
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('NetworkActionsFailedError');
     const report = JSON.parse(
-      JSON.stringify(result.history.filter((h) => h.state === 'Report' && h.type === 'StateExited').at(-1)?.data),
+      JSON.stringify(
+        result.history.filter((h) => h.state === 'ReportNetwork' && h.type === 'StateExited').at(-1)?.data,
+      ),
     ).report as NetworkReport;
     expect(report.actions.map((a) => a.outcome)).toEqual([
       'done',

@@ -1,6 +1,6 @@
 import { SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
 import * as checkResolution from '../../functions/reconcile-network/check-resolution';
-import * as probeTargets from '../../functions/nightly-sweep/probe-targets';
+import * as probeBatch from '../../functions/nightly-sweep/probe-batch';
 import { createAllAwsClients } from '../../lib/aws/all-clients';
 import { CONNECTION_TIMEOUT_MS, createAwsClients } from '../../lib/aws/clients';
 import { ManualClock } from '../../lib/clock';
@@ -80,7 +80,7 @@ describe('a call that never connects to AWS', () => {
   it('fails ProbeBatch (S3, the run store) naming the S3 endpoint and the way to give it one', async () => {
     installRuntime(inVpcWithNoWayOut());
     const sweepId = '20261122T180000Z-a1b2c3';
-    const attempt = probeTargets.handler({ sweepId, batch: `runs/${sweepId}/targets/0000.json` }, lambdaContext());
+    const attempt = probeBatch.handler({ sweepId, batch: `runs/${sweepId}/targets/0000.json` }, lambdaContext());
 
     await expect(attempt).rejects.toMatchObject({
       name: 'AwsTransientError',

@@ -11,7 +11,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { startReconcile } from '../../../lib/network/api';
 import type { SandboxCall } from '../../../lib/sandbox/estate';
-import { getNodeConfig, getOnboardingStatus } from '../../../lib/onboarding/status';
+import { getNodeConfig, getOnboarding } from '../../../lib/onboarding/status';
 import { submitOnboarding } from '../../../lib/onboarding/submit';
 import {
   eksCluster,
@@ -101,7 +101,7 @@ export async function apiCalls(
   // A new request, then the same request again (the execution exists: it is described).
   await take('submitOnboarding', submit);
   await take('submitOnboarding', submit);
-  await take('getOnboarding', () => getOnboardingStatus({ sfn: clients.sfn, settings: stageSettings }, REQUEST_ID));
+  await take('getOnboarding', () => getOnboarding({ sfn: clients.sfn, settings: stageSettings }, REQUEST_ID));
   await take('getNodeConfig', () =>
     getNodeConfig({ sfn: clients.sfn, ssm: clients.ssm, settings: stageSettings }, REQUEST_ID, REQUESTER),
   );

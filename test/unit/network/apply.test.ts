@@ -26,7 +26,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createAllAwsClients } from '../../../lib/aws/all-clients';
-import { APPLY_BATCH, applyStep, MAX_UNSAVED } from '../../../lib/network/apply';
+import { APPLY_BATCH, applyNetworkPlan, MAX_UNSAVED } from '../../../lib/network/apply';
 import type { Action, Plan } from '../../../lib/network/plan';
 import {
   type ApplyProgress,
@@ -105,7 +105,10 @@ async function applyAll(actions: Action[], options: { maxInvocations?: number } 
   const progress: ApplyProgress[] = [];
   let current = START;
   for (let i = 0; i < (options.maxInvocations ?? 50) && current.next !== 'done'; i += 1) {
-    current = await applyStep({ clients: clients(), ctx: CTX, store }, { runId: RUN, plans: [ref], progress: current });
+    current = await applyNetworkPlan(
+      { clients: clients(), ctx: CTX, store },
+      { runId: RUN, plans: [ref], progress: current },
+    );
     progress.push(current);
   }
   const outcomes = (await readOutcomes(store, RUN, actions.length)).map((r) => r?.outcome);
@@ -118,7 +121,7 @@ beforeEach(() => {
   efsMock.reset();
 });
 
-describe('applyStep', () => {
+describe('applyNetworkPlan', () => {
   it('tries every action after one fails, gives each its outcome, and revokes no NFS access whose replacement failed', async () => {
     resolverMock
       .on(r53(UpdateResolverRuleCommand))
@@ -359,9 +362,9 @@ describe('applyStep', () => {
     const ref = await savePlan(store, RUN, 'efs', { actions, conflicts: [], findings: [] });
     const deps = { clients: clients(), ctx: CTX, store };
 
-    await applyStep(deps, { runId: RUN, plans: [ref], progress: START });
+    await applyNetworkPlan(deps, { runId: RUN, plans: [ref], progress: START });
     // The answer was lost: Step Functions runs the same invocation again.
-    const again = await applyStep(deps, { runId: RUN, plans: [ref], progress: START });
+    const again = await applyNetworkPlan(deps, { runId: RUN, plans: [ref], progress: START });
 
     expect(again.next).toBe('done');
     expect(ec2Mock).toHaveReceivedCommandTimes(AuthorizeSecurityGroupIngressCommand, 3);
@@ -369,7 +372,7 @@ describe('applyStep', () => {
   });
 });
 
-describe('applyStep when the run store will not take the outcomes', () => {
+describe('applyNetworkPlan when the run store will not take the outcomes', () => {
   it('hands them back for the state to carry, and the next invocation writes them and applies nothing twice', async () => {
     ec2Mock.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
     const actions = [0, 1].map((i) =>
@@ -387,9 +390,9 @@ describe('applyStep when the run store will not take the outcomes', () => {
     };
     const deps = { clients: clients(), ctx: CTX, store };
 
-    const first = await applyStep(deps, { runId: RUN, plans: [ref], progress: START });
+    const first = await applyNetworkPlan(deps, { runId: RUN, plans: [ref], progress: START });
     down = false;
-    const second = await applyStep(deps, { runId: RUN, plans: [ref], progress: first });
+    const second = await applyNetworkPlan(deps, { runId: RUN, plans: [ref], progress: first });
 
     expect(first.unsaved).toEqual([
       { index: 0, record: { outcome: 'done' } },
@@ -402,7 +405,7 @@ describe('applyStep when the run store will not take the outcomes', () => {
   });
 });
 
-describe('applyStep when the run store cannot be read part-way', () => {
+describe('applyNetworkPlan when the run store cannot be read part-way', () => {
   it('keeps what it did, stops before the action it could not check, and takes it up next time', async () => {
     ec2Mock.on(AuthorizeSecurityGroupIngressCommand).resolves({ Return: true });
     const actions = Array.from({ length: OUTCOME_CHUNK + 2 }, (_, i) =>
@@ -422,9 +425,9 @@ describe('applyStep when the run store cannot be read part-way', () => {
     };
     const deps = { clients: clients(), ctx: CTX, store };
 
-    const first = await applyStep(deps, { runId: RUN, plans: [ref], progress: START });
+    const first = await applyNetworkPlan(deps, { runId: RUN, plans: [ref], progress: START });
     secondChunkReadable = true;
-    const second = await applyStep(deps, { runId: RUN, plans: [ref], progress: first });
+    const second = await applyNetworkPlan(deps, { runId: RUN, plans: [ref], progress: first });
 
     expect(first).toMatchObject({ cursor: OUTCOME_CHUNK, next: 'apply' });
     expect(second).toMatchObject({ cursor: OUTCOME_CHUNK + 2, next: 'done' });
@@ -447,7 +450,7 @@ describe('applyStep when the run store cannot be read part-way', () => {
     };
 
     await expect(
-      applyStep({ clients: clients(), ctx: CTX, store }, { runId: RUN, plans: [ref], progress: START }),
+      applyNetworkPlan({ clients: clients(), ctx: CTX, store }, { runId: RUN, plans: [ref], progress: START }),
     ).rejects.toMatchObject({ name: 'InternalError' });
     expect(ec2Mock).not.toHaveReceivedCommand(AuthorizeSecurityGroupIngressCommand);
   });
@@ -468,7 +471,10 @@ describe('applyStep when the run store cannot be read part-way', () => {
     }));
 
     await expect(
-      applyStep({ clients: clients(), ctx: CTX, store }, { runId: RUN, plans: [ref], progress: { ...START, unsaved } }),
+      applyNetworkPlan(
+        { clients: clients(), ctx: CTX, store },
+        { runId: RUN, plans: [ref], progress: { ...START, unsaved } },
+      ),
     ).rejects.toMatchObject({ name: 'StoreError' });
     expect(ec2Mock).not.toHaveReceivedCommand(AuthorizeSecurityGroupIngressCommand);
   });

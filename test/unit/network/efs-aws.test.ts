@@ -36,7 +36,7 @@ import {
   applyEfsAction,
   type MountTargetDirectory,
   mountTargetDirectory,
-  publishMountTargets,
+  writeMountTargetDirectory,
 } from '../../../lib/network/efs-aws';
 import type { Action } from '../../../lib/network/plan';
 import { ACCOUNT, CLUSTER, clusterFacts, REGION, VPC_ID } from '../../helpers/onboarding-fixtures';
@@ -440,7 +440,7 @@ describe('applyEfsAction', () => {
   });
 });
 
-describe('publishMountTargets', () => {
+describe('writeMountTargetDirectory', () => {
   const directory = (ip = '10.0.1.25'): MountTargetDirectory => ({
     fileSystemId: FS_ID,
     mountOptions: DEFAULT_MOUNT_OPTIONS,
@@ -475,7 +475,7 @@ describe('publishMountTargets', () => {
     ssmMock.on(GetParameterCommand).rejects(new ParameterNotFound({ $metadata: {}, message: 'not found' }));
     ssmMock.on(PutParameterCommand).resolves({ Version: 1 });
 
-    await expect(publishMountTargets(ssm(), PARAMETER, directory())).resolves.toBe('published');
+    await expect(writeMountTargetDirectory(ssm(), PARAMETER, directory())).resolves.toBe('published');
     expect(ssmMock.commandCalls(GetParameterCommand).map((c) => c.args[0].input)).toEqual([{ Name: PARAMETER }]);
     expectPut();
   });
@@ -486,14 +486,14 @@ describe('publishMountTargets', () => {
       .resolves({ Parameter: { Name: PARAMETER, Value: JSON.stringify(directory('10.0.1.99')) } });
     ssmMock.on(PutParameterCommand).resolves({ Version: 2 });
 
-    await expect(publishMountTargets(ssm(), PARAMETER, directory())).resolves.toBe('published');
+    await expect(writeMountTargetDirectory(ssm(), PARAMETER, directory())).resolves.toBe('published');
     expectPut();
   });
 
   it('makes no write when nothing changed', async () => {
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: PARAMETER, Value: JSON.stringify(directory()) } });
 
-    await expect(publishMountTargets(ssm(), PARAMETER, directory())).resolves.toBe('unchanged');
+    await expect(writeMountTargetDirectory(ssm(), PARAMETER, directory())).resolves.toBe('unchanged');
     expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
   });
 
@@ -504,7 +504,7 @@ describe('publishMountTargets', () => {
         new SSMServiceException({ name: 'AccessDeniedException', $fault: 'client', $metadata: {}, message: 'denied' }),
       );
 
-    await expect(publishMountTargets(ssm(), PARAMETER, directory())).rejects.toThrow('denied');
+    await expect(writeMountTargetDirectory(ssm(), PARAMETER, directory())).rejects.toThrow('denied');
     expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
   });
 });

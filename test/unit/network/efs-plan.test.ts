@@ -1,6 +1,6 @@
 import type { ClusterDesiredState } from '../../../lib/desired-state/schema';
 import { allowedNfsCidrs, type EfsObservation, type ObservedSgRule } from '../../../lib/efs/nfs';
-import { planEfs } from '../../../lib/network/efs-plan';
+import { efsPlan } from '../../../lib/network/efs-plan';
 import { type Action, emptyPlan, mergePlans, type Plan } from '../../../lib/network/plan';
 
 const CLUSTER = 'gpu-hybrid-cluster';
@@ -81,13 +81,13 @@ const revoke = (ruleId: string, cidr: string, why: RegExp | string = /./): Actio
   params: { groupId: SG, ruleId, cidr },
 });
 
-describe('planEfs', () => {
+describe('efsPlan', () => {
   it('plans nothing for a cluster without efs', () => {
-    expect(planEfs({ cluster: { name: CLUSTER }, observed: observation() })).toEqual(emptyPlan());
+    expect(efsPlan({ cluster: { name: CLUSTER }, observed: observation() })).toEqual(emptyPlan());
   });
 
   it('plans nothing when every AZ has a mount target and the group allows exactly the allowed CIDRs', () => {
-    expect(planEfs({ cluster: cluster(), observed: observation() })).toEqual(emptyPlan());
+    expect(efsPlan({ cluster: cluster(), observed: observation() })).toEqual(emptyPlan());
   });
 
   describe('mount targets', () => {
@@ -102,7 +102,7 @@ describe('planEfs', () => {
       });
 
     it('creates the missing one in the lexically first cluster subnet of its AZ when allowed', () => {
-      const result = planEfs({ cluster: cluster({ createMissingMountTargets: true }), observed: threeAzs() });
+      const result = efsPlan({ cluster: cluster({ createMissingMountTargets: true }), observed: threeAzs() });
       expect(result.findings).toEqual([]);
       expect(result.actions).toEqual([
         {
@@ -116,7 +116,7 @@ describe('planEfs', () => {
     });
 
     it('reports the missing one with the fix when creation is not allowed', () => {
-      const result = planEfs({ cluster: cluster(), observed: threeAzs() });
+      const result = efsPlan({ cluster: cluster(), observed: threeAzs() });
       expect(result.actions).toEqual([]);
       expect(result.findings).toEqual([
         {
@@ -130,7 +130,7 @@ describe('planEfs', () => {
     });
 
     it('creates one per missing AZ, in AZ order', () => {
-      const result = planEfs({
+      const result = efsPlan({
         cluster: cluster({ createMissingMountTargets: true }),
         observed: { ...threeAzs(), mountTargets: [] },
       });
@@ -146,7 +146,7 @@ describe('planEfs', () => {
         fileSystem: { id: FS, encrypted: true, lifeCycleState: 'available', oneZone: 'us-east-1b' },
         mountTargets: [],
       });
-      const result = planEfs({ cluster: cluster({ createMissingMountTargets: true }), observed });
+      const result = efsPlan({ cluster: cluster({ createMissingMountTargets: true }), observed });
       expect(result.actions).toEqual([
         {
           type: 'create-mount-target',
@@ -166,7 +166,7 @@ describe('planEfs', () => {
           ...observation().mountTargets.slice(1),
         ],
       });
-      const result = planEfs({ cluster: cluster({ createMissingMountTargets: true }), observed });
+      const result = efsPlan({ cluster: cluster({ createMissingMountTargets: true }), observed });
       expect(result.actions).toEqual([]);
       expect(result.conflicts).toEqual([
         {
@@ -186,7 +186,7 @@ describe('planEfs', () => {
           { id: 'fsmt-0d', availabilityZone: 'us-east-1d', subnetId: 'subnet-0d', lifeCycleState: 'available' },
         ],
       });
-      const result = planEfs({ cluster: cluster({ createMissingMountTargets: true }), observed });
+      const result = efsPlan({ cluster: cluster({ createMissingMountTargets: true }), observed });
       expect(result.actions).toEqual([]);
       expect(result.conflicts).toEqual([
         {
@@ -201,7 +201,7 @@ describe('planEfs', () => {
 
   it('warns about a file system that is not encrypted at rest', () => {
     const observed = observation({ fileSystem: { id: FS, encrypted: false, lifeCycleState: 'available' } });
-    const result = planEfs({ cluster: cluster(), observed });
+    const result = efsPlan({ cluster: cluster(), observed });
     expect(result.actions).toEqual([]);
     expect(result.findings).toEqual([
       {
@@ -235,7 +235,7 @@ describe('planEfs', () => {
 
   describe('the mount-target security group', () => {
     const planRules = (rules: ObservedSgRule[], efs: Partial<Efs> = {}) =>
-      planEfs({ cluster: cluster(efs), observed: observation({ securityGroupRules: rules }) }).actions;
+      efsPlan({ cluster: cluster(efs), observed: observation({ securityGroupRules: rules }) }).actions;
 
     it('authorizes each allowed CIDR that has no rule', () => {
       expect(planRules([], { podsNatted: false, extraCidrs: ['172.16.5.10/32'] })).toEqual([

@@ -34,7 +34,8 @@ import {
 } from '../../helpers/network-fixtures';
 import { createAllAwsClients } from '../../../lib/aws/all-clients';
 import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/desired-state/schema';
-import { inboundEndpointFindings, planCluster } from '../../../lib/network/reconcile';
+import { inboundEndpointFindings } from '../../../lib/network/inbound-endpoint';
+import { planCluster } from '../../../lib/network/planning';
 import { ACCOUNT, CLUSTER, eksCluster, REGION, seedVpcs, VPC_ID } from '../../helpers/onboarding-fixtures';
 
 const resolverMock = mockResolver();

@@ -9,9 +9,9 @@ import { MAX_DETAILED } from '../../../lib/notifications';
 import {
   failedStep,
   forState,
-  reportFailureStep,
-  reportNetwork,
   reportNetworkFailure,
+  networkReport,
+  networkFailureReport,
 } from '../../../lib/network/report';
 
 const ssmMock = mockClient(SSMClient);
@@ -84,9 +84,9 @@ const action = (outcome?: Action['outcome']): Action => ({
 });
 const plan = (actions: Action[], findings: Plan['findings'] = []): Plan => ({ actions, conflicts: [], findings });
 
-describe('reportNetwork', () => {
-  const report = (input: Partial<Parameters<typeof reportNetwork>[0]> & { plan: Plan }) =>
-    reportNetwork({ mode: 'plan', trigger: 'api', stage: 'dev', actions: input.plan.actions, ...input });
+describe('networkReport', () => {
+  const report = (input: Partial<Parameters<typeof networkReport>[0]> & { plan: Plan }) =>
+    networkReport({ mode: 'plan', trigger: 'api', stage: 'dev', actions: input.plan.actions, ...input });
 
   it('does not page for a plan a person asked for', () => {
     expect(report({ plan: plan([action()]) }).notification).toBeUndefined();
@@ -155,14 +155,14 @@ describe('reportNetwork', () => {
 describe('forState', () => {
   it('keeps the first 50 of each list and where the whole report is', () => {
     const many = Array.from({ length: 80 }, () => action('done'));
-    const whole = reportNetwork({ mode: 'apply', trigger: 'api', stage: 'dev', plan: plan(many), actions: many });
+    const whole = networkReport({ mode: 'apply', trigger: 'api', stage: 'dev', plan: plan(many), actions: many });
     const carried = forState(whole, 'runs/reconcile-x/report.json');
     expect(carried).toMatchObject({ actionsTotal: 80, reportKey: 'runs/reconcile-x/report.json' });
     expect(carried.actions).toHaveLength(50);
   });
 });
 
-describe('reportNetworkFailure', () => {
+describe('networkFailureReport', () => {
   const failure = {
     Error: 'EmptyDesiredStateError',
     Cause: JSON.stringify({
@@ -172,7 +172,7 @@ describe('reportNetworkFailure', () => {
   };
 
   it('turns a caught Lambda error into an alert with the fix, and says nothing was changed', () => {
-    const report = reportNetworkFailure({ stage: 'dev', mode: 'apply', failure, step: 'LoadDesiredState' });
+    const report = networkFailureReport({ stage: 'dev', mode: 'apply', failure, step: 'LoadDesiredState' });
     expect(report.error).toBe('EmptyDesiredStateError');
     expect(report.notification.subject).toBe('[CRITICAL] network reconciliation failed: EmptyDesiredStateError');
     expect(report.notification.message).toContain('failed at LoadDesiredState.');
@@ -181,7 +181,7 @@ describe('reportNetworkFailure', () => {
   });
 
   it('lists what the run changed before it failed', () => {
-    const report = reportNetworkFailure({
+    const report = networkFailureReport({
       stage: 'dev',
       mode: 'apply',
       failure: { Error: 'AccessDeniedException', Cause: 'denied' },
@@ -198,11 +198,11 @@ describe('reportNetworkFailure', () => {
   });
 
   it('says when what the run changed could not be read', () => {
-    const report = reportNetworkFailure({
+    const report = networkFailureReport({
       stage: 'dev',
       mode: 'apply',
       failure,
-      step: 'Apply',
+      step: 'ApplyNetworkPlan',
       unreadable: 'StoreError: gone',
     });
     expect(report.notification.message).toContain(
@@ -211,7 +211,7 @@ describe('reportNetworkFailure', () => {
   });
 
   it('as a step: says so, rather than fail, when the run store cannot be opened', async () => {
-    const report = await reportFailureStep(
+    const report = await reportNetworkFailure(
       {
         store: () => {
           throw Object.assign(new Error('STORE_BUCKET is empty'), { name: 'StoreError' });
@@ -221,7 +221,7 @@ describe('reportNetworkFailure', () => {
         stage: 'dev',
         mode: 'apply',
         failure,
-        step: 'Apply',
+        step: 'ApplyNetworkPlan',
         runId: '20261130T150000Z-a1b2c3',
         plans: [{ kind: 'resolver', key: 'runs/x/plan-resolver.json', actions: 1, conflicts: 0, findings: 0 }],
       },
@@ -236,10 +236,10 @@ describe('failedStep', () => {
   it.each([
     [{}, 'LoadDesiredState'],
     [{ loaded: {} }, 'Plan'],
-    [{ mode: 'apply', loaded: {}, plans: [] }, 'Apply'],
-    [{ mode: 'apply', loaded: {}, plans: [], applied: { next: 'wait' as const } }, 'Apply'],
+    [{ mode: 'apply', loaded: {}, plans: [] }, 'ApplyNetworkPlan'],
+    [{ mode: 'apply', loaded: {}, plans: [], applied: { next: 'wait' as const } }, 'ApplyNetworkPlan'],
     [{ mode: 'apply', loaded: {}, plans: [], applied: { next: 'done' as const } }, 'PublishMountTargets'],
-    [{ mode: 'plan', loaded: {}, plans: [] }, 'Report'],
+    [{ mode: 'plan', loaded: {}, plans: [] }, 'ReportNetwork'],
   ])('%j failed at %s', (state, step) => {
     expect(failedStep(state)).toBe(step);
   });

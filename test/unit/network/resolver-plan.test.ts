@@ -6,7 +6,7 @@ import {
   normaliseDomain,
   type ObservedAssociation,
   type ObservedRule,
-  planResolver,
+  resolverPlan,
   type ResolverObservation,
 } from '../../../lib/network/resolver-plan';
 
@@ -62,9 +62,9 @@ const association = (over: Partial<ObservedAssociation> = {}): ObservedAssociati
 });
 
 const plan = (observed: ResolverObservation, c: ClusterDesiredState = cluster()) =>
-  planResolver({ cluster: c, clusterVpcId: CLUSTER_VPC, observed, owner: OWNER });
+  resolverPlan({ cluster: c, clusterVpcId: CLUSTER_VPC, observed, owner: OWNER });
 
-describe('planResolver', () => {
+describe('resolverPlan', () => {
   it('plans nothing for a cluster without dns', () => {
     expect(plan({ rules: [rule()], associations: [] }, { name: CLUSTER })).toEqual({
       actions: [],

@@ -19,9 +19,10 @@ import type { OnboardingRequestBody } from '../../../lib/onboarding/request';
 import type { OnboardingState } from '../../../lib/onboarding/state';
 import {
   getNodeConfig,
-  getOnboardingStatus,
+  getOnboarding,
   HISTORY_PAGES,
   PHASE_OF_STATE,
+  phaseOfState,
   principalOf,
 } from '../../../lib/onboarding/status';
 import { submitOnboarding } from '../../../lib/onboarding/submit';
@@ -225,7 +226,7 @@ describe('submitOnboarding', () => {
   });
 });
 
-describe('getOnboardingStatus', () => {
+describe('getOnboarding', () => {
   const deps = () => ({ sfn: new SFNClient({ region: 'ap-northeast-2' }), settings: settings() });
   const describeInputs = () => sfnMock.commandCalls(DescribeExecutionCommand).map((c) => c.args[0].input);
   const stateJson = (state: OnboardingState) => JSON.stringify(state);
@@ -235,7 +236,7 @@ describe('getOnboardingStatus', () => {
       .on(DescribeExecutionCommand)
       .rejects(new ExecutionDoesNotExist({ $metadata: {}, message: 'Execution Does Not Exist' }));
 
-    const answer = await getOnboardingStatus(deps(), REQUEST_ID);
+    const answer = await getOnboarding(deps(), REQUEST_ID);
 
     expect(answer).toEqual({
       statusCode: 404,
@@ -248,7 +249,7 @@ describe('getOnboardingStatus', () => {
   });
 
   it('answers 400 for something that cannot be a request id, asking AWS nothing', async () => {
-    const answer = await getOnboardingStatus(deps(), 'GPU_Node/../x');
+    const answer = await getOnboarding(deps(), 'GPU_Node/../x');
 
     expect(answer.statusCode).toBe(400);
     expect(sfnMock).not.toHaveReceivedAnyCommand();
@@ -264,6 +265,19 @@ describe('getOnboardingStatus', () => {
 
     expect(running.filter((name) => !PHASE_OF_STATE[name])).toEqual([]);
     expect(Object.keys(PHASE_OF_STATE).filter((name) => !running.includes(name))).toEqual([]);
+  });
+
+  it('has a phase for every state of the previous definition, which executions started before a deploy run', () => {
+    const asl = JSON.parse(
+      readFileSync(join(__dirname, '..', '..', 'fixtures', 'onboard-node.previous.asl.json'), 'utf8'),
+    ) as { States: Record<string, { Type: string }> };
+    const running = Object.entries(asl.States)
+      .filter(([, state]) => state.Type !== 'Fail' && state.Type !== 'Succeed')
+      .map(([name]) => name);
+
+    expect(running.filter((name) => !phaseOfState(name))).toEqual([]);
+    expect(phaseOfState('Finish')).toBe('finishing');
+    expect(phaseOfState('CleanUp')).toBe('cleaning-up-after-failure');
   });
 
   it('reads the phase of a running onboarding from the newest history events', async () => {
@@ -306,7 +320,7 @@ describe('getOnboardingStatus', () => {
     ];
     sfnMock.on(GetExecutionHistoryCommand).resolves({ events });
 
-    const answer = await getOnboardingStatus(deps(), REQUEST_ID);
+    const answer = await getOnboarding(deps(), REQUEST_ID);
 
     expect(answer).toEqual({
       statusCode: 200,
@@ -358,7 +372,7 @@ describe('getOnboardingStatus', () => {
       };
     });
 
-    const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+    const { body } = await getOnboarding(deps(), REQUEST_ID);
 
     expect(tokens).toEqual([undefined, 'older']);
     expect(body).toMatchObject({ phase: 'waiting-for-node', nodeConfigReady: true, instanceId: INSTANCE_ID });
@@ -375,7 +389,7 @@ describe('getOnboardingStatus', () => {
       };
     });
 
-    const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+    const { body } = await getOnboarding(deps(), REQUEST_ID);
 
     expect(pages).toBe(HISTORY_PAGES);
     expect(body).toMatchObject({ phase: 'starting', nodeConfigReady: false });
@@ -404,7 +418,7 @@ describe('getOnboardingStatus', () => {
       ],
     });
 
-    const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+    const { body } = await getOnboarding(deps(), REQUEST_ID);
 
     expect(body).toMatchObject({ phase: 'waiting-for-node', nodeConfigReady: true, instanceId: INSTANCE_ID, hint });
   });
@@ -415,7 +429,7 @@ describe('getOnboardingStatus', () => {
       .on(GetExecutionHistoryCommand)
       .resolves({ events: [{ id: 1, timestamp: STARTED, type: 'ExecutionStarted' }] });
 
-    const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+    const { body } = await getOnboarding(deps(), REQUEST_ID);
 
     expect(body).toMatchObject({ phase: 'starting', nodeConfigReady: false });
   });
@@ -429,7 +443,7 @@ describe('getOnboardingStatus', () => {
       output: JSON.stringify({ ...summary, notification: { subject: '[OK] ...', message: '...' } }),
     });
 
-    const answer = await getOnboardingStatus(deps(), REQUEST_ID);
+    const answer = await getOnboarding(deps(), REQUEST_ID);
 
     expect(answer).toEqual({
       statusCode: 200,
@@ -458,7 +472,7 @@ describe('getOnboardingStatus', () => {
         cause,
       });
 
-      const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+      const { body } = await getOnboarding(deps(), REQUEST_ID);
 
       expect(body).toEqual({
         requestId: REQUEST_ID,
@@ -482,7 +496,7 @@ describe('getOnboardingStatus', () => {
       cause: JSON.stringify({ message, result: { ...summary, notification: { subject: '[OK] ...' } } }),
     });
 
-    const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+    const { body } = await getOnboarding(deps(), REQUEST_ID);
 
     expect(body).toMatchObject({
       status: 'FAILED',
@@ -505,7 +519,7 @@ describe('getOnboardingStatus', () => {
       cause: JSON.stringify({ message: 'could not alert', report }),
     });
 
-    const { body } = await getOnboardingStatus(deps(), REQUEST_ID);
+    const { body } = await getOnboarding(deps(), REQUEST_ID);
 
     expect(body).toMatchObject({ phase: 'failed', error: report.error, cause: report.summary, alertDelivered: false });
   });

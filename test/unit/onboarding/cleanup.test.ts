@@ -15,7 +15,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { AwsTransientError, KubernetesApiError } from '../../../lib/errors';
 import type { KubeNode, NodeReaderFactory } from '../../../lib/kube/types';
-import { type CleanupRun, cleanupFailedOnboarding } from '../../../lib/onboarding/cleanup';
+import { type CleanupRun, cleanUpOnboarding } from '../../../lib/onboarding/cleanup';
 import { awsError } from '../../../lib/sandbox/estate';
 import type { CaughtError } from '../../../lib/caught-error';
 import type { OnboardingState } from '../../../lib/onboarding/state';
@@ -79,7 +79,7 @@ const stateFailedAt = {
     registration: registeredState(),
     node: { settled: false, phase: 'pending', attempt: 12, nextWaitSeconds: 60 },
   }),
-  Finish: (): OnboardingState => ({
+  FinishOnboarding: (): OnboardingState => ({
     ...onboardingInput(),
     preflight: preflightResult(),
     activation: activationResult(),
@@ -114,7 +114,7 @@ function cleanUp(
   nodes: KubeNode[] = [],
 ) {
   const fake = fakeNodes(nodes);
-  const run = cleanupFailedOnboarding(
+  const run = cleanUpOnboarding(
     { ssm: new SSMClient({ region: 'ap-northeast-2' }), nodes: fake.factory, settings: settings() },
     state,
   );
@@ -125,7 +125,7 @@ const TAG_FILTER = { Filters: [{ Key: 'tag:hybridops:request-id', Values: [REQUE
 const inputs = <T>(calls: Array<{ args: [{ input: T }] }>) => calls.map((c) => c.args[0].input);
 const PARAMETER_BASE = '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345';
 
-describe('cleanupFailedOnboarding', () => {
+describe('cleanUpOnboarding', () => {
   beforeEach(() => ssmMock.reset());
 
   it('deletes the activation and parameters, deregisters our stray instance, releases the lock and reports', async () => {
@@ -503,7 +503,7 @@ describe('cleanupFailedOnboarding', () => {
       },
     });
 
-    const run = await cleanupFailedOnboarding(
+    const run = await cleanUpOnboarding(
       { ssm: new SSMClient({ region: 'ap-northeast-2' }), nodes: refusing, settings: settings() },
       state,
     );
@@ -533,7 +533,7 @@ describe('cleanupFailedOnboarding', () => {
       },
     });
 
-    const run = await cleanupFailedOnboarding(
+    const run = await cleanUpOnboarding(
       { ssm: new SSMClient({ region: 'ap-northeast-2' }), nodes: flaky, settings: settings() },
       stateFailedAt.WaitForNode(),
     );

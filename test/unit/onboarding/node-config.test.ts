@@ -10,7 +10,7 @@ import 'aws-sdk-client-mock-jest';
 import { parse } from 'yaml';
 import { ManualClock } from '../../../lib/clock';
 import { ActivationCodeMissingError } from '../../../lib/errors';
-import { nodeadmCommands, renderNodeConfig, storeNodeConfig } from '../../../lib/onboarding/node-config';
+import { nodeadmCommands, nodeConfigYaml, renderNodeConfig } from '../../../lib/onboarding/node-config';
 import type { OnboardingRequestBody } from '../../../lib/onboarding/request';
 import {
   ACTIVATION_ID,
@@ -84,7 +84,7 @@ interface NodeConfigDoc {
 
 const render = (body: OnboardingRequestBody) =>
   parse(
-    renderNodeConfig({
+    nodeConfigYaml({
       request: parseRequest(body),
       requestId: REQUEST_ID,
       region: 'ap-northeast-2',
@@ -101,7 +101,7 @@ const flag = (doc: NodeConfigDoc, name: string) =>
 const nodeLabels = (doc: NodeConfigDoc) =>
   Object.fromEntries((flag(doc, '--node-labels') ?? '').split(',').map((pair) => pair.split('=') as [string, string]));
 
-describe('renderNodeConfig', () => {
+describe('nodeConfigYaml', () => {
   it('renders a node.eks.aws/v1alpha1 NodeConfig for the cluster with the SSM activation', () => {
     const doc = render(gpuRequestBody());
 
@@ -182,7 +182,7 @@ describe('nodeadmCommands', () => {
   });
 });
 
-describe('storeNodeConfig', () => {
+describe('renderNodeConfig', () => {
   beforeEach(() => ssmMock.reset());
 
   const deps = () => ({
@@ -202,7 +202,7 @@ describe('storeNodeConfig', () => {
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: CODE_PARAMETER, Value: CODE } });
     ssmMock.on(PutParameterCommand).resolves({ Version: 1, Tier: 'Standard' });
 
-    const result = await storeNodeConfig(deps(), input());
+    const result = await renderNodeConfig(deps(), input());
 
     expect(ssmMock.commandCalls(GetParameterCommand).map((c) => c.args[0].input)).toEqual([
       { Name: '/eks-hybrid-ops/test/onboarding/gpu-node-01-abcdef012345/activation-code', WithDecryption: true },
@@ -246,7 +246,7 @@ describe('storeNodeConfig', () => {
       effect: 'NoSchedule' as const,
     }));
 
-    const result = await storeNodeConfig(deps(), input({ ...gpuRequestBody(), labels, taints }));
+    const result = await renderNodeConfig(deps(), input({ ...gpuRequestBody(), labels, taints }));
 
     expect(result.bytes).toBeGreaterThan(4096);
     expect(puts()[0]?.Tier).toBe('Advanced');
@@ -255,7 +255,7 @@ describe('storeNodeConfig', () => {
   it('fails with ActivationCodeMissingError when the code parameter is gone, storing nothing', async () => {
     ssmMock.on(GetParameterCommand).rejects(new ParameterNotFound({ $metadata: {}, message: 'not found' }));
 
-    const attempt = storeNodeConfig(deps(), input());
+    const attempt = renderNodeConfig(deps(), input());
 
     await expect(attempt).rejects.toBeInstanceOf(ActivationCodeMissingError);
     await expect(attempt).rejects.toThrow(`The activation code parameter ${CODE_PARAMETER} is gone.`);
@@ -265,7 +265,7 @@ describe('storeNodeConfig', () => {
   it('fails with ActivationCodeMissingError when the code parameter is empty', async () => {
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: CODE_PARAMETER } });
 
-    await expect(storeNodeConfig(deps(), input())).rejects.toBeInstanceOf(ActivationCodeMissingError);
+    await expect(renderNodeConfig(deps(), input())).rejects.toBeInstanceOf(ActivationCodeMissingError);
     expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
   });
 
@@ -279,7 +279,7 @@ describe('storeNodeConfig', () => {
       }),
     );
 
-    await expect(storeNodeConfig(deps(), input())).rejects.toMatchObject({ name: 'ThrottlingException' });
+    await expect(renderNodeConfig(deps(), input())).rejects.toMatchObject({ name: 'ThrottlingException' });
     expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
   });
 });

@@ -86,10 +86,15 @@ describe('which calls a fault hits', () => {
   it('only the calls of the Task it names, with `task`', async () => {
     const estate = open();
     const ssm = estate.clients().ssm;
-    estate.injectFault({ on: 'ssm:PutParameter', task: 'Finish', effect: 'error', error: 'AccessDeniedException' });
+    estate.injectFault({
+      on: 'ssm:PutParameter',
+      task: 'FinishOnboarding',
+      effect: 'error',
+      error: 'AccessDeniedException',
+    });
 
     await callerTask.run('Preflight', () => ssm.send(put('/lock')));
-    await expect(callerTask.run('Finish', () => ssm.send(put('/done')))).rejects.toMatchObject({
+    await expect(callerTask.run('FinishOnboarding', () => ssm.send(put('/done')))).rejects.toMatchObject({
       name: 'AccessDeniedException',
     });
   });

@@ -1,6 +1,6 @@
 import { ListResolverEndpointIpAddressesCommand } from '@aws-sdk/client-route53resolver';
 import type { ClusterDesiredState, DesiredState } from '../../../lib/desired-state/schema';
-import { inboundEndpointFindings } from '../../../lib/network/reconcile';
+import { inboundEndpointFindings } from '../../../lib/network/inbound-endpoint';
 import { checkResolution } from '../../../lib/network/resolution';
 import { withServices } from '../../../lib/sandbox';
 import { sandboxDns } from '../../../lib/sandbox/dns';

@@ -81,7 +81,7 @@ describe('sweepFailureAlert', () => {
       error: 'AwsTransientError',
       problem: 'throttled',
       fix: 'wait',
-      step: 'Inventory',
+      step: 'SweepInventory',
     });
     expect(alert).toMatchObject({
       severity: 'critical',

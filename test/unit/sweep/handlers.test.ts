@@ -5,7 +5,7 @@ import 'aws-sdk-client-mock-jest';
 import * as checkSweepDns from '../../../functions/nightly-sweep/check-sweep-dns';
 import * as commitSweep from '../../../functions/nightly-sweep/commit-sweep';
 import * as mergeSweep from '../../../functions/nightly-sweep/merge-sweep';
-import * as probeTargets from '../../../functions/nightly-sweep/probe-targets';
+import * as probeBatch from '../../../functions/nightly-sweep/probe-batch';
 import * as publishSweepAlerts from '../../../functions/nightly-sweep/publish-sweep-alerts';
 import * as reportSweepFailure from '../../../functions/nightly-sweep/report-sweep-failure';
 import * as sweepCompliance from '../../../functions/nightly-sweep/sweep-compliance';
@@ -41,10 +41,10 @@ describe('nightly-sweep Task handlers', () => {
   it.each([
     ['sweep-cost', () => sweepCost.run({ sweepId: '../../etc' }, rt())],
     ['sweep-compliance', () => sweepCompliance.run({}, rt())],
-    ['probe-targets', () => probeTargets.run({ sweepId: ID, batch: 'alert-memory.json' }, rt())],
+    ['probe-batch', () => probeBatch.run({ sweepId: ID, batch: 'alert-memory.json' }, rt())],
     [
-      'probe-targets (another night)',
-      () => probeTargets.run({ sweepId: ID, batch: 'runs/20261121T180000Z-ffffff/targets/0000.json' }, rt()),
+      'probe-batch (another night)',
+      () => probeBatch.run({ sweepId: ID, batch: 'runs/20261121T180000Z-ffffff/targets/0000.json' }, rt()),
     ],
     ['check-sweep-dns', () => checkSweepDns.run({ sweepId: 42 }, rt())],
     ['merge-sweep', () => mergeSweep.run({ sweepId: ID, outcomes: [] }, rt())],
@@ -61,7 +61,7 @@ describe('nightly-sweep Task handlers', () => {
 
   it('says what is wrong with a sweep id and what it must look like', async () => {
     await expect(sweepCost.run({ sweepId: 'yesterday' }, rt())).rejects.toThrow(
-      'sweepId: sweepId must be the id the Inventory step returned, e.g. 20261122T180000Z-a1b2c3',
+      'sweepId: sweepId must be the id the SweepInventory step returned, e.g. 20261122T180000Z-a1b2c3',
     );
   });
 
@@ -82,7 +82,7 @@ describe('nightly-sweep Task handlers', () => {
       rt(),
     );
     expect(out.summary).toBe(
-      'The nightly sweep failed at Inventory with AccessDeniedException: no ssm:DescribeActivations',
+      'The nightly sweep failed at SweepInventory with AccessDeniedException: no ssm:DescribeActivations',
     );
     expect(out.notification).toMatchObject({
       subject: '[CRITICAL] nightly sweep failed: AccessDeniedException',

@@ -36,7 +36,7 @@ import { type DesiredState, validateDesiredState } from '../../../lib/desired-st
 import {
   type ClusterInventory,
   type InventoryDeps,
-  probeTargets,
+  pathsToProbe,
   sweptClusters,
   takeInventory,
 } from '../../../lib/sweep/inventory';
@@ -778,7 +778,7 @@ describe('sweptClusters', () => {
   });
 });
 
-describe('probeTargets', () => {
+describe('pathsToProbe', () => {
   const inventoryOf = (overrides: Partial<ClusterInventory>): ClusterInventory => ({
     name: CLUSTER,
     nodes: [],
@@ -795,7 +795,7 @@ describe('probeTargets', () => {
       instances: [{ instanceId: MI_2, name: 'gpu-node-02', ours: true }],
     });
 
-    expect(probeTargets({ name: CLUSTER }, inventory)).toEqual([
+    expect(pathsToProbe({ name: CLUSTER }, inventory)).toEqual([
       { cluster: CLUSTER, kind: 'kubelet', host: '192.168.10.22', port: 10250, name: `${MI_2} (gpu-node-02)` },
       { cluster: CLUSTER, kind: 'kubelet', host: '192.168.10.40', port: 10250, name: MI_GONE },
     ]);
@@ -831,7 +831,7 @@ describe('probeTargets', () => {
     }).clusters;
     const inventory = inventoryOf({ name: 'named-by-inventory', nodes: [node(MI_2, ['192.168.10.22'])] });
 
-    expect(probeTargets(declared ?? { name: CLUSTER }, inventory)).toEqual([
+    expect(pathsToProbe(declared ?? { name: CLUSTER }, inventory)).toEqual([
       { cluster: 'named-by-inventory', kind: 'kubelet', host: '192.168.10.22', port: 10250, name: MI_2 },
       { cluster: 'named-by-inventory', kind: 'dns', host: '192.168.1.53', port: 53, name: 'DNS server for a.local' },
       { cluster: 'named-by-inventory', kind: 'dns', host: '192.168.10.22', port: 53, name: 'DNS server for b.local' },
@@ -840,6 +840,6 @@ describe('probeTargets', () => {
   });
 
   it('has nothing to probe for a cluster with no Nodes and nothing declared', () => {
-    expect(probeTargets({ name: RETIRED }, inventoryOf({ name: RETIRED }))).toEqual([]);
+    expect(pathsToProbe({ name: RETIRED }, inventoryOf({ name: RETIRED }))).toEqual([]);
   });
 });

@@ -15,23 +15,23 @@ import { type AlertMemory, emptyMemory, type SweepFinding } from '../../../lib/s
 import type { ClusterInventory } from '../../../lib/sweep/inventory';
 import {
   type CheckOutcome,
-  commitStep,
-  complianceStep,
-  costStep,
-  dnsStep,
+  commitSweep,
+  sweepCompliance,
+  sweepCost,
+  checkSweepDns,
   idleNodes,
   MAX_OUTPUT_FINDINGS,
-  mergeStep,
+  mergeSweep,
   type NightInventory,
   type NightReport,
-  probeStep,
+  probeBatch,
   failedSweepStep,
-  sweepFailureStep,
+  reportSweepFailure,
 } from '../../../lib/sweep/night';
 import { newRunId, RUN_ID } from '../../../lib/run-id';
 import { MEMORY_KEY, runKeys } from '../../../lib/sweep/store';
 import { memoryStore } from '../../helpers/memory-store';
-import { publishStep } from '../../../lib/sweep/publish';
+import { publishSweepAlerts } from '../../../lib/sweep/publish';
 
 const ID = '20261122T180000Z-a1b2c3';
 const KEYS = runKeys(ID);
@@ -113,7 +113,7 @@ describe('idleNodes', () => {
   });
 });
 
-describe('costStep', () => {
+describe('sweepCost', () => {
   const ce = mockClient(CostExplorerClient);
   beforeEach(() => ce.reset());
 
@@ -127,7 +127,7 @@ describe('costStep', () => {
       region: 'us-east-1',
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
     });
-    await expect(costStep({ ce: client, store }, { sweepId: ID, now: NOW })).rejects.toBeInstanceOf(AwsTransientError);
+    await expect(sweepCost({ ce: client, store }, { sweepId: ID, now: NOW })).rejects.toBeInstanceOf(AwsTransientError);
   });
 
   it('asks Cost Explorer about the names the config pins, and reports the names and requests', async () => {
@@ -141,7 +141,7 @@ describe('costStep', () => {
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
     });
 
-    const part = await costStep({ ce: client, store }, { sweepId: ID, now: NOW });
+    const part = await sweepCost({ ce: client, store }, { sweepId: ID, now: NOW });
 
     expect(ce).not.toHaveReceivedCommand(GetDimensionValuesCommand);
     expect(ce.commandCalls(GetCostAndUsageCommand)[0]?.args[0].input.Filter).toEqual({
@@ -161,14 +161,14 @@ describe('costStep', () => {
       region: 'us-east-1',
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
     });
-    await expect(costStep({ ce: client, store: memoryStore().store }, { sweepId: ID, now: NOW })).rejects.toThrow(
+    await expect(sweepCost({ ce: client, store: memoryStore().store }, { sweepId: ID, now: NOW })).rejects.toThrow(
       `The run store object ${KEYS.inventory} is missing.`,
     );
     expect(ce.calls()).toHaveLength(0);
   });
 });
 
-describe('complianceStep', () => {
+describe('sweepCompliance', () => {
   it('makes a cluster that could not be read a critical finding, and writes what it found', async () => {
     const unreadable: ClusterInventory = {
       name: 'gone',
@@ -179,7 +179,7 @@ describe('complianceStep', () => {
       insights: [],
     };
     const { store, read } = memoryStore({ [KEYS.inventory]: night([cluster([node('mi-1')]), unreadable]) });
-    const part = await complianceStep({ store }, { sweepId: ID, now: NOW });
+    const part = await sweepCompliance({ store }, { sweepId: ID, now: NOW });
     expect(part).toEqual({ key: KEYS.findings('compliance'), findings: 1 });
     expect(read<SweepFinding[]>(part.key)).toEqual([
       expect.objectContaining({
@@ -192,7 +192,7 @@ describe('complianceStep', () => {
   });
 });
 
-describe('probeStep', () => {
+describe('probeBatch', () => {
   const batch = KEYS.batch(0);
   const targets = [
     { cluster: 'gpu-hybrid-cluster', kind: 'kubelet', host: '192.168.10.21', port: 10250, name: 'mi-1' },
@@ -210,7 +210,7 @@ describe('probeStep', () => {
         return ms.map((m) => ({ ok: true, ms: m }));
       },
     };
-    const part = await probeStep({ prober, store }, { sweepId: ID, batch, enabled: true });
+    const part = await probeBatch({ prober, store }, { sweepId: ID, batch, enabled: true });
     expect(asked.sort()).toEqual([
       ['192.168.1.54', 53, probe],
       ['192.168.10.21', 10250, probe],
@@ -224,7 +224,7 @@ describe('probeStep', () => {
   it('probes nothing outside the cluster VPC, and says so once per cluster', async () => {
     const { store, read } = memoryStore({ [batch]: { targets, probe } });
     const prober: Prober = { tcpConnectSamples: () => Promise.reject(new Error('must not probe')) };
-    const part = await probeStep({ prober, store }, { sweepId: ID, batch, enabled: false });
+    const part = await probeBatch({ prober, store }, { sweepId: ID, batch, enabled: false });
     expect(read<SweepFinding[]>(part.key)).toEqual([
       expect.objectContaining({ id: 'connectivity:probes-off:gpu-hybrid-cluster', severity: 'info' }),
     ]);
@@ -232,7 +232,7 @@ describe('probeStep', () => {
   });
 });
 
-describe('dnsStep', () => {
+describe('checkSweepDns', () => {
   it('checks nothing outside the cluster VPC, and says so for each cluster that declares checks', async () => {
     const desired = validateDesiredState({
       version: 1,
@@ -252,19 +252,19 @@ describe('dnsStep', () => {
     if (!desired.ok) throw new Error(desired.problems.join('; '));
     const { store, read } = memoryStore({ [KEYS.inventory]: { ...night([]), desired: desired.state } });
     const dns = { lookup: () => Promise.reject(new Error('must not resolve')) };
-    const part = await dnsStep({ dns, resolver: {} as never, store } as never, { sweepId: ID, enabled: false });
+    const part = await checkSweepDns({ dns, resolver: {} as never, store } as never, { sweepId: ID, enabled: false });
     expect(read<SweepFinding[]>(part.key).map((f) => [f.id, f.severity])).toEqual([
       ['connectivity:dns-checks-off:gpu-hybrid-cluster', 'info'],
     ]);
   });
 });
 
-describe('mergeStep', () => {
+describe('mergeSweep', () => {
   const part = (name: string, findings: SweepFinding[]) => ({ key: KEYS.findings(name), findings: findings.length });
 
   async function merge(outcomes: CheckOutcome[], objects: Record<string, unknown>, memory?: AlertMemory) {
     const m = memoryStore({ ...objects, ...(memory ? { [MEMORY_KEY]: memory } : {}) });
-    const state = await mergeStep({ store: m.store }, { sweepId: ID, stage: 'dev', now: NOW, outcomes });
+    const state = await mergeSweep({ store: m.store }, { sweepId: ID, stage: 'dev', now: NOW, outcomes });
     return { state, report: m.read<NightReport>(KEYS.report), pending: m.read<AlertMemory>(KEYS.pendingMemory), m };
   }
 
@@ -343,7 +343,7 @@ describe('mergeStep', () => {
   });
 });
 
-describe('publishStep', () => {
+describe('publishSweepAlerts', () => {
   const sns = mockClient(SNSClient);
   beforeEach(() => sns.reset());
   const client = () =>
@@ -360,7 +360,7 @@ describe('publishStep', () => {
   it('publishes each alert with its severity, cluster and check attributes', async () => {
     const { store } = memoryStore({ [KEYS.report]: { alerts } });
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
-    const out = await publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC });
+    const out = await publishSweepAlerts({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC });
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 2);
     expect(sns).toHaveReceivedNthCommandWith(1, PublishCommand, {
       TopicArn: TOPIC,
@@ -385,15 +385,17 @@ describe('publishStep', () => {
       .resolvesOnce({ MessageId: 'm-1' })
       .rejectsOnce(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }))
       .resolves({ MessageId: 'm-2' });
-    await expect(publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC })).rejects.toThrow('throttled');
-    const out = await publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC });
+    await expect(publishSweepAlerts({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC })).rejects.toThrow(
+      'throttled',
+    );
+    const out = await publishSweepAlerts({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC });
     const subjects = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
     expect(subjects).toEqual([alerts[0]?.subject, alerts[1]?.subject, alerts[1]?.subject]);
     expect(out.alerts.map((a) => a.messageId)).toEqual(['m-1', 'm-2']);
   });
 });
 
-describe('publishStep when its record cannot be written', () => {
+describe('publishSweepAlerts when its record cannot be written', () => {
   const sns = mockClient(SNSClient);
   beforeEach(() => sns.reset());
   const TOPIC = 'arn:aws:sns:ap-northeast-2:111122223333:eks-hybrid-ops-dev-alerts';
@@ -418,7 +420,7 @@ describe('publishStep when its record cannot be written', () => {
     };
     sns.on(PublishCommand).resolves({ MessageId: 'm' });
 
-    const out = await publishStep(
+    const out = await publishSweepAlerts(
       {
         sns: new SNSClient({ region: 'ap-northeast-2', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
         store,
@@ -440,7 +442,7 @@ describe('publishStep when its record cannot be written', () => {
     const reset = Object.assign(new Error('read ECONNRESET'), { name: 'TimeoutError', code: 'ECONNRESET' });
     sns.on(PublishCommand).resolvesOnce({ MessageId: 'm' }).rejects(reset);
     const attempt = () =>
-      publishStep(
+      publishSweepAlerts(
         {
           sns: new SNSClient({ region: 'ap-northeast-2', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
           store,
@@ -459,7 +461,7 @@ describe('publishStep when its record cannot be written', () => {
   });
 });
 
-describe('sweepFailureStep: the failure alert says truly how far the night got', () => {
+describe('reportSweepFailure: the failure alert says truly how far the night got', () => {
   const failure = { Error: 'AwsTransientError', Cause: 'S3 was slow' };
   const sent = (n: number) =>
     Array.from({ length: n }, (_, i) => ({
@@ -470,16 +472,16 @@ describe('sweepFailureStep: the failure alert says truly how far the night got',
       messageId: `m-${i}`,
     }));
 
-  it('at Inventory: nothing was checked', async () => {
-    const { notification } = await sweepFailureStep({}, { stage: 'dev', failure, step: 'Inventory' });
+  it('at SweepInventory: nothing was checked', async () => {
+    const { notification } = await reportSweepFailure({}, { stage: 'dev', failure, step: 'SweepInventory' });
     expect(notification.message).toContain('Nothing was checked tonight');
   });
 
-  it('at PublishAlerts: names the alerts that went out, read from the record', async () => {
+  it('at PublishSweepAlerts: names the alerts that went out, read from the record', async () => {
     const { store } = memoryStore({ [KEYS.published]: sent(2) });
-    const { notification } = await sweepFailureStep(
+    const { notification } = await reportSweepFailure(
       { store },
-      { stage: 'dev', failure, sweepId: ID, step: 'PublishAlerts', alertCount: 4 },
+      { stage: 'dev', failure, sweepId: ID, step: 'PublishSweepAlerts', alertCount: 4 },
     );
     expect(notification.message).toContain(
       '2 of 4 alert(s) are recorded as sent before it failed:\n- [WARNING] alert 0\n- [WARNING] alert 1',
@@ -488,16 +490,16 @@ describe('sweepFailureStep: the failure alert says truly how far the night got',
     expect(notification.message).not.toContain('Nothing was checked');
   });
 
-  it('at PublishAlerts, when the record cannot be read: says alerts may have gone out', async () => {
+  it('at PublishSweepAlerts, when the record cannot be read: says alerts may have gone out', async () => {
     const store = { putJson: async () => undefined, getJson: async () => Promise.reject(new Error('denied')) };
-    const { notification } = await sweepFailureStep(
+    const { notification } = await reportSweepFailure(
       { store },
-      { stage: 'dev', failure, sweepId: ID, step: 'PublishAlerts' },
+      { stage: 'dev', failure, sweepId: ID, step: 'PublishSweepAlerts' },
     );
     expect(notification.message).toContain("Some of tonight's alerts may have gone out before it failed");
   });
 
-  it('at PublishAlerts after AlertsUnrecordedError: points to the error, not to the stale record', async () => {
+  it('at PublishSweepAlerts after AlertsUnrecordedError: points to the error, not to the stale record', async () => {
     const { store } = memoryStore({ [KEYS.published]: [] });
     const unrecorded = {
       Error: 'AlertsUnrecordedError',
@@ -505,26 +507,33 @@ describe('sweepFailureStep: the failure alert says truly how far the night got',
         errorMessage: 'Publishing failed (...). Sent: [WARNING] alert 0. Fix: check the bucket.',
       }),
     };
-    const { notification } = await sweepFailureStep(
+    const { notification } = await reportSweepFailure(
       { store },
-      { stage: 'dev', failure: unrecorded, sweepId: ID, step: 'PublishAlerts', alertCount: 4 },
+      { stage: 'dev', failure: unrecorded, sweepId: ID, step: 'PublishSweepAlerts', alertCount: 4 },
     );
     expect(notification.message).toContain('Sent: [WARNING] alert 0.');
     expect(notification.message).toContain('The error above names the alerts that went out');
     expect(notification.message).not.toContain('No alert is recorded as sent tonight');
   });
 
-  it('at Remember: all went out; whether the memory was saved after all is read, not guessed', async () => {
+  it('at CommitSweep: all went out; whether the memory was saved after all is read, not guessed', async () => {
     const tonight = emptyMemory();
     const saved = memoryStore({ [KEYS.pendingMemory]: tonight, [MEMORY_KEY]: tonight });
     const kept = memoryStore({
       [KEYS.pendingMemory]: tonight,
       [MEMORY_KEY]: { ...emptyMemory(), findings: { x: {} } },
     });
-    const input = { stage: 'dev', failure, sweepId: ID, step: 'Remember' as const, alertCount: 3, published: sent(3) };
+    const input = {
+      stage: 'dev',
+      failure,
+      sweepId: ID,
+      step: 'CommitSweep' as const,
+      alertCount: 3,
+      published: sent(3),
+    };
 
-    const lost = await sweepFailureStep({ store: saved.store }, input);
-    const failed = await sweepFailureStep({ store: kept.store }, input);
+    const lost = await reportSweepFailure({ store: saved.store }, input);
+    const failed = await reportSweepFailure({ store: kept.store }, input);
 
     expect(lost.notification.message).toContain('All of 3 alert(s) went out, and the alert memory was saved after all');
     expect(failed.notification.message).toContain(
@@ -533,16 +542,16 @@ describe('sweepFailureStep: the failure alert says truly how far the night got',
   });
 
   it.each([
-    [{}, 'Inventory'],
-    [{ inventory: {} }, 'Merge'],
-    [{ inventory: {}, report: {} }, 'PublishAlerts'],
-    [{ inventory: {}, report: {}, published: {} }, 'Remember'],
+    [{}, 'SweepInventory'],
+    [{ inventory: {} }, 'MergeSweep'],
+    [{ inventory: {}, report: {} }, 'PublishSweepAlerts'],
+    [{ inventory: {}, report: {}, published: {} }, 'CommitSweep'],
   ])('%j failed at %s', (state, step) => {
     expect(failedSweepStep(state)).toBe(step);
   });
 });
 
-describe('commitStep', () => {
+describe('commitSweep', () => {
   it('makes the pending memory the memory', async () => {
     const pending: AlertMemory = emptyMemory();
     pending.findings['cost:x'] = {
@@ -553,16 +562,16 @@ describe('commitStep', () => {
       lastAlerted: NOW.toISOString(),
     };
     const { store, read } = memoryStore({ [KEYS.pendingMemory]: pending });
-    expect(await commitStep({ store }, { sweepId: ID })).toEqual({ remembered: 1 });
+    expect(await commitSweep({ store }, { sweepId: ID })).toEqual({ remembered: 1 });
     expect(read<AlertMemory>(MEMORY_KEY)).toEqual(pending);
   });
 
   it('fails rather than forget everything when there is no pending memory', async () => {
-    await expect(commitStep({ store: memoryStore().store }, { sweepId: ID })).rejects.toBeInstanceOf(StoreError);
+    await expect(commitSweep({ store: memoryStore().store }, { sweepId: ID })).rejects.toBeInstanceOf(StoreError);
   });
 });
 
-describe('publishStep when SNS does not answer', () => {
+describe('publishSweepAlerts when SNS does not answer', () => {
   const sns = mockClient(SNSClient);
   beforeEach(() => sns.reset());
   const TOPIC = 'arn:aws:sns:ap-northeast-2:111122223333:eks-hybrid-ops-dev-alerts';
@@ -582,8 +591,10 @@ describe('publishStep when SNS does not answer', () => {
     const { store } = memoryStore({ [KEYS.report]: { alerts } });
     sns.on(PublishCommand).rejectsOnce(reset()).resolves({ MessageId: 'm' });
 
-    await expect(publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC })).rejects.toThrow('ECONNRESET');
-    const out = await publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC });
+    await expect(publishSweepAlerts({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC })).rejects.toThrow(
+      'ECONNRESET',
+    );
+    const out = await publishSweepAlerts({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC });
 
     expect(sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject)).toEqual([
       alerts[0]?.subject,
@@ -596,7 +607,7 @@ describe('publishStep when SNS does not answer', () => {
   it('never sends an alert a third time: after two unanswered sends it names it as unconfirmed', async () => {
     const m = memoryStore({ [KEYS.report]: { alerts } });
     sns.on(PublishCommand).rejects(reset());
-    const attempt = () => publishStep({ sns: client(), store: m.store }, { sweepId: ID, topicArn: TOPIC });
+    const attempt = () => publishSweepAlerts({ sns: client(), store: m.store }, { sweepId: ID, topicArn: TOPIC });
 
     await expect(attempt()).rejects.toThrow('ECONNRESET');
     await expect(attempt()).rejects.toThrow('ECONNRESET');
@@ -615,9 +626,11 @@ describe('publishStep when SNS does not answer', () => {
     sns.on(PublishCommand).rejectsOnce(refused).rejectsOnce(refused).rejectsOnce(refused).resolves({ MessageId: 'm' });
 
     for (let i = 0; i < 3; i += 1) {
-      await expect(publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC })).rejects.toThrow('Invalid');
+      await expect(publishSweepAlerts({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC })).rejects.toThrow(
+        'Invalid',
+      );
     }
-    const out = await publishStep({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC });
+    const out = await publishSweepAlerts({ sns: client(), store }, { sweepId: ID, topicArn: TOPIC });
 
     expect(out.alerts).toHaveLength(2);
   });

@@ -1,14 +1,16 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { probeStep } from '../../lib/sweep/night';
+import { probeBatch } from '../../lib/sweep/night';
 import { SweepIdSchema } from '../../lib/sweep/state';
 import { s3Store } from '../../lib/store';
 
 const Input = z
   .object({
     sweepId: SweepIdSchema,
-    batch: z.string().regex(/^runs\/[\w-]+\/targets\/\d{4}\.json$/, 'batch must be a key the Inventory step returned'),
+    batch: z
+      .string()
+      .regex(/^runs\/[\w-]+\/targets\/\d{4}\.json$/, 'batch must be a key the SweepInventory step returned'),
   })
   .refine((i) => i.batch.startsWith(`runs/${i.sweepId}/`), {
     message: "batch must be one of this sweep's batches (runs/<sweepId>/targets/NNNN.json)",
@@ -20,7 +22,7 @@ const Input = z
  * Meaningful in the cluster VPC (params connectivityProbes, vpcSubnetIds, vpcSecurityGroupIds).
  */
 export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
-  probeStep(
+  probeBatch(
     { prober: rt.prober, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
     { sweepId: input.sweepId, batch: input.batch, enabled: rt.settings.connectivityProbes ?? false },
   ),

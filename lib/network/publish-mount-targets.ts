@@ -1,0 +1,37 @@
+import type { AwsClients } from '../aws/clients';
+import type { DesiredState } from '../desired-state/schema';
+import { observeMountTargets } from '../efs/observe';
+import type { ReconcileContext } from './context';
+import { mountTargetDirectory, writeMountTargetDirectory } from './efs-aws';
+
+/**
+ * Step PublishMountTargets: each cluster's mount-target directory (the IPs per AZ and the mount
+ * options) to its SSM parameter, once the apply has settled; unchanged ones are not written.
+ */
+export async function publishMountTargets(
+  clients: Pick<AwsClients, 'efs' | 'ssm'>,
+  ctx: ReconcileContext,
+  state: DesiredState,
+) {
+  const published: Array<{
+    cluster: string;
+    parameter: string;
+    result: 'published' | 'unchanged';
+    directory: unknown;
+  }> = [];
+  for (const cluster of state.clusters) {
+    if (!cluster.efs) continue;
+    const directory = mountTargetDirectory(
+      cluster.efs,
+      await observeMountTargets(clients.efs, cluster.efs.fileSystemId),
+    );
+    const parameter = `${ctx.parameterPrefix}/efs/${cluster.name}/mount-targets`;
+    published.push({
+      cluster: cluster.name,
+      parameter,
+      result: await writeMountTargetDirectory(clients.ssm, parameter, directory),
+      directory,
+    });
+  }
+  return published;
+}
