@@ -8,7 +8,7 @@ import { sandboxStoreBucket } from '../lib/sandbox/services/s3';
 import { sandboxTopicArn } from '../lib/sandbox/services/sns';
 import { desiredStateParameter, type Settings } from '../lib/settings';
 import { PAGE_SIZES } from '../lib/sweep/inventory';
-import { TARGETS_PER_BATCH } from '../lib/sweep/night';
+import { TARGETS_PER_BATCH } from '../lib/sweep/sweep-inventory';
 
 /**
  * The nightly sweep at scale on the sandbox: the whole state machine (real ASL, real handlers)

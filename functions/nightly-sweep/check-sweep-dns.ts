@@ -3,7 +3,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
 import { systemDns } from '../../lib/net/dns';
-import { checkSweepDns } from '../../lib/sweep/night';
+import { checkSweepDns } from '../../lib/sweep/check-sweep-dns';
 import { SweepIdSchema } from '../../lib/sweep/state';
 import { s3Store } from '../../lib/store';
 

@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { mergeSweep } from '../../lib/sweep/night';
+import { mergeSweep } from '../../lib/sweep/merge-sweep';
 import { CheckOutcomeSchema, SweepIdSchema } from '../../lib/sweep/state';
 import { runKeys } from '../../lib/sweep/store';
 import { objectUri, s3Store } from '../../lib/store';

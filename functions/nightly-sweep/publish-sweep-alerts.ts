@@ -3,7 +3,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { StoreError } from '../../lib/errors';
 import { taskHandler } from '../commons/task-handler';
-import { publishSweepAlerts } from '../../lib/sweep/publish';
+import { publishSweepAlerts } from '../../lib/sweep/publish-sweep-alerts';
 import { SweepIdSchema } from '../../lib/sweep/state';
 import { s3Store } from '../../lib/store';
 

@@ -2,7 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
 import { CHECKS } from '../../lib/sweep/findings';
-import { failedSweepStep, reportSweepFailure } from '../../lib/sweep/night';
+import { failedSweepStep, reportSweepFailure } from '../../lib/sweep/report-sweep-failure';
 import { CaughtErrorSchema } from '../../lib/caught-error';
 import { SweepIdSchema } from '../../lib/sweep/state';
 import { s3Store } from '../../lib/store';

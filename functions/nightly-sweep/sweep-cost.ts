@@ -2,7 +2,7 @@ import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { sweepCost } from '../../lib/sweep/night';
+import { sweepCost } from '../../lib/sweep/sweep-cost';
 import { SweepIdSchema } from '../../lib/sweep/state';
 import { s3Store } from '../../lib/store';
 

@@ -9,7 +9,7 @@ import { taskHandler } from '../commons/task-handler';
 import { readDesiredState } from '../../lib/desired-state/load';
 import { desiredStateParameter } from '../../lib/settings';
 import { newRunId } from '../../lib/run-id';
-import { sweepInventory } from '../../lib/sweep/night';
+import { sweepInventory } from '../../lib/sweep/sweep-inventory';
 import { s3Store } from '../../lib/store';
 
 const Input = z.object({ trigger: z.string().max(64).default('manual') });

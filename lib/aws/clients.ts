@@ -20,7 +20,7 @@ export interface AwsClients {
   /**
    * SNS with one attempt per call, for alerts a function publishes itself: a publish whose answer
    * was lost may have gone out, and a standard topic does not deduplicate, so the caller decides
-   * whether to send again (lib/sweep/publish.ts), not the SDK.
+   * whether to send again (lib/sweep/publish-sweep-alerts.ts), not the SDK.
    */
   readonly snsSingleAttempt: SNSClient;
   readonly sts: STSClient;

@@ -3,7 +3,11 @@ import { CHECKS } from './findings';
 import { CaughtErrorSchema } from '../caught-error';
 import { RUN_ID } from '../run-id';
 
-/** The shapes the nightly-sweep state machine passes between its Tasks (what each handler accepts). */
+/**
+ * The shapes the nightly-sweep state machine passes between its Tasks (what each handler accepts).
+ * Each step reads what the one before wrote to the run store and passes on only keys and counts,
+ * so the state stays small however many nodes there are: Step Functions allows 256 KiB per state.
+ */
 
 export const SweepIdSchema = z
   .string({ error: 'sweepId is required' })
@@ -14,6 +18,9 @@ export const CheckPartSchema = z.object({
   findings: z.number().int().min(0),
   summary: z.record(z.string(), z.unknown()).optional(),
 });
+
+/** What one part of a check (the whole cost check, one probe batch, ...) hands the merge step. */
+export type CheckPart = z.output<typeof CheckPartSchema>;
 
 const PartOrFailure = z.union([CheckPartSchema, z.object({ failed: CaughtErrorSchema })]);
 
@@ -26,3 +33,6 @@ export const CheckOutcomeSchema = z
     failed: CaughtErrorSchema.optional(),
   })
   .transform(({ dns, ...outcome }) => ({ ...outcome, parts: dns ? [...outcome.parts, dns] : outcome.parts }));
+
+/** What a branch of the Parallel state hands on: its parts, or the error that stopped it. */
+export type CheckOutcome = z.output<typeof CheckOutcomeSchema>;

@@ -1,6 +1,6 @@
 /** Where a night's objects live in the run store (lib/store.ts), and the alert memory between nights. */
 
-import type { PublishRecord } from './publish';
+import type { PublishRecord } from './publish-sweep-alerts';
 
 export const MEMORY_KEY = 'alert-memory.json';
 

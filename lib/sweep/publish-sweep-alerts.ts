@@ -3,7 +3,7 @@ import { AlertsUnconfirmedError, AlertsUnrecordedError } from '../errors';
 import { logger } from '../logger';
 import { mustGet, type RunStore } from '../store';
 import type { SweepAlert } from './alerts';
-import type { NightReport } from './night';
+import type { NightReport } from './merge-sweep';
 import { recordedSubjects, runKeys } from './store';
 
 /** One published alert, as the execution output lists it. */

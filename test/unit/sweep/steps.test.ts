@@ -13,25 +13,19 @@ import { validateDesiredState } from '../../../lib/desired-state/schema';
 import { DEFAULT_SWEEP_CONFIG } from '../../../lib/sweep/config';
 import { type AlertMemory, emptyMemory, type SweepFinding } from '../../../lib/sweep/findings';
 import type { ClusterInventory } from '../../../lib/sweep/inventory';
-import {
-  type CheckOutcome,
-  commitSweep,
-  sweepCompliance,
-  sweepCost,
-  checkSweepDns,
-  idleNodes,
-  MAX_OUTPUT_FINDINGS,
-  mergeSweep,
-  type NightInventory,
-  type NightReport,
-  probeBatch,
-  failedSweepStep,
-  reportSweepFailure,
-} from '../../../lib/sweep/night';
+import { checkSweepDns } from '../../../lib/sweep/check-sweep-dns';
+import { commitSweep } from '../../../lib/sweep/commit-sweep';
+import { MAX_OUTPUT_FINDINGS, mergeSweep, type NightReport } from '../../../lib/sweep/merge-sweep';
+import { probeBatch } from '../../../lib/sweep/probe-batch';
+import { failedSweepStep, reportSweepFailure } from '../../../lib/sweep/report-sweep-failure';
+import type { CheckOutcome } from '../../../lib/sweep/state';
+import { sweepCompliance } from '../../../lib/sweep/sweep-compliance';
+import { idleNodes, sweepCost } from '../../../lib/sweep/sweep-cost';
+import type { NightInventory } from '../../../lib/sweep/sweep-inventory';
 import { newRunId, RUN_ID } from '../../../lib/run-id';
 import { MEMORY_KEY, runKeys } from '../../../lib/sweep/store';
 import { memoryStore } from '../../helpers/memory-store';
-import { publishSweepAlerts } from '../../../lib/sweep/publish';
+import { publishSweepAlerts } from '../../../lib/sweep/publish-sweep-alerts';
 
 const ID = '20261122T180000Z-a1b2c3';
 const KEYS = runKeys(ID);
