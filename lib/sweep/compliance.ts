@@ -71,37 +71,35 @@ const DAY = 24 * 3600_000;
 const tag = (tags: ActivationFacts['tags'], key: string) => tags.find((t) => t.Key === key)?.Value;
 const named = (i: ManagedInstanceFacts) => (i.name ? `${i.instanceId} (${i.name})` : i.instanceId);
 
-/**
- * Compliance of one cluster's hybrid estate; each finding names the resource, what is wrong and
- * the fix: unsupported OS, unused or multi-use activations, orphans both ways, Node IPs outside
- * the remote node CIDRs, overlapping remote CIDRs, EFS at rest, NFS rules wider than the remote
- * CIDRs, and EKS insights about hybrid nodes.
- */
-export function complianceFindings(input: ComplianceInput): SweepFinding[] {
-  const cluster = input.cluster.name;
-  const found: SweepFinding[] = [];
-  const add = (f: Omit<SweepFinding, 'check' | 'cluster'>) => found.push({ check: 'compliance', cluster, ...f });
-  const ours = (tags: ActivationFacts['tags']) => tag(tags, TAG_KEYS.clusterArn) === input.cluster.arn;
+/** A compliance finding before it is stamped with its check and cluster. */
+type Found = Omit<SweepFinding, 'check' | 'cluster'>;
 
-  for (const i of input.instances) {
-    const os = osIdOf(i.platformName, i.platformVersion);
-    const verdict = judgeOs(os);
-    if (!verdict.supported) {
-      add({
+/** Managed instances whose OS EKS Hybrid Nodes does not support. */
+function unsupportedOsFindings(input: ComplianceInput): Found[] {
+  return input.instances.flatMap((i): Found[] => {
+    const verdict = judgeOs(osIdOf(i.platformName, i.platformVersion));
+    if (verdict.supported) return [];
+    return [
+      {
         id: `compliance:unsupported-os:${i.instanceId}`,
         severity: 'warning',
         resource: i.instanceId,
         message: `${named(i)} runs ${i.platformName ?? '?'} ${i.platformVersion ?? '?'}: ${verdict.reason}.`,
         fix: 'Reinstall the server with a supported OS and onboard it again; AWS supports the hybrid integration on those only.',
-      });
-    }
-  }
+      },
+    ];
+  });
+}
 
+/** This cluster's activations that expired or expire unused, or let more than one server join. */
+function activationFindings(input: ComplianceInput): Found[] {
+  const found: Found[] = [];
   const now = input.now.getTime();
+  const ours = (tags: ActivationFacts['tags']) => tag(tags, TAG_KEYS.clusterArn) === input.cluster.arn;
   for (const a of input.activations.filter((x) => ours(x.tags))) {
     const expires = Date.parse(a.expirationDate);
     if (a.registrationsCount === 0 && (a.expired || expires <= now)) {
-      add({
+      found.push({
         id: `compliance:activation-expired-unused:${a.id}`,
         severity: 'warning',
         resource: a.id,
@@ -109,7 +107,7 @@ export function complianceFindings(input: ComplianceInput): SweepFinding[] {
         fix: `Delete it (aws ssm delete-activation --activation-id ${a.id}); if the server still needs to join, submit a new onboarding.`,
       });
     } else if (a.registrationsCount === 0 && expires - now < DAY) {
-      add({
+      found.push({
         id: `compliance:activation-expiring-unused:${a.id}`,
         severity: 'info',
         resource: a.id,
@@ -118,7 +116,7 @@ export function complianceFindings(input: ComplianceInput): SweepFinding[] {
       });
     }
     if (a.registrationLimit > 1) {
-      add({
+      found.push({
         id: `compliance:activation-multi-use:${a.id}`,
         severity: 'warning',
         resource: a.id,
@@ -127,46 +125,55 @@ export function complianceFindings(input: ComplianceInput): SweepFinding[] {
       });
     }
   }
+  return found;
+}
 
+/** Orphans both ways: this project's managed instances that are no Node, and Nodes with no managed instance. */
+function orphanFindings(input: ComplianceInput): Found[] {
+  const cluster = input.cluster.name;
   const nodeNames = new Set(input.nodes.map((n) => n.name));
   const instanceIds = new Set(input.instances.map((i) => i.instanceId));
-  for (const i of input.instances.filter((x) => x.ours)) {
-    if (!nodeNames.has(i.instanceId)) {
-      add({
-        id: `compliance:orphan-instance:${i.instanceId}`,
-        severity: 'warning',
-        resource: i.instanceId,
-        message: `Managed instance ${named(i)}, registered by this project for ${cluster}, is no Kubernetes Node of it${i.pingStatus ? ` (SSM agent ${i.pingStatus})` : ''}.`,
-        fix: `If the server is gone, deregister it (aws ssm deregister-managed-instance --instance-id ${i.instanceId}); else check its kubelet.`,
-      });
-    }
-  }
-  for (const n of input.nodes.filter((x) => !instanceIds.has(x.name))) {
-    add({
+  const instancesWithoutNode = input.instances
+    .filter((i) => i.ours && !nodeNames.has(i.instanceId))
+    .map((i): Found => ({
+      id: `compliance:orphan-instance:${i.instanceId}`,
+      severity: 'warning',
+      resource: i.instanceId,
+      message: `Managed instance ${named(i)}, registered by this project for ${cluster}, is no Kubernetes Node of it${i.pingStatus ? ` (SSM agent ${i.pingStatus})` : ''}.`,
+      fix: `If the server is gone, deregister it (aws ssm deregister-managed-instance --instance-id ${i.instanceId}); else check its kubelet.`,
+    }));
+  const nodesWithoutInstance = input.nodes
+    .filter((n) => !instanceIds.has(n.name))
+    .map((n): Found => ({
       id: `compliance:node-without-instance:${n.name}`,
       severity: 'warning',
       resource: n.name,
       message: `Hybrid Node ${n.name} has no SSM managed instance: it keeps billing, but its credentials can no longer be renewed.`,
       fix: `If the server is gone, delete the Node (kubectl delete node ${n.name}); else onboard it again.`,
-    });
-  }
+    }));
+  return [...instancesWithoutNode, ...nodesWithoutInstance];
+}
 
+/** Nodes with an InternalIP outside the remote node networks, and remote networks that are invalid. */
+function remoteNetworkFindings(input: ComplianceInput): Found[] {
+  const cluster = input.cluster.name;
   const remote = input.cluster.remoteNodeCidrs.map(parseCidr);
-  for (const n of input.nodes) {
+  const found = input.nodes.flatMap((n): Found[] => {
     const outside = n.internalIps.filter((ip) => !remote.some((c) => cidrContainsIp(c, ip)));
-    if (outside.length) {
-      add({
+    if (!outside.length) return [];
+    return [
+      {
         id: `compliance:node-ip-outside-remote-network:${n.name}`,
         severity: 'critical',
         resource: n.name,
         message: `Node ${n.name} has InternalIP ${outside.join(', ')}, outside the remote node networks (${input.cluster.remoteNodeCidrs.join(', ')}).`,
         fix: 'Give the node an address inside a remote node CIDR (kubelet --node-ip), or add its network to remoteNetworkConfig.',
-      });
-    }
-  }
+      },
+    ];
+  });
   const network = remoteNetworkProblems({ ...input.cluster } as ClusterFacts);
   if (network.length) {
-    add({
+    found.push({
       id: `compliance:remote-network:${cluster}`,
       severity: 'critical',
       resource: input.cluster.arn,
@@ -174,41 +181,65 @@ export function complianceFindings(input: ComplianceInput): SweepFinding[] {
       fix: 'Use RFC 1918 remote CIDRs that overlap neither each other, the VPC nor the service CIDR.',
     });
   }
+  return found;
+}
 
-  if (input.efs) {
-    const efs = input.efs;
-    if (!efs.encrypted) {
-      add({
-        id: `compliance:efs-unencrypted:${efs.fileSystemId}`,
-        severity: 'warning',
-        resource: efs.fileSystemId,
-        message: `EFS ${efs.fileSystemId} is not encrypted at rest.`,
-        fix: 'Create an encrypted file system (KMS, with key rotation) and move the data; encryption is set at creation.',
-      });
-    }
-    for (const r of efs.rules.filter((x) => reachesNfs(x) && x.cidr && !efs.allowedCidrs.includes(x.cidr))) {
-      add({
-        id: `compliance:nfs-open:${efs.securityGroupId}:${r.id}`,
-        severity: 'critical',
-        resource: `${efs.securityGroupId}/${r.id}`,
-        message: `${r.id} lets ${r.cidr} reach NFS on the EFS mount targets; allowed: ${efs.allowedCidrs.join(', ')}.`,
-        fix: 'Run the network reconciler in apply mode (POST /reconcile {"mode": "apply"}), or revoke the rule.',
-      });
-    }
+/** EFS not encrypted at rest, and NFS rules wider than the remote CIDRs. */
+function efsFindings(input: ComplianceInput): Found[] {
+  const efs = input.efs;
+  if (!efs) return [];
+  const found: Found[] = [];
+  if (!efs.encrypted) {
+    found.push({
+      id: `compliance:efs-unencrypted:${efs.fileSystemId}`,
+      severity: 'warning',
+      resource: efs.fileSystemId,
+      message: `EFS ${efs.fileSystemId} is not encrypted at rest.`,
+      fix: 'Create an encrypted file system (KMS, with key rotation) and move the data; encryption is set at creation.',
+    });
   }
+  for (const r of efs.rules.filter((x) => reachesNfs(x) && x.cidr && !efs.allowedCidrs.includes(x.cidr))) {
+    found.push({
+      id: `compliance:nfs-open:${efs.securityGroupId}:${r.id}`,
+      severity: 'critical',
+      resource: `${efs.securityGroupId}/${r.id}`,
+      message: `${r.id} lets ${r.cidr} reach NFS on the EFS mount targets; allowed: ${efs.allowedCidrs.join(', ')}.`,
+      fix: 'Run the network reconciler in apply mode (POST /reconcile {"mode": "apply"}), or revoke the rule.',
+    });
+  }
+  return found;
+}
 
+/** EKS insights about hybrid nodes that are not passing. */
+function insightFindings(input: ComplianceInput): Found[] {
   // Configuration insights are about hybrid nodes by definition (EKS API reference, InsightsFilter).
   const aboutHybrid = (x: ComplianceInput['insights'][number]) =>
     x.category === 'MISCONFIGURATION' || /hybrid/i.test(`${x.name} ${x.description ?? ''}`);
-  for (const insight of input.insights.filter(aboutHybrid)) {
-    if (insight.status === 'PASSING') continue;
-    add({
+  return input.insights
+    .filter((insight) => aboutHybrid(insight) && insight.status !== 'PASSING')
+    .map((insight): Found => ({
       id: `compliance:insight:${insight.id}`,
       severity: insight.status === 'ERROR' ? 'critical' : 'warning',
       resource: insight.id,
       message: `EKS insight "${insight.name}" is ${insight.status ?? 'not passing'}${insight.description ? `: ${insight.description}` : ''}.`,
       fix: insight.recommendation ?? 'See the insight in the EKS console (Cluster insights).',
-    });
-  }
-  return found;
+    }));
+}
+
+/**
+ * Compliance of one cluster's hybrid estate; each finding names the resource, what is wrong and
+ * the fix: unsupported OS, unused or multi-use activations, orphans both ways, Node IPs outside
+ * the remote node CIDRs, overlapping remote CIDRs, EFS at rest, NFS rules wider than the remote
+ * CIDRs, and EKS insights about hybrid nodes.
+ */
+export function complianceFindings(input: ComplianceInput): SweepFinding[] {
+  const cluster = input.cluster.name;
+  return [
+    unsupportedOsFindings,
+    activationFindings,
+    orphanFindings,
+    remoteNetworkFindings,
+    efsFindings,
+    insightFindings,
+  ].flatMap((part) => part(input).map((f): SweepFinding => ({ check: 'compliance', cluster, ...f })));
 }
