@@ -13,7 +13,7 @@ import {
 import { PAGE_SIZE } from '../aws/page-sizes';
 import { ClusterNotFoundError, splitFix } from '../errors';
 import type { NodeReaderFactory } from '../kube/types';
-import type { ClusterDesiredState, DesiredState } from '../desired-state/schema';
+import type { ClusterDesiredState, DesiredState, EfsDesiredState } from '../desired-state/schema';
 import { allowedNfsCidrs } from '../efs/nfs';
 import { observeEfs } from '../efs/observe';
 import { type ClusterFacts, describeClusterFacts } from '../cluster/facts';
@@ -103,10 +103,28 @@ export async function takeInventory(
     [{ Key: InstanceInformationFilterKey.RESOURCE_TYPE, Values: [ResourceType.MANAGED_INSTANCE] }],
     count,
   );
+  const activations = await hybridActivations(deps.ssm, input.hybridNodesRoleName, count);
+
+  const clusters: ClusterInventory[] = [];
+  const targets: ProbeTarget[] = [];
+  for (const declared of sweptClusters(input.desired, input.stageCluster)) {
+    const inventory = await clusterInventory(deps, declared, { ...input, allInstances, activations, count });
+    clusters.push(inventory);
+    targets.push(...pathsToProbe(declared, inventory));
+  }
+  return { takenAt: input.now.toISOString(), clusters, targets, pages };
+}
+
+/** Every activation for the hybrid nodes role, with the cluster its EKSClusterARN tag names. */
+async function hybridActivations(
+  ssm: SSMClient,
+  hybridNodesRoleName: string,
+  count: (api: string) => void,
+): Promise<Array<ActivationFacts & { clusterArn?: string }>> {
   const activations: Array<ActivationFacts & { clusterArn?: string }> = [];
   for await (const page of paginateDescribeActivations(
-    { client: deps.ssm, pageSize: PAGE_SIZES.describeActivations },
-    { Filters: [{ FilterKey: DescribeActivationsFilterKeys.IAM_ROLE, FilterValues: [input.hybridNodesRoleName] }] },
+    { client: ssm, pageSize: PAGE_SIZES.describeActivations },
+    { Filters: [{ FilterKey: DescribeActivationsFilterKeys.IAM_ROLE, FilterValues: [hybridNodesRoleName] }] },
   )) {
     count('ssm:DescribeActivations');
     for (const a of page.ActivationList ?? []) {
@@ -123,37 +141,58 @@ export async function takeInventory(
       });
     }
   }
+  return activations;
+}
 
-  const clusters: ClusterInventory[] = [];
-  const targets: ProbeTarget[] = [];
-  for (const declared of sweptClusters(input.desired, input.stageCluster)) {
-    const inventory = await clusterInventory(deps, declared, { ...input, allInstances, activations, count });
-    clusters.push(inventory);
-    targets.push(...pathsToProbe(declared, inventory));
-  }
-  return { takenAt: input.now.toISOString(), clusters, targets, pages };
+/** What reading one cluster shares with the rest of the night's inventory. */
+interface ClusterContext {
+  region: string;
+  allInstances: Map<string, ManagedInstanceFacts>;
+  activations: Array<ActivationFacts & { clusterArn?: string }>;
+  count: (api: string) => void;
 }
 
 async function clusterInventory(
   deps: InventoryDeps,
   declared: ClusterDesiredState,
-  context: {
-    region: string;
-    allInstances: Map<string, ManagedInstanceFacts>;
-    activations: Array<ActivationFacts & { clusterArn?: string }>;
-    count: (api: string) => void;
-  },
+  context: ClusterContext,
 ): Promise<ClusterInventory> {
-  const { count } = context;
-  const empty: ClusterInventory = { name: declared.name, nodes: [], instances: [], activations: [], insights: [] };
   let facts: ClusterFacts;
   try {
     facts = await describeClusterFacts(deps, declared.name);
   } catch (error) {
     if (!(error instanceof ClusterNotFoundError)) throw error;
-    return { ...empty, problem: { error: error.name, message: splitFix(error.message).problem, fix: error.fix } };
+    const problem = { error: error.name, message: splitFix(error.message).problem, fix: error.fix };
+    return { name: declared.name, nodes: [], instances: [], activations: [], insights: [], problem };
   }
+  const nodes = await hybridNodes(deps, facts, context);
+  const instances = await clusterInstances(deps.ssm, facts, nodes, context);
+  const efs = declared.efs ? await efsInventory(deps, declared.efs, facts) : undefined;
+  const insights = await hybridInsights(deps.eks, facts, context.count);
+  return {
+    name: facts.name,
+    facts: {
+      name: facts.name,
+      arn: facts.arn,
+      vpcCidrs: facts.vpcCidrs,
+      serviceCidr: facts.serviceCidr,
+      remoteNodeCidrs: facts.remoteNodeCidrs,
+      remotePodCidrs: facts.remotePodCidrs,
+    },
+    nodes,
+    instances,
+    activations: context.activations.filter((a) => a.clusterArn === facts.arn).map(({ clusterArn: _arn, ...a }) => a),
+    ...(efs ? { efs } : {}),
+    insights,
+  };
+}
 
+/** The cluster's hybrid Nodes, through the Kubernetes API, page by page. */
+async function hybridNodes(
+  deps: InventoryDeps,
+  facts: ClusterFacts,
+  context: ClusterContext,
+): Promise<InventoryNode[]> {
   const reader = deps.nodes({
     name: facts.name,
     region: context.region,
@@ -162,7 +201,7 @@ async function clusterInventory(
   });
   const nodes: InventoryNode[] = [];
   for await (const page of reader.listHybridNodes(PAGE_SIZES.listNodes)) {
-    count('kubernetes:ListNodes');
+    context.count('kubernetes:ListNodes');
     for (const n of page) {
       nodes.push({
         name: n.name,
@@ -176,17 +215,27 @@ async function clusterInventory(
       });
     }
   }
+  return nodes;
+}
 
-  // This cluster's instances: its Nodes' (a hybrid Node is named after its managed instance) and
-  // those tagged for it (which may have no Node: orphans). Tags are not in the instance list, so
-  // the tagged ones are asked for by tag filter.
+/**
+ * This cluster's managed instances: its Nodes' (a hybrid Node is named after its managed
+ * instance) and those tagged for it (which may have no Node: orphans). Tags are not in the
+ * instance list, so the tagged ones are asked for by tag filter.
+ */
+async function clusterInstances(
+  ssm: SSMClient,
+  facts: ClusterFacts,
+  nodes: InventoryNode[],
+  context: ClusterContext,
+): Promise<ManagedInstanceFacts[]> {
   const tagged = await describeInstances(
-    deps.ssm,
+    ssm,
     [
       { Key: `tag:${TAG_KEYS.clusterArn}`, Values: [facts.arn] },
       { Key: 'tag-key', Values: [TAG_KEYS.requestId] },
     ],
-    count,
+    context.count,
   );
   const instances = new Map<string, ManagedInstanceFacts>();
   for (const i of tagged.values()) instances.set(i.instanceId, { ...i, ours: true });
@@ -194,22 +243,34 @@ async function clusterInventory(
     const i = context.allInstances.get(n.name);
     if (i && !instances.has(i.instanceId)) instances.set(i.instanceId, i);
   }
+  return [...instances.values()];
+}
 
-  let efs: ClusterInventory['efs'];
-  if (declared.efs) {
-    const observed = await observeEfs(deps, { efs: declared.efs, cluster: facts });
-    efs = {
-      fileSystemId: declared.efs.fileSystemId,
-      encrypted: observed.fileSystem.encrypted,
-      securityGroupId: declared.efs.securityGroupId,
-      rules: observed.securityGroupRules,
-      allowedCidrs: allowedNfsCidrs(declared.efs, observed),
-    };
-  }
+/** The declared file system as AWS has it, and which sources may reach it over NFS. */
+async function efsInventory(
+  deps: InventoryDeps,
+  efs: EfsDesiredState,
+  facts: ClusterFacts,
+): Promise<NonNullable<ClusterInventory['efs']>> {
+  const observed = await observeEfs(deps, { efs, cluster: facts });
+  return {
+    fileSystemId: efs.fileSystemId,
+    encrypted: observed.fileSystem.encrypted,
+    securityGroupId: efs.securityGroupId,
+    rules: observed.securityGroupRules,
+    allowedCidrs: allowedNfsCidrs(efs, observed),
+  };
+}
 
+/** The cluster's EKS insights that are not passing (WARNING, ERROR, UNKNOWN), page by page. */
+async function hybridInsights(
+  eks: EKSClient,
+  facts: ClusterFacts,
+  count: (api: string) => void,
+): Promise<ClusterInventory['insights']> {
   const insights: ClusterInventory['insights'] = [];
   for await (const page of paginateListInsights(
-    { client: deps.eks, pageSize: PAGE_SIZES.listInsights },
+    { client: eks, pageSize: PAGE_SIZES.listInsights },
     {
       clusterName: facts.name,
       filter: { statuses: [InsightStatusValue.WARNING, InsightStatusValue.ERROR, InsightStatusValue.UNKNOWN] },
@@ -228,23 +289,7 @@ async function clusterInventory(
       });
     }
   }
-
-  return {
-    name: facts.name,
-    facts: {
-      name: facts.name,
-      arn: facts.arn,
-      vpcCidrs: facts.vpcCidrs,
-      serviceCidr: facts.serviceCidr,
-      remoteNodeCidrs: facts.remoteNodeCidrs,
-      remotePodCidrs: facts.remotePodCidrs,
-    },
-    nodes,
-    instances: [...instances.values()],
-    activations: context.activations.filter((a) => a.clusterArn === facts.arn).map(({ clusterArn: _arn, ...a }) => a),
-    ...(efs ? { efs } : {}),
-    insights,
-  };
+  return insights;
 }
 
 async function describeInstances(
