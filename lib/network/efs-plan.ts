@@ -1,6 +1,6 @@
-import type { ClusterDesiredState } from '../desired-state/schema';
+import type { ClusterDesiredState, EfsDesiredState } from '../desired-state/schema';
 import { allowedNfsCidrs, type EfsObservation, NFS_PORT, type ObservedSgRule, reachesNfs } from '../efs/nfs';
-import { emptyPlan, type Plan } from './plan';
+import { emptyPlan, mergePlans, type Plan } from './plan';
 
 /**
  * Plans the EFS side for one cluster: exactly one mount target per AZ of the cluster's subnets
@@ -8,13 +8,23 @@ import { emptyPlan, type Plan } from './plan';
  * that allows TCP 2049 from the allowed CIDRs exactly and nothing wider.
  */
 export function efsPlan(input: { cluster: ClusterDesiredState; observed: EfsObservation }): Plan {
-  const plan = emptyPlan();
   const efs = input.cluster.efs;
-  if (!efs) return plan;
-  const cluster = input.cluster.name;
-  const { observed } = input;
-  const fs = observed.fileSystem;
+  if (!efs) return emptyPlan();
+  const target = { cluster: input.cluster.name, efs, observed: input.observed };
+  return mergePlans(encryptionFindings(target), mountTargetChanges(target), nfsRuleChanges(target));
+}
 
+/** One cluster's declared file system and what AWS has of it. */
+interface EfsTarget {
+  cluster: string;
+  efs: EfsDesiredState;
+  observed: EfsObservation;
+}
+
+/** A file system not encrypted at rest: reported, since encryption is set at creation. */
+function encryptionFindings({ cluster, observed }: EfsTarget): Plan {
+  const plan = emptyPlan();
+  const fs = observed.fileSystem;
   if (!fs.encrypted) {
     plan.findings.push({
       cluster,
@@ -24,7 +34,17 @@ export function efsPlan(input: { cluster: ClusterDesiredState; observed: EfsObse
       fix: 'Encryption at rest is set at creation: create an encrypted file system (KMS) and move the data.',
     });
   }
+  return plan;
+}
 
+/**
+ * One mount target in each AZ of the cluster's subnets (of its own AZ for a One Zone file
+ * system): a missing one is created when the config allows it, else reported; one in a subnet
+ * that is not the cluster's, or in an AZ where the cluster has none, is left as it is.
+ */
+function mountTargetChanges({ cluster, efs, observed }: EfsTarget): Plan {
+  const plan = emptyPlan();
+  const fs = observed.fileSystem;
   const azs = [...new Set(observed.clusterSubnets.map((s) => s.availabilityZone))].sort();
   const wanted = fs.oneZone ? azs.filter((az) => az === fs.oneZone) : azs;
   if (fs.oneZone && wanted.length === 0) {
@@ -80,12 +100,20 @@ export function efsPlan(input: { cluster: ClusterDesiredState; observed: EfsObse
       fix: 'This reconciler never deletes mount targets: delete it by hand if nothing uses it.',
     });
   }
+  return plan;
+}
 
+/**
+ * The mount-target security group's NFS rules: TCP 2049 from each allowed CIDR exactly, nothing
+ * wider. What is missing is allowed before what is too wide is revoked, so access is never cut
+ * in between.
+ */
+function nfsRuleChanges({ cluster, efs, observed }: EfsTarget): Plan {
+  const plan = emptyPlan();
   const allowed = allowedNfsCidrs(efs, observed);
   const exact = (r: ObservedSgRule) =>
     (r.protocol === 'tcp' || r.protocol === '6') && r.fromPort === NFS_PORT && r.toPort === NFS_PORT;
   const nfsRules = observed.securityGroupRules.filter((r) => reachesNfs(r) && r.cidr);
-  // Allow what is missing before revoking what is too wide, so access is never cut in between.
   for (const cidr of allowed.filter((c) => !nfsRules.some((r) => r.cidr === c && exact(r)))) {
     plan.actions.push({
       type: 'authorize-nfs',
