@@ -9,8 +9,12 @@ export const HYBRID_VCPU_HOUR_USD = 0.1099;
 /** Hours in a billing month, as the seed and AWS's examples count them. */
 export const HOURS_PER_MONTH = 730;
 
-const micro = (usd: number) => Math.round(usd * 1_000_000);
-const cents = (microUsd: number) => Math.round(microUsd / 10_000) / 100;
+/** USD as integer micro-dollars, and back to USD rounded to the cent. */
+export const micro = (amount: number) => Math.round(amount * 1_000_000);
+export const cents = (microUsd: number) => Math.round(microUsd / 10_000) / 100;
+
+/** `1234.5` -> `"1,234.50 USD"`. */
+export const usd = (amount: number) => `${amount.toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ',')} USD`;
 
 /**
  * Monthly cost of `vcpus` vCPUs in USD, to the cent.

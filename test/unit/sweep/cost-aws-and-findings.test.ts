@@ -11,16 +11,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { InvalidRequestError } from '../../../lib/errors';
-import { monthlyCost } from '../../../lib/sweep/cost';
-import {
-  costFindings,
-  discoveryPeriod,
-  type HybridSpend,
-  hybridSpend,
-  idleNodeFindings,
-  monthToDate,
-  usd,
-} from '../../../lib/sweep/cost-explorer';
+import { monthlyCost, usd } from '../../../lib/sweep/cost';
+import { discoveryPeriod, type HybridSpend, hybridSpend, monthToDate } from '../../../lib/sweep/cost-aws';
+import { costFindings, idleNodeFindings } from '../../../lib/sweep/cost-findings';
 import type { CostNames } from '../../../lib/sweep/cost-names';
 
 const ceMock = mockClient(CostExplorerClient);
