@@ -1,5 +1,6 @@
 import type { LocalRuntime } from './local-runtime';
-import { type LambdaFault, type RunEvent, type RunResult, runWorkflow } from './runner';
+import type { LambdaFault } from './run-control';
+import { type RunEvent, type RunResult, runWorkflow } from './runner';
 import type { LocalWorkflow, Output } from './workflows/types';
 
 export const SILENT: Output = { line: () => undefined, note: () => undefined };

@@ -1,6 +1,6 @@
 import { type FaultSpec, NETWORK_ERRORS } from '../../lib/sandbox/faults';
 import type { SandboxCall } from '../../lib/sandbox/estate';
-import type { LambdaFault } from '../runner';
+import type { LambdaFault } from '../run-control';
 
 /**
  * Seeded random fault plans for the chaos tier: 1 to 3 faults, each on a call the workflow really

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareAndRun, SILENT } from '../../cli/local-run';
 import { sandboxLocalRuntime } from '../../cli/local-runtime';
-import type { LambdaFault } from '../../cli/runner';
+import type { LambdaFault } from '../../cli/run-control';
 import { reconcileNetwork } from '../../cli/workflows/reconcile-network';
 import type { NetworkReport } from '../../lib/network/report';
 import { SandboxEstate, withServices } from '../../lib/sandbox';
