@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { failedStep, reportNetworkFailure } from '../../lib/network/report';
+import { failedStep, reportNetworkFailure } from '../../lib/network/report-failure';
 import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '../../lib/network/run-store';
 import { CaughtErrorSchema } from '../../lib/caught-error';
 import { objectUri, s3Store } from '../../lib/store';

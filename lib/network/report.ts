@@ -1,19 +1,10 @@
 import type { RunStore } from '../store';
-import { type CaughtError, describeCaughtError } from '../caught-error';
 import { capped, lines, type Notification, snsSubject } from '../notifications';
 import type { Mode } from './modes';
 import { type Action, isWaiting, type Plan } from './plan';
-import {
-  type ApplyProgress,
-  loadPlan,
-  type OutcomeRecord,
-  type PlanRef,
-  readOutcomes,
-  reconcileKeys,
-  type Unsaved,
-} from './run-store';
+import { loadPlan, type OutcomeRecord, type PlanRef, readOutcomes, reconcileKeys, type Unsaved } from './run-store';
 
-/** The report and alerts of statemachines/reconcile-network.asl.json. */
+/** The report of statemachines/reconcile-network.asl.json, and the alert when there is something to act on. */
 
 /** Actions, conflicts and findings listed in the execution output; every one is in the report object. */
 export const MAX_OUTPUT_ITEMS = 50;
@@ -64,7 +55,9 @@ export function countOutcomes(actions: Action[]): OutcomeCounts {
   };
 }
 
-const actionLine = (a: Action) => [`- ${a.type} ${a.resource}: ${a.detail}${a.outcome ? ` => ${a.outcome}` : ''}`];
+export const actionLine = (a: Action) => [
+  `- ${a.type} ${a.resource}: ${a.detail}${a.outcome ? ` => ${a.outcome}` : ''}`,
+];
 
 /**
  * Writes the run's result and, when operators should hear of it, their alert: drift found by the
@@ -144,7 +137,7 @@ export function networkReport(input: {
   return report;
 }
 
-const outcomeLine = (c: OutcomeCounts) =>
+export const outcomeLine = (c: OutcomeCounts) =>
   `Outcomes: ${c.done} done, ${c.alreadyDone} already so, ${c.failed} failed, ${c.skipped} skipped, ${c.deferred} still in progress.`;
 
 /** The report as the state carries it: the first items of each list; the object has them all. */
@@ -159,7 +152,7 @@ export function forState(report: NetworkReport, reportKey: string): NetworkRepor
 }
 
 /** The run's plan from the run store, and its actions with the outcome each got when it applied. */
-async function storedActions(
+export async function storedActions(
   store: RunStore,
   input: { runId: string; plans: PlanRef[]; applied: boolean; unsaved?: Unsaved },
 ): Promise<{ plan: Plan; actions: Action[] }> {
@@ -171,7 +164,7 @@ async function storedActions(
 }
 
 /** Where a cut list points for the rest. */
-const moreAt = (reportUri?: string) => (reportUri ? `every one is in ${reportUri}` : 'see the run report');
+export const moreAt = (reportUri?: string) => (reportUri ? `every one is in ${reportUri}` : 'see the run report');
 
 /** Step ReportNetwork: the plan and every outcome from the run store; the whole report back there. */
 export async function reportNetwork(
@@ -205,122 +198,4 @@ export async function reportNetwork(
   const key = reconcileKeys(input.runId).report;
   await deps.store.putJson(key, report);
   return forState(report, key);
-}
-
-/** The step a reconciliation failed at, from which parts of its state exist. */
-export function failedStep(state: {
-  mode?: string;
-  loaded?: unknown;
-  plans?: unknown;
-  applied?: Pick<ApplyProgress, 'next'>;
-  published?: unknown;
-}): string {
-  if (!state.loaded) return 'LoadDesiredState';
-  if (!state.plans) return 'Plan';
-  if (state.mode === 'apply' && state.applied?.next !== 'done') return 'ApplyNetworkPlan';
-  if (state.mode === 'apply' && !state.published) return 'PublishMountTargets';
-  return 'ReportNetwork';
-}
-
-/**
- * The alert for a run that failed outright (a Catch): which step, which error, what to do, and
- * what the run changed before it failed: those outcomes are in the run store, whatever failed.
- */
-export function networkFailureReport(input: {
-  stage: string;
-  mode: string;
-  failure: CaughtError;
-  step: string;
-  /** The plan's actions with their outcomes, when the run got as far as applying. */
-  actions?: Action[];
-  /** Why the outcomes could not be read, when they could not. */
-  unreadable?: string;
-  reportUri?: string;
-}) {
-  const error = describeCaughtError(input.failure);
-  const summary = `Network reconciliation (${input.mode}) failed at ${input.step} with ${error.name}: ${error.problem}${error.fix ? ` Fix: ${error.fix}` : ''}`;
-  const actions = input.actions ?? [];
-  const counts = countOutcomes(actions);
-  const changed = actions.filter(
-    (a) => a.outcome === 'done' || a.outcome?.startsWith('deferred') || isWaiting(a.outcome),
-  );
-  const more = moreAt(input.reportUri);
-  const whatRan = input.unreadable
-    ? [`What it changed before failing could not be read (${input.unreadable}); check with a plan run.`]
-    : input.actions
-      ? [
-          `Before it failed: ${outcomeLine(counts)}`,
-          ...(changed.length ? ['Changes this run made:', ...capped(changed, actionLine, more)] : []),
-          ...(counts.failed
-            ? [
-                'Changes that failed:',
-                ...capped(
-                  actions.filter((a) => a.outcome?.startsWith('failed')),
-                  actionLine,
-                  more,
-                ),
-              ]
-            : []),
-        ]
-      : ['Nothing was changed.'];
-  const notification: Notification = {
-    subject: snsSubject(`[CRITICAL] network reconciliation failed: ${error.name}`),
-    message: [
-      `Network reconciliation for stage ${input.stage} (${input.mode} mode) failed at ${input.step}.`,
-      '',
-      lines([
-        ['Error', error.name],
-        ['What happened', error.problem],
-        ['How to fix', error.fix],
-      ]),
-      '',
-      ...whatRan,
-    ].join('\n'),
-    severity: 'critical',
-    cluster: 'all',
-    check: 'network',
-  };
-  return { error: error.name, summary, notification };
-}
-
-/**
- * Step ReportNetworkFailure: the alert for a run that failed outright, with what its apply changed before
- * it failed, read from the run store (best effort: an unreadable store is said, not thrown).
- */
-export async function reportNetworkFailure(
-  deps: { store: () => RunStore },
-  input: {
-    stage: string;
-    mode: string;
-    failure: CaughtError;
-    step: string;
-    runId?: string;
-    plans?: PlanRef[];
-    unsaved?: Unsaved;
-    reportUri?: string;
-  },
-) {
-  let actions: Action[] | undefined;
-  let unreadable: string | undefined;
-  if (input.mode === 'apply' && input.runId && input.plans) {
-    try {
-      ({ actions } = await storedActions(deps.store(), {
-        runId: input.runId,
-        plans: input.plans,
-        applied: true,
-        unsaved: input.unsaved,
-      }));
-    } catch (error) {
-      unreadable = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    }
-  }
-  return networkFailureReport({
-    stage: input.stage,
-    mode: input.mode,
-    failure: input.failure,
-    step: input.step,
-    actions,
-    unreadable,
-    reportUri: input.reportUri,
-  });
 }

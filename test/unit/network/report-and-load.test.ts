@@ -6,13 +6,8 @@ import { startReconcile } from '../../../lib/network/api';
 import type { Action, Plan } from '../../../lib/network/plan';
 import { loadDesiredState } from '../../../lib/network/desired-state';
 import { MAX_DETAILED } from '../../../lib/notifications';
-import {
-  failedStep,
-  forState,
-  reportNetworkFailure,
-  networkReport,
-  networkFailureReport,
-} from '../../../lib/network/report';
+import { forState, networkReport } from '../../../lib/network/report';
+import { failedStep, networkFailureReport, reportNetworkFailure } from '../../../lib/network/report-failure';
 
 const ssmMock = mockClient(SSMClient);
 const sfnMock = mockClient(SFNClient);
