@@ -1,11 +1,11 @@
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 import { systemDns } from '../../lib/net/dns';
 import { checkSweepDns } from '../../lib/sweep/check-sweep-dns';
 import { SweepIdSchema } from '../../lib/sweep/state';
-import { s3Store } from '../../lib/store';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 
@@ -18,7 +18,7 @@ export const { run, handler, clients } = taskHandler(
       {
         dns: rt.dns ?? systemDns,
         resolver: rt.clients.resolver,
-        store: s3Store(rt.clients.s3, rt.settings.storeBucket),
+        store: runStoreOf(rt),
       },
       { sweepId: input.sweepId, enabled: rt.settings.resolutionChecks ?? false },
     ),

@@ -1,10 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 import { mergeSweep } from '../../lib/sweep/merge-sweep';
 import { CheckOutcomeSchema, SweepIdSchema } from '../../lib/sweep/state';
 import { runKeys } from '../../lib/sweep/store';
-import { objectUri, s3Store } from '../../lib/store';
+import { objectUri } from '../../lib/store';
 
 const Input = z.object({
   sweepId: SweepIdSchema,
@@ -14,7 +15,7 @@ const Input = z.object({
 /** Task MergeSweep: tonight's findings against what operators were told before; composes the alerts. */
 export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
   mergeSweep(
-    { store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
+    { store: runStoreOf(rt) },
     {
       sweepId: input.sweepId,
       stage: rt.settings.stage,

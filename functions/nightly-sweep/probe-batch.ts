@@ -1,9 +1,9 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 import { probeBatch } from '../../lib/sweep/probe-batch';
 import { SweepIdSchema } from '../../lib/sweep/state';
-import { s3Store } from '../../lib/store';
 
 const Input = z
   .object({
@@ -23,7 +23,7 @@ const Input = z
  */
 export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
   probeBatch(
-    { prober: rt.prober, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
+    { prober: rt.prober, store: runStoreOf(rt) },
     { sweepId: input.sweepId, batch: input.batch, enabled: rt.settings.connectivityProbes ?? false },
   ),
 );

@@ -2,10 +2,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { StoreError } from '../../lib/errors';
+import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 import { publishSweepAlerts } from '../../lib/sweep/publish-sweep-alerts';
 import { SweepIdSchema } from '../../lib/sweep/state';
-import { s3Store } from '../../lib/store';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 
@@ -17,7 +17,7 @@ export const { run, handler, clients } = taskHandler(
     const topicArn = rt.settings.alertTopicArn;
     if (!topicArn) throw new StoreError('ALERT_TOPIC_ARN is not set.', 'Deploy with serverless.yml, which sets it.');
     return publishSweepAlerts(
-      { sns: rt.clients.snsSingleAttempt, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
+      { sns: rt.clients.snsSingleAttempt, store: runStoreOf(rt) },
       { sweepId: input.sweepId, topicArn },
     );
   },

@@ -1,11 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 import { CHECKS } from '../../lib/sweep/findings';
 import { failedSweepStep, reportSweepFailure } from '../../lib/sweep/report-sweep-failure';
 import { CaughtErrorSchema } from '../../lib/caught-error';
 import { SweepIdSchema } from '../../lib/sweep/state';
-import { s3Store } from '../../lib/store';
 
 /** The whole state of the night, as far as it got (this Task has no Parameters). */
 const Input = z.object({
@@ -31,7 +31,7 @@ const Input = z.object({
 export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
   reportSweepFailure(
     // Best effort: without a store the alert still goes out, saying what it could not tell.
-    { store: rt.settings.storeBucket ? s3Store(rt.clients.s3, rt.settings.storeBucket) : undefined },
+    { store: rt.settings.storeBucket ? runStoreOf(rt) : undefined },
     {
       stage: rt.settings.stage,
       failure: input.failure,

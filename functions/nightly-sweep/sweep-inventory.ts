@@ -5,12 +5,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { eksNodeAccess } from '../../lib/kube/eks-nodes';
+import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 import { readDesiredState } from '../../lib/desired-state/load';
 import { desiredStateParameter } from '../../lib/settings';
 import { newRunId } from '../../lib/run-id';
 import { sweepInventory } from '../../lib/sweep/sweep-inventory';
-import { s3Store } from '../../lib/store';
 
 const Input = z.object({ trigger: z.string().max(64).default('manual') });
 
@@ -25,7 +25,7 @@ export const { run, handler, clients } = taskHandler(
     const { desired } = await readDesiredState(rt.clients.ssm, desiredStateParameter(rt.settings));
     const now = rt.clock.now();
     return sweepInventory(
-      { ...rt.clients, nodes: rt.nodes, store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
+      { ...rt.clients, nodes: rt.nodes, store: runStoreOf(rt) },
       {
         sweepId: newRunId(now),
         desired,

@@ -3,11 +3,11 @@ import { EFSClient } from '@aws-sdk/client-efs';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 import { applyNetworkPlan } from '../../lib/network/apply';
 import { ApplyProgressSchema, PlanRefSchema, RunIdSchema } from '../../lib/network/run-store';
 import { reconcileContext } from '../../lib/settings';
-import { s3Store } from '../../lib/store';
 
 const Input = z.object({
   runId: RunIdSchema,
@@ -24,7 +24,7 @@ export const { run, handler, clients } = taskHandler(
       {
         clients: rt.clients,
         ctx: reconcileContext(rt.settings),
-        store: s3Store(rt.clients.s3, rt.settings.storeBucket),
+        store: runStoreOf(rt),
       },
       input,
     ),

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { DesiredStateSchema } from '../../lib/desired-state/schema';
 import { planEfs } from '../../lib/network/planning';
 import { RunIdSchema } from '../../lib/network/run-store';
-import { s3Store } from '../../lib/store';
+import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 
 const Input = z.object({ runId: RunIdSchema, desired: DesiredStateSchema });
@@ -15,5 +15,5 @@ const Input = z.object({ runId: RunIdSchema, desired: DesiredStateSchema });
 export const { run, handler, clients } = taskHandler(
   Input,
   { eks: EKSClient, ec2: EC2Client, efs: EFSClient, s3: S3Client },
-  (input, rt) => planEfs({ clients: rt.clients, store: s3Store(rt.clients.s3, rt.settings.storeBucket) }, input),
+  (input, rt) => planEfs({ clients: rt.clients, store: runStoreOf(rt) }, input),
 );

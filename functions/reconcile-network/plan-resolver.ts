@@ -7,7 +7,7 @@ import { DesiredStateSchema } from '../../lib/desired-state/schema';
 import { planResolver } from '../../lib/network/planning';
 import { RunIdSchema } from '../../lib/network/run-store';
 import { reconcileContext } from '../../lib/settings';
-import { s3Store } from '../../lib/store';
+import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 
 const Input = z.object({ runId: RunIdSchema, desired: DesiredStateSchema });
@@ -21,7 +21,7 @@ export const { run, handler, clients } = taskHandler(
       {
         clients: rt.clients,
         ctx: reconcileContext(rt.settings),
-        store: s3Store(rt.clients.s3, rt.settings.storeBucket),
+        store: runStoreOf(rt),
       },
       input,
     ),

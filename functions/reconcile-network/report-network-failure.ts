@@ -1,10 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 import { failedStep, reportNetworkFailure } from '../../lib/network/report-failure';
 import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '../../lib/network/run-store';
 import { CaughtErrorSchema } from '../../lib/caught-error';
-import { objectUri, s3Store } from '../../lib/store';
+import { objectUri } from '../../lib/store';
 
 /** The whole state of the run, as far as it got. */
 const Input = z.object({
@@ -23,7 +24,7 @@ const Input = z.object({
 export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) => {
   const runId = input.loaded?.runId;
   return reportNetworkFailure(
-    { store: () => s3Store(rt.clients.s3, rt.settings.storeBucket) },
+    { store: () => runStoreOf(rt) },
     {
       stage: rt.settings.stage,
       mode: input.mode,

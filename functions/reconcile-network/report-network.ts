@@ -1,11 +1,12 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 import { MODES } from '../../lib/network/modes';
 import { FindingSchema } from '../../lib/network/plan';
 import { reportNetwork } from '../../lib/network/report';
 import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '../../lib/network/run-store';
-import { objectUri, s3Store } from '../../lib/store';
+import { objectUri } from '../../lib/store';
 
 /** The whole state of the run (this Task has no Parameters: what exists depends on the mode). */
 const Input = z.object({
@@ -21,7 +22,7 @@ const Input = z.object({
 /** Task ReportNetwork: the run's result from the run store, and the operators' alert when there is something to act on. */
 export const { run, handler, clients } = taskHandler(Input, { s3: S3Client }, (input, rt) =>
   reportNetwork(
-    { store: s3Store(rt.clients.s3, rt.settings.storeBucket) },
+    { store: runStoreOf(rt) },
     {
       runId: input.loaded.runId,
       mode: input.mode,
