@@ -2,28 +2,15 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
-import { CHECKS } from '../../lib/sweep/findings';
 import { failedSweepStep, reportSweepFailure } from '../../lib/sweep/report-sweep-failure';
 import { CaughtErrorSchema } from '../../lib/caught-error';
-import { SweepIdSchema } from '../../lib/sweep/state';
+import { PublishedAlertSchema, SweepIdSchema } from '../../lib/sweep/state';
 
 /** The whole state of the night, as far as it got (this Task has no Parameters). */
 const Input = z.object({
   inventory: z.object({ sweepId: SweepIdSchema }).optional(),
   report: z.object({ alertCount: z.number().int().min(0) }).optional(),
-  published: z
-    .object({
-      alerts: z.array(
-        z.object({
-          subject: z.string(),
-          severity: z.enum(['info', 'warning', 'critical']),
-          cluster: z.string(),
-          check: z.enum([...CHECKS, 'all']),
-          messageId: z.string(),
-        }),
-      ),
-    })
-    .optional(),
+  published: z.object({ alerts: z.array(PublishedAlertSchema) }).optional(),
   failure: CaughtErrorSchema,
 });
 

@@ -2,6 +2,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
+import { PublishedDirectorySchema } from '../../lib/network/publish-mount-targets';
 import { failedStep, reportNetworkFailure } from '../../lib/network/report-failure';
 import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '../../lib/network/run-store';
 import { CaughtErrorSchema } from '../../lib/caught-error';
@@ -13,7 +14,7 @@ const Input = z.object({
   loaded: z.object({ runId: RunIdSchema }).optional(),
   plans: z.array(PlanRefSchema).optional(),
   applied: ApplyProgressSchema.optional(),
-  published: z.unknown().optional(),
+  published: z.array(PublishedDirectorySchema).optional(),
   failure: CaughtErrorSchema,
 });
 

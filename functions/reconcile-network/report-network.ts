@@ -3,8 +3,9 @@ import * as z from 'zod';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 import { MODES } from '../../lib/network/modes';
-import { FindingSchema } from '../../lib/network/plan';
+import { PublishedDirectorySchema } from '../../lib/network/publish-mount-targets';
 import { reportNetwork } from '../../lib/network/report';
+import { ResolutionResultSchema } from '../../lib/network/resolution';
 import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '../../lib/network/run-store';
 import { objectUri } from '../../lib/store';
 
@@ -15,8 +16,8 @@ const Input = z.object({
   loaded: z.object({ runId: RunIdSchema }),
   plans: z.array(PlanRefSchema).min(1),
   applied: ApplyProgressSchema.optional(),
-  published: z.array(z.unknown()).optional(),
-  resolution: z.object({ checks: z.array(z.unknown()), findings: z.array(FindingSchema) }).optional(),
+  published: z.array(PublishedDirectorySchema).optional(),
+  resolution: ResolutionResultSchema.optional(),
 });
 
 /** Task ReportNetwork: the run's result from the run store, and the operators' alert when there is something to act on. */

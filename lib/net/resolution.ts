@@ -1,17 +1,20 @@
 import type { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
+import * as z from 'zod';
 import type { DesiredState } from '../desired-state/schema';
 import type { DnsLookup } from './dns';
 import { liveEndpointAddresses } from './resolver-endpoints';
 
-export interface ResolutionCheck {
-  cluster: string;
-  direction: 'aws-to-on-prem' | 'on-prem-to-aws';
-  name: string;
-  via: string;
-  answers: string[];
-  ok: boolean;
-  error?: string;
-}
+/** One name looked up one way, and what came back. */
+export const ResolutionCheckSchema = z.object({
+  cluster: z.string(),
+  direction: z.enum(['aws-to-on-prem', 'on-prem-to-aws']),
+  name: z.string(),
+  via: z.string(),
+  answers: z.array(z.string()),
+  ok: z.boolean(),
+  error: z.string().optional(),
+});
+export type ResolutionCheck = z.infer<typeof ResolutionCheckSchema>;
 
 /**
  * Checks DNS both ways where AWS can check it: a declared on-prem name through the VPC resolver

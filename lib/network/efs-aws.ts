@@ -13,6 +13,7 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import * as z from 'zod';
 import type { EfsDesiredState } from '../desired-state/schema';
 import { NFS_PORT, type ObservedMountTarget } from '../efs/nfs';
 import { observeMountTargets } from '../efs/observe';
@@ -113,11 +114,12 @@ export async function mountTargetOutcome(
 }
 
 /** What on-prem hosts need to mount EFS over NFS (the EFS CSI driver does not run on hybrid nodes). */
-export interface MountTargetDirectory {
-  fileSystemId: string;
-  mountOptions: string;
-  mountTargets: Array<{ availabilityZone: string; ipAddress: string; mountTargetId: string }>;
-}
+export const MountTargetDirectorySchema = z.object({
+  fileSystemId: z.string(),
+  mountOptions: z.string(),
+  mountTargets: z.array(z.object({ availabilityZone: z.string(), ipAddress: z.string(), mountTargetId: z.string() })),
+});
+export type MountTargetDirectory = z.infer<typeof MountTargetDirectorySchema>;
 
 /**
  * Publishes the mount-target IPs per AZ and the mount options to an SSM parameter for on-prem

@@ -1,8 +1,18 @@
+import * as z from 'zod';
 import type { AwsClients } from '../aws/clients';
 import type { DesiredState } from '../desired-state/schema';
 import { observeMountTargets } from '../efs/observe';
 import type { ReconcileContext } from './context';
-import { mountTargetDirectory, writeMountTargetDirectory } from './efs-aws';
+import { MountTargetDirectorySchema, mountTargetDirectory, writeMountTargetDirectory } from './efs-aws';
+
+/** One cluster's mount-target directory as the step published it (or found it unchanged). */
+export const PublishedDirectorySchema = z.object({
+  cluster: z.string(),
+  parameter: z.string(),
+  result: z.enum(['published', 'unchanged']),
+  directory: MountTargetDirectorySchema,
+});
+export type PublishedDirectory = z.infer<typeof PublishedDirectorySchema>;
 
 /**
  * Step PublishMountTargets: each cluster's mount-target directory (the IPs per AZ and the mount
@@ -12,13 +22,8 @@ export async function publishMountTargets(
   clients: Pick<AwsClients, 'efs' | 'ssm'>,
   ctx: ReconcileContext,
   state: DesiredState,
-) {
-  const published: Array<{
-    cluster: string;
-    parameter: string;
-    result: 'published' | 'unchanged';
-    directory: unknown;
-  }> = [];
+): Promise<PublishedDirectory[]> {
+  const published: PublishedDirectory[] = [];
   for (const cluster of state.clusters) {
     if (!cluster.efs) continue;
     const directory = mountTargetDirectory(

@@ -1,7 +1,10 @@
 import type { RunStore } from '../store';
 import { capped, lines, type Notification, snsSubject } from '../notifications';
+import type { ResolutionCheck } from '../net/resolution';
 import type { Mode } from './modes';
 import { type Action, isWaiting, type Plan } from './plan';
+import type { PublishedDirectory } from './publish-mount-targets';
+import type { ResolutionResult } from './resolution';
 import { loadPlan, type OutcomeRecord, type PlanRef, readOutcomes, reconcileKeys, type Unsaved } from './run-store';
 
 /** The report of statemachines/reconcile-network.asl.json, and the alert when there is something to act on. */
@@ -26,9 +29,9 @@ export interface NetworkReport {
   counts: OutcomeCounts;
   conflicts: Plan['conflicts'];
   findings: Plan['findings'];
-  published: unknown[];
+  published: PublishedDirectory[];
   /** DNS checked both ways (CheckResolution). */
-  resolution: unknown[];
+  resolution: ResolutionCheck[];
   /** The mount-target IPs per AZ as planned (before any change this run made). */
   mountTargets: NonNullable<Plan['mountTargets']>;
   failed: number;
@@ -70,8 +73,8 @@ export function networkReport(input: {
   stage: string;
   plan: Plan;
   actions: Action[];
-  published?: unknown[];
-  resolution?: unknown[];
+  published?: PublishedDirectory[];
+  resolution?: ResolutionCheck[];
   /** Where the whole report is, for people reading a cut list. */
   reportUri?: string;
 }): NetworkReport {
@@ -178,8 +181,8 @@ export async function reportNetwork(
     applied: boolean;
     /** Outcomes the apply step could not write to the store (the state carried them). */
     unsaved?: Unsaved;
-    published?: unknown[];
-    resolution?: { checks: unknown[]; findings: Plan['findings'] };
+    published?: PublishedDirectory[];
+    resolution?: ResolutionResult;
     reportUri?: string;
   },
 ): Promise<NetworkReport> {

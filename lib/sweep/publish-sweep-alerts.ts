@@ -2,18 +2,9 @@ import { type MessageAttributeValue, PublishCommand, type SNSClient } from '@aws
 import { AlertsUnconfirmedError, AlertsUnrecordedError } from '../errors';
 import { logger } from '../logger';
 import { mustGet, type RunStore } from '../store';
-import type { SweepAlert } from './alerts';
 import type { NightReport } from './merge-sweep';
+import type { PublishedAlert } from './state';
 import { recordedSubjects, runKeys } from './store';
-
-/** One published alert, as the execution output lists it. */
-export interface PublishedAlert {
-  subject: string;
-  severity: SweepAlert['severity'];
-  cluster: string;
-  check: SweepAlert['check'];
-  messageId: string;
-}
 
 /**
  * The record of the night's alerts, one entry per alert in the report's order: sent (SNS answered

@@ -4,7 +4,8 @@ import type { Notification } from '../notifications';
 import type { RunStore } from '../store';
 import { sweepFailureAlert, type SweepStep } from './alerts';
 import type { AlertMemory } from './findings';
-import type { PublishedAlert, PublishRecord } from './publish-sweep-alerts';
+import type { PublishRecord } from './publish-sweep-alerts';
+import type { PublishedAlert } from './state';
 import { MEMORY_KEY, recordedSubjects, runKeys } from './store';
 
 /** Where a failed night stopped, from which parts of its state exist. */

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { CHECKS } from './findings';
+import { CHECKS, SEVERITIES } from './findings';
 import { CaughtErrorSchema } from '../caught-error';
 import { RUN_ID } from '../run-id';
 
@@ -36,3 +36,13 @@ export const CheckOutcomeSchema = z
 
 /** What a branch of the Parallel state hands on: its parts, or the error that stopped it. */
 export type CheckOutcome = z.output<typeof CheckOutcomeSchema>;
+
+/** One published alert, as PublishSweepAlerts returns it and the execution output lists it. */
+export const PublishedAlertSchema = z.object({
+  subject: z.string(),
+  severity: z.enum(SEVERITIES),
+  cluster: z.string(),
+  check: z.enum([...CHECKS, 'all']),
+  messageId: z.string(),
+});
+export type PublishedAlert = z.infer<typeof PublishedAlertSchema>;

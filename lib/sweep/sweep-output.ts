@@ -1,5 +1,5 @@
 import type { NightReport } from './merge-sweep';
-import type { PublishedAlert } from './publish-sweep-alerts';
+import type { PublishedAlert } from './state';
 import type { InventorySummary } from './sweep-inventory';
 
 /** What the nightly sweep's execution outputs (statemachines/nightly-sweep.asl.json, state Done). */
