@@ -85,6 +85,67 @@ export class AlertDeliveryError extends define('AlertDeliveryError') {}
 /** Throttling, 5xx and network faults from AWS, normalised so the ASL retries one name. */
 export class AwsTransientError extends define('AwsTransientError') {}
 
+// The API's refusals
+/** What a refusal says besides its problem: what to do, what else the answer lists, when to ask again. */
+export interface Refusal {
+  fix?: string;
+  details?: Record<string, unknown>;
+  /** Seconds after which the same request may succeed. */
+  retryAfterSeconds?: number;
+}
+
+/**
+ * A request the API refuses: `problem` is the answer's message, `fix` (when there is more to say)
+ * and `details` join it in the body. Domain modules throw these; functions/commons/http-answers.ts
+ * gives each name its HTTP status, in one place.
+ */
+export abstract class RequestRefusedError extends Error {
+  readonly problem: string;
+  readonly fix?: string;
+  readonly details: Record<string, unknown>;
+  readonly retryAfterSeconds?: number;
+
+  protected constructor(name: string, problem: string, refusal: Refusal = {}) {
+    super(refusal.fix ? `${problem} Fix: ${refusal.fix}` : problem);
+    this.name = name;
+    this.problem = problem;
+    this.fix = refusal.fix;
+    this.details = refusal.details ?? {};
+    this.retryAfterSeconds = refusal.retryAfterSeconds;
+  }
+}
+
+const refusal = <N extends string>(name: N) =>
+  class extends RequestRefusedError {
+    static readonly errorName: N = name;
+    declare readonly name: N;
+    constructor(problem: string, details?: Refusal) {
+      super(name, problem, details);
+    }
+  };
+
+/** The request is malformed, or asks for what this stage does not do. */
+export class RequestRejectedError extends refusal('RequestRejectedError') {}
+/** No onboarding request has that id. */
+export class RequestNotFoundError extends refusal('RequestNotFoundError') {}
+/** Only the identity that submitted a request may fetch its NodeConfig. */
+export class NotRequesterError extends refusal('NotRequesterError') {}
+/** The onboarding has ended: its activation and NodeConfig are gone. */
+export class OnboardingEndedError extends refusal('OnboardingEndedError') {}
+/** The NodeConfig is not issued yet: ask again shortly. */
+export class NodeConfigNotIssuedError extends refusal('NodeConfigNotIssuedError') {}
+/** A client token already used for a different request. */
+export class ClientTokenReusedError extends refusal('ClientTokenReusedError') {}
+
+/** Every refusal's name, for the table that gives each its HTTP status. */
+export type RefusalName =
+  | typeof RequestRejectedError.errorName
+  | typeof RequestNotFoundError.errorName
+  | typeof NotRequesterError.errorName
+  | typeof OnboardingEndedError.errorName
+  | typeof NodeConfigNotIssuedError.errorName
+  | typeof ClientTokenReusedError.errorName;
+
 // Sandbox
 export class SandboxNotImplementedError extends define('SandboxNotImplementedError') {}
 export class SandboxStateError extends define('SandboxStateError') {}

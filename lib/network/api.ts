@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { ApiAnswer } from '../api-answer';
+import { RequestRejectedError } from '../errors';
 import { MODES, type Mode } from './modes';
+
+const isMode = (value: unknown): value is Mode => MODES.includes(value as Mode);
 
 /**
  * `POST /reconcile` with `{"mode": "plan"|"apply"}`: starts a reconciliation. The desired state
@@ -10,18 +12,15 @@ import { MODES, type Mode } from './modes';
 export async function startReconcile(
   deps: { sfn: SFNClient; stateMachineArn?: string },
   input: { body: string | null | undefined; requester: string },
-): Promise<ApiAnswer> {
+): Promise<{ mode: Mode; executionArn?: string; name: string }> {
   let mode: unknown;
   try {
     mode = (JSON.parse(input.body || '{}') as { mode?: unknown }).mode ?? 'plan';
   } catch {
-    return { statusCode: 400, body: { message: 'The body is not JSON; send {"mode": "plan"} or {"mode": "apply"}.' } };
+    throw new RequestRejectedError('The body is not JSON; send {"mode": "plan"} or {"mode": "apply"}.');
   }
-  if (!MODES.includes(mode as Mode)) {
-    return {
-      statusCode: 400,
-      body: { message: `mode must be plan or apply, not ${JSON.stringify(mode)}; nothing was started.` },
-    };
+  if (!isMode(mode)) {
+    throw new RequestRejectedError(`mode must be plan or apply, not ${JSON.stringify(mode)}; nothing was started.`);
   }
   if (!deps.stateMachineArn) throw new Error('RECONCILE_STATE_MACHINE_ARN is not set; serverless.yml sets it.');
   const name = `${mode}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
@@ -32,5 +31,5 @@ export async function startReconcile(
       input: JSON.stringify({ mode, trigger: 'api', requester: input.requester }),
     }),
   );
-  return { statusCode: 202, body: { mode, executionArn: started.executionArn, name } };
+  return { mode, executionArn: started.executionArn, name };
 }

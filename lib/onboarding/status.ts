@@ -8,8 +8,14 @@ import {
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
-import type { ApiAnswer } from '../api-answer';
-import { AlertDeliveryError } from '../errors';
+import {
+  AlertDeliveryError,
+  NodeConfigNotIssuedError,
+  NotRequesterError,
+  OnboardingEndedError,
+  RequestNotFoundError,
+  RequestRejectedError,
+} from '../errors';
 import { requestParameters, type Settings } from '../settings';
 import { executionArn, REQUEST_ID, requireStateMachine } from './api';
 import type { NodeConfigHandout } from './node-config';
@@ -72,28 +78,23 @@ async function describe(sfn: SFNClient, arn: string): Promise<DescribeExecutionC
   }
 }
 
-const notFound = (requestId: string): ApiAnswer => ({
-  statusCode: 404,
-  body: {
-    message: `No onboarding request '${requestId}' exists.`,
+const notFound = (requestId: string) =>
+  new RequestNotFoundError(`No onboarding request '${requestId}' exists.`, {
     fix: 'Use the requestId that POST /nodes returned.',
-  },
-});
+  });
 
-const badId = (requestId: string): ApiAnswer => ({
-  statusCode: 400,
-  body: { message: `'${requestId}' is not a request id (1-63 lower-case letters, digits and -).` },
-});
+const badId = (requestId: string) =>
+  new RequestRejectedError(`'${requestId}' is not a request id (1-63 lower-case letters, digits and -).`);
 
 /** `GET /nodes/{requestId}`: the onboarding's status, phase, and result or error. */
 export async function getOnboarding(
   deps: { sfn: SFNClient; settings: Pick<Settings, 'onboardStateMachineArn'> },
   requestId: string,
-): Promise<ApiAnswer> {
-  if (!REQUEST_ID.test(requestId)) return badId(requestId);
+): Promise<Record<string, unknown>> {
+  if (!REQUEST_ID.test(requestId)) throw badId(requestId);
   const arn = executionArn(requireStateMachine(deps.settings), requestId);
   const execution = await describe(deps.sfn, arn);
-  if (!execution) return notFound(requestId);
+  if (!execution) throw notFound(requestId);
   const body: Record<string, unknown> = {
     requestId,
     status: execution.status,
@@ -113,7 +114,7 @@ export async function getOnboarding(
   } else {
     Object.assign(body, { phase: 'failed', error: execution.error, cause: execution.cause });
   }
-  return { statusCode: 200, body };
+  return body;
 }
 
 /** A result as the team reads it: without the operators' message and the workflow's retry bookkeeping. */
@@ -191,47 +192,31 @@ export async function getNodeConfig(
   deps: { sfn: SFNClient; ssm: SSMClient; settings: Pick<Settings, 'onboardStateMachineArn' | 'parameterPrefix'> },
   requestId: string,
   caller: string,
-): Promise<ApiAnswer> {
-  if (!REQUEST_ID.test(requestId)) return badId(requestId);
+): Promise<Record<string, unknown>> {
+  if (!REQUEST_ID.test(requestId)) throw badId(requestId);
   const execution = await describe(deps.sfn, executionArn(requireStateMachine(deps.settings), requestId));
-  if (!execution) return notFound(requestId);
+  if (!execution) throw notFound(requestId);
   const input = JSON.parse(execution.input ?? '{}') as { request?: OnboardingRequest; requester?: string };
   // The NodeConfig holds the activation code: only the identity that asked for it gets it.
   if (!input.requester || principalOf(input.requester) !== principalOf(caller)) {
-    return {
-      statusCode: 403,
-      body: {
-        message: `Only the identity that submitted ${requestId} may fetch its NodeConfig.`,
-        fix: 'Fetch it with the same IAM user or role that called POST /nodes (any session of that role).',
-      },
-    };
+    throw new NotRequesterError(`Only the identity that submitted ${requestId} may fetch its NodeConfig.`, {
+      fix: 'Fetch it with the same IAM user or role that called POST /nodes (any session of that role).',
+    });
   }
   if (execution.status !== ExecutionStatus.RUNNING) {
-    return {
-      statusCode: 410,
-      body: {
-        message: `Onboarding ${requestId} has ended (${execution.status}); its activation and NodeConfig were deleted.`,
-        fix: 'Submit a new onboarding request for a new activation.',
-      },
-    };
+    throw new OnboardingEndedError(
+      `Onboarding ${requestId} has ended (${execution.status}); its activation and NodeConfig were deleted.`,
+      { fix: 'Submit a new onboarding request for a new activation.' },
+    );
   }
   const handout = await readNodeConfigHandout(deps, requestId);
   if (!handout) {
-    return {
-      statusCode: 409,
-      body: {
-        message: `The NodeConfig for ${requestId} is not issued yet.`,
-        fix: 'Poll GET /nodes/{requestId} until nodeConfigReady is true.',
-      },
-      headers: { 'retry-after': '10' },
-    };
+    throw new NodeConfigNotIssuedError(`The NodeConfig for ${requestId} is not issued yet.`, {
+      fix: 'Poll GET /nodes/{requestId} until nodeConfigReady is true.',
+      retryAfterSeconds: 10,
+    });
   }
-  const request = input.request;
-  return {
-    statusCode: 200,
-    body: { requestId, node: request?.node.name, fileName: 'nodeConfig.yaml', ...handout },
-    headers: { 'cache-control': 'no-store' },
-  };
+  return { requestId, node: input.request?.node.name, fileName: 'nodeConfig.yaml', ...handout };
 }
 
 /** Reads the stored NodeConfig handout, or undefined when it is not issued (or already deleted). */

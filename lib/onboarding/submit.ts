@@ -1,7 +1,6 @@
 import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { ApiAnswer } from '../api-answer';
 import type { AwsClients } from '../aws/clients';
-import { ClusterNotFoundError, type HybridOpsError } from '../errors';
+import { ClientTokenReusedError, ClusterNotFoundError, type HybridOpsError, RequestRejectedError } from '../errors';
 import { lockParameter, requestParameters, type Settings } from '../settings';
 import { executionArn, requireStateMachine } from './api';
 import { describeClusterFacts } from '../cluster/facts';
@@ -30,13 +29,20 @@ const toProblem = (error: HybridOpsError): Problem => ({
   message: error.message,
 });
 
-const invalid = (problems: Problem[]): ApiAnswer => ({
-  statusCode: 400,
-  body: {
-    message: `The onboarding request has ${problems.length} problem(s); nothing was started.`,
-    problems,
-  },
-});
+const invalid = (problems: Problem[]) =>
+  new RequestRejectedError(`The onboarding request has ${problems.length} problem(s); nothing was started.`, {
+    details: { problems },
+  });
+
+/** An onboarding started (or found started by the same request): where the team follows it. */
+export interface SubmittedOnboarding {
+  requestId: string;
+  executionArn: string;
+  /** True when the same request had started it already. */
+  existing: boolean;
+  statusUrl: string;
+  nodeConfigUrl: string;
+}
 
 export interface SubmitDeps {
   clients: Pick<AwsClients, 'sfn' | 'eks' | 'ec2'>;
@@ -152,31 +158,27 @@ export function executionInput(
 }
 
 /**
- * `POST /nodes`: validates the request (shape, then against the cluster) and lists every problem
- * in a 400 before anything starts; then starts the onboarding execution named by the request id.
- * The same client token and body again answers 202 with the same request; a different body under
- * the same token answers 409.
+ * `POST /nodes`: validates the request (shape, then against the cluster) and refuses it with every
+ * problem listed ({@link RequestRejectedError}) before anything starts; then starts the onboarding
+ * execution named by the request id. The same client token and body again is the same request; a
+ * different body under the same token is {@link ClientTokenReusedError}.
  */
 export async function submitOnboarding(
   deps: SubmitDeps,
   input: { body: string | null | undefined; requester: string; baseUrl: string },
-): Promise<ApiAnswer> {
+): Promise<SubmittedOnboarding> {
   const validation = await validateSubmission(deps, input.body);
-  if (!validation.ok) return invalid(validation.problems);
+  if (!validation.ok) throw invalid(validation.problems);
   const request = validation.request;
   const started = executionInput(request, input.requester, deps.settings);
   const { requestId, requestDigest: digest } = started;
   const stateMachineArn = requireStateMachine(deps.settings);
-  const accepted = (arn: string, existing: boolean): ApiAnswer => ({
-    statusCode: 202,
-    body: {
-      requestId,
-      executionArn: arn,
-      existing,
-      statusUrl: `${input.baseUrl}/nodes/${requestId}`,
-      nodeConfigUrl: `${input.baseUrl}/nodes/${requestId}/nodeconfig`,
-    },
-    headers: { location: `${input.baseUrl}/nodes/${requestId}` },
+  const accepted = (arn: string, existing: boolean): SubmittedOnboarding => ({
+    requestId,
+    executionArn: arn,
+    existing,
+    statusUrl: `${input.baseUrl}/nodes/${requestId}`,
+    nodeConfigUrl: `${input.baseUrl}/nodes/${requestId}/nodeconfig`,
   });
   try {
     const answer = await deps.clients.sfn.send(
@@ -191,12 +193,8 @@ export async function submitOnboarding(
   const existing = await deps.clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
   const previous = JSON.parse(existing.input ?? '{}') as Partial<OnboardingInput>;
   if (previous.requestDigest === digest) return accepted(arn, true);
-  return {
-    statusCode: 409,
-    body: {
-      message: `clientToken '${request.clientToken}' was already used for a different request (${requestId}); nothing was started.`,
-      requestId,
-      fix: 'Use a new clientToken for a new request, or send exactly the same body to retry.',
-    },
-  };
+  throw new ClientTokenReusedError(
+    `clientToken '${request.clientToken}' was already used for a different request (${requestId}); nothing was started.`,
+    { details: { requestId }, fix: 'Use a new clientToken for a new request, or send exactly the same body to retry.' },
+  );
 }

@@ -3,8 +3,9 @@ import { join, relative, sep } from 'node:path';
 
 /**
  * Plumbing every handler needs is defined once: the run store a handler uses
- * (functions/commons/run-store.ts) and the `{ Error, Cause }` a Catch records
- * (lib/caught-error.ts). A second spelling of either is a second place to change.
+ * (functions/commons/run-store.ts), the `{ Error, Cause }` a Catch records (lib/caught-error.ts)
+ * and the API's HTTP answers (functions/commons/http-answers.ts). A second spelling of any is a
+ * second place to change.
  */
 
 const ROOT = join(__dirname, '..', '..');
@@ -30,5 +31,12 @@ describe('one definition', () => {
       ({ file }) => !file.startsWith('lib/sandbox/'),
     );
     expect(spelledIn(shape, outsideSandbox)).toEqual(['lib/caught-error.ts']);
+  });
+
+  it('of the HTTP answers: functions/commons/http-answers.ts, never a domain module', () => {
+    const outsideSandbox = [...sources('lib'), ...sources('functions')].filter(
+      ({ file }) => !file.startsWith('lib/sandbox/'),
+    );
+    expect(spelledIn(/\bstatusCode:/, outsideSandbox)).toEqual(['functions/commons/http-answers.ts']);
   });
 });

@@ -2,7 +2,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { startReconcile } from '../../../lib/network/api';
+import { startReconcile } from '../../helpers/api-answer';
 import type { Action, Plan } from '../../../lib/network/plan';
 import { loadDesiredState } from '../../../lib/network/desired-state';
 import { MAX_DETAILED } from '../../../lib/notifications';

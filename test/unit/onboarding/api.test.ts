@@ -17,15 +17,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { OnboardingRequestBody } from '../../../lib/onboarding/request';
 import type { OnboardingState } from '../../../lib/onboarding/state';
-import {
-  getNodeConfig,
-  getOnboarding,
-  HISTORY_PAGES,
-  PHASE_OF_STATE,
-  phaseOfState,
-  principalOf,
-} from '../../../lib/onboarding/status';
-import { submitOnboarding } from '../../../lib/onboarding/submit';
+import { HISTORY_PAGES, PHASE_OF_STATE, phaseOfState, principalOf } from '../../../lib/onboarding/status';
+import { getNodeConfig, getOnboarding, submitOnboarding } from '../../helpers/api-answer';
 import {
   activationResult,
   eksCluster,
