@@ -1,12 +1,12 @@
-import { ALL_CLIENT_CLASSES } from '../lib/aws/all-clients';
-import { eksNodeAccess } from '../lib/kube/eks-nodes';
-import { awsRuntime } from '../functions/commons/runtime';
-import type { Runtime } from '../lib/runtime';
-import { openSandbox, sandboxRuntime } from '../lib/sandbox';
-import type { SandboxEstate } from '../lib/sandbox/estate';
-import { sandboxStoreBucket } from '../lib/sandbox/services/s3';
-import { sandboxTopicArn } from '../lib/sandbox/services/sns';
-import { settingsFromEnv } from '../lib/settings';
+import { ALL_CLIENT_CLASSES } from '#lib/aws/all-clients';
+import { eksNodeAccess } from '#lib/kube/eks-nodes';
+import { awsRuntime } from '#functions/commons/runtime';
+import type { Runtime } from '#lib/runtime';
+import { openSandbox, sandboxRuntime } from '#lib/sandbox/index';
+import type { SandboxEstate } from '#lib/sandbox/estate';
+import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
+import { sandboxTopicArn } from '#lib/sandbox/services/sns';
+import { settingsFromEnv } from '#lib/settings';
 import { loadServerlessConfig } from './serverless-config';
 
 export type EstateName = 'sandbox' | 'aws';

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { openSandbox } from '../lib/sandbox';
+import { openSandbox } from '#lib/sandbox/index';
 import { CHAOS_HELP, chaosCommand } from './chaos/command';
-import { hybridopsHome } from '../lib/sandbox/estate';
+import { hybridopsHome } from '#lib/sandbox/estate';
 import { displayPath } from './display';
 import { type EstateName, localRuntime, UsageError } from './local-runtime';
 import { runPrepared } from './local-run';

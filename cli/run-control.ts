@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { callerTask } from '../lib/sandbox/estate';
+import { callerTask } from '#lib/sandbox/estate';
 import type { Json } from './asl';
 
 /**

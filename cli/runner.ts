@@ -1,9 +1,9 @@
-import '../lib/polyfills';
+import '#lib/polyfills';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { installRuntime } from '../functions/commons/runtime';
-import type { Runtime } from '../lib/runtime';
-import type { SandboxEstate } from '../lib/sandbox/estate';
+import { installRuntime } from '#functions/commons/runtime';
+import type { Runtime } from '#lib/runtime';
+import type { SandboxEstate } from '#lib/sandbox/estate';
 import { allStates, type Json, resolveIntrinsics, type StateNode } from './asl';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from './local-stepfunctions';
 import { AWS_HISTORY_EVENT_LIMIT, AWS_PAYLOAD_LIMIT_BYTES, bytes, type LambdaFault, RunControl } from './run-control';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
-import { callerPrincipal, outsideWorkflow, type SandboxEstate } from '../lib/sandbox/estate';
+import { callerPrincipal, outsideWorkflow, type SandboxEstate } from '#lib/sandbox/estate';
 import { allStates, getAttOf, type Json, readPath, type StateNode } from './asl';
 import { named, type RunControl } from './run-control';
 import type { RunOptions } from './runner';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import { loadServerlessConfig, PROJECT_ROOT } from '../cli/serverless-config';
+import { loadServerlessConfig, PROJECT_ROOT } from '#cli/serverless-config';
 
 /**
  * The Lambda deployment packages as `osls package` writes them (serverless-esbuild, the options of

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PROJECT_ROOT } from '../cli/serverless-config';
+import { PROJECT_ROOT } from '#cli/serverless-config';
 import { type FunctionArtefact, functionArtefacts, packageService } from './artefacts';
 
 /**

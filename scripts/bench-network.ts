@@ -1,12 +1,12 @@
-import type { DesiredState } from '../lib/desired-state/schema';
-import { applyNetworkPlan } from '../lib/network/apply';
-import { START } from '../lib/network/run-store';
-import { planAll, planResolver } from '../lib/network/planning';
-import { newRunId } from '../lib/run-id';
-import { s3Store } from '../lib/store';
-import { sandboxStoreBucket } from '../lib/sandbox/services/s3';
-import { SandboxEstate, withServices } from '../lib/sandbox';
-import { DEFAULT_SEED, loadSeed } from '../lib/sandbox/estate';
+import type { DesiredState } from '#lib/desired-state/schema';
+import { applyNetworkPlan } from '#lib/network/apply';
+import { START } from '#lib/network/run-store';
+import { planAll, planResolver } from '#lib/network/planning';
+import { newRunId } from '#lib/run-id';
+import { s3Store } from '#lib/store';
+import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
+import { SandboxEstate, withServices } from '#lib/sandbox/index';
+import { DEFAULT_SEED, loadSeed } from '#lib/sandbox/estate';
 
 /**
  * The reconciler at scale on the sandbox: 1,000 forwarding rules in the account, 50 VPCs. The

@@ -1,14 +1,14 @@
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { runWorkflow } from '../cli/runner';
-import type { SweepOutput } from '../cli/workflows/nightly-sweep';
-import type { DesiredState } from '../lib/desired-state/schema';
-import { SandboxEstate, sandboxRuntime, withServices } from '../lib/sandbox';
-import { DEFAULT_SEED, loadSeed } from '../lib/sandbox/estate';
-import { sandboxStoreBucket } from '../lib/sandbox/services/s3';
-import { sandboxTopicArn } from '../lib/sandbox/services/sns';
-import { desiredStateParameter, type Settings } from '../lib/settings';
-import { PAGE_SIZES } from '../lib/sweep/inventory';
-import { TARGETS_PER_BATCH } from '../lib/sweep/sweep-inventory';
+import { runWorkflow } from '#cli/runner';
+import type { SweepOutput } from '#cli/workflows/nightly-sweep';
+import type { DesiredState } from '#lib/desired-state/schema';
+import { SandboxEstate, sandboxRuntime, withServices } from '#lib/sandbox/index';
+import { DEFAULT_SEED, loadSeed } from '#lib/sandbox/estate';
+import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
+import { sandboxTopicArn } from '#lib/sandbox/services/sns';
+import { desiredStateParameter, type Settings } from '#lib/settings';
+import { PAGE_SIZES } from '#lib/sweep/inventory';
+import { TARGETS_PER_BATCH } from '#lib/sweep/sweep-inventory';
 
 /**
  * The nightly sweep at scale on the sandbox: the whole state machine (real ASL, real handlers)

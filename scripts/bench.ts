@@ -7,19 +7,19 @@
  * - the local onboarding on the sandbox: wall time, state transitions, AWS API calls, each
  *   against its lower bound.
  */
-import '../lib/polyfills';
+import '#lib/polyfills';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { localRuntime } from '../cli/local-runtime';
-import { prepareAndRun } from '../cli/local-run';
-import { PROJECT_ROOT } from '../cli/serverless-config';
+import { localRuntime } from '#cli/local-runtime';
+import { prepareAndRun } from '#cli/local-run';
+import { PROJECT_ROOT } from '#cli/serverless-config';
 import { type FunctionFigures, functionsBench, loadBaseline, recordBaseline } from './bench-functions';
-import { onboardNode } from '../cli/workflows/onboard-node';
+import { onboardNode } from '#cli/workflows/onboard-node';
 import { networkBench } from './bench-network';
 import { sweepBench } from './bench-sweep';
-import { backoffSeconds } from '../lib/onboarding/backoff';
-import { ONBOARDING_TIMINGS } from '../lib/settings';
+import { backoffSeconds } from '#lib/onboarding/backoff';
+import { ONBOARDING_TIMINGS } from '#lib/settings';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);

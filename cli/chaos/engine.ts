@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { logger } from '../../lib/logger';
-import type { SandboxCall, SandboxEstate } from '../../lib/sandbox/estate';
-import type { OutboxMessage } from '../../lib/sandbox/services/sns';
+import { logger } from '#lib/logger';
+import type { SandboxCall, SandboxEstate } from '#lib/sandbox/estate';
+import type { OutboxMessage } from '#lib/sandbox/services/sns';
 import type { LocalRuntime } from '../local-runtime';
 import { runPrepared } from '../local-run';
 import type { LambdaFault } from '../run-control';

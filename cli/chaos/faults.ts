@@ -1,5 +1,5 @@
-import { type FaultSpec, NETWORK_ERRORS } from '../../lib/sandbox/faults';
-import type { SandboxCall } from '../../lib/sandbox/estate';
+import { type FaultSpec, NETWORK_ERRORS } from '#lib/sandbox/faults';
+import type { SandboxCall } from '#lib/sandbox/estate';
 import type { LambdaFault } from '../run-control';
 
 /**

@@ -1,7 +1,7 @@
-import { withServices } from '../../lib/sandbox';
-import { SandboxEstate } from '../../lib/sandbox/estate';
-import { sandboxStoreBucket } from '../../lib/sandbox/services/s3';
-import { MEMORY_KEY } from '../../lib/sweep/store';
+import { withServices } from '#lib/sandbox/index';
+import { SandboxEstate } from '#lib/sandbox/estate';
+import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
+import { MEMORY_KEY } from '#lib/sweep/store';
 import { sandboxLocalRuntime } from '../local-runtime';
 import { runPrepared } from '../local-run';
 import { nightlySweep } from '../workflows/nightly-sweep';

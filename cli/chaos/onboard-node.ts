@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withServices } from '../../lib/sandbox';
-import { SandboxEstate } from '../../lib/sandbox/estate';
-import { removeCommands } from '../../lib/onboarding/leftovers';
-import type { OnboardingInput } from '../../lib/onboarding/state';
+import { withServices } from '#lib/sandbox/index';
+import { SandboxEstate } from '#lib/sandbox/estate';
+import { removeCommands } from '#lib/onboarding/leftovers';
+import type { OnboardingInput } from '#lib/onboarding/state';
 import { sandboxLocalRuntime } from '../local-runtime';
 import { PROJECT_ROOT } from '../serverless-config';
 import { onboardNode } from '../workflows/onboard-node';

@@ -1,8 +1,8 @@
-import type { NetworkReport } from '../../lib/network/report';
-import { withServices } from '../../lib/sandbox';
-import { type SandboxCall, SandboxEstate } from '../../lib/sandbox/estate';
-import { sandboxStoreBucket } from '../../lib/sandbox/services/s3';
-import { reconcileContext } from '../../lib/settings';
+import type { NetworkReport } from '#lib/network/report';
+import { withServices } from '#lib/sandbox/index';
+import { type SandboxCall, SandboxEstate } from '#lib/sandbox/estate';
+import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
+import { reconcileContext } from '#lib/settings';
 import { sandboxLocalRuntime } from '../local-runtime';
 import { runPrepared } from '../local-run';
 import { reconcileNetwork } from '../workflows/reconcile-network';

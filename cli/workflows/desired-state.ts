@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { parseDesiredState } from '../../lib/desired-state/file';
-import { desiredStateParameter } from '../../lib/settings';
+import { parseDesiredState } from '#lib/desired-state/file';
+import { desiredStateParameter } from '#lib/settings';
 import type { LocalRuntime } from '../local-runtime';
 import { PROJECT_ROOT } from '../serverless-config';
 

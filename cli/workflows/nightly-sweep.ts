@@ -1,4 +1,4 @@
-import type { SweepOutput } from '../../lib/sweep/sweep-output';
+import type { SweepOutput } from '#lib/sweep/sweep-output';
 import { deployDesiredStateLocally } from './desired-state';
 import type { LocalWorkflow } from './types';
 

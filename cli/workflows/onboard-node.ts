@@ -1,11 +1,11 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
-import type { FailureReport } from '../../lib/onboarding/cleanup';
-import type { OnboardingSummary } from '../../lib/onboarding/finish';
-import type { OnboardingInput } from '../../lib/onboarding/state';
-import { readNodeConfigHandout } from '../../lib/onboarding/status';
-import { executionInput, validateSubmission } from '../../lib/onboarding/submit';
+import type { FailureReport } from '#lib/onboarding/cleanup';
+import type { OnboardingSummary } from '#lib/onboarding/finish';
+import type { OnboardingInput } from '#lib/onboarding/state';
+import { readNodeConfigHandout } from '#lib/onboarding/status';
+import { executionInput, validateSubmission } from '#lib/onboarding/submit';
 import { displayPath } from '../display';
 import type { RunResult } from '../runner';
 import type { LocalWorkflow, Output } from './types';

@@ -1,5 +1,5 @@
-import { MODES, type Mode } from '../../lib/network/modes';
-import type { NetworkReport } from '../../lib/network/report';
+import { MODES, type Mode } from '#lib/network/modes';
+import type { NetworkReport } from '#lib/network/report';
 import { deployDesiredStateLocally } from './desired-state';
 import type { LocalWorkflow } from './types';
 

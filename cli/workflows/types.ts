@@ -1,4 +1,4 @@
-import type { OutboxMessage } from '../../lib/sandbox/services/sns';
+import type { OutboxMessage } from '#lib/sandbox/services/sns';
 import type { LocalRuntime } from '../local-runtime';
 import type { RunResult } from '../runner';
 

@@ -1,6 +1,6 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { getNodeConfig } from '../../lib/onboarding/status';
+import { getNodeConfig } from '#lib/onboarding/status';
 import { apiHandler } from '../commons/api-handler';
 import { ok } from '../commons/http-answers';
 

@@ -1,5 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { getOnboarding } from '../../lib/onboarding/status';
+import { getOnboarding } from '#lib/onboarding/status';
 import { apiHandler } from '../commons/api-handler';
 import { ok } from '../commons/http-answers';
 

@@ -1,5 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { startReconcile } from '../../lib/network/api';
+import { startReconcile } from '#lib/network/api';
 import { apiHandler } from '../commons/api-handler';
 import { accepted } from '../commons/http-answers';
 

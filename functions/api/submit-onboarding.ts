@@ -1,7 +1,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { submitOnboarding } from '../../lib/onboarding/submit';
+import { submitOnboarding } from '#lib/onboarding/submit';
 import { apiHandler } from '../commons/api-handler';
 import { accepted } from '../commons/http-answers';
 

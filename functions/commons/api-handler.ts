@@ -1,9 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { ClientClasses, ServiceName } from '../../lib/aws/clients';
-import { logger } from '../../lib/logger';
-import type { Runtime } from '../../lib/runtime';
+import type { ClientClasses, ServiceName } from '#lib/aws/clients';
+import { logger } from '#lib/logger';
+import type { Runtime } from '#lib/runtime';
 import { declared } from './declared-clients';
 import { type ApiAnswer, errorAnswer, proxyResult } from './http-answers';
 import { handlerRuntime } from './runtime';

@@ -1,5 +1,5 @@
-import type { ClientClasses, ServiceName } from '../../lib/aws/clients';
-import type { NodeAccess } from '../../lib/runtime';
+import type { ClientClasses, ServiceName } from '#lib/aws/clients';
+import type { NodeAccess } from '#lib/runtime';
 
 /**
  * The SDK clients a handler declared, as test/infra/bundles.test.ts checks its bundle against:

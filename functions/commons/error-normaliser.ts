@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
-import { explainUnreachable } from '../../lib/aws/clients';
-import { AwsTransientError, HybridOpsError, isTransientAwsError } from '../../lib/errors';
-import { logger } from '../../lib/logger';
+import { explainUnreachable } from '#lib/aws/clients';
+import { AwsTransientError, HybridOpsError, isTransientAwsError } from '#lib/errors';
+import { logger } from '#lib/logger';
 
 /**
  * Logs a failure by name and message only (never the event), and turns throttling, 5xx and

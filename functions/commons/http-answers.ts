@@ -1,6 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { isTransientAwsError, type RefusalName, RequestRefusedError } from '../../lib/errors';
-import { logger } from '../../lib/logger';
+import { isTransientAwsError, type RefusalName, RequestRefusedError } from '#lib/errors';
+import { logger } from '#lib/logger';
 
 /**
  * Every HTTP answer the API gives, in one place: a handler's result (200, 202), a refusal the

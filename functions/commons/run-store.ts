@@ -1,5 +1,5 @@
-import type { Runtime } from '../../lib/runtime';
-import { type RunStore, s3Store } from '../../lib/store';
+import type { Runtime } from '#lib/runtime';
+import { type RunStore, s3Store } from '#lib/store';
 
 /**
  * The run store of a handler that declared the S3 client: the stage's bucket, which serverless.yml

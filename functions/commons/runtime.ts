@@ -1,9 +1,9 @@
-import { type AwsClients, type ClientClasses, createAwsClients, type ServiceName } from '../../lib/aws/clients';
-import { systemClock } from '../../lib/clock';
-import type { NodeReaderFactory } from '../../lib/kube/types';
-import { tcpProber } from '../../lib/net/probe';
-import type { NodeAccess, Runtime } from '../../lib/runtime';
-import { type Settings, settingsFromEnv } from '../../lib/settings';
+import { type AwsClients, type ClientClasses, createAwsClients, type ServiceName } from '#lib/aws/clients';
+import { systemClock } from '#lib/clock';
+import type { NodeReaderFactory } from '#lib/kube/types';
+import { tcpProber } from '#lib/net/probe';
+import type { NodeAccess, Runtime } from '#lib/runtime';
+import { type Settings, settingsFromEnv } from '#lib/settings';
 
 /**
  * Where a handler's {@link Runtime} comes from: in Lambda, the environment serverless.yml sets

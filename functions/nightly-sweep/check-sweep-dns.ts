@@ -3,9 +3,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
-import { systemDns } from '../../lib/net/dns';
-import { checkSweepDns } from '../../lib/sweep/check-sweep-dns';
-import { SweepIdSchema } from '../../lib/sweep/state';
+import { systemDns } from '#lib/net/dns';
+import { checkSweepDns } from '#lib/sweep/check-sweep-dns';
+import { SweepIdSchema } from '#lib/sweep/state';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 

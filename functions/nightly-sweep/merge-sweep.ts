@@ -2,10 +2,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
-import { mergeSweep } from '../../lib/sweep/merge-sweep';
-import { CheckOutcomeSchema, SweepIdSchema } from '../../lib/sweep/state';
-import { runKeys } from '../../lib/sweep/store';
-import { objectUri } from '../../lib/store';
+import { mergeSweep } from '#lib/sweep/merge-sweep';
+import { CheckOutcomeSchema, SweepIdSchema } from '#lib/sweep/state';
+import { runKeys } from '#lib/sweep/store';
+import { objectUri } from '#lib/store';
 
 const Input = z.object({
   sweepId: SweepIdSchema,

@@ -2,8 +2,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
-import { probeBatch } from '../../lib/sweep/probe-batch';
-import { SweepIdSchema } from '../../lib/sweep/state';
+import { probeBatch } from '#lib/sweep/probe-batch';
+import { SweepIdSchema } from '#lib/sweep/state';
 
 const Input = z
   .object({

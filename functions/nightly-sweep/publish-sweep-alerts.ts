@@ -1,11 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
-import { StoreError } from '../../lib/errors';
+import { StoreError } from '#lib/errors';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
-import { publishSweepAlerts } from '../../lib/sweep/publish-sweep-alerts';
-import { SweepIdSchema } from '../../lib/sweep/state';
+import { publishSweepAlerts } from '#lib/sweep/publish-sweep-alerts';
+import { SweepIdSchema } from '#lib/sweep/state';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 

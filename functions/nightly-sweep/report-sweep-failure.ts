@@ -2,9 +2,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
-import { failedSweepStep, reportSweepFailure } from '../../lib/sweep/report-sweep-failure';
-import { CaughtErrorSchema } from '../../lib/caught-error';
-import { PublishedAlertSchema, SweepIdSchema } from '../../lib/sweep/state';
+import { failedSweepStep, reportSweepFailure } from '#lib/sweep/report-sweep-failure';
+import { CaughtErrorSchema } from '#lib/caught-error';
+import { PublishedAlertSchema, SweepIdSchema } from '#lib/sweep/state';
 
 /** The whole state of the night, as far as it got (this Task has no Parameters). */
 const Input = z.object({

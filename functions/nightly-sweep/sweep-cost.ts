@@ -3,8 +3,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
-import { sweepCost } from '../../lib/sweep/sweep-cost';
-import { SweepIdSchema } from '../../lib/sweep/state';
+import { sweepCost } from '#lib/sweep/sweep-cost';
+import { SweepIdSchema } from '#lib/sweep/state';
 
 const Input = z.object({ sweepId: SweepIdSchema });
 

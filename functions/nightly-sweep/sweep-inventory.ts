@@ -4,13 +4,13 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
-import { eksNodeAccess } from '../../lib/kube/eks-nodes';
+import { eksNodeAccess } from '#lib/kube/eks-nodes';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
-import { readDesiredState } from '../../lib/desired-state/load';
-import { desiredStateParameter } from '../../lib/settings';
-import { newRunId } from '../../lib/run-id';
-import { sweepInventory } from '../../lib/sweep/sweep-inventory';
+import { readDesiredState } from '#lib/desired-state/load';
+import { desiredStateParameter } from '#lib/settings';
+import { newRunId } from '#lib/run-id';
+import { sweepInventory } from '#lib/sweep/sweep-inventory';
 
 const Input = z.object({ trigger: z.string().max(64).default('manual') });
 

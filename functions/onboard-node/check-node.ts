@@ -1,8 +1,8 @@
 import * as z from 'zod';
-import { eksNodeAccess } from '../../lib/kube/eks-nodes';
+import { eksNodeAccess } from '#lib/kube/eks-nodes';
 import { taskHandler } from '../commons/task-handler';
-import { checkNode } from '../../lib/onboarding/node-readiness';
-import { ManagedInstanceSchema, NodeStateSchema, PreflightResultSchema } from '../../lib/onboarding/state';
+import { checkNode } from '#lib/onboarding/node-readiness';
+import { ManagedInstanceSchema, NodeStateSchema, PreflightResultSchema } from '#lib/onboarding/state';
 
 const Input = z.object({
   requestId: z.string(),

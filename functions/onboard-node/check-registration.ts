@@ -1,8 +1,8 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { checkRegistration } from '../../lib/onboarding/registration';
-import { ActivationResultSchema, RegistrationStateSchema } from '../../lib/onboarding/state';
+import { checkRegistration } from '#lib/onboarding/registration';
+import { ActivationResultSchema, RegistrationStateSchema } from '#lib/onboarding/state';
 
 const Input = z.object({
   activation: ActivationResultSchema,

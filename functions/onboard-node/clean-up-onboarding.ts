@@ -1,9 +1,9 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { eksNodeAccess } from '../../lib/kube/eks-nodes';
+import { eksNodeAccess } from '#lib/kube/eks-nodes';
 import { taskHandler } from '../commons/task-handler';
-import { cleanUpOnboarding } from '../../lib/onboarding/cleanup';
-import { OnboardingStateSchema } from '../../lib/onboarding/state';
-import { EarlierTrySchema } from '../../lib/onboarding/tidy';
+import { cleanUpOnboarding } from '#lib/onboarding/cleanup';
+import { OnboardingStateSchema } from '#lib/onboarding/state';
+import { EarlierTrySchema } from '#lib/onboarding/tidy';
 
 const Input = OnboardingStateSchema.extend({
   /** The previous try's result, when the workflow tries the cleanup again. */

@@ -1,15 +1,15 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { taskHandler } from '../commons/task-handler';
-import { finishOnboarding } from '../../lib/onboarding/finish';
-import { assertOnboardingRequest } from '../../lib/onboarding/request';
+import { finishOnboarding } from '#lib/onboarding/finish';
+import { assertOnboardingRequest } from '#lib/onboarding/request';
 import {
   ActivationResultSchema,
   NodeStateSchema,
   OnboardingStateSchema,
   PreflightResultSchema,
   RegistrationStateSchema,
-} from '../../lib/onboarding/state';
-import { EarlierTrySchema } from '../../lib/onboarding/tidy';
+} from '#lib/onboarding/state';
+import { EarlierTrySchema } from '#lib/onboarding/tidy';
 
 const Input = OnboardingStateSchema.extend({
   preflight: PreflightResultSchema,

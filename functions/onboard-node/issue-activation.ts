@@ -1,9 +1,9 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { issueActivation } from '../../lib/onboarding/activation';
-import { assertOnboardingRequest } from '../../lib/onboarding/request';
-import { OnboardingInputSchema, PreflightResultSchema } from '../../lib/onboarding/state';
+import { issueActivation } from '#lib/onboarding/activation';
+import { assertOnboardingRequest } from '#lib/onboarding/request';
+import { OnboardingInputSchema, PreflightResultSchema } from '#lib/onboarding/state';
 
 const Input = OnboardingInputSchema.extend({ preflight: PreflightResultSchema });
 

@@ -1,8 +1,8 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { taskHandler } from '../commons/task-handler';
-import { renderNodeConfig } from '../../lib/onboarding/node-config';
-import { assertOnboardingRequest } from '../../lib/onboarding/request';
-import { ActivationResultSchema, OnboardingInputSchema, PreflightResultSchema } from '../../lib/onboarding/state';
+import { renderNodeConfig } from '#lib/onboarding/node-config';
+import { assertOnboardingRequest } from '#lib/onboarding/request';
+import { ActivationResultSchema, OnboardingInputSchema, PreflightResultSchema } from '#lib/onboarding/state';
 
 const Input = OnboardingInputSchema.extend({ preflight: PreflightResultSchema, activation: ActivationResultSchema });
 

@@ -5,9 +5,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
-import { applyNetworkPlan } from '../../lib/network/apply';
-import { ApplyProgressSchema, PlanRefSchema, RunIdSchema } from '../../lib/network/run-store';
-import { reconcileContext } from '../../lib/settings';
+import { applyNetworkPlan } from '#lib/network/apply';
+import { ApplyProgressSchema, PlanRefSchema, RunIdSchema } from '#lib/network/run-store';
+import { reconcileContext } from '#lib/settings';
 
 const Input = z.object({
   runId: RunIdSchema,

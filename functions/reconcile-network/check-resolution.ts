@@ -1,9 +1,9 @@
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { systemDns } from '../../lib/net/dns';
-import { DesiredStateSchema } from '../../lib/desired-state/schema';
-import { checkResolution } from '../../lib/network/resolution';
+import { systemDns } from '#lib/net/dns';
+import { DesiredStateSchema } from '#lib/desired-state/schema';
+import { checkResolution } from '#lib/network/resolution';
 
 const Input = z.object({ desired: DesiredStateSchema });
 

@@ -1,10 +1,10 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { loadDesiredState } from '../../lib/network/desired-state';
-import { MODES } from '../../lib/network/modes';
-import { desiredStateParameter } from '../../lib/settings';
-import { newRunId } from '../../lib/run-id';
+import { loadDesiredState } from '#lib/network/desired-state';
+import { MODES } from '#lib/network/modes';
+import { desiredStateParameter } from '#lib/settings';
+import { newRunId } from '#lib/run-id';
 
 const Input = z.object({
   mode: z.enum(MODES, { error: 'mode must be plan or apply' }),

@@ -3,9 +3,9 @@ import { EFSClient } from '@aws-sdk/client-efs';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import { DesiredStateSchema } from '../../lib/desired-state/schema';
-import { planEfs } from '../../lib/network/planning';
-import { RunIdSchema } from '../../lib/network/run-store';
+import { DesiredStateSchema } from '#lib/desired-state/schema';
+import { planEfs } from '#lib/network/planning';
+import { RunIdSchema } from '#lib/network/run-store';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 

@@ -3,10 +3,10 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { Route53ResolverClient } from '@aws-sdk/client-route53resolver';
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
-import { DesiredStateSchema } from '../../lib/desired-state/schema';
-import { planResolver } from '../../lib/network/planning';
-import { RunIdSchema } from '../../lib/network/run-store';
-import { reconcileContext } from '../../lib/settings';
+import { DesiredStateSchema } from '#lib/desired-state/schema';
+import { planResolver } from '#lib/network/planning';
+import { RunIdSchema } from '#lib/network/run-store';
+import { reconcileContext } from '#lib/settings';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
 

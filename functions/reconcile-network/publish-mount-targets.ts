@@ -2,9 +2,9 @@ import { EFSClient } from '@aws-sdk/client-efs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
 import { taskHandler } from '../commons/task-handler';
-import { DesiredStateSchema } from '../../lib/desired-state/schema';
-import { publishMountTargets } from '../../lib/network/publish-mount-targets';
-import { reconcileContext } from '../../lib/settings';
+import { DesiredStateSchema } from '#lib/desired-state/schema';
+import { publishMountTargets } from '#lib/network/publish-mount-targets';
+import { reconcileContext } from '#lib/settings';
 
 const Input = z.object({ desired: DesiredStateSchema });
 

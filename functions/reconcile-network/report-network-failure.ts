@@ -2,11 +2,11 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
-import { PublishedDirectorySchema } from '../../lib/network/publish-mount-targets';
-import { failedStep, reportNetworkFailure } from '../../lib/network/report-failure';
-import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '../../lib/network/run-store';
-import { CaughtErrorSchema } from '../../lib/caught-error';
-import { objectUri } from '../../lib/store';
+import { PublishedDirectorySchema } from '#lib/network/publish-mount-targets';
+import { failedStep, reportNetworkFailure } from '#lib/network/report-failure';
+import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '#lib/network/run-store';
+import { CaughtErrorSchema } from '#lib/caught-error';
+import { objectUri } from '#lib/store';
 
 /** The whole state of the run, as far as it got. */
 const Input = z.object({

@@ -2,12 +2,12 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
 import { runStoreOf } from '../commons/run-store';
 import { taskHandler } from '../commons/task-handler';
-import { MODES } from '../../lib/network/modes';
-import { PublishedDirectorySchema } from '../../lib/network/publish-mount-targets';
-import { reportNetwork } from '../../lib/network/report';
-import { ResolutionResultSchema } from '../../lib/network/resolution';
-import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '../../lib/network/run-store';
-import { objectUri } from '../../lib/store';
+import { MODES } from '#lib/network/modes';
+import { PublishedDirectorySchema } from '#lib/network/publish-mount-targets';
+import { reportNetwork } from '#lib/network/report';
+import { ResolutionResultSchema } from '#lib/network/resolution';
+import { ApplyProgressSchema, PlanRefSchema, reconcileKeys, RunIdSchema } from '#lib/network/run-store';
+import { objectUri } from '#lib/store';
 
 /** The whole state of the run (this Task has no Parameters: what exists depends on the mode). */
 const Input = z.object({

@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHAOS_WORKFLOWS } from '../../cli/chaos/command';
-import { type ChaosWorkflow, runChaos } from '../../cli/chaos/engine';
-import { describePlan, planFaults, profileOf, random } from '../../cli/chaos/faults';
-import { main } from '../../cli/main';
+import { CHAOS_WORKFLOWS } from '#cli/chaos/command';
+import { type ChaosWorkflow, runChaos } from '#cli/chaos/engine';
+import { describePlan, planFaults, profileOf, random } from '#cli/chaos/faults';
+import { main } from '#cli/main';
 
 /**
  * The chaos tier in the test suite: each workflow's real state machine, 100 runs from a fixed

@@ -1,4 +1,4 @@
-import type { RunStore } from '../../lib/store';
+import type { RunStore } from '#lib/store';
 
 /** A run store in memory: what the steps wrote, by key (as JSON, so nothing is shared by reference). */
 export function memoryStore(initial: Record<string, unknown> = {}) {

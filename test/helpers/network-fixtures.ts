@@ -1,4 +1,4 @@
-import type { ReconcileContext } from '../../lib/network/context';
+import type { ReconcileContext } from '#lib/network/context';
 import { CLUSTER } from './onboarding-fixtures';
 
 /** The reconciler's test estate: its stage, and the ids of the resources the tests plan and apply against. */

@@ -5,13 +5,9 @@
  */
 import type { Cluster } from '@aws-sdk/client-eks';
 import type { Context } from 'aws-lambda';
-import type { ClusterAccess, KubeNode, NodeReaderFactory } from '../../lib/kube/types';
-import type { ClusterFacts } from '../../lib/cluster/facts';
-import {
-  assertOnboardingRequest,
-  type OnboardingRequest,
-  type OnboardingRequestBody,
-} from '../../lib/onboarding/request';
+import type { ClusterAccess, KubeNode, NodeReaderFactory } from '#lib/kube/types';
+import type { ClusterFacts } from '#lib/cluster/facts';
+import { assertOnboardingRequest, type OnboardingRequest, type OnboardingRequestBody } from '#lib/onboarding/request';
 import type {
   ActivationResult,
   ManagedInstance,
@@ -20,9 +16,9 @@ import type {
   OnboardingState,
   PreflightResult,
   RegistrationState,
-} from '../../lib/onboarding/state';
-import type { Settings } from '../../lib/settings';
-import { manualCleanup } from '../../lib/onboarding/leftovers';
+} from '#lib/onboarding/state';
+import type { Settings } from '#lib/settings';
+import { manualCleanup } from '#lib/onboarding/leftovers';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'ap-northeast-2';

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageService } from '../../scripts/artefacts';
+import { packageService } from '#scripts/artefacts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation is untyped JSON
 export type Any = any;

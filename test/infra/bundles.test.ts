@@ -4,16 +4,16 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { loadServerlessConfig } from '../../cli/serverless-config';
-import { CLIENT_PACKAGES, type ServiceName } from '../../lib/aws/clients';
-import type { DeclaredClients } from '../../functions/commons/declared-clients';
+import { loadServerlessConfig } from '#cli/serverless-config';
+import { CLIENT_PACKAGES, type ServiceName } from '#lib/aws/clients';
+import type { DeclaredClients } from '#functions/commons/declared-clients';
 import {
   type FunctionArtefact,
   functionArtefacts,
   installedVersion,
   packageService,
   sdkClientDependencies,
-} from '../../scripts/artefacts';
+} from '#scripts/artefacts';
 import { CLUSTER, eksCluster, lambdaContext, onboardingInput } from '../helpers/onboarding-fixtures';
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadServerlessConfig } from '../../cli/serverless-config';
+import { loadServerlessConfig } from '#cli/serverless-config';
 import { type Any, packageStack, ROOT, type Template } from '../helpers/package-stack';
 
 /**

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { loadServerlessConfig } from '../../cli/serverless-config';
-import { ENDPOINT_SERVICES } from '../../lib/aws/clients';
-import type { DeclaredClients } from '../../functions/commons/declared-clients';
-import { packageService } from '../../scripts/artefacts';
+import { loadServerlessConfig } from '#cli/serverless-config';
+import { ENDPOINT_SERVICES } from '#lib/aws/clients';
+import type { DeclaredClients } from '#functions/commons/declared-clients';
+import { packageService } from '#scripts/artefacts';
 
 /**
  * A stage deployed into the cluster VPC with `vpcEndpoints: true`: the functions that must run

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareAndRun, SILENT } from '../../cli/local-run';
-import { sandboxLocalRuntime } from '../../cli/local-runtime';
-import { nightlySweep } from '../../cli/workflows/nightly-sweep';
-import { SandboxEstate, withServices } from '../../lib/sandbox';
-import type { FaultSpec } from '../../lib/sandbox/faults';
-import { sandboxStoreBucket } from '../../lib/sandbox/services/s3';
-import { MEMORY_KEY } from '../../lib/sweep/store';
+import { prepareAndRun, SILENT } from '#cli/local-run';
+import { sandboxLocalRuntime } from '#cli/local-runtime';
+import { nightlySweep } from '#cli/workflows/nightly-sweep';
+import { SandboxEstate, withServices } from '#lib/sandbox/index';
+import type { FaultSpec } from '#lib/sandbox/faults';
+import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
+import { MEMORY_KEY } from '#lib/sweep/store';
 
 /**
  * The nightly sweep under faults: no page goes out twice because its record could not be

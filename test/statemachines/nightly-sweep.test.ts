@@ -2,17 +2,17 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { prepareAndRun } from '../../cli/local-run';
-import { localRuntime } from '../../cli/local-runtime';
-import { main } from '../../cli/main';
-import { nightlySweep, type SweepOutput } from '../../cli/workflows/nightly-sweep';
-import { reconcileNetwork } from '../../cli/workflows/reconcile-network';
-import { openSandbox } from '../../lib/sandbox';
-import { DEFAULT_SEED, type SandboxEstate } from '../../lib/sandbox/estate';
-import { sandboxStoreBucket } from '../../lib/sandbox/services/s3';
-import type { EstateSeed } from '../../lib/sandbox/seed';
-import type { AlertMemory } from '../../lib/sweep/findings';
-import { MEMORY_KEY } from '../../lib/sweep/store';
+import { prepareAndRun } from '#cli/local-run';
+import { localRuntime } from '#cli/local-runtime';
+import { main } from '#cli/main';
+import { nightlySweep, type SweepOutput } from '#cli/workflows/nightly-sweep';
+import { reconcileNetwork } from '#cli/workflows/reconcile-network';
+import { openSandbox } from '#lib/sandbox/index';
+import { DEFAULT_SEED, type SandboxEstate } from '#lib/sandbox/estate';
+import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
+import type { EstateSeed } from '#lib/sandbox/seed';
+import type { AlertMemory } from '#lib/sweep/findings';
+import { MEMORY_KEY } from '#lib/sweep/store';
 
 /**
  * The real statemachines/nightly-sweep.asl.json on the sandbox estate: a night with findings, a

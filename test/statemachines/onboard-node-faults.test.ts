@@ -1,16 +1,16 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareAndRun, SILENT } from '../../cli/local-run';
-import { localRuntime } from '../../cli/local-runtime';
-import type { StateNode } from '../../cli/asl';
-import type { LambdaFault } from '../../cli/run-control';
-import { runWorkflow } from '../../cli/runner';
-import { onboardNode } from '../../cli/workflows/onboard-node';
-import type { OnboardingSummary } from '../../lib/onboarding/finish';
-import type { OnboardingInput } from '../../lib/onboarding/state';
-import type { SandboxEstate } from '../../lib/sandbox/estate';
-import type { FaultSpec } from '../../lib/sandbox/faults';
+import { prepareAndRun, SILENT } from '#cli/local-run';
+import { localRuntime } from '#cli/local-runtime';
+import type { StateNode } from '#cli/asl';
+import type { LambdaFault } from '#cli/run-control';
+import { runWorkflow } from '#cli/runner';
+import { onboardNode } from '#cli/workflows/onboard-node';
+import type { OnboardingSummary } from '#lib/onboarding/finish';
+import type { OnboardingInput } from '#lib/onboarding/state';
+import type { SandboxEstate } from '#lib/sandbox/estate';
+import type { FaultSpec } from '#lib/sandbox/faults';
 
 /**
  * The onboarding workflow under faults: a step's result lost, a cleanup step refused, SNS down.

@@ -3,18 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PutParameterCommandInput } from '@aws-sdk/client-ssm';
 import { parse, stringify } from 'yaml';
-import { localRuntime } from '../../cli/local-runtime';
-import { main } from '../../cli/main';
-import { prepareAndRun } from '../../cli/local-run';
-import { onboardNode } from '../../cli/workflows/onboard-node';
-import type { OnboardingSummary } from '../../lib/onboarding/finish';
-import type { OnboardingInput } from '../../lib/onboarding/state';
-import { MAX_REGISTRATION_POLLS } from '../../lib/onboarding/registration';
-import { openSandbox } from '../../lib/sandbox';
-import { sandboxNodeReader } from '../../lib/sandbox/on-prem';
-import { awsError, DEFAULT_SEED } from '../../lib/sandbox/estate';
-import { ssmCommands, ssmService } from '../../lib/sandbox/services/ssm';
-import type { OutboxMessage } from '../../lib/sandbox/services/sns';
+import { localRuntime } from '#cli/local-runtime';
+import { main } from '#cli/main';
+import { prepareAndRun } from '#cli/local-run';
+import { onboardNode } from '#cli/workflows/onboard-node';
+import type { OnboardingSummary } from '#lib/onboarding/finish';
+import type { OnboardingInput } from '#lib/onboarding/state';
+import { MAX_REGISTRATION_POLLS } from '#lib/onboarding/registration';
+import { openSandbox } from '#lib/sandbox/index';
+import { sandboxNodeReader } from '#lib/sandbox/on-prem';
+import { awsError, DEFAULT_SEED } from '#lib/sandbox/estate';
+import { ssmCommands, ssmService } from '#lib/sandbox/services/ssm';
+import type { OutboxMessage } from '#lib/sandbox/services/sns';
 
 /**
  * The real statemachines/onboard-node.asl.json, run in-process with the real handlers on the

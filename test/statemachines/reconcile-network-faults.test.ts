@@ -1,15 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareAndRun, SILENT } from '../../cli/local-run';
-import { sandboxLocalRuntime } from '../../cli/local-runtime';
-import type { LambdaFault } from '../../cli/run-control';
-import { reconcileNetwork } from '../../cli/workflows/reconcile-network';
-import type { NetworkReport } from '../../lib/network/report';
-import { SandboxEstate, withServices } from '../../lib/sandbox';
-import { DEFAULT_SEED, loadSeed } from '../../lib/sandbox/estate';
-import type { FaultSpec } from '../../lib/sandbox/faults';
-import type { EstateSeed } from '../../lib/sandbox/seed';
+import { prepareAndRun, SILENT } from '#cli/local-run';
+import { sandboxLocalRuntime } from '#cli/local-runtime';
+import type { LambdaFault } from '#cli/run-control';
+import { reconcileNetwork } from '#cli/workflows/reconcile-network';
+import type { NetworkReport } from '#lib/network/report';
+import { SandboxEstate, withServices } from '#lib/sandbox/index';
+import { DEFAULT_SEED, loadSeed } from '#lib/sandbox/estate';
+import type { FaultSpec } from '#lib/sandbox/faults';
+import type { EstateSeed } from '#lib/sandbox/seed';
 
 /**
  * The reconciler under faults and at scale: its outcomes survive any later failure and are

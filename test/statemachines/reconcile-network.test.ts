@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareAndRun } from '../../cli/local-run';
-import { localRuntime } from '../../cli/local-runtime';
-import { reconcileNetwork } from '../../cli/workflows/reconcile-network';
-import type { NetworkReport } from '../../lib/network/report';
-import type { SandboxEstate } from '../../lib/sandbox/estate';
+import { prepareAndRun } from '#cli/local-run';
+import { localRuntime } from '#cli/local-runtime';
+import { reconcileNetwork } from '#cli/workflows/reconcile-network';
+import type { NetworkReport } from '#lib/network/report';
+import type { SandboxEstate } from '#lib/sandbox/estate';
 
 /**
  * The real statemachines/reconcile-network.asl.json on the sandbox estate, whose seed has drift:

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Json, StateNode } from '../../cli/asl';
-import { localRuntime } from '../../cli/local-runtime';
-import { AWS_PAYLOAD_LIMIT_BYTES } from '../../cli/run-control';
-import { type RunOptions, runWorkflow } from '../../cli/runner';
+import type { Json, StateNode } from '#cli/asl';
+import { localRuntime } from '#cli/local-runtime';
+import { AWS_PAYLOAD_LIMIT_BYTES } from '#cli/run-control';
+import { type RunOptions, runWorkflow } from '#cli/runner';
 
 /**
  * The local runner itself, on small definitions: where aws-local-stepfunctions is kinder than

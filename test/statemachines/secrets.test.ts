@@ -2,11 +2,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { localRuntime } from '../../cli/local-runtime';
-import { main } from '../../cli/main';
-import { prepareAndRun } from '../../cli/local-run';
-import { onboardNode } from '../../cli/workflows/onboard-node';
-import { logger } from '../../lib/logger';
+import { localRuntime } from '#cli/local-runtime';
+import { main } from '#cli/main';
+import { prepareAndRun } from '#cli/local-run';
+import { onboardNode } from '#cli/workflows/onboard-node';
+import { logger } from '#lib/logger';
 
 /**
  * The activation code may leave SSM only through the NodeConfig handout (GET .../nodeconfig, or

@@ -6,7 +6,7 @@ import {
   SNS_PERMANENT_ERRORS,
   splitFix,
   UnsupportedOperatingSystemError,
-} from '../../lib/errors';
+} from '#lib/errors';
 
 const STATEMACHINES = join(__dirname, '..', '..', 'statemachines');
 

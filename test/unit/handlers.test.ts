@@ -1,4 +1,4 @@
-import { tcpProber } from '../../lib/net/probe';
+import { tcpProber } from '#lib/net/probe';
 import { DescribeClusterCommand, EKSClient, EKSServiceException } from '@aws-sdk/client-eks';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
@@ -9,18 +9,18 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createAllAwsClients } from '../../lib/aws/all-clients';
+import { createAllAwsClients } from '#lib/aws/all-clients';
 import { apiEvent } from '../helpers/api-event';
-import * as checkRegistration from '../../functions/onboard-node/check-registration';
-import * as cleanUpOnboarding from '../../functions/onboard-node/clean-up-onboarding';
-import * as getNodeConfig from '../../functions/api/get-node-config';
-import * as preflight from '../../functions/onboard-node/preflight';
-import * as submitOnboarding from '../../functions/api/submit-onboarding';
-import { ManualClock } from '../../lib/clock';
-import { AwsTransientError, InvalidRequestError } from '../../lib/errors';
-import { logger } from '../../lib/logger';
-import { installRuntime } from '../../functions/commons/runtime';
-import type { Runtime } from '../../lib/runtime';
+import * as checkRegistration from '#functions/onboard-node/check-registration';
+import * as cleanUpOnboarding from '#functions/onboard-node/clean-up-onboarding';
+import * as getNodeConfig from '#functions/api/get-node-config';
+import * as preflight from '#functions/onboard-node/preflight';
+import * as submitOnboarding from '#functions/api/submit-onboarding';
+import { ManualClock } from '#lib/clock';
+import { AwsTransientError, InvalidRequestError } from '#lib/errors';
+import { logger } from '#lib/logger';
+import { installRuntime } from '#functions/commons/runtime';
+import type { Runtime } from '#lib/runtime';
 import {
   ACTIVATION_ID,
   activationResult,

@@ -1,4 +1,4 @@
-import { SNS_SUBJECT_MAX_LENGTH, snsSubject } from '../../lib/notifications';
+import { SNS_SUBJECT_MAX_LENGTH, snsSubject } from '#lib/notifications';
 
 describe('snsSubject', () => {
   it('caps at 99 characters: SNS takes subjects "less than 100 characters long"', () => {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ts from 'typescript';
 import { parse } from 'yaml';
-import { allStates, getAttOf, type StateNode } from '../../cli/asl';
+import { allStates, getAttOf, type StateNode } from '#cli/asl';
 
 /**
  * One name per step, from the state machine to the code: the Task state `CheckRegistration`
@@ -34,7 +34,7 @@ function libImports(handlerFile: string): string[] {
   );
   return source.statements.flatMap((s) => {
     if (!ts.isImportDeclaration(s) || !ts.isStringLiteral(s.moduleSpecifier)) return [];
-    if (!s.moduleSpecifier.text.startsWith('../../lib/')) return [];
+    if (!s.moduleSpecifier.text.startsWith('#lib/')) return [];
     const bindings = s.importClause?.namedBindings;
     return bindings && ts.isNamedImports(bindings) ? bindings.elements.map((e) => e.name.text) : [];
   });

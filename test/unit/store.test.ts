@@ -8,11 +8,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { StoreError } from '../../lib/errors';
-import { sdkBody } from '../../lib/sandbox/services/s3';
-import { runKeys } from '../../lib/sweep/store';
-import { RUN_ID } from '../../lib/run-id';
-import { mustGet, objectUri, s3Store } from '../../lib/store';
+import { StoreError } from '#lib/errors';
+import { sdkBody } from '#lib/sandbox/services/s3';
+import { runKeys } from '#lib/sweep/store';
+import { RUN_ID } from '#lib/run-id';
+import { mustGet, objectUri, s3Store } from '#lib/store';
 
 const s3Mock = mockClient(S3Client);
 const s3 = () => new S3Client({ region: 'ap-northeast-2', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });

@@ -1,12 +1,12 @@
 import { SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm';
-import * as checkResolution from '../../functions/reconcile-network/check-resolution';
-import * as probeBatch from '../../functions/nightly-sweep/probe-batch';
-import { createAllAwsClients } from '../../lib/aws/all-clients';
-import { CONNECTION_TIMEOUT_MS, createAwsClients } from '../../lib/aws/clients';
-import { ManualClock } from '../../lib/clock';
-import { logger } from '../../lib/logger';
-import { installRuntime } from '../../functions/commons/runtime';
-import type { Runtime } from '../../lib/runtime';
+import * as checkResolution from '#functions/reconcile-network/check-resolution';
+import * as probeBatch from '#functions/nightly-sweep/probe-batch';
+import { createAllAwsClients } from '#lib/aws/all-clients';
+import { CONNECTION_TIMEOUT_MS, createAwsClients } from '#lib/aws/clients';
+import { ManualClock } from '#lib/clock';
+import { logger } from '#lib/logger';
+import { installRuntime } from '#functions/commons/runtime';
+import type { Runtime } from '#lib/runtime';
 import { lambdaContext, REGION, settings } from '../helpers/onboarding-fixtures';
 import { slowListener } from '../helpers/slow-listener';
 

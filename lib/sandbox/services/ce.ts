@@ -16,7 +16,7 @@ import {
   RequestChangedException,
 } from '@aws-sdk/client-cost-explorer';
 import * as z from 'zod';
-import { SandboxNotImplementedError } from '../../errors';
+import { SandboxNotImplementedError } from '#lib/errors';
 import type { SandboxEstate } from '../estate';
 import { type Answer, type SandboxService, type SdkExceptions, sdkError } from '../service';
 

@@ -16,7 +16,7 @@ import type {
   SecurityGroupRule,
 } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
-import { SandboxNotImplementedError } from '../../errors';
+import { SandboxNotImplementedError } from '#lib/errors';
 import type { SandboxEstate } from '../estate';
 import { filteredPage, type PageRange } from '../paging';
 import type { NetworkSeed } from '../seed';

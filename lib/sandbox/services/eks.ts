@@ -16,7 +16,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
 import * as z from 'zod';
-import { SandboxNotImplementedError } from '../../errors';
+import { SandboxNotImplementedError } from '#lib/errors';
 import type { SandboxEstate } from '../estate';
 import { filteredPage, type PageRange, pageSizeOf } from '../paging';
 import type { Answer, SandboxService } from '../service';

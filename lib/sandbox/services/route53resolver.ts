@@ -38,7 +38,7 @@ import {
   type UpdateResolverRuleCommandOutput,
   ValidationException,
 } from '@aws-sdk/client-route53resolver';
-import { SandboxNotImplementedError } from '../../errors';
+import { SandboxNotImplementedError } from '#lib/errors';
 import type { SandboxEstate } from '../estate';
 import { filteredPage, type PageRange, pageSizeOf } from '../paging';
 import type { NetworkSeed } from '../seed';

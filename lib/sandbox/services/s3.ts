@@ -9,7 +9,7 @@ import {
   type PutObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import type { SdkStream, SdkStreamMixin } from '@smithy/types';
-import { SandboxNotImplementedError } from '../../errors';
+import { SandboxNotImplementedError } from '#lib/errors';
 import type { SandboxEstate } from '../estate';
 import type { Answer, SandboxService } from '../service';
 

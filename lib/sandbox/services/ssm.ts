@@ -42,7 +42,7 @@ import {
   ValidationException,
 } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
-import { SandboxNotImplementedError } from '../../errors';
+import { SandboxNotImplementedError } from '#lib/errors';
 import type { SandboxEstate } from '../estate';
 import { handOutNodeConfig } from '../on-prem';
 import { constraintMessage, filteredPage, type PageRange, pageSizeOf } from '../paging';

@@ -9,11 +9,11 @@ import {
 } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { RequestRefusedError } from '../../../lib/errors';
-import { startReconcile } from '../../../lib/network/api';
-import type { SandboxCall } from '../../../lib/sandbox/estate';
-import { getNodeConfig, getOnboarding } from '../../../lib/onboarding/status';
-import { submitOnboarding } from '../../../lib/onboarding/submit';
+import { RequestRefusedError } from '#lib/errors';
+import { startReconcile } from '#lib/network/api';
+import type { SandboxCall } from '#lib/sandbox/estate';
+import { getNodeConfig, getOnboarding } from '#lib/onboarding/status';
+import { submitOnboarding } from '#lib/onboarding/submit';
 import {
   eksCluster,
   gpuRequestBody,
@@ -23,8 +23,8 @@ import {
   REQUESTER,
   seedVpcs,
   settings,
-} from '../../helpers/onboarding-fixtures';
-import type { Template } from '../../helpers/package-stack';
+} from '#test/helpers/onboarding-fixtures';
+import type { Template } from '#test/helpers/package-stack';
 import type { StackAccount } from './stack';
 
 /**

@@ -1,4 +1,4 @@
-import type { SandboxCall, SandboxEstate } from '../../../lib/sandbox/estate';
+import type { SandboxCall, SandboxEstate } from '#lib/sandbox/estate';
 
 /**
  * What IAM authorizes for each AWS call the project makes: the action(s), the resource ARN and

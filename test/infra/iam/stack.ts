@@ -1,4 +1,4 @@
-import type { Any, Template } from '../../helpers/package-stack';
+import type { Any, Template } from '#test/helpers/package-stack';
 
 /**
  * The packaged template's IAM, resolved for one account and region: every intrinsic function in

@@ -8,11 +8,11 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createAllAwsClients } from '../../../lib/aws/all-clients';
-import { apiEvent } from '../../helpers/api-event';
-import { run } from '../../../functions/api/submit-onboarding';
-import { ManualClock } from '../../../lib/clock';
-import type { Runtime } from '../../../lib/runtime';
+import { createAllAwsClients } from '#lib/aws/all-clients';
+import { apiEvent } from '#test/helpers/api-event';
+import { run } from '#functions/api/submit-onboarding';
+import { ManualClock } from '#lib/clock';
+import type { Runtime } from '#lib/runtime';
 
 const REGION = 'ap-northeast-2';
 const CLUSTER = 'gpu-hybrid-cluster';

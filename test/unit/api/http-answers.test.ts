@@ -1,7 +1,7 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { errorAnswer, proxyResult } from '../../../functions/commons/http-answers';
+import { errorAnswer, proxyResult } from '#functions/commons/http-answers';
 import {
   ClientTokenReusedError,
   NodeConfigNotIssuedError,
@@ -9,10 +9,10 @@ import {
   OnboardingEndedError,
   RequestNotFoundError,
   RequestRejectedError,
-} from '../../../lib/errors';
-import { startReconcile } from '../../../lib/network/api';
-import { getNodeConfig, getOnboarding } from '../../../lib/onboarding/status';
-import { settings } from '../../helpers/onboarding-fixtures';
+} from '#lib/errors';
+import { startReconcile } from '#lib/network/api';
+import { getNodeConfig, getOnboarding } from '#lib/onboarding/status';
+import { settings } from '#test/helpers/onboarding-fixtures';
 
 const sfnMock = mockClient(SFNClient);
 beforeEach(() => sfnMock.reset());

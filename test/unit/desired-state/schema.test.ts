@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDesiredState } from '../../../lib/desired-state/file';
+import { parseDesiredState } from '#lib/desired-state/file';
 import {
   DEFAULT_MOUNT_OPTIONS,
   type DesiredState,
   isEmptyDesiredState,
   MAX_TARGETS_PER_RULE,
   validateDesiredState,
-} from '../../../lib/desired-state/schema';
-import { DEFAULT_SWEEP_CONFIG } from '../../../lib/sweep/config';
+} from '#lib/desired-state/schema';
+import { DEFAULT_SWEEP_CONFIG } from '#lib/sweep/config';
 
 const readConfig = (stage: string) => readFileSync(join(__dirname, '../../../config', `${stage}.yaml`), 'utf8');
 

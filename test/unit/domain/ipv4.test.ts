@@ -8,7 +8,7 @@ import {
   isIpv4,
   isRfc1918,
   parseCidr,
-} from '../../../lib/domain/ipv4';
+} from '#lib/domain/ipv4';
 
 describe('isIpv4', () => {
   it.each(['0.0.0.0', '192.168.10.21', '10.244.0.1', '255.255.255.255'])('accepts %s', (ip) => {

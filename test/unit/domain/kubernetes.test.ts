@@ -6,7 +6,7 @@ import {
   parseKubernetesVersion,
   reservedLabelProblem,
   TAINT_EFFECTS,
-} from '../../../lib/domain/kubernetes';
+} from '#lib/domain/kubernetes';
 
 const OWN_PREFIX = 'hybridops.io';
 

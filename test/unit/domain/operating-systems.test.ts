@@ -1,4 +1,4 @@
-import { judgeOs, normaliseOs, SUPPORTED_OPERATING_SYSTEMS } from '../../../lib/domain/operating-systems';
+import { judgeOs, normaliseOs, SUPPORTED_OPERATING_SYSTEMS } from '#lib/domain/operating-systems';
 
 const SUPPORTED_LIST = 'supported: ubuntu-20.04, ubuntu-22.04, ubuntu-24.04, rhel-8, rhel-9, al2023';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { eksNodeReader } from '../../../lib/kube/eks-node-reader';
+import { eksNodeReader } from '#lib/kube/eks-node-reader';
 
 /**
  * The EKS Node reader against a real HTTPS server on loopback, with a test certificate standing

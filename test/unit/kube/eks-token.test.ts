@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { createEksToken } from '../../../lib/kube/eks-token';
-import { toKubeNode } from '../../../lib/kube/types';
+import { createEksToken } from '#lib/kube/eks-token';
+import { toKubeNode } from '#lib/kube/types';
 
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
 const SIGNING_DATE = new Date('2026-11-22T00:00:00Z');

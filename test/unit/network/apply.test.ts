@@ -25,9 +25,9 @@ import {
 } from '@aws-sdk/client-route53resolver';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createAllAwsClients } from '../../../lib/aws/all-clients';
-import { APPLY_BATCH, applyNetworkPlan, MAX_UNSAVED } from '../../../lib/network/apply';
-import type { Action, Plan } from '../../../lib/network/plan';
+import { createAllAwsClients } from '#lib/aws/all-clients';
+import { APPLY_BATCH, applyNetworkPlan, MAX_UNSAVED } from '#lib/network/apply';
+import type { Action, Plan } from '#lib/network/plan';
 import {
   type ApplyProgress,
   OUTCOME_CHUNK,
@@ -36,10 +36,10 @@ import {
   SETTLE_ROUNDS,
   START,
   savePlan,
-} from '../../../lib/network/run-store';
-import { memoryStore } from '../../helpers/memory-store';
-import { CLUSTER, REGION, VPC_ID } from '../../helpers/onboarding-fixtures';
-import { mockResolver, r53 } from '../../helpers/resolver-mock';
+} from '#lib/network/run-store';
+import { memoryStore } from '#test/helpers/memory-store';
+import { CLUSTER, REGION, VPC_ID } from '#test/helpers/onboarding-fixtures';
+import { mockResolver, r53 } from '#test/helpers/resolver-mock';
 import {
   CLUSTER_OWNER,
   CTX,
@@ -50,7 +50,7 @@ import {
   RULE_OTHER_TEAM,
   SG_ID,
   SUBNET_B,
-} from '../../helpers/network-fixtures';
+} from '#test/helpers/network-fixtures';
 
 const resolverMock = mockResolver();
 const ec2Mock = mockClient(EC2Client);

@@ -28,18 +28,18 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { createAllAwsClients } from '../../../lib/aws/all-clients';
-import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/desired-state/schema';
-import type { ObservedMountTarget } from '../../../lib/efs/nfs';
-import { observeEfs } from '../../../lib/efs/observe';
+import { createAllAwsClients } from '#lib/aws/all-clients';
+import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '#lib/desired-state/schema';
+import type { ObservedMountTarget } from '#lib/efs/nfs';
+import { observeEfs } from '#lib/efs/observe';
 import {
   applyEfsAction,
   type MountTargetDirectory,
   mountTargetDirectory,
   writeMountTargetDirectory,
-} from '../../../lib/network/efs-aws';
-import type { Action } from '../../../lib/network/plan';
-import { ACCOUNT, CLUSTER, clusterFacts, REGION, VPC_ID } from '../../helpers/onboarding-fixtures';
+} from '#lib/network/efs-aws';
+import type { Action } from '#lib/network/plan';
+import { ACCOUNT, CLUSTER, clusterFacts, REGION, VPC_ID } from '#test/helpers/onboarding-fixtures';
 
 const efsMock = mockClient(EFSClient);
 const ec2Mock = mockClient(EC2Client);

@@ -1,7 +1,7 @@
-import type { ClusterDesiredState } from '../../../lib/desired-state/schema';
-import { allowedNfsCidrs, type EfsObservation, type ObservedSgRule } from '../../../lib/efs/nfs';
-import { efsPlan } from '../../../lib/network/efs-plan';
-import { type Action, emptyPlan, mergePlans, type Plan } from '../../../lib/network/plan';
+import type { ClusterDesiredState } from '#lib/desired-state/schema';
+import { allowedNfsCidrs, type EfsObservation, type ObservedSgRule } from '#lib/efs/nfs';
+import { efsPlan } from '#lib/network/efs-plan';
+import { type Action, emptyPlan, mergePlans, type Plan } from '#lib/network/plan';
 
 const CLUSTER = 'gpu-hybrid-cluster';
 const FS = 'fs-0a1b2c3d4e5f60718';

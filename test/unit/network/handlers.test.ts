@@ -1,13 +1,13 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import * as reportNetwork from '../../../functions/reconcile-network/report-network';
-import * as reportNetworkFailure from '../../../functions/reconcile-network/report-network-failure';
-import { createAllAwsClients } from '../../../lib/aws/all-clients';
-import { ManualClock } from '../../../lib/clock';
-import { InvalidRequestError } from '../../../lib/errors';
-import type { Runtime } from '../../../lib/runtime';
-import { settings } from '../../helpers/onboarding-fixtures';
+import * as reportNetwork from '#functions/reconcile-network/report-network';
+import * as reportNetworkFailure from '#functions/reconcile-network/report-network-failure';
+import { createAllAwsClients } from '#lib/aws/all-clients';
+import { ManualClock } from '#lib/clock';
+import { InvalidRequestError } from '#lib/errors';
+import type { Runtime } from '#lib/runtime';
+import { settings } from '#test/helpers/onboarding-fixtures';
 
 const s3Mock = mockClient(S3Client);
 beforeEach(() => s3Mock.reset());

@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-route53resolver';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { mockResolver, r53 } from '../../helpers/resolver-mock';
+import { mockResolver, r53 } from '#test/helpers/resolver-mock';
 import {
   CLUSTER_OWNER,
   CTX,
@@ -31,12 +31,12 @@ import {
   RULE_OTHER_TEAM,
   SG_ID,
   SUBNET_B,
-} from '../../helpers/network-fixtures';
-import { createAllAwsClients } from '../../../lib/aws/all-clients';
-import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '../../../lib/desired-state/schema';
-import { inboundEndpointFindings } from '../../../lib/network/inbound-endpoint';
-import { planCluster } from '../../../lib/network/planning';
-import { ACCOUNT, CLUSTER, eksCluster, REGION, seedVpcs, VPC_ID } from '../../helpers/onboarding-fixtures';
+} from '#test/helpers/network-fixtures';
+import { createAllAwsClients } from '#lib/aws/all-clients';
+import { type ClusterDesiredState, DEFAULT_MOUNT_OPTIONS } from '#lib/desired-state/schema';
+import { inboundEndpointFindings } from '#lib/network/inbound-endpoint';
+import { planCluster } from '#lib/network/planning';
+import { ACCOUNT, CLUSTER, eksCluster, REGION, seedVpcs, VPC_ID } from '#test/helpers/onboarding-fixtures';
 
 const resolverMock = mockResolver();
 const ec2Mock = mockClient(EC2Client);

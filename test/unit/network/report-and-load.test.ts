@@ -2,12 +2,12 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { startReconcile } from '../../helpers/api-answer';
-import type { Action, Plan } from '../../../lib/network/plan';
-import { loadDesiredState } from '../../../lib/network/desired-state';
-import { MAX_DETAILED } from '../../../lib/notifications';
-import { forState, networkReport } from '../../../lib/network/report';
-import { failedStep, networkFailureReport, reportNetworkFailure } from '../../../lib/network/report-failure';
+import { startReconcile } from '#test/helpers/api-answer';
+import type { Action, Plan } from '#lib/network/plan';
+import { loadDesiredState } from '#lib/network/desired-state';
+import { MAX_DETAILED } from '#lib/notifications';
+import { forState, networkReport } from '#lib/network/report';
+import { failedStep, networkFailureReport, reportNetworkFailure } from '#lib/network/report-failure';
 
 const ssmMock = mockClient(SSMClient);
 const sfnMock = mockClient(SFNClient);
@@ -276,7 +276,7 @@ describe('startReconcile (POST /reconcile)', () => {
 
 describe('CheckResolution outside the cluster VPC', () => {
   it('checks nothing and says why, as an info finding (no page)', async () => {
-    const { run } = await import('../../../functions/reconcile-network/check-resolution');
+    const { run } = await import('#functions/reconcile-network/check-resolution');
     const desired = {
       version: 1,
       clusters: [

@@ -18,12 +18,12 @@ import {
   UpdateResolverRuleCommand,
 } from '@aws-sdk/client-route53resolver';
 import 'aws-sdk-client-mock-jest';
-import { mockResolver, r53 } from '../../helpers/resolver-mock';
-import { createAllAwsClients } from '../../../lib/aws/all-clients';
-import type { Action } from '../../../lib/network/plan';
-import { applyResolverAction, observeResolver } from '../../../lib/network/resolver-aws';
-import { creatorRequestId } from '../../../lib/network/resolver-plan';
-import { ACCOUNT, CLUSTER, REGION, VPC_ID } from '../../helpers/onboarding-fixtures';
+import { mockResolver, r53 } from '#test/helpers/resolver-mock';
+import { createAllAwsClients } from '#lib/aws/all-clients';
+import type { Action } from '#lib/network/plan';
+import { applyResolverAction, observeResolver } from '#lib/network/resolver-aws';
+import { creatorRequestId } from '#lib/network/resolver-plan';
+import { ACCOUNT, CLUSTER, REGION, VPC_ID } from '#test/helpers/onboarding-fixtures';
 
 const resolverMock = mockResolver();
 

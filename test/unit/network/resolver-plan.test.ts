@@ -1,4 +1,4 @@
-import type { ClusterDesiredState } from '../../../lib/desired-state/schema';
+import type { ClusterDesiredState } from '#lib/desired-state/schema';
 import {
   creatorRequestId,
   defaultRuleName,
@@ -8,7 +8,7 @@ import {
   type ObservedRule,
   resolverPlan,
   type ResolverObservation,
-} from '../../../lib/network/resolver-plan';
+} from '#lib/network/resolver-plan';
 
 const OWNER = 'eks-hybrid-ops/dev';
 const CLUSTER = 'gpu-hybrid-cluster';

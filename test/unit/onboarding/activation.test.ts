@@ -10,10 +10,10 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { ManualClock } from '../../../lib/clock';
-import { ActivationRejectedError, HybridRolePropagationError } from '../../../lib/errors';
-import { deleteActivation, issueActivation, ROLE_NOT_VISIBLE_MESSAGE } from '../../../lib/onboarding/activation';
-import { assertOnboardingRequest } from '../../../lib/onboarding/request';
+import { ManualClock } from '#lib/clock';
+import { ActivationRejectedError, HybridRolePropagationError } from '#lib/errors';
+import { deleteActivation, issueActivation, ROLE_NOT_VISIBLE_MESSAGE } from '#lib/onboarding/activation';
+import { assertOnboardingRequest } from '#lib/onboarding/request';
 
 const ssmMock = mockClient(SSMClient);
 const settings = { hybridNodesRoleName: 'AmazonEKSHybridNodesRole', parameterPrefix: '/eks-hybrid-ops/test' };

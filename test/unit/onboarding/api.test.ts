@@ -15,10 +15,10 @@ import {
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import type { OnboardingRequestBody } from '../../../lib/onboarding/request';
-import type { OnboardingState } from '../../../lib/onboarding/state';
-import { HISTORY_PAGES, PHASE_OF_STATE, phaseOfState, principalOf } from '../../../lib/onboarding/status';
-import { getNodeConfig, getOnboarding, submitOnboarding } from '../../helpers/api-answer';
+import type { OnboardingRequestBody } from '#lib/onboarding/request';
+import type { OnboardingState } from '#lib/onboarding/state';
+import { HISTORY_PAGES, PHASE_OF_STATE, phaseOfState, principalOf } from '#lib/onboarding/status';
+import { getNodeConfig, getOnboarding, submitOnboarding } from '#test/helpers/api-answer';
 import {
   activationResult,
   eksCluster,
@@ -34,7 +34,7 @@ import {
   STATE_MACHINE_ARN,
   seedVpcs,
   settings,
-} from '../../helpers/onboarding-fixtures';
+} from '#test/helpers/onboarding-fixtures';
 
 const sfnMock = mockClient(SFNClient);
 const eksMock = mockClient(EKSClient);

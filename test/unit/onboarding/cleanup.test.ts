@@ -13,12 +13,12 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { AwsTransientError, KubernetesApiError } from '../../../lib/errors';
-import type { KubeNode, NodeReaderFactory } from '../../../lib/kube/types';
-import { type CleanupRun, cleanUpOnboarding } from '../../../lib/onboarding/cleanup';
-import { awsError } from '../../../lib/sandbox/estate';
-import type { CaughtError } from '../../../lib/caught-error';
-import type { OnboardingState } from '../../../lib/onboarding/state';
+import { AwsTransientError, KubernetesApiError } from '#lib/errors';
+import type { KubeNode, NodeReaderFactory } from '#lib/kube/types';
+import { type CleanupRun, cleanUpOnboarding } from '#lib/onboarding/cleanup';
+import { awsError } from '#lib/sandbox/estate';
+import type { CaughtError } from '#lib/caught-error';
+import type { OnboardingState } from '#lib/onboarding/state';
 import {
   ACTIVATION_ID,
   activationResult,
@@ -38,7 +38,7 @@ import {
   readyNodeState,
   registeredState,
   settings,
-} from '../../helpers/onboarding-fixtures';
+} from '#test/helpers/onboarding-fixtures';
 
 const ssmMock = mockClient(SSMClient);
 

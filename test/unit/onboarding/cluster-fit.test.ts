@@ -10,11 +10,11 @@ import {
 } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { ClusterNotFoundError, HybridAccessEntryMissingError } from '../../../lib/errors';
-import { describeClusterFacts } from '../../../lib/cluster/facts';
-import { remoteNetworkProblems } from '../../../lib/cluster/remote-network';
-import { assertHybridAccessEntry, clusterFitProblems } from '../../../lib/onboarding/cluster-fit';
-import type { OnboardingRequest } from '../../../lib/onboarding/request';
+import { ClusterNotFoundError, HybridAccessEntryMissingError } from '#lib/errors';
+import { describeClusterFacts } from '#lib/cluster/facts';
+import { remoteNetworkProblems } from '#lib/cluster/remote-network';
+import { assertHybridAccessEntry, clusterFitProblems } from '#lib/onboarding/cluster-fit';
+import type { OnboardingRequest } from '#lib/onboarding/request';
 import {
   ACCOUNT,
   CLUSTER,
@@ -27,7 +27,7 @@ import {
   ROLE_NAME,
   seedVpcs,
   VPC_ID,
-} from '../../helpers/onboarding-fixtures';
+} from '#test/helpers/onboarding-fixtures';
 
 const eksMock = mockClient(EKSClient);
 const ec2Mock = mockClient(EC2Client);

@@ -10,10 +10,10 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { ManualClock } from '../../../lib/clock';
-import { finishOnboarding } from '../../../lib/onboarding/finish';
-import { awsError } from '../../../lib/sandbox/estate';
-import { cniHint } from '../../../lib/onboarding/node-readiness';
+import { ManualClock } from '#lib/clock';
+import { finishOnboarding } from '#lib/onboarding/finish';
+import { awsError } from '#lib/sandbox/estate';
+import { cniHint } from '#lib/onboarding/node-readiness';
 import {
   ACTIVATION_ID,
   activationResult,
@@ -30,7 +30,7 @@ import {
   readyNodeState,
   registeredState,
   settings,
-} from '../../helpers/onboarding-fixtures';
+} from '#test/helpers/onboarding-fixtures';
 
 const ssmMock = mockClient(SSMClient);
 

@@ -9,9 +9,9 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { OnboardingInProgressError } from '../../../lib/errors';
-import { acquireNodeLock, releaseNodeLock } from '../../../lib/onboarding/lock';
-import { LOCK_PARAMETER } from '../../helpers/onboarding-fixtures';
+import { OnboardingInProgressError } from '#lib/errors';
+import { acquireNodeLock, releaseNodeLock } from '#lib/onboarding/lock';
+import { LOCK_PARAMETER } from '#test/helpers/onboarding-fixtures';
 
 const ssmMock = mockClient(SSMClient);
 const ssm = () => new SSMClient({ region: 'ap-northeast-2' });

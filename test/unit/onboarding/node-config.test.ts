@@ -8,10 +8,10 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { parse } from 'yaml';
-import { ManualClock } from '../../../lib/clock';
-import { ActivationCodeMissingError } from '../../../lib/errors';
-import { nodeadmCommands, nodeConfigYaml, renderNodeConfig } from '../../../lib/onboarding/node-config';
-import type { OnboardingRequestBody } from '../../../lib/onboarding/request';
+import { ManualClock } from '#lib/clock';
+import { ActivationCodeMissingError } from '#lib/errors';
+import { nodeadmCommands, nodeConfigYaml, renderNodeConfig } from '#lib/onboarding/node-config';
+import type { OnboardingRequestBody } from '#lib/onboarding/request';
 import {
   ACTIVATION_ID,
   CODE_PARAMETER,
@@ -21,7 +21,7 @@ import {
   parseRequest,
   REQUEST_ID,
   settings,
-} from '../../helpers/onboarding-fixtures';
+} from '#test/helpers/onboarding-fixtures';
 
 const ssmMock = mockClient(SSMClient);
 const CODE = 'TEST-ACTIVATION-CODE-0123456789';

@@ -1,9 +1,9 @@
-import { ManualClock } from '../../../lib/clock';
-import { NodeIdentityMismatchError, NodeJoinTimeoutError, NodeNotReadyError } from '../../../lib/errors';
-import type { KubeNode } from '../../../lib/kube/types';
-import { checkNode, cniHint, isWaitingForCni } from '../../../lib/onboarding/node-readiness';
-import type { NodeState } from '../../../lib/onboarding/state';
-import { ONBOARDING_TIMINGS } from '../../../lib/settings';
+import { ManualClock } from '#lib/clock';
+import { NodeIdentityMismatchError, NodeJoinTimeoutError, NodeNotReadyError } from '#lib/errors';
+import type { KubeNode } from '#lib/kube/types';
+import { checkNode, cniHint, isWaitingForCni } from '#lib/onboarding/node-readiness';
+import type { NodeState } from '#lib/onboarding/state';
+import { ONBOARDING_TIMINGS } from '#lib/settings';
 import {
   clusterAccess,
   fakeNodes,
@@ -12,7 +12,7 @@ import {
   managedInstance,
   REQUEST_ID,
   settings,
-} from '../../helpers/onboarding-fixtures';
+} from '#test/helpers/onboarding-fixtures';
 
 const T = ONBOARDING_TIMINGS;
 const REGISTERED_AT = '2026-11-22T00:12:05.000Z';

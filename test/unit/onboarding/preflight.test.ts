@@ -8,9 +8,9 @@ import {
 import { GetParameterCommand, ParameterAlreadyExists, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { ManualClock } from '../../../lib/clock';
-import { preflight } from '../../../lib/onboarding/preflight';
-import { ONBOARDING_TIMINGS } from '../../../lib/settings';
+import { ManualClock } from '#lib/clock';
+import { preflight } from '#lib/onboarding/preflight';
+import { ONBOARDING_TIMINGS } from '#lib/settings';
 import {
   CA,
   CLUSTER_ARN,
@@ -23,7 +23,7 @@ import {
   ROLE_ARN,
   seedVpcs,
   settings,
-} from '../../helpers/onboarding-fixtures';
+} from '#test/helpers/onboarding-fixtures';
 
 const eksMock = mockClient(EKSClient);
 const ec2Mock = mockClient(EC2Client);

@@ -1,6 +1,6 @@
-import { checkRegistration } from '../../../lib/onboarding/registration';
-import { withServices } from '../../../lib/sandbox';
-import { DEFAULT_SEED, loadSeed, SandboxEstate } from '../../../lib/sandbox/estate';
+import { checkRegistration } from '#lib/onboarding/registration';
+import { withServices } from '#lib/sandbox/index';
+import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
 
 /**
  * The registration poll against the sandbox estate, which serves DescribeInstanceInformation as SSM

@@ -5,10 +5,10 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { ManualClock } from '../../../lib/clock';
-import { RegistrationTimeoutError } from '../../../lib/errors';
-import { checkRegistration, MAX_REGISTRATION_POLLS } from '../../../lib/onboarding/registration';
-import { ACTIVATION_ID, INSTANCE_ID } from '../../helpers/onboarding-fixtures';
+import { ManualClock } from '#lib/clock';
+import { RegistrationTimeoutError } from '#lib/errors';
+import { checkRegistration, MAX_REGISTRATION_POLLS } from '#lib/onboarding/registration';
+import { ACTIVATION_ID, INSTANCE_ID } from '#test/helpers/onboarding-fixtures';
 
 const ssmMock = mockClient(SSMClient);
 const EXPIRES_AT = '2026-11-23T00:00:00.000Z';

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../../../lib/errors';
+import { InvalidRequestError } from '#lib/errors';
 import {
   assertOnboardingRequest,
   deriveRequestId,
@@ -8,7 +8,7 @@ import {
   parseOnboardingRequest,
   REQUEST_LIMITS,
   requestDigest,
-} from '../../../lib/onboarding/request';
+} from '#lib/onboarding/request';
 
 const PREFIX = 'hybridops.io';
 const REQUEST_ID = /^[a-z0-9][-a-z0-9]{0,62}$/;

@@ -1,8 +1,8 @@
 import { DescribeSecurityGroupRulesCommand, DescribeSubnetsCommand } from '@aws-sdk/client-ec2';
-import { SandboxNotImplementedError } from '../../../lib/errors';
-import { withServices } from '../../../lib/sandbox';
-import { DEFAULT_SEED, loadSeed, SandboxEstate } from '../../../lib/sandbox/estate';
-import type { EstateSeed } from '../../../lib/sandbox/seed';
+import { SandboxNotImplementedError } from '#lib/errors';
+import { withServices } from '#lib/sandbox/index';
+import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
+import type { EstateSeed } from '#lib/sandbox/seed';
 
 /**
  * The sandbox's EC2 describe calls page as EC2 does: everything in one answer without MaxResults;

@@ -1,7 +1,7 @@
 import { BadRequest, DescribeMountTargetsCommand, EFSClient, ValidationException } from '@aws-sdk/client-efs';
-import { observeMountTargets } from '../../../lib/efs/observe';
-import { withServices } from '../../../lib/sandbox';
-import { DEFAULT_SEED, loadSeed, SandboxEstate } from '../../../lib/sandbox/estate';
+import { observeMountTargets } from '#lib/efs/observe';
+import { withServices } from '#lib/sandbox/index';
+import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
 
 /**
  * The sandbox's EFS DescribeMountTargets pages as EFS does: 10 a page whatever MaxItems says (the

@@ -5,9 +5,9 @@ import {
   ListInsightsCommand,
   type ListInsightsRequest,
 } from '@aws-sdk/client-eks';
-import { SandboxNotImplementedError } from '../../../lib/errors';
-import { withServices } from '../../../lib/sandbox';
-import { SandboxEstate } from '../../../lib/sandbox/estate';
+import { SandboxNotImplementedError } from '#lib/errors';
+import { withServices } from '#lib/sandbox/index';
+import { SandboxEstate } from '#lib/sandbox/estate';
 
 /**
  * The sandbox's EKS lists take the page sizes and filter values the EKS service model allows, and

@@ -6,13 +6,13 @@ import {
   ThrottlingException,
 } from '@aws-sdk/client-ssm';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { AwsTransientError, KubernetesApiError } from '../../../lib/errors';
-import { isTransientAwsError } from '../../../lib/errors';
-import { withServices } from '../../../lib/sandbox';
-import { sandboxDns } from '../../../lib/sandbox/dns';
-import { callerTask, outsideWorkflow, SandboxEstate } from '../../../lib/sandbox/estate';
-import { sandboxNodeReader } from '../../../lib/sandbox/on-prem';
-import { sandboxProber } from '../../../lib/sandbox/prober';
+import { AwsTransientError, KubernetesApiError } from '#lib/errors';
+import { isTransientAwsError } from '#lib/errors';
+import { withServices } from '#lib/sandbox/index';
+import { sandboxDns } from '#lib/sandbox/dns';
+import { callerTask, outsideWorkflow, SandboxEstate } from '#lib/sandbox/estate';
+import { sandboxNodeReader } from '#lib/sandbox/on-prem';
+import { sandboxProber } from '#lib/sandbox/prober';
 
 /**
  * Injected faults, as the code meets them: which call they hit, and the shape of the error (the

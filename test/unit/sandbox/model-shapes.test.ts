@@ -4,11 +4,11 @@ import { AuthorizeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
 import { DescribeFileSystemsCommand, PerformanceMode } from '@aws-sdk/client-efs';
 import { CreateResolverRuleCommand, RuleTypeOption } from '@aws-sdk/client-route53resolver';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { SandboxNotImplementedError } from '../../../lib/errors';
-import { withServices } from '../../../lib/sandbox';
-import { DEFAULT_SEED, SandboxEstate } from '../../../lib/sandbox/estate';
-import { parseSeed } from '../../../lib/sandbox/seed';
-import { sandboxStoreBucket } from '../../../lib/sandbox/services/s3';
+import { SandboxNotImplementedError } from '#lib/errors';
+import { withServices } from '#lib/sandbox/index';
+import { DEFAULT_SEED, SandboxEstate } from '#lib/sandbox/estate';
+import { parseSeed } from '#lib/sandbox/seed';
+import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
 
 /**
  * Where typing the sandbox's handlers with the SDK's own types changed what it answers or takes:

@@ -1,11 +1,11 @@
 import { ListResolverEndpointIpAddressesCommand } from '@aws-sdk/client-route53resolver';
-import type { ClusterDesiredState, DesiredState } from '../../../lib/desired-state/schema';
-import { inboundEndpointFindings } from '../../../lib/network/inbound-endpoint';
-import { checkResolution } from '../../../lib/network/resolution';
-import { withServices } from '../../../lib/sandbox';
-import { sandboxDns } from '../../../lib/sandbox/dns';
-import { DEFAULT_SEED, loadSeed, SandboxEstate } from '../../../lib/sandbox/estate';
-import { type EstateSeed, parseSeed } from '../../../lib/sandbox/seed';
+import type { ClusterDesiredState, DesiredState } from '#lib/desired-state/schema';
+import { inboundEndpointFindings } from '#lib/network/inbound-endpoint';
+import { checkResolution } from '#lib/network/resolution';
+import { withServices } from '#lib/sandbox/index';
+import { sandboxDns } from '#lib/sandbox/dns';
+import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
+import { type EstateSeed, parseSeed } from '#lib/sandbox/seed';
 
 /**
  * The sandbox's Resolver endpoint addresses carry an IpAddressStatus (ATTACHED unless the seed

@@ -8,8 +8,8 @@ import {
   type ListResolverRulesRequest,
   ValidationException,
 } from '@aws-sdk/client-route53resolver';
-import { withServices } from '../../../lib/sandbox';
-import { SandboxEstate } from '../../../lib/sandbox/estate';
+import { withServices } from '#lib/sandbox/index';
+import { SandboxEstate } from '#lib/sandbox/estate';
 
 /**
  * The sandbox's Resolver lists take the filter names, filter values and page sizes the Route 53

@@ -10,19 +10,19 @@ import {
   SSMServiceException,
 } from '@aws-sdk/client-ssm';
 import * as sts from '@aws-sdk/client-sts';
-import { SandboxNotImplementedError } from '../../../lib/errors';
-import { withServices } from '../../../lib/sandbox';
-import { awsError, DEFAULT_SEED, SandboxEstate } from '../../../lib/sandbox/estate';
-import { EstateSeedSchema, parseSeed } from '../../../lib/sandbox/seed';
+import { SandboxNotImplementedError } from '#lib/errors';
+import { withServices } from '#lib/sandbox/index';
+import { awsError, DEFAULT_SEED, SandboxEstate } from '#lib/sandbox/estate';
+import { EstateSeedSchema, parseSeed } from '#lib/sandbox/seed';
 import {
   type Answer,
   type CommandHandler,
   type SandboxService,
   type SdkExceptions,
   sdkError,
-} from '../../../lib/sandbox/service';
-import { SANDBOX_SERVICES } from '../../../lib/sandbox/services';
-import { ssmCommands } from '../../../lib/sandbox/services/ssm';
+} from '#lib/sandbox/service';
+import { SANDBOX_SERVICES } from '#lib/sandbox/services/index';
+import { ssmCommands } from '#lib/sandbox/services/ssm';
 
 /**
  * Each simulated service declares itself in its own module (name, exceptions, commands, seed

@@ -1,7 +1,7 @@
 import { InvalidParameterException, PublishCommand } from '@aws-sdk/client-sns';
-import { withServices } from '../../../lib/sandbox';
-import { SandboxEstate } from '../../../lib/sandbox/estate';
-import { sandboxTopicArn } from '../../../lib/sandbox/services/sns';
+import { withServices } from '#lib/sandbox/index';
+import { SandboxEstate } from '#lib/sandbox/estate';
+import { sandboxTopicArn } from '#lib/sandbox/services/sns';
 
 /** The sandbox's SNS Publish holds subjects to SNS's limit: "less than 100 characters long". */
 describe('sandbox SNS Publish subject', () => {

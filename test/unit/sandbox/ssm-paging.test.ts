@@ -8,10 +8,10 @@ import {
   InvalidNextToken,
   ValidationException,
 } from '@aws-sdk/client-ssm';
-import { SandboxNotImplementedError } from '../../../lib/errors';
-import { withServices } from '../../../lib/sandbox';
-import { DEFAULT_SEED, loadSeed, SandboxEstate } from '../../../lib/sandbox/estate';
-import type { EstateSeed } from '../../../lib/sandbox/seed';
+import { SandboxNotImplementedError } from '#lib/errors';
+import { withServices } from '#lib/sandbox/index';
+import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
+import type { EstateSeed } from '#lib/sandbox/seed';
 
 /**
  * The sandbox's SSM pages as SSM serves them: filters applied to each page, so a page may hold

@@ -16,13 +16,13 @@ import {
   type InstanceInformationStringFilter,
   InvalidFilterKey,
 } from '@aws-sdk/client-ssm';
-import { SandboxNotImplementedError } from '../../../lib/errors';
-import { withServices } from '../../../lib/sandbox';
-import { DEFAULT_SEED, loadSeed, SandboxEstate } from '../../../lib/sandbox/estate';
-import { sandboxNodeReader } from '../../../lib/sandbox/on-prem';
-import { sandboxStoreBucket } from '../../../lib/sandbox/services/s3';
-import type { EstateSeed } from '../../../lib/sandbox/seed';
-import { s3Store } from '../../../lib/store';
+import { SandboxNotImplementedError } from '#lib/errors';
+import { withServices } from '#lib/sandbox/index';
+import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
+import { sandboxNodeReader } from '#lib/sandbox/on-prem';
+import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
+import type { EstateSeed } from '#lib/sandbox/seed';
+import { s3Store } from '#lib/store';
 
 /**
  * The sandbox services the nightly sweep reads, on the seed (sandbox/estate.yaml) or an edited

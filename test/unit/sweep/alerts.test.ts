@@ -1,6 +1,6 @@
-import { MAX_DETAILED } from '../../../lib/notifications';
-import { checkFailureAlert, sweepAlerts, sweepFailureAlert } from '../../../lib/sweep/alerts';
-import { emptyMemory, type SweepFinding, triage } from '../../../lib/sweep/findings';
+import { MAX_DETAILED } from '#lib/notifications';
+import { checkFailureAlert, sweepAlerts, sweepFailureAlert } from '#lib/sweep/alerts';
+import { emptyMemory, type SweepFinding, triage } from '#lib/sweep/findings';
 
 const f = (
   id: string,

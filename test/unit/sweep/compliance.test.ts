@@ -1,4 +1,4 @@
-import { type ComplianceInput, complianceFindings, osIdOf } from '../../../lib/sweep/compliance';
+import { type ComplianceInput, complianceFindings, osIdOf } from '#lib/sweep/compliance';
 
 const ARN = 'arn:aws:eks:ap-northeast-2:111122223333:cluster/gpu-hybrid-cluster';
 const ours = (requestId?: string) => [

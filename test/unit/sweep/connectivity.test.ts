@@ -1,14 +1,8 @@
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tcpConnectOnce, tcpProber } from '../../../lib/net/probe';
-import {
-  classify,
-  classifyLink,
-  connectivityFinding,
-  LINK_THRESHOLDS,
-  linkStats,
-} from '../../../lib/sweep/connectivity';
-import { slowListener } from '../../helpers/slow-listener';
+import { tcpConnectOnce, tcpProber } from '#lib/net/probe';
+import { classify, classifyLink, connectivityFinding, LINK_THRESHOLDS, linkStats } from '#lib/sweep/connectivity';
+import { slowListener } from '#test/helpers/slow-listener';
 
 /** Real sockets on loopback: a listener that answers, and a port nothing listens on. */
 

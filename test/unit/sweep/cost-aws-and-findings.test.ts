@@ -10,11 +10,11 @@ import {
 } from '@aws-sdk/client-cost-explorer';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { InvalidRequestError } from '../../../lib/errors';
-import { monthlyCost, usd } from '../../../lib/sweep/cost';
-import { discoveryPeriod, type HybridSpend, hybridSpend, monthToDate } from '../../../lib/sweep/cost-aws';
-import { costFindings, idleNodeFindings } from '../../../lib/sweep/cost-findings';
-import type { CostNames } from '../../../lib/sweep/cost-names';
+import { InvalidRequestError } from '#lib/errors';
+import { monthlyCost, usd } from '#lib/sweep/cost';
+import { discoveryPeriod, type HybridSpend, hybridSpend, monthToDate } from '#lib/sweep/cost-aws';
+import { costFindings, idleNodeFindings } from '#lib/sweep/cost-findings';
+import type { CostNames } from '#lib/sweep/cost-names';
 
 const ceMock = mockClient(CostExplorerClient);
 const ce = () => new CostExplorerClient({ region: 'us-east-1' });

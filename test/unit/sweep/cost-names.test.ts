@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-cost-explorer';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { costNames, describeNames, hybridUsageTypes, isEksService } from '../../../lib/sweep/cost-names';
+import { costNames, describeNames, hybridUsageTypes, isEksService } from '#lib/sweep/cost-names';
 
 const ceMock = mockClient(CostExplorerClient);
 const ce = () => new CostExplorerClient({ region: 'us-east-1' });

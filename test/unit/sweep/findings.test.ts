@@ -1,4 +1,4 @@
-import { emptyMemory, type SweepFinding, triage } from '../../../lib/sweep/findings';
+import { emptyMemory, type SweepFinding, triage } from '#lib/sweep/findings';
 
 const finding = (id: string, severity: SweepFinding['severity'] = 'warning'): SweepFinding => ({
   id,

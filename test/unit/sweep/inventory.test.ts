@@ -31,15 +31,15 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import type { ClusterAccess, KubeNode, NodeReaderFactory } from '../../../lib/kube/types';
-import { type DesiredState, validateDesiredState } from '../../../lib/desired-state/schema';
+import type { ClusterAccess, KubeNode, NodeReaderFactory } from '#lib/kube/types';
+import { type DesiredState, validateDesiredState } from '#lib/desired-state/schema';
 import {
   type ClusterInventory,
   type InventoryDeps,
   pathsToProbe,
   sweptClusters,
   takeInventory,
-} from '../../../lib/sweep/inventory';
+} from '#lib/sweep/inventory';
 import {
   ACCOUNT,
   CA,
@@ -52,7 +52,7 @@ import {
   ROLE_NAME,
   seedVpcs,
   VPC_ID,
-} from '../../helpers/onboarding-fixtures';
+} from '#test/helpers/onboarding-fixtures';
 
 const ssmMock = mockClient(SSMClient);
 const eksMock = mockClient(EKSClient);

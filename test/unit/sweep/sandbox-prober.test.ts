@@ -1,6 +1,6 @@
-import { SandboxEstate } from '../../../lib/sandbox/estate';
-import { sandboxProber } from '../../../lib/sandbox/prober';
-import { classifyLink, linkStats } from '../../../lib/sweep/connectivity';
+import { SandboxEstate } from '#lib/sandbox/estate';
+import { sandboxProber } from '#lib/sandbox/prober';
+import { classifyLink, linkStats } from '#lib/sweep/connectivity';
 
 const options = { samples: 20, intervalMs: 0, timeoutMs: 1000 };
 
