@@ -9,8 +9,7 @@ type WithResolvers = <T>() => {
   reject: (reason?: unknown) => void;
 };
 
-const promiseCtor = Promise as unknown as { withResolvers?: WithResolvers };
-if (typeof promiseCtor.withResolvers !== 'function') {
+if (typeof Reflect.get(Promise, 'withResolvers') !== 'function') {
   const withResolvers: WithResolvers = <T>() => {
     let resolve!: (value: T | PromiseLike<T>) => void;
     let reject!: (reason?: unknown) => void;

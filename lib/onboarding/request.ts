@@ -151,7 +151,7 @@ function allowedFields(path: readonly PropertyKey[]): string {
   for (const key of path) {
     const current: z.ZodType = unwrap(schema);
     if (current instanceof z.ZodObject) schema = (current.shape as Record<PropertyKey, z.ZodType>)[key];
-    else if (current instanceof z.ZodArray) schema = current.element as unknown as z.ZodType;
+    else if (current instanceof z.ZodArray) schema = current.element as z.ZodType;
     else schema = undefined;
     if (!schema) return 'none';
   }
