@@ -14,7 +14,7 @@ import { PAGE_SIZE } from '../aws/page-sizes';
 import { ClusterNotFoundError, splitFix } from '../errors';
 import type { NodeReaderFactory } from '../kube/types';
 import type { ClusterDesiredState, DesiredState, EfsDesiredState } from '../desired-state/schema';
-import { allowedNfsCidrs } from '../efs/nfs';
+import { allowedNfsCidrs, NFS_PORT } from '../efs/nfs';
 import { observeEfs } from '../efs/observe';
 import { type ClusterFacts, describeClusterFacts } from '../cluster/facts';
 import { TAG_KEYS } from '../tags';
@@ -71,7 +71,6 @@ export const PAGE_SIZES = {
 
 export const KUBELET_PORT = 10250;
 export const DNS_PORT = 53;
-export const NFS_PORT = 2049;
 
 export interface InventoryDeps {
   ssm: SSMClient;
