@@ -197,7 +197,7 @@ function functionsReport(fns: FunctionFigures[]): string[] {
       const f = now.get(b.key);
       return `| ${b.key} | ${kb(b.zipBytes)} | ${f ? kb(f.zipBytes) : '-'} | ${kb(b.jsBytes)} | ${b.loadedFromRuntime.map(clientName).join(', ') || 'none'} | ${b.initMs.toFixed(0)} ms | ${f ? `${f.initMs.toFixed(0)} ms` : '-'} | ${b.rssMiB.toFixed(0)} MiB | ${f ? `${f.rssMiB.toFixed(0)} MiB` : '-'} |`;
     }),
-    `| all ${baseline.functions.length} | ${kb(total(baseline.functions, (f) => f.zipBytes))} | ${kb(total(fns, (f) => f.zipBytes))} | ${kb(total(baseline.functions, (f) => f.jsBytes))} | | ${total(baseline.functions, (f) => f.initMs).toFixed(0)} ms | ${total(fns, (f) => f.initMs).toFixed(0)} ms | | |`,
+    `| all (${baseline.functions.length} before, ${fns.length} now) | ${kb(total(baseline.functions, (f) => f.zipBytes))} | ${kb(total(fns, (f) => f.zipBytes))} | ${kb(total(baseline.functions, (f) => f.jsBytes))} | | ${total(baseline.functions, (f) => f.initMs).toFixed(0)} ms | ${total(fns, (f) => f.initMs).toFixed(0)} ms | | |`,
     '',
   );
   return lines;
