@@ -8,6 +8,7 @@ import { loadDesiredState } from '#lib/network/desired-state';
 import { MAX_DETAILED } from '#lib/notifications';
 import { forState, networkReport } from '#lib/network/report';
 import { failedStep, networkFailureReport, reportNetworkFailure } from '#lib/network/report-failure';
+import { dnsCheckDesiredState } from '#test/helpers/network-fixtures';
 
 const ssmMock = mockClient(SSMClient);
 const sfnMock = mockClient(SFNClient);
@@ -277,21 +278,7 @@ describe('startReconcile (POST /reconcile)', () => {
 describe('CheckResolution outside the cluster VPC', () => {
   it('checks nothing and says why, as an info finding (no page)', async () => {
     const { run } = await import('#functions/reconcile-network/check-resolution');
-    const desired = {
-      version: 1,
-      clusters: [
-        {
-          name: 'gpu-hybrid-cluster',
-          dns: {
-            outbound: {
-              endpointId: 'rslvr-out-0a1b2c3d4e5f60718',
-              rules: [{ domain: 'company.local', targets: [{ ip: '192.168.1.53' }] }],
-            },
-            checks: { onPremName: 'harbor.company.local' },
-          },
-        },
-      ],
-    };
+    const desired = dnsCheckDesiredState();
     const runtime = { settings: { resolutionChecks: false } } as unknown as Parameters<typeof run>[1];
     const answer = await run({ desired }, runtime);
     expect(answer).toEqual({

@@ -10,6 +10,7 @@ import 'aws-sdk-client-mock-jest';
 import { AwsTransientError, StoreError } from '#lib/errors';
 import type { Prober } from '#lib/net/probe';
 import { validateDesiredState } from '#lib/desired-state/schema';
+import { dnsCheckDesiredState } from '#test/helpers/network-fixtures';
 import { DEFAULT_SWEEP_CONFIG } from '#lib/sweep/config';
 import { type AlertMemory, emptyMemory, type SweepFinding } from '#lib/sweep/findings';
 import type { ClusterInventory } from '#lib/sweep/inventory';
@@ -228,21 +229,7 @@ describe('probeBatch', () => {
 
 describe('checkSweepDns', () => {
   it('checks nothing outside the cluster VPC, and says so for each cluster that declares checks', async () => {
-    const desired = validateDesiredState({
-      version: 1,
-      clusters: [
-        {
-          name: 'gpu-hybrid-cluster',
-          dns: {
-            outbound: {
-              endpointId: 'rslvr-out-0a1b2c3d4e5f60718',
-              rules: [{ domain: 'company.local', targets: [{ ip: '192.168.1.53' }] }],
-            },
-            checks: { onPremName: 'harbor.company.local' },
-          },
-        },
-      ],
-    });
+    const desired = validateDesiredState(dnsCheckDesiredState());
     if (!desired.ok) throw new Error(desired.problems.join('; '));
     const { store, read } = memoryStore({ [KEYS.inventory]: { ...night([]), desired: desired.state } });
     const dns = { lookup: () => Promise.reject(new Error('must not resolve')) };
