@@ -30,7 +30,9 @@ import { functionRoles, type ResolvedRole, resolvedRoles, type StackAccount } fr
  * that must be denied and is allowed, an action no IAM service defines, and a grant no function uses.
  */
 
-const seed = withServices(SandboxEstate.inMemory()).seed;
+/** A fresh sandbox estate: its account and region are the stack's, its commands those to cover. */
+const fresh = withServices(SandboxEstate.inMemory());
+const { seed } = fresh;
 const AT: StackAccount = {
   account: seed.account,
   region: seed.region,
@@ -50,6 +52,8 @@ interface Seen {
 let template: Template;
 let remove: () => void;
 let roles: Map<string, ResolvedRole>;
+/** Each function's role, by its serverless.yml key. */
+let byFunction: Map<string, string>;
 let roleOf: (principal: string) => ResolvedRole;
 const seen = new Map<string, Seen>();
 const problems: string[] = [];
@@ -160,7 +164,7 @@ async function simulate(role: ResolvedRole, request: IamRequest): Promise<string
 beforeAll(async () => {
   ({ template, remove } = packageStack('sandbox'));
   roles = resolvedRoles(template, AT);
-  const byFunction = functionRoles(template);
+  byFunction = functionRoles(template);
   roleOf = (principal) => {
     const logicalId = principal.startsWith('stateMachine:')
       ? `${principal.slice('stateMachine:'.length).replace(/^./, (c) => c.toUpperCase())}StateMachineRole`
@@ -184,7 +188,7 @@ beforeAll(async () => {
   }
   for (const { principal, call } of await apiCalls(AT, template)) {
     commandsSeen.add(`${call.service}:${call.command}`);
-    for (const request of iamRequestsOf(call, withServices(SandboxEstate.inMemory()), AT))
+    for (const request of iamRequestsOf(call, fresh, AT))
       add(principal, request, `${call.service}:${call.command} (API)`);
   }
   stateMachineInvocations(template);
@@ -216,9 +220,9 @@ describe('IAM, simulated against every request the workflows make', () => {
     const principals = new Set([...seen.values()].map((s) => s.principal));
     // checkNode reads Nodes through the Kubernetes API (its EKS access entry), not IAM.
     const silent = ['checkNode'];
-    const functions = [...functionRoles(template).keys()].filter((k) => !silent.includes(k));
+    const functions = [...byFunction.keys()].filter((k) => !silent.includes(k));
     expect(functions.filter((f) => !principals.has(f))).toEqual([]);
-    const implemented = withServices(SandboxEstate.inMemory()).implemented();
+    const implemented = fresh.implemented();
     expect(implemented.filter((c) => !commandsSeen.has(c))).toEqual([]);
   });
 
@@ -234,7 +238,7 @@ describe('IAM, simulated against every request the workflows make', () => {
   ]);
   /** Each Allow of each function's role: action by action, resource by resource. */
   const grants = () =>
-    [...functionRoles(template)].flatMap(([key, logicalId]) =>
+    [...byFunction].flatMap(([key, logicalId]) =>
       (roles.get(logicalId) as ResolvedRole).policies
         .flatMap((p) => [p.policy.Statement].flat() as Any[])
         .filter((statement) => statement.Effect === 'Allow')
