@@ -46,6 +46,8 @@ export class HybridAccessEntryMissingError extends define('HybridAccessEntryMiss
 export class UnsupportedOperatingSystemError extends define('UnsupportedOperatingSystemError') {}
 export class KubernetesVersionSkewError extends define('KubernetesVersionSkewError') {}
 export class OnboardingInProgressError extends define('OnboardingInProgressError') {}
+/** An offboarding or upgrade holds the node's lock. */
+export class NodeBusyError extends define('NodeBusyError') {}
 
 // Activation
 export class HybridRolePropagationError extends define('HybridRolePropagationError') {}
@@ -163,6 +165,7 @@ export const ERROR_NAMES: readonly string[] = [
   UnsupportedOperatingSystemError,
   KubernetesVersionSkewError,
   OnboardingInProgressError,
+  NodeBusyError,
   HybridRolePropagationError,
   ActivationRejectedError,
   ActivationCodeMissingError,

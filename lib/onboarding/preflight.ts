@@ -3,7 +3,7 @@ import type { Clock } from '../clock';
 import { lockParameter, ONBOARDING_TIMINGS, type Settings } from '../settings';
 import { describeClusterFacts } from '../cluster/facts';
 import { assertHybridAccessEntry, clusterFitProblems } from './cluster-fit';
-import { acquireNodeLock } from './lock';
+import { acquireNodeLock } from '../node-lock';
 import { assertOnboardingRequest, expiryHours } from './request';
 import type { OnboardingInput, PreflightResult } from './state';
 

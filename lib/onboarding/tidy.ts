@@ -15,7 +15,7 @@ import type { ClusterAccess, NodeReaderFactory } from '../kube/types';
 import { requestParameters, type Settings } from '../settings';
 import { type RequestNames, removeCommands } from './leftovers';
 import { deleteActivation, requestActivationIds } from './activation';
-import { releaseNodeLock } from './lock';
+import { releaseNodeLock } from '../node-lock';
 import { deleteParameters } from './parameters';
 import { TAG_KEYS } from '../tags';
 

@@ -7,18 +7,24 @@ import {
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import { OnboardingInProgressError } from '../errors';
+import { NodeBusyError, OnboardingInProgressError } from './errors';
 
-interface LockValue {
+/** The workflows that change a node, and so take its lock. */
+export type LockingWorkflow = 'onboarding' | 'offboarding' | 'upgrade';
+
+export interface LockValue {
   requestId: string;
   expiresAt: string;
+  /** Which workflow holds it; a lock written before offboarding and upgrades existed is an onboarding's. */
+  workflow?: LockingWorkflow;
 }
 
 /**
- * Takes the per-node onboarding lock: an SSM parameter created with Overwrite=false, which SSM
- * creates atomically, so two onboardings of one node name cannot both pass preflight. A lock
- * whose holder's deadline has passed is stale (its execution ended without cleanup) and is taken.
- * Taking a lock this request already holds succeeds, so a retried preflight is harmless.
+ * Takes the per-node lock (settings.ts `lockParameter`): an SSM parameter created with
+ * Overwrite=false, which SSM creates atomically, so two runs that change one node (an onboarding,
+ * an offboarding, an upgrade) cannot both hold it. A lock whose holder's deadline has passed is
+ * stale (its execution ended without cleanup) and is taken. Taking a lock this request already
+ * holds succeeds, so a retried step is harmless.
  */
 export async function acquireNodeLock(ssm: SSMClient, name: string, holder: LockValue, now: Date): Promise<void> {
   const put = (overwrite: boolean) =>
@@ -56,11 +62,23 @@ export async function acquireNodeLock(ssm: SSMClient, name: string, holder: Lock
   }
 }
 
-function inProgress(holder: LockValue): OnboardingInProgressError {
-  return new OnboardingInProgressError(
-    `Request ${holder.requestId} is already onboarding this node (until ${holder.expiresAt}).`,
-    `Wait for it to finish, or check GET /nodes/${holder.requestId}; submit again once it has ended.`,
-  );
+/** Where each workflow's runs are followed, for the error that names the holder. */
+const STATUS_PATH: Record<LockingWorkflow, string> = {
+  onboarding: 'nodes',
+  offboarding: 'offboardings',
+  upgrade: 'upgrades',
+};
+
+/** The holder's error: an onboarding's keeps its own name, which clients already match. */
+function inProgress(holder: LockValue): OnboardingInProgressError | NodeBusyError {
+  const workflow = holder.workflow ?? 'onboarding';
+  const fix = `Wait for it to finish, or check GET /${STATUS_PATH[workflow]}/${holder.requestId}; submit again once it has ended.`;
+  return workflow === 'onboarding'
+    ? new OnboardingInProgressError(
+        `Request ${holder.requestId} is already onboarding this node (until ${holder.expiresAt}).`,
+        fix,
+      )
+    : new NodeBusyError(`The ${workflow} ${holder.requestId} holds this node (until ${holder.expiresAt}).`, fix);
 }
 
 /** Releases the lock if this request holds it; a lock held by another request is left alone. */

@@ -10,7 +10,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { OnboardingInProgressError } from '#lib/errors';
-import { acquireNodeLock, releaseNodeLock } from '#lib/onboarding/lock';
+import { acquireNodeLock, releaseNodeLock } from '#lib/node-lock';
 import { LOCK_PARAMETER } from '#test/helpers/onboarding-fixtures';
 
 const ssmMock = mockClient(SSMClient);
@@ -56,6 +56,25 @@ describe('acquireNodeLock', () => {
     });
     expect(ssmMock.commandCalls(GetParameterCommand).map((c) => c.args[0].input)).toEqual([{ Name: LOCK_PARAMETER }]);
     expect(puts()).toEqual([expect.objectContaining({ Overwrite: false })]);
+  });
+
+  it.each([
+    ['offboarding', 'offboardings'],
+    ['upgrade', 'upgrades'],
+  ])('names an %s that holds the node, and where to follow it', async (workflow, path) => {
+    ssmMock.on(PutParameterCommand, { Overwrite: false }).rejects(alreadyExists());
+    ssmMock.on(GetParameterCommand).resolves({
+      Parameter: {
+        Value: JSON.stringify({ requestId: 'off-gpu-node-01-cccc', expiresAt: '2026-11-22T06:00:00.000Z', workflow }),
+      },
+    });
+
+    await expect(acquireNodeLock(ssm(), LOCK_PARAMETER, holder(), now)).rejects.toMatchObject({
+      name: 'NodeBusyError',
+      message: expect.stringMatching(
+        new RegExp(`The ${workflow} off-gpu-node-01-cccc holds this node .*GET /${path}/off-gpu-node-01-cccc`),
+      ),
+    });
   });
 
   it.each([
