@@ -8,6 +8,10 @@ export interface KubeNode {
   capacity: { cpu?: string; gpu?: string };
   providerId?: string;
   createdAt?: string;
+  /** `spec.unschedulable`: the Node is cordoned. */
+  unschedulable: boolean;
+  /** `status.nodeInfo.kubeletVersion`, e.g. `v1.31.4-eks-1234567`, once the kubelet has posted it. */
+  kubeletVersion?: string;
 }
 
 /** Reads Nodes of one cluster: the EKS API in AWS, the sandbox estate locally. */
@@ -31,10 +35,59 @@ export interface ClusterAccess {
 
 export type NodeReaderFactory = (cluster: ClusterAccess) => NodeReader;
 
+/** A pod as a drain sees it: where it runs, who owns it, whether it may be evicted. */
+export interface KubePod {
+  namespace: string;
+  name: string;
+  uid: string;
+  nodeName: string;
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+  /** The owner reference with `controller: true` (ReplicaSet, StatefulSet, DaemonSet, Job, ...). */
+  controller?: { kind: string; name: string };
+  /** A static pod's mirror (annotation `kubernetes.io/config.mirror`): the kubelet owns it, no API call removes it. */
+  mirror: boolean;
+  /** `metadata.deletionTimestamp` is set: the pod is already going. */
+  terminating: boolean;
+  /** Mounts an `emptyDir` volume, whose data goes with the pod. */
+  emptyDir: boolean;
+}
+
+/** The Eviction API's answer (policy/v1 `pods/eviction`). */
+export type EvictionAnswer =
+  /** 200/201: the pod is being deleted, within its grace period. */
+  | { outcome: 'evicting' }
+  /** 404: the pod is not there any more. */
+  | { outcome: 'gone' }
+  /** 429 (a PodDisruptionBudget allows no disruption now) or 500 (several budgets match): ask again later. */
+  | { outcome: 'refused'; reason: string };
+
+/** What a cordon, a drain and a removal change on a cluster. */
+export interface NodeWriter {
+  /** Sets `spec.unschedulable` (cordon: true, uncordon: false); the Node after, or undefined when there is none (404). */
+  setUnschedulable(name: string, unschedulable: boolean): Promise<KubeNode | undefined>;
+  /** Deletes the Node object; false when there was none (404). */
+  deleteNode(name: string): Promise<boolean>;
+  /** Every pod bound to the Node (`fieldSelector=spec.nodeName=<name>`), page by page. */
+  listPodsOnNode(name: string, pageSize?: number): AsyncIterable<KubePod[]>;
+  /** Asks the Eviction API to evict the pod, honouring its PodDisruptionBudgets. */
+  evictPod(namespace: string, name: string): Promise<EvictionAnswer>;
+  /** Deletes the pod past any PodDisruptionBudget (a forced drain after its timeout); false when it was gone. */
+  deletePod(namespace: string, name: string): Promise<boolean>;
+}
+
+/**
+ * One cluster's Kubernetes API as the workflows use it. What a function may actually do is
+ * what its access entry's group is bound to (deploy/kubernetes/): readers only read.
+ */
+export interface KubeApi extends NodeReader, NodeWriter {}
+
+export type KubeApiFactory = (cluster: ClusterAccess) => KubeApi;
+
 interface NodeJson {
   metadata?: { name?: string; labels?: Record<string, string>; creationTimestamp?: string };
-  spec?: { providerID?: string };
+  spec?: { providerID?: string; unschedulable?: boolean };
   status?: {
+    nodeInfo?: { kubeletVersion?: string };
     addresses?: Array<{ type?: string; address?: string }>;
     conditions?: Array<{
       type?: string;
@@ -63,5 +116,7 @@ export function toKubeNode(json: NodeJson): KubeNode {
     capacity: { cpu: json.status?.capacity?.cpu, gpu: json.status?.capacity?.['nvidia.com/gpu'] },
     providerId: json.spec?.providerID,
     createdAt: json.metadata?.creationTimestamp,
+    unschedulable: json.spec?.unschedulable === true,
+    kubeletVersion: json.status?.nodeInfo?.kubeletVersion,
   };
 }

@@ -142,6 +142,8 @@ export function toKubeNodeFromSandbox(node: SandboxNode, region: string): KubeNo
     capacity: node.capacity,
     providerId: `eks-hybrid:///${region}/${node.cluster}/${node.name}`,
     createdAt: node.createdAt,
+    unschedulable: node.unschedulable === true,
+    kubeletVersion: node.kubeletVersion,
   };
 }
 

@@ -55,6 +55,10 @@ export interface SandboxNode {
   ready: { status: 'True' | 'False'; reason: string; message: string; since?: string };
   capacity: { cpu: string; gpu?: string };
   createdAt: string;
+  /** `spec.unschedulable`: cordoned. */
+  unschedulable?: boolean;
+  /** `status.nodeInfo.kubeletVersion`. */
+  kubeletVersion?: string;
 }
 
 /** A simulated server that was handed a NodeConfig and is "running nodeadm" with it. */

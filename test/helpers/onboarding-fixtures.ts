@@ -229,6 +229,8 @@ export function kubeNode(overrides: Partial<KubeNode> = {}): KubeNode {
     capacity: { cpu: '224', gpu: '8' },
     providerId: `eks-hybrid:///${REGION}/${CLUSTER}/${INSTANCE_ID}`,
     createdAt: '2026-11-22T00:13:00Z',
+    unschedulable: false,
+    kubeletVersion: 'v1.33.5-eks-3025e55',
     ...overrides,
   };
 }

@@ -75,6 +75,7 @@ describe('eksNodeReader', () => {
       capacity: { cpu: '224', gpu: '8' },
       providerId: 'eks-hybrid:///ap-northeast-2/gpu-hybrid-cluster/mi-0123456789abcdef0',
       createdAt: '2026-11-22T00:12:30Z',
+      unschedulable: false,
     });
   });
 

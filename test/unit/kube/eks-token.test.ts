@@ -130,8 +130,9 @@ describe('toKubeNode', () => {
       creationTimestamp: '2026-11-22T00:13:00Z',
       labels: { 'eks.amazonaws.com/compute-type': 'hybrid', 'hybridops.io/request-id': 'gpu-node-01-abcdef012345' },
     },
-    spec: { providerID: 'eks-hybrid:///ap-northeast-2/gpu-hybrid-cluster/mi-0123456789abcdef0' },
+    spec: { providerID: 'eks-hybrid:///ap-northeast-2/gpu-hybrid-cluster/mi-0123456789abcdef0', unschedulable: true },
     status: {
+      nodeInfo: { kubeletVersion: 'v1.31.4-eks-1234567' },
       addresses: [
         { type: 'InternalIP', address: '192.168.10.21' },
         { type: 'Hostname', address: 'gpu-node-01' },
@@ -164,6 +165,8 @@ describe('toKubeNode', () => {
       capacity: { cpu: '224', gpu: '8' },
       providerId: 'eks-hybrid:///ap-northeast-2/gpu-hybrid-cluster/mi-0123456789abcdef0',
       createdAt: '2026-11-22T00:13:00Z',
+      unschedulable: true,
+      kubeletVersion: 'v1.31.4-eks-1234567',
     });
   });
 
@@ -184,6 +187,6 @@ describe('toKubeNode', () => {
   });
 
   it('fills in empty values for a Node with nothing in it', () => {
-    expect(toKubeNode({})).toEqual({ name: '', labels: {}, internalIps: [], capacity: {} });
+    expect(toKubeNode({})).toEqual({ name: '', labels: {}, internalIps: [], capacity: {}, unschedulable: false });
   });
 });
