@@ -1,6 +1,6 @@
 import { STSClient } from '@aws-sdk/client-sts';
 import type { NodeAccess } from '../runtime';
-import { eksNodeReader } from './eks-node-reader';
+import { eksKubeApi } from './eks-kube-api';
 import { createEksToken } from './eks-token';
 
 /**
@@ -11,7 +11,7 @@ import { createEksToken } from './eks-token';
 export const eksNodeAccess: NodeAccess = {
   clients: { sts: STSClient },
   reader: (clients) => (cluster) =>
-    eksNodeReader(cluster, async () =>
+    eksKubeApi(cluster, async () =>
       createEksToken({
         clusterName: cluster.name,
         region: cluster.region,

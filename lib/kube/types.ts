@@ -120,3 +120,41 @@ export function toKubeNode(json: NodeJson): KubeNode {
     kubeletVersion: json.status?.nodeInfo?.kubeletVersion,
   };
 }
+
+interface PodJson {
+  metadata?: {
+    namespace?: string;
+    name?: string;
+    uid?: string;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: string;
+    ownerReferences?: Array<{ kind?: string; name?: string; controller?: boolean }>;
+  };
+  spec?: { nodeName?: string; volumes?: Array<{ emptyDir?: object }> };
+  status?: { phase?: string };
+}
+
+const POD_PHASES: ReadonlyArray<KubePod['phase']> = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'];
+
+/**
+ * The annotation the kubelet puts on the mirror of a static pod (`corev1.MirrorPodAnnotationKey`);
+ * `kubectl drain` skips such pods (kubectl pkg/drain/filters.go, mirrorPodFilter).
+ */
+export const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+
+/** Maps a Pod object as the Kubernetes API returns it (v1 Pod JSON). */
+export function toKubePod(json: PodJson): KubePod {
+  const owner = json.metadata?.ownerReferences?.find((o) => o.controller === true);
+  const phase = POD_PHASES.find((p) => p === json.status?.phase) ?? 'Unknown';
+  return {
+    namespace: json.metadata?.namespace ?? '',
+    name: json.metadata?.name ?? '',
+    uid: json.metadata?.uid ?? '',
+    nodeName: json.spec?.nodeName ?? '',
+    phase,
+    ...(owner ? { controller: { kind: owner.kind ?? '', name: owner.name ?? '' } } : {}),
+    mirror: json.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined,
+    terminating: Boolean(json.metadata?.deletionTimestamp),
+    emptyDir: (json.spec?.volumes ?? []).some((v) => v.emptyDir !== undefined),
+  };
+}

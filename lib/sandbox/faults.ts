@@ -1,5 +1,5 @@
 import { AwsTransientError } from '../errors';
-import { kubernetesFailure } from '../kube/eks-node-reader';
+import { kubernetesFailure } from '../kube/eks-kube-api';
 import type { ProbeSample } from '../net/probe';
 
 /**
@@ -73,7 +73,7 @@ export function sdkNetworkError(error: string, target: string): Error {
   });
 }
 
-/** What the EKS node reader throws for the same fault (lib/kube/eks-node-reader.ts). */
+/** What the EKS node reader throws for the same fault (lib/kube/eks-kube-api.ts). */
 export function kubernetesFaultError(fault: SandboxFault, cluster: string, what: string): Error {
   if (fault.effect !== 'error') {
     return new AwsTransientError(
