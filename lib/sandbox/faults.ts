@@ -15,8 +15,10 @@ import type { ProbeSample } from '../net/probe';
  *   `network`). The caller cannot tell the two apart; only retrying idempotently is safe.
  *
  * Targets are `service:Command` for AWS (`ssm:CreateActivation`), and for the other seams the
- * sandbox stands in for: `kubernetes:GetNode` and `kubernetes:ListNodes` (error: the HTTP status
- * the API server answers, or a network fault), `dns:resolve4` (error: the resolver's error code,
+ * sandbox stands in for: `kubernetes:<Verb>` (GetNode, ListNodes, PatchNode, DeleteNode, ListPods,
+ * EvictPod, DeletePod; error: the HTTP status the API server answers, taken as the EKS client takes
+ * it, so a 429 on EvictPod is a refusal; or a network fault, or a lost answer after the API server
+ * acted), `dns:resolve4` (error: the resolver's error code,
  * such as ETIMEOUT or ESERVFAIL) and `probe:tcp` (error: the code every sample of that call fails
  * with, such as ETIMEDOUT: a path that drops for a moment).
  *

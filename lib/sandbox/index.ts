@@ -2,7 +2,7 @@ import type { Runtime } from '../runtime';
 import type { Settings } from '../settings';
 import { SandboxEstate } from './estate';
 import { sandboxDns } from './dns';
-import { sandboxNodeReader } from './on-prem';
+import { sandboxKubeApi } from './kubernetes';
 import { sandboxProber } from './prober';
 import { SANDBOX_SERVICES } from './services';
 
@@ -27,7 +27,7 @@ export function sandboxRuntime(estate: SandboxEstate, settings: Settings): Runti
     settings,
     clients: estate.clients(),
     clock: estate.clock,
-    nodes: sandboxNodeReader(estate),
+    nodes: sandboxKubeApi(estate),
     dns: sandboxDns(estate, vpcId),
     prober: sandboxProber(estate),
   };

@@ -1,7 +1,5 @@
 import { parse } from 'yaml';
-import type { KubeNode, NodeReaderFactory } from '../kube/types';
 import type { SandboxEstate } from './estate';
-import { kubernetesFaultError } from './faults';
 import type { SandboxNode, SimulatedServer } from './state';
 
 /**
@@ -131,45 +129,4 @@ function newNode(server: SimulatedServer, name: string, createdAt: Date): Sandbo
     capacity: { cpu: String(server.vcpus), ...(server.gpus ? { gpu: String(server.gpus) } : {}) },
     createdAt: createdAt.toISOString(),
   };
-}
-
-export function toKubeNodeFromSandbox(node: SandboxNode, region: string): KubeNode {
-  return {
-    name: node.name,
-    labels: node.labels,
-    internalIps: [node.internalIp],
-    ready: node.ready,
-    capacity: node.capacity,
-    providerId: `eks-hybrid:///${region}/${node.cluster}/${node.name}`,
-    createdAt: node.createdAt,
-    unschedulable: node.unschedulable === true,
-    kubeletVersion: node.kubeletVersion,
-  };
-}
-
-/** Reads Nodes from the sandbox estate, as the EKS reader reads them from the Kubernetes API. */
-export function sandboxNodeReader(estate: SandboxEstate): NodeReaderFactory {
-  return (cluster) => ({
-    async getNode(name) {
-      estate.record('kubernetes', 'GetNode');
-      const fault = estate.faultOn('kubernetes:GetNode');
-      if (fault) throw kubernetesFaultError(fault, cluster.name, `read Node ${name}`);
-      advanceOnPrem(estate);
-      estate.save();
-      const node = estate.state.nodes[name];
-      return node && node.cluster === cluster.name ? toKubeNodeFromSandbox(node, cluster.region) : undefined;
-    },
-    async *listHybridNodes(pageSize = 500) {
-      advanceOnPrem(estate);
-      const nodes = Object.values(estate.state.nodes)
-        .filter((n) => n.cluster === cluster.name && n.labels['eks.amazonaws.com/compute-type'] === 'hybrid')
-        .sort((a, b) => a.name.localeCompare(b.name));
-      for (let i = 0; i === 0 || i < nodes.length; i += pageSize) {
-        estate.record('kubernetes', 'ListNodes');
-        const fault = estate.faultOn('kubernetes:ListNodes');
-        if (fault) throw kubernetesFaultError(fault, cluster.name, 'list Nodes');
-        yield nodes.slice(i, i + pageSize).map((n) => toKubeNodeFromSandbox(n, cluster.region));
-      }
-    },
-  });
 }

@@ -17,6 +17,11 @@ const ScenarioSchema = z.object({
   nodeAppearsAfterSeconds: z.number().int().min(0).nullable().default(10),
   /** After the Node appears, until it is Ready (a CNI runs on it); null: stays NotReady. */
   readyAfterSeconds: z.number().int().min(0).nullable().default(null),
+  /**
+   * Every PodDisruptionBudget answers as if its owners had set `maxUnavailable: 0`, so no pod it
+   * covers can be evicted (lib/sandbox/kubernetes.ts): a drain that cannot finish.
+   */
+  blockingPdb: z.boolean().default(false),
 });
 export type Scenario = z.infer<typeof ScenarioSchema>;
 
@@ -126,6 +131,67 @@ const NetworkSeedSchema = z.object({
 });
 export type NetworkSeed = z.infer<typeof NetworkSeedSchema>;
 
+const labels = z.record(z.string(), z.string()).default({});
+const grace = z.number().int().min(0).default(30); // the Pod spec's default terminationGracePeriodSeconds
+
+/**
+ * One cluster's workloads (lib/sandbox/kubernetes.ts runs them). A pod's place is a server name
+ * (the name it was onboarded under), a Node name, or the cluster's `cloudNode`; a place with no
+ * Node yet holds the pod Pending until that Node is Ready, as the scheduler would.
+ */
+const KubernetesSeedSchema = z.object({
+  /** The stand-in for the cluster's EC2 nodes: where replacements run; never a hybrid Node, never billed. */
+  cloudNode: z.string(),
+  /** A pod of each on every hybrid Node, from the moment the Node exists (a CNI runs before the Node is Ready). */
+  daemonSets: z.array(z.object({ namespace: z.string(), name: z.string() })).default([]),
+  replicaSets: z
+    .array(
+      z.object({
+        namespace: z.string(),
+        name: z.string(),
+        labels,
+        /** One replica per entry, placed there. */
+        pods: z.array(z.string()).min(1),
+        terminationGracePeriodSeconds: grace,
+        /** From a replica's start to its readiness probe passing. */
+        readyAfterSeconds: z.number().int().min(0).default(30),
+        emptyDir: z.boolean().default(false),
+      }),
+    )
+    .default([]),
+  /** policy/v1 PodDisruptionBudgets: `selector` is matchLabels; one of minAvailable, maxUnavailable. */
+  podDisruptionBudgets: z
+    .array(
+      z
+        .object({
+          namespace: z.string(),
+          name: z.string(),
+          selector: z.record(z.string(), z.string()),
+          minAvailable: z.number().int().min(0).optional(),
+          maxUnavailable: z.number().int().min(0).optional(),
+        })
+        .refine((b) => (b.minAvailable === undefined) !== (b.maxUnavailable === undefined), {
+          message: 'set exactly one of minAvailable and maxUnavailable',
+        }),
+    )
+    .default([]),
+  /** Pods no controller owns (nothing replaces them); `mirror`: a static pod's mirror. */
+  pods: z
+    .array(
+      z.object({
+        namespace: z.string(),
+        name: z.string(),
+        node: z.string(),
+        labels,
+        terminationGracePeriodSeconds: grace,
+        emptyDir: z.boolean().default(false),
+        mirror: z.boolean().default(false),
+      }),
+    )
+    .default([]),
+});
+export type KubernetesSeed = z.infer<typeof KubernetesSeedSchema>;
+
 /**
  * The sections the estate reads itself: where it is, the on-prem side, and what several services
  * share (the fleet: SSM's instances and EKS's Nodes; the network: Resolver's, EFS's and EC2's).
@@ -197,6 +263,8 @@ const estateSections = {
     ),
   }),
   scenarios: z.record(z.string(), ScenarioSchema),
+  /** Each cluster's workloads, by cluster name. */
+  kubernetes: z.record(z.string(), KubernetesSeedSchema).default({}),
 };
 
 /** The seed sections one service declares (`seed` in its module under lib/sandbox/services/). */

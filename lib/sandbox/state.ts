@@ -1,4 +1,5 @@
 import type { SandboxFault } from './faults';
+import { initialKubernetes } from './workloads';
 import type { EstateSeed, NetworkSeed } from './seed';
 
 /**
@@ -61,6 +62,70 @@ export interface SandboxNode {
   kubeletVersion?: string;
 }
 
+/**
+ * A pod in the sandbox's cluster. lib/sandbox/kubernetes.ts moves pods with the clock: an evicted
+ * or deleted pod goes when its grace period has passed and its kubelet confirms, a ReplicaSet
+ * replaces it, a DaemonSet keeps one on every hybrid Node.
+ */
+export interface SandboxPod {
+  cluster: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  /** `spec.nodeName`: the Node it is bound to; '' while Pending. */
+  nodeName: string;
+  /** A Pending pod's place: the server (or Node) name it is scheduled on once that Node is Ready. */
+  waitsFor?: string;
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  /** The owner reference with `controller: true`. */
+  controller?: { kind: 'ReplicaSet' | 'DaemonSet'; name: string };
+  /** A static pod's mirror (annotation `kubernetes.io/config.mirror`). */
+  mirror: boolean;
+  emptyDir: boolean;
+  labels: Record<string, string>;
+  /** When its readiness probe first passes; it counts as Ready from then on, while its Node is Ready. */
+  readyAt?: string;
+  /** `metadata.deletionTimestamp`: set on eviction or delete, to now plus the grace period. */
+  deletionTimestamp?: string;
+  /** `spec.terminationGracePeriodSeconds`. */
+  gracePeriodSeconds: number;
+}
+
+/** A ReplicaSet: keeps `replicas` pods that are not terminating, replacing one on the cloud node. */
+export interface SandboxReplicaSet {
+  cluster: string;
+  namespace: string;
+  name: string;
+  replicas: number;
+  labels: Record<string, string>;
+  gracePeriodSeconds: number;
+  /** From a pod's start to its readiness probe passing. */
+  readyAfterSeconds: number;
+  emptyDir: boolean;
+}
+
+/** A PodDisruptionBudget (policy/v1), integer `minAvailable` or `maxUnavailable`. */
+export interface SandboxPodDisruptionBudget {
+  cluster: string;
+  namespace: string;
+  name: string;
+  /** `spec.selector.matchLabels`; an empty selector matches nothing. */
+  selector: Record<string, string>;
+  minAvailable?: number;
+  maxUnavailable?: number;
+}
+
+/** The workloads on the sandbox's clusters (the seed's `kubernetes` section, then what happened). */
+export interface SandboxKubernetes {
+  /** By `<cluster>/<namespace>/<name>`. */
+  pods: Record<string, SandboxPod>;
+  replicaSets: SandboxReplicaSet[];
+  daemonSets: Array<{ cluster: string; namespace: string; name: string }>;
+  podDisruptionBudgets: SandboxPodDisruptionBudget[];
+  /** Per cluster, the stand-in for its EC2 nodes: replacements run there; it is never a hybrid Node. */
+  cloudNodes: Record<string, string>;
+}
+
 /** A simulated server that was handed a NodeConfig and is "running nodeadm" with it. */
 export interface SimulatedServer {
   activationId: string;
@@ -95,6 +160,7 @@ export interface SandboxState {
   activations: Record<string, SandboxActivation>;
   instances: Record<string, SandboxInstance>;
   nodes: Record<string, SandboxNode>;
+  kubernetes: SandboxKubernetes;
   servers: Record<string, SimulatedServer>;
   faults: SandboxFault[];
   published: number;
@@ -180,6 +246,7 @@ export function initialState(seed: EstateSeed, scenario = 'joins', now = new Dat
     activations,
     instances,
     nodes,
+    kubernetes: initialKubernetes(seed, nodes, now),
     servers: {},
     faults: [],
     published: 0,

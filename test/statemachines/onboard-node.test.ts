@@ -11,7 +11,7 @@ import type { OnboardingSummary } from '#lib/onboarding/finish';
 import type { OnboardingInput } from '#lib/onboarding/state';
 import { MAX_REGISTRATION_POLLS } from '#lib/onboarding/registration';
 import { openSandbox } from '#lib/sandbox/index';
-import { sandboxNodeReader } from '#lib/sandbox/on-prem';
+import { sandboxKubeApi } from '#lib/sandbox/kubernetes';
 import { awsError, DEFAULT_SEED } from '#lib/sandbox/estate';
 import { ssmCommands, ssmService } from '#lib/sandbox/services/ssm';
 import type { OutboxMessage } from '#lib/sandbox/services/sns';
@@ -126,8 +126,7 @@ describe('onboard-node on the sandbox estate', () => {
       endpoint: 'https://x',
       certificateAuthority: '',
     };
-    for await (const page of sandboxNodeReader(estate)(access).listHybridNodes())
-      listed.push(...page.map((n) => n.name));
+    for await (const page of sandboxKubeApi(estate)(access).listHybridNodes()) listed.push(...page.map((n) => n.name));
     expect(listed.sort()).toEqual([...seeded(estate).instances, printed.output.instanceId].sort());
     const file = join(home, 'out', printed.output.requestId, 'nodeConfig.yaml');
     expect(statSync(file).mode & 0o777).toBe(0o600);

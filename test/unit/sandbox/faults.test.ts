@@ -11,7 +11,7 @@ import { isTransientAwsError } from '#lib/errors';
 import { withServices } from '#lib/sandbox/index';
 import { sandboxDns } from '#lib/sandbox/dns';
 import { callerTask, outsideWorkflow, SandboxEstate } from '#lib/sandbox/estate';
-import { sandboxNodeReader } from '#lib/sandbox/on-prem';
+import { sandboxKubeApi } from '#lib/sandbox/kubernetes';
 import { sandboxProber } from '#lib/sandbox/prober';
 
 /**
@@ -213,7 +213,7 @@ describe('network faults', () => {
 describe('faults beyond AWS', () => {
   it('Kubernetes: an HTTP status as the reader reports it (5xx transient, 403 a refusal), or an unreachable API', async () => {
     const estate = open();
-    const nodes = sandboxNodeReader(estate)(CLUSTER);
+    const nodes = sandboxKubeApi(estate)(CLUSTER);
     estate.injectFault({ on: 'kubernetes:GetNode', effect: 'error', error: '503' });
     estate.injectFault({ on: 'kubernetes:GetNode', effect: 'error', error: '403', nth: 2 });
     estate.injectFault({ on: 'kubernetes:ListNodes', effect: 'network', error: 'ECONNRESET' });

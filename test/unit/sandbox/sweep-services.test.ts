@@ -19,7 +19,7 @@ import {
 import { SandboxNotImplementedError } from '#lib/errors';
 import { withServices } from '#lib/sandbox/index';
 import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
-import { sandboxNodeReader } from '#lib/sandbox/on-prem';
+import { sandboxKubeApi } from '#lib/sandbox/kubernetes';
 import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
 import type { EstateSeed } from '#lib/sandbox/seed';
 import { s3Store } from '#lib/store';
@@ -706,7 +706,7 @@ describe('the seeded fleet and activations', () => {
   const access = { name: CLUSTER, region: 'ap-northeast-2', endpoint: 'https://sandbox', certificateAuthority: 'CA' };
   async function listNodes(estate: SandboxEstate) {
     const nodes = [];
-    for await (const page of sandboxNodeReader(estate)(access).listHybridNodes()) nodes.push(...page);
+    for await (const page of sandboxKubeApi(estate)(access).listHybridNodes()) nodes.push(...page);
     return nodes;
   }
 
