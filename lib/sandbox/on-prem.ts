@@ -71,9 +71,12 @@ export function advanceOnPrem(estate: SandboxEstate): void {
     const instance = server.instanceId ? estate.state.instances[server.instanceId] : undefined;
     if (!server.instanceId || !instance) continue;
     const existing = estate.state.nodes[server.instanceId];
-    if (!existing && scenario.nodeAppearsAfterSeconds !== null) {
+    if (!existing && !server.nodeCreatedAt && scenario.nodeAppearsAfterSeconds !== null) {
       const createdAt = plus(instance.registrationDate, scenario.nodeAppearsAfterSeconds);
-      if (createdAt <= now) estate.state.nodes[server.instanceId] = newNode(server, server.instanceId, createdAt);
+      if (createdAt <= now) {
+        estate.state.nodes[server.instanceId] = newNode(server, server.instanceId, createdAt);
+        server.nodeCreatedAt = createdAt.toISOString();
+      }
     }
     const node = estate.state.nodes[server.instanceId];
     if (node && node.ready.status !== 'True' && scenario.readyAfterSeconds !== null) {

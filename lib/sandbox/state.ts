@@ -144,6 +144,11 @@ export interface SimulatedServer {
   /** False when SSM refused its registration (wrong code, expired or used activation). */
   canRegister: boolean;
   instanceId?: string;
+  /**
+   * When its kubelet created the Node. A running kubelet registers its Node once and does not
+   * create it again after someone deletes it (kubernetes/kubernetes#71398, #115761).
+   */
+  nodeCreatedAt?: string;
 }
 
 export interface SandboxState {

@@ -2,6 +2,7 @@ import type { KubeApi, KubePod } from '#lib/kube/types';
 import { SandboxEstate } from '#lib/sandbox/estate';
 import { withServices } from '#lib/sandbox/index';
 import { podsOnNode, sandboxKubeApi } from '#lib/sandbox/kubernetes';
+import { advanceOnPrem } from '#lib/sandbox/on-prem';
 import { budgetStatus, kubernetesOf } from '#lib/sandbox/workloads';
 
 /**
@@ -317,6 +318,18 @@ describe('deleting a Node', () => {
     expect(await podsOn(kube, GPU_NODE_02)).toEqual([]);
     expect(named(await podsOn(kube, CLOUD), 'llm-inference')).toHaveLength(cloudBefore + 2);
     await expect(kube.deleteNode(GPU_NODE_02)).resolves.toBe(false);
+  });
+
+  it('stays deleted: a running kubelet does not register its Node again', async () => {
+    const { estate, kube } = open();
+    const node = joinGpuNode01(estate);
+    advanceOnPrem(estate);
+    expect(estate.state.nodes[node]).toBeDefined();
+
+    await kube.deleteNode(node);
+    estate.advance(60);
+
+    await expect(kube.getNode(node)).resolves.toBeUndefined();
   });
 });
 
