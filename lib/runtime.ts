@@ -1,6 +1,6 @@
 import type { AwsClients, ClientClasses, ServiceName } from './aws/clients';
 import type { Clock } from './clock';
-import type { NodeReaderFactory } from './kube/types';
+import type { KubeApiFactory } from './kube/types';
 import type { DnsLookup } from './net/dns';
 import type { Prober } from './net/probe';
 import type { Settings } from './settings';
@@ -14,16 +14,20 @@ export interface Runtime<K extends ServiceName = ServiceName> {
   settings: Settings;
   clients: Pick<AwsClients, K>;
   clock: Clock;
-  nodes: NodeReaderFactory;
+  /**
+   * The clusters' Kubernetes API. A lib function takes the narrowest type it needs: a reader a
+   * `NodeReaderFactory`, a writer a `KubeApiFactory`.
+   */
+  nodes: KubeApiFactory;
   /** Name resolution; real DNS when absent. */
   dns?: DnsLookup;
   /** TCP connect probes: real sockets in Lambda, link profiles in the sandbox. */
   prober: Prober;
 }
 
-/** How a function that reads Kubernetes Nodes reaches them, and the SDK client that takes. */
+/** How a function that reaches Kubernetes (Nodes, pods) does it, and the SDK client that takes. */
 export interface NodeAccess {
   /** The client whose credentials sign the EKS token (a presigned STS request). */
   readonly clients: ClientClasses<'sts'>;
-  readonly reader: (clients: Pick<AwsClients, 'sts'>) => NodeReaderFactory;
+  readonly api: (clients: Pick<AwsClients, 'sts'>) => KubeApiFactory;
 }

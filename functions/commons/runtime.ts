@@ -1,6 +1,6 @@
 import { type AwsClients, type ClientClasses, createAwsClients, type ServiceName } from '#lib/aws/clients';
 import { systemClock } from '#lib/clock';
-import type { NodeReaderFactory } from '#lib/kube/types';
+import type { KubeApiFactory } from '#lib/kube/types';
 import { tcpProber } from '#lib/net/probe';
 import type { NodeAccess, Runtime } from '#lib/runtime';
 import { type Settings, settingsFromEnv } from '#lib/settings';
@@ -10,13 +10,13 @@ import { type Settings, settingsFromEnv } from '#lib/settings';
  * and the SDK clients the handler declared; in a local run, the runtime the runner installs.
  */
 
-const noNodeAccess: NodeReaderFactory = () => {
-  throw new Error('This function does not read Kubernetes Nodes; its handler passes no node access.');
+const noNodeAccess: KubeApiFactory = () => {
+  throw new Error('This function does not reach Kubernetes; its handler passes no node access.');
 };
 
 /**
  * The real thing: settings from the Lambda environment, the SDK clients of `classes`, and, for
- * the functions that read Nodes, the EKS API (lib/kube/eks-nodes.ts, which only those functions
+ * the functions that reach Kubernetes, the EKS API (lib/kube/eks-nodes.ts, which only those functions
  * bundle).
  */
 export function awsRuntime<K extends ServiceName>(
@@ -30,7 +30,7 @@ export function awsRuntime<K extends ServiceName>(
     settings,
     clients,
     clock: systemClock,
-    nodes: nodes ? nodes.reader(clients as unknown as Pick<AwsClients, 'sts'>) : noNodeAccess,
+    nodes: nodes ? nodes.api(clients as unknown as Pick<AwsClients, 'sts'>) : noNodeAccess,
     prober: tcpProber,
   };
 }

@@ -4,13 +4,14 @@ import { eksKubeApi } from './eks-kube-api';
 import { createEksToken } from './eks-token';
 
 /**
- * Node access through the EKS API, signed with the function's own credentials (those the STS
- * client resolves: the token is a presigned STS request). Only the handlers that read Nodes
- * import this, so only their bundles carry the SigV4 signer and the STS client.
+ * Kubernetes access through the EKS API, signed with the function's own credentials (those the
+ * STS client resolves: the token is a presigned STS request). Only the handlers that reach
+ * Kubernetes import this, so only their bundles carry the SigV4 signer and the STS client. What
+ * each function may do there is its access entry's group (deploy/kubernetes/), not this code.
  */
 export const eksNodeAccess: NodeAccess = {
   clients: { sts: STSClient },
-  reader: (clients) => (cluster) =>
+  api: (clients) => (cluster) =>
     eksKubeApi(cluster, async () =>
       createEksToken({
         clusterName: cluster.name,

@@ -5,7 +5,7 @@
  */
 import type { Cluster } from '@aws-sdk/client-eks';
 import type { Context } from 'aws-lambda';
-import type { ClusterAccess, KubeNode, NodeReaderFactory } from '#lib/kube/types';
+import type { ClusterAccess, KubeApiFactory, KubeNode } from '#lib/kube/types';
 import type { ClusterFacts } from '#lib/cluster/facts';
 import { assertOnboardingRequest, type OnboardingRequest, type OnboardingRequestBody } from '#lib/onboarding/request';
 import type {
@@ -236,12 +236,20 @@ export function kubeNode(overrides: Partial<KubeNode> = {}): KubeNode {
 }
 
 /**
- * A NodeReaderFactory over a fixed set of Nodes (by name), recording which cluster and Node each
- * read asked for. No AWS, no HTTP.
+ * A Kubernetes API over a fixed set of Nodes (by name) that only reads, recording which cluster
+ * and Node each read asked for; any write throws. No AWS, no HTTP.
  */
 export function fakeNodes(nodes: KubeNode[] = []) {
   const reads: Array<{ cluster: ClusterAccess; name: string }> = [];
-  const factory: NodeReaderFactory = (cluster) => ({
+  const writes = (): never => {
+    throw new Error('fakeNodes only reads Nodes');
+  };
+  const factory: KubeApiFactory = (cluster) => ({
+    setUnschedulable: writes,
+    deleteNode: writes,
+    listPodsOnNode: writes,
+    evictPod: writes,
+    deletePod: writes,
     getNode: async (name) => {
       reads.push({ cluster, name });
       const node = nodes.find((n) => n.name === name);
