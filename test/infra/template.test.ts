@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { loadServerlessConfig } from '#cli/serverless-config';
 import { type Any, packageStack, ROOT, type Template } from '../helpers/package-stack';
 
@@ -80,6 +81,26 @@ describe('the packaged template', () => {
     );
     expect(deregisters.map((d) => d.name)).toEqual(['CleanUpOnboardingRole']);
     expect(deregisters[0]?.s.Condition.StringEquals).toHaveProperty(['ssm:resourceTag/EKSClusterARN']);
+  });
+
+  it('binds every access entry group in deploy/kubernetes/, and the operators only to what a drain does', () => {
+    const dir = join(ROOT, 'deploy', 'kubernetes');
+    const objects: Any[] = readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJSON()));
+    const bindings = objects.filter((o) => o.kind === 'ClusterRoleBinding');
+    const bound = bindings.flatMap((b) => b.subjects.filter((s: Any) => s.kind === 'Group').map((s: Any) => s.name));
+    const groups = ofType('AWS::EKS::AccessEntry').flatMap(([, e]) => e.Properties.KubernetesGroups as string[]);
+    expect(groups.length).toBeGreaterThan(0);
+    expect(groups.filter((g) => !bound.includes(g))).toEqual([]);
+
+    const operators = bindings.find((b) => b.metadata.name === 'hybridops-node-operators');
+    const role = objects.find((o) => o.kind === 'ClusterRole' && o.metadata.name === operators?.roleRef.name);
+    expect(role?.rules).toEqual([
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'patch', 'delete'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] },
+      { apiGroups: [''], resources: ['pods/eviction'], verbs: ['create'] },
+    ]);
   });
 
   it('lets activations be created only with this cluster tag and the hybrid role be passed only to SSM', () => {
