@@ -18,7 +18,7 @@ import { callWatchers, outsideWorkflow, type SandboxCall, SandboxEstate } from '
 import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
 import { type Any, packageStack, type Template } from '../helpers/package-stack';
 import { apiCalls } from './iam/api-calls';
-import { type IamRequest, iamRequestsOf, listBucketFor } from './iam/requests';
+import { forSimulator, type IamRequest, iamRequestsOf, listBucketFor, policyForSimulator } from './iam/requests';
 import { functionRoles, type ResolvedRole, resolvedRoles, type StackAccount } from './iam/stack';
 
 /**
@@ -148,10 +148,10 @@ async function simulate(role: ResolvedRole, request: IamRequest): Promise<string
       request: {
         principal: role.arn,
         action: request.action,
-        resource: { resource: request.resource, accountId: AT.account },
+        resource: { resource: forSimulator(request.resource), accountId: AT.account },
         contextVariables: request.context,
       },
-      identityPolicies: role.policies,
+      identityPolicies: role.policies.map((p) => ({ ...p, policy: policyForSimulator(p.policy) })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
     },

