@@ -1,5 +1,6 @@
 import { parse } from 'yaml';
 import type { SandboxEstate } from './estate';
+import { installOf, joinedHost } from './hosts';
 import type { SandboxNode, SimulatedServer } from './state';
 
 /**
@@ -9,6 +10,8 @@ import type { SandboxNode, SimulatedServer } from './state';
  * expired and has registrations left); `nodeAppearsAfterSeconds` later its kubelet creates a Node
  * with the labels and taints from the NodeConfig's flags, NotReady until `readyAfterSeconds` later
  * "a CNI runs". Looking (polls, Node reads) only observes: the world moves with the clock.
+ * The server runs the handout's instructions: its kubelet is the version `nodeadm install` named,
+ * and its NodeConfig stays where `nodeadm init -c` read it (what a later `nodeadm upgrade` needs).
  */
 
 const NO_CNI_MESSAGE =
@@ -22,7 +25,7 @@ const plus = (iso: string, seconds: number) => new Date(Date.parse(iso) + second
 
 /** Called when a NodeConfig is read with decryption: the team fetched it for its server. */
 export function handOutNodeConfig(estate: SandboxEstate, stored: string): void {
-  const handout = JSON.parse(stored) as { nodeConfig: string };
+  const handout = JSON.parse(stored) as { nodeConfig: string; commands?: string[] };
   const config = parse(handout.nodeConfig) as {
     spec: {
       cluster: { name: string };
@@ -54,12 +57,16 @@ export function handOutNodeConfig(estate: SandboxEstate, stored: string): void {
     labels,
     taints: (flagValue(config.spec.kubelet.flags, '--register-with-taints') ?? '').split(',').filter(Boolean),
     scenario: estate.state.scenario,
+    install: installOf(handout.commands ?? [], clusterVersion(estate, config.spec.cluster.name)),
     handedOutAt: estate.clock.now().toISOString(),
     // A wrong code never registers: SSM rejects it, as it would the real agent.
     canRegister: activation?.code === activationCode,
   };
   estate.state.servers[activationId] = server;
 }
+
+const clusterVersion = (estate: SandboxEstate, cluster: string) =>
+  estate.seed.clusters.find((c) => c.name === cluster)?.version ?? '1.33';
 
 /** Moves every simulated server forward to the sandbox clock's now. */
 export function advanceOnPrem(estate: SandboxEstate): void {
@@ -73,8 +80,9 @@ export function advanceOnPrem(estate: SandboxEstate): void {
     const existing = estate.state.nodes[server.instanceId];
     if (!existing && !server.nodeCreatedAt && scenario.nodeAppearsAfterSeconds !== null) {
       const createdAt = plus(instance.registrationDate, scenario.nodeAppearsAfterSeconds);
+      const kubelet = estate.state.hosts[server.instanceId]?.kubelet?.version;
       if (createdAt <= now) {
-        estate.state.nodes[server.instanceId] = newNode(server, server.instanceId, createdAt);
+        estate.state.nodes[server.instanceId] = newNode(server, server.instanceId, createdAt, kubelet);
         server.nodeCreatedAt = createdAt.toISOString();
       }
     }
@@ -103,6 +111,7 @@ function register(estate: SandboxEstate, server: SimulatedServer, after: number 
   activation.registrationsCount += 1;
   const instanceId = estate.nextId('mi-');
   server.instanceId = instanceId;
+  estate.state.hosts[instanceId] = joinedHost(estate, server, instanceId, at.toISOString());
   estate.state.instances[instanceId] = {
     instanceId,
     activationId: server.activationId,
@@ -115,7 +124,7 @@ function register(estate: SandboxEstate, server: SimulatedServer, after: number 
   };
 }
 
-function newNode(server: SimulatedServer, name: string, createdAt: Date): SandboxNode {
+function newNode(server: SimulatedServer, name: string, createdAt: Date, kubeletVersion?: string): SandboxNode {
   return {
     name,
     cluster: server.cluster,
@@ -131,5 +140,6 @@ function newNode(server: SimulatedServer, name: string, createdAt: Date): Sandbo
     ready: { status: 'False', reason: 'KubeletNotReady', message: NO_CNI_MESSAGE },
     capacity: { cpu: String(server.vcpus), ...(server.gpus ? { gpu: String(server.gpus) } : {}) },
     createdAt: createdAt.toISOString(),
+    kubeletVersion,
   };
 }

@@ -25,6 +25,19 @@ const ScenarioSchema = z.object({
 });
 export type Scenario = z.infer<typeof ScenarioSchema>;
 
+/**
+ * The sandbox's release manifest: the versions EKS supports for hybrid nodes when this was written.
+ * The build suffixes are made up, in the format EKS uses (`v1.31.0-eks-a737599`, EKS user guide,
+ * hybrid nodes CNI page).
+ */
+const DEFAULT_RELEASES: Record<string, string> = {
+  '1.29': 'v1.29.15-eks-473151a',
+  '1.30': 'v1.30.14-eks-b707fbb',
+  '1.31': 'v1.31.13-eks-113cf36',
+  '1.32': 'v1.32.9-eks-c39b1d0',
+  '1.33': 'v1.33.5-eks-ecaa3a6',
+};
+
 const tags = z.array(z.object({ Key: z.string(), Value: z.string() })).default([]);
 
 /** Route 53 Resolver, EFS and security-group state, as the seed declares it (with its drift). */
@@ -222,6 +235,16 @@ const estateSections = {
         ours: z.boolean().default(true),
         /** Its Node exists (false: the Node was deleted and the instance is left: an orphan). */
         node: z.boolean().default(true),
+        /** The Kubernetes minor version nodeadm installed on it (`1.31`); default the cluster's. */
+        kubernetesVersion: z
+          .string()
+          .regex(/^1\.\d+$/)
+          .optional(),
+        /**
+         * Where its NodeConfig file is; default where onboarding's instructions leave it (the
+         * `nodeadm init -c` of lib/onboarding/node-config.ts).
+         */
+        nodeConfigPath: z.string().optional(),
       }),
     )
     .default([]),
@@ -261,6 +284,18 @@ const estateSections = {
         gpus: z.number().int().min(0).default(0),
       }),
     ),
+    /**
+     * The Kubernetes versions nodeadm can install and upgrade to, by minor version, with the
+     * kubelet version each brings (as the Node's `status.nodeInfo.kubeletVersion` shows it): the
+     * hybrid nodes release manifest nodeadm reads (https://hybrid-assets.eks.amazonaws.com/manifest.yaml,
+     * aws/eks-hybrid internal/aws/source.go). Another version is one a host cannot get.
+     */
+    releases: z
+      .record(
+        z.string().regex(/^1\.\d+$/),
+        z.string().regex(/^v1\.\d+\.\d+-eks-[0-9a-f]{7}$/, 'a kubelet version looks like v1.31.0-eks-a737599'),
+      )
+      .default(DEFAULT_RELEASES),
   }),
   scenarios: z.record(z.string(), ScenarioSchema),
   /** Each cluster's workloads, by cluster name. */

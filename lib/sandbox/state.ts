@@ -1,4 +1,5 @@
 import type { SandboxFault } from './faults';
+import { fleetHost } from './hosts';
 import { initialKubernetes } from './workloads';
 import type { EstateSeed, NetworkSeed } from './seed';
 
@@ -149,6 +150,32 @@ export interface SimulatedServer {
    * create it again after someone deletes it (kubernetes/kubernetes#71398, #115761).
    */
   nodeCreatedAt?: string;
+  /** What the handout's instructions installed and where they left the NodeConfig (see lib/sandbox/hosts.ts). */
+  install?: HostInstall;
+}
+
+/** What `nodeadm install` and `nodeadm init` left on a host. */
+export interface HostInstall {
+  /** The Kubernetes minor version installed (`1.33`). */
+  kubernetesVersion: string;
+  /** The absolute path of the NodeConfig `nodeadm init` read; undefined: a path relative to a shell nobody can name. */
+  nodeConfigPath?: string;
+}
+
+/**
+ * The machine behind a managed instance, as nodeadm and the SSM agent on it see it (see
+ * lib/sandbox/hosts.ts). Keyed by its managed-instance id.
+ */
+export interface SandboxHost {
+  instanceId: string;
+  /** The server's name (the instance's `hybridops:node-name`). */
+  name: string;
+  cluster: string;
+  /** nodeadm's tracker (/opt/nodeadm/tracker) exists: its components are installed. */
+  nodeadm: boolean;
+  /** The kubelet nodeadm installed (undefined: none); `version` as it posts it (`v1.31.11-eks-...`). */
+  kubelet?: { version: string; running: boolean; since: string };
+  nodeConfigPath?: string;
 }
 
 export interface SandboxState {
@@ -167,6 +194,8 @@ export interface SandboxState {
   nodes: Record<string, SandboxNode>;
   kubernetes: SandboxKubernetes;
   servers: Record<string, SimulatedServer>;
+  /** The machines behind the managed instances, by instance id. */
+  hosts: Record<string, SandboxHost>;
   faults: SandboxFault[];
   published: number;
   /** Resolver, EFS and security-group state: the seed's, then changed by the reconciler. */
@@ -190,8 +219,11 @@ export function initialState(seed: EstateSeed, scenario = 'joins', now = new Dat
   const instances: SandboxState['instances'] = {};
   const nodes: SandboxState['nodes'] = {};
   const activations: SandboxState['activations'] = {};
+  const hosts: SandboxState['hosts'] = {};
   for (const f of seed.fleet) {
     const joined = at(-24 * f.joinedDaysAgo);
+    const host = fleetHost(seed, f, joined);
+    hosts[f.instanceId] = host;
     instances[f.instanceId] = {
       instanceId: f.instanceId,
       activationId: `seeded-${f.name}`,
@@ -226,6 +258,7 @@ export function initialState(seed: EstateSeed, scenario = 'joins', now = new Dat
             },
       capacity: { cpu: String(f.vcpus), ...(f.gpus ? { gpu: String(f.gpus) } : {}) },
       createdAt: joined,
+      kubeletVersion: host.kubelet?.version,
     };
   }
   for (const a of seed.activations) {
@@ -253,6 +286,7 @@ export function initialState(seed: EstateSeed, scenario = 'joins', now = new Dat
     nodes,
     kubernetes: initialKubernetes(seed, nodes, now),
     servers: {},
+    hosts,
     faults: [],
     published: 0,
     network: structuredClone(seed.network),
