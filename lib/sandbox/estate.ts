@@ -72,8 +72,12 @@ export class SandboxEstate {
   readonly calls: SandboxCall[] = [];
   /** Every SNS message published this session (also written to $HYBRIDOPS_HOME/outbox/). */
   readonly outbox: import('./services/sns').OutboxMessage[] = [];
-  /** Every managed instance deregistered this session, with the tags it had (for the chaos tier's checks). */
-  readonly deregistered: Array<{ instanceId: string; tags: Array<{ Key: string; Value: string }> }> = [];
+  /**
+   * Every managed instance deregistered this session, with the tags it had (for the chaos tier's
+   * checks); `by: 'nodeadm'` when the host's own `nodeadm uninstall` did it, not an API call.
+   */
+  readonly deregistered: Array<{ instanceId: string; tags: Array<{ Key: string; Value: string }>; by?: 'nodeadm' }> =
+    [];
   private readonly services = new Map<string, SandboxService>();
 
   constructor(

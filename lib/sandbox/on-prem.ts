@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import type { SandboxEstate } from './estate';
-import { installOf, joinedHost } from './hosts';
+import { advanceHosts, hostOf, installOf, joinedHost } from './hosts';
 import type { SandboxNode, SimulatedServer } from './state';
 
 /**
@@ -11,7 +11,8 @@ import type { SandboxNode, SimulatedServer } from './state';
  * with the labels and taints from the NodeConfig's flags, NotReady until `readyAfterSeconds` later
  * "a CNI runs". Looking (polls, Node reads) only observes: the world moves with the clock.
  * The server runs the handout's instructions: its kubelet is the version `nodeadm install` named,
- * and its NodeConfig stays where `nodeadm init -c` read it (what a later `nodeadm upgrade` needs).
+ * and its NodeConfig stays where `nodeadm init -c` read it (what a later `nodeadm upgrade` needs);
+ * after the join, lib/sandbox/hosts.ts runs what Run Command sends it.
  */
 
 const NO_CNI_MESSAGE =
@@ -68,7 +69,7 @@ export function handOutNodeConfig(estate: SandboxEstate, stored: string): void {
 const clusterVersion = (estate: SandboxEstate, cluster: string) =>
   estate.seed.clusters.find((c) => c.name === cluster)?.version ?? '1.33';
 
-/** Moves every simulated server forward to the sandbox clock's now. */
+/** Moves every simulated server, and every host, forward to the sandbox clock's now. */
 export function advanceOnPrem(estate: SandboxEstate): void {
   const now = estate.clock.now();
   for (const server of Object.values(estate.state.servers)) {
@@ -76,23 +77,32 @@ export function advanceOnPrem(estate: SandboxEstate): void {
     if (!scenario) continue;
     if (!server.instanceId) register(estate, server, scenario.registersAfterSeconds, now);
     const instance = server.instanceId ? estate.state.instances[server.instanceId] : undefined;
-    if (!server.instanceId || !instance) continue;
-    const existing = estate.state.nodes[server.instanceId];
-    if (!existing && !server.nodeCreatedAt && scenario.nodeAppearsAfterSeconds !== null) {
+    if (!server.instanceId || !instance || server.readyAt) continue;
+    // The join's timeline: the kubelet registers its Node once, when it starts; a kubelet that
+    // has stopped since (the host went down, nodeadm uninstall) makes none.
+    const kubelet = hostOf(estate, server.instanceId)?.kubelet;
+    if (!server.nodeCreatedAt && kubelet?.running && scenario.nodeAppearsAfterSeconds !== null) {
       const createdAt = plus(instance.registrationDate, scenario.nodeAppearsAfterSeconds);
-      const kubelet = estate.state.hosts[server.instanceId]?.kubelet?.version;
       if (createdAt <= now) {
-        estate.state.nodes[server.instanceId] = newNode(server, server.instanceId, createdAt, kubelet);
+        estate.state.nodes[server.instanceId] = newNode(server, server.instanceId, createdAt, kubelet.version);
         server.nodeCreatedAt = createdAt.toISOString();
       }
     }
     const node = estate.state.nodes[server.instanceId];
-    if (node && node.ready.status !== 'True' && scenario.readyAfterSeconds !== null) {
-      if (plus(node.createdAt, scenario.readyAfterSeconds) <= now) {
-        node.ready = { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' };
+    if (node && kubelet?.running && node.ready.status !== 'True' && scenario.readyAfterSeconds !== null) {
+      const readyAt = plus(node.createdAt, scenario.readyAfterSeconds);
+      if (readyAt <= now) {
+        server.readyAt = readyAt.toISOString();
+        node.ready = {
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'kubelet is posting ready status',
+          since: server.readyAt,
+        };
       }
     }
   }
+  advanceHosts(estate);
 }
 
 function register(estate: SandboxEstate, server: SimulatedServer, after: number | null, now: Date): void {
@@ -124,7 +134,7 @@ function register(estate: SandboxEstate, server: SimulatedServer, after: number 
   };
 }
 
-function newNode(server: SimulatedServer, name: string, createdAt: Date, kubeletVersion?: string): SandboxNode {
+function newNode(server: SimulatedServer, name: string, createdAt: Date, kubeletVersion: string): SandboxNode {
   return {
     name,
     cluster: server.cluster,

@@ -9,19 +9,38 @@ import { SANDBOX_SERVICES } from './services';
  * servers and links, the scenarios), as a zod schema, so a wrong seed fails with the field named.
  */
 
-/** How a simulated server behaves, in seconds of sandbox time; null: never. */
+/**
+ * How the simulated servers behave, in seconds of sandbox time; null: never. A scenario is chosen
+ * per run (`--scenario`); its join timings default to the `joins` scenario's, so a scenario about
+ * what happens after the join still lets a server join.
+ */
 const ScenarioSchema = z.object({
   /** After its NodeConfig is fetched, until it registers with SSM (installing nodeadm, running init). */
-  registersAfterSeconds: z.number().int().min(0).nullable(),
+  registersAfterSeconds: z.number().int().min(0).nullable().default(20),
   /** After registering, until its kubelet has created the Node; null: the kubelet never reaches the cluster. */
-  nodeAppearsAfterSeconds: z.number().int().min(0).nullable().default(10),
+  nodeAppearsAfterSeconds: z.number().int().min(0).nullable().default(15),
   /** After the Node appears, until it is Ready (a CNI runs on it); null: stays NotReady. */
-  readyAfterSeconds: z.number().int().min(0).nullable().default(null),
+  readyAfterSeconds: z.number().int().min(0).nullable().default(20),
   /**
    * Every PodDisruptionBudget answers as if its owners had set `maxUnavailable: 0`, so no pod it
    * covers can be evicted (lib/sandbox/kubernetes.ts): a drain that cannot finish.
    */
   blockingPdb: z.boolean().default(false),
+  /** From SendCommand until the host's SSM agent has the command and runs it. */
+  commandPickupSeconds: z.number().int().min(0).default(5),
+  /** How long `nodeadm uninstall` runs (stopping and removing the kubelet, the agent, containerd...). */
+  uninstallSeconds: z.number().int().min(1).default(45),
+  /** How long `nodeadm upgrade` runs (package upgrades and downloads, then the kubelet restart). */
+  upgradeSeconds: z.number().int().min(1).default(180),
+  /** After `nodeadm upgrade` restarts the kubelet, until the Node is Ready again at the new version. */
+  upgradeReadySeconds: z.number().int().min(0).default(30),
+  /**
+   * `nodeadm uninstall` exits 1: its pod validation finds a pod that is neither a DaemonSet's nor
+   * static (one scheduled after the drain); with `--skip pod-validation`, deregistering from SSM fails.
+   */
+  uninstallFails: z.boolean().default(false),
+  /** `nodeadm upgrade` exits 1: the SSM installer's signature does not verify (nodeadm before 1.0.19). */
+  upgradeFails: z.boolean().default(false),
 });
 export type Scenario = z.infer<typeof ScenarioSchema>;
 

@@ -54,7 +54,8 @@ export interface SandboxNode {
   labels: Record<string, string>;
   taints: string[];
   internalIp: string;
-  ready: { status: 'True' | 'False'; reason: string; message: string; since?: string };
+  /** `Unknown`: the node lifecycle controller's verdict on a kubelet that stopped posting status. */
+  ready: { status: 'True' | 'False' | 'Unknown'; reason: string; message: string; since?: string };
   capacity: { cpu: string; gpu?: string };
   createdAt: string;
   /** `spec.unschedulable`: cordoned. */
@@ -152,6 +153,8 @@ export interface SimulatedServer {
   nodeCreatedAt?: string;
   /** What the handout's instructions installed and where they left the NodeConfig (see lib/sandbox/hosts.ts). */
   install?: HostInstall;
+  /** When its Node first became Ready (the join's timeline ends there). */
+  readyAt?: string;
 }
 
 /** What `nodeadm install` and `nodeadm init` left on a host. */
@@ -176,6 +179,70 @@ export interface SandboxHost {
   /** The kubelet nodeadm installed (undefined: none); `version` as it posts it (`v1.31.11-eks-...`). */
   kubelet?: { version: string; running: boolean; since: string };
   nodeConfigPath?: string;
+  /** Changes to its Node that are due later (the control plane's view of what the host did). */
+  nodeChanges: NodeChange[];
+}
+
+/** A change to a host's Node, due at `at`. */
+export interface NodeChange {
+  at: string;
+  ready?: SandboxNode['ready'];
+  kubeletVersion?: string;
+}
+
+/** One SendCommand, with one invocation per instance (lib/sandbox/services/ssm-run-command.ts). */
+export interface SandboxCommand {
+  commandId: string;
+  documentName: string;
+  comment?: string;
+  requestedAt: string;
+  /** SendCommand's TimeoutSeconds (the delivery timeout) and the document's executionTimeout. */
+  timeoutSeconds: number;
+  executionTimeoutSeconds: number;
+  /** requestedAt + both timeouts: still undelivered then, an invocation is Delivery Timed Out. */
+  expiresAt: string;
+  parameters: Record<string, string[]>;
+  instanceIds: string[];
+  /** The scenario in force when it was sent: how its hosts behave. */
+  scenario: string;
+  /** Sent order, for newest-first listings of commands sent in the same millisecond. */
+  sequence: number;
+  invocations: Record<string, SandboxInvocation>;
+}
+
+export interface SandboxInvocation {
+  instanceId: string;
+  status: 'Pending' | 'InProgress' | 'Success' | 'Failed' | 'TimedOut';
+  statusDetails: string;
+  /** -1 until the script has exited (the SSM API reference, GetCommandInvocation ResponseCode). */
+  responseCode: number;
+  startedAt?: string;
+  endedAt?: string;
+  /** When the script will have exited, once the host runs it. */
+  endsAt?: string;
+  stdout: string;
+  stderr: string;
+  /** The nodeadm command the host runs for it, once picked up. */
+  run?: HostRun;
+}
+
+/** A nodeadm command a host runs (lib/sandbox/hosts.ts decides how it goes when it starts). */
+export interface HostRun {
+  subcommand: 'uninstall' | 'upgrade';
+  /** Started in the background: the script exits at once, nodeadm goes on. */
+  detached: boolean;
+  startedAt: string;
+  endsAt: string;
+  exitCode: number;
+  logsTo: 'stdout' | 'stderr';
+  /** nodeadm's log lines, each with the seconds after `startedAt` it is written at. */
+  log: Array<{ at: number; line: string }>;
+  /** nodeadm uninstall stops the kubelet first: the Node stops getting status from then on. */
+  stopsKubelet: boolean;
+  /** What the host is left as when nodeadm exits. */
+  outcome: 'unchanged' | 'uninstalled' | 'ssm-uninstall-failed' | { upgradedTo: string; readyAfterSeconds: number };
+  /** Its outcome applied (or it was killed first). */
+  settled: boolean;
 }
 
 export interface SandboxState {
@@ -196,6 +263,8 @@ export interface SandboxState {
   servers: Record<string, SimulatedServer>;
   /** The machines behind the managed instances, by instance id. */
   hosts: Record<string, SandboxHost>;
+  /** Run Command commands, by command id. */
+  commands: Record<string, SandboxCommand>;
   faults: SandboxFault[];
   published: number;
   /** Resolver, EFS and security-group state: the seed's, then changed by the reconciler. */
@@ -287,6 +356,7 @@ export function initialState(seed: EstateSeed, scenario = 'joins', now = new Dat
     kubernetes: initialKubernetes(seed, nodes, now),
     servers: {},
     hosts,
+    commands: {},
     faults: [],
     published: 0,
     network: structuredClone(seed.network),

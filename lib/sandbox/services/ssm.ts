@@ -48,6 +48,7 @@ import { handOutNodeConfig } from '../on-prem';
 import { constraintMessage, filteredPage, type PageRange, pageSizeOf } from '../paging';
 import { type Answer, type SandboxService, type SdkExceptions, sdkError } from '../service';
 import type { SandboxActivation, SandboxInstance, SandboxParameter } from '../state';
+import { runCommandCommands } from './ssm-run-command';
 
 const exceptions = { base: sdk.SSMServiceException, module: sdk } satisfies SdkExceptions;
 /** The error ssm answers `name` with (see {@link sdkError}). */
@@ -331,6 +332,7 @@ export const ssmCommands = {
       const key = f.Key ?? '';
       const values = f.Values ?? [];
       if (key === InstanceInformationFilterKey.ACTIVATION_IDS) return values.includes(i.activationId);
+      if (key === InstanceInformationFilterKey.INSTANCE_IDS) return values.includes(i.instanceId);
       if (key === InstanceInformationFilterKey.RESOURCE_TYPE) return values.includes(ResourceType.MANAGED_INSTANCE);
       if (key === InstanceInformationFilterKey.PING_STATUS) return values.includes(i.pingStatus ?? PingStatus.ONLINE);
       if (key === 'tag-key') return i.tags.some((t) => values.includes(t.Key));
@@ -386,11 +388,14 @@ export const ssmCommands = {
   },
 };
 
-/** SSM: parameters, hybrid activations and the managed instances that register with them. */
+/**
+ * SSM: parameters, hybrid activations, the managed instances that register with them, and Run
+ * Command on those instances (./ssm-run-command.ts).
+ */
 export const ssmService = {
   name: 'ssm',
   source: __filename,
   exceptions,
-  commands: ssmCommands,
+  commands: { ...ssmCommands, ...runCommandCommands },
   seed: ssmSeed,
 } satisfies SandboxService<typeof ssmSeed>;

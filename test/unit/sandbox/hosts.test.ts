@@ -1,4 +1,10 @@
-import { CreateActivationCommand } from '@aws-sdk/client-ssm';
+import {
+  CreateActivationCommand,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  type GetCommandInvocationCommandOutput,
+  SendCommandCommand,
+} from '@aws-sdk/client-ssm';
 import { withServices } from '#lib/sandbox/index';
 import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
 import { sandboxKubeApi } from '#lib/sandbox/kubernetes';
@@ -6,7 +12,11 @@ import { handOutNodeConfig } from '#lib/sandbox/on-prem';
 import type { EstateSeed } from '#lib/sandbox/seed';
 import { freezeTimeAt } from '../../helpers/frozen-time';
 
-/** The sandbox's hosts: the kubelet versions and NodeConfig paths of the servers behind the Nodes. */
+/**
+ * The sandbox's hosts running what Run Command sends them, on their own clock: nodeadm uninstall
+ * and upgrade as aws/eks-hybrid does them, what the Node and the managed instance show meanwhile,
+ * and the scenarios that make nodeadm fail.
+ */
 
 const NOW = new Date('2026-11-22T06:00:00.000Z');
 freezeTimeAt(NOW);
@@ -14,6 +24,8 @@ freezeTimeAt(NOW);
 const GPU_02 = 'mi-0a2b4c6d8e0f12342';
 const CPU_04 = 'mi-0a2b4c6d8e0f12344';
 const CONFIG = '/etc/eks-hybrid-ops/nodeConfig.yaml';
+const UPGRADE = [`nodeadm upgrade 1.33 -c file://${CONFIG} 2>&1`];
+const UNINSTALL = ['nodeadm uninstall 2>&1'];
 const CLUSTER = {
   name: 'gpu-hybrid-cluster',
   region: 'ap-northeast-2',
@@ -36,7 +48,36 @@ function open(scenario = 'joins', s = seed()): SandboxEstate {
   return estate;
 }
 
+async function run(estate: SandboxEstate, commands: string[], instance = GPU_02, executionTimeout?: number) {
+  const { Command } = await estate.clients().ssm.send(
+    new SendCommandCommand({
+      DocumentName: 'AWS-RunShellScript',
+      InstanceIds: [instance],
+      Parameters: { commands, ...(executionTimeout ? { executionTimeout: [String(executionTimeout)] } : {}) },
+    }),
+  );
+  const CommandId = Command?.CommandId ?? '';
+  return {
+    /** Moves the sandbox clock `seconds` and reads the invocation. */
+    async after(seconds: number): Promise<GetCommandInvocationCommandOutput> {
+      estate.advance(seconds);
+      return estate.clients().ssm.send(new GetCommandInvocationCommand({ CommandId, InstanceId: instance }));
+    },
+  };
+}
+
 const node = (estate: SandboxEstate, name = GPU_02) => sandboxKubeApi(estate)(CLUSTER).getNode(name);
+const logMessages = (output: string) =>
+  output
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { msg: string }).msg);
+const pingStatus = async (estate: SandboxEstate, id: string) =>
+  (
+    await estate
+      .clients()
+      .ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [id] }] }))
+  ).InstanceInformationList?.[0];
 
 describe('the seeded hosts', () => {
   it("run the kubelet versions the seed gives them, below the cluster's 1.33", async () => {
@@ -65,10 +106,279 @@ describe('the seeded hosts', () => {
   });
 });
 
-describe('a server that joins through onboarding', () => {
-  /** gpu-node-01 fetches a NodeConfig whose instructions are `commands`, and joins. */
-  async function join(commands: string[]): Promise<SandboxEstate> {
+describe('nodeadm uninstall on a host', () => {
+  it('goes Pending, InProgress, then Success with nodeadm log, as the host picks it up and runs it', async () => {
     const estate = open();
+    const command = await run(estate, UNINSTALL);
+
+    const pending = await command.after(2);
+    const running = await command.after(3);
+    const done = await command.after(45);
+
+    expect(pending).toMatchObject({
+      Status: 'Pending',
+      StatusDetails: 'Pending',
+      ResponseCode: -1,
+      ExecutionStartDateTime: '',
+    });
+    expect(running).toMatchObject({ Status: 'InProgress', StatusDetails: 'In Progress', ResponseCode: -1 });
+    expect(done).toMatchObject({
+      Status: 'Success',
+      StatusDetails: 'Success',
+      ResponseCode: 0,
+      ExecutionStartDateTime: new Date(NOW.getTime() + 5000).toISOString(),
+      ExecutionEndDateTime: new Date(NOW.getTime() + 50000).toISOString(),
+      ExecutionElapsedTime: 'PT45S',
+      StandardErrorContent: '',
+    });
+    expect(logMessages(done.StandardOutputContent ?? '')).toEqual(
+      expect.arrayContaining([
+        'Loading installed components',
+        'Uninstalling kubelet...',
+        'Finished uninstallation tasks...',
+      ]),
+    );
+  });
+
+  it('writes its log to stderr, as nodeadm does, unless the script sends it to stdout', async () => {
+    const estate = open();
+    const command = await run(estate, ['nodeadm uninstall']);
+
+    const done = await command.after(60);
+
+    expect(done.StandardOutputContent).toBe('');
+    expect(logMessages(done.StandardErrorContent ?? '')).toContain('Finished uninstallation tasks...');
+  });
+
+  it('stops the kubelet first: the Node goes Unknown after the 50 s grace period of Kubernetes 1.32+', async () => {
+    const estate = open();
+    await run(estate, UNINSTALL);
+
+    estate.advance(5 + 49);
+    const before = await node(estate);
+    estate.advance(1);
+    const after = await node(estate);
+
+    expect(before?.ready?.status).toBe('True');
+    expect(after?.ready).toEqual({
+      status: 'Unknown',
+      reason: 'NodeStatusUnknown',
+      message: 'Kubelet stopped posting node status.',
+      since: new Date(NOW.getTime() + 55000).toISOString(),
+    });
+  });
+
+  it('deregisters the managed instance itself at the end, and leaves the host without nodeadm or kubelet', async () => {
+    const estate = open();
+    const command = await run(estate, UNINSTALL);
+
+    await command.after(49);
+    const registeredBefore = await pingStatus(estate, GPU_02);
+    await command.after(1);
+
+    expect(registeredBefore?.InstanceId).toBe(GPU_02);
+    expect(await pingStatus(estate, GPU_02)).toBeUndefined();
+    expect(estate.deregistered).toEqual([expect.objectContaining({ instanceId: GPU_02, by: 'nodeadm' })]);
+    expect(estate.state.hosts[GPU_02]).toMatchObject({ nodeadm: false, kubelet: undefined });
+  });
+
+  it('refuses a Node that is not cordoned, as its node validation does', async () => {
+    const estate = open();
+    estate.state.nodes[GPU_02]!.unschedulable = false;
+    const command = await run(estate, UNINSTALL);
+
+    const done = await command.after(60);
+
+    expect(done).toMatchObject({ Status: 'Failed', StatusDetails: 'Failed', ResponseCode: 1 });
+    expect(done.StandardOutputContent).toContain(
+      '"msg":"Command failed","error":"please drain or cordon node to mark it unschedulable or use --skip node-validation: node is schedulable"',
+    );
+    expect(estate.state.instances[GPU_02]).toBeDefined();
+    expect((await node(estate))?.ready?.status).toBe('True');
+  });
+
+  it('passes a Node already deleted, and one with node-validation skipped', async () => {
+    const deleted = open();
+    delete deleted.state.nodes[GPU_02];
+    const skipped = open();
+    skipped.state.nodes[GPU_02]!.unschedulable = false;
+
+    const one = await (await run(deleted, UNINSTALL)).after(60);
+    const two = await (await run(skipped, ['nodeadm uninstall --skip node-validation,pod-validation'])).after(60);
+
+    expect([one.Status, two.Status]).toEqual(['Success', 'Success']);
+  });
+
+  it('a second time, on a host it already cleaned, says so and exits 0', async () => {
+    const estate = open();
+    await (await run(estate, UNINSTALL)).after(60);
+    estate.state.instances[GPU_02] = { ...estate.state.instances[CPU_04]!, instanceId: GPU_02 };
+
+    const again = await (await run(estate, UNINSTALL)).after(60);
+
+    expect(again).toMatchObject({ Status: 'Success', ResponseCode: 0 });
+    expect(logMessages(again.StandardOutputContent ?? '')).toEqual([
+      'Loading installed components',
+      'Nodeadm components are already uninstalled',
+    ]);
+  });
+
+  it('run in the background, returns at once and goes on on the host', async () => {
+    const estate = open();
+    const command = await run(estate, ['systemd-run --unit hybridops-uninstall nodeadm uninstall']);
+
+    const returned = await command.after(6);
+    const registered = await pingStatus(estate, GPU_02);
+    estate.advance(45);
+
+    expect(returned).toMatchObject({ Status: 'Success', StandardOutputContent: '' });
+    expect(registered).toBeDefined();
+    expect(await pingStatus(estate, GPU_02)).toBeUndefined();
+  });
+
+  it('is stopped at its executionTimeout: Execution Timed Out, the host half done', async () => {
+    const estate = open();
+    const command = await run(estate, UNINSTALL, GPU_02, 30);
+
+    const done = await command.after(60);
+
+    expect(done).toMatchObject({ Status: 'TimedOut', StatusDetails: 'Execution Timed Out' });
+    expect(estate.state.instances[GPU_02]).toBeDefined();
+    expect(estate.state.hosts[GPU_02]?.kubelet?.running).toBe(false);
+  });
+});
+
+describe('nodeadm upgrade on a host', () => {
+  it('restarts the kubelet at the target: NotReady at the new version, then Ready', async () => {
+    const estate = open();
+    const command = await run(estate, UPGRADE);
+
+    const done = await command.after(5 + 180);
+    const restarted = await node(estate);
+    estate.advance(29);
+    const stillStarting = await node(estate);
+    estate.advance(1);
+    const ready = await node(estate);
+
+    expect(done).toMatchObject({ Status: 'Success', ResponseCode: 0 });
+    expect(logMessages(done.StandardOutputContent ?? '')).toEqual(
+      expect.arrayContaining(['Upgrading kubelet...', 'Daemon is running', 'Finished post-launch tasks']),
+    );
+    expect(restarted).toMatchObject({
+      kubeletVersion: 'v1.33.5-eks-ecaa3a6',
+      ready: { status: 'False', reason: 'KubeletNotReady' },
+    });
+    expect(stillStarting?.ready?.status).toBe('False');
+    expect(ready).toMatchObject({ kubeletVersion: 'v1.33.5-eks-ecaa3a6', ready: { status: 'True' } });
+  });
+
+  it('keeps the Node Ready at its version while nodeadm works', async () => {
+    const estate = open();
+    const command = await run(estate, UPGRADE);
+
+    const running = await command.after(100);
+
+    expect(running.Status).toBe('InProgress');
+    expect(await node(estate)).toMatchObject({ kubeletVersion: 'v1.31.13-eks-113cf36', ready: { status: 'True' } });
+  });
+
+  it('fails as nodeadm does when -c names a file that is not where the NodeConfig is', async () => {
+    const estate = open();
+    const command = await run(estate, ['nodeadm upgrade 1.33 -c file://nodeConfig.yaml 2>&1']);
+
+    const done = await command.after(60);
+
+    expect(done).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
+    expect(done.StandardOutputContent).toContain('"error":"open nodeConfig.yaml: no such file or directory"');
+    expect((await node(estate))?.kubeletVersion).toBe('v1.31.13-eks-113cf36');
+  });
+
+  it('fails on a host whose NodeConfig was left at a relative path, whatever -c says', async () => {
+    const estate = open('joins', loadSeed(DEFAULT_SEED));
+
+    const done = await (await run(estate, UPGRADE)).after(60);
+
+    expect(done.StandardOutputContent).toContain(`"error":"open ${CONFIG}: no such file or directory"`);
+  });
+
+  it('fails for a version the release manifest does not have', async () => {
+    const estate = open();
+
+    const done = await (await run(estate, [`nodeadm upgrade 1.34 --config-source=file://${CONFIG} 2>&1`])).after(60);
+
+    expect(done).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
+    expect(done.StandardOutputContent).toContain(
+      '"error":"getting latest eks release: input semver did not match with any available releases"',
+    );
+  });
+
+  it('refuses a Node that is not cordoned, and needs -c (help, exit 2)', async () => {
+    const estate = open();
+    estate.state.nodes[GPU_02]!.unschedulable = false;
+
+    const uncordoned = await (await run(estate, UPGRADE)).after(60);
+    const noConfig = await (await run(estate, ['nodeadm upgrade 1.33 2>&1'])).after(60);
+
+    expect(uncordoned.StandardOutputContent).toContain('node is schedulable');
+    expect(noConfig).toMatchObject({ Status: 'Failed', ResponseCode: 2 });
+  });
+
+  it('on a host nodeadm was uninstalled from, does nothing and exits 0 (its tracker is gone)', async () => {
+    const estate = open();
+    estate.state.hosts[GPU_02]!.nodeadm = false;
+
+    const done = await (await run(estate, UPGRADE)).after(60);
+
+    expect(done).toMatchObject({ Status: 'Success', ResponseCode: 0 });
+    expect(logMessages(done.StandardOutputContent ?? '')).toContain(
+      'No nodeadm components installed. Please use nodeadm install and nodeadm init commands to bootstrap a node',
+    );
+    expect((await node(estate))?.kubeletVersion).toBe('v1.31.13-eks-113cf36');
+  });
+});
+
+describe('the lifecycle scenarios', () => {
+  it('uninstall-fails: pod validation refuses and nothing on the host changes', async () => {
+    const estate = open('uninstall-fails');
+
+    const done = await (await run(estate, UNINSTALL)).after(120);
+
+    expect(done).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
+    expect(done.StandardOutputContent).toContain(
+      '"error":"only static pods and pods controlled by daemon-sets can be running on the node. Please move pods to different node or use --skip pod-validation"',
+    );
+    expect(estate.state.instances[GPU_02]).toBeDefined();
+    expect((await node(estate))?.ready?.status).toBe('True');
+  });
+
+  it('uninstall-fails with pod validation skipped: SSM deregistration fails after the kubelet is gone', async () => {
+    const estate = open('uninstall-fails');
+
+    const done = await (await run(estate, ['nodeadm uninstall --skip pod-validation 2>&1'])).after(120);
+
+    expect(done).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
+    expect(done.StandardOutputContent).toContain('"error":"uninstalling SSM: getting managed instance information:');
+    expect((await pingStatus(estate, GPU_02))?.PingStatus).toBe('ConnectionLost');
+    expect((await node(estate))?.ready?.status).toBe('Unknown');
+  });
+
+  it('upgrade-fails: nodeadm exits 1 at the SSM installer, the kubelet keeps its version', async () => {
+    const estate = open('upgrade-fails');
+
+    const done = await (await run(estate, UPGRADE)).after(300);
+
+    expect(done).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
+    expect(done.StandardOutputContent).toContain(
+      '"error":"failed to install ssm installer: validating ssm-setup-cli signature: Signature Verification Error: No matching signature"',
+    );
+    expect(await node(estate)).toMatchObject({ kubeletVersion: 'v1.31.13-eks-113cf36', ready: { status: 'True' } });
+  });
+});
+
+describe('a server that joins through onboarding', () => {
+  /** gpu-node-01 fetches a NodeConfig whose instructions are `commands`, and joins as `scenario` says. */
+  async function join(commands: string[], scenario = 'joins'): Promise<SandboxEstate> {
+    const estate = open(scenario);
     const { ActivationId, ActivationCode } = await estate
       .clients()
       .ssm.send(
@@ -111,5 +421,30 @@ describe('a server that joins through onboarding', () => {
 
     expect(gpu01?.kubeletVersion).toBe('v1.33.5-eks-ecaa3a6');
     expect(host?.nodeConfigPath).toBeUndefined();
+  });
+
+  it('leaves its Node to the host once joined: NotReady while the upgraded kubelet starts', async () => {
+    const estate = await join([
+      'sudo nodeadm install 1.32 --credential-provider ssm',
+      `sudo nodeadm init -c file://${CONFIG}`,
+    ]);
+    const id = joined(estate).host?.instanceId ?? '';
+    estate.state.nodes[id]!.unschedulable = true;
+
+    await (await run(estate, UPGRADE, id)).after(5 + 180);
+
+    expect(await node(estate, id)).toMatchObject({ kubeletVersion: 'v1.33.5-eks-ecaa3a6', ready: { status: 'False' } });
+  });
+
+  it('makes its Node once: a running kubelet does not make it again when it is deleted', async () => {
+    const estate = await join([`sudo nodeadm init -c file://${CONFIG}`], 'stays-not-ready');
+    const id = joined(estate).host?.instanceId ?? '';
+    const made = await node(estate, id);
+
+    delete estate.state.nodes[id];
+    estate.advance(600);
+
+    expect(made?.ready?.status).toBe('False');
+    expect(await node(estate, id)).toBeUndefined();
   });
 });
