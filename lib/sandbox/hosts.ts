@@ -117,6 +117,7 @@ export function lifecycleCall(script: readonly string[]): NodeadmCall | undefine
 /** Moves every host, and every command sent to one, forward to the sandbox clock's now. */
 export function advanceHosts(estate: SandboxEstate): void {
   const now = estate.clock.now();
+  takeDown(estate, now);
   const commands = Object.values(estate.state.commands ?? {}).sort((a, b) => a.sequence - b.sequence);
   for (const command of commands) {
     const scenario = scenarioOf(estate, command.scenario);
@@ -131,6 +132,29 @@ function scenarioOf(estate: SandboxEstate, name: string): Scenario {
   const scenario = estate.seed.scenarios[name] ?? estate.seed.scenarios.joins;
   if (!scenario) throw new Error(`The sandbox seed has no scenario '${name}' and no 'joins' scenario.`);
   return scenario;
+}
+
+/**
+ * The servers the run's scenario says are down go down, and stay down. Only those that had joined
+ * when the scenario was first seen: a server that joins later is up (it could not have joined otherwise).
+ */
+function takeDown(estate: SandboxEstate, now: Date): void {
+  const scenario = estate.seed.scenarios[estate.state.scenario];
+  if (!scenario?.offlineHosts.length) return;
+  if (estate.state.offlineFrom?.scenario !== estate.state.scenario) {
+    estate.state.offlineFrom = { scenario: estate.state.scenario, at: now.toISOString() };
+  }
+  const cutoff = estate.state.offlineFrom.at;
+  for (const host of Object.values(estate.state.hosts ?? {})) {
+    const instance = estate.state.instances[host.instanceId];
+    if (!scenario.offlineHosts.includes(host.name) || host.downSince || !instance) continue;
+    if (instance.registrationDate > cutoff) continue;
+    const wentDown = Math.max(now.getTime() - scenario.offlineForSeconds * 1000, Date.parse(instance.registrationDate));
+    host.downSince = new Date(wentDown).toISOString();
+    instance.pingStatus = 'ConnectionLost';
+    instance.lastPingAt = host.downSince;
+    stopKubelet(estate, host, host.downSince);
+  }
 }
 
 /** The kubelet stops posting status: the node lifecycle controller marks the Node Unknown after its grace period. */
@@ -175,7 +199,7 @@ function advanceInvocation(
   if (!invocation.startedAt) {
     const pickup = plus(command.requestedAt, scenario.commandPickupSeconds);
     const host = estate.state.hosts?.[invocation.instanceId];
-    const reachable = host && estate.state.instances[host.instanceId];
+    const reachable = host && !(host.downSince && host.downSince <= pickup) && estate.state.instances[host.instanceId];
     if (!reachable || !due(pickup, now)) {
       if (due(command.expiresAt, now)) {
         Object.assign(invocation, {
@@ -487,7 +511,10 @@ function settle(estate: SandboxEstate, instanceId: string, run: HostRun): void {
   } else if (outcome === 'ssm-uninstall-failed') {
     // The agent is stopped: SSM loses it.
     const instance = estate.state.instances[instanceId];
-    if (instance) instance.pingStatus = 'ConnectionLost';
+    if (instance) {
+      instance.pingStatus = 'ConnectionLost';
+      instance.lastPingAt = run.startedAt;
+    }
   } else if (typeof outcome === 'object') {
     // The kubelet restarts at the new version: NotReady while it starts, then Ready.
     host.kubelet = { version: outcome.upgradedTo, running: true, since: run.endsAt };

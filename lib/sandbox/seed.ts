@@ -26,6 +26,14 @@ const ScenarioSchema = z.object({
    * covers can be evicted (lib/sandbox/kubernetes.ts): a drain that cannot finish.
    */
   blockingPdb: z.boolean().default(false),
+  /**
+   * Servers (by name) that are down when the run starts: their SSM agent no longer reaches SSM
+   * (PingStatus ConnectionLost), their kubelet no longer posts status (the Node is Unknown), and
+   * Run Command never delivers to them. They stay down until the sandbox is reset.
+   */
+  offlineHosts: z.array(z.string()).default([]),
+  /** How long before the run they went down (never before they registered). */
+  offlineForSeconds: z.number().int().min(0).default(3600),
   /** From SendCommand until the host's SSM agent has the command and runs it. */
   commandPickupSeconds: z.number().int().min(0).default(5),
   /** How long `nodeadm uninstall` runs (stopping and removing the kubelet, the agent, containerd...). */

@@ -46,6 +46,8 @@ export interface SandboxInstance {
   registrationDate: string;
   tags: Tag[];
   pingStatus?: 'Online' | 'ConnectionLost';
+  /** When its agent last reached SSM, once it stopped (ConnectionLost). */
+  lastPingAt?: string;
 }
 
 export interface SandboxNode {
@@ -179,6 +181,8 @@ export interface SandboxHost {
   /** The kubelet nodeadm installed (undefined: none); `version` as it posts it (`v1.31.11-eks-...`). */
   kubelet?: { version: string; running: boolean; since: string };
   nodeConfigPath?: string;
+  /** When the server went down (agent and kubelet stopped): a scenario's `offlineHosts`. */
+  downSince?: string;
   /** Changes to its Node that are due later (the control plane's view of what the host did). */
   nodeChanges: NodeChange[];
 }
@@ -265,6 +269,8 @@ export interface SandboxState {
   hosts: Record<string, SandboxHost>;
   /** Run Command commands, by command id. */
   commands: Record<string, SandboxCommand>;
+  /** When the scenario now in force was first seen (its offline hosts are those that had joined by then). */
+  offlineFrom?: { scenario: string; at: string };
   faults: SandboxFault[];
   published: number;
   /** Resolver, EFS and security-group state: the seed's, then changed by the reconciler. */
@@ -303,6 +309,8 @@ export function initialState(seed: EstateSeed, scenario = 'joins', now = new Dat
       registrationDate: joined,
       tags: f.ours ? ourTags(f.cluster, f.name) : [],
       pingStatus: f.pingStatus,
+      // A lost agent last reached SSM when its server went quiet (when its Node went NotReady, if it did).
+      ...(f.pingStatus === 'ConnectionLost' ? { lastPingAt: at(-(f.notReadyForHours ?? 0)) } : {}),
     };
     if (!f.node) continue;
     nodes[f.instanceId] = {

@@ -139,6 +139,16 @@ function checkInstanceFilters(filters: InstanceInformationStringFilter[]): void 
   }
 }
 
+/**
+ * When the instance's agent last reached SSM: for one online, its last heartbeat (the agent
+ * reports every 5 minutes, REFERENCE.md section 7); for one that lost its connection, then.
+ */
+function lastPing(i: SandboxInstance, now: Date): Date {
+  if (i.pingStatus === PingStatus.CONNECTION_LOST) return new Date(i.lastPingAt ?? i.registrationDate);
+  const since = now.getTime() - Date.parse(i.registrationDate);
+  return new Date(Date.parse(i.registrationDate) + Math.max(0, Math.floor(since / 300_000)) * 300_000);
+}
+
 /** What the seed declares for SSM: activations issued before it starts, and the roles one may name. */
 const ssmSeed = {
   /** Activations that exist from the start (hours relative to seeding; negative: already expired). */
@@ -361,6 +371,7 @@ export const ssmCommands = {
         ResourceType: ResourceType.MANAGED_INSTANCE,
         RegistrationDate: new Date(i.registrationDate),
         PingStatus: i.pingStatus ?? PingStatus.ONLINE,
+        LastPingDateTime: lastPing(i, estate.clock.now()),
         IamRole: estate.state.activations[i.activationId]?.iamRole,
       })),
     };

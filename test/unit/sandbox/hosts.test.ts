@@ -15,7 +15,7 @@ import { freezeTimeAt } from '../../helpers/frozen-time';
 /**
  * The sandbox's hosts running what Run Command sends them, on their own clock: nodeadm uninstall
  * and upgrade as aws/eks-hybrid does them, what the Node and the managed instance show meanwhile,
- * and the scenarios that make nodeadm fail.
+ * an offline host, and the scenarios that make nodeadm fail.
  */
 
 const NOW = new Date('2026-11-22T06:00:00.000Z');
@@ -103,6 +103,22 @@ describe('the seeded hosts', () => {
     // Today's instructions run `nodeadm init -c file://nodeConfig.yaml`: relative to a shell no command can name.
     expect(estate.state.hosts[GPU_02]?.nodeConfigPath).toBeUndefined();
     expect(estate.state.hosts[CPU_04]?.nodeConfigPath).toBe(CONFIG);
+  });
+});
+
+describe('DescribeInstanceInformation', () => {
+  it("filters by InstanceIds and gives an online agent's last heartbeat (every 5 minutes)", async () => {
+    const estate = open();
+    const registered = Date.parse(estate.state.instances[GPU_02]!.registrationDate);
+    const heartbeats = Math.floor((NOW.getTime() - registered) / 300_000);
+
+    const info = await pingStatus(estate, GPU_02);
+
+    expect(info).toMatchObject({
+      InstanceId: GPU_02,
+      PingStatus: 'Online',
+      LastPingDateTime: new Date(registered + heartbeats * 300_000),
+    });
   });
 });
 
@@ -338,6 +354,29 @@ describe('nodeadm upgrade on a host', () => {
 });
 
 describe('the lifecycle scenarios', () => {
+  it('host-offline: the host is ConnectionLost and its Node Unknown from the start of the run', async () => {
+    const estate = open('host-offline');
+
+    const info = await pingStatus(estate, GPU_02);
+    const gpu02 = await node(estate);
+
+    expect(info).toMatchObject({ PingStatus: 'ConnectionLost', LastPingDateTime: new Date(NOW.getTime() - 3600_000) });
+    expect(gpu02?.ready).toMatchObject({ status: 'Unknown', message: 'Kubelet stopped posting node status.' });
+    expect((await pingStatus(estate, CPU_04))?.PingStatus).toBe('Online');
+  });
+
+  it('host-offline: a command is never picked up: Pending until it expires, then Delivery Timed Out', async () => {
+    const estate = open('host-offline');
+    const command = await run(estate, UNINSTALL);
+
+    const waiting = await command.after(7199);
+    const expired = await command.after(1);
+
+    expect(waiting).toMatchObject({ Status: 'Pending', ResponseCode: -1 });
+    expect(expired).toMatchObject({ Status: 'TimedOut', StatusDetails: 'Delivery Timed Out', ResponseCode: -1 });
+    expect(estate.state.instances[GPU_02]).toBeDefined();
+  });
+
   it('uninstall-fails: pod validation refuses and nothing on the host changes', async () => {
     const estate = open('uninstall-fails');
 
@@ -379,6 +418,7 @@ describe('a server that joins through onboarding', () => {
   /** gpu-node-01 fetches a NodeConfig whose instructions are `commands`, and joins as `scenario` says. */
   async function join(commands: string[], scenario = 'joins'): Promise<SandboxEstate> {
     const estate = open(scenario);
+    await node(estate); // the run starts: its scenario is seen
     const { ActivationId, ActivationCode } = await estate
       .clients()
       .ssm.send(
@@ -434,6 +474,15 @@ describe('a server that joins through onboarding', () => {
     await (await run(estate, UPGRADE, id)).after(5 + 180);
 
     expect(await node(estate, id)).toMatchObject({ kubeletVersion: 'v1.33.5-eks-ecaa3a6', ready: { status: 'False' } });
+  });
+
+  it('is up under host-offline when it joins after the run began (only servers that had joined are down)', async () => {
+    const estate = await join([`sudo nodeadm init -c file://${CONFIG}`], 'host-offline');
+    const { host, node: gpu01 } = joined(estate);
+
+    expect(host?.downSince).toBeUndefined();
+    expect(estate.state.instances[host?.instanceId ?? '']?.pingStatus).not.toBe('ConnectionLost');
+    expect(gpu01?.ready?.status).toBe('True');
   });
 
   it('makes its Node once: a running kubelet does not make it again when it is deleted', async () => {

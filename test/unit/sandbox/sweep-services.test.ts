@@ -697,6 +697,7 @@ describe('sandbox SSM DescribeInstanceInformation', () => {
         ResourceType: 'ManagedInstance',
         RegistrationDate: new Date(NOW.getTime() - 45 * 24 * HOUR),
         PingStatus: 'ConnectionLost',
+        LastPingDateTime: new Date(NOW.getTime() - 30 * HOUR),
       },
     ]);
   });
