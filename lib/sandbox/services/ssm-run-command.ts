@@ -1,8 +1,11 @@
 import {
+  type CommandFilter,
+  CommandFilterKey,
   CommandStatus,
   type GetCommandInvocationCommandInput,
   type GetCommandInvocationCommandOutput,
   InvalidDocument,
+  InvalidFilterKey,
   InvalidInstanceId,
   InvalidNextToken,
   InvalidParameters,
@@ -158,6 +161,62 @@ function scriptParameters(parameters: Record<string, string[]>): { commands: str
   return { commands, executionTimeout: timeout === undefined ? DEFAULT_EXECUTION_TIMEOUT : Number(timeout) };
 }
 
+/**
+ * The Status filter values ListCommandInvocations takes (the model's CommandFilter value doc) and
+ * what each matches: an invocation's Status, or for the two timeouts its StatusDetails ("TimedOut
+ * (this includes both Delivery and Execution time outs)").
+ */
+const STATUS_FILTER: Record<string, (i: SandboxInvocation) => boolean> = {
+  ...Object.fromEntries(
+    ['Pending', 'InProgress', 'Delayed', 'Success', 'Cancelled', 'Failed', 'TimedOut'].map((v) => [
+      v,
+      (i: SandboxInvocation) => i.status === v,
+    ]),
+  ),
+  DeliveryTimedOut: (i) => i.statusDetails === 'Delivery Timed Out',
+  ExecutionTimedOut: (i) => i.statusDetails === 'Execution Timed Out',
+  ...Object.fromEntries(
+    ['AccessDenied', 'Undeliverable', 'InvalidPlatform', 'Terminated'].map((v) => [v, () => false]),
+  ),
+};
+
+/**
+ * ListCommandInvocations' Filters as a test of one invocation (filters AND): 1 to 5 of them, each
+ * value 1-128 characters, ExecutionStage for ListCommands only (the model's CommandFilterList and
+ * CommandFilter). A timestamp or status SSM cannot read has no error in the model: the sandbox
+ * refuses it as a validation error.
+ */
+function commandFilter(filters: CommandFilter[]): (c: SandboxCommand, i: SandboxInvocation) => boolean {
+  checkConstraint(filters.length >= 1, 'filters', filters, 'have length greater than or equal to 1');
+  checkConstraint(filters.length <= 5, 'filters', filters, 'have length less than or equal to 5');
+  const tests = filters.map((f, n) => {
+    const value = f.value ?? '';
+    const member = `filters.${n + 1}.member.value`;
+    checkConstraint(value.length >= 1 && value.length <= 128, member, value, 'have length between 1 and 128');
+    const at = Date.parse(value);
+    switch (f.key) {
+      case CommandFilterKey.DOCUMENT_NAME:
+        return (c: SandboxCommand) => c.documentName === value;
+      case CommandFilterKey.INVOKED_AFTER:
+      case CommandFilterKey.INVOKED_BEFORE: {
+        if (Number.isNaN(at))
+          throw validation(`The ${f.key} filter takes a timestamp such as 2024-07-07T00:00:00Z, not ${value}.`);
+        const after = f.key === CommandFilterKey.INVOKED_AFTER;
+        return (c: SandboxCommand) => (after ? Date.parse(c.requestedAt) >= at : Date.parse(c.requestedAt) < at);
+      }
+      case CommandFilterKey.STATUS: {
+        const matches = STATUS_FILTER[value];
+        if (!matches)
+          throw validation(`The Status filter takes one of ${Object.keys(STATUS_FILTER).join(', ')}, not ${value}.`);
+        return (_c: SandboxCommand, i: SandboxInvocation) => matches(i);
+      }
+      default:
+        throw new InvalidFilterKey({ ...meta, message: "The specified key isn't valid." });
+    }
+  });
+  return (c, i) => tests.every((t) => t(c, i));
+}
+
 export const runCommandCommands = {
   SendCommand(estate: SandboxEstate, input: SendCommandCommandInput): Answer<SendCommandCommandOutput> {
     const name = input.DocumentName ?? '';
@@ -279,7 +338,7 @@ export const runCommandCommands = {
   ): Answer<ListCommandInvocationsCommandOutput> {
     checkCommandId(input.CommandId, 'commandId');
     checkInstanceId(input.InstanceId, 'instanceId');
-    if (input.Filters !== undefined) throw notImplemented('Filters of ssm:ListCommandInvocations');
+    const keep = input.Filters === undefined ? () => true : commandFilter(input.Filters);
     if (input.Details) throw notImplemented('Details of ssm:ListCommandInvocations');
     const size = pageSizeOf(input.MaxResults, LIST_RANGE, validation);
     // Newest first, as SSM lists them (the RequestedDateTime of aws/aws-cli#3707's listing falls).
@@ -288,7 +347,7 @@ export const runCommandCommands = {
       .sort((a, b) => b.requestedAt.localeCompare(a.requestedAt) || b.sequence - a.sequence);
     const all = commands.flatMap((c) =>
       Object.values(c.invocations)
-        .filter((i) => input.InstanceId === undefined || i.instanceId === input.InstanceId)
+        .filter((i) => (input.InstanceId === undefined || i.instanceId === input.InstanceId) && keep(c, i))
         .map((i) => ({ command: c, invocation: i })),
     );
     const { page, next } = filteredPage(all, () => true, { token: input.NextToken, size, badToken });

@@ -1,6 +1,7 @@
 import {
   GetCommandInvocationCommand,
   InvalidDocument,
+  InvalidFilterKey,
   InvalidInstanceId,
   InvalidNextToken,
   InvalidParameters,
@@ -253,12 +254,53 @@ describe('sandbox SSM ListCommandInvocations', () => {
     await expect(list(open(), { NextToken: 'bm90LWEtdG9rZW4=' })).rejects.toBeInstanceOf(InvalidNextToken);
   });
 
-  it('says plainly that it does not filter by Filters nor give Details', async () => {
+  it('filters by DocumentName and by when the commands were sent (InvokedAfter inclusive, InvokedBefore not)', async () => {
     const estate = open();
+    const ids = await sendMany(estate, 3);
+    const second = new Date(NOW.getTime() + 1000).toISOString();
+    const Filters = [{ key: 'DocumentName' as const, value: 'AWS-RunShellScript' }];
 
-    await expect(list(estate, { Filters: [{ key: 'Status', value: 'Success' }] })).rejects.toBeInstanceOf(
-      SandboxNotImplementedError,
+    const after = await list(estate, {
+      InstanceId: GPU_02,
+      Filters: [...Filters, { key: 'InvokedAfter', value: second }],
+    });
+    const before = await list(estate, { InstanceId: GPU_02, Filters: [{ key: 'InvokedBefore', value: second }] });
+    const other = await list(estate, { Filters: [{ key: 'DocumentName', value: 'AWS-RunPatchBaseline' }] });
+
+    expect(after.CommandInvocations?.map((i) => i.CommandId)).toEqual([ids[2], ids[1]]);
+    expect(before.CommandInvocations?.map((i) => i.CommandId)).toEqual([ids[0]]);
+    expect(other.CommandInvocations).toEqual([]);
+  });
+
+  it('filters by Status, TimedOut taking both timeouts', async () => {
+    const estate = open();
+    const [first, second] = await sendMany(estate, 2);
+    Object.assign(estate.state.commands[first!]!.invocations[GPU_02]!, {
+      status: 'TimedOut',
+      statusDetails: 'Delivery Timed Out',
+    });
+
+    const timedOut = await list(estate, { Filters: [{ key: 'Status', value: 'TimedOut' }] });
+    const delivery = await list(estate, { Filters: [{ key: 'Status', value: 'DeliveryTimedOut' }] });
+    const execution = await list(estate, { Filters: [{ key: 'Status', value: 'ExecutionTimedOut' }] });
+
+    expect(timedOut.CommandInvocations?.map((i) => i.CommandId)).toEqual([first]);
+    expect(delivery.CommandInvocations?.map((i) => i.CommandId)).toEqual([first]);
+    expect(execution.CommandInvocations).toEqual([]);
+    expect(second).toBeDefined();
+  });
+
+  it('refuses ExecutionStage (ListCommands only) with InvalidFilterKey, and more than 5 filters', async () => {
+    const estate = open();
+    const six = Array.from({ length: 6 }, () => ({ key: 'DocumentName' as const, value: 'AWS-RunShellScript' }));
+
+    await expect(list(estate, { Filters: [{ key: 'ExecutionStage', value: 'Executing' }] })).rejects.toBeInstanceOf(
+      InvalidFilterKey,
     );
-    await expect(list(estate, { Details: true })).rejects.toBeInstanceOf(SandboxNotImplementedError);
+    await expect(list(estate, { Filters: six })).rejects.toBeInstanceOf(ValidationException);
+  });
+
+  it('says plainly that it does not give Details', async () => {
+    await expect(list(open(), { Details: true })).rejects.toBeInstanceOf(SandboxNotImplementedError);
   });
 });
