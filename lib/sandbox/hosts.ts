@@ -1,5 +1,6 @@
 import { nodeadmCommands } from '../onboarding/node-config';
 import type { SandboxEstate } from './estate';
+import { podsOnNode } from './kubernetes';
 import { configFile, type NodeadmCall, nodeadmCalls } from './nodeadm-cli';
 import type { EstateSeed, Scenario } from './seed';
 import type { HostInstall, HostRun, SandboxHost, SandboxInvocation, SandboxNode } from './state';
@@ -114,8 +115,25 @@ export function lifecycleCall(script: readonly string[]): NodeadmCall | undefine
   return nodeadmCalls(script).find((c) => c.subcommand === 'uninstall' || c.subcommand === 'upgrade');
 }
 
-/** Moves every host, and every command sent to one, forward to the sandbox clock's now. */
+/** The estates whose hosts are being moved now (see {@link advanceHosts}). */
+const advancing = new WeakSet<SandboxEstate>();
+
+/**
+ * Moves every host, and every command sent to one, forward to the sandbox clock's now. A host that
+ * starts nodeadm meanwhile looks at the pods on its Node, which moves the cluster (and so the
+ * on-prem side) to now first: that inner call finds the hosts already on their way and returns.
+ */
 export function advanceHosts(estate: SandboxEstate): void {
+  if (advancing.has(estate)) return;
+  advancing.add(estate);
+  try {
+    moveHosts(estate);
+  } finally {
+    advancing.delete(estate);
+  }
+}
+
+function moveHosts(estate: SandboxEstate): void {
   const now = estate.clock.now();
   takeDown(estate, now);
   const commands = Object.values(estate.state.commands ?? {}).sort((a, b) => a.sequence - b.sequence);
@@ -304,6 +322,18 @@ function startRun(
 }
 
 const fatal = (error: string): Plan['lines'][number] => ['fatal', 'Command failed', { error }];
+
+const UNDRAINED =
+  'only static pods and pods controlled by daemon-sets can be running on the node. Please move pods to different node or use --skip pod-validation';
+
+/**
+ * nodeadm's pod validation (aws/eks-hybrid internal/node/pods.go): the pods bound to the Node, as
+ * the kubelet's own credentials list them, less those a DaemonSet controls and the static ones
+ * (named in /etc/kubernetes/manifest: here, the mirror pods). Finished and terminating pods count.
+ */
+function drained(estate: SandboxEstate, host: SandboxHost): boolean {
+  return podsOnNode(estate, host.cluster, host.instanceId).every((p) => p.controller?.kind === 'DaemonSet' || p.mirror);
+}
 const CONTAINERD = { 'containerd source': 'distro' };
 
 /**
@@ -327,11 +357,8 @@ function uninstallPlan(estate: SandboxEstate, host: SandboxHost, call: NodeadmCa
   if (host.kubelet?.running) {
     if (!skip.includes('pod-validation')) {
       lines.push(['info', 'Validating if node has been drained...']);
-      if (scenario.uninstallFails) {
-        const error =
-          'only static pods and pods controlled by daemon-sets can be running on the node. Please move pods to different node or use --skip pod-validation';
-        return { exitCode: 1, seconds: 3, lines: [...lines, fatal(error)] };
-      }
+      if (scenario.uninstallFails || !drained(estate, host))
+        return { exitCode: 1, seconds: 3, lines: [...lines, fatal(UNDRAINED)] };
     }
     const node = nodeOf(estate, host);
     // A Node that is gone passes: IsUnscheduled returns nil on NotFound (internal/node/validations.go).
@@ -419,7 +446,10 @@ function upgradePlan(estate: SandboxEstate, host: SandboxHost, call: NodeadmCall
   lines.push(['info', 'Using Kubernetes version', { 'kubernetes version': target.kubelet.replace(/^v/, '') }]);
   lines.push(['info', 'Creating daemon manager...']);
   if (host.kubelet?.running) {
-    if (!skip.includes('pod-validation')) lines.push(['info', 'Validating if node has been drained...']);
+    if (!skip.includes('pod-validation')) {
+      lines.push(['info', 'Validating if node has been drained...']);
+      if (!drained(estate, host)) return fail(UNDRAINED);
+    }
     if (!skip.includes('node-validation')) {
       lines.push(['info', 'Validating if node has been marked unschedulable...']);
       if (node && !node.unschedulable) {

@@ -10,6 +10,7 @@ import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
 import { sandboxKubeApi } from '#lib/sandbox/kubernetes';
 import { handOutNodeConfig } from '#lib/sandbox/on-prem';
 import type { EstateSeed } from '#lib/sandbox/seed';
+import { kubernetesOf } from '#lib/sandbox/workloads';
 import { freezeTimeAt } from '../../helpers/frozen-time';
 
 /**
@@ -40,11 +41,20 @@ function seed(): EstateSeed {
   return s;
 }
 
-/** An estate in `scenario`, gpu-node-02 cordoned (as a drain leaves it). */
+/** Cordons and drains a Node, as the workflows do before nodeadm: only DaemonSet pods stay. */
+function drain(estate: SandboxEstate, name: string): void {
+  estate.state.nodes[name]!.unschedulable = true;
+  const { pods } = kubernetesOf(estate.state);
+  for (const [key, pod] of Object.entries(pods)) {
+    if (pod.nodeName === name && pod.controller?.kind !== 'DaemonSet') delete pods[key];
+  }
+}
+
+/** An estate in `scenario`, gpu-node-02 cordoned and drained. */
 function open(scenario = 'joins', s = seed()): SandboxEstate {
   const estate = withServices(SandboxEstate.inMemory(s));
   estate.state.scenario = scenario;
-  estate.state.nodes[GPU_02]!.unschedulable = true;
+  drain(estate, GPU_02);
   return estate;
 }
 
@@ -211,6 +221,23 @@ describe('nodeadm uninstall on a host', () => {
     );
     expect(estate.state.instances[GPU_02]).toBeDefined();
     expect((await node(estate))?.ready?.status).toBe('True');
+  });
+
+  it("refuses a Node with pods other than DaemonSets' left, as its pod validation does", async () => {
+    const estate = open();
+    const { pods } = kubernetesOf(estate.state);
+    const [key, daemon] = Object.entries(pods).find(([, p]) => p.nodeName === GPU_02)!;
+    pods[`${key}-left`] = { ...daemon, name: 'left-behind', controller: { kind: 'ReplicaSet', name: 'rs' } };
+
+    const done = await (await run(estate, UNINSTALL)).after(60);
+    const upgrade = await (await run(estate, UPGRADE)).after(60);
+
+    expect(done).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
+    expect(done.StandardOutputContent).toContain(
+      '"error":"only static pods and pods controlled by daemon-sets can be running on the node. Please move pods to different node or use --skip pod-validation"',
+    );
+    expect(upgrade.StandardOutputContent).toContain('only static pods and pods controlled by daemon-sets');
+    expect(estate.state.instances[GPU_02]).toBeDefined();
   });
 
   it('passes a Node already deleted, and one with node-validation skipped', async () => {
@@ -469,7 +496,7 @@ describe('a server that joins through onboarding', () => {
       `sudo nodeadm init -c file://${CONFIG}`,
     ]);
     const id = joined(estate).host?.instanceId ?? '';
-    estate.state.nodes[id]!.unschedulable = true;
+    drain(estate, id);
 
     await (await run(estate, UPGRADE, id)).after(5 + 180);
 
