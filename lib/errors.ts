@@ -61,6 +61,25 @@ export class NodeNotReadyError extends define('NodeNotReadyError') {}
 export class NodeIdentityMismatchError extends define('NodeIdentityMismatchError') {}
 export class KubernetesApiError extends define('KubernetesApiError') {}
 
+// Node lifecycle (offboarding and upgrades)
+/** No Kubernetes Node has that name in the cluster. */
+export class NodeNotFoundError extends define('NodeNotFoundError') {}
+/**
+ * The Node is not a hybrid node of this cluster: it lacks `eks.amazonaws.com/compute-type=hybrid`,
+ * or its managed instance lacks this cluster's `EKSClusterARN` tag.
+ */
+export class NotHybridNodeError extends define('NotHybridNodeError') {}
+/** The drain's deadline passed with pods a PodDisruptionBudget will not let go, and no `force`. */
+export class DrainBlockedError extends define('DrainBlockedError') {}
+/** The SSM Run Command on the host ended Failed, TimedOut, Cancelled or Undeliverable, or SSM refused it. */
+export class NodeCommandFailedError extends define('NodeCommandFailedError') {}
+/** The SSM Run Command on the host had no result within its time. */
+export class NodeCommandTimeoutError extends define('NodeCommandTimeoutError') {}
+/** After `nodeadm upgrade`, the Node was not Ready at the target kubelet version in time. */
+export class NodeUpgradeTimeoutError extends define('NodeUpgradeTimeoutError') {}
+/** A rolling upgrade stopped at a node that failed: the execution's final error, so the alarm sees it. */
+export class UpgradeStoppedError extends define('UpgradeStoppedError') {}
+
 // Network reconciliation
 export class InvalidDesiredStateError extends define('InvalidDesiredStateError') {}
 export class EmptyDesiredStateError extends define('EmptyDesiredStateError') {}
@@ -174,6 +193,13 @@ export const ERROR_NAMES: readonly string[] = [
   NodeNotReadyError,
   NodeIdentityMismatchError,
   KubernetesApiError,
+  NodeNotFoundError,
+  NotHybridNodeError,
+  DrainBlockedError,
+  NodeCommandFailedError,
+  NodeCommandTimeoutError,
+  NodeUpgradeTimeoutError,
+  UpgradeStoppedError,
   InvalidDesiredStateError,
   EmptyDesiredStateError,
   NetworkActionsFailedError,

@@ -45,6 +45,21 @@ describe('domain errors', () => {
     expect(splitFix(error.message)).toEqual({ problem: 'rocky-9 is not supported.', fix: 'Install Ubuntu 22.04.' });
   });
 
+  it('names the node lifecycle errors the offboarding and upgrade workflows match', () => {
+    expect(ERROR_NAMES).toEqual(
+      expect.arrayContaining([
+        'NodeNotFoundError',
+        'NotHybridNodeError',
+        'DrainBlockedError',
+        'NodeCommandFailedError',
+        'NodeCommandTimeoutError',
+        'NodeUpgradeTimeoutError',
+        'UpgradeStoppedError',
+        'NodeBusyError',
+      ]),
+    );
+  });
+
   it('has unique names', () => {
     expect(new Set(ERROR_NAMES).size).toBe(ERROR_NAMES.length);
   });
