@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { CaughtErrorSchema } from '../caught-error';
+import { ClusterAccessSchema } from '../kube/cluster-access';
 
 /**
  * The shape of the onboarding workflow's state, part by part. Each Task gets the whole state and
@@ -30,13 +31,6 @@ export const OnboardingInputSchema = z.object({
   resources: RequestResourcesSchema.optional(),
 });
 export type OnboardingInput = z.infer<typeof OnboardingInputSchema>;
-
-export const ClusterAccessSchema = z.object({
-  name: z.string(),
-  region: z.string(),
-  endpoint: z.string(),
-  certificateAuthority: z.string(),
-});
 
 export const PreflightResultSchema = z.object({
   /** When preflight began and ended: the start of the onboarding, and of IssueActivation. */
