@@ -4,7 +4,7 @@ import { getNodeConfig } from '#lib/onboarding/status';
 import { apiHandler } from '../commons/api-handler';
 import { ok } from '../commons/http-answers';
 
-/** `GET /nodes/{requestId}/nodeconfig` (AWS_IAM): the NodeConfig and the two nodeadm commands, never cached. */
+/** `GET /nodes/{requestId}/nodeconfig` (AWS_IAM): the NodeConfig and the commands that install it and run nodeadm, never cached. */
 export const { run, handler, clients } = apiHandler({ sfn: SFNClient, ssm: SSMClient }, async (event, rt) =>
   ok(
     await getNodeConfig(

@@ -10,6 +10,7 @@ import { stringify } from 'yaml';
 import type { Clock } from '../clock';
 import type { Taint } from '../domain/kubernetes';
 import { ActivationCodeMissingError } from '../errors';
+import { NODE_CONFIG_DIR, NODE_CONFIG_PATH, NODE_CONFIG_SOURCE } from '../node-lifecycle/nodeadm';
 import { requestLabelKey, requestParameters, type Settings } from '../settings';
 import type { OnboardingRequest } from './request';
 import type { NodeConfigResult } from './state';
@@ -84,11 +85,19 @@ export function nodeConfigYaml(input: RenderInput): string {
   return stringify({ apiVersion: 'node.eks.aws/v1alpha1', kind: 'NodeConfig', spec }, { lineWidth: 0 });
 }
 
-/** The two commands the team runs on the server. */
+/**
+ * The commands the team runs on the server, in the directory holding the fetched nodeConfig.yaml.
+ * The first moves it to {@link NODE_CONFIG_PATH} (root, 0600, in a 0700 directory), where `nodeadm
+ * init` reads it and a later `nodeadm upgrade` finds it again: nodeadm keeps no copy of its own, and
+ * an upgrade must get the NodeConfig the node was initialised with (lib/node-lifecycle/nodeadm.ts).
+ * The file keeps the activation code, spent once the server registers (the activation allows one
+ * registration and FinishOnboarding deletes it); nodeadm upgrade still checks the field is there.
+ */
 export function nodeadmCommands(kubernetesVersion: string): string[] {
   return [
+    `sudo install -d -m 0700 ${NODE_CONFIG_DIR} && sudo install -m 0600 nodeConfig.yaml ${NODE_CONFIG_PATH} && rm -f nodeConfig.yaml`,
     `sudo nodeadm install ${kubernetesVersion} --credential-provider ssm`,
-    'sudo nodeadm init -c file://nodeConfig.yaml',
+    `sudo nodeadm init -c ${NODE_CONFIG_SOURCE}`,
   ];
 }
 

@@ -52,7 +52,7 @@ export async function checkRegistration(
   if (now >= expiresAt) {
     throw new RegistrationTimeoutError(
       `No server registered with activation ${input.activationId} for ${input.nodeName} before it expired at ${input.activationExpiresAt} (${attempt} polls).`,
-      'On the server, run the two nodeadm commands with the NodeConfig from GET /nodes/{requestId}/nodeconfig, check it reaches ssm and ssmmessages on TCP 443, then submit the onboarding again.',
+      'On the server, run the commands that come with the NodeConfig (GET /nodes/{requestId}/nodeconfig), check it reaches ssm and ssmmessages on TCP 443, then submit the onboarding again.',
     );
   }
   const t = ONBOARDING_TIMINGS;

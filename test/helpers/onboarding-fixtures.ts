@@ -19,6 +19,7 @@ import type {
 } from '#lib/onboarding/state';
 import type { Settings } from '#lib/settings';
 import { manualCleanup } from '#lib/onboarding/leftovers';
+import { nodeadmCommands } from '#lib/onboarding/node-config';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'ap-northeast-2';
@@ -167,7 +168,7 @@ export function nodeConfigResult(): NodeConfigResult {
     parameterName: NODE_CONFIG_PARAMETER,
     renderedAt: '2026-11-22T00:00:07.000Z',
     bytes: 1234,
-    commands: ['sudo nodeadm install 1.33 --credential-provider ssm', 'sudo nodeadm init -c file://nodeConfig.yaml'],
+    commands: nodeadmCommands('1.33'),
   };
 }
 

@@ -138,7 +138,8 @@ describe('onboard-node on the sandbox estate', () => {
     expect(t.stdout()).toContain('  -> Preflight\n');
     expect(t.stdout()).toMatch(/ {2}<- Preflight \(\d+ ms\)\n/);
     expect(t.stdout()).toContain('sudo nodeadm install 1.33 --credential-provider ssm');
-    expect(t.stdout()).toContain('sudo nodeadm init -c file://nodeConfig.yaml');
+    expect(t.stdout()).toContain('sudo install -m 0600 nodeConfig.yaml /etc/eks-hybrid-ops/nodeConfig.yaml');
+    expect(t.stdout()).toContain('sudo nodeadm init -c file:///etc/eks-hybrid-ops/nodeConfig.yaml');
     expect(t.stdout()).toContain('SUCCEEDED: gpu-node-01 joined gpu-hybrid-cluster');
   });
 

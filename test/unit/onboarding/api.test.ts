@@ -18,6 +18,7 @@ import 'aws-sdk-client-mock-jest';
 import type { OnboardingRequestBody } from '#lib/onboarding/request';
 import type { OnboardingState } from '#lib/onboarding/state';
 import { HISTORY_PAGES, PHASE_OF_STATE, phaseOfState, principalOf } from '#lib/onboarding/status';
+import { nodeadmCommands } from '#lib/onboarding/node-config';
 import { getNodeConfig, getOnboarding, submitOnboarding } from '#test/helpers/api-answer';
 import {
   activationResult,
@@ -588,7 +589,7 @@ describe('getNodeConfig', () => {
     sfnMock.on(DescribeExecutionCommand).resolves(running());
     const handout = {
       nodeConfig: 'apiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n',
-      commands: ['sudo nodeadm install 1.33 --credential-provider ssm', 'sudo nodeadm init -c file://nodeConfig.yaml'],
+      commands: nodeadmCommands('1.33'),
     };
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: JSON.stringify(handout) } });
 

@@ -44,7 +44,7 @@ const ssmMock = mockClient(SSMClient);
 
 const TIMEOUT_PROBLEM = `No server registered with activation ${ACTIVATION_ID} for gpu-node-01 before it expired at 2026-11-23T00:00:00.000Z (31 polls).`;
 const TIMEOUT_FIX =
-  'On the server, run the two nodeadm commands with the NodeConfig from GET /nodes/{requestId}/nodeconfig.';
+  'On the server, run the commands that come with the NodeConfig (GET /nodes/{requestId}/nodeconfig).';
 /** What a Catch records for an error a Lambda function threw. */
 const lambdaFailure = (errorType: string, errorMessage: string): CaughtError => ({
   Error: errorType,

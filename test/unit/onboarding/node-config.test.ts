@@ -174,10 +174,11 @@ describe('nodeConfigYaml', () => {
 });
 
 describe('nodeadmCommands', () => {
-  it('installs the requested Kubernetes version with the SSM credential provider, then inits', () => {
+  it('leaves the NodeConfig where nodeadm upgrade finds it, installs the requested version with SSM, then inits from it', () => {
     expect(nodeadmCommands('1.31')).toEqual([
+      'sudo install -d -m 0700 /etc/eks-hybrid-ops && sudo install -m 0600 nodeConfig.yaml /etc/eks-hybrid-ops/nodeConfig.yaml && rm -f nodeConfig.yaml',
       'sudo nodeadm install 1.31 --credential-provider ssm',
-      'sudo nodeadm init -c file://nodeConfig.yaml',
+      'sudo nodeadm init -c file:///etc/eks-hybrid-ops/nodeConfig.yaml',
     ]);
   });
 });
@@ -221,10 +222,8 @@ describe('renderNodeConfig', () => {
     const doc = parse(stored.nodeConfig) as NodeConfigDoc;
     expect(doc.spec.hybrid.ssm).toEqual({ activationCode: CODE, activationId: ACTIVATION_ID });
     expect(nodeLabels(doc)['hybridops.io/request-id']).toBe(REQUEST_ID);
-    expect(stored.commands).toEqual([
-      'sudo nodeadm install 1.33 --credential-provider ssm',
-      'sudo nodeadm init -c file://nodeConfig.yaml',
-    ]);
+    expect(stored.commands).toEqual(nodeadmCommands('1.33'));
+    expect(stored.commands.at(-1)).toBe('sudo nodeadm init -c file:///etc/eks-hybrid-ops/nodeConfig.yaml');
 
     expect(result).toEqual({
       parameterName: NODE_CONFIG_PARAMETER,

@@ -106,13 +106,13 @@ describe('the seeded hosts', () => {
 
   it("keep their NodeConfig where onboarding's instructions put it, unless the seed says", () => {
     const s = loadSeed(DEFAULT_SEED);
-    s.fleet[2]!.nodeConfigPath = CONFIG;
+    s.fleet[2]!.nodeConfigPath = '/root/nodeConfig.yaml';
 
     const estate = open('joins', s);
 
-    // Today's instructions run `nodeadm init -c file://nodeConfig.yaml`: relative to a shell no command can name.
-    expect(estate.state.hosts[GPU_02]?.nodeConfigPath).toBeUndefined();
-    expect(estate.state.hosts[CPU_04]?.nodeConfigPath).toBe(CONFIG);
+    // The instructions move it to /etc/eks-hybrid-ops and init from there (lib/onboarding/node-config.ts).
+    expect(estate.state.hosts[GPU_02]?.nodeConfigPath).toBe(CONFIG);
+    expect(estate.state.hosts[CPU_04]?.nodeConfigPath).toBe('/root/nodeConfig.yaml');
   });
 });
 
@@ -338,6 +338,9 @@ describe('nodeadm upgrade on a host', () => {
 
   it('fails on a host whose NodeConfig was left at a relative path, whatever -c says', async () => {
     const estate = open('joins', loadSeed(DEFAULT_SEED));
+    // Onboarded with the instructions of old, `nodeadm init -c file://nodeConfig.yaml`: relative to
+    // a shell no Run Command can name.
+    estate.state.hosts[GPU_02]!.nodeConfigPath = undefined;
 
     const done = await (await run(estate, UPGRADE)).after(60);
 
