@@ -9,6 +9,10 @@ import * as ts from 'typescript';
  * imports the core; a workflow's handlers (functions/<workflow>) import the edge, the core and
  * their workflow; the API handlers (functions/api) also the workflows they start or read. The
  * sandbox, the CLI, scripts and tests may import anything.
+ *
+ * lib/node-lifecycle (cordon, drain, the nodeadm commands: the steps both the offboarding and the
+ * upgrade workflow run) is part of the core, so both workflows import it and it imports the core
+ * only; its handlers, functions/node-lifecycle, import the edge and the core.
  */
 
 const ROOT = join(__dirname, '..', '..');
@@ -20,6 +24,8 @@ const WORKFLOWS: Record<string, string> = {
   'nightly-sweep': 'lib/sweep',
 };
 const WORKFLOW_LIBS = Object.values(WORKFLOWS);
+/** Handlers of core steps that several workflows run, by functions/ folder. */
+const SHARED_STEPS: Record<string, string> = { 'node-lifecycle': 'lib/node-lifecycle' };
 
 type Layer =
   | { kind: 'core' }
@@ -41,6 +47,8 @@ function layerOf(path: string): Layer {
   if (under(path, 'functions/api')) return { kind: 'api' };
   const folder = Object.keys(WORKFLOWS).find((name) => under(path, `functions/${name}`));
   if (folder) return { kind: 'handlers', lib: WORKFLOWS[folder] as string };
+  const shared = Object.keys(SHARED_STEPS).find((name) => under(path, `functions/${name}`));
+  if (shared) return { kind: 'handlers', lib: SHARED_STEPS[shared] as string };
   if (under(path, 'functions')) return { kind: 'misplaced' };
   return { kind: 'free' };
 }
@@ -132,6 +140,18 @@ describe('import directions', () => {
     expect(violation(layers.sweepHandler, layerOf('lib/sweep/merge.ts'))).toBeUndefined();
     expect(violation(layers.api, layers.network)).toBeUndefined();
     expect(violation(layers.sandbox, layers.network)).toBeUndefined();
+  });
+
+  it('let both lifecycle workflows import the shared node lifecycle steps, which import the core only', () => {
+    const lifecycle = layerOf('lib/node-lifecycle/drain.ts');
+    const lifecycleHandler = layerOf('functions/node-lifecycle/drain-node.ts');
+    expect(lifecycle).toEqual({ kind: 'core' });
+    expect(lifecycleHandler).toEqual({ kind: 'handlers', lib: 'lib/node-lifecycle' });
+    expect(violation(layerOf('lib/onboarding/node-config.ts'), lifecycle)).toBeUndefined();
+    expect(violation(lifecycleHandler, lifecycle)).toBeUndefined();
+    expect(violation(lifecycleHandler, layerOf('functions/commons/task-handler.ts'))).toBeUndefined();
+    expect(violation(lifecycle, layerOf('lib/onboarding/preflight.ts'))).toBeDefined();
+    expect(violation(lifecycleHandler, layerOf('lib/onboarding/preflight.ts'))).toBeDefined();
   });
 
   it('keep the Lambda edge out of lib/: no middy, no API Gateway types, no environment reads', () => {
