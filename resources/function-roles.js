@@ -23,6 +23,8 @@ const UNSCOPED_ACTIONS = [
   'ce:GetCostAndUsage',
   'ce:GetCostForecast',
   'ce:GetDimensionValues',
+  'ssm:ListCommandInvocations',
+  'ssm:GetCommandInvocation',
 ];
 
 module.exports = async ({ resolveVariable }) => {
@@ -50,6 +52,9 @@ module.exports = async ({ resolveVariable }) => {
   const managedInstances = sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:managed-instance/*`);
   const hybridRoleArn = sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${hybridRole}`);
   const taggedWithThisCluster = { StringEquals: { 'ssm:resourceTag/EKSClusterARN': clusterArn } };
+  // An AWS-owned document: its ARN has no account (SSM user guide, "Setting up identity based
+  // policies examples": the account ID is not specified for Amazon owned public documents).
+  const runShellScript = sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}::document/AWS-RunShellScript`);
   // CreateActivation cannot be scoped to a resource; the tag it must carry scopes it to this cluster.
   const forThisCluster = { StringEquals: { 'aws:RequestTag/EKSClusterARN': clusterArn } };
 
@@ -264,6 +269,17 @@ module.exports = async ({ resolveVariable }) => {
     commitSweep: [allow(['s3:GetObject'], runObjects), allow(['s3:PutObject'], memory), listBucket],
     // Reads how far the night got: the alerts it sent, tonight's memory against the kept one.
     reportSweepFailure: [allow(['s3:GetObject'], [runObjects, memory]), listBucket],
+    // The node lifecycle steps both lifecycle workflows run.
+    runNodeCommand: [
+      // SendCommand authorizes the document and each instance (both resource types): the document
+      // has no tags, so the tag condition goes on the instances' statement only.
+      allow(['ssm:SendCommand'], runShellScript),
+      allow(['ssm:SendCommand'], managedInstances, taggedWithThisCluster),
+      // Finds a command it already sent (a retried Task); list actions have no resource type.
+      allow(['ssm:ListCommandInvocations'], '*'),
+    ],
+    // No resource type for either (Service Authorization Reference, Systems Manager).
+    checkNodeCommand: [allow(['ssm:GetCommandInvocation', 'ssm:DescribeInstanceInformation'], '*')],
     cleanUpOnboarding: [
       allow(['ssm:DeleteActivation', 'ssm:DescribeActivations'], '*'),
       allow(['ssm:DescribeInstanceInformation'], '*'),

@@ -286,6 +286,8 @@ describe('IAM, requests that must be denied', () => {
     ...(prefix === 'aws:RequestTag' ? { 'aws:TagKeys': [key] } : {}),
   });
   const managedBy = 'hybridops:managed-by';
+  /** An AWS-owned SSM document: no account in its ARN (simulated as forSimulator names it). */
+  const awsDocument = (name: string) => `arn:aws:ssm:${AT.region}::document/${name}`;
   const rule = arn('route53resolver', 'resolver-rule/rslvr-rr-handmade');
   const must: Array<[string, string, IamRequest]> = [
     [
@@ -386,6 +388,20 @@ describe('IAM, requests that must be denied', () => {
       },
     ],
     [
+      "running a command on another cluster's instance",
+      'runNodeCommand',
+      {
+        action: 'ssm:SendCommand',
+        resource: arn('ssm', 'managed-instance/mi-0123456789abcdef0'),
+        context: { 'ssm:resourceTag/EKSClusterARN': otherCluster, 'aws:ResourceTag/EKSClusterARN': otherCluster },
+      },
+    ],
+    [
+      'running a command with any document but AWS-RunShellScript',
+      'runNodeCommand',
+      { action: 'ssm:SendCommand', resource: awsDocument('AWS-RunPowerShellScript'), context: {} },
+    ],
+    [
       "invoking another workflow's function",
       'stateMachine:onboardNode',
       {
@@ -416,6 +432,15 @@ describe('IAM, requests that must be denied', () => {
       context: tag('aws:RequestTag', 'EKSClusterARN', ourCluster()),
     };
     expect(await simulate(roleOf('issueActivation'), request)).toBe('Allowed');
+  });
+
+  it("the command on this cluster's instance, with AWS-RunShellScript, is allowed (not vacuous either)", async () => {
+    const ours = { 'ssm:resourceTag/EKSClusterARN': ourCluster(), 'aws:ResourceTag/EKSClusterARN': ourCluster() };
+    const send = (resource: string, context = {}) => ({ action: 'ssm:SendCommand', resource, context });
+    expect(await simulate(roleOf('runNodeCommand'), send(awsDocument('AWS-RunShellScript')))).toBe('Allowed');
+    expect(
+      await simulate(roleOf('runNodeCommand'), send(arn('ssm', 'managed-instance/mi-0123456789abcdef0'), ours)),
+    ).toBe('Allowed');
   });
 });
 

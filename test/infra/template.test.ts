@@ -103,6 +103,33 @@ describe('the packaged template', () => {
     ]);
   });
 
+  it('lets only runNodeCommand send commands: AWS-RunShellScript, to managed instances tagged with the cluster', () => {
+    const sends = ofType('AWS::IAM::Role').flatMap(([name, role]) =>
+      statements(role)
+        .filter((s) => list(s.Action).includes('ssm:SendCommand'))
+        .map((s) => ({ name, s })),
+    );
+    expect([...new Set(sends.map((d) => d.name))]).toEqual(['RunNodeCommandRole']);
+    expect(sends.map(({ s }) => ({ Action: s.Action, Resource: s.Resource, Condition: s.Condition }))).toEqual([
+      {
+        Action: ['ssm:SendCommand'],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}::document/AWS-RunShellScript' },
+        Condition: undefined,
+      },
+      {
+        Action: ['ssm:SendCommand'],
+        Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:managed-instance/*' },
+        Condition: {
+          StringEquals: {
+            'ssm:resourceTag/EKSClusterARN': {
+              'Fn::Sub': 'arn:${AWS::Partition}:eks:${AWS::Region}:${AWS::AccountId}:cluster/gpu-hybrid-cluster',
+            },
+          },
+        },
+      },
+    ]);
+  });
+
   it('lets activations be created only with this cluster tag and the hybrid role be passed only to SSM', () => {
     const issue = template.Resources.IssueActivationRole;
     const create = statements(issue).find((s) => list(s.Action).includes('ssm:CreateActivation'));
