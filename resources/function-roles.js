@@ -269,7 +269,12 @@ module.exports = async ({ resolveVariable }) => {
     commitSweep: [allow(['s3:GetObject'], runObjects), allow(['s3:PutObject'], memory), listBucket],
     // Reads how far the night got: the alerts it sent, tonight's memory against the kept one.
     reportSweepFailure: [allow(['s3:GetObject'], [runObjects, memory]), listBucket],
-    // The node lifecycle steps both lifecycle workflows run.
+    // The node lifecycle steps both lifecycle workflows run. Cordon, uncordon and drain act through
+    // their EKS access entries (group hybridops-node-operators), not IAM; the cluster's endpoint and
+    // CA come in their input, from the workflow's first step.
+    cordonNode: [],
+    uncordonNode: [],
+    drainNode: [],
     runNodeCommand: [
       // SendCommand authorizes the document and each instance (both resource types): the document
       // has no tags, so the tag condition goes on the instances' statement only.
