@@ -9,7 +9,8 @@ import { allStates, getAttOf, type StateNode } from '#cli/asl';
  * invokes the function `checkRegistration` (serverless.yml), whose handler is
  * functions/onboard-node/check-registration.ts, which calls the lib function `checkRegistration`.
  * Each state machine's handlers live in the folder named after its ASL file; the API's in
- * functions/api.
+ * functions/api; the steps both lifecycle workflows (offboarding, upgrades) run, in
+ * functions/node-lifecycle: a Task may invoke a function of its own workflow's folder or of that one.
  */
 
 const ROOT = join(__dirname, '..', '..');
@@ -68,33 +69,90 @@ const lambdaTasks = (definition: StateNode) =>
       : [];
   });
 
+/** The folder of the steps both lifecycle workflows run; their functions may be Tasks of either. */
+const SHARED_STEPS = 'node-lifecycle';
+const isSharedStep = (key: string) => functions[key]?.handler.startsWith(`functions/${SHARED_STEPS}/`) === true;
+
+/** What is wrong with the names of one state machine's Tasks (none when all agree). */
+function taskProblems(machine: string, definition: StateNode): string[] {
+  return lambdaTasks(definition).flatMap(({ state, key }) => [
+    ...(state === pascal(key) ? [] : [`state ${state} invokes ${key}: the state should be ${pascal(key)}`]),
+    ...nameProblems(key, isSharedStep(key) ? SHARED_STEPS : machine),
+  ]);
+}
+
+/**
+ * Functions invoked otherwise than once: a workflow's step by exactly one Task state, a shared
+ * step by at least one state machine and once in each, an API handler by none.
+ */
+function usageProblems(definitions: StateNode[]): string[] {
+  const uses = new Map<string, number>();
+  const users = new Map<string, number>();
+  for (const definition of definitions) {
+    const keys = lambdaTasks(definition).map((t) => t.key);
+    for (const key of keys) uses.set(key, (uses.get(key) ?? 0) + 1);
+    for (const key of new Set(keys)) users.set(key, (users.get(key) ?? 0) + 1);
+  }
+  return Object.entries(functions).flatMap(([key, fn]) => {
+    const api = (fn.events ?? []).some((e) => 'http' in e);
+    if (api)
+      return [...(uses.has(key) ? [`${key} is both an API handler and a Task`] : []), ...nameProblems(key, 'api')];
+    const count = uses.get(key) ?? 0;
+    if (!isSharedStep(key)) return count === 1 ? [] : [`${key} is invoked by ${count} Task states, not one`];
+    const machinesUsing = users.get(key) ?? 0;
+    if (machinesUsing === 0) return [`${key} (functions/${SHARED_STEPS}) is invoked by no state machine`];
+    return count === machinesUsing
+      ? []
+      : [`${key} is invoked by ${count} Task states in ${machinesUsing} state machines`];
+  });
+}
+
+/** A state machine of Lambda Tasks only, for the checks' own tests. */
+const machineOf = (keys: string[]): StateNode =>
+  ({
+    StartAt: pascal(keys[0] ?? 'none'),
+    States: Object.fromEntries(
+      keys.map((key, i) => [
+        pascal(key),
+        {
+          Type: 'Task',
+          Resource: { 'Fn::GetAtt': [key, 'Arn'] },
+          ...(keys[i + 1] ? { Next: pascal(keys[i + 1] as string) } : { End: true }),
+        },
+      ]),
+    ),
+  }) as unknown as StateNode;
+
 describe('step names', () => {
   it.each(machines.map((m) => [m.name, m.definition] as const))(
     '%s: each Task state, its function, handler file and lib function share one name',
     (name, definition) => {
-      const tasks = lambdaTasks(definition);
-      expect(tasks.length).toBeGreaterThan(0);
-      const problems = tasks.flatMap(({ state, key }) => [
-        ...(state === pascal(key) ? [] : [`state ${state} invokes ${key}: the state should be ${pascal(key)}`]),
-        ...nameProblems(key, name),
-      ]);
-      expect(problems).toEqual([]);
+      expect(lambdaTasks(definition).length).toBeGreaterThan(0);
+      expect(taskProblems(name, definition)).toEqual([]);
     },
   );
 
-  it('every function is one step of one state machine, or an API handler in functions/api', () => {
-    const uses = new Map<string, number>();
-    for (const { definition } of machines) {
-      for (const { key } of lambdaTasks(definition)) uses.set(key, (uses.get(key) ?? 0) + 1);
-    }
-    const problems = Object.entries(functions).flatMap(([key, fn]) => {
-      const api = (fn.events ?? []).some((e) => 'http' in e);
-      if (api)
-        return [...(uses.has(key) ? [`${key} is both an API handler and a Task`] : []), ...nameProblems(key, 'api')];
-      const count = uses.get(key) ?? 0;
-      return count === 1 ? [] : [`${key} is invoked by ${count} Task states, not one`];
-    });
-    expect(problems).toEqual([]);
+  it('every function is one step of one state machine, a step both lifecycle workflows share, or an API handler in functions/api', () => {
+    expect(usageProblems(machines.map((m) => m.definition))).toEqual([]);
+  });
+
+  it('let a workflow run the shared lifecycle steps, and only those, from another folder', () => {
+    expect(isSharedStep('cordonNode')).toBe(true);
+    expect(taskProblems('offboard-node', machineOf(['cordonNode', 'drainNode', 'runNodeCommand']))).toEqual([]);
+    expect(taskProblems('upgrade-nodes', machineOf(['checkNodeCommand', 'uncordonNode']))).toEqual([]);
+    expect(taskProblems('offboard-node', machineOf(['preflight']))).toEqual([
+      'preflight: its handler is functions/onboard-node/preflight.handler, not functions/offboard-node/preflight.handler',
+    ]);
+    const onboard = machines.find((m) => m.name === 'onboard-node')?.definition as StateNode;
+    expect(
+      usageProblems([onboard, machineOf(['cordonNode']), machineOf(['cordonNode'])]).filter((p) =>
+        p.startsWith('cordonNode '),
+      ),
+    ).toEqual([]);
+    expect(usageProblems([onboard, machineOf(['cordonNode'])])).toContainEqual(
+      'uncordonNode (functions/node-lifecycle) is invoked by no state machine',
+    );
+    expect(usageProblems([onboard, onboard])).toContainEqual('preflight is invoked by 2 Task states, not one');
   });
 
   it('are checked: a state, handler or lib function named otherwise is reported', () => {
