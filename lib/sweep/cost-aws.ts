@@ -18,7 +18,7 @@ import {
   Metric,
 } from '@aws-sdk/client-cost-explorer';
 import { InvalidRequestError } from '../errors';
-import { cents, micro, usd } from './cost';
+import { cents, micro, usd } from '../pricing';
 import { type CostNames, costNames } from './cost-names';
 
 /** What one Cost Explorer API request costs. */

@@ -1,5 +1,5 @@
 import { CE_REQUEST_USD, discoveryPeriod, periodHours, type HybridSpend, serviceLabel } from './cost-aws';
-import { cents, costForHours, HOURS_PER_MONTH, HYBRID_VCPU_HOUR_USD, micro, usd } from './cost';
+import { cents, costForHours, HOURS_PER_MONTH, HYBRID_VCPU_HOUR_USD, micro, usd } from '../pricing';
 import { describeNames } from './cost-names';
 import type { SweepFinding } from './findings';
 

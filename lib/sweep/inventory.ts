@@ -20,7 +20,7 @@ import { type ClusterFacts, describeClusterFacts } from '../cluster/facts';
 import { TAG_KEYS } from '../tags';
 import type { ActivationFacts, ComplianceInput, ManagedInstanceFacts } from './compliance';
 import type { ProbeTarget } from './connectivity';
-import { vcpusOf } from './cost';
+import { vcpusOf } from '../pricing';
 
 /**
  * What the nightly sweep looks at, read once a night: per cluster its facts, hybrid Nodes,

@@ -1,7 +1,7 @@
 import type { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { AwsTransientError } from '../errors';
 import { mustGet, type RunStore } from '../store';
-import { monthlyCost } from './cost';
+import { monthlyCost } from '../pricing';
 import { hybridSpend, monthToDate } from './cost-aws';
 import { costFindings, type IdleNode, idleNodeFindings } from './cost-findings';
 import type { Inventory } from './inventory';

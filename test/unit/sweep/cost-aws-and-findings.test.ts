@@ -11,7 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { InvalidRequestError } from '#lib/errors';
-import { monthlyCost, usd } from '#lib/sweep/cost';
+import { monthlyCost, usd } from '#lib/pricing';
 import { discoveryPeriod, type HybridSpend, hybridSpend, monthToDate } from '#lib/sweep/cost-aws';
 import { costFindings, idleNodeFindings } from '#lib/sweep/cost-findings';
 import type { CostNames } from '#lib/sweep/cost-names';

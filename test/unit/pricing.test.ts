@@ -1,4 +1,4 @@
-import { costForHours, HOURS_PER_MONTH, HYBRID_VCPU_HOUR_USD, monthlyCost, vcpusOf } from '#lib/sweep/cost';
+import { costForHours, HOURS_PER_MONTH, HYBRID_VCPU_HOUR_USD, monthlyCost, vcpusOf } from '#lib/pricing';
 
 describe('hybrid node cost (REFERENCE.md section 5)', () => {
   it('pins the price and the month', () => {
