@@ -157,6 +157,8 @@ export class OnboardingEndedError extends refusal('OnboardingEndedError') {}
 export class NodeConfigNotIssuedError extends refusal('NodeConfigNotIssuedError') {}
 /** A client token already used for a different request. */
 export class ClientTokenReusedError extends refusal('ClientTokenReusedError') {}
+/** Another run (an onboarding, offboarding or upgrade) holds the node's lock. */
+export class NodeLockedError extends refusal('NodeLockedError') {}
 
 /** Every refusal's name, for the table that gives each its HTTP status. */
 export type RefusalName =
@@ -165,7 +167,8 @@ export type RefusalName =
   | typeof NotRequesterError.errorName
   | typeof OnboardingEndedError.errorName
   | typeof NodeConfigNotIssuedError.errorName
-  | typeof ClientTokenReusedError.errorName;
+  | typeof ClientTokenReusedError.errorName
+  | typeof NodeLockedError.errorName;
 
 // Sandbox
 export class SandboxNotImplementedError extends define('SandboxNotImplementedError') {}

@@ -42,7 +42,7 @@ export async function acquireNodeLock(ssm: SSMClient, name: string, holder: Lock
   } catch (error) {
     if (!(error instanceof ParameterAlreadyExists)) throw error;
   }
-  const current = await readLock(ssm, name);
+  const current = await readNodeLock(ssm, name);
   if (current?.requestId === holder.requestId) {
     await put(true); // ours already: a retried preflight
     return;
@@ -57,7 +57,7 @@ export async function acquireNodeLock(ssm: SSMClient, name: string, holder: Lock
     await put(false);
   } catch (error) {
     if (!(error instanceof ParameterAlreadyExists)) throw error;
-    const winner = await readLock(ssm, name);
+    const winner = await readNodeLock(ssm, name);
     throw inProgress(winner ?? { requestId: 'another request', expiresAt: 'unknown' });
   }
 }
@@ -83,7 +83,7 @@ function inProgress(holder: LockValue): OnboardingInProgressError | NodeBusyErro
 
 /** Releases the lock if this request holds it; a lock held by another request is left alone. */
 export async function releaseNodeLock(ssm: SSMClient, name: string, requestId: string): Promise<boolean> {
-  const current = await readLock(ssm, name);
+  const current = await readNodeLock(ssm, name);
   if (!current || current.requestId !== requestId) return false;
   try {
     await ssm.send(new DeleteParameterCommand({ Name: name }));
@@ -93,7 +93,8 @@ export async function releaseNodeLock(ssm: SSMClient, name: string, requestId: s
   return true;
 }
 
-async function readLock(ssm: SSMClient, name: string): Promise<LockValue | undefined> {
+/** The lock's holder, or undefined when no one holds it (or its value is not a lock's). */
+export async function readNodeLock(ssm: SSMClient, name: string): Promise<LockValue | undefined> {
   try {
     const answer = await ssm.send(new GetParameterCommand({ Name: name }));
     return JSON.parse(answer.Parameter?.Value ?? 'null') ?? undefined;

@@ -27,6 +27,7 @@ const SettingsSchema = z.object({
   LABEL_PREFIX: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'LABEL_PREFIX must be a DNS subdomain'),
   ALERT_TOPIC_ARN: z.string().optional(),
   ONBOARD_STATE_MACHINE_ARN: z.string().optional(),
+  OFFBOARD_STATE_MACHINE_ARN: z.string().optional(),
   RECONCILE_STATE_MACHINE_ARN: z.string().optional(),
   RESOLUTION_CHECKS: z.enum(['true', 'false']).optional(),
   CONNECTIVITY_PROBES: z.enum(['true', 'false']).optional(),
@@ -47,6 +48,7 @@ export interface Settings {
   labelPrefix: string;
   alertTopicArn?: string;
   onboardStateMachineArn?: string;
+  offboardStateMachineArn?: string;
   reconcileStateMachineArn?: string;
   /** Whether the DNS resolution check runs (its function must then be in the cluster VPC). */
   resolutionChecks?: boolean;
@@ -72,6 +74,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     labelPrefix: e.LABEL_PREFIX,
     alertTopicArn: e.ALERT_TOPIC_ARN || undefined,
     onboardStateMachineArn: e.ONBOARD_STATE_MACHINE_ARN || undefined,
+    offboardStateMachineArn: e.OFFBOARD_STATE_MACHINE_ARN || undefined,
     reconcileStateMachineArn: e.RECONCILE_STATE_MACHINE_ARN || undefined,
     resolutionChecks: e.RESOLUTION_CHECKS === 'true',
     connectivityProbes: e.CONNECTIVITY_PROBES === 'true',

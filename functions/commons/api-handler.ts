@@ -3,21 +3,22 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { ClientClasses, ServiceName } from '#lib/aws/clients';
 import { logger } from '#lib/logger';
-import type { Runtime } from '#lib/runtime';
+import type { NodeAccess, Runtime } from '#lib/runtime';
 import { declared } from './declared-clients';
 import { type ApiAnswer, errorAnswer, proxyResult } from './http-answers';
 import { handlerRuntime } from './runtime';
 
 /**
  * Wraps an {@link ApiAnswer}-returning function as an API Gateway (REST, proxy) handler that
- * calls the SDK clients `clients` (as the Task handlers do); what it throws is answered by
- * {@link errorAnswer}.
+ * calls the SDK clients `clients` (as the Task handlers do; `options.nodes` for one that reads
+ * Kubernetes Nodes); what it throws is answered by {@link errorAnswer}.
  */
 export function apiHandler<K extends ServiceName>(
   clients: ClientClasses<K>,
   fn: (event: APIGatewayProxyEvent, rt: Runtime<K>) => Promise<ApiAnswer>,
+  options: { nodes?: NodeAccess } = {},
 ) {
-  const runtime = handlerRuntime(clients);
+  const runtime = handlerRuntime(clients, options.nodes);
   const run = async (event: APIGatewayProxyEvent, rt: Runtime<K> = runtime()): Promise<APIGatewayProxyResult> => {
     try {
       return proxyResult(await fn(event, rt));
@@ -28,5 +29,5 @@ export function apiHandler<K extends ServiceName>(
   const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>(
     async (event: APIGatewayProxyEvent) => run(event),
   ).use(injectLambdaContext(logger, { resetKeys: true }));
-  return { run, handler, clients: declared(clients) };
+  return { run, handler, clients: declared(clients, options.nodes) };
 }

@@ -22,6 +22,7 @@ const STATUS_OF_REFUSAL: Record<RefusalName, number> = {
   RequestNotFoundError: 404,
   NodeConfigNotIssuedError: 409,
   ClientTokenReusedError: 409,
+  NodeLockedError: 409,
   OnboardingEndedError: 410,
 };
 
