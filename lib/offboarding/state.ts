@@ -81,8 +81,6 @@ export const PrepareResultSchema = z.object({
   drainDeadline: z.string(),
   force: z.boolean(),
   uninstall: z.object({ run: z.boolean(), reason: z.enum(UNINSTALL_REASONS) }),
-  /** How long the uninstall command may take (CheckNodeCommand's limit). */
-  commandTimeoutSeconds: z.number().int().positive(),
   pricePerVcpuHour: z.number(),
   costPerDayUsd: z.number(),
 });

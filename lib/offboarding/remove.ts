@@ -1,0 +1,316 @@
+import {
+  DeleteActivationCommand,
+  DeleteParametersCommand,
+  DeregisterManagedInstanceCommand,
+  DescribeActivationsFilterKeys,
+  InvalidActivation,
+  InvalidActivationId,
+  InvalidInstanceId,
+  paginateDescribeActivations,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import { PAGE_SIZE } from '../aws/page-sizes';
+import type { Clock } from '../clock';
+import type { KubeApiFactory } from '../kube/types';
+import { releaseNodeLock } from '../node-lock';
+import { lines, type Notification, snsSubject } from '../notifications';
+import { usd } from '../pricing';
+import { requestParameters, type Settings } from '../settings';
+import { TAG_KEYS } from '../tags';
+import { type OffboardingNames, offboardCommands } from './leftovers';
+import { costLine, hostFilesLines, lifecycleActions, nodeLabel, outputTail, subjectName } from './report';
+import type { OffboardingState, PrepareResult } from './state';
+import { instanceFacts } from './target';
+import { type Action, afterTry, Attempts, describeError, type EarlierTry, type Leftover, leftoverLines } from './tries';
+
+export interface OffboardingSummary {
+  /** `already-gone`: neither the Node nor its managed instance was there when the run looked. */
+  outcome: 'offboarded' | 'already-gone';
+  requestId: string;
+  cluster: string;
+  nodeName: string;
+  onboardedName?: string;
+  /** What it cost a day while its Node existed: what stops now. */
+  costPerDayUsd: number;
+  /** Whether `nodeadm uninstall` ran on the host, or why not. */
+  uninstall: { ran: boolean; reason: string; status?: string; outputTail?: string[] };
+  /** Everything the run did, in order: cordon, drain, uninstall, then the removal's steps. */
+  actions: Action[];
+  /** What it could not remove, each with the command that does: a warning, not a failure. */
+  left: Leftover[];
+  notification: Notification;
+}
+
+/** One try of RemoveNode: the summary, and whether the workflow waits and tries again. */
+export type RemoveRun = OffboardingSummary & { attempt: number; retry: boolean; nextWaitSeconds: number };
+
+export interface RemoveDeps {
+  ssm: SSMClient;
+  nodes: KubeApiFactory;
+  clock: Clock;
+  settings: Pick<Settings, 'parameterPrefix' | 'region'>;
+}
+
+/**
+ * Takes the node out for good once it is drained and (when its host answered) nodeadm is
+ * uninstalled: deletes the Node object, which stops the bill; deregisters the managed instance if
+ * it is still registered (a host that was offline, or skipped); deletes the activations and stored
+ * onboarding parameters left for the node; releases the lock. Deleting the Node must succeed (a
+ * failure throws, and the workflow reports the node still there); each later step is tried on
+ * its own, and what it cannot do is a warning naming the command that does it.
+ */
+export async function removeNode(
+  deps: RemoveDeps,
+  state: OffboardingState & { prepare: PrepareResult; remove?: EarlierTry },
+): Promise<RemoveRun> {
+  const { prepare, requestId } = state;
+  const names: OffboardingNames = {
+    requestId,
+    cluster: state.request.cluster,
+    nodeName: prepare.nodeName,
+    lockName: state.target.onboardedName ?? prepare.onboardedName ?? prepare.nodeName,
+  };
+  const commands = offboardCommands(deps.settings, names);
+  const tried = new Attempts();
+
+  // The Node first: its deletion is what stops the bill. A failure here is the run's failure.
+  const deleted = await deps.nodes(prepare.clusterAccess).deleteNode(prepare.nodeName);
+  tried.did(
+    'delete-node',
+    prepare.nodeName,
+    deleted ? 'deleted' : prepare.node.present ? 'already gone' : 'none existed',
+  );
+
+  await deregister(deps, state, tried, commands);
+  const requestIds = new Set(prepare.instance.requestId ? [prepare.instance.requestId] : []);
+  if (prepare.onboardedName) await deleteActivations(deps, prepare, tried, commands, requestIds);
+  await deleteParameters(deps, [...requestIds].sort(), tried, commands);
+  try {
+    const released = await releaseNodeLock(deps.ssm, prepare.lockParameter, requestId);
+    tried.did('release-lock', prepare.lockParameter, released ? 'released' : 'not held');
+  } catch (error) {
+    tried.leave(
+      'lock',
+      prepare.lockParameter,
+      `releasing it failed (${describeError(error)}); remove it only while its value names request ${requestId}`,
+      commands.lock,
+      error,
+    );
+  }
+
+  const host = prepare.uninstall;
+  if (host.reason === 'host-offline' || host.reason === 'no-managed-instance') {
+    tried.left.push({
+      kind: 'host',
+      resource: prepare.nodeName,
+      why: `nodeadm uninstall could not run on it (${host.reason === 'host-offline' ? 'its SSM agent was not Online' : 'SSM Run Command cannot reach it'}): its files are still there`,
+      remove: hostFilesLines(deps.settings, names).join(' '),
+      retryable: false,
+    });
+  }
+  const { attempt, actions, left, retry, nextWaitSeconds } = afterTry(state.remove, tried);
+  const summary = summarize(deps, state, [...lifecycleActions(state), ...actions], left, attempt);
+  return { ...summary, attempt, retry, nextWaitSeconds };
+}
+
+/** Deregisters the managed instance if it is still registered (and still this cluster's). */
+async function deregister(
+  deps: RemoveDeps,
+  state: OffboardingState & { prepare: PrepareResult },
+  tried: Attempts,
+  commands: ReturnType<typeof offboardCommands>,
+): Promise<void> {
+  const { prepare } = state;
+  const id = prepare.instance.id;
+  if (!/^mi-/.test(id)) return;
+  let doing = 'looking it up';
+  try {
+    const instance = await instanceFacts(deps.ssm, id);
+    if (!instance) {
+      const by = prepare.uninstall.run ? 'deregistered by nodeadm uninstall' : 'was not registered';
+      tried.did('deregister-instance', id, prepare.instance.registered ? by : 'was not registered');
+      return;
+    }
+    if (instance.clusterArn !== prepare.clusterArn) {
+      // Preflight found it this cluster's; a tag that changed since is for an operator to judge.
+      tried.leave(
+        'managed-instance',
+        id,
+        `it is no longer tagged ${TAG_KEYS.clusterArn}=${prepare.clusterArn}; left alone`,
+        commands.deregister,
+      );
+      return;
+    }
+    doing = 'deregistering it';
+    await deps.ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: id }));
+    tried.did('deregister-instance', id, 'deregistered');
+  } catch (error) {
+    // SSM's answer for an instance that is not registered: an earlier try (or nodeadm) did it.
+    if (error instanceof InvalidInstanceId) {
+      tried.did('deregister-instance', id, 'already deregistered');
+      return;
+    }
+    tried.leave('managed-instance', id, `${doing} failed (${describeError(error)})`, commands.deregister, error);
+  }
+}
+
+/**
+ * Activations issued for the node's onboarded name in this cluster (named for it, tagged with the
+ * cluster): nothing may register with them once the node is gone. Their request ids are noted, so
+ * the parameters those requests stored are looked for too.
+ */
+async function deleteActivations(
+  deps: RemoveDeps,
+  prepare: PrepareResult,
+  tried: Attempts,
+  commands: ReturnType<typeof offboardCommands>,
+  requestIds: Set<string>,
+): Promise<void> {
+  const name = prepare.onboardedName ?? '';
+  const ids: string[] = [];
+  try {
+    for await (const page of paginateDescribeActivations(
+      { client: deps.ssm, pageSize: PAGE_SIZE.ssmDescribeActivations },
+      { Filters: [{ FilterKey: DescribeActivationsFilterKeys.DEFAULT_INSTANCE_NAME, FilterValues: [name] }] },
+    )) {
+      for (const a of page.ActivationList ?? []) {
+        const tag = (key: string) => a.Tags?.find((t) => t.Key === key)?.Value;
+        if (!a.ActivationId || tag(TAG_KEYS.clusterArn) !== prepare.clusterArn) continue;
+        ids.push(a.ActivationId);
+        const request = tag(TAG_KEYS.requestId);
+        if (request) requestIds.add(request);
+      }
+    }
+  } catch (error) {
+    tried.leave(
+      'activation',
+      `activations named ${name}`,
+      `they could not be listed (${describeError(error)})`,
+      `aws ssm describe-activations --region ${deps.settings.region} --filters FilterKey=DefaultInstanceName,FilterValues=${name} --query "ActivationList[].ActivationId" --output text | xargs -n1 aws ssm delete-activation --region ${deps.settings.region} --activation-id`,
+      error,
+    );
+    return;
+  }
+  for (const id of ids) {
+    try {
+      await deps.ssm.send(new DeleteActivationCommand({ ActivationId: id }));
+      tried.did('delete-activation', id, 'deleted');
+    } catch (error) {
+      if (error instanceof InvalidActivation || error instanceof InvalidActivationId) {
+        tried.did('delete-activation', id, 'already gone');
+        continue;
+      }
+      tried.leave(
+        'activation',
+        id,
+        `DeleteActivation failed (${describeError(error)})`,
+        commands.activation(id),
+        error,
+      );
+    }
+  }
+}
+
+/** The activation code and NodeConfig each onboarding request of the node stored, if still there. */
+async function deleteParameters(
+  deps: RemoveDeps,
+  requestIds: string[],
+  tried: Attempts,
+  commands: ReturnType<typeof offboardCommands>,
+): Promise<void> {
+  for (const id of requestIds) {
+    const p = requestParameters(deps.settings, id);
+    try {
+      const answer = await deps.ssm.send(new DeleteParametersCommand({ Names: [p.activationCode, p.nodeConfig] }));
+      const count = answer.DeletedParameters?.length ?? 0;
+      tried.did('delete-parameters', p.base, count ? `deleted ${count}` : 'none existed');
+    } catch (error) {
+      tried.leave(
+        'parameters',
+        p.base,
+        `DeleteParameters failed (${describeError(error)})`,
+        commands.parameters(id),
+        error,
+      );
+    }
+  }
+}
+
+function summarize(
+  deps: RemoveDeps,
+  state: OffboardingState & { prepare: PrepareResult },
+  actions: Action[],
+  left: Leftover[],
+  attempt: number,
+): OffboardingSummary {
+  const { prepare, request, requestId } = state;
+  const gone = !prepare.node.present && !prepare.instance.registered;
+  const label = nodeLabel(prepare);
+  const tail = outputTail(state);
+  const uninstall = {
+    ran: prepare.uninstall.run,
+    reason: prepare.uninstall.reason,
+    ...(state.commandCheck?.status ? { status: state.commandCheck.status } : {}),
+    ...(tail.length ? { outputTail: tail } : {}),
+  };
+  const warnings = left.filter((l) => l.kind !== 'host').length;
+  const hostLeft = left.some((l) => l.kind === 'host');
+  const leftNote = warnings ? `; ${warnings} left` : hostLeft ? '; host not uninstalled' : '';
+  const name = subjectName(prepare);
+  const subject = gone
+    ? `[OK] ${name} was already gone from ${request.cluster}`
+    : `[${left.length ? 'WARNING' : 'OK'}] ${name} offboarded: ${usd(prepare.costPerDayUsd)}/day stopped${leftNote}`;
+  const names: OffboardingNames = {
+    requestId,
+    cluster: request.cluster,
+    nodeName: prepare.nodeName,
+    lockName: state.target.onboardedName ?? prepare.onboardedName ?? prepare.nodeName,
+  };
+  const message = [
+    gone
+      ? `Hybrid node ${label} had no Node object and no registered managed instance in cluster ${request.cluster}: there was nothing to offboard.`
+      : `Hybrid node ${label} was offboarded from cluster ${request.cluster}. Its Node object is deleted, so it no longer bills: ${costLine(prepare)}.`,
+    '',
+    lines([
+      ['Request', requestId],
+      ['Requested by', state.requester],
+      ['Node', prepare.nodeName],
+      ['Onboarded as', prepare.onboardedName],
+      ['IP', prepare.node.internalIp],
+      ['Kubelet', prepare.node.kubeletVersion],
+    ]),
+    '',
+    'What was done:',
+    ...actions.map((a) => `- ${a.action} ${a.resource}: ${a.outcome}`),
+    ...(tail.length ? ['', 'nodeadm uninstall output (last lines):', ...tail.map((l) => `    ${l}`)] : []),
+    ...(hostLeft && !gone
+      ? [
+          '',
+          `The host still has nodeadm's files: nodeadm uninstall could not run on it.`,
+          ...hostFilesLines(deps.settings, names),
+        ]
+      : []),
+    ...leftoverLines(
+      left.filter((l) => l.kind !== 'host'),
+      attempt,
+    ),
+  ].join('\n');
+  return {
+    outcome: gone ? 'already-gone' : 'offboarded',
+    requestId,
+    cluster: request.cluster,
+    nodeName: prepare.nodeName,
+    ...(prepare.onboardedName ? { onboardedName: prepare.onboardedName } : {}),
+    costPerDayUsd: gone ? 0 : prepare.costPerDayUsd,
+    uninstall,
+    actions,
+    left,
+    notification: {
+      subject: snsSubject(subject),
+      message,
+      severity: left.length ? 'warning' : 'info',
+      cluster: request.cluster,
+      check: 'offboarding',
+    },
+  };
+}
