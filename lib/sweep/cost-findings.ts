@@ -169,7 +169,7 @@ export function idleNodeFindings(cluster: string, nodes: IdleNode[], pricePerVcp
       resource: node.name,
       message: `Node ${node.name} is ${node.reason ?? 'NotReady'}${node.since ? ` since ${node.since}` : ''} and still billing: ${usd(perDay)} per day.`,
       evidence: `${node.vcpus} vCPU x ${pricePerVcpuHour} USD per vCPU-hour x 24 h.`,
-      fix: `Bring the node back (kubelet, CNI, its link to the cluster), or if it is gone for good delete the Node object: kubectl delete node ${node.name}. Hybrid nodes bill until the Node object is deleted; nodeadm uninstall does not delete it.`,
+      fix: `Bring the node back (kubelet, CNI, its link to the cluster), or if it is gone for good offboard it: DELETE /nodes/${node.name} (locally: hybridops run offboard-node with the input {"node": "${node.name}"}). That drains it, runs nodeadm uninstall if its host still answers, deletes the Node object and deregisters its managed instance. Hybrid nodes bill until the Node object is deleted.`,
     };
   });
 }

@@ -527,7 +527,7 @@ describe('costFindings', () => {
 });
 
 describe('idleNodeFindings', () => {
-  it('prices each NotReady node per day and says how to stop the billing', () => {
+  it('prices each NotReady node per day and offers the offboarding call that stops the billing', () => {
     const result = idleNodeFindings(
       'gpu-hybrid-cluster',
       [
@@ -546,7 +546,7 @@ describe('idleNodeFindings', () => {
         message:
           'Node mi-0123456789abcdef0 is NotReady since 2026-11-20T03:12:00Z and still billing: 590.82 USD per day.',
         evidence: '224 vCPU x 0.1099 USD per vCPU-hour x 24 h.',
-        fix: 'Bring the node back (kubelet, CNI, its link to the cluster), or if it is gone for good delete the Node object: kubectl delete node mi-0123456789abcdef0. Hybrid nodes bill until the Node object is deleted; nodeadm uninstall does not delete it.',
+        fix: 'Bring the node back (kubelet, CNI, its link to the cluster), or if it is gone for good offboard it: DELETE /nodes/mi-0123456789abcdef0 (locally: hybridops run offboard-node with the input {"node": "mi-0123456789abcdef0"}). That drains it, runs nodeadm uninstall if its host still answers, deletes the Node object and deregisters its managed instance. Hybrid nodes bill until the Node object is deleted.',
       },
       expect.objectContaining({
         id: 'cost:not-ready:mi-0fedcba9876543210',
