@@ -9,13 +9,17 @@ import { accepted, ok } from '../commons/http-answers';
 /**
  * `DELETE /nodes/{node}` (AWS_IAM): validate the request and the node, then start the offboarding
  * workflow (202, where to follow it); a node already gone is a 200 saying so.
+ *
+ * API Gateway (REST) allows one variable per path level ("A sibling ({requestId}) of this resource
+ * already has a variable path part -- only one is allowed"), so this method shares the resource
+ * `/nodes/{requestId}` of `GET /nodes/{requestId}`: the node's name arrives as `requestId`.
  */
 export const { run, handler, clients } = apiHandler(
   { sfn: SFNClient, eks: EKSClient, ssm: SSMClient },
   async (event, rt) => {
     const submitted = await submitOffboarding(rt, {
       ask: {
-        node: event.pathParameters?.node,
+        node: event.pathParameters?.requestId,
         body: event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,
         query: event.queryStringParameters,
       },

@@ -114,6 +114,30 @@ export type SubmittedOffboarding =
   | { outcome: 'already-gone'; node: string; cluster: string; message: string };
 
 /**
+ * The refusal when another live run holds the node's lock, else undefined. A holder whose deadline
+ * has passed is stale: the workflow's own lock step takes it over.
+ */
+export async function nodeLockedBy(
+  deps: { clients: { ssm: SSMClient }; clock: Clock },
+  started: Pick<OffboardingInput, 'requestId' | 'resources'>,
+  node: string,
+): Promise<NodeLockedError | undefined> {
+  const holder = await readNodeLock(deps.clients.ssm, started.resources.lockParameter);
+  if (!holder || holder.requestId === started.requestId || new Date(holder.expiresAt) <= deps.clock.now()) {
+    return undefined;
+  }
+  const workflow = holder.workflow ?? 'onboarding';
+  return new NodeLockedError(
+    `The ${workflow} ${holder.requestId} holds ${node} (until ${holder.expiresAt}); nothing was started.`,
+    {
+      fix: `Wait for it to end (GET /${STATUS_PATH[workflow]}/${holder.requestId}), then offboard the node again.`,
+      details: { holder: { workflow, requestId: holder.requestId, expiresAt: holder.expiresAt } },
+      retryAfterSeconds: 60,
+    },
+  );
+}
+
+/**
  * `DELETE /nodes/{node}`: validates the request and the node (every problem listed, nothing
  * started: {@link RequestRejectedError}); a node already gone is answered as such, not started;
  * a node another run holds is {@link NodeLockedError}. Then starts the offboarding execution named
@@ -132,19 +156,8 @@ export async function submitOffboarding(
   }
   const started = executionInput(request, validation.target, input.requester, deps.settings);
   const { requestId } = started;
-  const holder = await readNodeLock(deps.clients.ssm, started.resources.lockParameter);
-  // A holder whose deadline has passed is stale: the workflow's own lock step takes it over.
-  if (holder && holder.requestId !== requestId && new Date(holder.expiresAt) > deps.clock.now()) {
-    const workflow = holder.workflow ?? 'onboarding';
-    throw new NodeLockedError(
-      `The ${workflow} ${holder.requestId} holds ${request.node} (until ${holder.expiresAt}); nothing was started.`,
-      {
-        fix: `Wait for it to end (GET /${STATUS_PATH[workflow]}/${holder.requestId}), then offboard the node again.`,
-        details: { holder: { workflow, requestId: holder.requestId, expiresAt: holder.expiresAt } },
-        retryAfterSeconds: 60,
-      },
-    );
-  }
+  const busy = await nodeLockedBy(deps, started, request.node);
+  if (busy) throw busy;
   const stateMachineArn = requireStateMachine(deps.settings);
   const answer = (arn: string, existing: boolean): SubmittedOffboarding => ({
     outcome: 'started',

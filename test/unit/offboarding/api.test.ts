@@ -64,8 +64,9 @@ async function del(
 ): Promise<ReturnType<typeof answerOf>> {
   const event: APIGatewayProxyEvent = apiEvent({
     httpMethod: 'DELETE',
-    resource: '/nodes/{node}',
-    pathParameters: node === undefined ? null : { node },
+    // One variable per path level in API Gateway: the node arrives as requestId (the handler says why).
+    resource: '/nodes/{requestId}',
+    pathParameters: node === undefined ? null : { requestId: node },
     body:
       options.body === undefined
         ? null
