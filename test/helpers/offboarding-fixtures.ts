@@ -3,11 +3,9 @@
  * gpu-node-03 NotReady, each with its managed instance) and the execution input DELETE /nodes/{node}
  * would build for one of its nodes.
  */
-import type { KubeApiFactory } from '#lib/kube/types';
 import { executionInput, validateOffboarding } from '#lib/offboarding/submit';
 import type { OffboardingInput } from '#lib/offboarding/state';
 import { sandboxRuntime, SandboxEstate, withServices } from '#lib/sandbox/index';
-import { sandboxNodeReader } from '#lib/sandbox/on-prem';
 import { type Settings, settingsFromEnv } from '#lib/settings';
 
 export const REGION = 'ap-northeast-2';
@@ -46,35 +44,4 @@ export async function offboardingInput(
   if (!validation.ok || validation.kind !== 'found')
     throw new Error(`cannot offboard ${node}: ${JSON.stringify(validation)}`);
   return executionInput(validation.request, validation.target, REQUESTER, rt.settings);
-}
-
-/**
- * Writes on the sandbox's Nodes, for the steps that change them (cordon, delete): a stand-in until
- * the sandbox's own Kubernetes API serves them. Pods are not simulated here.
- */
-export function nodeWriter(estate: SandboxEstate): KubeApiFactory {
-  const reader = sandboxNodeReader(estate);
-  return (cluster) => ({
-    ...reader(cluster),
-    async setUnschedulable(name, unschedulable) {
-      const node = estate.state.nodes[name];
-      if (!node) return undefined;
-      node.unschedulable = unschedulable;
-      return reader(cluster).getNode(name);
-    },
-    async deleteNode(name) {
-      if (!estate.state.nodes[name]) return false;
-      delete estate.state.nodes[name];
-      return true;
-    },
-    async *listPodsOnNode() {
-      yield [];
-    },
-    async evictPod() {
-      return { outcome: 'gone' as const };
-    },
-    async deletePod() {
-      return false;
-    },
-  });
 }

@@ -15,7 +15,6 @@ import {
   freshEstate,
   GPU_NODE_02,
   GPU_NODE_03,
-  nodeWriter,
   offboardingInput,
   PREFIX,
   REGION,
@@ -34,7 +33,7 @@ const prepare = (input: OffboardingInput) => {
 };
 const removeDeps = () => {
   const rt = runtimeOf(estate);
-  return { ssm: rt.clients.ssm, nodes: nodeWriter(estate), clock: rt.clock, settings: rt.settings };
+  return { ssm: rt.clients.ssm, nodes: rt.nodes, clock: rt.clock, settings: rt.settings };
 };
 const cleanupDeps = () => {
   const rt = runtimeOf(estate);
