@@ -4,7 +4,7 @@ import { describeCaughtError } from '../caught-error';
 import type { KubeNode, NodeReaderFactory } from '../kube/types';
 import { releaseNodeLock } from '../node-lock';
 import { lines, type Notification, snsSubject } from '../notifications';
-import type { Settings } from '../settings';
+import { requestParameters, type Settings } from '../settings';
 import { TAG_KEYS } from '../tags';
 import { type OffboardingNames, offboardCommands } from './leftovers';
 import { costLine, lifecycleActions, nodeLabel, podList, subjectName } from './report';
@@ -281,6 +281,16 @@ async function reportWhatIsLeft(
           remove: commands.activation(a.ActivationId),
           retryable: false,
         });
+        const request = a.Tags.find((t) => t.Key === TAG_KEYS.requestId)?.Value;
+        if (request) {
+          tried.left.push({
+            kind: 'parameters',
+            resource: requestParameters(deps.settings, request).base,
+            why: `what onboarding request ${request} stored, if still there`,
+            remove: commands.parameters(request),
+            retryable: false,
+          });
+        }
       }
     }
   } catch (error) {
@@ -288,7 +298,7 @@ async function reportWhatIsLeft(
       'activation',
       `activations named ${prepare.onboardedName}`,
       `they could not be listed (${describeError(error)})`,
-      `aws ssm describe-activations --region ${deps.settings.region} --filters FilterKey=DefaultInstanceName,FilterValues=${prepare.onboardedName}`,
+      commands.activationsFor(prepare.onboardedName, prepare.clusterArn),
       error,
     );
   }

@@ -65,6 +65,12 @@ export function offboardCommands(settings: Pick<Settings, 'parameterPrefix' | 'r
     deleteNode: `kubectl delete node ${node}`,
     deregister: `aws ssm deregister-managed-instance ${r} --instance-id ${node}`,
     activation: (id: string) => `aws ssm delete-activation ${r} --activation-id ${id}`,
+    /**
+     * When the activations could not be listed: how to find those left for the node's onboarded
+     * name in this cluster, and remove each with the parameters its request stored.
+     */
+    activationsFor: (name: string, clusterArn: string) =>
+      `aws ssm describe-activations ${r} --filters FilterKey=DefaultInstanceName,FilterValues=${name}; delete each tagged EKSClusterARN=${clusterArn} (aws ssm delete-activation ${r} --activation-id <id>) and the parameters its request stored (aws ssm delete-parameters ${r} --names ${requestParameters(settings, '<request id>').activationCode} ${requestParameters(settings, '<request id>').nodeConfig}, the request id from its hybridops:request-id tag)`,
     parameters: (requestId: string) => {
       const p = requestParameters(settings, requestId);
       return `aws ssm delete-parameters ${r} --names ${p.activationCode} ${p.nodeConfig}`;

@@ -50,6 +50,8 @@ export async function prepareOffboarding(deps: PrepareDeps, input: OffboardingIn
     return { run: true, reason: 'host-online' };
   })();
 
+  // A Node whose kubelet stopped posting status on a host SSM cannot reach either: nothing on it runs.
+  const down = Boolean(node) && node?.ready?.status !== 'True' && pingStatus !== PingStatus.ONLINE;
   const now = deps.clock.now();
   const after = (seconds: number) => new Date(now.getTime() + seconds * 1000).toISOString();
   // The lock outlives the longest the run can take: the drain, the command, then the rest.
@@ -87,6 +89,10 @@ export async function prepareOffboarding(deps: PrepareDeps, input: OffboardingIn
     lockParameter: input.resources.lockParameter,
     lockExpiresAt,
     drainDeadline: after(request.drainTimeoutSeconds),
+    drain: down ? { run: false, reason: 'node-down' } : { run: true, reason: 'node-up' },
+    maxDrainPasses: Math.ceil(
+      (request.drainTimeoutSeconds + OFFBOARDING_TIMINGS.drainGraceSeconds) / OFFBOARDING_TIMINGS.drainPassWaitSeconds,
+    ),
     force: request.force,
     uninstall,
     pricePerVcpuHour: HYBRID_VCPU_HOUR_USD,

@@ -21,7 +21,16 @@ import { type OffboardingNames, offboardCommands } from './leftovers';
 import { costLine, hostFilesLines, lifecycleActions, nodeLabel, outputTail, subjectName } from './report';
 import type { OffboardingState, PrepareResult } from './state';
 import { instanceFacts } from './target';
-import { type Action, afterTry, Attempts, describeError, type EarlierTry, type Leftover, leftoverLines } from './tries';
+import * as z from 'zod';
+import {
+  type Action,
+  afterTry,
+  Attempts,
+  describeError,
+  EarlierTrySchema,
+  type Leftover,
+  leftoverLines,
+} from './tries';
 
 export interface OffboardingSummary {
   /** `already-gone`: neither the Node nor its managed instance was there when the run looked. */
@@ -41,8 +50,20 @@ export interface OffboardingSummary {
   notification: Notification;
 }
 
-/** One try of RemoveNode: the summary, and whether the workflow waits and tries again. */
-export type RemoveRun = OffboardingSummary & { attempt: number; retry: boolean; nextWaitSeconds: number };
+/**
+ * One try of RemoveNode: the summary, whether the workflow waits and tries again, and the
+ * onboarding requests whose parameters it looked for (a later try looks for them again).
+ */
+export type RemoveRun = OffboardingSummary & {
+  requestIds: string[];
+  attempt: number;
+  retry: boolean;
+  nextWaitSeconds: number;
+};
+
+/** What RemoveNode hands its next try (the workflow passes its result back in). */
+export const EarlierRemoveSchema = EarlierTrySchema.extend({ requestIds: z.array(z.string()).optional() });
+export type EarlierRemove = z.infer<typeof EarlierRemoveSchema>;
 
 export interface RemoveDeps {
   ssm: SSMClient;
@@ -61,7 +82,7 @@ export interface RemoveDeps {
  */
 export async function removeNode(
   deps: RemoveDeps,
-  state: OffboardingState & { prepare: PrepareResult; remove?: EarlierTry },
+  state: OffboardingState & { prepare: PrepareResult; remove?: EarlierRemove },
 ): Promise<RemoveRun> {
   const { prepare, requestId } = state;
   const names: OffboardingNames = {
@@ -82,7 +103,12 @@ export async function removeNode(
   );
 
   await deregister(deps, state, tried, commands);
-  const requestIds = new Set(prepare.instance.requestId ? [prepare.instance.requestId] : []);
+  // The onboarding requests whose stored parameters are looked for: the instance's, those of the
+  // activations found, and those an earlier try found (their activations may be gone since).
+  const requestIds = new Set([
+    ...(prepare.instance.requestId ? [prepare.instance.requestId] : []),
+    ...(state.remove?.requestIds ?? []),
+  ]);
   if (prepare.onboardedName) await deleteActivations(deps, prepare, tried, commands, requestIds);
   await deleteParameters(deps, [...requestIds].sort(), tried, commands);
   try {
@@ -110,7 +136,7 @@ export async function removeNode(
   }
   const { attempt, actions, left, retry, nextWaitSeconds } = afterTry(state.remove, tried);
   const summary = summarize(deps, state, [...lifecycleActions(state), ...actions], left, attempt);
-  return { ...summary, attempt, retry, nextWaitSeconds };
+  return { ...summary, requestIds: [...requestIds].sort(), attempt, retry, nextWaitSeconds };
 }
 
 /** Deregisters the managed instance if it is still registered (and still this cluster's). */
@@ -186,7 +212,7 @@ async function deleteActivations(
       'activation',
       `activations named ${name}`,
       `they could not be listed (${describeError(error)})`,
-      `aws ssm describe-activations --region ${deps.settings.region} --filters FilterKey=DefaultInstanceName,FilterValues=${name} --query "ActivationList[].ActivationId" --output text | xargs -n1 aws ssm delete-activation --region ${deps.settings.region} --activation-id`,
+      commands.activationsFor(name, prepare.clusterArn),
       error,
     );
     return;
@@ -283,6 +309,12 @@ function summarize(
     'What was done:',
     ...actions.map((a) => `- ${a.action} ${a.resource}: ${a.outcome}`),
     ...(tail.length ? ['', 'nodeadm uninstall output (last lines):', ...tail.map((l) => `    ${l}`)] : []),
+    ...(!gone && !hostLeft && !prepare.uninstall.run && prepare.node.present
+      ? [
+          '',
+          `nodeadm uninstall did not run on the host. If it is to be reused, run on it: ${offboardCommands(deps.settings, names).uninstall}`,
+        ]
+      : []),
     ...(hostLeft && !gone
       ? [
           '',

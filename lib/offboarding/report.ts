@@ -1,6 +1,6 @@
 import { usd } from '../pricing';
 import { offboardCommands } from './leftovers';
-import type { OffboardingState, PrepareResult, UninstallReason } from './state';
+import { drainFinished, type OffboardingState, type PrepareResult, type UninstallReason } from './state';
 import type { Action } from './tries';
 
 /** What the alerts of an offboarding say about the node and what the run did to it, in one place. */
@@ -60,21 +60,31 @@ export function lifecycleActions(state: OffboardingState & { prepare: PrepareRes
         outcome: prepare.node.unschedulable || state.cordon.wasCordoned ? 'was cordoned already' : 'cordoned',
       });
     }
-    if (state.drain) {
-      const forced = state.drain.forced ?? [];
+    if (!prepare.drain.run) {
+      actions.push({
+        action: 'drain',
+        resource: node,
+        outcome: `skipped: the Node is ${prepare.node.ready === 'False' ? 'NotReady' : 'not reporting (Ready Unknown)'} and its host does not answer SSM, so its pods are not running; deleting the Node lets Kubernetes remove them (pod garbage collection) and their controllers run them elsewhere`,
+      });
+    } else if (state.drain) {
+      const forced = state.forced?.pods ?? state.drain.forced ?? [];
+      const more = Math.max(0, (state.forced?.count ?? forced.length) - forced.length);
       actions.push({
         action: 'drain',
         resource: node,
         outcome: state.drain.done
-          ? `drained (DaemonSet and static pods stay, as kubectl drain --ignore-daemonsets leaves them)${forced.length ? `; ${forced.length} pod(s) deleted past their PodDisruptionBudget (force): ${podList(forced)}` : ''}`
-          : `not finished${state.drain.blocked?.length ? `; blocked by ${podList(state.drain.blocked)}` : ''}`,
+          ? `drained (DaemonSet and static pods stay, as kubectl drain --ignore-daemonsets leaves them)${forced.length ? `; ${forced.length + more} pod(s) deleted past their PodDisruptionBudget (force): ${podList(forced)}${more ? ` and ${more} more` : ''}` : ''}`
+          : `not finished${state.drain.blocked?.length ? `; waiting for ${podList(state.drain.blocked.map(({ namespace, name }) => ({ namespace, name })))}` : ''}`,
       });
     }
   }
   const uninstall = prepare.uninstall;
   if (!uninstall.run) {
     actions.push({ action: 'nodeadm-uninstall', resource: node, outcome: WHY_NO_UNINSTALL[uninstall.reason] });
-  } else if (state.command) {
+  } else if (!state.command) {
+    // Sent only once the drain is done: before, there is nothing to say about it.
+    if (drainFinished(state)) actions.push({ action: 'nodeadm-uninstall', resource: node, outcome: 'not sent' });
+  } else {
     const status = state.commandCheck?.status ?? (state.commandCheck?.done ? 'done' : 'sent');
     actions.push({
       action: 'nodeadm-uninstall',

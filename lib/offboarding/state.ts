@@ -79,6 +79,14 @@ export const PrepareResultSchema = z.object({
   lockExpiresAt: z.string(),
   /** When the drain stops honouring PodDisruptionBudgets (and gives up, or with force deletes). */
   drainDeadline: z.string(),
+  /**
+   * Whether the Node is drained. Not when it is down (NotReady, its host not Online): its pods are
+   * not running, their budgets can never allow an eviction, and deleting the Node lets Kubernetes
+   * remove them (pod garbage collection) for their controllers to run elsewhere.
+   */
+  drain: z.object({ run: z.boolean(), reason: z.enum(['node-up', 'node-down']) }),
+  /** Drain passes past which the workflow stops the drain: the deadline, then the grace for pods to go. */
+  maxDrainPasses: z.number().int().positive(),
   force: z.boolean(),
   uninstall: z.object({ run: z.boolean(), reason: z.enum(UNINSTALL_REASONS) }),
   pricePerVcpuHour: z.number(),
@@ -111,6 +119,8 @@ export const OffboardingStateSchema = OffboardingInputSchema.extend({
   prepare: PrepareResultSchema.optional(),
   cordon: z.looseObject({ wasCordoned: z.boolean() }).optional(),
   drain: DrainSeenSchema.optional(),
+  /** The pods a drain pass deleted past their budgets (force), kept whatever later passes say. */
+  forced: z.object({ pods: z.array(PodRefSchema), count: z.number().int() }).optional(),
   command: CommandSeenSchema.optional(),
   commandCheck: CommandCheckSeenSchema.optional(),
   uncordon: z.looseObject({ uncordoned: z.boolean() }).optional(),
@@ -124,7 +134,7 @@ export function currentStep(state: OffboardingState): string {
   const prepare = state.prepare;
   if (!prepare) return 'PrepareOffboarding';
   if (prepare.node.present && !state.cordon) return 'CordonNode';
-  if (prepare.node.present && !state.drain?.done) return 'DrainNode';
+  if (prepare.node.present && prepare.drain.run && !state.drain?.done) return 'DrainNode';
   if (prepare.uninstall.run && !state.command) return 'RunNodeCommand';
   if (prepare.uninstall.run && !state.commandCheck?.done) return 'CheckNodeCommand';
   return 'RemoveNode';
@@ -132,4 +142,6 @@ export function currentStep(state: OffboardingState): string {
 
 /** Whether the Node had been drained when the run failed: from then on it stays cordoned. */
 export const drainFinished = (state: OffboardingState): boolean =>
-  Boolean(state.prepare && (!state.prepare.node.present || state.drain?.done));
+  Boolean(
+    state.prepare && (!state.prepare.node.present || (state.cordon && !state.prepare.drain.run) || state.drain?.done),
+  );

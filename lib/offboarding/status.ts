@@ -18,7 +18,14 @@ export const PHASE_OF_STATE: Record<string, string> = {
   PrepareOffboarding: 'preparing',
   HasNode: 'preparing',
   CordonNode: 'cordoning',
+  ShouldDrain: 'cordoning',
+  StartDrain: 'draining',
+  CountDrainPass: 'draining',
+  IsDrainOverdue: 'draining',
+  DrainStuck: 'cleaning-up-after-failure',
   DrainNode: 'draining',
+  PodsForced: 'draining',
+  RecordForcedPods: 'draining',
   IsDrained: 'draining',
   WaitForDrain: 'draining',
   ShouldUninstall: 'uninstalling',
@@ -115,6 +122,7 @@ const withoutAlert = ({
   attempt: _attempt,
   retry: _retry,
   nextWaitSeconds: _wait,
+  requestIds: _requestIds,
   ...rest
 }: Record<string, unknown>) => rest;
 

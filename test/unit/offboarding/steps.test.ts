@@ -287,6 +287,52 @@ describe('removeNode', () => {
     });
   });
 
+  it("looks again for the parameters of a request it found on an earlier try, though that request's activation is gone", async () => {
+    const state = await drained();
+    const id = '11111111-2222-4333-8444-555555555555';
+    estate.state.activations[id] = {
+      id,
+      code: 'c',
+      iamRole: 'r',
+      registrationLimit: 1,
+      registrationsCount: 0,
+      expirationDate: '2099-01-01T00:00:00Z',
+      createdDate: '2026-01-01T00:00:00Z',
+      defaultInstanceName: 'gpu-node-02',
+      tags: [
+        { Key: 'EKSClusterARN', Value: CLUSTER_ARN },
+        { Key: 'hybridops:request-id', Value: 'gpu-node-02-poc-3' },
+      ],
+    };
+    const name = `${PREFIX}/onboarding/gpu-node-02-poc-3/node-config`;
+    estate.state.parameters[name] = {
+      name,
+      type: 'SecureString',
+      value: '{}',
+      version: 1,
+      tier: 'Standard',
+      lastModified: '',
+    };
+    estate.injectFault({ on: 'ssm:DeleteParameters', effect: 'error', error: 'ThrottlingException', times: 'always' });
+    const first = await removeNode(removeDeps(), state);
+    expect(first.retry).toBe(true);
+    expect(first.requestIds).toEqual(['gpu-node-02-poc-3', 'gpu-node-02-seeded']);
+    expect(estate.state.activations[id]).toBeUndefined();
+    estate.clearFaults();
+
+    const second = await removeNode(removeDeps(), {
+      ...state,
+      remove: { attempt: first.attempt, actions: first.actions, requestIds: first.requestIds },
+    });
+    expect(second.left).toEqual([]);
+    expect(estate.state.parameters[name]).toBeUndefined();
+    expect(second.actions).toContainEqual({
+      action: 'delete-parameters',
+      resource: `${PREFIX}/onboarding/gpu-node-02-poc-3`,
+      outcome: 'deleted 1',
+    });
+  });
+
   it('reports a node that was gone when the run looked', async () => {
     const input = await offboardingInput(estate, 'gpu-node-02');
     delete estate.state.nodes[GPU_NODE_02];
