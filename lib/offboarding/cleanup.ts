@@ -146,23 +146,38 @@ export async function cleanUpOffboarding(
   };
 }
 
-/** Reads the Node; a failure to read it is left as what to check by hand. */
+/**
+ * Reads the Node; a failure to read it is left as what to check by hand: before the drain
+ * finished, whether it is still cordoned; after, whether it is still there.
+ */
 async function readNode(
   deps: CleanupDeps,
   prepare: PrepareResult,
   tried: Attempts,
   commands: ReturnType<typeof offboardCommands>,
+  drained: boolean,
 ): Promise<{ ok: true; node: KubeNode | undefined } | { ok: false }> {
   try {
     return { ok: true, node: await deps.nodes(prepare.clusterAccess).getNode(prepare.nodeName) };
   } catch (error) {
-    tried.leave(
-      'cordon',
-      prepare.nodeName,
-      `the Node could not be read (${describeError(error)}): it may be cordoned; if kubectl get node ${prepare.nodeName} says SchedulingDisabled, put it back in service`,
-      commands.uncordon,
-      error,
-    );
+    const unread = `the Node could not be read (${describeError(error)})`;
+    if (drained) {
+      tried.leave(
+        'node',
+        prepare.nodeName,
+        `${unread}: if kubectl get node ${prepare.nodeName} still lists it, it is drained and cordoned and still bills; to keep it instead: ${commands.uncordon}`,
+        commands.deleteNode,
+        error,
+      );
+    } else {
+      tried.leave(
+        'cordon',
+        prepare.nodeName,
+        `${unread}: if kubectl get node ${prepare.nodeName} says SchedulingDisabled, put it back in service`,
+        commands.uncordon,
+        error,
+      );
+    }
     return { ok: false };
   }
 }
@@ -176,7 +191,7 @@ async function reportCordon(
   commands: ReturnType<typeof offboardCommands>,
 ): Promise<void> {
   if (!prepare.node.present) return;
-  const read = await readNode(deps, prepare, tried, commands);
+  const read = await readNode(deps, prepare, tried, commands, false);
   if (!read.ok) return;
   const node = read.node;
   if (!node) {
@@ -223,7 +238,7 @@ async function reportWhatIsLeft(
       retryable: false,
     });
   }
-  const read = await readNode(deps, prepare, tried, commands);
+  const read = await readNode(deps, prepare, tried, commands, true);
   if (read.ok && read.node) {
     const node = read.node;
     tried.left.push({

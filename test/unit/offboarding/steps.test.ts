@@ -435,6 +435,28 @@ describe('cleanUpOffboarding', () => {
     expect(lockValue()).toBeNull();
   });
 
+  it('after the drain, a Node it cannot read is left as what to check, with the commands either way, and tried again', async () => {
+    const state = await drained();
+    estate.injectFault({ on: 'kubernetes:GetNode', effect: 'error', error: '503', times: 'always' });
+    const result = await cleanUpOffboarding(cleanupDeps(), {
+      ...state,
+      failure: failed('KubernetesApiError', 'HTTP 403 deleting the Node. Fix: apply the RBAC.'),
+    });
+    expect(result.step).toBe('RemoveNode');
+    expect(result.left).toContainEqual(
+      expect.objectContaining({
+        kind: 'node',
+        resource: GPU_NODE_02,
+        remove: `kubectl delete node ${GPU_NODE_02}`,
+        retryable: true,
+      }),
+    );
+    expect(result.left.find((l) => l.kind === 'node')?.why).toContain(
+      `to keep it instead: kubectl uncordon ${GPU_NODE_02}`,
+    );
+    expect(result.retry).toBe(true);
+  });
+
   it('after a failed preparation: nothing changed, and a lock another run holds is left alone', async () => {
     const input = await offboardingInput(estate, 'gpu-node-02');
     const future = new Date(Date.now() + 3600_000).toISOString();
