@@ -8,6 +8,7 @@ import { displayPath } from './display';
 import { type EstateName, localRuntime, UsageError } from './local-runtime';
 import { runPrepared } from './local-run';
 import type { RunEvent } from './runner';
+import { offboardNode } from './workflows/offboard-node';
 import { onboardNode } from './workflows/onboard-node';
 import { nightlySweep } from './workflows/nightly-sweep';
 import { reconcileNetwork } from './workflows/reconcile-network';
@@ -15,6 +16,7 @@ import type { LocalWorkflow, Output } from './workflows/types';
 
 const WORKFLOWS: Record<string, LocalWorkflow> = {
   [onboardNode.name]: onboardNode,
+  [offboardNode.name]: offboardNode,
   [reconcileNetwork.name]: reconcileNetwork,
   [nightlySweep.name]: nightlySweep,
 };
@@ -31,6 +33,7 @@ Workflows: ${Object.keys(WORKFLOWS).join(', ')}
 
 Options:
   --input <file>     the workflow input (onboard-node: the body of POST /nodes;
+                     offboard-node: {"node": "<name>"} and the options of DELETE /nodes/{node};
                      reconcile-network: {"mode": "plan"|"apply"}, config/sandbox.yaml on the sandbox;
                      nightly-sweep: {"trigger": "manual"})
   --estate sandbox   (default) the built-in simulator of AWS and the on-prem servers, kept under

@@ -49,6 +49,10 @@ module.exports = async ({ resolveVariable }) => {
   const executions = sub(
     `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${service}-${stage}-onboard-node:*`,
   );
+  const offboardMachine = { Ref: 'OffboardNodeStateMachine' };
+  const offboardExecutions = sub(
+    `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${service}-${stage}-offboard-node:*`,
+  );
   const managedInstances = sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:managed-instance/*`);
   const hybridRoleArn = sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${hybridRole}`);
   const taggedWithThisCluster = { StringEquals: { 'ssm:resourceTag/EKSClusterARN': clusterArn } };
@@ -154,6 +158,39 @@ module.exports = async ({ resolveVariable }) => {
       // Every activation tagged with the request, also one a lost answer left unrecorded.
       allow(['ssm:DeleteActivation', 'ssm:DescribeActivations'], '*'),
       allow(['ssm:DeleteParameters'], onboardingParameters),
+      allow(['ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters),
+    ],
+    // DELETE /nodes/{node} looks the node up before it starts anything: its Node (through its EKS
+    // access entry), its managed instance's tags, and who holds its lock.
+    submitOffboarding: [
+      allow(['states:StartExecution'], offboardMachine),
+      allow(['states:DescribeExecution'], offboardExecutions),
+      allow(['eks:DescribeCluster'], clusterArn),
+      allow(['ssm:DescribeInstanceInformation'], '*'),
+      allow(['ssm:ListTagsForResource'], managedInstances),
+      allow(['ssm:GetParameter'], lockParameters),
+    ],
+    getOffboarding: [allow(['states:DescribeExecution', 'states:GetExecutionHistory'], offboardExecutions)],
+    // Reads the Node through its EKS access entry (hybridops-node-readers).
+    prepareOffboarding: [
+      allow(['eks:DescribeCluster'], clusterArn),
+      allow(['ssm:DescribeInstanceInformation'], '*'),
+      allow(['ssm:ListTagsForResource'], managedInstances),
+      // Takes the node's lock; a stale one (its holder's deadline passed) is deleted, then retaken.
+      allow(['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters),
+    ],
+    // Deletes the Node through its EKS access entry (hybridops-node-operators), then what is left.
+    removeNode: [
+      allow(['ssm:ListTagsForResource'], managedInstances),
+      allow(['ssm:DeregisterManagedInstance'], managedInstances, taggedWithThisCluster),
+      allow(['ssm:DescribeActivations', 'ssm:DeleteActivation'], '*'),
+      allow(['ssm:DeleteParameters'], onboardingParameters),
+      allow(['ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters),
+    ],
+    // Reads the Node through its EKS access entry (hybridops-node-readers); changes nothing but the lock.
+    cleanUpOffboarding: [
+      allow(['ssm:ListTagsForResource'], managedInstances),
+      allow(['ssm:DescribeActivations'], '*'),
       allow(['ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters),
     ],
     startReconcile: [allow(['states:StartExecution'], { Ref: 'ReconcileNetworkStateMachine' })],

@@ -6,7 +6,12 @@
  * the alert topic is what broke, the alarm must not depend on it. That topic is not encrypted
  * with the AWS-managed SNS key, which CloudWatch cannot publish with; an alarm carries no secret.
  */
-const STATE_MACHINES = ['OnboardNodeStateMachine', 'ReconcileNetworkStateMachine', 'NightlySweepStateMachine'];
+const STATE_MACHINES = [
+  'OnboardNodeStateMachine',
+  'OffboardNodeStateMachine',
+  'ReconcileNetworkStateMachine',
+  'NightlySweepStateMachine',
+];
 const OUTCOMES = {
   ExecutionsFailed: 'failed (its alert may not have reached the alert topic)',
   ExecutionsTimedOut: 'timed out (no Catch runs for the execution timeout)',

@@ -5,11 +5,13 @@ import { UsageError } from '../local-runtime';
 import type { Streams } from '../main';
 import { type ChaosSummary, type ChaosWorkflow, runChaos } from './engine';
 import { nightlySweepChaos } from './nightly-sweep';
+import { offboardNodeChaos } from './offboard-node';
 import { onboardNodeChaos } from './onboard-node';
 import { reconcileNetworkChaos } from './reconcile-network';
 
 export const CHAOS_WORKFLOWS: Record<string, ChaosWorkflow> = {
   [onboardNodeChaos.name]: onboardNodeChaos,
+  [offboardNodeChaos.name]: offboardNodeChaos,
   [reconcileNetworkChaos.name]: reconcileNetworkChaos,
   [nightlySweepChaos.name]: nightlySweepChaos,
 };

@@ -1,3 +1,4 @@
+import { HOST_STATE_DIR, NODE_CONFIG_DIR } from '../node-lifecycle/nodeadm';
 import { lockParameter, requestParameters, type Settings } from '../settings';
 
 /**
@@ -19,8 +20,9 @@ export interface OffboardingNames {
  * What `nodeadm uninstall` removes from a host (aws/eks-hybrid `internal/flows/uninstall.go`,
  * `internal/kubelet/install.go`, `internal/ssm/install.go`, `internal/cleanup/cleanup.go`), and the
  * files `nodeadm install` and `init` leave (EKS user guide, hybrid-nodes-nodeadm, "Files
- * installed"): what is left on a host that could not run it. containerd is left: nodeadm installs
- * it from the distribution's packages, which other software may use.
+ * installed"), and this project's own (the NodeConfig onboarding's instructions keep, nodeadm's
+ * logs): what is left on a host that could not run it. containerd is left: nodeadm installs it
+ * from the distribution's packages, which other software may use.
  */
 export const NODEADM_FILES = [
   '/usr/bin/kubelet',
@@ -42,6 +44,8 @@ export const NODEADM_FILES = [
   '/var/lib/cni',
   '/etc/sysctl.d/99-nodeadm.conf',
   '/opt/nodeadm',
+  NODE_CONFIG_DIR,
+  HOST_STATE_DIR,
 ] as const;
 
 /** The commands for each part of an offboarding, for the alerts and the operator's shell. */

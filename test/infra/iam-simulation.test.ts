@@ -8,10 +8,12 @@ import { allStates, getAttOf, type StateNode } from '#cli/asl';
 import { CHAOS_WORKFLOWS } from '#cli/chaos/command';
 import { capturing, type ChaosWorkflow, runChaos } from '#cli/chaos/engine';
 import { random } from '#cli/chaos/faults';
+import { offboardNodeChaos } from '#cli/chaos/offboard-node';
 import { onboardNodeChaos } from '#cli/chaos/onboard-node';
 import { reconcileNetworkChaos } from '#cli/chaos/reconcile-network';
 import { runPrepared } from '#cli/local-run';
 import { loadServerlessConfig } from '#cli/serverless-config';
+import type { OffboardingInput } from '#lib/offboarding/state';
 import type { OnboardingInput } from '#lib/onboarding/state';
 import { withServices } from '#lib/sandbox/index';
 import { callWatchers, outsideWorkflow, type SandboxCall, SandboxEstate } from '#lib/sandbox/estate';
@@ -100,6 +102,18 @@ async function corners(home: string): Promise<void> {
   const onboarded = await capturing(() => runPrepared(onboarding.workflow, onboarding.local, onboarding.input));
   if (onboarded.value.status !== 'SUCCEEDED')
     problems.push(`the stale-lock onboarding ended ${onboarded.value.status}`);
+
+  // An offboarding takes over the stale lock of an onboarding that ended without cleanup.
+  const offboarding = await offboardNodeChaos.arrange(random(1), home, 0);
+  const offboardLock = (offboarding.input as OffboardingInput).resources.lockParameter;
+  await outsideWorkflow.run(true, () =>
+    offboarding.local.estate
+      .clients()
+      .ssm.send(new PutParameterCommand({ Name: offboardLock, Type: 'String', Value: JSON.stringify(stale) })),
+  );
+  const offboarded = await capturing(() => runPrepared(offboarding.workflow, offboarding.local, offboarding.input));
+  if (offboarded.value.status !== 'SUCCEEDED')
+    problems.push(`the stale-lock offboarding ended ${offboarded.value.status}`);
 
   const reconcile = await reconcileNetworkChaos.arrange(random(1), home, 0);
   // The create's answer is lost: the SDK sends it again, AWS answers ResourceExistsException, and
@@ -218,8 +232,8 @@ describe('IAM, simulated against every request the workflows make', () => {
 
   it('saw every function that calls AWS, and every command the sandbox answers', () => {
     const principals = new Set([...seen.values()].map((s) => s.principal));
-    // checkNode reads Nodes through the Kubernetes API (its EKS access entry), not IAM.
-    const silent = ['checkNode'];
+    // These act on the Kubernetes API only (their EKS access entries), not through IAM.
+    const silent = ['checkNode', 'cordonNode', 'uncordonNode', 'drainNode'];
     const functions = [...byFunction.keys()].filter((k) => !silent.includes(k));
     expect(functions.filter((f) => !principals.has(f))).toEqual([]);
     const implemented = fresh.implemented();
@@ -321,6 +335,24 @@ describe('IAM, requests that must be denied', () => {
         action: 'ssm:DeregisterManagedInstance',
         resource: arn('ssm', 'managed-instance/mi-0123456789abcdef0'),
         context: { 'ssm:resourceTag/EKSClusterARN': otherCluster, 'aws:ResourceTag/EKSClusterARN': otherCluster },
+      },
+    ],
+    [
+      "deregistering another cluster's instance when offboarding",
+      'removeNode',
+      {
+        action: 'ssm:DeregisterManagedInstance',
+        resource: arn('ssm', 'managed-instance/mi-0123456789abcdef0'),
+        context: { 'ssm:resourceTag/EKSClusterARN': otherCluster, 'aws:ResourceTag/EKSClusterARN': otherCluster },
+      },
+    ],
+    [
+      'starting the onboarding state machine from DELETE /nodes/{node}',
+      'submitOffboarding',
+      {
+        action: 'states:StartExecution',
+        resource: arn('states', 'stateMachine:eks-hybrid-ops-sandbox-onboard-node'),
+        context: {},
       },
     ],
     [

@@ -40,7 +40,14 @@ const list = (value: unknown): unknown[] => [value].flat();
 describe('the packaged template', () => {
   it('protects every API method with AWS_IAM', () => {
     const methods = ofType('AWS::ApiGateway::Method').filter(([, m]) => m.Properties.HttpMethod !== 'OPTIONS');
-    expect(methods.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'GET', 'POST', 'POST']);
+    expect(methods.map(([, m]) => m.Properties.HttpMethod).sort()).toEqual([
+      'DELETE',
+      'GET',
+      'GET',
+      'GET',
+      'POST',
+      'POST',
+    ]);
     for (const [, method] of methods) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -73,14 +80,16 @@ describe('the packaged template', () => {
     }
   });
 
-  it('lets only the cleanup function deregister instances, and only those tagged with the cluster', () => {
+  it("lets only onboarding's cleanup and offboarding's RemoveNode deregister instances, only those tagged with the cluster", () => {
     const deregisters = ofType('AWS::IAM::Role').flatMap(([name, role]) =>
       statements(role)
         .filter((s) => list(s.Action).includes('ssm:DeregisterManagedInstance'))
         .map((s) => ({ name, s })),
     );
-    expect(deregisters.map((d) => d.name)).toEqual(['CleanUpOnboardingRole']);
-    expect(deregisters[0]?.s.Condition.StringEquals).toHaveProperty(['ssm:resourceTag/EKSClusterARN']);
+    expect(deregisters.map((d) => d.name).sort()).toEqual(['CleanUpOnboardingRole', 'RemoveNodeRole']);
+    for (const { s } of deregisters) {
+      expect(s.Condition.StringEquals).toHaveProperty(['ssm:resourceTag/EKSClusterARN']);
+    }
   });
 
   it('binds every access entry group in deploy/kubernetes/, and the operators only to what a drain does', () => {
@@ -128,6 +137,19 @@ describe('the packaged template', () => {
         },
       },
     ]);
+  });
+
+  it("gives offboarding's RemoveNode, of its own functions, the only access entry that may delete Nodes", () => {
+    const entries = Object.fromEntries(
+      ofType('AWS::EKS::AccessEntry').map(([, e]) => [
+        e.Properties.PrincipalArn['Fn::GetAtt'][0] as string,
+        e.Properties.KubernetesGroups as string[],
+      ]),
+    );
+    expect(entries.RemoveNodeRole).toEqual(['hybridops-node-operators']);
+    for (const reader of ['SubmitOffboardingRole', 'PrepareOffboardingRole', 'CleanUpOffboardingRole']) {
+      expect(entries[reader]).toEqual(['hybridops-node-readers']);
+    }
   });
 
   it('lets activations be created only with this cluster tag and the hybrid role be passed only to SSM', () => {
@@ -251,7 +273,12 @@ describe('the workflow alarms', () => {
       .sort();
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
 
-    expect(machines).toEqual(['NightlySweepStateMachine', 'OnboardNodeStateMachine', 'ReconcileNetworkStateMachine']);
+    expect(machines).toEqual([
+      'NightlySweepStateMachine',
+      'OffboardNodeStateMachine',
+      'OnboardNodeStateMachine',
+      'ReconcileNetworkStateMachine',
+    ]);
     for (const machine of machines) {
       const mine = alarms.filter((a) => a.Dimensions[0].Value.Ref === machine);
       expect(mine.map((a) => a.MetricName).sort()).toEqual([

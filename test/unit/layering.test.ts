@@ -20,6 +20,7 @@ const ROOT = join(__dirname, '..', '..');
 /** lib/ folder of each workflow, by its functions/ folder (named for its state machine). */
 const WORKFLOWS: Record<string, string> = {
   'onboard-node': 'lib/onboarding',
+  'offboard-node': 'lib/offboarding',
   'reconcile-network': 'lib/network',
   'nightly-sweep': 'lib/sweep',
 };

@@ -7,16 +7,28 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DescribeInstanceInformationCommand,
+  GetParameterCommand,
+  ListTagsForResourceCommand,
+  ParameterNotFound,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { systemClock } from '#lib/clock';
 import { RequestRefusedError } from '#lib/errors';
+import type { KubeApiFactory, KubeNode } from '#lib/kube/types';
 import { startReconcile } from '#lib/network/api';
+import { getOffboarding } from '#lib/offboarding/status';
+import { submitOffboarding } from '#lib/offboarding/submit';
 import type { SandboxCall } from '#lib/sandbox/estate';
 import { getNodeConfig, getOnboarding } from '#lib/onboarding/status';
 import { submitOnboarding } from '#lib/onboarding/submit';
 import {
+  CLUSTER_ARN,
   eksCluster,
   gpuRequestBody,
+  INSTANCE_ID,
   nodeConfigResult,
   onboardingInput,
   REQUEST_ID,
@@ -119,6 +131,60 @@ export async function apiCalls(
       { sfn: clients.sfn, stateMachineArn: stateMachine('ReconcileNetworkStateMachine') },
       { body: '{"mode":"plan"}', requester: REQUESTER },
     ),
+  );
+
+  // DELETE /nodes/{node}: the node looked up (its Node through the Kubernetes API, which is not
+  // IAM; its managed instance's tags; its lock), then the offboarding started, then asked again.
+  const offboard = stateMachine('OffboardNodeStateMachine');
+  const offboardSettings = { ...stageSettings, offboardStateMachineArn: offboard };
+  const offboarded = {
+    executionArn: `${offboard.replace(':stateMachine:', ':execution:')}:gpu-node-01-0123456789ab`,
+    startDate: new Date(),
+  };
+  const node: KubeNode = {
+    name: INSTANCE_ID,
+    labels: { 'eks.amazonaws.com/compute-type': 'hybrid' },
+    internalIps: ['192.168.10.21'],
+    capacity: { cpu: '224' },
+    unschedulable: false,
+  };
+  const nodes = (() => ({
+    getNode: async (name: string) => (name === INSTANCE_ID ? node : undefined),
+  })) as unknown as KubeApiFactory;
+  ssm.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [{ InstanceId: INSTANCE_ID }] });
+  ssm.on(ListTagsForResourceCommand).resolves({
+    TagList: [
+      { Key: 'EKSClusterARN', Value: CLUSTER_ARN },
+      { Key: 'hybridops:node-name', Value: 'gpu-node-01' },
+    ],
+  });
+  ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ $metadata: {}, message: 'no lock' }));
+  sfn
+    .on(StartExecutionCommand)
+    .resolvesOnce(offboarded)
+    .rejects(new ExecutionAlreadyExists({ $metadata: {}, message: 'Execution Already Exists' }));
+  const offboardInput = () =>
+    JSON.parse(
+      (sfn.commandCalls(StartExecutionCommand).at(-1)?.args[0].input.input as string | undefined) ?? '{}',
+    ) as unknown;
+  const deleteNode = () =>
+    answered(
+      submitOffboarding(
+        { clients, nodes, clock: systemClock, settings: offboardSettings },
+        {
+          ask: { node: 'gpu-node-01', body: JSON.stringify({ clientToken: 'retire-1' }) },
+          requester: REQUESTER,
+          baseUrl: 'https://api.example',
+        },
+      ),
+    );
+  await take('submitOffboarding', deleteNode);
+  sfn
+    .on(DescribeExecutionCommand)
+    .resolves({ ...offboarded, status: 'RUNNING', input: JSON.stringify(offboardInput()) });
+  await take('submitOffboarding', deleteNode);
+  await take('getOffboarding', () =>
+    getOffboarding({ sfn: clients.sfn, settings: offboardSettings }, 'gpu-node-01-0123456789ab'),
   );
   for (const mock of Object.values(mocks)) mock.restore();
   return found;
