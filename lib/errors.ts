@@ -79,6 +79,8 @@ export class NodeCommandTimeoutError extends define('NodeCommandTimeoutError') {
 export class NodeUpgradeTimeoutError extends define('NodeUpgradeTimeoutError') {}
 /** A rolling upgrade stopped at a node that failed: the execution's final error, so the alarm sees it. */
 export class UpgradeStoppedError extends define('UpgradeStoppedError') {}
+/** More nodes to upgrade than one execution's history can hold (lib/upgrades/limits.ts): split the rollout. */
+export class UpgradeTooLargeError extends define('UpgradeTooLargeError') {}
 
 // Network reconciliation
 export class InvalidDesiredStateError extends define('InvalidDesiredStateError') {}
@@ -203,6 +205,7 @@ export const ERROR_NAMES: readonly string[] = [
   NodeCommandTimeoutError,
   NodeUpgradeTimeoutError,
   UpgradeStoppedError,
+  UpgradeTooLargeError,
   InvalidDesiredStateError,
   EmptyDesiredStateError,
   NetworkActionsFailedError,
