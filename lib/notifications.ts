@@ -8,7 +8,7 @@ export interface Notification {
   message: string;
   severity: Severity;
   cluster: string;
-  check: 'onboarding' | 'offboarding' | 'network' | 'sweep' | 'cost' | 'connectivity' | 'compliance';
+  check: 'onboarding' | 'offboarding' | 'upgrade' | 'network' | 'sweep' | 'cost' | 'connectivity' | 'compliance';
 }
 
 /**
