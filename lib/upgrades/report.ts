@@ -47,8 +47,16 @@ export interface UpgradeReport {
   summary?: string;
 }
 
-/** Skipped nodes listed in the state's report; report.json in the run store lists them all. */
+/**
+ * The report in the state lists the first 50 skipped nodes, and each node's detail up to 500
+ * characters; report.json in the run store has them all, in full. So the state after ReportUpgrade
+ * stays well under Step Functions' 256 KiB even at the largest run (test/unit/upgrades/report.test.ts
+ * measures it): the plan, a wave of failed nodes with their output tails, and the summary message.
+ */
 const SKIPPED_IN_OUTPUT = 50;
+const DETAIL_IN_OUTPUT = 500;
+const clip = (l: NodeLine): NodeLine =>
+  l.detail.length <= DETAIL_IN_OUTPUT ? l : { ...l, detail: `${l.detail.slice(0, DETAIL_IN_OUTPUT - 3)}...` };
 
 const skippedLine = (s: SkippedNode): NodeLine => ({
   name: s.name,
@@ -117,8 +125,12 @@ export async function nodeLines(
   return [...lines, ...plan.skipped.map(skippedLine)];
 }
 
+/** A node's detail in the message: a failed command's output tail (20 lines of 200 characters) fits. */
+const DETAIL_IN_MESSAGE = 5000;
 const show = (l: NodeLine) => [
-  `- ${l.name}${l.nodeName && l.nodeName !== l.name ? ` (${l.nodeName})` : ''}${l.reason ? ` [${l.reason}]` : ''}: ${l.detail}`,
+  `- ${l.name}${l.nodeName && l.nodeName !== l.name ? ` (${l.nodeName})` : ''}${l.reason ? ` [${l.reason}]` : ''}: ${
+    l.detail.length <= DETAIL_IN_MESSAGE ? l.detail : `${l.detail.slice(0, DETAIL_IN_MESSAGE - 3)}...`
+  }`,
 ];
 
 export interface ReportInput {
@@ -230,5 +242,5 @@ export async function reportUpgrade(
   await deps.store.putJson(key, { ...report, reportedAt: deps.clock.now().toISOString() });
   const skipped = of('skipped');
   const inState = [...lines.filter((l) => l.state !== 'skipped'), ...skipped.slice(0, SKIPPED_IN_OUTPUT)];
-  return { ...report, nodes: inState };
+  return { ...report, nodes: inState.map(clip) };
 }

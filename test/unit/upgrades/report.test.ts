@@ -1,4 +1,5 @@
 import { ManualClock } from '#lib/clock';
+import { MAX_NODES_PER_UPGRADE, MAX_UNAVAILABLE, STATE_BYTES_LIMIT } from '#lib/upgrades/limits';
 import { reportUpgrade } from '#lib/upgrades/report';
 import type { NodeOutcome, PlannedNode, UpgradePlan, UpgradeSpec } from '#lib/upgrades/state';
 import { upgradeKeys } from '#lib/upgrades/state';
@@ -193,5 +194,45 @@ describe('reportUpgrade', () => {
     expect(result.outcome).toBe('nothing-to-do');
     expect(result.notification.subject).toBe('[INFO] gpu-hybrid-cluster: no node to upgrade to 1.33');
     expect(result.notification.message).toContain('No node needed upgrading (3 already at 1.33 or newer).');
+  });
+
+  it('keeps the state of the largest run well under 256 KiB: the plan, a wave of failed nodes, the report', async () => {
+    // 18 nodes in waves of 10, 50 skipped nodes listed, and a first wave whose 10 nodes all failed
+    // with a full output tail (20 lines of 200 characters) each: the largest state the run has.
+    const nodes = Array.from({ length: MAX_NODES_PER_UPGRADE }, (_, i) => ({
+      ...planned(1, Math.floor(i / MAX_UNAVAILABLE)),
+      name: `gpu-node-${String(i).padStart(2, '0')}-${'x'.repeat(40)}`,
+    }));
+    const waves = [nodes.slice(0, MAX_UNAVAILABLE), nodes.slice(MAX_UNAVAILABLE)];
+    const tail = Array.from({ length: 20 }, () => 'y'.repeat(200)).join('\n');
+    const skipped = Array.from({ length: 50 }, (_, i) => ({
+      name: `cpu-node-${i}-${'z'.repeat(40)}`,
+      nodeName: `mi-0a2b4c6d8e0f${String(i).padStart(5, '0')}`,
+      reason: 'offline' as const,
+      detail: 'its SSM agent is ConnectionLost, so it cannot take a command; '.repeat(4),
+    }));
+    const p = {
+      ...plan(waves),
+      skipped,
+      skippedCount: skipped.length,
+      access: { ...plan([]).access, certificateAuthority: 'c'.repeat(2000) },
+    };
+    const results = (waves[0] ?? []).map((n) => ({
+      ...failedAtCommand(n),
+      detail: `${failedAtCommand(n).detail}\n${tail}`,
+    }));
+    const { store } = memoryStore({ [p.key]: p, [keys.wave(0)]: results });
+
+    const result = await report(store, { plan: p });
+    const state = { input: request, plan: p, wave: { index: 0, nodes: waves[0], results }, report: result };
+    const bytes = Buffer.byteLength(JSON.stringify(state), 'utf8');
+
+    expect(result.counts).toMatchObject({
+      failed: MAX_UNAVAILABLE,
+      untouched: MAX_NODES_PER_UPGRADE - MAX_UNAVAILABLE,
+    });
+    expect(result.notification.message).toContain(tail);
+    // 158 KB: three fifths of the limit.
+    expect(bytes).toBeLessThan(STATE_BYTES_LIMIT * 0.65);
   });
 });
