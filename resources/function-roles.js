@@ -102,6 +102,8 @@ module.exports = async ({ resolveVariable }) => {
   const objects = (path) => sub(`\${SweepBucket.Arn}/${path}`);
   const runObjects = objects('runs/*');
   const memory = objects('alert-memory.json');
+  // An upgrade's plan, its waves' outcomes and its report (lib/upgrades/state.ts upgradeKeys).
+  const upgradeObjects = objects('runs/upgrade-*');
   // Every reader of the run store: without ListBucket, S3 answers AccessDenied instead of
   // NoSuchKey for an object not written (or expired), and the step fails with AccessDenied
   // instead of the store's own error and its fix (S3 API reference, GetObject, Permissions).
@@ -322,6 +324,23 @@ module.exports = async ({ resolveVariable }) => {
     ],
     // No resource type for either (Service Authorization Reference, Systems Manager).
     checkNodeCommand: [allow(['ssm:GetCommandInvocation', 'ssm:DescribeInstanceInformation'], '*')],
+    // The rolling upgrade's own steps (the node lifecycle's are their own).
+    planUpgrade: [
+      allow(['eks:DescribeCluster'], clusterArn),
+      // Which instances are tagged for this cluster, and their agents' PingStatus.
+      allow(['ssm:DescribeInstanceInformation'], '*'),
+      // The name each node was onboarded under (its lock's name).
+      allow(['ssm:ListTagsForResource'], managedInstances),
+      allow(['s3:PutObject'], upgradeObjects),
+    ],
+    startNodeUpgrade: [allow(['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters)],
+    // Reads the Node through the Kubernetes API: authorised by its EKS access entry, not by IAM.
+    checkUpgradedNode: [],
+    finishNodeUpgrade: [allow(['ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters)],
+    failNodeUpgrade: [allow(['ssm:GetParameter', 'ssm:DeleteParameter'], lockParameters)],
+    recordUpgradeWave: [allow(['s3:PutObject'], upgradeObjects)],
+    // Reads the plan and each wave's outcomes (a wave never recorded must answer NoSuchKey).
+    reportUpgrade: [allow(['s3:GetObject', 's3:PutObject'], upgradeObjects), listBucket],
     cleanUpOnboarding: [
       allow(['ssm:DeleteActivation', 'ssm:DescribeActivations'], '*'),
       allow(['ssm:DescribeInstanceInformation'], '*'),

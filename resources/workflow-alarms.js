@@ -11,6 +11,7 @@ const STATE_MACHINES = [
   'OffboardNodeStateMachine',
   'ReconcileNetworkStateMachine',
   'NightlySweepStateMachine',
+  'UpgradeNodesStateMachine',
 ];
 const OUTCOMES = {
   ExecutionsFailed: 'failed (its alert may not have reached the alert topic)',

@@ -278,6 +278,7 @@ describe('the workflow alarms', () => {
       'OffboardNodeStateMachine',
       'OnboardNodeStateMachine',
       'ReconcileNetworkStateMachine',
+      'UpgradeNodesStateMachine',
     ]);
     for (const machine of machines) {
       const mine = alarms.filter((a) => a.Dimensions[0].Value.Ref === machine);

@@ -23,6 +23,7 @@ const WORKFLOWS: Record<string, string> = {
   'offboard-node': 'lib/offboarding',
   'reconcile-network': 'lib/network',
   'nightly-sweep': 'lib/sweep',
+  'upgrade-nodes': 'lib/upgrades',
 };
 const WORKFLOW_LIBS = Object.values(WORKFLOWS);
 /** Handlers of core steps that several workflows run, by functions/ folder. */
