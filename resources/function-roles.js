@@ -54,6 +54,10 @@ module.exports = async ({ resolveVariable }) => {
     `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${service}-${stage}-offboard-node:*`,
   );
   const managedInstances = sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:managed-instance/*`);
+  const upgradeMachine = { Ref: 'UpgradeNodesStateMachine' };
+  const upgradeExecutions = sub(
+    `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${service}-${stage}-upgrade-nodes:*`,
+  );
   const hybridRoleArn = sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${hybridRole}`);
   const taggedWithThisCluster = { StringEquals: { 'ssm:resourceTag/EKSClusterARN': clusterArn } };
   // An AWS-owned document: its ARN has no account (SSM user guide, "Setting up identity based
@@ -324,7 +328,17 @@ module.exports = async ({ resolveVariable }) => {
     ],
     // No resource type for either (Service Authorization Reference, Systems Manager).
     checkNodeCommand: [allow(['ssm:GetCommandInvocation', 'ssm:DescribeInstanceInformation'], '*')],
-    // The rolling upgrade's own steps (the node lifecycle's are their own).
+    // The rolling upgrade: the API, then its own steps (the node lifecycle's are their own).
+    submitUpgrade: [
+      allow(['states:StartExecution'], upgradeMachine),
+      allow(['states:DescribeExecution'], upgradeExecutions),
+      allow(['eks:DescribeCluster'], clusterArn),
+    ],
+    getUpgrade: [
+      allow(['states:DescribeExecution'], upgradeExecutions),
+      allow(['s3:GetObject'], upgradeObjects),
+      listBucket,
+    ],
     planUpgrade: [
       allow(['eks:DescribeCluster'], clusterArn),
       // Which instances are tagged for this cluster, and their agents' PingStatus.

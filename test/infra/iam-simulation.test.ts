@@ -202,7 +202,7 @@ beforeAll(async () => {
   }
   for (const { principal, call } of await apiCalls(AT, template)) {
     commandsSeen.add(`${call.service}:${call.command}`);
-    for (const request of iamRequestsOf(call, fresh, AT))
+    for (const request of [...iamRequestsOf(call, fresh, AT), ...listBucketFor(call)])
       add(principal, request, `${call.service}:${call.command} (API)`);
   }
   stateMachineInvocations(template);

@@ -45,6 +45,8 @@ describe('the packaged template', () => {
       'GET',
       'GET',
       'GET',
+      'GET',
+      'POST',
       'POST',
       'POST',
     ]);

@@ -7,6 +7,7 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeInstanceInformationCommand,
   GetParameterCommand,
@@ -24,6 +25,9 @@ import { submitOffboarding } from '#lib/offboarding/submit';
 import type { SandboxCall } from '#lib/sandbox/estate';
 import { getNodeConfig, getOnboarding } from '#lib/onboarding/status';
 import { submitOnboarding } from '#lib/onboarding/submit';
+import { s3Store } from '#lib/store';
+import { getUpgrade } from '#lib/upgrades/status';
+import { submitUpgrade, upgradeExecutionInput } from '#lib/upgrades/submit';
 import {
   CLUSTER_ARN,
   eksCluster,
@@ -185,6 +189,43 @@ export async function apiCalls(
   await take('submitOffboarding', deleteNode);
   await take('getOffboarding', () =>
     getOffboarding({ sfn: clients.sfn, settings: offboardSettings }, 'gpu-node-01-0123456789ab'),
+  );
+
+  // POST /upgrades (new, then again: the execution exists) and GET /upgrades/{id}.
+  const upgrade = stateMachine('UpgradeNodesStateMachine');
+  const upgradeSettings = { ...stageSettings, upgradeStateMachineArn: upgrade };
+  const upgradeId = 'upgrade-1-33-0123456789ab';
+  const upgradeStarted = {
+    executionArn: `${upgrade.replace(':stateMachine:', ':execution:')}:${upgradeId}`,
+    startDate: new Date(),
+  };
+  sfn
+    .on(StartExecutionCommand)
+    .resolvesOnce(upgradeStarted)
+    .rejects(new ExecutionAlreadyExists({ $metadata: {}, message: 'Execution Already Exists' }));
+  const upgradeBody = JSON.stringify({ cluster: stageSettings.clusterName, clientToken: 'roll-1' });
+  const submitted = upgradeExecutionInput(
+    { request: { cluster: stageSettings.clusterName, clientToken: 'roll-1' }, target: '1.33' },
+    REQUESTER,
+    upgradeSettings,
+  );
+  sfn.on(DescribeExecutionCommand).resolves({ ...upgradeStarted, status: 'RUNNING', input: JSON.stringify(submitted) });
+  const upgradeSubmit = () =>
+    answered(
+      submitUpgrade(
+        { clients, settings: upgradeSettings },
+        { body: upgradeBody, requester: REQUESTER, baseUrl: 'https://api.example' },
+      ),
+    );
+  await take('submitUpgrade', upgradeSubmit);
+  await take('submitUpgrade', upgradeSubmit);
+  // GET reads the run store: the plan and the waves it finds, NoSuchKey for those not written.
+  const s3 = mockClient(S3Client);
+  s3.on(GetObjectCommand).rejects(new NoSuchKey({ $metadata: {}, message: 'The specified key does not exist.' }));
+  mocks.s3 = s3 as unknown as Sent;
+  const bucket = at.names.SweepBucket ?? 'run-store';
+  await take('getUpgrade', () =>
+    getUpgrade({ sfn: clients.sfn, store: s3Store(new S3Client({}), bucket), settings: upgradeSettings }, upgradeId),
   );
   for (const mock of Object.values(mocks)) mock.restore();
   return found;
