@@ -12,6 +12,7 @@ import { offboardNode } from './workflows/offboard-node';
 import { onboardNode } from './workflows/onboard-node';
 import { nightlySweep } from './workflows/nightly-sweep';
 import { reconcileNetwork } from './workflows/reconcile-network';
+import { upgradeNodes } from './workflows/upgrade-nodes';
 import type { LocalWorkflow, Output } from './workflows/types';
 
 const WORKFLOWS: Record<string, LocalWorkflow> = {
@@ -19,6 +20,7 @@ const WORKFLOWS: Record<string, LocalWorkflow> = {
   [offboardNode.name]: offboardNode,
   [reconcileNetwork.name]: reconcileNetwork,
   [nightlySweep.name]: nightlySweep,
+  [upgradeNodes.name]: upgradeNodes,
 };
 
 const HELP = `hybridops: run eks-hybrid-ops workflows locally, with the real ASL and handlers
@@ -35,13 +37,14 @@ Options:
   --input <file>     the workflow input (onboard-node: the body of POST /nodes;
                      offboard-node: {"node": "<name>"} and the options of DELETE /nodes/{node};
                      reconcile-network: {"mode": "plan"|"apply"}, config/sandbox.yaml on the sandbox;
-                     nightly-sweep: {"trigger": "manual"})
+                     nightly-sweep: {"trigger": "manual"}; upgrade-nodes: the body of POST /upgrades)
   --estate sandbox   (default) the built-in simulator of AWS and the on-prem servers, kept under
                      $HYBRIDOPS_HOME (default .hybridops/); no AWS account needed
   --estate aws       the real account, through the default AWS credential chain; needs
                      HYBRIDOPS_ALERT_TOPIC_ARN (and AWS_REGION)
-  --scenario <name>  how the simulated on-prem server behaves: joins (default),
-                     never-registers, stays-not-ready, registers-no-node
+  --scenario <name>  how the simulated on-prem servers behave: joins (default),
+                     never-registers, stays-not-ready, registers-no-node; after the join:
+                     host-offline, drain-blocked, uninstall-fails, upgrade-fails
   --json             print one JSON object: status, states visited, output, error
   --verbose          show the functions' logs
 
@@ -149,7 +152,7 @@ async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv): Pr
   }
   if (json) {
     io.stdout.write(
-      `${JSON.stringify({ status: result.status, states: result.visited, output: result.output ?? null, error: result.error ?? null, alerts })}\n`,
+      `${JSON.stringify({ status: result.status, states: result.visited, output: (workflow.output ? workflow.output(result) : result.output) ?? null, error: result.error ?? null, alerts })}\n`,
     );
   }
   return result.status === 'SUCCEEDED' ? 0 : 1;

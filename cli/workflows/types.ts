@@ -17,6 +17,8 @@ export interface LocalWorkflow {
   prepare(body: string, local: LocalRuntime): Promise<Prepared>;
   /** Side steps a person would take while the workflow runs, after the named Task. */
   afterTask?(local: LocalRuntime, out: Output, input: unknown): Record<string, (result: unknown) => Promise<void>>;
+  /** What `--json` prints as `output`; the execution's output when absent. */
+  output?(result: RunResult): unknown;
   /** Prints the outcome; `sent` are the SNS messages this run published (on the sandbox). */
   summarize(result: RunResult, out: Output, sent: OutboxMessage[]): void;
 }
