@@ -8,12 +8,14 @@ import { nightlySweepChaos } from './nightly-sweep';
 import { offboardNodeChaos } from './offboard-node';
 import { onboardNodeChaos } from './onboard-node';
 import { reconcileNetworkChaos } from './reconcile-network';
+import { upgradeNodesChaos } from './upgrade-nodes';
 
 export const CHAOS_WORKFLOWS: Record<string, ChaosWorkflow> = {
   [onboardNodeChaos.name]: onboardNodeChaos,
   [offboardNodeChaos.name]: offboardNodeChaos,
   [reconcileNetworkChaos.name]: reconcileNetworkChaos,
   [nightlySweepChaos.name]: nightlySweepChaos,
+  [upgradeNodesChaos.name]: upgradeNodesChaos,
 };
 
 export const CHAOS_HELP = `hybridops chaos: run a workflow's real state machine on fresh sandbox estates, each run with a

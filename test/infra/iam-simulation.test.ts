@@ -11,10 +11,12 @@ import { random } from '#cli/chaos/faults';
 import { offboardNodeChaos } from '#cli/chaos/offboard-node';
 import { onboardNodeChaos } from '#cli/chaos/onboard-node';
 import { reconcileNetworkChaos } from '#cli/chaos/reconcile-network';
+import { upgradeNodesChaos } from '#cli/chaos/upgrade-nodes';
 import { runPrepared } from '#cli/local-run';
 import { loadServerlessConfig } from '#cli/serverless-config';
 import type { OffboardingInput } from '#lib/offboarding/state';
 import type { OnboardingInput } from '#lib/onboarding/state';
+import type { UpgradeInput } from '#lib/upgrades/state';
 import { withServices } from '#lib/sandbox/index';
 import { callWatchers, outsideWorkflow, type SandboxCall, SandboxEstate } from '#lib/sandbox/estate';
 import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
@@ -87,8 +89,9 @@ function watch(call: SandboxCall, estate: SandboxEstate): void {
 }
 
 /**
- * The corners no chaos variant reaches: a stale lock taken over, and a reconcile that creates a
- * rule and retires one (disassociates and deletes it).
+ * The corners no chaos variant reaches: a stale lock taken over (by an onboarding, an offboarding and an
+ * upgrade that also leaves alone a node another run holds), and a reconcile that creates a rule
+ * and retires one (disassociates and deletes it).
  */
 async function corners(home: string): Promise<void> {
   const onboarding = await onboardNodeChaos.arrange(random(1), home, 0);
@@ -114,6 +117,27 @@ async function corners(home: string): Promise<void> {
   const offboarded = await capturing(() => runPrepared(offboarding.workflow, offboarding.local, offboarding.input));
   if (offboarded.value.status !== 'SUCCEEDED')
     problems.push(`the stale-lock offboarding ended ${offboarded.value.status}`);
+
+  // An upgrade that meets a node held by another live run (left alone) and a stale lock (taken over).
+  const upgrade = await upgradeNodesChaos.arrange(random(1), home, 1);
+  const lockPath = (upgrade.input as UpgradeInput).resources.lockPath;
+  const locks = [
+    [`${lockPath}/cpu-node-04`, stale],
+    [
+      `${lockPath}/gpu-node-02`,
+      { requestId: 'offboard-live-000000000000', expiresAt: '2999-01-01T00:00:00.000Z', workflow: 'offboarding' },
+    ],
+  ] as const;
+  for (const [name, value] of locks) {
+    await outsideWorkflow.run(true, () =>
+      upgrade.local.estate
+        .clients()
+        .ssm.send(new PutParameterCommand({ Name: name, Type: 'String', Value: JSON.stringify(value) })),
+    );
+  }
+  const upgraded = await capturing(() => runPrepared(upgrade.workflow, upgrade.local, upgrade.input));
+  if (upgraded.value.status !== 'SUCCEEDED')
+    problems.push(`the upgrade over held locks ended ${upgraded.value.status}`);
 
   const reconcile = await reconcileNetworkChaos.arrange(random(1), home, 0);
   // The create's answer is lost: the SDK sends it again, AWS answers ResourceExistsException, and
