@@ -1,8 +1,6 @@
 /** What the offboarding API functions share: where executions live. */
 
-export function executionArn(stateMachineArn: string, requestId: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${requestId}`;
-}
+export { executionArn } from '../executions';
 
 export function requireStateMachine(settings: { offboardStateMachineArn?: string }): string {
   if (!settings.offboardStateMachineArn)

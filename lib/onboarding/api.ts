@@ -2,9 +2,7 @@
 
 export { REQUEST_ID } from './state';
 
-export function executionArn(stateMachineArn: string, requestId: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${requestId}`;
-}
+export { executionArn } from '../executions';
 
 export function requireStateMachine(settings: { onboardStateMachineArn?: string }): string {
   if (!settings.onboardStateMachineArn)

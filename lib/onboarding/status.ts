@@ -1,23 +1,15 @@
-import {
-  DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
-  ExecutionDoesNotExist,
-  ExecutionStatus,
-  HistoryEventType,
-  paginateGetExecutionHistory,
-  type SFNClient,
-} from '@aws-sdk/client-sfn';
+import { ExecutionStatus, type SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, ParameterNotFound, type SSMClient } from '@aws-sdk/client-ssm';
 import {
-  AlertDeliveryError,
   NodeConfigNotIssuedError,
   NotRequesterError,
   OnboardingEndedError,
   RequestNotFoundError,
   RequestRejectedError,
 } from '../errors';
+import { describeExecution, endedOutcome, executionArn, latestState } from '../executions';
 import { requestParameters, type Settings } from '../settings';
-import { executionArn, REQUEST_ID, requireStateMachine } from './api';
+import { REQUEST_ID, requireStateMachine } from './api';
 import type { NodeConfigHandout } from './node-config';
 import type { OnboardingRequest } from './request';
 import type { OnboardingState } from './state';
@@ -69,15 +61,6 @@ const PHASE_OF_PREVIOUS_STATE: Record<string, string> = {
 export const phaseOfState = (state: string): string | undefined =>
   PHASE_OF_STATE[state] ?? PHASE_OF_PREVIOUS_STATE[state];
 
-async function describe(sfn: SFNClient, arn: string): Promise<DescribeExecutionCommandOutput | undefined> {
-  try {
-    return await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-  } catch (error) {
-    if (error instanceof ExecutionDoesNotExist) return undefined;
-    throw error;
-  }
-}
-
 const notFound = (requestId: string) =>
   new RequestNotFoundError(`No onboarding request '${requestId}' exists.`, {
     fix: 'Use the requestId that POST /nodes returned.',
@@ -93,7 +76,7 @@ export async function getOnboarding(
 ): Promise<Record<string, unknown>> {
   if (!REQUEST_ID.test(requestId)) throw badId(requestId);
   const arn = executionArn(requireStateMachine(deps.settings), requestId);
-  const execution = await describe(deps.sfn, arn);
+  const execution = await describeExecution(deps.sfn, arn);
   if (!execution) throw notFound(requestId);
   const body: Record<string, unknown> = {
     requestId,
@@ -102,86 +85,15 @@ export async function getOnboarding(
     stoppedAt: execution.stopDate?.toISOString(),
   };
   if (execution.status === ExecutionStatus.RUNNING) {
-    const { state, latest } = await latestState(deps.sfn, arn);
+    const { state, latest } = await latestState<OnboardingState>(deps.sfn, arn);
     body.phase = phaseOfState(state ?? '') ?? 'starting';
     body.nodeConfigReady = Boolean(latest?.nodeConfig);
     if (latest?.registration?.instance) body.instanceId = latest.registration.instance.instanceId;
     if (latest?.node?.hint) body.hint = latest.node.hint;
-  } else if (execution.status === ExecutionStatus.SUCCEEDED) {
-    Object.assign(body, { phase: 'done', result: withoutAlert(JSON.parse(execution.output ?? '{}')) });
-  } else if (execution.error === AlertDeliveryError.errorName) {
-    Object.assign(body, undeliveredOutcome(execution.cause));
   } else {
-    Object.assign(body, { phase: 'failed', error: execution.error, cause: execution.cause });
+    Object.assign(body, endedOutcome(execution));
   }
   return body;
-}
-
-/** A result as the team reads it: without the operators' message and the workflow's retry bookkeeping. */
-const withoutAlert = ({
-  notification: _alert,
-  attempt: _attempt,
-  retry: _retry,
-  nextWaitSeconds: _wait,
-  ...rest
-}: Record<string, unknown>) => rest;
-
-/**
- * An execution that failed only because its alert could not be delivered: its cause holds the
- * outcome (the node joined, or how it failed), which is what the team asking wants to know.
- */
-function undeliveredOutcome(cause: string | undefined): Record<string, unknown> {
-  const alert = { alertDelivered: false };
-  try {
-    const undelivered = JSON.parse(cause ?? '') as {
-      message?: string;
-      result?: Record<string, unknown>;
-      report?: { error?: string; summary?: string };
-    };
-    if (undelivered.result) {
-      return { phase: 'done', result: withoutAlert(undelivered.result), ...alert, warning: undelivered.message };
-    }
-    if (undelivered.report) {
-      return { phase: 'failed', error: undelivered.report.error, cause: undelivered.report.summary, ...alert };
-    }
-  } catch {
-    // a cause this project did not write: report it as it is
-  }
-  return { phase: 'failed', error: AlertDeliveryError.errorName, cause, ...alert };
-}
-
-/**
- * Pages of the execution history read, newest first, looking for the latest state and Task output:
- * the first page holds both almost always, and an execution has at most 25,000 events.
- */
-export const HISTORY_PAGES = 10;
-/** Events a page (GetExecutionHistory takes 0-1000): few, as each can carry up to 256 KiB of state data. */
-const HISTORY_PAGE_SIZE = 50;
-
-/**
- * The last state entered, and the state data the last Task left, from the execution history: read
- * newest first, page by page (a page can hold fewer events than asked, the API reference says),
- * until both are found or {@link HISTORY_PAGES} pages are read.
- */
-async function latestState(sfn: SFNClient, arn: string): Promise<{ state?: string; latest?: OnboardingState }> {
-  let state: string | undefined;
-  let latest: OnboardingState | undefined;
-  let pages = 0;
-  for await (const page of paginateGetExecutionHistory(
-    { client: sfn, pageSize: HISTORY_PAGE_SIZE },
-    { executionArn: arn, reverseOrder: true },
-  )) {
-    for (const event of page.events ?? []) {
-      if (!state && event.stateEnteredEventDetails?.name) state = event.stateEnteredEventDetails.name;
-      if (!latest && event.type === HistoryEventType.TaskStateExited && event.stateExitedEventDetails?.output) {
-        latest = JSON.parse(event.stateExitedEventDetails.output) as OnboardingState;
-      }
-      if (state && latest) return { state, latest };
-    }
-    pages += 1;
-    if (pages >= HISTORY_PAGES) break;
-  }
-  return { state, latest };
 }
 
 /**
@@ -194,7 +106,7 @@ export async function getNodeConfig(
   caller: string,
 ): Promise<Record<string, unknown>> {
   if (!REQUEST_ID.test(requestId)) throw badId(requestId);
-  const execution = await describe(deps.sfn, executionArn(requireStateMachine(deps.settings), requestId));
+  const execution = await describeExecution(deps.sfn, executionArn(requireStateMachine(deps.settings), requestId));
   if (!execution) throw notFound(requestId);
   const input = JSON.parse(execution.input ?? '{}') as { request?: OnboardingRequest; requester?: string };
   // The NodeConfig holds the activation code: only the identity that asked for it gets it.

@@ -1,25 +1,11 @@
-import {
-  DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
-  ExecutionDoesNotExist,
-  ExecutionStatus,
-  type SFNClient,
-} from '@aws-sdk/client-sfn';
+import { ExecutionStatus, type SFNClient } from '@aws-sdk/client-sfn';
 import { AlertDeliveryError, RequestNotFoundError, RequestRejectedError } from '../errors';
+import { describeExecution } from '../executions';
 import type { Settings } from '../settings';
 import type { RunStore } from '../store';
 import { nodeLines, type UpgradeReport } from './report';
 import { UPGRADE_ID, type UpgradeInput, type UpgradePlan, upgradeKeys } from './state';
 import { requireUpgradeStateMachine, upgradeExecutionArn } from './submit';
-
-async function describe(sfn: SFNClient, arn: string): Promise<DescribeExecutionCommandOutput | undefined> {
-  try {
-    return await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-  } catch (error) {
-    if (error instanceof ExecutionDoesNotExist) return undefined;
-    throw error;
-  }
-}
 
 /**
  * `GET /upgrades/{upgradeId}`: the upgrade's status and each node's state. The run store holds
@@ -33,7 +19,10 @@ export async function getUpgrade(
   if (!UPGRADE_ID.test(upgradeId)) {
     throw new RequestRejectedError(`'${upgradeId}' is not an upgrade id (1-63 lower-case letters, digits and -).`);
   }
-  const execution = await describe(deps.sfn, upgradeExecutionArn(requireUpgradeStateMachine(deps.settings), upgradeId));
+  const execution = await describeExecution(
+    deps.sfn,
+    upgradeExecutionArn(requireUpgradeStateMachine(deps.settings), upgradeId),
+  );
   if (!execution) {
     throw new RequestNotFoundError(`No upgrade '${upgradeId}' exists.`, {
       fix: 'Use the upgradeId that POST /upgrades returned.',

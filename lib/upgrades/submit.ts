@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { kubeletSkewProblem, parseKubernetesVersion } from '../domain/kubernetes';
 import { ClientTokenReusedError, RequestRejectedError } from '../errors';
+import { executionArn } from '../executions';
 import { lockParameter, type Settings } from '../settings';
 import { UPGRADE_TIMINGS } from './limits';
 import {
@@ -24,9 +25,8 @@ export interface UpgradeSubmitDeps {
   settings: Pick<Settings, 'clusterName' | 'upgradeStateMachineArn' | 'parameterPrefix' | 'region'>;
 }
 
-export function upgradeExecutionArn(stateMachineArn: string, upgradeId: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${upgradeId}`;
-}
+/** The upgrade's execution, named by its id. */
+export const upgradeExecutionArn = executionArn;
 
 export function requireUpgradeStateMachine(settings: { upgradeStateMachineArn?: string }): string {
   if (!settings.upgradeStateMachineArn) {

@@ -17,7 +17,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { OnboardingRequestBody } from '#lib/onboarding/request';
 import type { OnboardingState } from '#lib/onboarding/state';
-import { HISTORY_PAGES, PHASE_OF_STATE, phaseOfState, principalOf } from '#lib/onboarding/status';
+import { HISTORY_PAGES } from '#lib/executions';
+import { PHASE_OF_STATE, phaseOfState, principalOf } from '#lib/onboarding/status';
 import { nodeadmCommands } from '#lib/onboarding/node-config';
 import { getNodeConfig, getOnboarding, submitOnboarding } from '#test/helpers/api-answer';
 import {
