@@ -109,8 +109,11 @@ export async function removeNode(
     ...(prepare.instance.requestId ? [prepare.instance.requestId] : []),
     ...(state.remove?.requestIds ?? []),
   ]);
-  if (prepare.onboardedName) await deleteActivations(deps, prepare, tried, commands, requestIds);
-  await deleteParameters(deps, [...requestIds].sort(), tried, commands);
+  // Parameters before activations: an activation's tag is the only clue to its request's
+  // parameters, so it goes last, and a try cut short after it has deleted them loses nothing.
+  const activations = prepare.onboardedName ? await findActivations(deps, prepare, tried, commands, requestIds) : [];
+  const undeleted = await deleteParameters(deps, [...requestIds].sort(), tried, commands);
+  await deleteActivations(deps, activations, undeleted, tried, commands);
   try {
     const released = await releaseNodeLock(deps.ssm, prepare.lockParameter, requestId);
     tried.did('release-lock', prepare.lockParameter, released ? 'released' : 'not held');
@@ -182,18 +185,18 @@ async function deregister(
 
 /**
  * Activations issued for the node's onboarded name in this cluster (named for it, tagged with the
- * cluster): nothing may register with them once the node is gone. Their request ids are noted, so
- * the parameters those requests stored are looked for too.
+ * cluster), to delete: nothing may register with them once the node is gone. Their request ids are
+ * noted, so the parameters those requests stored are looked for too.
  */
-async function deleteActivations(
+async function findActivations(
   deps: RemoveDeps,
   prepare: PrepareResult,
   tried: Attempts,
   commands: ReturnType<typeof offboardCommands>,
   requestIds: Set<string>,
-): Promise<void> {
+): Promise<FoundActivation[]> {
   const name = prepare.onboardedName ?? '';
-  const ids: string[] = [];
+  const found: FoundActivation[] = [];
   try {
     for await (const page of paginateDescribeActivations(
       { client: deps.ssm, pageSize: PAGE_SIZE.ssmDescribeActivations },
@@ -202,8 +205,8 @@ async function deleteActivations(
       for (const a of page.ActivationList ?? []) {
         const tag = (key: string) => a.Tags?.find((t) => t.Key === key)?.Value;
         if (!a.ActivationId || tag(TAG_KEYS.clusterArn) !== prepare.clusterArn) continue;
-        ids.push(a.ActivationId);
         const request = tag(TAG_KEYS.requestId);
+        found.push({ id: a.ActivationId, requestId: request });
         if (request) requestIds.add(request);
       }
     }
@@ -215,9 +218,39 @@ async function deleteActivations(
       commands.activationsFor(name, prepare.clusterArn),
       error,
     );
-    return;
+    return [];
   }
-  for (const id of ids) {
+  return found;
+}
+
+interface FoundActivation {
+  id: string;
+  /** `hybridops:request-id`: the onboarding request whose parameters it leads to. */
+  requestId?: string;
+}
+
+/**
+ * Deletes the activations {@link findActivations} found (one already gone is done), but keeps one
+ * whose request's parameters could not be deleted: its tag is the next try's only way to them.
+ */
+async function deleteActivations(
+  deps: RemoveDeps,
+  activations: FoundActivation[],
+  undeleted: Map<string, unknown>,
+  tried: Attempts,
+  commands: ReturnType<typeof offboardCommands>,
+): Promise<void> {
+  for (const { id, requestId } of activations) {
+    if (requestId && undeleted.has(requestId)) {
+      tried.leave(
+        'activation',
+        id,
+        `kept until the parameters of request ${requestId} are deleted: its tag is what finds them`,
+        commands.activation(id),
+        undeleted.get(requestId),
+      );
+      continue;
+    }
     try {
       await deps.ssm.send(new DeleteActivationCommand({ ActivationId: id }));
       tried.did('delete-activation', id, 'deleted');
@@ -237,13 +270,17 @@ async function deleteActivations(
   }
 }
 
-/** The activation code and NodeConfig each onboarding request of the node stored, if still there. */
+/**
+ * Deletes the activation code and NodeConfig each onboarding request of the node stored, if still
+ * there; answers the requests whose deletion failed, with the error.
+ */
 async function deleteParameters(
   deps: RemoveDeps,
   requestIds: string[],
   tried: Attempts,
   commands: ReturnType<typeof offboardCommands>,
-): Promise<void> {
+): Promise<Map<string, unknown>> {
+  const undeleted = new Map<string, unknown>();
   for (const id of requestIds) {
     const p = requestParameters(deps.settings, id);
     try {
@@ -258,8 +295,10 @@ async function deleteParameters(
         commands.parameters(id),
         error,
       );
+      undeleted.set(id, error);
     }
   }
+  return undeleted;
 }
 
 function summarize(

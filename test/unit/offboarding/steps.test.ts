@@ -204,9 +204,9 @@ describe('removeNode', () => {
       `nodeadm-uninstall ${GPU_NODE_02}: SSM Run Command 0b1c2d3e-0000-4000-8000-000000000001: Success`,
       `delete-node ${GPU_NODE_02}: deleted`,
       `deregister-instance ${GPU_NODE_02}: deregistered`,
-      `delete-activation ${cluster.id}: deleted`,
       `delete-parameters ${PREFIX}/onboarding/gpu-node-02-poc-3: deleted 1`,
       `delete-parameters ${PREFIX}/onboarding/gpu-node-02-seeded: deleted 1`,
+      `delete-activation ${cluster.id}: deleted`,
       `release-lock ${LOCK_02}: released`,
     ]);
     expect(result.notification).toMatchObject({
@@ -287,6 +287,45 @@ describe('removeNode', () => {
     });
   });
 
+  it("keeps an activation while its request's parameters are left, so a try whose answer is lost finds them again", async () => {
+    const state = await drained();
+    const id = '11111111-2222-4333-8444-555555555555';
+    estate.state.activations[id] = {
+      id,
+      code: 'c',
+      iamRole: 'r',
+      registrationLimit: 1,
+      registrationsCount: 0,
+      expirationDate: '2099-01-01T00:00:00Z',
+      createdDate: '2026-01-01T00:00:00Z',
+      defaultInstanceName: 'gpu-node-02',
+      tags: [
+        { Key: 'EKSClusterARN', Value: CLUSTER_ARN },
+        { Key: 'hybridops:request-id', Value: 'gpu-node-02-left-behind' },
+      ],
+    };
+    const name = `${PREFIX}/onboarding/gpu-node-02-left-behind/node-config`;
+    estate.state.parameters[name] = {
+      name,
+      type: 'SecureString',
+      value: '{}',
+      version: 1,
+      tier: 'Standard',
+      lastModified: '',
+    };
+    estate.injectFault({ on: 'ssm:DeleteParameters', effect: 'error', error: 'ThrottlingException', times: 'always' });
+    const first = await removeNode(removeDeps(), state);
+    expect(first.left).toContainEqual(expect.objectContaining({ kind: 'activation', resource: id, retryable: true }));
+    expect(estate.state.activations[id]).toBeDefined();
+    estate.clearFaults();
+
+    // The first try's answer never reached the state machine (a Lambda timeout after its work).
+    const second = await removeNode(removeDeps(), state);
+    expect(second.left).toEqual([]);
+    expect(estate.state.parameters[name]).toBeUndefined();
+    expect(estate.state.activations[id]).toBeUndefined();
+  });
+
   it("looks again for the parameters of a request it found on an earlier try, though that request's activation is gone", async () => {
     const state = await drained();
     const id = '11111111-2222-4333-8444-555555555555';
@@ -317,7 +356,9 @@ describe('removeNode', () => {
     const first = await removeNode(removeDeps(), state);
     expect(first.retry).toBe(true);
     expect(first.requestIds).toEqual(['gpu-node-02-poc-3', 'gpu-node-02-seeded']);
-    expect(estate.state.activations[id]).toBeUndefined();
+    // Kept while its request's parameters are left; gone by some other hand before the next try.
+    expect(estate.state.activations[id]).toBeDefined();
+    delete estate.state.activations[id];
     estate.clearFaults();
 
     const second = await removeNode(removeDeps(), {
