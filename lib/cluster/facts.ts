@@ -2,6 +2,7 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeVpcsCommand } from '@aws-sdk/client-ec2';
 import { type Cluster, DescribeClusterCommand, type EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
 import { ClusterNotFoundError } from '../errors';
+import type { ClusterAccess } from '../kube/types';
 
 /** What the workflows need to know about a cluster, read from DescribeCluster and DescribeVpcs. */
 export interface ClusterFacts {
@@ -21,16 +22,12 @@ export interface ClusterFacts {
   authenticationMode?: string;
 }
 
-/** Reads the cluster and its VPC's CIDR blocks. */
-export async function describeClusterFacts(
-  clients: { eks: EKSClient; ec2: EC2Client },
-  clusterName: string,
-): Promise<ClusterFacts> {
-  let cluster: Cluster;
+/** DescribeCluster: the cluster, or {@link ClusterNotFoundError} when this account and Region have none of that name. */
+export async function describeCluster(eks: EKSClient, clusterName: string): Promise<Cluster> {
   try {
-    const answer = await clients.eks.send(new DescribeClusterCommand({ name: clusterName }));
+    const answer = await eks.send(new DescribeClusterCommand({ name: clusterName }));
     if (!answer.cluster) throw new ResourceNotFoundException({ $metadata: {}, message: 'no cluster in answer' });
-    cluster = answer.cluster;
+    return answer.cluster;
   } catch (error) {
     if (error instanceof ResourceNotFoundException) {
       throw new ClusterNotFoundError(
@@ -41,6 +38,22 @@ export async function describeClusterFacts(
     }
     throw error;
   }
+}
+
+/** How the Kubernetes API of a cluster DescribeCluster answered for is reached. */
+export const clusterAccess = (cluster: Cluster, name: string, region: string): ClusterAccess => ({
+  name: cluster.name ?? name,
+  region,
+  endpoint: cluster.endpoint ?? '',
+  certificateAuthority: cluster.certificateAuthority?.data ?? '',
+});
+
+/** Reads the cluster and its VPC's CIDR blocks. */
+export async function describeClusterFacts(
+  clients: { eks: EKSClient; ec2: EC2Client },
+  clusterName: string,
+): Promise<ClusterFacts> {
+  const cluster = await describeCluster(clients.eks, clusterName);
   const vpcId = cluster.resourcesVpcConfig?.vpcId;
   const vpcCidrs: string[] = [];
   if (vpcId) {

@@ -1,4 +1,4 @@
-import { type Cluster, DescribeClusterCommand, type EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
+import type { EKSClient } from '@aws-sdk/client-eks';
 import {
   ListTagsForResourceCommand,
   PingStatus,
@@ -6,12 +6,12 @@ import {
   ResourceTypeForTagging,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
+import { clusterAccess, describeCluster } from '../cluster/facts';
 import { PAGE_SIZE } from '../aws/page-sizes';
 import type { Clock } from '../clock';
 import { KUBELET_MAX_MINOR_SKEW, kubeletSkewProblem, parseKubernetesVersion } from '../domain/kubernetes';
 import {
   ClusterNotActiveError,
-  ClusterNotFoundError,
   InvalidRequestError,
   KubernetesVersionSkewError,
   UpgradeTooLargeError,
@@ -44,34 +44,19 @@ export interface PlanDeps {
 const NODE_PAGE = 500;
 
 /** The cluster as an upgrade needs it: ACTIVE, its version, and how to reach its API. */
-async function describeCluster(eks: EKSClient, name: string, region: string) {
-  let cluster: Cluster | undefined;
-  try {
-    cluster = (await eks.send(new DescribeClusterCommand({ name }))).cluster;
-  } catch (error) {
-    if (!(error instanceof ResourceNotFoundException)) throw error;
-    throw new ClusterNotFoundError(
-      `EKS cluster '${name}' does not exist in this account and Region.`,
-      'Check the cluster name and the Region this stage is deployed to (aws eks list-clusters).',
-      { cause: error },
-    );
-  }
-  if (cluster?.status !== 'ACTIVE') {
+async function describeActiveCluster(eks: EKSClient, name: string, region: string) {
+  const cluster = await describeCluster(eks, name);
+  if (cluster.status !== 'ACTIVE') {
     // An UPDATING cluster is having its control plane upgraded: nodes follow once it is done.
     throw new ClusterNotActiveError(
-      `EKS cluster '${name}' is ${cluster?.status ?? 'in an unknown state'}, not ACTIVE.`,
+      `EKS cluster '${name}' is ${cluster.status ?? 'in an unknown state'}, not ACTIVE.`,
       'Wait until it is ACTIVE (aws eks describe-cluster --query cluster.status), then submit the upgrade again.',
     );
   }
   return {
     arn: cluster.arn ?? '',
     version: cluster.version ?? '',
-    access: {
-      name,
-      region,
-      endpoint: cluster.endpoint ?? '',
-      certificateAuthority: cluster.certificateAuthority?.data ?? '',
-    },
+    access: clusterAccess(cluster, name, region),
   };
 }
 
@@ -218,7 +203,7 @@ async function onboardedName(ssm: SSMClient, instanceId: string): Promise<string
 export async function planUpgrade(deps: PlanDeps, input: UpgradeInput): Promise<UpgradePlan> {
   const { request, upgradeId } = input;
   const target = request.kubernetesVersion;
-  const cluster = await describeCluster(deps.eks, request.cluster, deps.settings.region);
+  const cluster = await describeActiveCluster(deps.eks, request.cluster, deps.settings.region);
   const skew = kubeletSkewProblem(target, cluster.version);
   if (skew) {
     throw new KubernetesVersionSkewError(
