@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withServices } from '#lib/sandbox/index';
 import { SandboxEstate } from '#lib/sandbox/estate';
-import { minorOf } from '#lib/upgrades/plan';
+import { parseKubeletVersion } from '#lib/domain/kubernetes';
 import type { UpgradeInput } from '#lib/upgrades/state';
 import { sandboxLocalRuntime } from '../local-runtime';
 import { PROJECT_ROOT } from '../serverless-config';
@@ -88,9 +88,9 @@ function upgradeInvariants(outcome: Outcome): string[] {
   for (const name of Object.keys(facts.before)) {
     if (!after[name]) broken.push(`no Node is deleted (${name} is gone)`);
   }
-  const plane = minorOf(facts.controlPlane);
+  const plane = parseKubeletVersion(facts.controlPlane);
   for (const [name, node] of Object.entries(after)) {
-    const version = minorOf(node.kubeletVersion);
+    const version = parseKubeletVersion(node.kubeletVersion);
     if (plane && version && (version.major !== plane.major || version.minor > plane.minor)) {
       broken.push(
         `a node is never upgraded past the ${facts.controlPlane} control plane (${name} is at ${node.kubeletVersion})`,

@@ -84,6 +84,15 @@ export function parseKubernetesVersion(text: string): KubernetesVersion | undefi
 }
 
 /**
+ * `major.minor` of a kubelet version as a Node reports it, such as v1.31.4-eks-1234567 (the VERSION
+ * column of kubectl get nodes), or of a plain one.
+ */
+export function parseKubeletVersion(text: string | undefined): KubernetesVersion | undefined {
+  const match = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$/.exec(text?.trim() ?? '');
+  return match ? { major: Number(match[1]), minor: Number(match[2]) } : undefined;
+}
+
+/**
  * Says whether a kubelet of version `requested` may join a control plane at `cluster`:
  * same major, not newer, at most {@link KUBELET_MAX_MINOR_SKEW} minors older.
  */

@@ -5,7 +5,7 @@ import { NodeBusyError, NodeUpgradeTimeoutError, OnboardingInProgressError, spli
 import type { KubeNode, NodeReaderFactory } from '../kube/types';
 import { acquireNodeLock, releaseNodeLock } from '../node-lock';
 import { drainWaitSeconds, nodeLockSeconds, UPGRADE_TIMINGS } from './limits';
-import { minorOf } from './plan';
+import { parseKubeletVersion } from '../domain/kubernetes';
 import type { NodeItem, NodeOutcome, NodeStart, Readiness, SkipReason } from './state';
 
 /**
@@ -15,8 +15,8 @@ import type { NodeItem, NodeOutcome, NodeStart, Readiness, SkipReason } from './
  */
 
 const atTarget = (version: string | undefined, target: string) => {
-  const have = minorOf(version);
-  const want = minorOf(target);
+  const have = parseKubeletVersion(version);
+  const want = parseKubeletVersion(target);
   return Boolean(have && want && have.major === want.major && have.minor === want.minor);
 };
 

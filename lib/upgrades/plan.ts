@@ -9,7 +9,12 @@ import {
 import { clusterAccess, describeCluster } from '../cluster/facts';
 import { PAGE_SIZE } from '../aws/page-sizes';
 import type { Clock } from '../clock';
-import { KUBELET_MAX_MINOR_SKEW, kubeletSkewProblem, parseKubernetesVersion } from '../domain/kubernetes';
+import {
+  KUBELET_MAX_MINOR_SKEW,
+  kubeletSkewProblem,
+  parseKubeletVersion,
+  parseKubernetesVersion,
+} from '../domain/kubernetes';
 import {
   ClusterNotActiveError,
   InvalidRequestError,
@@ -60,12 +65,6 @@ async function describeActiveCluster(eks: EKSClient, name: string, region: strin
   };
 }
 
-/** `major.minor` of a kubelet version such as v1.31.4-eks-1234567 (the VERSION column of kubectl get nodes). */
-export function minorOf(kubeletVersion: string | undefined): { major: number; minor: number } | undefined {
-  const match = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:[-+].*)?$/.exec(kubeletVersion?.trim() ?? '');
-  return match ? { major: Number(match[1]), minor: Number(match[2]) } : undefined;
-}
-
 /**
  * Whether a node at `from` may be upgraded in place to `target` under a `controlPlane` control
  * plane, and if not why (Kubernetes version skew policy,
@@ -78,7 +77,7 @@ export function versionSkip(
   target: string,
   controlPlane: string,
 ): Pick<SkippedNode, 'reason' | 'detail'> | undefined {
-  const have = minorOf(from);
+  const have = parseKubeletVersion(from);
   const want = parseKubernetesVersion(target);
   const plane = parseKubernetesVersion(controlPlane);
   if (!have || !want || !plane) {

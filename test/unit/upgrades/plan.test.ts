@@ -11,7 +11,8 @@ import { ManualClock } from '#lib/clock';
 import { ClusterNotActiveError, KubernetesVersionSkewError, UpgradeTooLargeError } from '#lib/errors';
 import type { KubeNode, NodeReaderFactory } from '#lib/kube/types';
 import { MAX_NODES_PER_UPGRADE } from '#lib/upgrades/limits';
-import { minorOf, planUpgrade, versionSkip } from '#lib/upgrades/plan';
+import { parseKubeletVersion } from '#lib/domain/kubernetes';
+import { planUpgrade, versionSkip } from '#lib/upgrades/plan';
 import type { UpgradeInput, UpgradePlan } from '#lib/upgrades/state';
 import { memoryStore } from '#test/helpers/memory-store';
 
@@ -259,9 +260,9 @@ describe('version skew', () => {
   });
 
   it('reads major.minor of kubelet versions as kubectl shows them', () => {
-    expect(minorOf('v1.31.0-eks-a737599')).toEqual({ major: 1, minor: 31 });
-    expect(minorOf('1.33')).toEqual({ major: 1, minor: 33 });
-    expect(minorOf('v1.31')).toEqual({ major: 1, minor: 31 });
-    expect(minorOf('vx')).toBeUndefined();
+    expect(parseKubeletVersion('v1.31.0-eks-a737599')).toEqual({ major: 1, minor: 31 });
+    expect(parseKubeletVersion('1.33')).toEqual({ major: 1, minor: 33 });
+    expect(parseKubeletVersion('v1.31')).toEqual({ major: 1, minor: 31 });
+    expect(parseKubeletVersion('vx')).toBeUndefined();
   });
 });
