@@ -1,11 +1,13 @@
 import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
+  ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   ExecutionStatus,
   HistoryEventType,
   paginateGetExecutionHistory,
   type SFNClient,
+  StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { AlertDeliveryError } from './errors';
 
@@ -17,6 +19,29 @@ import { AlertDeliveryError } from './errors';
 /** The ARN of the execution named `name` of a state machine (its ARN with `execution` for `stateMachine`). */
 export function executionArn(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}
+
+/**
+ * Starts the execution named `name` (the request id) with `input`. The name taken already is the
+ * same request when the execution's input has the same `requestDigest` (a retried call: `existing`),
+ * and a client token reused for another request when not: `undefined`, and nothing was started.
+ */
+export async function startExecutionOnce(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  name: string,
+  input: { requestDigest: string },
+): Promise<{ executionArn: string; existing: boolean } | undefined> {
+  try {
+    const answer = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+    return { executionArn: answer.executionArn ?? executionArn(stateMachineArn, name), existing: false };
+  } catch (error) {
+    if (!(error instanceof ExecutionAlreadyExists)) throw error;
+  }
+  const arn = executionArn(stateMachineArn, name);
+  const existing = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+  const previous = JSON.parse(existing.input ?? '{}') as { requestDigest?: string };
+  return previous.requestDigest === input.requestDigest ? { executionArn: arn, existing: true } : undefined;
 }
 
 /** The execution, or undefined when there is none of that ARN. */

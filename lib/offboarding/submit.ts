@@ -1,17 +1,13 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
-import {
-  DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  type SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Clock } from '../clock';
 import { ClientTokenReusedError, ClusterNotFoundError, NodeLockedError, RequestRejectedError } from '../errors';
 import type { NodeReaderFactory } from '../kube/types';
 import { readNodeLock } from '../node-lock';
 import { lockParameter, type Settings } from '../settings';
-import { executionArn, requireStateMachine } from './api';
+import { startExecutionOnce } from '../executions';
+import { requireStateMachine } from './api';
 import { describeTargetCluster } from './cluster';
 import { manualCleanup } from './leftovers';
 import {
@@ -168,19 +164,9 @@ export async function submitOffboarding(
     nodeName: started.target.nodeName,
     statusUrl: `${input.baseUrl}/offboardings/${requestId}`,
   });
-  try {
-    const out = await deps.clients.sfn.send(
-      new StartExecutionCommand({ stateMachineArn, name: requestId, input: JSON.stringify(started) }),
-    );
-    return answer(out.executionArn ?? executionArn(stateMachineArn, requestId), false);
-  } catch (error) {
-    if (!(error instanceof ExecutionAlreadyExists)) throw error;
-  }
-  // Same name: a retried DELETE (same options) or a reused token (other options).
-  const arn = executionArn(stateMachineArn, requestId);
-  const existing = await deps.clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-  const previous = JSON.parse(existing.input ?? '{}') as Partial<OffboardingInput>;
-  if (previous.requestDigest === started.requestDigest) return answer(arn, true);
+  // The same name again: a retried DELETE (same options), or a reused token (other options).
+  const execution = await startExecutionOnce(deps.clients.sfn, stateMachineArn, requestId, started);
+  if (execution) return answer(execution.executionArn, execution.existing);
   throw new ClientTokenReusedError(
     `clientToken '${request.clientToken}' was already used to offboard ${request.node} with other options (${requestId}); nothing was started.`,
     {

@@ -1,8 +1,8 @@
-import { DescribeExecutionCommand, ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { AwsClients } from '../aws/clients';
 import { ClientTokenReusedError, ClusterNotFoundError, type HybridOpsError, RequestRejectedError } from '../errors';
 import { lockParameter, requestParameters, type Settings } from '../settings';
-import { executionArn, requireStateMachine } from './api';
+import { startExecutionOnce } from '../executions';
+import { requireStateMachine } from './api';
 import { describeClusterFacts } from '../cluster/facts';
 import { clusterFitProblems } from './cluster-fit';
 import {
@@ -171,7 +171,7 @@ export async function submitOnboarding(
   if (!validation.ok) throw invalid(validation.problems);
   const request = validation.request;
   const started = executionInput(request, input.requester, deps.settings);
-  const { requestId, requestDigest: digest } = started;
+  const { requestId } = started;
   const stateMachineArn = requireStateMachine(deps.settings);
   const accepted = (arn: string, existing: boolean): SubmittedOnboarding => ({
     requestId,
@@ -180,19 +180,9 @@ export async function submitOnboarding(
     statusUrl: `${input.baseUrl}/nodes/${requestId}`,
     nodeConfigUrl: `${input.baseUrl}/nodes/${requestId}/nodeconfig`,
   });
-  try {
-    const answer = await deps.clients.sfn.send(
-      new StartExecutionCommand({ stateMachineArn, name: requestId, input: JSON.stringify(started) }),
-    );
-    return accepted(answer.executionArn ?? executionArn(stateMachineArn, requestId), false);
-  } catch (error) {
-    if (!(error instanceof ExecutionAlreadyExists)) throw error;
-  }
-  // Same name: a retried POST (same body) or a reused token (different body).
-  const arn = executionArn(stateMachineArn, requestId);
-  const existing = await deps.clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-  const previous = JSON.parse(existing.input ?? '{}') as Partial<OnboardingInput>;
-  if (previous.requestDigest === digest) return accepted(arn, true);
+  // The same name again: a retried POST (same body), or a reused token (different body).
+  const execution = await startExecutionOnce(deps.clients.sfn, stateMachineArn, requestId, started);
+  if (execution) return accepted(execution.executionArn, execution.existing);
   throw new ClientTokenReusedError(
     `clientToken '${request.clientToken}' was already used for a different request (${requestId}); nothing was started.`,
     { details: { requestId }, fix: 'Use a new clientToken for a new request, or send exactly the same body to retry.' },

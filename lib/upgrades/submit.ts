@@ -1,13 +1,8 @@
 import { DescribeClusterCommand, type EKSClient, ResourceNotFoundException } from '@aws-sdk/client-eks';
-import {
-  DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  type SFNClient,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { kubeletSkewProblem, parseKubernetesVersion } from '../domain/kubernetes';
 import { ClientTokenReusedError, RequestRejectedError } from '../errors';
-import { executionArn } from '../executions';
+import { executionArn, startExecutionOnce } from '../executions';
 import { lockParameter, type Settings } from '../settings';
 import { UPGRADE_TIMINGS } from './limits';
 import {
@@ -230,19 +225,9 @@ export async function submitUpgrade(
     kubernetesVersion: started.request.kubernetesVersion,
     statusUrl: `${input.baseUrl}/upgrades/${upgradeId}`,
   });
-  try {
-    const answer = await deps.clients.sfn.send(
-      new StartExecutionCommand({ stateMachineArn, name: upgradeId, input: JSON.stringify(started) }),
-    );
-    return accepted(answer.executionArn ?? upgradeExecutionArn(stateMachineArn, upgradeId), false);
-  } catch (error) {
-    if (!(error instanceof ExecutionAlreadyExists)) throw error;
-  }
-  // Same name: a retried POST (same body) or a reused token (another body).
-  const arn = upgradeExecutionArn(stateMachineArn, upgradeId);
-  const existing = await deps.clients.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-  const previous = JSON.parse(existing.input ?? '{}') as Partial<UpgradeInput>;
-  if (previous.requestDigest === started.requestDigest) return accepted(arn, true);
+  // The same name again: a retried POST (same body), or a reused token (another body).
+  const execution = await startExecutionOnce(deps.clients.sfn, stateMachineArn, upgradeId, started);
+  if (execution) return accepted(execution.executionArn, execution.existing);
   throw new ClientTokenReusedError(
     `clientToken '${validation.request.clientToken}' was already used for a different upgrade (${upgradeId}); nothing was started.`,
     { details: { upgradeId }, fix: 'Use a new clientToken for a new upgrade, or send exactly the same body to retry.' },
