@@ -29,11 +29,11 @@ interface Variant {
 const DRAIN = { drainTimeoutSeconds: 300 };
 const BLOCKED = { drainTimeoutSeconds: 60 };
 const VARIANTS: Variant[] = [
-  { node: 'gpu-node-02', scenario: 'joins', options: DRAIN },
-  { node: 'gpu-node-02', scenario: 'drain-blocked', options: BLOCKED },
-  { node: 'gpu-node-02', scenario: 'drain-blocked', options: { ...BLOCKED, force: true } },
-  { node: 'gpu-node-02', scenario: 'uninstall-fails', options: DRAIN },
-  { node: 'gpu-node-02', scenario: 'host-offline', options: DRAIN },
+  { node: 'gpu-node-12', scenario: 'joins', options: DRAIN },
+  { node: 'gpu-node-12', scenario: 'drain-blocked', options: BLOCKED },
+  { node: 'gpu-node-12', scenario: 'drain-blocked', options: { ...BLOCKED, force: true } },
+  { node: 'gpu-node-12', scenario: 'uninstall-fails', options: DRAIN },
+  { node: 'gpu-node-12', scenario: 'host-offline', options: DRAIN },
   { node: 'cpu-node-04', scenario: 'joins', options: { ...DRAIN, skipUninstall: true } },
 ];
 /** How often each kind of run is drawn: the happy path most. */

@@ -1,6 +1,6 @@
 /**
- * Fixtures for the offboarding unit tests: the sandbox estate (the seed's fleet: gpu-node-02 Ready,
- * gpu-node-03 NotReady, each with its managed instance) and the execution input DELETE /nodes/{node}
+ * Fixtures for the offboarding unit tests: the sandbox estate (the seed's fleet: gpu-node-12 Ready,
+ * gpu-node-13 NotReady, each with its managed instance) and the execution input DELETE /nodes/{node}
  * would build for one of its nodes.
  */
 import { executionInput, validateOffboarding } from '#lib/offboarding/submit';

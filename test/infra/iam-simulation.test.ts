@@ -124,7 +124,7 @@ async function corners(home: string): Promise<void> {
   const locks = [
     [`${lockPath}/cpu-node-04`, stale],
     [
-      `${lockPath}/gpu-node-02`,
+      `${lockPath}/gpu-node-12`,
       { requestId: 'offboard-live-000000000000', expiresAt: '2999-01-01T00:00:00.000Z', workflow: 'offboarding' },
     ],
   ] as const;

@@ -65,7 +65,7 @@ const SEEDED_FINDINGS = [
   'compliance:unsupported-os:mi-0a2b4c6d8e0f12344',
   'connectivity:dns:192.168.1.54:53',
   'connectivity:dns:gpu-hybrid-cluster:aws-to-on-prem:harbor.company.local',
-  'connectivity:kubelet:192.168.10.23:10250',
+  'connectivity:kubelet:192.168.10.33:10250',
   'cost:budget:Amazon Elastic Container Service for Kubernetes',
   'cost:not-ready:mi-0a2b4c6d8e0f12343',
 ];
@@ -159,20 +159,20 @@ describe('nightly-sweep on the sandbox estate', () => {
   it('pages a finding that got worse, and says once what resolved', async () => {
     await sweep();
     const { night, alerts, estate } = await sweep((e) => {
-      // The jittery DNS link degrades further; the unused activation is deleted; gpu-node-03 comes back.
+      // The jittery DNS link degrades further; the unused activation is deleted; gpu-node-13 comes back.
       const link = e.state.seed.onPrem.links.find((l) => l.host === '192.168.1.54');
       if (link) link.jitterMs = 8;
       delete e.state.activations['0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b'];
       const node = e.state.nodes['mi-0a2b4c6d8e0f12343'];
       if (node) node.ready = { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' };
-      e.state.seed.onPrem.links.push({ host: '192.168.10.23', latencyMs: 1.9, jitterMs: 0.2, lossPercent: 0 });
+      e.state.seed.onPrem.links.push({ host: '192.168.10.33', latencyMs: 1.9, jitterMs: 0.2, lossPercent: 0 });
       e.save();
     });
 
     expect(night.counts).toEqual({ new: 0, worse: 1, open: 4, resolved: 3 });
     expect(night.resolved.map((r) => r.id).sort()).toEqual([
       'compliance:activation-expired-unused:0f1e2d3c-4b5a-4978-8a9b-0c1d2e3f4a5b',
-      'connectivity:kubelet:192.168.10.23:10250',
+      'connectivity:kubelet:192.168.10.33:10250',
       'cost:not-ready:mi-0a2b4c6d8e0f12343',
     ]);
     const worse = alerts.find((a) => a.attributes.severity === 'critical');

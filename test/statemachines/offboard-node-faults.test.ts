@@ -13,16 +13,16 @@ import type { SandboxEstate } from '#lib/sandbox/estate';
 import type { FaultSpec } from '#lib/sandbox/faults';
 
 /**
- * The offboarding workflow under faults, on gpu-node-02 of the seed's fleet: a step refused or
+ * The offboarding workflow under faults, on gpu-node-12 of the seed's fleet: a step refused or
  * crashing, the cleanup itself unable to run, SNS down, a drain that never ends. Whatever happens,
  * the node is never left cordoned unannounced, the lock never outlives the run unnamed, and a run
  * whose alert cannot be delivered fails.
  */
 
 const NODE = 'mi-0a2b4c6d8e0f12342';
-const LOCK = '/eks-hybrid-ops/sandbox/locks/gpu-hybrid-cluster/gpu-node-02';
+const LOCK = '/eks-hybrid-ops/sandbox/locks/gpu-hybrid-cluster/gpu-node-12';
 /** Long enough for the seed's budget: one llm-inference pod at a time, its replacement Ready 60 s later. */
-const BODY = { node: 'gpu-node-02', drainTimeoutSeconds: 300 };
+const BODY = { node: 'gpu-node-12', drainTimeoutSeconds: 300 };
 let home: string;
 
 beforeEach(() => {
@@ -77,7 +77,7 @@ describe('offboard-node under faults', () => {
     expect(estate.state.parameters[LOCK]).toBeUndefined();
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.subject).toMatch(
-      /^\[CRITICAL\] gpu-node-02 offboarding failed, left cordoned \(1 left\): KubernetesApiError at RemoveNode$/,
+      /^\[CRITICAL\] gpu-node-12 offboarding failed, left cordoned \(1 left\): KubernetesApiError at RemoveNode$/,
     );
     expect(alerts[0]?.message).toContain('node-operator-rbac.yaml');
     expect(alerts[0]?.message).toContain(`kubectl delete node ${NODE}`);

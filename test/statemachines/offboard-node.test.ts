@@ -285,7 +285,7 @@ describe('offboard-node on the sandbox estate', () => {
     const report = JSON.stringify(night);
     expect(report).not.toContain(nodeName);
     expect(report).not.toContain('gpu-node-01');
-    // The fleet's Nodes only: gpu-node-02 and gpu-node-03 (224 vCPU each) and cpu-node-04 (64).
+    // The fleet's Nodes only: gpu-node-12 and gpu-node-13 (224 vCPU each) and cpu-node-04 (64).
     expect(night.inventory.clusters).toEqual([expect.objectContaining({ name: 'gpu-hybrid-cluster', nodes: 3 })]);
   });
 });

@@ -15,8 +15,8 @@ import { upgradeKeys } from '#lib/upgrades/state';
 
 /**
  * The real statemachines/upgrade-nodes.asl.json on the sandbox estate, whose fleet lags the
- * cluster's 1.33: gpu-node-02 at 1.31 (ml pods behind a PodDisruptionBudget), cpu-node-04 at
- * 1.32, gpu-node-03 NotReady at 1.29 (four minors behind). Which states ran, what each node
+ * cluster's 1.33: gpu-node-12 at 1.31 (ml pods behind a PodDisruptionBudget), cpu-node-04 at
+ * 1.32, gpu-node-13 NotReady at 1.29 (four minors behind). Which states ran, what each node
  * ended as, what is left on the cluster, and the one summary message.
  */
 
@@ -90,7 +90,7 @@ describe('upgrade-nodes on the sandbox estate', () => {
       'UpgradeEnded',
       'UpgradeSucceeded',
     ]);
-    expect(node(GPU_02)).toMatchObject({ name: 'gpu-node-02', state: 'upgraded', wave: 1, cordoned: false });
+    expect(node(GPU_02)).toMatchObject({ name: 'gpu-node-12', state: 'upgraded', wave: 1, cordoned: false });
     expect(node(CPU_04)).toMatchObject({ name: 'cpu-node-04', state: 'upgraded', wave: 0, cordoned: false });
     expect(node(GPU_03)).toMatchObject({ state: 'skipped', reason: 'too-old' });
     expect(report.counts).toEqual({ upgraded: 2, skipped: 1, failed: 0, untouched: 0 });
@@ -100,7 +100,7 @@ describe('upgrade-nodes on the sandbox estate', () => {
       expect(kube(estate, name)?.unschedulable).toBeFalsy();
     }
     expect(kube(estate, GPU_03)?.kubeletVersion).toMatch(/^v1\.29\./);
-    // Each node drained (gpu-node-02's ml pods one at a time, behind their budget), then upgraded.
+    // Each node drained (gpu-node-12's ml pods one at a time, behind their budget), then upgraded.
     const inside = result.visited.filter((s) => !TRUNK.has(s));
     expect(inside.filter((s) => s === 'RunNodeCommand')).toHaveLength(2);
     expect(inside.filter((s) => s === 'UncordonNode')).toHaveLength(2);
@@ -119,7 +119,7 @@ describe('upgrade-nodes on the sandbox estate', () => {
     expect(result.status).toBe('SUCCEEDED');
     expect(trunk(result.visited)).not.toContain('UpgradeWave');
     expect(report.outcome).toBe('nothing-to-do');
-    // A node skipped (gpu-node-03, out of the skew) is a warning, subject and attribute alike.
+    // A node skipped (gpu-node-13, out of the skew) is a warning, subject and attribute alike.
     expect(alerts[0]?.subject).toBe('[WARNING] gpu-hybrid-cluster: no node to upgrade to 1.33; 1 skipped');
     expect(alerts[0]?.attributes.severity).toBe('warning');
     expect(alerts[0]?.message).toContain('No node needed upgrading (2 already at 1.33 or newer).');
@@ -151,7 +151,7 @@ describe('upgrade-nodes on the sandbox estate', () => {
       'UpgradeEnded',
       'UpgradeFailed',
     ]);
-    // cpu-node-04 goes first (name order); gpu-node-02 is never touched.
+    // cpu-node-04 goes first (name order); gpu-node-12 is never touched.
     expect(node(CPU_04)).toMatchObject({ state: 'failed', step: 'CheckNodeCommand', cordoned: true });
     expect(node(GPU_02)).toMatchObject({ state: 'untouched' });
     expect(report.counts).toMatchObject({ upgraded: 0, failed: 1, untouched: 1 });
@@ -167,12 +167,12 @@ describe('upgrade-nodes on the sandbox estate', () => {
     // The command's output tail, as nodeadm wrote it.
     expect(alerts[0]?.message).toContain('"msg":"Command failed"');
     expect(alerts[0]?.message).toContain(`Left cordoned: ${CPU_04}`);
-    expect(alerts[0]?.message).toContain('Untouched (1):\n- gpu-node-02');
+    expect(alerts[0]?.message).toContain('Untouched (1):\n- gpu-node-12');
   });
 
   it('a blocked drain uncordons the node, names the pods, and stops the rollout', async () => {
     const { result, node, estate, alerts } = await upgrade(
-      { nodes: ['gpu-node-02'], drainTimeoutSeconds: 120 },
+      { nodes: ['gpu-node-12'], drainTimeoutSeconds: 120 },
       'drain-blocked',
     );
 
@@ -190,7 +190,7 @@ describe('upgrade-nodes on the sandbox estate', () => {
 
   it('a blocked drain with force deletes the pods past their budget and upgrades', async () => {
     const { result, node, estate } = await upgrade(
-      { nodes: ['gpu-node-02'], drainTimeoutSeconds: 120, force: true },
+      { nodes: ['gpu-node-12'], drainTimeoutSeconds: 120, force: true },
       'drain-blocked',
     );
 
@@ -222,7 +222,7 @@ describe('upgrade-nodes on the sandbox estate', () => {
   });
 
   it('a node out of the skew, named, is skipped with why; nothing else is touched', async () => {
-    const { result, report, alerts } = await upgrade({ nodes: ['gpu-node-03'] });
+    const { result, report, alerts } = await upgrade({ nodes: ['gpu-node-13'] });
 
     expect(result.status).toBe('SUCCEEDED');
     expect(trunk(result.visited)).toEqual([
@@ -236,7 +236,7 @@ describe('upgrade-nodes on the sandbox estate', () => {
     ]);
     expect(report.outcome).toBe('nothing-to-do');
     expect(report.nodes).toEqual([
-      expect.objectContaining({ name: 'gpu-node-03', state: 'skipped', reason: 'too-old' }),
+      expect.objectContaining({ name: 'gpu-node-13', state: 'skipped', reason: 'too-old' }),
     ]);
     expect(alerts[0]?.message).toContain('more than 3 minor versions behind the 1.33 control plane');
   });
@@ -268,8 +268,8 @@ describe('upgrade-nodes on the sandbox estate', () => {
     expect(printed.status).toBe('FAILED');
     expect(printed.output.nodes.map((n) => [n.name, n.state])).toEqual([
       ['cpu-node-04', 'failed'],
-      ['gpu-node-02', 'untouched'],
-      ['gpu-node-03', 'skipped'],
+      ['gpu-node-12', 'untouched'],
+      ['gpu-node-13', 'skipped'],
     ]);
   });
 

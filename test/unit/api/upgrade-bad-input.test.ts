@@ -59,7 +59,7 @@ const valid = (): Body => ({
   clientToken: 'roll-1-33',
   cluster: CLUSTER,
   kubernetesVersion: '1.33',
-  nodes: ['gpu-node-02', 'mi-0a2b4c6d8e0f12344'],
+  nodes: ['gpu-node-12', 'mi-0a2b4c6d8e0f12344'],
   maxUnavailable: 1,
   force: false,
   drainTimeoutSeconds: 600,
@@ -158,7 +158,7 @@ const cases: BadInput[] = [
   {
     name: 'nodes as a string',
     body: json((b) => {
-      b.nodes = 'gpu-node-02';
+      b.nodes = 'gpu-node-12';
     }),
     field: 'nodes',
     message: 'nodes must be an array of Node names',
@@ -182,7 +182,7 @@ const cases: BadInput[] = [
   {
     name: 'a node named twice',
     body: json((b) => {
-      b.nodes = ['gpu-node-02', 'gpu-node-02'];
+      b.nodes = ['gpu-node-12', 'gpu-node-12'];
     }),
     field: 'nodes',
     message: 'nodes must not name a node twice',

@@ -7,7 +7,7 @@ import { withServices } from '#lib/sandbox/index';
 import { sandboxKubeApi } from '#lib/sandbox/kubernetes';
 
 /**
- * The drain against the sandbox's Kubernetes (lib/sandbox/kubernetes.ts): the seeded gpu-node-02
+ * The drain against the sandbox's Kubernetes (lib/sandbox/kubernetes.ts): the seeded gpu-node-12
  * runs two llm-inference pods behind a budget of minAvailable 2 (three replicas, the third on the
  * cloud node), a bare nvidia-smi-check pod and two DaemonSet pods. Passes 10 s apart, as the
  * workflows' drain loop waits.
@@ -47,7 +47,7 @@ const inMinutes = (estate: SandboxEstate, minutes: number) =>
   new Date(estate.clock.now().getTime() + minutes * 60_000).toISOString();
 
 describe('drainNode on the sandbox', () => {
-  it('empties gpu-node-02 one budgeted pod at a time, leaving only its DaemonSet pods', async () => {
+  it('empties gpu-node-12 one budgeted pod at a time, leaving only its DaemonSet pods', async () => {
     const sandbox = open();
     await expect(cordonNode(sandbox.deps, input)).resolves.toEqual({ wasCordoned: false });
 

@@ -10,7 +10,7 @@ import { sandboxKubeApi } from '#lib/sandbox/kubernetes';
 
 /**
  * runNodeCommand and checkNodeCommand against the sandbox's SSM Run Command and hosts
- * (lib/sandbox/hosts.ts), which read the real nodeadm scripts: gpu-node-02 is cordoned and
+ * (lib/sandbox/hosts.ts), which read the real nodeadm scripts: gpu-node-12 is cordoned and
  * drained first, as the workflows do, and the command followed every 15 s of sandbox time.
  */
 
@@ -23,7 +23,7 @@ const CLUSTER = {
 const GPU_NODE_02 = 'mi-0a2b4c6d8e0f12342';
 const UNINSTALL: RunNodeCommandInput = {
   instanceId: GPU_NODE_02,
-  requestId: 'offboard-gpu-node-02-1',
+  requestId: 'offboard-gpu-node-12-1',
   action: 'uninstall',
 };
 const UPGRADE: RunNodeCommandInput = {

@@ -28,7 +28,7 @@ const CLUSTER = 'gpu-hybrid-cluster';
 const CLUSTER_ARN = `arn:aws:eks:${REGION}:111122223333:cluster/${CLUSTER}`;
 const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:111122223333:stateMachine:offboard-node-test`;
 const EXECUTIONS = STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:');
-/** The seed's fleet (sandbox/estate.yaml): gpu-node-02 is Ready, gpu-node-03 NotReady. */
+/** The seed's fleet (sandbox/estate.yaml): gpu-node-12 is Ready, gpu-node-13 NotReady. */
 const GPU_NODE_02 = 'mi-0a2b4c6d8e0f12342';
 const GPU_NODE_03 = 'mi-0a2b4c6d8e0f12343';
 const PREFIX = '/eks-hybrid-ops/test';
@@ -105,14 +105,14 @@ const bad: BadRequest[] = [
   { name: 'a node name of 254 characters', node: 'n'.repeat(254), field: 'node', message: 'at most 253' },
   {
     name: 'a body that is not JSON',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: '{force: true}',
     field: '(body)',
     message: 'the body is not JSON',
   },
   {
     name: 'a JSON array',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: '[true]',
     field: '(body)',
     message:
@@ -120,14 +120,14 @@ const bad: BadRequest[] = [
   },
   {
     name: 'a body over 4 KiB',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: { clientToken: 'x'.repeat(5000) },
     field: '(body)',
     message: 'at most 4096',
   },
   {
     name: 'an unknown option',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: { gracePeriod: 30 },
     field: '(body)',
     message:
@@ -135,84 +135,84 @@ const bad: BadRequest[] = [
   },
   {
     name: 'force as a string',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: { force: 'yes' },
     field: 'force',
     message: 'force must be true or false',
   },
   {
     name: 'skipUninstall as a number',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: { skipUninstall: 1 },
     field: 'skipUninstall',
     message: 'skipUninstall must be true or false',
   },
   {
     name: 'a drain timeout under a minute',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: { drainTimeoutSeconds: 10 },
     field: 'drainTimeoutSeconds',
     message: 'drainTimeoutSeconds must be at least 60',
   },
   {
     name: 'a drain timeout over an hour',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: { drainTimeoutSeconds: 7200 },
     field: 'drainTimeoutSeconds',
     message: 'drainTimeoutSeconds must be at most 3600 (an hour)',
   },
   {
     name: 'a drain timeout that is not whole',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: { drainTimeoutSeconds: 90.5 },
     field: 'drainTimeoutSeconds',
     message: 'a whole number of seconds, 60-3600',
   },
   {
     name: 'a drain timeout as text',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: { drainTimeoutSeconds: '900' },
     field: 'drainTimeoutSeconds',
     message: 'a whole number of seconds, 60-3600',
   },
   {
     name: 'another cluster',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: { cluster: 'prod-cluster' },
     field: 'cluster',
     message: "this deployment offboards nodes from 'gpu-hybrid-cluster' only",
   },
   {
     name: 'a client token with a space',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: { clientToken: 'retire gpu 2' },
     field: 'clientToken',
     message: 'clientToken must be 1-64 characters',
   },
   {
     name: 'force=maybe in the query string',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     query: { force: 'maybe' },
     field: 'query.force',
     message: 'force must be true or false',
   },
   {
     name: 'a drain timeout in the query string that is not a number',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     query: { drainTimeoutSeconds: 'ten' },
     field: 'query.drainTimeoutSeconds',
     message: 'a whole number of seconds',
   },
   {
     name: 'an unknown query parameter',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     query: { grace: '30' },
     field: '(query)',
     message: "unknown option(s) 'grace'",
   },
   {
     name: 'two values for force',
-    node: 'gpu-node-02',
+    node: 'gpu-node-12',
     body: { force: true },
     query: { force: 'false' },
     field: 'force',
@@ -246,32 +246,32 @@ describe('DELETE /nodes/{node} refuses a bad request with 400, naming the proble
 
 describe('DELETE /nodes/{node} looks the node up in the cluster', () => {
   it('offboards a node by its onboarded name: 202, Location, the Node name, the lock and the commands in the input', async () => {
-    const answer = await del('gpu-node-02', { body: { drainTimeoutSeconds: 600 }, query: { force: 'true' } });
+    const answer = await del('gpu-node-12', { body: { drainTimeoutSeconds: 600 }, query: { force: 'true' } });
     expect(answer.statusCode).toBe(202);
     expect(answer.body).toMatchObject({
       outcome: 'started',
       existing: false,
-      node: 'gpu-node-02',
+      node: 'gpu-node-12',
       nodeName: GPU_NODE_02,
     });
     expect(answer.headers?.location).toBe(
       `https://abc123.execute-api.ap-northeast-2.amazonaws.com/test/offboardings/${answer.body.requestId}`,
     );
     const input = startedInput();
-    expect(input.requestId).toMatch(/^gpu-node-02-[0-9a-f]{12}$/);
+    expect(input.requestId).toMatch(/^gpu-node-12-[0-9a-f]{12}$/);
     expect(input.request).toEqual({
       cluster: CLUSTER,
-      node: 'gpu-node-02',
+      node: 'gpu-node-12',
       force: true,
       drainTimeoutSeconds: 600,
       skipUninstall: false,
     });
-    expect(input.target).toEqual({ nodeName: GPU_NODE_02, onboardedName: 'gpu-node-02' });
+    expect(input.target).toEqual({ nodeName: GPU_NODE_02, onboardedName: 'gpu-node-12' });
     // The lock onboarding takes for that name: an offboarding and an onboarding of it exclude each other.
-    expect(input.resources.lockParameter).toBe(`${PREFIX}/locks/${CLUSTER}/gpu-node-02`);
+    expect(input.resources.lockParameter).toBe(`${PREFIX}/locks/${CLUSTER}/gpu-node-12`);
     expect(input.resources.manualCleanup).toContain(`kubectl uncordon ${GPU_NODE_02}`);
     expect(input.resources.manualCleanup).toContain(
-      `aws ssm delete-parameter --region ${REGION} --name ${PREFIX}/locks/${CLUSTER}/gpu-node-02`,
+      `aws ssm delete-parameter --region ${REGION} --name ${PREFIX}/locks/${CLUSTER}/gpu-node-12`,
     );
   });
 
@@ -286,8 +286,8 @@ describe('DELETE /nodes/{node} looks the node up in the cluster', () => {
       drainTimeoutSeconds: 900,
       skipUninstall: false,
     });
-    expect(input.target).toEqual({ nodeName: GPU_NODE_03, onboardedName: 'gpu-node-03' });
-    expect(input.resources.lockParameter).toBe(`${PREFIX}/locks/${CLUSTER}/gpu-node-03`);
+    expect(input.target).toEqual({ nodeName: GPU_NODE_03, onboardedName: 'gpu-node-13' });
+    expect(input.resources.lockParameter).toBe(`${PREFIX}/locks/${CLUSTER}/gpu-node-13`);
   });
 
   it('answers a node already gone with 200 saying there is nothing to offboard, and starts nothing', async () => {
@@ -303,7 +303,7 @@ describe('DELETE /nodes/{node} looks the node up in the cluster', () => {
   it('refuses a Node that is not a hybrid node (400, saying why)', async () => {
     const name = 'ip-10-0-1-5.ap-northeast-2.compute.internal';
     const node = structuredClone(estate.state.nodes[GPU_NODE_02]);
-    if (!node) throw new Error('the seed has gpu-node-02');
+    if (!node) throw new Error('the seed has gpu-node-12');
     estate.state.nodes[name] = { ...node, name, labels: { 'eks.amazonaws.com/compute-type': 'ec2' } };
     const answer = await del(name);
     expect(answer.statusCode).toBe(400);
@@ -320,7 +320,7 @@ describe('DELETE /nodes/{node} looks the node up in the cluster', () => {
 
   it("refuses a node whose managed instance is another cluster's (400, saying why)", async () => {
     const instance = estate.state.instances[GPU_NODE_02];
-    if (!instance) throw new Error('the seed has gpu-node-02');
+    if (!instance) throw new Error('the seed has gpu-node-12');
     const other = CLUSTER_ARN.replace(CLUSTER, 'other-cluster');
     instance.tags = instance.tags.map((t) => (t.Key === 'EKSClusterARN' ? { ...t, Value: other } : t));
     const answer = await del(GPU_NODE_02);
@@ -332,7 +332,7 @@ describe('DELETE /nodes/{node} looks the node up in the cluster', () => {
 
   it('refuses a node whose managed instance is not tagged for the cluster', async () => {
     const instance = estate.state.instances[GPU_NODE_02];
-    if (!instance) throw new Error('the seed has gpu-node-02');
+    if (!instance) throw new Error('the seed has gpu-node-12');
     instance.tags = [];
     const answer = await del(GPU_NODE_02);
     expect(answer.statusCode).toBe(400);
@@ -341,9 +341,9 @@ describe('DELETE /nodes/{node} looks the node up in the cluster', () => {
 
   it('refuses a name onboarded twice, listing the Node names to use', async () => {
     const twin = structuredClone(estate.state.instances[GPU_NODE_02]);
-    if (!twin) throw new Error('the seed has gpu-node-02');
+    if (!twin) throw new Error('the seed has gpu-node-12');
     estate.state.instances['mi-0a2b4c6d8e0f19999'] = { ...twin, instanceId: 'mi-0a2b4c6d8e0f19999' };
-    const answer = await del('gpu-node-02');
+    const answer = await del('gpu-node-12');
     expect(answer.statusCode).toBe(400);
     expect(JSON.stringify(answer.body.problems)).toContain(
       `names more than one node: ${GPU_NODE_02} (a Node), mi-0a2b4c6d8e0f19999 (no Node)`,
@@ -354,14 +354,14 @@ describe('DELETE /nodes/{node} looks the node up in the cluster', () => {
     const rt = runtime();
     await acquireNodeLock(
       rt.clients.ssm,
-      `${PREFIX}/locks/${CLUSTER}/gpu-node-02`,
-      { requestId: 'gpu-node-02-poc-2-0123456789ab', expiresAt: '2099-01-01T00:00:00.000Z' },
+      `${PREFIX}/locks/${CLUSTER}/gpu-node-12`,
+      { requestId: 'gpu-node-12-poc-2-0123456789ab', expiresAt: '2099-01-01T00:00:00.000Z' },
       new Date(),
     );
-    const answer = await del('gpu-node-02');
+    const answer = await del('gpu-node-12');
     expect(answer.statusCode).toBe(409);
-    expect(answer.body.message).toContain('The onboarding gpu-node-02-poc-2-0123456789ab holds gpu-node-02');
-    expect(answer.body.fix).toContain('GET /nodes/gpu-node-02-poc-2-0123456789ab');
+    expect(answer.body.message).toContain('The onboarding gpu-node-12-poc-2-0123456789ab holds gpu-node-12');
+    expect(answer.body.fix).toContain('GET /nodes/gpu-node-12-poc-2-0123456789ab');
     expect(answer.headers?.['retry-after']).toBe('60');
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
@@ -370,25 +370,25 @@ describe('DELETE /nodes/{node} looks the node up in the cluster', () => {
     const rt = runtime();
     await acquireNodeLock(
       rt.clients.ssm,
-      `${PREFIX}/locks/${CLUSTER}/gpu-node-02`,
-      { requestId: 'gpu-node-02-old', expiresAt: '2020-01-01T00:00:00.000Z', workflow: 'upgrade' },
+      `${PREFIX}/locks/${CLUSTER}/gpu-node-12`,
+      { requestId: 'gpu-node-12-old', expiresAt: '2020-01-01T00:00:00.000Z', workflow: 'upgrade' },
       new Date('2019-12-31T00:00:00.000Z'),
     );
-    expect((await del('gpu-node-02')).statusCode).toBe(202);
+    expect((await del('gpu-node-12')).statusCode).toBe(202);
   });
 
   it('with a client token: the same request again is the same offboarding, other options are 409', async () => {
-    const first = await del('gpu-node-02', { body: { clientToken: 'retire-2' } });
+    const first = await del('gpu-node-12', { body: { clientToken: 'retire-2' } });
     const input = startedInput();
     sfnMock.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ $metadata: {}, message: 'exists' }));
     sfnMock.on(DescribeExecutionCommand).resolves({ input: JSON.stringify(input), status: 'RUNNING' });
-    const again = await del('gpu-node-02', { body: { clientToken: 'retire-2' } });
+    const again = await del('gpu-node-12', { body: { clientToken: 'retire-2' } });
     expect(again.statusCode).toBe(202);
     expect(again.body).toMatchObject({ requestId: first.body.requestId, existing: true });
-    const other = await del('gpu-node-02', { body: { clientToken: 'retire-2', force: true } });
+    const other = await del('gpu-node-12', { body: { clientToken: 'retire-2', force: true } });
     expect(other.statusCode).toBe(409);
     expect(other.body.message).toContain(
-      "clientToken 'retire-2' was already used to offboard gpu-node-02 with other options",
+      "clientToken 'retire-2' was already used to offboard gpu-node-12 with other options",
     );
   });
 });
@@ -401,14 +401,14 @@ describe('GET /offboardings/{requestId}', () => {
         runtime(),
       ),
     );
-  const input = { target: { nodeName: GPU_NODE_02, onboardedName: 'gpu-node-02' } };
+  const input = { target: { nodeName: GPU_NODE_02, onboardedName: 'gpu-node-12' } };
 
   it('refuses what is not a request id (400) and answers 404 for one that does not exist', async () => {
     expect((await get('Not_An_Id')).statusCode).toBe(400);
     sfnMock.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ $metadata: {}, message: 'none' }));
-    const answer = await get('gpu-node-02-0123456789ab');
+    const answer = await get('gpu-node-12-0123456789ab');
     expect(answer.statusCode).toBe(404);
-    expect(answer.body.message).toBe("No offboarding request 'gpu-node-02-0123456789ab' exists.");
+    expect(answer.body.message).toBe("No offboarding request 'gpu-node-12-0123456789ab' exists.");
   });
 
   it('gives the phase of a running one, and the drain progress while it drains', async () => {
@@ -436,12 +436,12 @@ describe('GET /offboardings/{requestId}', () => {
         },
       ],
     });
-    const answer = await get('gpu-node-02-0123456789ab');
+    const answer = await get('gpu-node-12-0123456789ab');
     expect(answer.statusCode).toBe(200);
     expect(answer.body).toMatchObject({
       status: 'RUNNING',
       phase: 'draining',
-      node: 'gpu-node-02',
+      node: 'gpu-node-12',
       nodeName: GPU_NODE_02,
       drain: { podsEvicting: 1, podsBlocked: ['db/pg-0'], deadline: '2026-11-30T00:15:00.000Z' },
     });
@@ -460,7 +460,7 @@ describe('GET /offboardings/{requestId}', () => {
         nextWaitSeconds: 0,
       }),
     });
-    const answer = await get('gpu-node-02-0123456789ab');
+    const answer = await get('gpu-node-12-0123456789ab');
     expect(answer.body).toMatchObject({ phase: 'done', result: { outcome: 'offboarded', costPerDayUsd: 590.82 } });
     expect(answer.body.result).not.toHaveProperty('notification');
     expect(answer.body.result).not.toHaveProperty('attempt');
@@ -470,14 +470,14 @@ describe('GET /offboardings/{requestId}', () => {
     sfnMock
       .on(DescribeExecutionCommand)
       .resolves({ status: 'FAILED', input: JSON.stringify(input), error: 'DrainBlockedError', cause: 'db/pg-0' });
-    expect((await get('gpu-node-02-0123456789ab')).body).toMatchObject({ phase: 'failed', error: 'DrainBlockedError' });
+    expect((await get('gpu-node-12-0123456789ab')).body).toMatchObject({ phase: 'failed', error: 'DrainBlockedError' });
     sfnMock.on(DescribeExecutionCommand).resolves({
       status: 'FAILED',
       input: JSON.stringify(input),
       error: 'AlertDeliveryError',
       cause: JSON.stringify({ message: 'not told', result: { outcome: 'offboarded', notification: {} } }),
     });
-    expect((await get('gpu-node-02-0123456789ab')).body).toMatchObject({
+    expect((await get('gpu-node-12-0123456789ab')).body).toMatchObject({
       phase: 'done',
       result: { outcome: 'offboarded' },
       alertDelivered: false,

@@ -21,7 +21,7 @@ import {
   runtimeOf,
 } from '#test/helpers/offboarding-fixtures';
 
-const LOCK_02 = `${PREFIX}/locks/${CLUSTER}/gpu-node-02`;
+const LOCK_02 = `${PREFIX}/locks/${CLUSTER}/gpu-node-12`;
 let estate: SandboxEstate;
 beforeEach(() => {
   estate = freshEstate();
@@ -43,7 +43,7 @@ const lockValue = (name = LOCK_02) => JSON.parse(estate.state.parameters[name]?.
 
 /** A drained node whose uninstall ran: the state RemoveNode gets on the happy path. */
 async function drained(
-  node = 'gpu-node-02',
+  node = 'gpu-node-12',
   body: Record<string, unknown> = {},
 ): Promise<OffboardingState & { prepare: PrepareResult }> {
   const input = await offboardingInput(estate, node, body);
@@ -64,14 +64,14 @@ async function drained(
 
 describe('prepareOffboarding', () => {
   it("reads the node, its host's PingStatus and cost, and takes the node lock for the offboarding", async () => {
-    const input = await offboardingInput(estate, 'gpu-node-02', { drainTimeoutSeconds: 600 });
+    const input = await offboardingInput(estate, 'gpu-node-12', { drainTimeoutSeconds: 600 });
     const result = await prepare(input);
     expect(result).toMatchObject({
       clusterArn: CLUSTER_ARN,
       nodeName: GPU_NODE_02,
-      onboardedName: 'gpu-node-02',
-      node: { present: true, unschedulable: false, ready: 'True', vcpus: 224, internalIp: '192.168.10.22' },
-      instance: { id: GPU_NODE_02, registered: true, pingStatus: 'Online', requestId: 'gpu-node-02-seeded' },
+      onboardedName: 'gpu-node-12',
+      node: { present: true, unschedulable: false, ready: 'True', vcpus: 224, internalIp: '192.168.10.32' },
+      instance: { id: GPU_NODE_02, registered: true, pingStatus: 'Online', requestId: 'gpu-node-12-seeded' },
       lockParameter: LOCK_02,
       force: false,
       uninstall: { run: true, reason: 'host-online' },
@@ -88,13 +88,13 @@ describe('prepareOffboarding', () => {
   });
 
   it('is safe to run again: a retried step holds the lock it took', async () => {
-    const input = await offboardingInput(estate, 'gpu-node-02');
+    const input = await offboardingInput(estate, 'gpu-node-12');
     await prepare(input);
     await expect(prepare(input)).resolves.toMatchObject({ lockParameter: LOCK_02 });
   });
 
   it('skips the uninstall when asked, when the host is offline, and when nothing is registered', async () => {
-    expect((await prepare(await offboardingInput(estate, 'gpu-node-02', { skipUninstall: true }))).uninstall).toEqual({
+    expect((await prepare(await offboardingInput(estate, 'gpu-node-12', { skipUninstall: true }))).uninstall).toEqual({
       run: false,
       reason: 'skipped-by-request',
     });
@@ -116,7 +116,7 @@ describe('prepareOffboarding', () => {
   });
 
   it('takes a node gone since it was submitted as gone: nothing to cordon, drain or uninstall', async () => {
-    const input = await offboardingInput(estate, 'gpu-node-02');
+    const input = await offboardingInput(estate, 'gpu-node-12');
     delete estate.state.nodes[GPU_NODE_02];
     delete estate.state.instances[GPU_NODE_02];
     const result = await prepare(input);
@@ -126,7 +126,7 @@ describe('prepareOffboarding', () => {
   });
 
   it("refuses a node whose instance no longer carries the cluster's tag (NotHybridNodeError)", async () => {
-    const input = await offboardingInput(estate, 'gpu-node-02');
+    const input = await offboardingInput(estate, 'gpu-node-12');
     const instance = estate.state.instances[GPU_NODE_02];
     if (instance) instance.tags = instance.tags.filter((t) => t.Key !== 'EKSClusterARN');
     await expect(prepare(input)).rejects.toBeInstanceOf(NotHybridNodeError);
@@ -134,10 +134,10 @@ describe('prepareOffboarding', () => {
   });
 
   it('stops when another run holds the node: an onboarding by its own error, others as NodeBusyError', async () => {
-    const input = await offboardingInput(estate, 'gpu-node-02');
+    const input = await offboardingInput(estate, 'gpu-node-12');
     const ssm = runtimeOf(estate).clients.ssm;
     const future = new Date(Date.now() + 3600_000).toISOString();
-    await acquireNodeLock(ssm, LOCK_02, { requestId: 'gpu-node-02-poc-9', expiresAt: future }, new Date());
+    await acquireNodeLock(ssm, LOCK_02, { requestId: 'gpu-node-12-poc-9', expiresAt: future }, new Date());
     await expect(prepare(input)).rejects.toBeInstanceOf(OnboardingInProgressError);
     delete estate.state.parameters[LOCK_02];
     await acquireNodeLock(ssm, LOCK_02, { requestId: 'up-1', expiresAt: future, workflow: 'upgrade' }, new Date());
@@ -159,12 +159,12 @@ describe('removeNode', () => {
       registrationsCount: 0,
       expirationDate: '2099-01-01T00:00:00Z',
       createdDate: '2026-01-01T00:00:00Z',
-      defaultInstanceName: 'gpu-node-02',
+      defaultInstanceName: 'gpu-node-12',
     };
     estate.state.activations[cluster.id] = {
       ...base,
       id: cluster.id,
-      tags: [...cluster.tags, { Key: 'hybridops:request-id', Value: 'gpu-node-02-poc-3' }],
+      tags: [...cluster.tags, { Key: 'hybridops:request-id', Value: 'gpu-node-12-poc-3' }],
     };
     const otherCluster = '99999999-2222-4333-8444-555555555555';
     estate.state.activations[otherCluster] = {
@@ -172,7 +172,7 @@ describe('removeNode', () => {
       id: otherCluster,
       tags: [{ Key: 'EKSClusterARN', Value: 'arn:aws:eks:x:1:cluster/other' }],
     };
-    for (const request of ['gpu-node-02-seeded', 'gpu-node-02-poc-3']) {
+    for (const request of ['gpu-node-12-seeded', 'gpu-node-12-poc-3']) {
       const name = `${PREFIX}/onboarding/${request}/node-config`;
       estate.state.parameters[name] = {
         name,
@@ -204,13 +204,13 @@ describe('removeNode', () => {
       `nodeadm-uninstall ${GPU_NODE_02}: SSM Run Command 0b1c2d3e-0000-4000-8000-000000000001: Success`,
       `delete-node ${GPU_NODE_02}: deleted`,
       `deregister-instance ${GPU_NODE_02}: deregistered`,
-      `delete-parameters ${PREFIX}/onboarding/gpu-node-02-poc-3: deleted 1`,
-      `delete-parameters ${PREFIX}/onboarding/gpu-node-02-seeded: deleted 1`,
+      `delete-parameters ${PREFIX}/onboarding/gpu-node-12-poc-3: deleted 1`,
+      `delete-parameters ${PREFIX}/onboarding/gpu-node-12-seeded: deleted 1`,
       `delete-activation ${cluster.id}: deleted`,
       `release-lock ${LOCK_02}: released`,
     ]);
     expect(result.notification).toMatchObject({
-      subject: '[OK] gpu-node-02 offboarded: 590.82 USD/day stopped',
+      subject: '[OK] gpu-node-12 offboarded: 590.82 USD/day stopped',
       severity: 'info',
       check: 'offboarding',
     });
@@ -228,7 +228,7 @@ describe('removeNode', () => {
     const result = await removeNode(removeDeps(), await drained(GPU_NODE_03));
     expect(result.outcome).toBe('offboarded');
     expect(result.notification.subject).toBe(
-      '[WARNING] gpu-node-03 offboarded: 590.82 USD/day stopped; host not uninstalled',
+      '[WARNING] gpu-node-13 offboarded: 590.82 USD/day stopped; host not uninstalled',
     );
     expect(result.left).toEqual([expect.objectContaining({ kind: 'host', resource: GPU_NODE_03 })]);
     expect(result.notification.message).toContain("The host still has nodeadm's files");
@@ -298,13 +298,13 @@ describe('removeNode', () => {
       registrationsCount: 0,
       expirationDate: '2099-01-01T00:00:00Z',
       createdDate: '2026-01-01T00:00:00Z',
-      defaultInstanceName: 'gpu-node-02',
+      defaultInstanceName: 'gpu-node-12',
       tags: [
         { Key: 'EKSClusterARN', Value: CLUSTER_ARN },
-        { Key: 'hybridops:request-id', Value: 'gpu-node-02-left-behind' },
+        { Key: 'hybridops:request-id', Value: 'gpu-node-12-left-behind' },
       ],
     };
-    const name = `${PREFIX}/onboarding/gpu-node-02-left-behind/node-config`;
+    const name = `${PREFIX}/onboarding/gpu-node-12-left-behind/node-config`;
     estate.state.parameters[name] = {
       name,
       type: 'SecureString',
@@ -337,13 +337,13 @@ describe('removeNode', () => {
       registrationsCount: 0,
       expirationDate: '2099-01-01T00:00:00Z',
       createdDate: '2026-01-01T00:00:00Z',
-      defaultInstanceName: 'gpu-node-02',
+      defaultInstanceName: 'gpu-node-12',
       tags: [
         { Key: 'EKSClusterARN', Value: CLUSTER_ARN },
-        { Key: 'hybridops:request-id', Value: 'gpu-node-02-poc-3' },
+        { Key: 'hybridops:request-id', Value: 'gpu-node-12-poc-3' },
       ],
     };
-    const name = `${PREFIX}/onboarding/gpu-node-02-poc-3/node-config`;
+    const name = `${PREFIX}/onboarding/gpu-node-12-poc-3/node-config`;
     estate.state.parameters[name] = {
       name,
       type: 'SecureString',
@@ -355,7 +355,7 @@ describe('removeNode', () => {
     estate.injectFault({ on: 'ssm:DeleteParameters', effect: 'error', error: 'ThrottlingException', times: 'always' });
     const first = await removeNode(removeDeps(), state);
     expect(first.retry).toBe(true);
-    expect(first.requestIds).toEqual(['gpu-node-02-poc-3', 'gpu-node-02-seeded']);
+    expect(first.requestIds).toEqual(['gpu-node-12-poc-3', 'gpu-node-12-seeded']);
     // Kept while its request's parameters are left; gone by some other hand before the next try.
     expect(estate.state.activations[id]).toBeDefined();
     delete estate.state.activations[id];
@@ -369,19 +369,19 @@ describe('removeNode', () => {
     expect(estate.state.parameters[name]).toBeUndefined();
     expect(second.actions).toContainEqual({
       action: 'delete-parameters',
-      resource: `${PREFIX}/onboarding/gpu-node-02-poc-3`,
+      resource: `${PREFIX}/onboarding/gpu-node-12-poc-3`,
       outcome: 'deleted 1',
     });
   });
 
   it('reports a node that was gone when the run looked', async () => {
-    const input = await offboardingInput(estate, 'gpu-node-02');
+    const input = await offboardingInput(estate, 'gpu-node-12');
     delete estate.state.nodes[GPU_NODE_02];
     delete estate.state.instances[GPU_NODE_02];
     const prepared = await prepare(input);
     const result = await removeNode(removeDeps(), { ...input, prepare: prepared });
     expect(result.outcome).toBe('already-gone');
-    expect(result.notification.subject).toBe(`[OK] gpu-node-02 was already gone from ${CLUSTER}`);
+    expect(result.notification.subject).toBe(`[OK] gpu-node-12 was already gone from ${CLUSTER}`);
   });
 });
 
@@ -392,7 +392,7 @@ describe('cleanUpOffboarding', () => {
   });
 
   it('after a blocked drain: the node is back in service, the lock released, the pods named', async () => {
-    const input = await offboardingInput(estate, 'gpu-node-02');
+    const input = await offboardingInput(estate, 'gpu-node-12');
     const prepared = await prepare(input);
     const result = await cleanUpOffboarding(cleanupDeps(), {
       ...input,
@@ -408,7 +408,7 @@ describe('cleanUpOffboarding', () => {
     expect(lockValue()).toBeNull();
     expect(result).toMatchObject({ step: 'DrainNode', error: 'DrainBlockedError', left: [], retry: false });
     expect(result.notification.subject).toBe(
-      '[CRITICAL] gpu-node-02 offboarding failed, back in service: DrainBlockedError at DrainNode',
+      '[CRITICAL] gpu-node-12 offboarding failed, back in service: DrainBlockedError at DrainNode',
     );
     expect(result.notification.message).toContain('What happened: Pods db/pg-0 would not leave.');
     expect(result.notification.message).toContain('How to fix: force: true, or fix the PodDisruptionBudget.');
@@ -421,7 +421,7 @@ describe('cleanUpOffboarding', () => {
   });
 
   it('says so when the node is left cordoned: uncordoning failed, or it was cordoned before', async () => {
-    const input = await offboardingInput(estate, 'gpu-node-02');
+    const input = await offboardingInput(estate, 'gpu-node-12');
     const prepared = await prepare(input);
     const node = estate.state.nodes[GPU_NODE_02];
     if (node) node.unschedulable = true;
@@ -433,7 +433,7 @@ describe('cleanUpOffboarding', () => {
       failure: failed('Lambda.Unknown', 'crashed'),
     });
     expect(uncordonFailed.notification.subject).toMatch(
-      /^\[CRITICAL\] gpu-node-02 offboarding failed, left cordoned \(1 left\): Lambda.Unknown at DrainNode$/,
+      /^\[CRITICAL\] gpu-node-12 offboarding failed, left cordoned \(1 left\): Lambda.Unknown at DrainNode$/,
     );
     expect(uncordonFailed.left).toEqual([
       expect.objectContaining({ kind: 'cordon', resource: GPU_NODE_02, remove: `kubectl uncordon ${GPU_NODE_02}` }),
@@ -446,7 +446,7 @@ describe('cleanUpOffboarding', () => {
       failure: failed('Lambda.Unknown', 'crashed'),
     });
     expect(before.notification.subject).toMatch(
-      /^\[CRITICAL\] gpu-node-02 offboarding failed, left cordoned: Lambda.Unknown at DrainNode$/,
+      /^\[CRITICAL\] gpu-node-12 offboarding failed, left cordoned: Lambda.Unknown at DrainNode$/,
     );
     expect(before.notification.message).toContain(
       `keep-cordon ${GPU_NODE_02}: left cordoned: it was cordoned before this offboarding began (kubectl uncordon ${GPU_NODE_02} puts it back in service)`,
@@ -469,7 +469,7 @@ describe('cleanUpOffboarding', () => {
       ['managed-instance', `aws ssm deregister-managed-instance --region ${REGION} --instance-id ${GPU_NODE_02}`],
     ]);
     expect(result.notification.subject).toBe(
-      '[CRITICAL] gpu-node-02 offboarding failed, left cordoned (3 left): NodeCommandFailedError at Che...',
+      '[CRITICAL] gpu-node-12 offboarding failed, left cordoned (3 left): NodeCommandFailedError at Che...',
     );
     expect(result.notification.message).toContain('its Node was not deleted, so it still bills 590.82 USD a day');
     expect(result.notification.message).toContain(`to keep it instead: kubectl uncordon ${GPU_NODE_02}`);
@@ -499,7 +499,7 @@ describe('cleanUpOffboarding', () => {
   });
 
   it('after a failed preparation: nothing changed, and a lock another run holds is left alone', async () => {
-    const input = await offboardingInput(estate, 'gpu-node-02');
+    const input = await offboardingInput(estate, 'gpu-node-12');
     const future = new Date(Date.now() + 3600_000).toISOString();
     await acquireNodeLock(
       runtimeOf(estate).clients.ssm,

@@ -157,7 +157,7 @@ describe('submitOnboarding', () => {
     await submit(gpuRequestBody());
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', input: startInputs()[0]?.input });
 
-    const answer = await submit({ ...gpuRequestBody(), node: { ...gpuRequestBody().node, ip: '192.168.10.22' } });
+    const answer = await submit({ ...gpuRequestBody(), node: { ...gpuRequestBody().node, ip: '192.168.10.32' } });
 
     expect(answer).toEqual({
       statusCode: 409,

@@ -316,7 +316,7 @@ describe('deriveRequestId', () => {
   });
 
   it('depends on the token, not the body: the same token for another node is the same id (a 409)', () => {
-    expect(deriveRequestId(withToken('poc-1', 'gpu-node-02'))).toBe(deriveRequestId(withToken('poc-1', 'gpu-node-01')));
+    expect(deriveRequestId(withToken('poc-1', 'gpu-node-12'))).toBe(deriveRequestId(withToken('poc-1', 'gpu-node-01')));
   });
 
   it('gives different ids for different tokens and for different clusters', () => {
@@ -381,7 +381,7 @@ describe('requestDigest', () => {
 
   it.each([
     ['the GPU count', { gpu: { vendor: 'nvidia', model: 'h100', count: 4 } }],
-    ['the node IP', { node: { ...gpuBody().node, ip: '192.168.10.22' } }],
+    ['the node IP', { node: { ...gpuBody().node, ip: '192.168.10.32' } }],
     ['a label value', { labels: { team: 'research', 'topology.kubernetes.io/zone': 'onprem-seoul-1' } }],
     ['the expiry', { activationExpiresInHours: 48 }],
   ])('changes when %s changes', (_what, change) => {

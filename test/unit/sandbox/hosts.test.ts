@@ -50,7 +50,7 @@ function drain(estate: SandboxEstate, name: string): void {
   }
 }
 
-/** An estate in `scenario`, gpu-node-02 cordoned and drained. */
+/** An estate in `scenario`, gpu-node-12 cordoned and drained. */
 function open(scenario = 'joins', s = seed()): SandboxEstate {
   const estate = withServices(SandboxEstate.inMemory(s));
   estate.state.scenario = scenario;
@@ -97,8 +97,8 @@ describe('the seeded hosts', () => {
     );
 
     expect(versions).toEqual({
-      'gpu-node-02': 'v1.31.13-eks-113cf36',
-      'gpu-node-03': 'v1.29.15-eks-473151a',
+      'gpu-node-12': 'v1.31.13-eks-113cf36',
+      'gpu-node-13': 'v1.29.15-eks-473151a',
       'cpu-node-04': 'v1.32.9-eks-c39b1d0',
     });
     expect((await node(estate))?.kubeletVersion).toBe('v1.31.13-eks-113cf36');

@@ -40,7 +40,7 @@ const only = <T>(items: T[]): T => {
 };
 
 describe('the seeded cluster', () => {
-  it('runs DaemonSet pods on every hybrid Node and the ml workload behind its budget on gpu-node-02', async () => {
+  it('runs DaemonSet pods on every hybrid Node and the ml workload behind its budget on gpu-node-12', async () => {
     const { kube } = open();
 
     const onGpu02 = await podsOn(kube, GPU_NODE_02);
@@ -211,7 +211,7 @@ describe('the Eviction API', () => {
 
   it('leaves a pod Terminating while its kubelet is down: nothing confirms it stopped', async () => {
     const { estate, kube } = open();
-    const cilium = only(named(await podsOn(kube, GPU_NODE_03), 'cilium')); // gpu-node-03 is NotReady
+    const cilium = only(named(await podsOn(kube, GPU_NODE_03), 'cilium')); // gpu-node-13 is NotReady
 
     await kube.evictPod('kube-system', cilium.name);
     estate.advance(600);

@@ -242,7 +242,7 @@ describe('sandbox SSM ListCommandInvocations', () => {
     const answer = await list(estate, { CommandId: ids[1] });
 
     expect(answer.CommandInvocations).toEqual([
-      expect.objectContaining({ CommandId: ids[1], InstanceId: GPU_02, InstanceName: 'gpu-node-02', Comment: 'c1' }),
+      expect.objectContaining({ CommandId: ids[1], InstanceId: GPU_02, InstanceName: 'gpu-node-12', Comment: 'c1' }),
     ]);
   });
 

@@ -581,7 +581,7 @@ describe('sandbox EKS ListInsights', () => {
 
 describe('sandbox SSM DescribeInstanceInformation', () => {
   /**
-   * The seed's fleet with gpu-node-03's agent lost, plus a server onboarded by hand (untagged), an
+   * The seed's fleet with gpu-node-13's agent lost, plus a server onboarded by hand (untagged), an
    * orphan whose Node is gone, and a server of another cluster.
    */
   function fleetSeed(): EstateSeed {
@@ -651,7 +651,7 @@ describe('sandbox SSM DescribeInstanceInformation', () => {
 
   it('keeps the instances that registered with the activations asked for', async () => {
     expect(
-      await ids(open(fleetSeed()), [{ Key: 'ActivationIds', Values: ['seeded-gpu-node-02', 'seeded-cpu-node-05'] }]),
+      await ids(open(fleetSeed()), [{ Key: 'ActivationIds', Values: ['seeded-gpu-node-12', 'seeded-cpu-node-05'] }]),
     ).toEqual([MI_02, MI_05]);
   });
 
@@ -688,9 +688,9 @@ describe('sandbox SSM DescribeInstanceInformation', () => {
     expect(answer.InstanceInformationList).toEqual([
       {
         InstanceId: MI_03,
-        ActivationId: 'seeded-gpu-node-03',
-        Name: 'gpu-node-03',
-        IPAddress: '192.168.10.23',
+        ActivationId: 'seeded-gpu-node-13',
+        Name: 'gpu-node-13',
+        IPAddress: '192.168.10.33',
         PlatformName: 'Ubuntu',
         PlatformVersion: '22.04',
         PlatformType: 'Linux',
@@ -727,7 +727,7 @@ describe('the seeded fleet and activations', () => {
       since: new Date(NOW.getTime() - (notReady?.notReadyForHours ?? 0) * HOUR).toISOString(),
     });
     expect(node03?.ready?.since).toBe('2026-11-21T00:00:00.000Z');
-    expect(node03).toMatchObject({ internalIps: ['192.168.10.23'], capacity: { cpu: '224', gpu: '8' } });
+    expect(node03).toMatchObject({ internalIps: ['192.168.10.33'], capacity: { cpu: '224', gpu: '8' } });
   });
 
   it('has the other Nodes Ready since they joined, with their vCPUs as capacity', async () => {
@@ -742,7 +742,7 @@ describe('the seeded fleet and activations', () => {
     expect(nodes.find((n) => n.name === MI_04)).toMatchObject({
       ready: { status: 'True' },
       capacity: { cpu: '64' },
-      internalIps: ['192.168.10.24'],
+      internalIps: ['192.168.10.34'],
     });
   });
 
@@ -757,8 +757,8 @@ describe('the seeded fleet and activations', () => {
     expect(nodes.map((n) => n.name)).toEqual([MI_03, MI_04]);
     expect(estate.state.instances[MI_02]?.tags).toEqual([
       { Key: 'EKSClusterARN', Value: CLUSTER_ARN },
-      { Key: 'hybridops:request-id', Value: 'gpu-node-02-seeded' },
-      { Key: 'hybridops:node-name', Value: 'gpu-node-02' },
+      { Key: 'hybridops:request-id', Value: 'gpu-node-12-seeded' },
+      { Key: 'hybridops:node-name', Value: 'gpu-node-12' },
     ]);
     expect(estate.state.instances[MI_04]?.tags).toEqual([]);
   });

@@ -125,7 +125,7 @@ describe('complianceFindings', () => {
       pingStatus: 'ConnectionLost',
       ours: true,
     });
-    input.nodes.push({ name: 'mi-0ccccccccccccccc3', internalIps: ['192.168.10.23'] });
+    input.nodes.push({ name: 'mi-0ccccccccccccccc3', internalIps: ['192.168.10.33'] });
     const findings = complianceFindings(input);
     expect(findings.map((f) => f.id)).toEqual([
       'compliance:orphan-instance:mi-0bbbbbbbbbbbbbbb2',

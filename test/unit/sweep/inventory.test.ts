@@ -111,13 +111,13 @@ function world() {
   return {
     allInstances: [
       [
-        instance(MI_2, 'gpu-node-02', '192.168.10.22'),
-        instance(MI_3, 'gpu-node-03', '192.168.10.23', 'ConnectionLost'),
+        instance(MI_2, 'gpu-node-12', '192.168.10.32'),
+        instance(MI_3, 'gpu-node-13', '192.168.10.33', 'ConnectionLost'),
         { PingStatus: 'Online' } as InstanceInformation, // no id: not an instance to judge
       ],
       [
         {
-          ...instance(MI_4, 'cpu-node-04', '192.168.10.24'),
+          ...instance(MI_4, 'cpu-node-04', '192.168.10.34'),
           PlatformName: 'Rocky Linux',
           PlatformVersion: '9.3',
         },
@@ -127,7 +127,7 @@ function world() {
     ] as InstanceInformation[][],
     tagged: {
       [CLUSTER_ARN]: [
-        [instance(MI_2, 'gpu-node-02', '192.168.10.22'), instance(MI_ORPHAN, 'gpu-node-09', '192.168.10.29')],
+        [instance(MI_2, 'gpu-node-12', '192.168.10.32'), instance(MI_ORPHAN, 'gpu-node-09', '192.168.10.29')],
       ],
       [EDGE_ARN]: [[]],
     } as Record<string, InstanceInformation[][]>,
@@ -170,17 +170,17 @@ function world() {
         [
           kubeNode({
             name: MI_2,
-            internalIps: ['192.168.10.22'],
+            internalIps: ['192.168.10.32'],
             ready: { status: 'True', reason: 'KubeletReady', since: '2026-09-23T06:00:00Z' },
           }),
           kubeNode({
             name: MI_3,
-            internalIps: ['192.168.10.23'],
+            internalIps: ['192.168.10.33'],
             ready: { status: 'False', reason: 'NodeStatusUnknown', since: '2026-11-21T00:00:00Z' },
           }),
         ],
         [
-          kubeNode({ name: MI_4, internalIps: ['192.168.10.24', '192.168.11.24'], capacity: { cpu: '3500m' } }),
+          kubeNode({ name: MI_4, internalIps: ['192.168.10.34', '192.168.11.24'], capacity: { cpu: '3500m' } }),
           kubeNode({ name: MI_NAMELESS, internalIps: ['192.168.10.30'], ready: undefined, capacity: { cpu: '16' } }),
           kubeNode({ name: MI_GONE, internalIps: [], ready: { status: 'Unknown' }, capacity: {} }),
         ],
@@ -391,10 +391,10 @@ describe('takeInventory', () => {
     expect(cluster?.instances).toEqual([
       {
         instanceId: MI_2,
-        name: 'gpu-node-02',
+        name: 'gpu-node-12',
         platformName: 'Ubuntu',
         platformVersion: '22.04',
-        ipAddress: '192.168.10.22',
+        ipAddress: '192.168.10.32',
         pingStatus: 'Online',
         ours: true,
       },
@@ -409,10 +409,10 @@ describe('takeInventory', () => {
       },
       {
         instanceId: MI_3,
-        name: 'gpu-node-03',
+        name: 'gpu-node-13',
         platformName: 'Ubuntu',
         platformVersion: '22.04',
-        ipAddress: '192.168.10.23',
+        ipAddress: '192.168.10.33',
         pingStatus: 'ConnectionLost',
         ours: false,
       },
@@ -421,7 +421,7 @@ describe('takeInventory', () => {
         name: 'cpu-node-04',
         platformName: 'Rocky Linux',
         platformVersion: '9.3',
-        ipAddress: '192.168.10.24',
+        ipAddress: '192.168.10.34',
         pingStatus: 'Online',
         ours: false,
       },
@@ -460,16 +460,16 @@ describe('takeInventory', () => {
     const [cluster] = (await take(nodes)).clusters;
 
     expect(cluster?.nodes).toEqual([
-      { name: MI_2, internalIps: ['192.168.10.22'], vcpus: 224, ready: true, since: '2026-09-23T06:00:00Z' },
+      { name: MI_2, internalIps: ['192.168.10.32'], vcpus: 224, ready: true, since: '2026-09-23T06:00:00Z' },
       {
         name: MI_3,
-        internalIps: ['192.168.10.23'],
+        internalIps: ['192.168.10.33'],
         vcpus: 224,
         ready: false,
         since: '2026-11-21T00:00:00Z',
         reason: 'NodeStatusUnknown',
       },
-      { name: MI_4, internalIps: ['192.168.10.24', '192.168.11.24'], vcpus: 3.5, ready: true },
+      { name: MI_4, internalIps: ['192.168.10.34', '192.168.11.24'], vcpus: 3.5, ready: true },
       { name: MI_NAMELESS, internalIps: ['192.168.10.30'], vcpus: 16, ready: false, reason: 'no Ready condition' },
       { name: MI_GONE, internalIps: [], vcpus: 0, ready: false, reason: 'Ready Unknown' },
     ]);
@@ -518,9 +518,9 @@ describe('takeInventory', () => {
       name,
     });
     expect(inventory.targets).toEqual([
-      probe('kubelet', '192.168.10.22', 10250, `${MI_2} (gpu-node-02)`),
-      probe('kubelet', '192.168.10.23', 10250, `${MI_3} (gpu-node-03)`),
-      probe('kubelet', '192.168.10.24', 10250, `${MI_4} (cpu-node-04)`),
+      probe('kubelet', '192.168.10.32', 10250, `${MI_2} (gpu-node-12)`),
+      probe('kubelet', '192.168.10.33', 10250, `${MI_3} (gpu-node-13)`),
+      probe('kubelet', '192.168.10.34', 10250, `${MI_4} (cpu-node-04)`),
       probe('kubelet', '192.168.10.30', 10250, MI_NAMELESS),
       probe('dns', '192.168.1.53', 53, 'DNS server for company.local'),
       probe('dns', '192.168.1.54', 53, 'DNS server for company.local'),
@@ -710,9 +710,9 @@ describe('takeInventory', () => {
     expect(inventory.clusters[0]?.activations.map((a) => a.id)).toEqual([ACT_EXPIRED, ACT_USED]);
     // The stage cluster is not declared, so only its kubelets are probed; the missing one has none.
     expect(inventory.targets.map((t) => `${t.cluster} ${t.kind} ${t.host}:${t.port}`)).toEqual([
-      `${CLUSTER} kubelet 192.168.10.22:10250`,
-      `${CLUSTER} kubelet 192.168.10.23:10250`,
-      `${CLUSTER} kubelet 192.168.10.24:10250`,
+      `${CLUSTER} kubelet 192.168.10.32:10250`,
+      `${CLUSTER} kubelet 192.168.10.33:10250`,
+      `${CLUSTER} kubelet 192.168.10.34:10250`,
       `${CLUSTER} kubelet 192.168.10.30:10250`,
       `${EDGE} kubelet 192.168.50.11:10250`,
     ]);
@@ -791,12 +791,12 @@ describe('pathsToProbe', () => {
 
   it("probes each Node's first internal IP on the kubelet port, named with its instance's name when known", () => {
     const inventory = inventoryOf({
-      nodes: [node(MI_2, ['192.168.10.22', '192.168.11.22']), node(MI_GONE, ['192.168.10.40']), node(MI_3, [])],
-      instances: [{ instanceId: MI_2, name: 'gpu-node-02', ours: true }],
+      nodes: [node(MI_2, ['192.168.10.32', '192.168.11.22']), node(MI_GONE, ['192.168.10.40']), node(MI_3, [])],
+      instances: [{ instanceId: MI_2, name: 'gpu-node-12', ours: true }],
     });
 
     expect(pathsToProbe({ name: CLUSTER }, inventory)).toEqual([
-      { cluster: CLUSTER, kind: 'kubelet', host: '192.168.10.22', port: 10250, name: `${MI_2} (gpu-node-02)` },
+      { cluster: CLUSTER, kind: 'kubelet', host: '192.168.10.32', port: 10250, name: `${MI_2} (gpu-node-12)` },
       { cluster: CLUSTER, kind: 'kubelet', host: '192.168.10.40', port: 10250, name: MI_GONE },
     ]);
   });
@@ -816,26 +816,26 @@ describe('pathsToProbe', () => {
                   domain: 'b.local',
                   targets: [
                     { ip: '192.168.1.53', port: 53 },
-                    { ip: '192.168.10.22', port: 53 },
+                    { ip: '192.168.10.32', port: 53 },
                   ],
                 },
               ],
             },
           },
           onPremNfs: [
-            { ip: '192.168.10.22', name: 'shared' },
-            { ip: '192.168.10.22', name: 'again' },
+            { ip: '192.168.10.32', name: 'shared' },
+            { ip: '192.168.10.32', name: 'again' },
           ],
         },
       ],
     }).clusters;
-    const inventory = inventoryOf({ name: 'named-by-inventory', nodes: [node(MI_2, ['192.168.10.22'])] });
+    const inventory = inventoryOf({ name: 'named-by-inventory', nodes: [node(MI_2, ['192.168.10.32'])] });
 
     expect(pathsToProbe(declared ?? { name: CLUSTER }, inventory)).toEqual([
-      { cluster: 'named-by-inventory', kind: 'kubelet', host: '192.168.10.22', port: 10250, name: MI_2 },
+      { cluster: 'named-by-inventory', kind: 'kubelet', host: '192.168.10.32', port: 10250, name: MI_2 },
       { cluster: 'named-by-inventory', kind: 'dns', host: '192.168.1.53', port: 53, name: 'DNS server for a.local' },
-      { cluster: 'named-by-inventory', kind: 'dns', host: '192.168.10.22', port: 53, name: 'DNS server for b.local' },
-      { cluster: 'named-by-inventory', kind: 'nfs', host: '192.168.10.22', port: 2049, name: 'shared' },
+      { cluster: 'named-by-inventory', kind: 'dns', host: '192.168.10.32', port: 53, name: 'DNS server for b.local' },
+      { cluster: 'named-by-inventory', kind: 'nfs', host: '192.168.10.32', port: 2049, name: 'shared' },
     ]);
   });
 

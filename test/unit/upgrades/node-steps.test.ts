@@ -15,7 +15,7 @@ import {
 import type { NodeItem, NodeStart } from '#lib/upgrades/state';
 
 const NODE = 'mi-0a2b4c6d8e0f12342';
-const LOCK = '/eks-hybrid-ops/test/locks/gpu-hybrid-cluster/gpu-node-02';
+const LOCK = '/eks-hybrid-ops/test/locks/gpu-hybrid-cluster/gpu-node-12';
 const UPGRADE_ID = 'upgrade-1-33-0123456789ab';
 const access = {
   name: 'gpu-hybrid-cluster',
@@ -30,14 +30,14 @@ const item = (): NodeItem => ({
   target: '1.33',
   force: false,
   drainTimeoutSeconds: 600,
-  node: { nodeName: NODE, name: 'gpu-node-02', instanceId: NODE, lockParameter: LOCK, from: 'v1.31.4-eks-1', wave: 0 },
+  node: { nodeName: NODE, name: 'gpu-node-12', instanceId: NODE, lockParameter: LOCK, from: 'v1.31.4-eks-1', wave: 0 },
 });
 
 function kubeNode(extra: Partial<KubeNode> = {}): KubeNode {
   return {
     name: NODE,
     labels: { 'eks.amazonaws.com/compute-type': 'hybrid' },
-    internalIps: ['192.168.10.22'],
+    internalIps: ['192.168.10.32'],
     ready: { status: 'True' },
     capacity: {},
     unschedulable: false,
@@ -166,7 +166,7 @@ describe('finishNodeUpgrade', () => {
     const outcome = await finishNodeUpgrade({ ssm, clock }, { item: item(), start: start(), readiness });
     expect(outcome).toEqual({
       nodeName: NODE,
-      name: 'gpu-node-02',
+      name: 'gpu-node-12',
       wave: 0,
       outcome: 'upgraded',
       from: 'v1.31.4-eks-1',

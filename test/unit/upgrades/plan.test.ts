@@ -122,8 +122,8 @@ const fleet = (): Estate => ({
   ],
   instances: {
     [id(1)]: ['gpu-node-01', 'Online'],
-    [id(2)]: ['gpu-node-02', 'Online'],
-    [id(3)]: ['gpu-node-03', 'Online'],
+    [id(2)]: ['gpu-node-12', 'Online'],
+    [id(3)]: ['gpu-node-13', 'Online'],
     [id(4)]: ['gpu-node-04', 'Online'],
     [id(5)]: ['gpu-node-05', 'ConnectionLost'],
     [id(7)]: ['gpu-node-07', 'Online'],
@@ -142,7 +142,7 @@ describe('planUpgrade', () => {
 
     expect(result.waves.map((w) => w.map((n) => [n.name, n.nodeName, n.from, n.wave]))).toEqual([
       [['gpu-node-01', id(1), 'v1.31.4-eks-1234567', 0]],
-      [['gpu-node-02', id(2), 'v1.32.0-eks-1', 1]],
+      [['gpu-node-12', id(2), 'v1.32.0-eks-1', 1]],
     ]);
     expect(result.waves[0]?.[0]?.lockParameter).toBe('/eks-hybrid-ops/test/locks/gpu-hybrid-cluster/gpu-node-01');
     expect(result.skipped.map((s) => [s.nodeName, s.reason])).toEqual([
@@ -190,10 +190,10 @@ describe('planUpgrade', () => {
 
   it('takes nodes by the name they were onboarded under or their Node name, and reports each named one', async () => {
     answer(fleet());
-    const { result } = await plan(fleet(), { nodes: ['gpu-node-02', id(1), 'gpu-node-03', 'gpu-node-99'] });
-    expect(result.waves.flat().map((n) => n.name)).toEqual(['gpu-node-01', 'gpu-node-02']);
+    const { result } = await plan(fleet(), { nodes: ['gpu-node-12', id(1), 'gpu-node-13', 'gpu-node-99'] });
+    expect(result.waves.flat().map((n) => n.name)).toEqual(['gpu-node-01', 'gpu-node-12']);
     expect(result.skipped.map((s) => [s.name, s.reason])).toEqual([
-      ['gpu-node-03', 'at-target'],
+      ['gpu-node-13', 'at-target'],
       ['gpu-node-99', 'not-found'],
     ]);
   });
@@ -208,11 +208,11 @@ describe('planUpgrade', () => {
 
   it('never downgrades: a named node newer than the target is skipped', async () => {
     answer(fleet());
-    const { result } = await plan(fleet(), { kubernetesVersion: '1.32', nodes: ['gpu-node-03', 'gpu-node-02'] });
+    const { result } = await plan(fleet(), { kubernetesVersion: '1.32', nodes: ['gpu-node-13', 'gpu-node-12'] });
     expect(result.toUpgrade).toBe(0);
     expect(result.skipped.map((s) => [s.name, s.reason])).toEqual([
-      ['gpu-node-03', 'newer-than-target'],
-      ['gpu-node-02', 'at-target'],
+      ['gpu-node-13', 'newer-than-target'],
+      ['gpu-node-12', 'at-target'],
     ]);
   });
 
