@@ -5,7 +5,10 @@ export interface KubeNode {
   internalIps: string[];
   /** The `Ready` condition, if the kubelet has posted one. */
   ready?: { status: 'True' | 'False' | 'Unknown'; reason?: string; message?: string; since?: string };
+  /** `status.capacity`: `gpu` is `nvidia.com/gpu`, which appears once the NVIDIA device plugin registers the GPUs... */
   capacity: { cpu?: string; gpu?: string };
+  /** ...and `status.allocatable`: what pods may request; a GPU the plugin reports unhealthy leaves it, not capacity. */
+  allocatable: { cpu?: string; gpu?: string };
   providerId?: string;
   createdAt?: string;
   /** `spec.unschedulable`: the Node is cordoned. */
@@ -97,6 +100,7 @@ interface NodeJson {
       lastTransitionTime?: string;
     }>;
     capacity?: Record<string, string>;
+    allocatable?: Record<string, string>;
   };
 }
 
@@ -114,6 +118,7 @@ export function toKubeNode(json: NodeJson): KubeNode {
       ? { status, reason: ready.reason, message: ready.message, since: ready.lastTransitionTime }
       : undefined,
     capacity: { cpu: json.status?.capacity?.cpu, gpu: json.status?.capacity?.['nvidia.com/gpu'] },
+    allocatable: { cpu: json.status?.allocatable?.cpu, gpu: json.status?.allocatable?.['nvidia.com/gpu'] },
     providerId: json.spec?.providerID,
     createdAt: json.metadata?.creationTimestamp,
     unschedulable: json.spec?.unschedulable === true,

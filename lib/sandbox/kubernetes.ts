@@ -32,6 +32,7 @@ export function toKubeNodeFromSandbox(node: SandboxNode, region: string): KubeNo
     internalIps: [node.internalIp],
     ready: node.ready,
     capacity: node.capacity,
+    allocatable: node.allocatable,
     providerId: `eks-hybrid:///${region}/${node.cluster}/${node.name}`,
     createdAt: node.createdAt,
     unschedulable: node.unschedulable === true,

@@ -149,6 +149,7 @@ function newNode(server: SimulatedServer, name: string, createdAt: Date, kubelet
     internalIp: server.ip,
     ready: { status: 'False', reason: 'KubeletNotReady', message: NO_CNI_MESSAGE },
     capacity: { cpu: String(server.vcpus), ...(server.gpus ? { gpu: String(server.gpus) } : {}) },
+    allocatable: { cpu: String(server.vcpus), ...(server.gpus ? { gpu: String(server.gpus) } : {}) },
     createdAt: createdAt.toISOString(),
     kubeletVersion,
   };

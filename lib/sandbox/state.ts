@@ -59,6 +59,8 @@ export interface SandboxNode {
   /** `Unknown`: the node lifecycle controller's verdict on a kubelet that stopped posting status. */
   ready: { status: 'True' | 'False' | 'Unknown'; reason: string; message: string; since?: string };
   capacity: { cpu: string; gpu?: string };
+  /** `status.allocatable` (kubelet: capacity less the GPUs the device plugin reports unhealthy). */
+  allocatable: { cpu: string; gpu?: string };
   createdAt: string;
   /** `spec.unschedulable`: cordoned. */
   unschedulable?: boolean;
@@ -334,6 +336,7 @@ export function initialState(seed: EstateSeed, scenario = 'joins', now = new Dat
               since: at(-f.notReadyForHours),
             },
       capacity: { cpu: String(f.vcpus), ...(f.gpus ? { gpu: String(f.gpus) } : {}) },
+      allocatable: { cpu: String(f.vcpus), ...(f.gpus ? { gpu: String(f.gpus) } : {}) },
       createdAt: joined,
       kubeletVersion: host.kubelet?.version,
     };

@@ -23,6 +23,7 @@ export function hybridNode(name: string, overrides: Partial<KubeNode> = {}): Kub
     internalIps: ['10.80.0.11'],
     ready: { status: 'True' },
     capacity: { cpu: '32' },
+    allocatable: { cpu: '32' },
     unschedulable: false,
     kubeletVersion: 'v1.31.4-eks-1234567',
     ...overrides,

@@ -228,6 +228,7 @@ export function kubeNode(overrides: Partial<KubeNode> = {}): KubeNode {
     internalIps: ['192.168.10.21'],
     ready: { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
     capacity: { cpu: '224', gpu: '8' },
+    allocatable: { cpu: '224', gpu: '8' },
     providerId: `eks-hybrid:///${REGION}/${CLUSTER}/${INSTANCE_ID}`,
     createdAt: '2026-11-22T00:13:00Z',
     unschedulable: false,

@@ -150,6 +150,7 @@ export async function apiCalls(
     labels: { 'eks.amazonaws.com/compute-type': 'hybrid' },
     internalIps: ['192.168.10.21'],
     capacity: { cpu: '224' },
+    allocatable: { cpu: '224' },
     unschedulable: false,
   };
   const nodes = (() => ({

@@ -76,6 +76,7 @@ const NODE = {
     ],
     conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
     capacity: { cpu: '224', 'nvidia.com/gpu': '8' },
+    allocatable: { cpu: '224', 'nvidia.com/gpu': '8' },
   },
 };
 
@@ -94,6 +95,7 @@ describe('eksKubeApi: reading Nodes', () => {
       internalIps: ['192.168.10.21'],
       ready: { status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
       capacity: { cpu: '224', gpu: '8' },
+      allocatable: { cpu: '224', gpu: '8' },
       providerId: 'eks-hybrid:///ap-northeast-2/gpu-hybrid-cluster/mi-0123456789abcdef0',
       createdAt: '2026-11-22T00:12:30Z',
       unschedulable: false,

@@ -149,6 +149,7 @@ describe('toKubeNode', () => {
         },
       ],
       capacity: { cpu: '224', memory: '2113412Mi', 'nvidia.com/gpu': '8', pods: '110' },
+      allocatable: { cpu: '223900m', memory: '2100000Mi', 'nvidia.com/gpu': '7', pods: '110' },
     },
   });
 
@@ -163,6 +164,7 @@ describe('toKubeNode', () => {
         message: 'container runtime network not ready: NetworkReady=false',
       },
       capacity: { cpu: '224', gpu: '8' },
+      allocatable: { cpu: '223900m', gpu: '7' },
       providerId: 'eks-hybrid:///ap-northeast-2/gpu-hybrid-cluster/mi-0123456789abcdef0',
       createdAt: '2026-11-22T00:13:00Z',
       unschedulable: true,
@@ -187,6 +189,13 @@ describe('toKubeNode', () => {
   });
 
   it('fills in empty values for a Node with nothing in it', () => {
-    expect(toKubeNode({})).toEqual({ name: '', labels: {}, internalIps: [], capacity: {}, unschedulable: false });
+    expect(toKubeNode({})).toEqual({
+      name: '',
+      labels: {},
+      internalIps: [],
+      capacity: {},
+      allocatable: {},
+      unschedulable: false,
+    });
   });
 });

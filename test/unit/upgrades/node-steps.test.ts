@@ -40,6 +40,7 @@ function kubeNode(extra: Partial<KubeNode> = {}): KubeNode {
     internalIps: ['192.168.10.32'],
     ready: { status: 'True' },
     capacity: {},
+    allocatable: {},
     unschedulable: false,
     kubeletVersion: 'v1.31.4-eks-1',
     ...extra,

@@ -30,6 +30,7 @@ function node(n: number, extra: Partial<KubeNode> = {}): KubeNode {
     internalIps: [`192.168.10.${20 + n}`],
     ready: { status: 'True' },
     capacity: { cpu: '64' },
+    allocatable: { cpu: '64' },
     unschedulable: false,
     kubeletVersion: 'v1.31.4-eks-1234567',
     ...extra,
