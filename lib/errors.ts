@@ -45,6 +45,12 @@ export class PodCidrOutsideRemotePodNetworkError extends define('PodCidrOutsideR
 export class HybridAccessEntryMissingError extends define('HybridAccessEntryMissingError') {}
 export class UnsupportedOperatingSystemError extends define('UnsupportedOperatingSystemError') {}
 export class KubernetesVersionSkewError extends define('KubernetesVersionSkewError') {}
+/**
+ * SSM's activation tier (the `/ssm/managed-instance/activation-tier` service setting) could not be
+ * read, for a reason no retry mends (access denied, an unknown value): the standard tier's limit
+ * could not be checked. Never read as "advanced".
+ */
+export class ActivationTierUnreadableError extends define('ActivationTierUnreadableError') {}
 export class OnboardingInProgressError extends define('OnboardingInProgressError') {}
 /** An offboarding or upgrade holds the node's lock. */
 export class NodeBusyError extends define('NodeBusyError') {}
@@ -188,6 +194,7 @@ export const ERROR_NAMES: readonly string[] = [
   HybridAccessEntryMissingError,
   UnsupportedOperatingSystemError,
   KubernetesVersionSkewError,
+  ActivationTierUnreadableError,
   OnboardingInProgressError,
   NodeBusyError,
   HybridRolePropagationError,
