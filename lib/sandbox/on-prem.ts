@@ -1,6 +1,8 @@
 import { parse } from 'yaml';
+import { SSM_STANDARD_TIER_INSTANCES } from '../ssm-quota';
 import type { SandboxEstate } from './estate';
 import { advanceHosts, hostOf, installOf, joinedHost } from './hosts';
+import { applyScenarioFacts } from './scenario-facts';
 import type { SandboxNode, SimulatedServer } from './state';
 
 /**
@@ -72,6 +74,7 @@ const clusterVersion = (estate: SandboxEstate, cluster: string) =>
 /** Moves every simulated server, and every host, forward to the sandbox clock's now. */
 export function advanceOnPrem(estate: SandboxEstate): void {
   const now = estate.clock.now();
+  applyScenarioFacts(estate);
   for (const server of Object.values(estate.state.servers)) {
     const scenario = estate.seed.scenarios[server.scenario];
     if (!scenario) continue;
@@ -113,7 +116,8 @@ function register(estate: SandboxEstate, server: SimulatedServer, after: number 
   if (
     !activation ||
     new Date(activation.expirationDate) <= at ||
-    activation.registrationsCount >= activation.registrationLimit
+    activation.registrationsCount >= activation.registrationLimit ||
+    standardTierFull(estate)
   ) {
     server.canRegister = false; // SSM refuses the agent; it stops trying
     return;
@@ -132,6 +136,18 @@ function register(estate: SandboxEstate, server: SimulatedServer, after: number 
     registrationDate: at.toISOString(),
     tags: [...activation.tags],
   };
+}
+
+/**
+ * SSM's standard tier takes at most 1,000 on-prem managed instances per account and Region; "registering
+ * more than 1,000 hybrid nodes requires that you activate the advanced-instances tier" (SSM user
+ * guide, "Configuring instance tiers"). Every registered instance counts.
+ */
+function standardTierFull(estate: SandboxEstate): boolean {
+  return (
+    estate.seed.activationTier === 'standard' &&
+    Object.keys(estate.state.instances).length >= SSM_STANDARD_TIER_INSTANCES
+  );
 }
 
 function newNode(server: SimulatedServer, name: string, createdAt: Date, kubeletVersion: string): SandboxNode {

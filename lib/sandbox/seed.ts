@@ -49,6 +49,17 @@ const ScenarioSchema = z.object({
   uninstallFails: z.boolean().default(false),
   /** `nodeadm upgrade` exits 1: the SSM installer's signature does not verify (nodeadm before 1.0.19). */
   upgradeFails: z.boolean().default(false),
+  /**
+   * On-prem managed instances other teams registered in this account and Region (no tags of this
+   * project, no Node of its clusters): SSM lists them and counts them toward the standard tier's
+   * 1,000 (lib/sandbox/scenario-facts.ts). They stay registered until the sandbox is reset.
+   */
+  otherManagedInstances: z.number().int().min(0).max(100_000).default(0),
+  /**
+   * GPUs lost per server (by the name it joined under): the device plugin reports them unhealthy,
+   * so the Node's allocatable `nvidia.com/gpu` drops below its capacity. Lost until the sandbox is reset.
+   */
+  lostGpus: z.record(z.string(), z.number().int().min(1)).default({}),
 });
 export type Scenario = z.infer<typeof ScenarioSchema>;
 

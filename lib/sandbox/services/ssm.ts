@@ -18,6 +18,8 @@ import {
   type DescribeInstanceInformationCommandOutput,
   type GetParameterCommandInput,
   type GetParameterCommandOutput,
+  type GetServiceSettingCommandInput,
+  type GetServiceSettingCommandOutput,
   InstanceInformationFilterKey,
   type InstanceInformationStringFilter,
   InvalidActivation,
@@ -38,6 +40,7 @@ import {
   type PutParameterCommandInput,
   type PutParameterCommandOutput,
   ResourceType,
+  ServiceSettingNotFound,
   SourceType,
   ValidationException,
 } from '@aws-sdk/client-ssm';
@@ -166,7 +169,29 @@ const ssmSeed = {
     .default([]),
   /** The IAM roles that exist (by name): CreateActivation refuses any other. */
   iamRoles: z.array(z.string()),
+  /**
+   * The account's `/ssm/managed-instance/activation-tier` service setting: `standard` (AWS's
+   * default: at most 1,000 on-prem managed instances per account and Region) or `advanced`.
+   */
+  activationTier: z.enum(['standard', 'advanced']).default('standard'),
 };
+
+/**
+ * The service settings SSM documents for GetServiceSetting (the SDK model's
+ * GetServiceSettingRequest.SettingId); the sandbox holds only the activation tier.
+ */
+const SERVICE_SETTINGS = [
+  '/ssm/appmanager/appmanager-enabled',
+  '/ssm/automation/customer-script-log-destination',
+  '/ssm/automation/customer-script-log-group-name',
+  '/ssm/automation/enable-adaptive-concurrency',
+  '/ssm/documents/console/public-sharing-permission',
+  '/ssm/managed-instance/activation-tier',
+  '/ssm/managed-instance/default-ec2-instance-management-role',
+  '/ssm/opsinsights/opscenter',
+  '/ssm/parameter-store/default-parameter-tier',
+  '/ssm/parameter-store/high-throughput-enabled',
+];
 
 export const ssmCommands = {
   PutParameter(estate: SandboxEstate, input: PutParameterCommandInput): Answer<PutParameterCommandOutput> {
@@ -214,6 +239,39 @@ export const ssmCommands = {
         LastModifiedDate: new Date(p.lastModified),
         ARN: arnOf(estate, p.name),
         DataType: 'text',
+      },
+    };
+  },
+
+  /**
+   * The account's service settings (SSM API reference, GetServiceSetting): the activation tier,
+   * from the seed. Its ARN is `arn:aws:ssm:<region>:<account>:servicesetting/<id>` (the form
+   * UpdateServiceSetting takes); Status is `Default` for AWS's value, `Customized` once changed
+   * (the model's ServiceSetting.Status). An id SSM does not know is ServiceSettingNotFound, the
+   * operation's one modelled client error.
+   */
+  GetServiceSetting(
+    estate: SandboxEstate,
+    input: GetServiceSettingCommandInput,
+  ): Answer<GetServiceSettingCommandOutput> {
+    const id = input.SettingId ?? '';
+    if (!SERVICE_SETTINGS.includes(id)) {
+      throw new ServiceSettingNotFound({ ...meta, message: `The service setting ${id} was not found.` });
+    }
+    if (id !== '/ssm/managed-instance/activation-tier') {
+      throw new SandboxNotImplementedError(
+        `The sandbox holds only the activation tier of the SSM service settings, not ${id}.`,
+        'Add it to lib/sandbox/services/ssm.ts, or run with --estate aws.',
+      );
+    }
+    const tier = estate.seed.activationTier;
+    return {
+      ServiceSetting: {
+        SettingId: id,
+        SettingValue: tier,
+        ARN: `arn:aws:ssm:${estate.seed.region}:${estate.seed.account}:servicesetting${id}`,
+        LastModifiedDate: new Date(estate.clock.now().getTime() - 30 * 24 * 3600_000),
+        Status: tier === 'standard' ? 'Default' : 'Customized',
       },
     };
   },
