@@ -53,6 +53,10 @@ module.exports = async ({ resolveVariable }) => {
   const offboardExecutions = sub(
     `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${service}-${stage}-offboard-node:*`,
   );
+  // The account's SSM activation tier, read by the quota checks (resource type servicesetting).
+  const activationTierSetting = sub(
+    `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:servicesetting/ssm/managed-instance/activation-tier`,
+  );
   const managedInstances = sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:managed-instance/*`);
   const upgradeMachine = { Ref: 'UpgradeNodesStateMachine' };
   const upgradeExecutions = sub(
@@ -132,6 +136,9 @@ module.exports = async ({ resolveVariable }) => {
       allow(['states:DescribeExecution'], executions),
       allow(['eks:DescribeCluster'], clusterArn),
       allow(['ec2:DescribeVpcs'], '*'),
+      // SSM's standard-tier limit (lib/ssm-quota.ts): the tier, and the on-prem instances it counts.
+      allow(['ssm:GetServiceSetting'], activationTierSetting),
+      allow(['ssm:DescribeInstanceInformation'], '*'),
     ],
     getOnboarding: [allow(['states:DescribeExecution', 'states:GetExecutionHistory'], executions)],
     // The NodeConfig parameters only, not the raw activation codes beside them.

@@ -1,13 +1,14 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { submitOnboarding } from '#lib/onboarding/submit';
 import { apiHandler } from '../commons/api-handler';
 import { accepted } from '../commons/http-answers';
 
 /** `POST /nodes` (AWS_IAM): validate, then start the onboarding workflow; the answer says where to follow it. */
 export const { run, handler, clients } = apiHandler(
-  { sfn: SFNClient, eks: EKSClient, ec2: EC2Client },
+  { sfn: SFNClient, eks: EKSClient, ec2: EC2Client, ssm: SSMClient },
   async (event, rt) => {
     const submitted = await submitOnboarding(rt, {
       body: event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,

@@ -15,6 +15,7 @@ import {
 } from './request';
 import type { OnboardingInput } from './state';
 import { manualCleanup } from './leftovers';
+import { quotaProblem, readManagedInstanceQuota } from '../ssm-quota';
 
 /** Which request field each cluster-fit error is about, for the 400's problem list. */
 const FIELD_OF_ERROR: Record<string, string> = {
@@ -45,7 +46,7 @@ export interface SubmittedOnboarding {
 }
 
 export interface SubmitDeps {
-  clients: Pick<AwsClients, 'sfn' | 'eks' | 'ec2'>;
+  clients: Pick<AwsClients, 'sfn' | 'eks' | 'ec2' | 'ssm'>;
   settings: Pick<Settings, 'clusterName' | 'labelPrefix' | 'onboardStateMachineArn' | 'parameterPrefix' | 'region'>;
 }
 
@@ -54,9 +55,12 @@ export type Validation = { ok: true; request: OnboardingRequest } | { ok: false;
 type ValidateDeps = Pick<SubmitDeps, 'clients'> & { settings: Pick<Settings, 'clusterName' | 'labelPrefix'> };
 
 /**
- * Validates an onboarding body: its shape, and against this stage and the cluster as it is now.
+ * Validates an onboarding body: its shape, and against this stage, the cluster as it is now and
+ * SSM's limit on on-prem managed instances (the standard tier's 1,000 per account and Region).
  * Lists every problem, including cluster-fit problems of the fields that are well-formed when
- * others are not. Shared by `POST /nodes` and the local runner.
+ * others are not. Shared by `POST /nodes` and the local runner. Besides DescribeCluster and
+ * DescribeVpcs, a well-formed request costs one GetServiceSetting and one
+ * DescribeInstanceInformation per 50 registered on-prem instances.
  */
 export async function validateSubmission(deps: ValidateDeps, body: string | null | undefined): Promise<Validation> {
   const parsed = parseOnboardingBody(body, deps.settings.labelPrefix);
@@ -67,25 +71,34 @@ export async function validateSubmission(deps: ValidateDeps, body: string | null
   const probe = probeRequest(body);
   if (!probe) return parsed;
   const reported = new Set(parsed.problems.map((p) => p.field));
-  const more = await clusterProblems(deps, probe.request).catch(() => []); // best effort: the shape problems stand
+  const more = await clusterProblems(deps, probe.request, { quota: false }).catch(() => []); // best effort: the shape problems stand
   return {
     ok: false,
     problems: [...parsed.problems, ...more.filter((p) => probe.wellFormed.has(p.field) && !reported.has(p.field))],
   };
 }
 
-/** Problems of a well-formed request with this stage and its cluster. */
-async function clusterProblems(deps: ValidateDeps, request: OnboardingRequest): Promise<Problem[]> {
+/** Problems of a well-formed request with this stage, its cluster and (unless told not to) SSM's tier. */
+async function clusterProblems(
+  deps: ValidateDeps,
+  request: OnboardingRequest,
+  options = { quota: true },
+): Promise<Problem[]> {
   if (request.cluster !== deps.settings.clusterName) {
     return [{ field: 'cluster', message: `this deployment onboards nodes into '${deps.settings.clusterName}' only` }];
   }
+  let fit: Problem[];
   try {
     const facts = await describeClusterFacts(deps.clients, request.cluster);
-    return clusterFitProblems(request, facts).map(toProblem);
+    fit = clusterFitProblems(request, facts).map(toProblem);
   } catch (error) {
     if (error instanceof ClusterNotFoundError) return [toProblem(error)];
     throw error;
   }
+  if (!options.quota) return fit;
+  // The server registers one more on-prem managed instance: refused now rather than at nodeadm init.
+  const full = quotaProblem(await readManagedInstanceQuota(deps.clients.ssm), 1);
+  return full ? [...fit, { field: 'node', message: full }] : fit;
 }
 
 /**

@@ -95,6 +95,28 @@ export function eksCluster(overrides: Partial<Cluster> = {}): Cluster {
   };
 }
 
+/**
+ * GetServiceSetting's answer for the activation tier, and DescribeInstanceInformation's one page
+ * of `registered` on-prem managed instances (the SSM quota POST /nodes checks).
+ */
+export function ssmTier(tier: 'standard' | 'advanced' = 'standard') {
+  return {
+    ServiceSetting: {
+      SettingId: '/ssm/managed-instance/activation-tier',
+      SettingValue: tier,
+      ARN: 'arn:aws:ssm:ap-northeast-2:111122223333:servicesetting/ssm/managed-instance/activation-tier',
+      Status: tier === 'standard' ? 'Default' : 'Customized',
+    },
+  };
+}
+export function registeredInstances(registered = 3) {
+  return {
+    InstanceInformationList: Array.from({ length: registered }, (_, n) => ({
+      InstanceId: `mi-${String(n).padStart(17, '0')}`,
+    })),
+  };
+}
+
 /** DescribeVpcs' answer for the seed VPC. */
 export function seedVpcs() {
   return {

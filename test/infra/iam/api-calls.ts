@@ -11,6 +11,7 @@ import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeInstanceInformationCommand,
   GetParameterCommand,
+  GetServiceSettingCommand,
   ListTagsForResourceCommand,
   ParameterNotFound,
   SSMClient,
@@ -37,8 +38,10 @@ import {
   onboardingInput,
   REQUEST_ID,
   REQUESTER,
+  registeredInstances,
   seedVpcs,
   settings,
+  ssmTier,
 } from '#test/helpers/onboarding-fixtures';
 import type { Template } from '#test/helpers/package-stack';
 import type { StackAccount } from './stack';
@@ -101,6 +104,9 @@ export async function apiCalls(
     .rejects(new ExecutionAlreadyExists({ $metadata: {}, message: 'Execution Already Exists' }));
   sfn.on(DescribeExecutionCommand).resolves({ ...started, status: 'RUNNING', input, stateMachineArn: onboard });
   sfn.on(GetExecutionHistoryCommand).resolves({ events: [] });
+  // The SSM quota check: the activation tier, and the account's on-prem managed instances.
+  ssm.on(GetServiceSettingCommand).resolves(ssmTier());
+  ssm.on(DescribeInstanceInformationCommand).resolves(registeredInstances());
   ssm.on(GetParameterCommand).resolves({
     Parameter: {
       Value: JSON.stringify({

@@ -86,6 +86,10 @@ export function iamRequestsOf(call: SandboxCall, estate: SandboxEstate, at: Wher
       return one('*');
     case 'ssm:ListTagsForResource':
       return one(arn('ssm', `managed-instance/${String(input.ResourceId)}`));
+    case 'ssm:GetServiceSetting':
+      // Resource type servicesetting: arn:aws:ssm:<region>:<account>:servicesetting/<setting id>
+      // (Service Authorization Reference for SSM; the ARN UpdateServiceSetting takes).
+      return one(arn('ssm', `servicesetting${String(input.SettingId)}`));
     case 'ssm:SendCommand': {
       // Authorized on the document (a required resource type) and on each managed instance it
       // targets, with the instance's tags (Service Authorization Reference for SSM, as

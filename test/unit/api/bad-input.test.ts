@@ -5,6 +5,7 @@
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeInstanceInformationCommand, GetServiceSettingCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -13,6 +14,7 @@ import { apiEvent } from '#test/helpers/api-event';
 import { run } from '#functions/api/submit-onboarding';
 import { ManualClock } from '#lib/clock';
 import type { Runtime } from '#lib/runtime';
+import { registeredInstances, ssmTier } from '#test/helpers/onboarding-fixtures';
 
 const REGION = 'ap-northeast-2';
 const CLUSTER = 'gpu-hybrid-cluster';
@@ -21,6 +23,7 @@ const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:111122223333:stateMachine:on
 const eksMock = mockClient(EKSClient);
 const ec2Mock = mockClient(EC2Client);
 const sfnMock = mockClient(SFNClient);
+const ssmMock = mockClient(SSMClient);
 
 /** The seed's reference architecture (REFERENCE.md section 2), as EKS and EC2 answer it. */
 function answerAsTheReferenceCluster() {
@@ -483,7 +486,10 @@ describe('POST /nodes with bad input', () => {
     eksMock.reset();
     ec2Mock.reset();
     sfnMock.reset();
+    ssmMock.reset();
     answerAsTheReferenceCluster();
+    ssmMock.on(GetServiceSettingCommand).resolves(ssmTier());
+    ssmMock.on(DescribeInstanceInformationCommand).resolves(registeredInstances());
   });
 
   it('has at least 30 bad-input cases', () => {

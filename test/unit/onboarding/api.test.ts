@@ -12,7 +12,13 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DescribeInstanceInformationCommand,
+  GetParameterCommand,
+  GetServiceSettingCommand,
+  ParameterNotFound,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { OnboardingRequestBody } from '#lib/onboarding/request';
@@ -32,10 +38,12 @@ import {
   preflightResult,
   REQUEST_ID,
   REQUESTER,
+  registeredInstances,
   registeredState,
   STATE_MACHINE_ARN,
   seedVpcs,
   settings,
+  ssmTier,
 } from '#test/helpers/onboarding-fixtures';
 
 const sfnMock = mockClient(SFNClient);
@@ -61,6 +69,7 @@ describe('submitOnboarding', () => {
       sfn: new SFNClient({ region: 'ap-northeast-2' }),
       eks: new EKSClient({ region: 'ap-northeast-2' }),
       ec2: new EC2Client({ region: 'ap-northeast-2' }),
+      ssm: new SSMClient({ region: 'ap-northeast-2' }),
     },
     settings: settings(),
   });
@@ -75,9 +84,11 @@ describe('submitOnboarding', () => {
     `${token}-${createHash('sha256').update(`gpu-hybrid-cluster\n${token}`).digest('hex').slice(0, 12)}`;
   const startInputs = () => sfnMock.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
 
-  function arrangeCluster() {
+  function arrangeCluster(registered = 3) {
     eksMock.on(DescribeClusterCommand).resolves({ cluster: eksCluster() });
     ec2Mock.on(DescribeVpcsCommand).resolves(seedVpcs());
+    ssmMock.on(GetServiceSettingCommand).resolves(ssmTier());
+    ssmMock.on(DescribeInstanceInformationCommand).resolves(registeredInstances(registered));
   }
 
   it('starts the execution named by the request id and answers 202 with where to look', async () => {
@@ -200,6 +211,51 @@ describe('submitOnboarding', () => {
       'kubernetesVersion',
     ]);
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it("refuses a node that would pass SSM's standard tier (1,000 registered) with 400 and the fix, starting nothing", async () => {
+    arrangeCluster(1000);
+
+    const answer = await submit(gpuRequestBody());
+
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body.problems).toEqual([
+      {
+        field: 'node',
+        message: expect.stringContaining(
+          "SSM's standard tier allows 1,000 on-prem managed instances per account and Region; 1,000 are registered, so no more can join",
+        ),
+      },
+    ]);
+    expect(JSON.stringify(answer.body.problems)).toContain(
+      'aws ssm update-service-setting --setting-id arn:aws:ssm:ap-northeast-2:111122223333:servicesetting/ssm/managed-instance/activation-tier --setting-value advanced',
+    );
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+    expect(ssmMock).toHaveReceivedCommandWith(GetServiceSettingCommand, {
+      SettingId: '/ssm/managed-instance/activation-tier',
+    });
+    expect(ssmMock).toHaveReceivedCommandWith(DescribeInstanceInformationCommand, {
+      Filters: [{ Key: 'ResourceType', Values: ['ManagedInstance'] }],
+      MaxResults: 50,
+    });
+  });
+
+  it('starts the 1,000th on-prem instance (999 registered)', async () => {
+    arrangeCluster(999);
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: executionArnOf('x'), startDate: STARTED });
+
+    expect((await submit(gpuRequestBody())).statusCode).toBe(202);
+  });
+
+  it('lists the quota beside the cluster-fit problems', async () => {
+    arrangeCluster(1000);
+
+    const answer = await submit({ ...gpuRequestBody(), kubernetesVersion: '1.34' });
+
+    expect((answer.body.problems as Array<{ field: string }>).map((p) => p.field)).toEqual([
+      'kubernetesVersion',
+      'node',
+    ]);
   });
 
   it('answers 400 when the cluster does not exist', async () => {
