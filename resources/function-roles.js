@@ -289,6 +289,7 @@ module.exports = async ({ resolveVariable }) => {
     reportNetworkFailure: [allow(['s3:GetObject'], runObjects), listBucket],
     sweepInventory: [
       allow(['ssm:GetParameter'], parameters('desired-state/network')),
+      allow(['ssm:GetServiceSetting'], activationTierSetting),
       allow(['ssm:DescribeInstanceInformation', 'ssm:DescribeActivations'], '*'),
       allow(['eks:DescribeCluster', 'eks:ListInsights'], sweptClusters),
       allow(['ec2:DescribeVpcs', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroupRules'], '*'),

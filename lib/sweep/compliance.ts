@@ -3,6 +3,7 @@ import { judgeOs } from '../domain/operating-systems';
 import { type ObservedSgRule, reachesNfs } from '../efs/nfs';
 import type { ClusterFacts } from '../cluster/facts';
 import { remoteNetworkProblems } from '../cluster/remote-network';
+import { costForHours, HYBRID_VCPU_HOUR_USD, usd } from '../pricing';
 import { TAG_KEYS } from '../tags';
 import type { SweepFinding } from './findings';
 
@@ -30,6 +31,9 @@ export interface ActivationFacts {
 export interface HybridNodeFacts {
   name: string;
   internalIps: string[];
+  vcpus?: number;
+  /** `nvidia.com/gpu` capacity and allocatable, for a Node whose capacity has GPUs. */
+  gpus?: { capacity: number; allocatable: number };
 }
 
 export interface ComplianceInput {
@@ -53,6 +57,8 @@ export interface ComplianceInput {
     recommendation?: string;
   }>;
   now: Date;
+  /** What a hybrid vCPU-hour costs (the sweep's configured rate); default {@link HYBRID_VCPU_HOUR_USD}. */
+  pricePerVcpuHour?: number;
 }
 
 /** SSM's platform name and version as this project's OS id (`Ubuntu` 22.04 -> ubuntu-22.04). */
@@ -210,6 +216,39 @@ function efsFindings(input: ComplianceInput): Found[] {
   return found;
 }
 
+/**
+ * GPU Nodes whose allocatable GPUs fell below their capacity: a GPU the device plugin reports
+ * unhealthy (an Xid error, off the bus) leaves allocatable, not capacity (kubernetes/kubernetes#57266);
+ * capacity with no allocatable left means the plugin reports none healthy, or is gone. The Node
+ * bills per vCPU all the same, so the finding says what it costs a day.
+ */
+function lostGpuFindings(input: ComplianceInput): Found[] {
+  const price = input.pricePerVcpuHour ?? HYBRID_VCPU_HOUR_USD;
+  const hostnames = new Map(input.instances.map((i) => [i.instanceId, i.name]));
+  return input.nodes.flatMap((n): Found[] => {
+    const gpus = n.gpus;
+    if (!gpus || gpus.allocatable >= gpus.capacity) return [];
+    const lost = gpus.capacity - gpus.allocatable;
+    const vcpus = n.vcpus ?? 0;
+    const perDay = costForHours(vcpus, 24, price);
+    const hostname = hostnames.get(n.name);
+    const node = hostname ? `${n.name} (${hostname})` : n.name;
+    const none = gpus.allocatable === 0;
+    return [
+      {
+        id: `compliance:gpu-lost:${n.name}`,
+        severity: 'critical',
+        resource: n.name,
+        message: none
+          ? `Node ${node} has none of its ${gpus.capacity} GPUs allocatable: all ${lost} lost (the NVIDIA device plugin reports none healthy, or is not running), while the node bills ${usd(perDay)} per day.`
+          : `Node ${node} has ${gpus.allocatable} of its ${gpus.capacity} GPUs allocatable: ${lost} GPU${lost === 1 ? '' : 's'} lost, while the node bills ${usd(perDay)} per day.`,
+        evidence: `status.capacity nvidia.com/gpu ${gpus.capacity}, status.allocatable nvidia.com/gpu ${gpus.allocatable}; ${vcpus} vCPU x ${price} USD per vCPU-hour x 24 h = ${usd(perDay)}.`,
+        fix: `On the host, run nvidia-smi (a GPU missing, or ERR!) and look for NVIDIA Xid errors in the kernel log (sudo dmesg -T | grep -i xid; Xid 79: the GPU fell off the bus); read the device plugin pod's logs (kubectl get pods -A -o wide --field-selector spec.nodeName=${n.name} | grep nvidia-device-plugin, then kubectl logs -n <namespace> <pod>)${none ? ' and check that its DaemonSet runs on the node' : ''}. A plugin restart or a reboot may bring the GPU back; if the hardware failed, drain and offboard the node (DELETE /nodes/${n.name}) until it is repaired: it bills until its Node is deleted.`,
+      },
+    ];
+  });
+}
+
 /** EKS insights about hybrid nodes that are not passing. */
 function insightFindings(input: ComplianceInput): Found[] {
   // Configuration insights are about hybrid nodes by definition (EKS API reference, InsightsFilter).
@@ -230,7 +269,7 @@ function insightFindings(input: ComplianceInput): Found[] {
  * Compliance of one cluster's hybrid estate; each finding names the resource, what is wrong and
  * the fix: unsupported OS, unused or multi-use activations, orphans both ways, Node IPs outside
  * the remote node CIDRs, overlapping remote CIDRs, EFS at rest, NFS rules wider than the remote
- * CIDRs, and EKS insights about hybrid nodes.
+ * CIDRs, GPU Nodes that lost GPUs, and EKS insights about hybrid nodes.
  */
 export function complianceFindings(input: ComplianceInput): SweepFinding[] {
   const cluster = input.cluster.name;
@@ -240,6 +279,7 @@ export function complianceFindings(input: ComplianceInput): SweepFinding[] {
     orphanFindings,
     remoteNetworkFindings,
     efsFindings,
+    lostGpuFindings,
     insightFindings,
   ].flatMap((part) => part(input).map((f): SweepFinding => ({ check: 'compliance', cluster, ...f })));
 }

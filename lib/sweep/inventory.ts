@@ -21,6 +21,8 @@ import { TAG_KEYS } from '../tags';
 import type { ActivationFacts, ComplianceInput, ManagedInstanceFacts } from './compliance';
 import type { ProbeTarget } from './connectivity';
 import { vcpusOf } from '../pricing';
+import { ActivationTierUnreadableError } from '../errors';
+import { type ManagedInstanceQuota, quotaOf, readActivationTier } from '../ssm-quota';
 
 /**
  * What the nightly sweep looks at, read once a night: per cluster its facts, hybrid Nodes,
@@ -37,6 +39,11 @@ export interface InventoryNode {
   /** When its Ready condition last changed (the NotReady since), if known. */
   since?: string;
   reason?: string;
+  /**
+   * `nvidia.com/gpu` in its capacity and allocatable, when its capacity has any; allocatable 0
+   * when absent (the device plugin is gone, or reports every GPU unhealthy).
+   */
+  gpus?: { capacity: number; allocatable: number };
 }
 
 export interface ClusterInventory {
@@ -55,6 +62,11 @@ export interface ClusterInventory {
 export interface Inventory {
   takenAt: string;
   clusters: ClusterInventory[];
+  /**
+   * SSM's limit on the account's on-prem managed instances: the tier, and every registered one
+   * (whatever its cluster, or none); or why the tier could not be read.
+   */
+  ssmQuota?: ManagedInstanceQuota | { problem: { error: string; message: string; fix?: string } };
   targets: ProbeTarget[];
   /** Pages read of the lists that grow with the estate (Nodes, instances, activations, insights), per API. */
   pages: Record<string, number>;
@@ -103,6 +115,9 @@ export async function takeInventory(
     count,
   );
   const activations = await hybridActivations(deps.ssm, input.hybridNodesRoleName, count);
+  // Every registered on-prem instance counts toward the standard tier: the list above, and one
+  // GetServiceSetting for the tier.
+  const ssmQuota = await onPremQuota(deps.ssm, allInstances.size);
 
   const clusters: ClusterInventory[] = [];
   const targets: ProbeTarget[] = [];
@@ -111,7 +126,23 @@ export async function takeInventory(
     clusters.push(inventory);
     targets.push(...pathsToProbe(declared, inventory));
   }
-  return { takenAt: input.now.toISOString(), clusters, targets, pages };
+  return { takenAt: input.now.toISOString(), clusters, targets, pages, ssmQuota };
+}
+
+/** The account's SSM quota; a tier that cannot be read is a finding tomorrow, not a failed night. */
+async function onPremQuota(ssm: SSMClient, registered: number): Promise<NonNullable<Inventory['ssmQuota']>> {
+  try {
+    return quotaOf(await readActivationTier(ssm), registered);
+  } catch (error) {
+    if (!(error instanceof ActivationTierUnreadableError)) throw error;
+    return { problem: { error: error.name, message: splitFix(error.message).problem, fix: error.fix } };
+  }
+}
+
+/** `account <id>`, from a cluster's ARN: the `cluster` of findings about the whole account. */
+export function accountLabel(inventory: Pick<Inventory, 'clusters'>): string {
+  const arn = inventory.clusters.find((c) => c.facts)?.facts?.arn;
+  return arn ? `account ${arn.split(':')[4]}` : 'account';
 }
 
 /** Every activation for the hybrid nodes role, with the cluster its EKSClusterARN tag names. */
@@ -210,6 +241,9 @@ async function hybridNodes(
         ...(n.ready?.since ? { since: n.ready.since } : {}),
         ...(n.ready?.status !== 'True'
           ? { reason: n.ready ? (n.ready.reason ?? `Ready ${n.ready.status}`) : 'no Ready condition' }
+          : {}),
+        ...(Number(n.capacity.gpu ?? 0) > 0
+          ? { gpus: { capacity: Number(n.capacity.gpu), allocatable: Number(n.allocatable.gpu ?? 0) } }
           : {}),
       });
     }

@@ -1,17 +1,22 @@
 import { mustGet, type RunStore } from '../store';
 import { complianceFindings } from './compliance';
 import type { SweepFinding } from './findings';
+import { accountLabel } from './inventory';
+import { ssmTierFindings } from './ssm-tier-findings';
 import type { CheckPart } from './state';
 import { runKeys } from './store';
 import type { NightInventory } from './sweep-inventory';
 
-/** Step SweepCompliance: every cluster's compliance findings; a cluster that cannot be read is one. */
+/**
+ * Step SweepCompliance: every cluster's compliance findings (a cluster that cannot be read is
+ * one), and the account's on-prem managed instances against SSM's standard tier.
+ */
 export async function sweepCompliance(
   deps: { store: RunStore },
   input: { sweepId: string; now: Date },
 ): Promise<CheckPart> {
-  const { inventory } = await mustGet<NightInventory>(deps.store, runKeys(input.sweepId).inventory);
-  const findings = inventory.clusters.flatMap((c): SweepFinding[] => {
+  const { inventory, config } = await mustGet<NightInventory>(deps.store, runKeys(input.sweepId).inventory);
+  const clusterFindings = inventory.clusters.flatMap((c): SweepFinding[] => {
     if (!c.facts) {
       return [
         {
@@ -25,8 +30,9 @@ export async function sweepCompliance(
         },
       ];
     }
-    return complianceFindings({ ...c, cluster: c.facts, now: input.now });
+    return complianceFindings({ ...c, cluster: c.facts, now: input.now, pricePerVcpuHour: config.pricePerVcpuHour });
   });
+  const findings = [...clusterFindings, ...ssmTierFindings(inventory.ssmQuota, accountLabel(inventory))];
   const key = runKeys(input.sweepId).findings('compliance');
   await deps.store.putJson(key, findings);
   return { key, findings: findings.length };

@@ -4,16 +4,10 @@ import { mustGet, type RunStore } from '../store';
 import { monthlyCost } from '../pricing';
 import { hybridSpend, monthToDate } from './cost-aws';
 import { costFindings, type IdleNode, idleNodeFindings } from './cost-findings';
-import type { Inventory } from './inventory';
+import { accountLabel, type Inventory } from './inventory';
 import type { CheckPart } from './state';
 import { runKeys } from './store';
 import type { NightInventory } from './sweep-inventory';
-
-/** The account a cluster ARN belongs to, for findings about the whole account (Cost Explorer's view). */
-const accountOf = (inventory: Inventory) => {
-  const arn = inventory.clusters.find((c) => c.facts)?.facts?.arn;
-  return arn ? `account ${arn.split(':')[4]}` : 'account';
-};
 
 /** Nodes that bill without working: NotReady, or their SSM agent has lost its connection. */
 export function idleNodes(cluster: Inventory['clusters'][number]): IdleNode[] {
@@ -50,7 +44,7 @@ export async function sweepCost(
   });
   const findings = [
     ...costFindings({
-      cluster: accountOf(inventory),
+      cluster: accountLabel(inventory),
       expectedMonthUsd,
       actual,
       budgetUsd: config.monthlyBudgetUsd,

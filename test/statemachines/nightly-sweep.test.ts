@@ -28,8 +28,8 @@ afterEach(() => rmSync(home, { recursive: true, force: true }));
 
 const EVENT = JSON.stringify({ trigger: 'manual' });
 
-async function sweep(arrange?: (estate: SandboxEstate) => void) {
-  const local = localRuntime('sandbox', home, {});
+async function sweep(arrange?: (estate: SandboxEstate) => void, scenario?: string) {
+  const local = localRuntime('sandbox', home, {}, scenario ? { scenario } : {});
   const estate = local.estate as SandboxEstate;
   arrange?.(estate);
   const sent = estate.outbox.length;
@@ -119,6 +119,46 @@ describe('nightly-sweep on the sandbox estate', () => {
     expect(night.findings.find((f) => f.id.startsWith('cost:budget:'))?.evidence).toContain(
       'Cost Explorer SERVICE "Amazon Elastic Container Service for Kubernetes" (discovered among 1 service); hybrid usage type(s) "APN2-HybridNodes-vCPU-Hours" (discovered among 2 usage types); 4 Cost Explorer requests (0.04 USD, 2 of them GetDimensionValues).',
     );
+  });
+
+  it('scenario gpu-lost: a critical finding for gpu-node-12, its GPU lost and its cost a day, in the compliance alert', async () => {
+    const { result, night, alerts } = await sweep(undefined, 'gpu-lost');
+
+    expect(result.status).toBe('SUCCEEDED');
+    expect(night.findings.map((f) => f.id).sort()).toEqual(
+      [...SEEDED_FINDINGS, 'compliance:gpu-lost:mi-0a2b4c6d8e0f12342'].sort(),
+    );
+    expect(night.findings.find((f) => f.id === 'compliance:gpu-lost:mi-0a2b4c6d8e0f12342')).toMatchObject({
+      severity: 'critical',
+      message:
+        'Node mi-0a2b4c6d8e0f12342 (gpu-node-12) has 7 of its 8 GPUs allocatable: 1 GPU lost, while the node bills 590.82 USD per day.',
+    });
+    const compliance = alerts.find((a) => a.subject?.startsWith('[CRITICAL] gpu-hybrid-cluster compliance'));
+    expect(compliance?.subject).toBe('[CRITICAL] gpu-hybrid-cluster compliance: 4 new (nightly sweep)');
+    expect(compliance?.message).toContain('Xid');
+  });
+
+  it("scenario ssm-near-limit: a warning for the account at 908 of the standard tier's 1,000, with the fix", async () => {
+    const { result, night, alerts, calls } = await sweep(undefined, 'ssm-near-limit');
+
+    expect(result.status).toBe('SUCCEEDED');
+    const id = 'compliance:ssm-standard-tier:account 111122223333';
+    expect(night.findings.map((f) => f.id).sort()).toEqual([...SEEDED_FINDINGS, id].sort());
+    expect(night.findings.find((f) => f.id === id)).toMatchObject({
+      severity: 'warning',
+      message: expect.stringContaining('908 of the 1,000 on-prem managed instances'),
+    });
+    const account = alerts.find(
+      (a) => a.attributes.cluster === 'account 111122223333' && a.attributes.check === 'compliance',
+    );
+    expect(account?.subject).toBe('[WARNING] account 111122223333 compliance: 1 new (nightly sweep)');
+    expect(account?.message).toContain(
+      'aws ssm update-service-setting --setting-id arn:aws:ssm:ap-northeast-2:111122223333:servicesetting/ssm/managed-instance/activation-tier --setting-value advanced',
+    );
+    // The other team's 905 are nobody's Nodes here: the cluster's inventory still has its three.
+    expect(night.findings.filter((f) => f.id.startsWith('compliance:orphan'))).toEqual([]);
+    // One GetServiceSetting a night; the instances are the list the inventory reads anyway (19 pages of 50).
+    expect(calls.filter((c) => c.command === 'GetServiceSetting')).toHaveLength(1);
   });
 
   it('finds EKS among the services Cost Explorer lists, page by page, and counts every page', async () => {

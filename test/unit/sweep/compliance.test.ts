@@ -192,3 +192,54 @@ describe('complianceFindings', () => {
     expect(osIdOf(name, version)).toBe(id);
   });
 });
+
+describe('the lost-GPU finding', () => {
+  /** The compliant estate's node as a 224-vCPU GPU node (gpu-node-12) with these GPUs. */
+  function gpuNode(capacity: number, allocatable: number): ComplianceInput {
+    const input = estate();
+    input.nodes = [
+      { name: 'mi-0aaaaaaaaaaaaaaa1', internalIps: ['192.168.10.21'], vcpus: 224, gpus: { capacity, allocatable } },
+    ];
+    input.instances[0] = { ...input.instances[0]!, name: 'gpu-node-12' };
+    input.pricePerVcpuHour = 0.1099;
+    return input;
+  }
+
+  it('is critical for a node with fewer allocatable GPUs than capacity: the GPUs lost and the cost a day', () => {
+    expect(complianceFindings(gpuNode(8, 7))).toEqual([
+      {
+        id: 'compliance:gpu-lost:mi-0aaaaaaaaaaaaaaa1',
+        check: 'compliance',
+        cluster: 'gpu-hybrid-cluster',
+        severity: 'critical',
+        resource: 'mi-0aaaaaaaaaaaaaaa1',
+        message:
+          'Node mi-0aaaaaaaaaaaaaaa1 (gpu-node-12) has 7 of its 8 GPUs allocatable: 1 GPU lost, while the node bills 590.82 USD per day.',
+        evidence:
+          'status.capacity nvidia.com/gpu 8, status.allocatable nvidia.com/gpu 7; 224 vCPU x 0.1099 USD per vCPU-hour x 24 h = 590.82 USD.',
+        fix: expect.stringContaining('sudo dmesg -T | grep -i xid'),
+      },
+    ]);
+    const [found] = complianceFindings(gpuNode(8, 7));
+    expect(found?.fix).toContain('nvidia-smi');
+    expect(found?.fix).toContain('kubectl logs -n <namespace> <pod>');
+    expect(found?.fix).toContain('DELETE /nodes/mi-0aaaaaaaaaaaaaaa1');
+  });
+
+  it('counts every GPU lost when allocatable has none (the plugin gone)', () => {
+    const [found] = complianceFindings(gpuNode(8, 0));
+    expect(found?.message).toContain('has none of its 8 GPUs allocatable: all 8 lost');
+    expect(found?.fix).toContain('check that its DaemonSet runs on the node');
+  });
+
+  it('uses the configured rate for the cost', () => {
+    const input = gpuNode(8, 6);
+    input.pricePerVcpuHour = 0.2;
+    expect(complianceFindings(input)[0]?.message).toContain('2 GPUs lost, while the node bills 1,075.20 USD per day');
+  });
+
+  it('finds nothing when every GPU is allocatable, or on a node without GPUs', () => {
+    expect(complianceFindings(gpuNode(8, 8))).toEqual([]);
+    expect(complianceFindings(estate())).toEqual([]);
+  });
+});

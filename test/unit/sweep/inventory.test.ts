@@ -25,8 +25,10 @@ import {
   type DescribeActivationsRequest,
   DescribeInstanceInformationCommand,
   type DescribeInstanceInformationRequest,
+  GetServiceSettingCommand,
   type InstanceInformation,
   SSMClient,
+  SSMServiceException,
   ThrottlingException as SsmThrottlingException,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -83,6 +85,7 @@ const ACT_EDGE = '1a2b3c4d-0000-4000-8000-000000000002';
 const ACT_UNTAGGED = '1a2b3c4d-0000-4000-8000-000000000003';
 const ACT_USED = '1a2b3c4d-0000-4000-8000-000000000004';
 
+const TIER_ARN = `arn:aws:ssm:${REGION}:${ACCOUNT}:servicesetting/ssm/managed-instance/activation-tier`;
 const ALL_INSTANCES = [{ Key: 'ResourceType', Values: ['ManagedInstance'] }];
 const taggedFor = (arn: string) => [
   { Key: 'tag:EKSClusterARN', Values: [arn] },
@@ -109,6 +112,7 @@ const ourTags = (arn: string, request: string) => [
 /** Each listing's pages; a page's token names its listing and index (`all#1`). */
 function world() {
   return {
+    tier: 'standard' as 'standard' | 'advanced',
     allInstances: [
       [
         instance(MI_2, 'gpu-node-12', '192.168.10.32'),
@@ -241,6 +245,9 @@ function answerFrom(w: World) {
     const { items, next } = pageOf(pages, listing, input.NextToken);
     return { InstanceInformationList: items, NextToken: next };
   });
+  ssmMock.on(GetServiceSettingCommand).resolves({
+    ServiceSetting: { SettingId: '/ssm/managed-instance/activation-tier', SettingValue: w.tier, ARN: TIER_ARN },
+  });
   ssmMock.on(DescribeActivationsCommand).callsFake((input: DescribeActivationsRequest) => {
     seen.activations.push(structuredClone(input));
     const { items, next } = pageOf(w.activations, 'activations', input.NextToken);
@@ -337,6 +344,63 @@ beforeEach(() => {
 });
 
 describe('takeInventory', () => {
+  it("reads SSM's activation tier once, and counts every on-prem instance of the account toward it", async () => {
+    const { nodes } = answerFrom(world());
+
+    const inventory = await take(nodes);
+
+    expect(ssmMock.commandCalls(GetServiceSettingCommand).map((c) => c.args[0].input)).toEqual([
+      { SettingId: '/ssm/managed-instance/activation-tier' },
+    ]);
+    // The five with an id on the two pages of every ManagedInstance: the edge cluster's too.
+    expect(inventory.ssmQuota).toEqual({ tier: 'standard', registered: 5, limit: 1000, settingArn: TIER_ARN });
+  });
+
+  it('keeps a tier it cannot read as a problem, never as advanced, and still takes the inventory', async () => {
+    const { nodes } = answerFrom(world());
+    ssmMock.on(GetServiceSettingCommand).rejects(
+      new SSMServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'not authorized to perform: ssm:GetServiceSetting',
+      }),
+    );
+
+    const inventory = await take(nodes);
+
+    expect(inventory.ssmQuota).toEqual({
+      problem: {
+        error: 'ActivationTierUnreadableError',
+        message: expect.stringContaining('AccessDeniedException: not authorized to perform: ssm:GetServiceSetting'),
+        fix: expect.stringContaining('Allow ssm:GetServiceSetting'),
+      },
+    });
+    expect(inventory.clusters.map((c) => c.name)).toEqual([CLUSTER]);
+  });
+
+  it("reads each GPU Node's capacity and allocatable nvidia.com/gpu; none allocatable when absent", async () => {
+    const w = world();
+    const [first] = w.nodes[CLUSTER] ?? [];
+    first?.splice(
+      0,
+      2,
+      kubeNode({ name: MI_2, internalIps: ['192.168.10.32'], allocatable: { cpu: '224', gpu: '7' } }),
+      kubeNode({ name: MI_3, internalIps: ['192.168.10.33'], allocatable: { cpu: '224' } }),
+    );
+    const { nodes } = answerFrom(w);
+
+    const [cluster] = (await take(nodes)).clusters;
+
+    expect(cluster?.nodes.map((n) => [n.name, n.gpus])).toEqual([
+      [MI_2, { capacity: 8, allocatable: 7 }],
+      [MI_3, { capacity: 8, allocatable: 0 }],
+      [MI_4, undefined],
+      [MI_NAMELESS, undefined],
+      [MI_GONE, undefined],
+    ]);
+  });
+
   it('reads every hybrid managed instance and activation once, page by page at 50 a page', async () => {
     const { seen, nodes } = answerFrom(world());
 
@@ -460,7 +524,14 @@ describe('takeInventory', () => {
     const [cluster] = (await take(nodes)).clusters;
 
     expect(cluster?.nodes).toEqual([
-      { name: MI_2, internalIps: ['192.168.10.32'], vcpus: 224, ready: true, since: '2026-09-23T06:00:00Z' },
+      {
+        name: MI_2,
+        internalIps: ['192.168.10.32'],
+        vcpus: 224,
+        ready: true,
+        since: '2026-09-23T06:00:00Z',
+        gpus: { capacity: 8, allocatable: 8 },
+      },
       {
         name: MI_3,
         internalIps: ['192.168.10.33'],
@@ -468,6 +539,7 @@ describe('takeInventory', () => {
         ready: false,
         since: '2026-11-21T00:00:00Z',
         reason: 'NodeStatusUnknown',
+        gpus: { capacity: 8, allocatable: 8 },
       },
       { name: MI_4, internalIps: ['192.168.10.34', '192.168.11.24'], vcpus: 3.5, ready: true },
       { name: MI_NAMELESS, internalIps: ['192.168.10.30'], vcpus: 16, ready: false, reason: 'no Ready condition' },
