@@ -60,6 +60,15 @@ export class RunControl {
     if (this.stopped) return;
     this.stopped = { name, cause };
     this.abort();
+    for (const hook of [...this.stopHooks]) hook();
+  }
+
+  private readonly stopHooks = new Set<() => void>();
+
+  /** Runs `hook` when the run stops (a child execution stops with it); returns its removal. */
+  onStop(hook: () => void): () => void {
+    this.stopHooks.add(hook);
+    return () => this.stopHooks.delete(hook);
   }
 
   /** How many times each Lambda Task was invoked. */

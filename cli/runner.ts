@@ -9,6 +9,7 @@ import { ExecutionError, StateMachine, type StateMachineDefinition } from './loc
 import { AWS_HISTORY_EVENT_LIMIT, AWS_PAYLOAD_LIMIT_BYTES, bytes, type LambdaFault, RunControl } from './run-control';
 import { loadServerlessConfig, type ServerlessConfig } from './serverless-config';
 import { fakeLambdaArn, localTasks } from './task-handlers';
+import { type ChildStart, type Executions, executionArnOf, type LocalStateMachine } from './child-executions';
 
 /**
  * Runs a workflow in-process: the real ASL file, the real middy-wrapped handlers (found through
@@ -18,23 +19,42 @@ import { fakeLambdaArn, localTasks } from './task-handlers';
  * other branches. It can also make a Task's Lambda crash or time out at a chosen attempt.
  */
 
-export type RunEvent =
+export type RunEvent = (
   | { type: 'entered' | 'exited'; state: string; at: number }
   | { type: 'failed'; state: string; error: string; at: number }
   | { type: 'retried'; state: string; attempt: number; at: number }
-  | { type: 'caught'; state: string; at: number };
+  | { type: 'caught'; state: string; at: number }
+) & {
+  /** Set on a child execution's events (which its parent's `onEvent` receives): the child's name. */
+  execution?: string;
+};
 
 export interface RunResult {
   status: 'SUCCEEDED' | 'FAILED';
+  workflow: string;
+  /** `$$.Execution.Name`. */
+  executionName: string;
   /** States entered, in order (a state entered twice appears twice). */
   visited: string[];
   output?: unknown;
   error?: { name: string; cause: string };
+  /** Stopped by its parent execution (a `.sync` child whose parent stopped): ABORTED in AWS. */
+  aborted?: true;
   /** Each state's input and output, as the execution history in AWS would hold them. */
   history: Array<{ type: string; state: string; data?: unknown }>;
   /** How many times each Lambda Task was invoked, retries and Map items included. */
   invocations: Record<string, number>;
+  /** The executions its `startExecution.sync` Tasks started, in the order they ended (each with its own). */
+  children?: RunResult[];
   wallMs: number;
+}
+
+/** What a run does for the child executions its `states:startExecution.sync[:2]` Tasks start. */
+export interface ChildRuns {
+  /** A person's own steps after a child's Tasks (as {@link RunOptions.afterTask}), by the child's workflow and input. */
+  afterTask?(workflow: string, input: unknown): Record<string, (result: unknown) => Promise<void>>;
+  /** Tests of the runner itself: a child workflow's own definition and local handlers. */
+  definitions?: Record<string, { definition: StateNode; localHandlers?: RunOptions['localHandlers'] }>;
 }
 
 export interface RunOptions {
@@ -51,6 +71,7 @@ export interface RunOptions {
    * `ResultPath` part). It is not part of the workflow: injected faults do not reach it.
    */
   afterTask?: Record<string, (result: unknown) => Promise<void>>;
+  /** Injected Lambda faults: they hit this execution's states only, never a child execution's. */
   lambdaFaults?: LambdaFault[];
   /** `$$.Execution.Name`; a fresh one when absent. */
   executionName?: string;
@@ -58,6 +79,7 @@ export interface RunOptions {
   definition?: StateNode;
   /** ...and local handlers for its Tasks, by state name. */
   localHandlers?: Record<string, (input: Json) => Promise<Json>>;
+  childRuns?: ChildRuns;
 }
 
 const camel = (kebab: string) => kebab.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -80,13 +102,14 @@ function readDefinition(options: RunOptions, config: ServerlessConfig): StateNod
 }
 
 /** The definition as aws-local-stepfunctions runs it: intrinsics resolved, validated once per process. */
-function compile(raw: StateNode, options: RunOptions): InstanceType<typeof StateMachine> {
+function compile(raw: StateNode, options: RunOptions, family: RunFamily): InstanceType<typeof StateMachine> {
   // Node timers hold at most 2^31-1 ms (about 24.8 days); a longer execution timeout would fire
   // at once. Locally the runner's own deadlines end the run, so the timeout is left to AWS.
   if (typeof raw.TimeoutSeconds === 'number' && raw.TimeoutSeconds * 1000 > 2 ** 31 - 1) delete raw.TimeoutSeconds;
   const region = options.runtime.settings.region;
   const definition = resolveIntrinsics(raw, (key) => fakeLambdaArn(region, key), {
     AlertTopic: options.alertTopicArn,
+    ...Object.fromEntries(family.machines.map((m) => [m.id, m.arn])),
   }) as unknown as StateMachineDefinition;
   // Validating a definition (asl-validator) takes about 100 ms: once per definition a process runs.
   const text = JSON.stringify(definition);
@@ -160,18 +183,84 @@ function failure(error: unknown, control: RunControl): { name: string; cause: st
   return { name: cause?.name ?? 'States.Runtime', cause: cause?.message ?? error.message };
 }
 
+/** What a run and the child executions it starts share. */
+interface RunFamily {
+  machines: LocalStateMachine[];
+  executions: Executions;
+}
+
+/** The stack's state machines, each with the ARN its `{"Ref": "<LogicalId>"}` stands for locally. */
+function stateMachinesOf(options: RunOptions): LocalStateMachine[] {
+  const stage = options.estate ? 'sandbox' : 'local';
+  const region = options.runtime.settings.region;
+  const account = options.estate?.seed.account ?? '000000000000';
+  return Object.entries(loadServerlessConfig(stage).stateMachines).flatMap(([key, m]) =>
+    m.id && m.name
+      ? [{ workflow: kebab(key), key, id: m.id, arn: `arn:aws:states:${region}:${account}:stateMachine:${m.name}` }]
+      : [],
+  );
+}
+
+const kebab = (camelCase: string) => camelCase.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
+  installRuntime(options.runtime);
+  try {
+    return await runExecution(options, { machines: stateMachinesOf(options), executions: new Map() });
+  } finally {
+    installRuntime(undefined);
+  }
+}
+
+/**
+ * One execution, the root's or a child's: a child's history, invocations and limits are its own;
+ * it is stopped (ABORTED) when its parent is.
+ */
+async function runExecution(
+  options: RunOptions,
+  family: RunFamily,
+  child?: { arn: string; parent: RunControl },
+): Promise<RunResult> {
   const started = Date.now();
   const config = loadServerlessConfig('local');
   const raw = readDefinition(options, config);
   const control = new RunControl(options.lambdaFaults);
-  const tasks = localTasks(raw, options, config, control);
-  const containers = new Set(allStates(raw).flatMap((s) => s.within));
-  const stateMachine = compile(raw, options);
-
-  installRuntime(options.runtime);
-  const seen = { visited: [] as string[], history: [] as RunResult['history'] };
   const executionName = options.executionName ?? `local-${randomUUID()}`;
+  const children: RunResult[] = [];
+  const startChild = ({ machine, name, input }: ChildStart) => {
+    const definitions = options.childRuns?.definitions?.[machine.workflow];
+    const onEvent = options.onEvent;
+    return runExecution(
+      {
+        workflow: machine.workflow,
+        input,
+        runtime: options.runtime,
+        estate: options.estate,
+        alertTopicArn: options.alertTopicArn,
+        onEvent: onEvent && ((event) => onEvent(event.execution ? event : { ...event, execution: name })),
+        afterTask: options.childRuns?.afterTask?.(machine.workflow, input),
+        executionName: name,
+        definition: definitions?.definition,
+        localHandlers: definitions?.localHandlers,
+        childRuns: options.childRuns,
+      },
+      family,
+      { arn: executionArnOf(machine.arn, name), parent: control },
+    );
+  };
+  const parentKey = family.machines.find((m) => m.workflow === options.workflow)?.key ?? camel(options.workflow);
+  const tasks = localTasks(raw, options, config, control, {
+    parent: { key: parentKey },
+    estate: options.estate,
+    machines: family.machines,
+    executions: family.executions,
+    start: startChild,
+    ended: (result) => children.push(result),
+  });
+  const containers = new Set(allStates(raw).flatMap((s) => s.within));
+  const stateMachine = compile(raw, options, family);
+
+  const seen = { visited: [] as string[], history: [] as RunResult['history'] };
   if (bytes(options.input) > AWS_PAYLOAD_LIMIT_BYTES) {
     throw new Error(`The execution input is larger than ${AWS_PAYLOAD_LIMIT_BYTES} bytes; AWS refuses to start it.`);
   }
@@ -182,12 +271,19 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
     },
     context: {
       Execution: {
-        Id: `arn:aws:states:${options.runtime.settings.region}:000000000000:execution:${options.workflow}:${executionName}`,
+        Id:
+          child?.arn ??
+          `arn:aws:states:${options.runtime.settings.region}:000000000000:execution:${options.workflow}:${executionName}`,
         Name: executionName,
       },
     },
   });
   control.abort = () => execution.abort();
+  let aborted = false;
+  const stopWithParent = child?.parent.onStop(() => {
+    aborted = true;
+    control.stop('States.Aborted', 'Its parent execution stopped, and the .sync integration stopped it.');
+  });
   const events = followEvents(execution, control, seen, {
     sandboxWaits: tasks.sandboxWaits,
     containers,
@@ -195,9 +291,13 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   });
   const ended = (result: Pick<RunResult, 'status' | 'output' | 'error'>): RunResult => ({
     ...result,
+    workflow: options.workflow,
+    executionName,
+    ...(aborted ? { aborted: true as const } : {}),
     visited: seen.visited,
     history: seen.history,
     invocations: control.counted(),
+    ...(children.length ? { children } : {}),
     wallMs: Date.now() - started,
   });
   try {
@@ -210,6 +310,6 @@ export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   } finally {
     // Nothing of this run may go on after it returns: wait out the Tasks still running.
     await control.settle();
-    installRuntime(undefined);
+    stopWithParent?.();
   }
 }

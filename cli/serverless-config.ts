@@ -14,14 +14,17 @@ interface RawConfig {
   params?: { default?: Record<string, unknown> };
   provider?: { environment?: Record<string, unknown> };
   functions?: Record<string, { handler: string; environment?: Record<string, unknown> }>;
-  stepFunctions?: { stateMachines?: Record<string, { definition: string; name?: string }> };
+  stepFunctions?: { stateMachines?: Record<string, { definition: string; id?: string; name?: string }> };
 }
 
 export interface ServerlessConfig {
   /** function key -> module path (relative to the project root, no extension) and export name */
   functions: Record<string, { module: string; exportName: string; environment: Record<string, string> }>;
-  /** state machine key (camelCase) -> ASL file */
-  stateMachines: Record<string, { file: string }>;
+  /**
+   * state machine key (camelCase) -> ASL file, CloudFormation logical id (what `{"Ref": id}` names)
+   * and state machine name (for its ARN)
+   */
+  stateMachines: Record<string, { file: string; id?: string; name?: string }>;
 }
 
 /**
@@ -81,7 +84,7 @@ function parseServerlessConfig(stage: string, file: string): ServerlessConfig {
   for (const [key, sm] of Object.entries(raw.stepFunctions?.stateMachines ?? {})) {
     const match = /^\$\{file\(\.\/(.+)\)\}$/.exec(sm.definition);
     if (!match?.[1]) throw new Error(`serverless.yml: state machine ${key} must use definition: \${file(./...)}`);
-    stateMachines[key] = { file: join(PROJECT_ROOT, match[1]) };
+    stateMachines[key] = { file: join(PROJECT_ROOT, match[1]), id: sm.id, name: resolve(sm.name, params, stage) };
   }
   return { functions, stateMachines };
 }

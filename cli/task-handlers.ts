@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { callerPrincipal, outsideWorkflow, type SandboxEstate } from '#lib/sandbox/estate';
+import { type Integration, START_EXECUTION_SYNC, START_EXECUTION_SYNC_2, startExecutionSync } from './child-executions';
 import { allStates, getAttOf, type Json, readPath, type StateNode } from './asl';
 import { named, type RunControl } from './run-control';
 import type { RunOptions } from './runner';
@@ -11,8 +12,9 @@ import { PROJECT_ROOT, type ServerlessConfig } from './serverless-config';
 /**
  * The local stand-in for each Task of a definition: a Lambda Task runs its real handler (found
  * through serverless.yml), failing as Lambda fails; an sns:publish Task publishes with the
- * runtime's client, failing as the integration fails; on the sandbox a Wait moves the sandbox
- * clock instead of sleeping.
+ * runtime's client, failing as the integration fails; a states:startExecution.sync[:2] Task runs
+ * the child execution in process (cli/child-executions.ts); on the sandbox a Wait moves the
+ * sandbox clock instead of sleeping.
  */
 
 type TaskHandler = (input: Json) => Promise<Json>;
@@ -37,6 +39,7 @@ export function localTasks(
   options: RunOptions,
   config: ServerlessConfig,
   control: RunControl,
+  children: Integration,
 ): LocalTasks {
   const region = options.runtime.settings.region;
   const tasks: LocalTasks = { handlers: {}, retryOverrides: {}, sandboxWaits: new Set() };
@@ -55,6 +58,11 @@ export function localTasks(
       );
     } else if (state.Type === 'Task' && state.Resource === 'arn:aws:states:::sns:publish') {
       tasks.handlers[name] = control.task(name, within, snsPublish(options));
+    } else if (
+      state.Type === 'Task' &&
+      (state.Resource === START_EXECUTION_SYNC || state.Resource === START_EXECUTION_SYNC_2)
+    ) {
+      tasks.handlers[name] = control.task(name, within, startExecutionSync(state.Resource, children));
     } else if (state.Type === 'Task') {
       throw new Error(
         `${options.workflow}: the local runner cannot run Task ${name} (${JSON.stringify(state.Resource)}).`,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,6 +6,9 @@ import type { Json, StateNode } from '#cli/asl';
 import { localRuntime } from '#cli/local-runtime';
 import { AWS_PAYLOAD_LIMIT_BYTES } from '#cli/run-control';
 import { type RunOptions, runWorkflow } from '#cli/runner';
+import { SILENT } from '#cli/local-run';
+import { onboardNode } from '#cli/workflows/onboard-node';
+import type { OnboardingInput } from '#lib/onboarding/state';
 
 /**
  * The local runner itself, on small definitions: where aws-local-stepfunctions is kinder than
@@ -343,5 +346,205 @@ describe('intrinsic functions, as Step Functions evaluates them', () => {
     const output = done.output as { json: string; said: string };
     expect(JSON.parse(output.json)).toEqual({ text });
     expect(output.said).toBe("it's fine");
+  });
+});
+
+describe('child executions (states:startExecution.sync and .sync:2)', () => {
+  // A child of this stack, named as serverless.yml names it; its definition is the test's own.
+  const CHILD = { Ref: 'OffboardNodeStateMachine' } as const;
+  const childTask = (resource: string, extra: StateNode = {}): StateNode => ({
+    Type: 'Task',
+    Resource: resource,
+    Parameters: { StateMachineArn: CHILD, 'Name.$': '$.name', 'Input.$': '$.input' },
+    ...extra,
+  });
+  const SYNC2 = 'arn:aws:states:::states:startExecution.sync:2';
+  const SYNC = 'arn:aws:states:::states:startExecution.sync';
+  const childDefinition: StateNode = { StartAt: 'Work', States: { Work: task({ End: true }) } };
+
+  function runParent(definition: StateNode, input: unknown, work: (input: Json) => Promise<Json>, extra = {}) {
+    const events: Array<{ state: string; execution?: string; type: string }> = [];
+    const local = localRuntime('sandbox', home, {});
+    const result = runWorkflow({
+      workflow: 'runner-test',
+      definition,
+      input,
+      runtime: local.runtime,
+      estate: local.estate,
+      alertTopicArn: local.alertTopicArn,
+      onEvent: (e) => events.push({ state: e.state, execution: e.execution, type: e.type }),
+      childRuns: { definitions: { 'offboard-node': { definition: childDefinition, localHandlers: { Work: work } } } },
+      ...extra,
+    });
+    return { result, events, local };
+  }
+
+  it('.sync:2 returns the child DescribeExecution with Output as JSON; the child is its own execution', async () => {
+    const definition: StateNode = { StartAt: 'Child', States: { Child: childTask(SYNC2, { End: true }) } };
+    const { result, events, local } = runParent(definition, { name: 'child-1', input: { n: 1 } }, async (i) => ({
+      doubled: ((i as { n: number }).n ?? 0) * 2,
+    }));
+    const done = await result;
+
+    expect(done.status).toBe('SUCCEEDED');
+    const arn = `arn:aws:states:${local.estate?.seed.region}:${local.estate?.seed.account}:stateMachine:eks-hybrid-ops-sandbox-offboard-node`;
+    expect(done.output).toMatchObject({
+      ExecutionArn: `${arn.replace(':stateMachine:', ':execution:')}:child-1`,
+      StateMachineArn: arn,
+      Name: 'child-1',
+      Status: 'SUCCEEDED',
+      Input: { n: 1 },
+      InputDetails: { Included: true },
+      Output: { doubled: 2 },
+      OutputDetails: { Included: true },
+    });
+    const output = done.output as { StartDate: number; StopDate: number };
+    expect(typeof output.StartDate).toBe('number');
+    expect(output.StopDate).toBeGreaterThanOrEqual(output.StartDate);
+    // Its history and invocations are its own; its events reach the parent's onEvent, named.
+    expect(done.visited).toEqual(['Child']);
+    expect(done.invocations).toEqual({});
+    expect(done.children?.map((c) => [c.workflow, c.executionName, c.visited, c.invocations])).toEqual([
+      ['offboard-node', 'child-1', ['Work'], { Work: 1 }],
+    ]);
+    expect(events.filter((e) => e.execution === 'child-1').map((e) => `${e.type} ${e.state}`)).toEqual([
+      'entered Work',
+      'exited Work',
+    ]);
+    // The integration's own calls, signed by the parent's role.
+    const calls = local.estate?.calls.filter((c) => c.service === 'states');
+    expect(calls?.map((c) => `${c.command} ${c.principal} ${c.task}`)).toEqual([
+      'StartExecution stateMachine:runnerTest Child',
+      'DescribeExecution stateMachine:runnerTest Child',
+    ]);
+  });
+
+  it('.sync returns Input and Output as JSON strings', async () => {
+    const definition: StateNode = { StartAt: 'Child', States: { Child: childTask(SYNC, { End: true }) } };
+    const done = await runParent(definition, { name: 'child-2', input: { n: 1 } }, async () => ({ ok: true })).result;
+
+    expect(done.output).toMatchObject({ Input: '{"n":1}', Output: '{"ok":true}', Status: 'SUCCEEDED' });
+  });
+
+  it("a failed child fails the Task with States.TaskFailed, its Cause the child's DescribeExecution with Error and Cause", async () => {
+    const definition: StateNode = {
+      StartAt: 'Child',
+      States: {
+        Child: childTask(SYNC2, {
+          Catch: [{ ErrorEquals: ['States.TaskFailed'], ResultPath: '$.failure', Next: 'Caught' }],
+          End: true,
+        }),
+        Caught: { Type: 'Pass', End: true },
+      },
+    };
+    const done = await runParent(definition, { name: 'child-3', input: {} }, async () => {
+      throw Object.assign(new Error('the cluster is gone'), { name: 'ClusterNotFoundError' });
+    }).result;
+
+    expect(done.visited).toEqual(['Child', 'Caught']);
+    const failure = (done.output as { failure: { Error: string; Cause: string } }).failure;
+    expect(failure.Error).toBe('States.TaskFailed');
+    const cause = JSON.parse(failure.Cause) as Record<string, unknown>;
+    expect(cause).toMatchObject({ Error: 'ClusterNotFoundError', Name: 'child-3', Status: 'FAILED' });
+    expect(cause.Cause).toBe('the cluster is gone');
+    expect(Object.keys(cause)).toEqual([...Object.keys(cause)].sort());
+    expect(done.children?.[0]?.status).toBe('FAILED');
+  });
+
+  it('a name an ended execution took is StepFunctions.ExecutionAlreadyExistsException', async () => {
+    const definition: StateNode = {
+      StartAt: 'First',
+      States: {
+        First: childTask(SYNC2, { ResultPath: null, Next: 'Again' }),
+        Again: childTask(SYNC2, {
+          Catch: [
+            { ErrorEquals: ['StepFunctions.ExecutionAlreadyExistsException'], ResultPath: '$.failure', Next: 'Taken' },
+          ],
+          End: true,
+        }),
+        Taken: { Type: 'Pass', End: true },
+      },
+    };
+    let runs = 0;
+    const done = await runParent(definition, { name: 'child-4', input: {} }, async () => {
+      runs += 1;
+      return {};
+    }).result;
+
+    expect(done.visited).toEqual(['First', 'Again', 'Taken']);
+    expect(runs).toBe(1);
+  });
+
+  it('the same name and input while it runs is the same execution: it runs once', async () => {
+    const both = (name: string): StateNode => ({ StartAt: name, States: { [name]: childTask(SYNC2, { End: true }) } });
+    const definition: StateNode = {
+      StartAt: 'Both',
+      States: { Both: { Type: 'Parallel', Branches: [both('One'), both('Two')], End: true } },
+    };
+    let runs = 0;
+    const done = await runParent(definition, { name: 'child-5', input: { same: true } }, async () => {
+      runs += 1;
+      await sleep(20);
+      return { runs };
+    }).result;
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(runs).toBe(1);
+    expect((done.output as Array<{ Output: unknown }>).map((o) => o.Output)).toEqual([{ runs: 1 }, { runs: 1 }]);
+    expect(done.children).toHaveLength(1);
+  });
+
+  it("injected Lambda faults hit the parent's states only", async () => {
+    const definition: StateNode = { StartAt: 'Child', States: { Child: childTask(SYNC2, { End: true }) } };
+    const done = await runParent(definition, { name: 'child-6', input: {} }, async () => ({ fine: true }), {
+      lambdaFaults: [{ state: 'Work', attempt: 1, error: 'Lambda.Unknown', afterWork: false }],
+    }).result;
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.output).toMatchObject({ Output: { fine: true } });
+  });
+
+  it('runs onboard-node as the child, on the same estate, with the person fetching its NodeConfig', async () => {
+    const local = localRuntime('sandbox', home, {});
+    const body = readFileSync(join(__dirname, '..', '..', 'events', 'onboard-node.json'), 'utf8');
+    const prepared = await onboardNode.prepare(body, local);
+    if (!prepared.ok) throw new Error(prepared.problems.join('; '));
+    const input = prepared.input as OnboardingInput;
+    const definition: StateNode = {
+      StartAt: 'OnboardServer',
+      States: {
+        OnboardServer: {
+          Type: 'Task',
+          Resource: SYNC2,
+          Parameters: { StateMachineArn: { Ref: 'OnboardNodeStateMachine' }, 'Name.$': '$.requestId', 'Input.$': '$' },
+          ResultSelector: { 'requestId.$': '$.Output.requestId', 'status.$': '$.Status' },
+          End: true,
+        },
+      },
+    };
+    const seenBy: string[] = [];
+    const done = await runWorkflow({
+      workflow: 'runner-test',
+      definition,
+      input,
+      runtime: local.runtime,
+      estate: local.estate,
+      alertTopicArn: local.alertTopicArn,
+      childRuns: {
+        afterTask: (workflow, childInput) => {
+          seenBy.push(workflow);
+          return onboardNode.afterTask?.(local, SILENT, childInput) ?? {};
+        },
+      },
+    });
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.output).toEqual({ requestId: input.requestId, status: 'SUCCEEDED' });
+    expect(seenBy).toEqual(['onboard-node']);
+    const [child] = done.children ?? [];
+    expect(child?.executionName).toBe(input.requestId);
+    expect(child?.visited).toContain('RenderNodeConfig');
+    expect(child?.visited.at(-1)).toBe('NotifySuccess');
+    expect(Object.values(local.estate?.state.nodes ?? {}).some((n) => n.internalIp === '192.168.10.21')).toBe(true);
   });
 });
