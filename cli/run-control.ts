@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { callerTask } from '#lib/sandbox/estate';
 import type { Json } from './asl';
+import type { SandboxTime } from './sandbox-time';
 
 /**
  * What holds a local run to the limits AWS holds an execution to, and keeps track of the Tasks
@@ -54,7 +55,11 @@ export class RunControl {
   /** Ends the execution; set once it runs. */
   abort: () => void = () => undefined;
 
-  constructor(private readonly lambdaFaults: LambdaFault[] = []) {}
+  constructor(
+    private readonly lambdaFaults: LambdaFault[] = [],
+    /** The run's shared sandbox clock (on the sandbox): a running Task holds it still. */
+    readonly time?: SandboxTime,
+  ) {}
 
   stop(name: string, cause: string): void {
     if (this.stopped) return;
@@ -79,9 +84,10 @@ export class RunControl {
   /**
    * Wraps a Task's local handler: one turn of the event loop first, so a limit passed or a
    * Parallel failed just before is seen; then nothing runs if the run or its branch has stopped.
-   * The payload limit holds for the Task's input and its result.
+   * The payload limit holds for the Task's input and its result. A Task holds the sandbox clock
+   * still while it runs, unless it only waits (a Wait, a child execution's Task).
    */
-  task(name: string, within: string[], run: (input: Json) => Promise<Json>) {
+  task(name: string, within: string[], run: (input: Json) => Promise<Json>, holdsClock = true) {
     const handler = async (input: Json): Promise<Json> => {
       await nextTurn();
       if (this.stopped || within.some((c) => this.failedContainers.has(c))) return null;
@@ -99,7 +105,7 @@ export class RunControl {
       return result;
     };
     return (input: Json) => {
-      const running = handler(input);
+      const running = this.time && holdsClock ? this.time.busy(() => handler(input)) : handler(input);
       this.inflight.add(running);
       void running.catch(() => undefined).finally(() => this.inflight.delete(running));
       return running;

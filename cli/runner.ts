@@ -7,6 +7,7 @@ import type { SandboxEstate } from '#lib/sandbox/estate';
 import { allStates, type Json, resolveIntrinsics, type StateNode } from './asl';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from './local-stepfunctions';
 import { AWS_HISTORY_EVENT_LIMIT, AWS_PAYLOAD_LIMIT_BYTES, bytes, type LambdaFault, RunControl } from './run-control';
+import { SandboxTime } from './sandbox-time';
 import { loadServerlessConfig, type ServerlessConfig } from './serverless-config';
 import { fakeLambdaArn, localTasks } from './task-handlers';
 import { type ChildStart, type Executions, executionArnOf, type LocalStateMachine } from './child-executions';
@@ -133,7 +134,12 @@ async function followEvents(
   execution: Execution,
   control: RunControl,
   seen: { visited: string[]; history: RunResult['history'] },
-  context: { sandboxWaits: Set<string>; containers: Set<string>; emit: (event: RunEvent) => void },
+  context: {
+    sandboxWaits: Set<string>;
+    containers: Set<string>;
+    emit: (event: RunEvent) => void;
+    containerFailed: (state: string) => void;
+  },
 ): Promise<void> {
   const { visited, history } = seen;
   const { emit } = context;
@@ -166,7 +172,10 @@ async function followEvents(
       }
       emit({ type: 'exited', state, at: event.timestamp });
     } else if (event.type === 'StateFailed') {
-      if (context.containers.has(state)) control.failedContainers.add(state);
+      if (context.containers.has(state)) {
+        control.failedContainers.add(state);
+        context.containerFailed(state);
+      }
       emit({ type: 'failed', state, error: event.Error, at: event.timestamp });
     } else if (event.type === 'StateRetried') {
       awsEvents += 3;
@@ -187,6 +196,8 @@ function failure(error: unknown, control: RunControl): { name: string; cause: st
 interface RunFamily {
   machines: LocalStateMachine[];
   executions: Executions;
+  /** On the sandbox: the one clock every branch and child execution waits on. */
+  time?: SandboxTime;
 }
 
 /** The stack's state machines, each with the ARN its `{"Ref": "<LogicalId>"}` stands for locally. */
@@ -206,7 +217,11 @@ const kebab = (camelCase: string) => camelCase.replace(/[A-Z]/g, (c) => `-${c.to
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   installRuntime(options.runtime);
   try {
-    return await runExecution(options, { machines: stateMachinesOf(options), executions: new Map() });
+    return await runExecution(options, {
+      machines: stateMachinesOf(options),
+      executions: new Map(),
+      time: options.estate && new SandboxTime(options.estate),
+    });
   } finally {
     installRuntime(undefined);
   }
@@ -224,8 +239,13 @@ async function runExecution(
   const started = Date.now();
   const config = loadServerlessConfig('local');
   const raw = readDefinition(options, config);
-  const control = new RunControl(options.lambdaFaults);
+  const control = new RunControl(options.lambdaFaults, family.time);
   const executionName = options.executionName ?? `local-${randomUUID()}`;
+  options = { ...options, executionName };
+  // A stopped execution's waits, or a failed Map's or Parallel's, resume at once: nothing more runs there.
+  const cancelWaits = (within?: string) =>
+    family.time?.cancel((w) => w.execution === executionName && (!within || w.within.includes(within)));
+  control.onStop(() => cancelWaits());
   const children: RunResult[] = [];
   const startChild = ({ machine, name, input }: ChildStart) => {
     const definitions = options.childRuns?.definitions?.[machine.workflow];
@@ -288,6 +308,7 @@ async function runExecution(
     sandboxWaits: tasks.sandboxWaits,
     containers,
     emit: options.onEvent ?? (() => undefined),
+    containerFailed: (state) => cancelWaits(state),
   });
   const ended = (result: Pick<RunResult, 'status' | 'output' | 'error'>): RunResult => ({
     ...result,
@@ -309,6 +330,7 @@ async function runExecution(
     return ended({ status: 'FAILED', error: failure(error, control) });
   } finally {
     // Nothing of this run may go on after it returns: wait out the Tasks still running.
+    cancelWaits();
     await control.settle();
     stopWithParent?.();
   }

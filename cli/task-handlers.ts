@@ -62,14 +62,21 @@ export function localTasks(
       state.Type === 'Task' &&
       (state.Resource === START_EXECUTION_SYNC || state.Resource === START_EXECUTION_SYNC_2)
     ) {
-      tasks.handlers[name] = control.task(name, within, startExecutionSync(state.Resource, children));
+      // It only waits: the child's own Tasks hold the clock.
+      tasks.handlers[name] = control.task(name, within, startExecutionSync(state.Resource, children), false);
     } else if (state.Type === 'Task') {
       throw new Error(
         `${options.workflow}: the local runner cannot run Task ${name} (${JSON.stringify(state.Resource)}).`,
       );
     } else if (state.Type === 'Wait' && options.estate) {
       tasks.sandboxWaits.add(name);
-      tasks.handlers[name] = control.task(name, within, sandboxWait(state, options.estate, region));
+      const who = { execution: options.executionName ?? '', state: name, within };
+      tasks.handlers[name] = control.task(
+        name,
+        within,
+        sandboxWait(state, options.estate, region, control, who),
+        false,
+      );
     }
   }
   return tasks;
@@ -116,16 +123,24 @@ function snsPublish(options: RunOptions): TaskHandler {
 }
 
 /**
- * On the sandbox a Wait becomes a Task that moves the sandbox clock by the Wait's duration and
- * passes its input through: same name, same transitions, no sleeping. Rewrites `state` so.
+ * On the sandbox a Wait becomes a Task that waits for the run's shared sandbox clock to move by
+ * the Wait's duration (cli/sandbox-time.ts) and passes its input through: same name, same
+ * transitions, no sleeping. Rewrites `state` so.
  */
-function sandboxWait(state: StateNode, estate: SandboxEstate, region: string): TaskHandler {
+function sandboxWait(
+  state: StateNode,
+  estate: SandboxEstate,
+  region: string,
+  control: RunControl,
+  who: { execution: string; state: string; within: string[] },
+): TaskHandler {
   const { Seconds, SecondsPath } = state;
   for (const key of ['Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath']) delete state[key];
   Object.assign(state, { Type: 'Task', Resource: fakeLambdaArn(region, 'sandboxWait') });
   return async (input) => {
     const seconds = typeof Seconds === 'number' ? Seconds : Number(readPath(input, String(SecondsPath)) ?? 0);
-    estate.advance(seconds);
+    if (control.time) await control.time.wait(seconds, who);
+    else estate.advance(seconds);
     return input;
   };
 }

@@ -548,3 +548,132 @@ describe('child executions (states:startExecution.sync and .sync:2)', () => {
     expect(Object.values(local.estate?.state.nodes ?? {}).some((n) => n.internalIp === '192.168.10.21')).toBe(true);
   });
 });
+
+describe('one sandbox clock for concurrent branches', () => {
+  const waitThen = (seconds: number, name: string): StateNode => ({
+    StartAt: `Wait${name}`,
+    States: { [`Wait${name}`]: { Type: 'Wait', Seconds: seconds, Next: name }, [name]: task({ End: true }) },
+  });
+
+  it('ten Map iterations waiting 15 s each move the clock 15 s, not 150 s', async () => {
+    const readings: number[] = [];
+    const definition: StateNode = {
+      StartAt: 'Each',
+      States: {
+        Each: { Type: 'Map', ItemsPath: '$.items', ItemProcessor: waitThen(15, 'After'), End: true },
+      },
+    };
+    const local = localRuntime('sandbox', home, {});
+    const offset = () => local.estate?.state.clockOffsetMs ?? NaN;
+    const before = offset();
+    const done = await runWorkflow({
+      workflow: 'runner-test',
+      definition,
+      input: { items: Array.from({ length: 10 }, (_, i) => i) },
+      localHandlers: {
+        After: async (n) => {
+          readings.push(offset() - before);
+          return n;
+        },
+      },
+      runtime: local.runtime,
+      estate: local.estate,
+      alertTopicArn: local.alertTopicArn,
+    });
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(readings).toEqual(Array.from({ length: 10 }, () => 15_000));
+    expect(offset() - before).toBe(15_000);
+  });
+
+  it('moves only when every branch waits: a running Task holds it, and each wakes at its own time', async () => {
+    const log: string[] = [];
+    const local = localRuntime('sandbox', home, {});
+    const before = local.estate?.state.clockOffsetMs ?? 0;
+    const at = () => ((local.estate?.state.clockOffsetMs ?? 0) - before) / 1000;
+    const definition: StateNode = {
+      StartAt: 'Both',
+      States: {
+        Both: {
+          Type: 'Parallel',
+          Branches: [
+            {
+              StartAt: 'Slow',
+              States: {
+                Slow: task({ Next: 'WaitA' }),
+                WaitA: { Type: 'Wait', Seconds: 10, Next: 'A' },
+                A: task({ End: true }),
+              },
+            },
+            waitThen(25, 'B'),
+          ],
+          End: true,
+        },
+      },
+    };
+    const done = await runWorkflow({
+      workflow: 'runner-test',
+      definition,
+      input: {},
+      localHandlers: {
+        Slow: async (input) => {
+          await sleep(50); // B is waiting all along: the clock must not move meanwhile
+          log.push(`Slow ends at ${at()}`);
+          return input;
+        },
+        A: async (input) => {
+          log.push(`A at ${at()}`);
+          return input;
+        },
+        B: async (input) => {
+          log.push(`B at ${at()}`);
+          return input;
+        },
+      },
+      runtime: local.runtime,
+      estate: local.estate,
+      alertTopicArn: local.alertTopicArn,
+    });
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect(log).toEqual(['Slow ends at 0', 'A at 10', 'B at 25']);
+  });
+
+  it('is shared with child executions', async () => {
+    const local = localRuntime('sandbox', home, {});
+    const before = local.estate?.state.clockOffsetMs ?? 0;
+    const child = (name: string): StateNode => ({
+      StartAt: name,
+      States: {
+        [name]: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::states:startExecution.sync:2',
+          Parameters: { StateMachineArn: { Ref: 'OffboardNodeStateMachine' }, Name: name, Input: {} },
+          End: true,
+        },
+      },
+    });
+    const done = await runWorkflow({
+      workflow: 'runner-test',
+      definition: {
+        StartAt: 'Both',
+        States: { Both: { Type: 'Parallel', Branches: [child('c1'), child('c2')], End: true } },
+      },
+      input: {},
+      runtime: local.runtime,
+      estate: local.estate,
+      alertTopicArn: local.alertTopicArn,
+      childRuns: {
+        definitions: {
+          'offboard-node': {
+            definition: waitThen(20, 'Done'),
+            localHandlers: { Done: async () => ((local.estate?.state.clockOffsetMs ?? 0) - before) / 1000 },
+          },
+        },
+      },
+    });
+
+    expect(done.status).toBe('SUCCEEDED');
+    expect((done.output as Array<{ Output: unknown }>).map((o) => o.Output)).toEqual([20, 20]);
+  });
+});
