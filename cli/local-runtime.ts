@@ -3,6 +3,7 @@ import { eksNodeAccess } from '#lib/kube/eks-nodes';
 import { awsRuntime } from '#functions/commons/runtime';
 import type { Runtime } from '#lib/runtime';
 import { openSandbox, sandboxRuntime } from '#lib/sandbox/index';
+import { parseScenarioOption } from '#lib/sandbox/scenarios';
 import type { SandboxEstate } from '#lib/sandbox/estate';
 import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
 import { sandboxTopicArn } from '#lib/sandbox/services/sns';
@@ -39,12 +40,11 @@ export function localRuntime(
   if (estateName === 'sandbox') {
     const estate = openSandbox(home);
     if (options.scenario) {
-      if (!estate.seed.scenarios[options.scenario]) {
-        throw new UsageError(
-          `unknown scenario '${options.scenario}'; known: ${Object.keys(estate.seed.scenarios).join(', ')}`,
-        );
-      }
-      estate.state.scenario = options.scenario;
+      const choice = parseScenarioOption(options.scenario, Object.keys(estate.seed.scenarios));
+      if ('problem' in choice) throw new UsageError(choice.problem);
+      estate.state.scenario = choice.scenario;
+      if (Object.keys(choice.servers).length) estate.state.serverScenarios = choice.servers;
+      else delete estate.state.serverScenarios;
       estate.save();
     }
     return sandboxLocalRuntime(estate, home, fn.environment);

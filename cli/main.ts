@@ -26,7 +26,7 @@ const WORKFLOWS: Record<string, LocalWorkflow> = {
 const HELP = `hybridops: run eks-hybrid-ops workflows locally, with the real ASL and handlers
 
 Usage:
-  hybridops run <workflow> --input <file> [--estate sandbox|aws] [--scenario <name>] [--json] [--verbose]
+  hybridops run <workflow> --input <file> [--estate sandbox|aws] [--scenario <name>|<name>:<server>,...] [--json] [--verbose]
   hybridops chaos --workflow <workflow> [--runs N] [--seed S] [--json]
   hybridops sandbox reset
   hybridops --help
@@ -44,7 +44,9 @@ Options:
                      HYBRIDOPS_ALERT_TOPIC_ARN (and AWS_REGION)
   --scenario <name>  how the simulated on-prem servers behave: joins (default),
                      never-registers, stays-not-ready, registers-no-node; after the join:
-                     host-offline, drain-blocked, uninstall-fails, upgrade-fails
+                     host-offline, drain-blocked, uninstall-fails, upgrade-fails; or per
+                     server: never-registers:gpu-node-07,stays-not-ready:gpu-node-03
+                     (servers not named follow joins)
   --json             print one JSON object: status, states visited, output, error
   --verbose          show the functions' logs
 

@@ -2,6 +2,7 @@ import { nodeadmCommands } from '../onboarding/node-config';
 import type { SandboxEstate } from './estate';
 import { podsOnNode } from './kubernetes';
 import { configFile, type NodeadmCall, nodeadmCalls } from './nodeadm-cli';
+import { scenarioFor, scenariosInForce } from './scenarios';
 import type { EstateSeed, Scenario } from './seed';
 import type { HostInstall, HostRun, SandboxHost, SandboxInvocation, SandboxNode } from './state';
 
@@ -138,8 +139,10 @@ function moveHosts(estate: SandboxEstate): void {
   takeDown(estate, now);
   const commands = Object.values(estate.state.commands ?? {}).sort((a, b) => a.sequence - b.sequence);
   for (const command of commands) {
-    const scenario = scenarioOf(estate, command.scenario);
     for (const invocation of Object.values(command.invocations)) {
+      // The scenario in force when the command was sent, unless the host follows its own.
+      const host = estate.state.hosts?.[invocation.instanceId]?.name ?? '';
+      const scenario = scenarioOf(estate, scenarioFor(estate, host, command.scenario));
       advanceInvocation(estate, command, invocation, scenario, now);
     }
   }
@@ -157,15 +160,19 @@ function scenarioOf(estate: SandboxEstate, name: string): Scenario {
  * when the scenario was first seen: a server that joins later is up (it could not have joined otherwise).
  */
 function takeDown(estate: SandboxEstate, now: Date): void {
-  const scenario = estate.seed.scenarios[estate.state.scenario];
-  if (!scenario?.offlineHosts.length) return;
-  if (estate.state.offlineFrom?.scenario !== estate.state.scenario) {
-    estate.state.offlineFrom = { scenario: estate.state.scenario, at: now.toISOString() };
+  const hosts = Object.values(estate.state.hosts ?? {});
+  const scenarioOfHost = (name: string) => estate.seed.scenarios[scenarioFor(estate, name)];
+  const named = [estate.state.scenario, ...Object.values(estate.state.serverScenarios ?? {})];
+  if (!named.some((n) => estate.seed.scenarios[n]?.offlineHosts.length)) return;
+  const inForce = scenariosInForce(estate);
+  if (estate.state.offlineFrom?.scenario !== inForce) {
+    estate.state.offlineFrom = { scenario: inForce, at: now.toISOString() };
   }
   const cutoff = estate.state.offlineFrom.at;
-  for (const host of Object.values(estate.state.hosts ?? {})) {
+  for (const host of hosts) {
     const instance = estate.state.instances[host.instanceId];
-    if (!scenario.offlineHosts.includes(host.name) || host.downSince || !instance) continue;
+    const scenario = scenarioOfHost(host.name);
+    if (!scenario?.offlineHosts.includes(host.name) || host.downSince || !instance) continue;
     if (instance.registrationDate > cutoff) continue;
     const wentDown = Math.max(now.getTime() - scenario.offlineForSeconds * 1000, Date.parse(instance.registrationDate));
     host.downSince = new Date(wentDown).toISOString();

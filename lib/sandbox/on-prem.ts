@@ -3,6 +3,7 @@ import { SSM_STANDARD_TIER_INSTANCES } from '../ssm-quota';
 import type { SandboxEstate } from './estate';
 import { advanceHosts, hostOf, installOf, joinedHost } from './hosts';
 import { applyScenarioFacts } from './scenario-facts';
+import { scenarioFor } from './scenarios';
 import type { SandboxNode, SimulatedServer } from './state';
 
 /**
@@ -59,7 +60,7 @@ export function handOutNodeConfig(estate: SandboxEstate, stored: string): void {
     gpus: seed?.gpus ?? 0,
     labels,
     taints: (flagValue(config.spec.kubelet.flags, '--register-with-taints') ?? '').split(',').filter(Boolean),
-    scenario: estate.state.scenario,
+    scenario: scenarioFor(estate, nodeName),
     install: installOf(handout.commands ?? [], clusterVersion(estate, config.spec.cluster.name)),
     handedOutAt: estate.clock.now().toISOString(),
     // A wrong code never registers: SSM rejects it, as it would the real agent.

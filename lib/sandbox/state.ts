@@ -258,6 +258,8 @@ export interface SandboxState {
   seedSource?: string;
   seedHash?: string;
   scenario: string;
+  /** Servers (by name) that follow a scenario of their own (`--scenario <scenario>:<server>`). */
+  serverScenarios?: Record<string, string>;
   /** The sandbox clock runs with real time plus this offset; Wait states add to it. */
   clockOffsetMs: number;
   counter: number;

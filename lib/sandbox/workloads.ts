@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { KubeAnswer } from '../kube/eks-kube-api';
 import type { SandboxEstate } from './estate';
 import { advanceOnPrem } from './on-prem';
+import { scenarioFor } from './scenarios';
 import type { EstateSeed } from './seed';
 import type { SandboxKubernetes, SandboxNode, SandboxPod, SandboxPodDisruptionBudget, SandboxState } from './state';
 
@@ -331,7 +332,9 @@ export function evict(estate: SandboxEstate, cluster: string, namespace: string,
   }
   const [budget] = budgets;
   if (!budget) return success();
-  const blocking = estate.seed.scenarios[estate.state.scenario]?.blockingPdb === true;
+  // The scenario of the server the pod runs on (its Node is named for the server's instance).
+  const server = estate.state.hosts?.[pod.nodeName]?.name ?? pod.nodeName;
+  const blocking = estate.seed.scenarios[scenarioFor(estate, server)]?.blockingPdb === true;
   const effective: SandboxPodDisruptionBudget = blocking
     ? { ...budget, minAvailable: undefined, maxUnavailable: 0 }
     : budget;

@@ -444,10 +444,41 @@ describe('the lifecycle scenarios', () => {
   });
 });
 
+describe('per-server scenarios (--scenario <scenario>:<server>)', () => {
+  const perServer = (servers: Record<string, string>) => {
+    const estate = open();
+    estate.state.serverScenarios = servers;
+    drain(estate, CPU_04);
+    return estate;
+  };
+
+  it("a command follows each host's own scenario: only the named host's upgrade fails", async () => {
+    const estate = perServer({ 'gpu-node-12': 'upgrade-fails' });
+
+    const failed = await (await run(estate, UPGRADE, GPU_02)).after(300);
+    const upgraded = await (await run(estate, UPGRADE, CPU_04)).after(300);
+
+    expect(failed).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
+    expect(upgraded).toMatchObject({ Status: 'Success', ResponseCode: 0 });
+  });
+
+  it('only the named host goes down under host-offline', async () => {
+    const estate = perServer({ 'gpu-node-12': 'host-offline' });
+
+    expect((await pingStatus(estate, GPU_02))?.PingStatus).toBe('ConnectionLost');
+    expect((await pingStatus(estate, CPU_04))?.PingStatus).toBe('Online');
+  });
+});
+
 describe('a server that joins through onboarding', () => {
   /** gpu-node-01 fetches a NodeConfig whose instructions are `commands`, and joins as `scenario` says. */
-  async function join(commands: string[], scenario = 'joins'): Promise<SandboxEstate> {
+  async function join(
+    commands: string[],
+    scenario = 'joins',
+    servers?: Record<string, string>,
+  ): Promise<SandboxEstate> {
     const estate = open(scenario);
+    if (servers) estate.state.serverScenarios = servers;
     await node(estate); // the run starts: its scenario is seen
     const { ActivationId, ActivationCode } = await estate
       .clients()
@@ -513,6 +544,20 @@ describe('a server that joins through onboarding', () => {
     expect(host?.downSince).toBeUndefined();
     expect(estate.state.instances[host?.instanceId ?? '']?.pingStatus).not.toBe('ConnectionLost');
     expect(gpu01?.ready?.status).toBe('True');
+  });
+
+  it('follows its own scenario when the run names one for it, whatever the run scenario', async () => {
+    const never = await join([`sudo nodeadm init -c file://${CONFIG}`], 'joins', { 'gpu-node-01': 'never-registers' });
+    const others = await join([`sudo nodeadm init -c file://${CONFIG}`], 'never-registers', {
+      'gpu-node-07': 'joins',
+    });
+    const named = await join([`sudo nodeadm init -c file://${CONFIG}`], 'never-registers', {
+      'gpu-node-01': 'joins',
+    });
+
+    expect(joined(never).host).toBeUndefined();
+    expect(joined(others).host).toBeUndefined();
+    expect(joined(named).node?.ready?.status).toBe('True');
   });
 
   it('makes its Node once: a running kubelet does not make it again when it is deleted', async () => {
