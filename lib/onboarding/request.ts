@@ -110,6 +110,12 @@ export const OnboardingRequestSchema = z.strictObject({
         .int('gpu.count must be a whole number')
         .min(1, 'gpu.count must be at least 1')
         .max(REQUEST_LIMITS.maxGpuCount, `gpu.count must be at most ${REQUEST_LIMITS.maxGpuCount}`),
+      smokeTest: z
+        .boolean({
+          error:
+            'gpu.smokeTest must be true or false: true runs nvidia-smi in a pod on the node once its GPUs are verified',
+        })
+        .optional(),
     })
     .optional(),
   labels: z

@@ -440,6 +440,31 @@ const cases: BadInput[] = [
     field: 'gpu.count',
     message: 'gpu.count must be at most 16',
   },
+  {
+    name: 'gpu.smokeTest as a string',
+    body: json((b) => {
+      b.gpu.smokeTest = 'yes';
+    }),
+    field: 'gpu.smokeTest',
+    message:
+      'gpu.smokeTest must be true or false: true runs nvidia-smi in a pod on the node once its GPUs are verified',
+  },
+  {
+    name: 'gpu.smokeTest as 1',
+    body: json((b) => {
+      b.gpu.smokeTest = 1;
+    }),
+    field: 'gpu.smokeTest',
+    message: 'gpu.smokeTest must be true or false',
+  },
+  {
+    name: 'gpu with an unknown field beside smokeTest',
+    body: json((b) => {
+      b.gpu.smokeTests = true;
+    }),
+    field: 'gpu',
+    message: "unknown field(s) 'smokeTests'; allowed: vendor, model, count, smokeTest",
+  },
   // kubernetesVersion
   {
     name: 'kubernetesVersion newer than the cluster',
