@@ -7,8 +7,10 @@ import {
   type KubeApi,
   type KubeNode,
   type KubePod,
+  type PodRun,
   toKubeNode,
   toKubePod,
+  toPodRun,
 } from './types';
 
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -32,13 +34,15 @@ export interface KubeAnswer {
  * Whose access a refused call lacks: reading Nodes is the readers' group (checkNode, cleanup, the
  * sweep); cordoning, draining and deleting are the operators' (deploy/kubernetes/).
  */
-export type KubeAccess = 'reader' | 'operator';
+export type KubeAccess = 'reader' | 'operator' | 'gpu-checker';
 
 const ACCESS_FIX: Record<KubeAccess, string> = {
   reader:
     'Give the function role an EKS access entry in the hybridops-node-readers group and apply deploy/kubernetes/node-reader-rbac.yaml (nodes: get, list, watch).',
   operator:
     'Give the function role an EKS access entry in the hybridops-node-operators group and apply deploy/kubernetes/node-operator-rbac.yaml (nodes: get, list, patch, delete; pods: get, list, delete; pods/eviction: create).',
+  'gpu-checker':
+    'Give the function role an EKS access entry in the hybridops-gpu-checkers group and apply deploy/kubernetes/gpu-check-rbac.yaml (its namespace; pods: create, get, delete; pods/log: get, in that namespace only).',
 };
 
 /**
@@ -50,8 +54,8 @@ const ACCESS_FIX: Record<KubeAccess, string> = {
 export function eksKubeApi(cluster: ClusterAccess, token: () => Promise<string>): KubeApi {
   const ca = Buffer.from(cluster.certificateAuthority, 'base64');
   const base = new URL(cluster.endpoint);
-  const call = async (method: string, path: string, body?: { type: string; json: unknown }) =>
-    send(base, ca, await token(), method, path, body);
+  const call = async (method: string, path: string, body?: { type: string; json: unknown }, accept?: string) =>
+    send(base, ca, await token(), method, path, body, accept);
   const nodePath = (name: string) => `/api/v1/nodes/${encodeURIComponent(name)}`;
   const podPath = (namespace: string, name: string) =>
     `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
@@ -114,7 +118,52 @@ export function eksKubeApi(cluster: ClusterAccess, token: () => Promise<string>)
         `delete pod ${namespace}/${name}`,
       );
     },
+
+    // POST /api/v1/namespaces/{namespace}/pods (https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#create-create-a-pod).
+    async createPod(namespace, pod) {
+      const answer = await call('POST', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, {
+        type: 'application/json',
+        json: pod,
+      });
+      return createdAnswer(cluster.name, answer, `create pod ${namespace}/${pod.metadata.name}`);
+    },
+
+    async getPod(namespace, name) {
+      return podRunAnswer(cluster.name, await call('GET', podPath(namespace, name)), `read pod ${namespace}/${name}`);
+    },
+
+    // GET .../pods/{name}/log?limitBytes=N: the log from its start, cut at N bytes; it is text, not JSON
+    // (https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/#get-read-log-of-the-specified-pod).
+    async readPodLog(namespace, name, limitBytes) {
+      const query = new URLSearchParams({ limitBytes: String(limitBytes) });
+      const answer = await call('GET', `${podPath(namespace, name)}/log?${query}`, undefined, 'text/plain');
+      return logAnswer(cluster.name, answer, `read the log of pod ${namespace}/${name}`);
+    },
   };
+}
+
+/**
+ * A pod created: 201 (200 and 202 are the API's other success codes for a create); 409
+ * AlreadyExists: one of that name is there (a retried create whose first answer was lost).
+ */
+export function createdAnswer(cluster: string, answer: KubeAnswer, what: string): 'created' | 'exists' {
+  if (answer.status === 200 || answer.status === 201 || answer.status === 202) return 'created';
+  if (answer.status === 409) return 'exists';
+  throw kubernetesFailure(cluster, answer.status, answer.body, what, 'gpu-checker');
+}
+
+/** A pod read: its run, or undefined when there is none (404). */
+export function podRunAnswer(cluster: string, answer: KubeAnswer, what: string): PodRun | undefined {
+  if (answer.status === 404) return undefined;
+  if (answer.status === 200) return toPodRun(JSON.parse(answer.body));
+  throw kubernetesFailure(cluster, answer.status, answer.body, what, 'gpu-checker');
+}
+
+/** A pod's log: its text, or undefined when the pod is gone (404). */
+export function logAnswer(cluster: string, answer: KubeAnswer, what: string): string | undefined {
+  if (answer.status === 404) return undefined;
+  if (answer.status === 200) return answer.body;
+  throw kubernetesFailure(cluster, answer.status, answer.body, what, 'gpu-checker');
 }
 
 /**
@@ -210,6 +259,7 @@ function send(
   method: string,
   path: string,
   body?: { type: string; json: unknown },
+  accept = 'application/json',
 ): Promise<KubeAnswer> {
   const payload = body ? Buffer.from(JSON.stringify(body.json), 'utf8') : undefined;
   return new Promise((resolve, reject) => {
@@ -222,7 +272,7 @@ function send(
         ca,
         headers: {
           authorization: `Bearer ${token}`,
-          accept: 'application/json',
+          accept,
           ...(payload && body ? { 'content-type': body.type, 'content-length': payload.length } : {}),
         },
         timeout: REQUEST_TIMEOUT_MS,

@@ -79,10 +79,60 @@ export interface NodeWriter {
 }
 
 /**
+ * A pod this project creates (the GPU smoke test's): the v1 Pod fields it sets, as JSON
+ * (https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/).
+ */
+export interface PodManifest {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  spec: {
+    restartPolicy: 'Never' | 'OnFailure' | 'Always';
+    activeDeadlineSeconds?: number;
+    nodeSelector?: Record<string, string>;
+    tolerations?: Array<{ key: string; operator: 'Exists' | 'Equal'; value?: string; effect?: string }>;
+    containers: Array<{
+      name: string;
+      image: string;
+      command?: string[];
+      resources?: { limits?: Record<string, string> };
+    }>;
+  };
+}
+
+/** What a pod's status says about its run: where, how far, and how its container ended. */
+export interface PodRun {
+  namespace: string;
+  name: string;
+  nodeName: string;
+  phase: KubePod['phase'];
+  /** `status.reason` (`DeadlineExceeded` when activeDeadlineSeconds ran out) and `status.message`. */
+  reason?: string;
+  message?: string;
+  /** The `PodScheduled` condition's message while the scheduler cannot place it. */
+  unschedulable?: string;
+  /** The first container's `state.terminated`, once it has ended. */
+  terminated?: { exitCode: number; reason?: string; message?: string };
+  terminating: boolean;
+}
+
+/** Running a pod of one's own: create it, watch it, read its log, delete it. */
+export interface PodRunner {
+  /** Creates the pod; `exists` when one of that name is there already (409 AlreadyExists). */
+  createPod(namespace: string, pod: PodManifest): Promise<'created' | 'exists'>;
+  /** The pod's run, or undefined when there is none (404). */
+  getPod(namespace: string, name: string): Promise<PodRun | undefined>;
+  /** The log of its container from the start, at most `limitBytes`; undefined when the pod is gone (404). */
+  readPodLog(namespace: string, name: string, limitBytes: number): Promise<string | undefined>;
+  /** Deletes the pod; false when it was gone (404). */
+  deletePod(namespace: string, name: string): Promise<boolean>;
+}
+
+/**
  * One cluster's Kubernetes API as the workflows use it. What a function may actually do is
  * what its access entry's group is bound to (deploy/kubernetes/): readers only read.
  */
-export interface KubeApi extends NodeReader, NodeWriter {}
+export interface KubeApi extends NodeReader, NodeWriter, PodRunner {}
 
 export type KubeApiFactory = (cluster: ClusterAccess) => KubeApi;
 
@@ -161,5 +211,46 @@ export function toKubePod(json: PodJson): KubePod {
     mirror: json.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined,
     terminating: Boolean(json.metadata?.deletionTimestamp),
     emptyDir: (json.spec?.volumes ?? []).some((v) => v.emptyDir !== undefined),
+  };
+}
+
+interface PodStatusJson {
+  metadata?: { namespace?: string; name?: string; deletionTimestamp?: string };
+  spec?: { nodeName?: string };
+  status?: {
+    phase?: string;
+    reason?: string;
+    message?: string;
+    conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }>;
+    containerStatuses?: Array<{
+      state?: { terminated?: { exitCode?: number; reason?: string; message?: string } };
+    }>;
+  };
+}
+
+/** Maps a Pod object as the Kubernetes API returns it to its run (v1 Pod JSON, `status`). */
+export function toPodRun(json: PodStatusJson): PodRun {
+  const scheduled = json.status?.conditions?.find((c) => c.type === 'PodScheduled');
+  const terminated = json.status?.containerStatuses?.[0]?.state?.terminated;
+  return {
+    namespace: json.metadata?.namespace ?? '',
+    name: json.metadata?.name ?? '',
+    nodeName: json.spec?.nodeName ?? '',
+    phase: POD_PHASES.find((p) => p === json.status?.phase) ?? 'Unknown',
+    ...(json.status?.reason ? { reason: json.status.reason } : {}),
+    ...(json.status?.message ? { message: json.status.message } : {}),
+    ...(scheduled?.status === 'False'
+      ? { unschedulable: scheduled.message ?? scheduled.reason ?? 'Unschedulable' }
+      : {}),
+    ...(terminated
+      ? {
+          terminated: {
+            exitCode: terminated.exitCode ?? -1,
+            ...(terminated.reason ? { reason: terminated.reason } : {}),
+            ...(terminated.message ? { message: terminated.message } : {}),
+          },
+        }
+      : {}),
+    terminating: Boolean(json.metadata?.deletionTimestamp),
   };
 }

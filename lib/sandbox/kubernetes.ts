@@ -1,6 +1,9 @@
 import {
+  createdAnswer,
   deletedAnswer,
   evictionAnswer,
+  logAnswer,
+  podRunAnswer,
   type KubeAccess,
   type KubeAnswer,
   kubernetesFailure,
@@ -9,6 +12,7 @@ import {
 import type { KubeApiFactory, KubeNode, KubePod } from '../kube/types';
 import type { SandboxEstate } from './estate';
 import { kubernetesFaultError, type SandboxFault } from './faults';
+import { createdPod, podRunOf } from './gpu';
 import type { SandboxNode, SandboxPod } from './state';
 import { advanceKubernetes, evict, HYBRID_LABEL, kubernetesOf, markDeleted, podKey, statusBody } from './workloads';
 
@@ -19,7 +23,7 @@ import { advanceKubernetes, evict, HYBRID_LABEL, kubernetesOf, markDeleted, podK
  * it moves with the sandbox clock: looking only observes. Its answers go through the EKS client's own
  * interpretation of the HTTP answer (lib/kube/eks-kube-api.ts), and so do injected faults
  * (targets `kubernetes:<Verb>`: GetNode, ListNodes, PatchNode, DeleteNode, ListPods, EvictPod,
- * DeletePod; error: an HTTP status), so a call meets here what it would meet in EKS.
+ * DeletePod, CreatePod, GetPod, GetPodLog; error: an HTTP status), so a call meets here what it would meet in EKS.
  */
 
 /** The node controller taints a cordoned Node so (https://kubernetes.io/docs/reference/labels-annotations-taints/#node-kubernetes-io-unschedulable). */
@@ -218,6 +222,66 @@ export function sandboxKubeApi(estate: SandboxEstate): KubeApiFactory {
             markDeleted(pod, estate.clock.now());
             advanceKubernetes(estate);
             return true;
+          },
+        );
+      },
+
+      // A pod of that name, even one terminating, makes a create 409 AlreadyExists.
+      async createPod(namespace, manifest) {
+        const what = `create pod ${namespace}/${manifest.metadata.name}`;
+        return faulted(
+          estate,
+          cluster.name,
+          'CreatePod',
+          (a) => createdAnswer(cluster.name, a, what),
+          () => {
+            advanceKubernetes(estate);
+            const key = podKey(cluster.name, namespace, manifest.metadata.name);
+            if (k().pods[key]) return 'exists' as const;
+            const uid = estate.nextId('', 32).replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+            k().pods[key] = createdPod(
+              cluster.name,
+              { ...manifest, metadata: { ...manifest.metadata, namespace } },
+              uid,
+            );
+            advanceKubernetes(estate);
+            return 'created' as const;
+          },
+        );
+      },
+
+      async getPod(namespace, name) {
+        const what = `read pod ${namespace}/${name}`;
+        return faulted(
+          estate,
+          cluster.name,
+          'GetPod',
+          (a) => podRunAnswer(cluster.name, a, what),
+          () => {
+            advanceKubernetes(estate);
+            const pod = k().pods[podKey(cluster.name, namespace, name)];
+            return pod && podRunOf(pod);
+          },
+        );
+      },
+
+      // The log from its start, cut at limitBytes (the API's limitBytes parameter).
+      async readPodLog(namespace, name, limitBytes) {
+        const what = `read the log of pod ${namespace}/${name}`;
+        return faulted(
+          estate,
+          cluster.name,
+          'GetPodLog',
+          (a) => logAnswer(cluster.name, a, what),
+          () => {
+            advanceKubernetes(estate);
+            const pod = k().pods[podKey(cluster.name, namespace, name)];
+            return (
+              pod &&
+              Buffer.from(pod.run?.log ?? '', 'utf8')
+                .subarray(0, limitBytes)
+                .toString('utf8')
+            );
           },
         );
       },

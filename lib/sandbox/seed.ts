@@ -60,6 +60,15 @@ const ScenarioSchema = z.object({
    * so the Node's allocatable `nvidia.com/gpu` drops below its capacity. Lost until the sandbox is reset.
    */
   lostGpus: z.record(z.string(), z.number().int().min(1)).default({}),
+  /**
+   * After a GPU server's Node is Ready, until the NVIDIA device plugin's DaemonSet pod runs there
+   * and registers the GPUs (nvidia.com/gpu in capacity and allocatable); null: no plugin runs.
+   */
+  devicePluginAfterSeconds: z.number().int().min(0).nullable().default(40),
+  /** GPUs the server was said to have that its host does not show (the plugin registers the rest). */
+  missingGpus: z.number().int().min(0).default(0),
+  /** nvidia-smi in a pod on the server fails: the driver and its user-space library differ. */
+  smokeTestFails: z.boolean().default(false),
 });
 export type Scenario = z.infer<typeof ScenarioSchema>;
 

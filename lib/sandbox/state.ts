@@ -95,6 +95,27 @@ export interface SandboxPod {
   deletionTimestamp?: string;
   /** `spec.terminationGracePeriodSeconds`. */
   gracePeriodSeconds: number;
+  /** A pod this project created through the API (the GPU smoke test's): its spec and how its run went. */
+  run?: SandboxPodRun;
+}
+
+/** What a created pod asks for and what became of it (lib/sandbox/gpu.ts). */
+export interface SandboxPodRun {
+  nodeSelector: Record<string, string>;
+  tolerations: Array<{ key: string; operator: string; value?: string; effect?: string }>;
+  /** `limits["nvidia.com/gpu"]`. */
+  gpus: number;
+  command: string[];
+  activeDeadlineSeconds?: number;
+  /** Why the scheduler cannot place it yet (the PodScheduled condition's message). */
+  unschedulable?: string;
+  startedAt?: string;
+  /** When its container exits. */
+  endsAt?: string;
+  exitCode?: number;
+  /** `status.reason` of a pod the kubelet failed (DeadlineExceeded). */
+  reason?: string;
+  log: string;
 }
 
 /** A ReplicaSet: keeps `replicas` pods that are not terminating, replacing one on the cloud node. */
@@ -159,6 +180,8 @@ export interface SimulatedServer {
   install?: HostInstall;
   /** When its Node first became Ready (the join's timeline ends there). */
   readyAt?: string;
+  /** When the NVIDIA device plugin registered its GPUs on the Node. */
+  devicePluginAt?: string;
 }
 
 /** What `nodeadm install` and `nodeadm init` left on a host. */

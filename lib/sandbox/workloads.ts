@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { KubeAnswer } from '../kube/eks-kube-api';
 import type { SandboxEstate } from './estate';
+import { advanceCreatedPods } from './gpu';
 import { advanceOnPrem } from './on-prem';
 import { scenarioFor } from './scenarios';
 import type { EstateSeed } from './seed';
@@ -130,6 +131,7 @@ export function kubernetesOf(state: SandboxState): SandboxKubernetes {
 /** Moves the on-prem servers, then the cluster's pods and controllers, to the sandbox clock's now. */
 export function advanceKubernetes(estate: SandboxEstate): void {
   advanceOnPrem(estate);
+  advanceCreatedPods(estate, kubernetesOf(estate.state));
   settle(kubernetesOf(estate.state), {
     nodes: estate.state.nodes,
     now: estate.clock.now(),

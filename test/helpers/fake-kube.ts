@@ -1,4 +1,13 @@
-import type { ClusterAccess, EvictionAnswer, KubeApi, KubeApiFactory, KubeNode, KubePod } from '#lib/kube/types';
+import type {
+  ClusterAccess,
+  EvictionAnswer,
+  KubeApi,
+  KubeApiFactory,
+  KubeNode,
+  KubePod,
+  PodManifest,
+  PodRun,
+} from '#lib/kube/types';
 
 /**
  * A small in-memory KubeApi for the node lifecycle unit tests: Nodes and pods, and an Eviction API
@@ -49,6 +58,9 @@ export function pod(name: string, overrides: Partial<FakePod> = {}): FakePod {
 export function fakeKube(nodes: KubeNode[], pods: FakePod[] = [], pageSize = 2) {
   const calls: string[] = [];
   const clusters: ClusterAccess[] = [];
+  /** Pods created through the API (the GPU smoke test's), by namespace/name: their run and log. */
+  const runs = new Map<string, { run: PodRun; log: string }>();
+  const created: PodManifest[] = [];
   const api: KubeApi = {
     async getNode(name) {
       calls.push(`get ${name}`);
@@ -87,10 +99,35 @@ export function fakeKube(nodes: KubeNode[], pods: FakePod[] = [], pageSize = 2) 
     },
     async deletePod(namespace, name) {
       calls.push(`delete pod ${namespace}/${name}`);
+      const run = runs.get(`${namespace}/${name}`);
+      if (run) {
+        runs.delete(`${namespace}/${name}`);
+        return true;
+      }
       const at = pods.findIndex((p) => p.namespace === namespace && p.name === name);
       if (at < 0) return false;
       pods.splice(at, 1);
       return true;
+    },
+    async createPod(namespace, pod) {
+      calls.push(`create pod ${namespace}/${pod.metadata.name}`);
+      const key = `${namespace}/${pod.metadata.name}`;
+      if (runs.has(key)) return 'exists';
+      created.push(structuredClone(pod));
+      runs.set(key, {
+        run: { namespace, name: pod.metadata.name, nodeName: '', phase: 'Pending', terminating: false },
+        log: '',
+      });
+      return 'created';
+    },
+    async getPod(namespace, name) {
+      calls.push(`get pod ${namespace}/${name}`);
+      const found = runs.get(`${namespace}/${name}`);
+      return found ? structuredClone(found.run) : undefined;
+    },
+    async readPodLog(namespace, name, limitBytes) {
+      calls.push(`log ${namespace}/${name} ${limitBytes}`);
+      return runs.get(`${namespace}/${name}`)?.log;
     },
   };
   const factory: KubeApiFactory = (cluster) => {
@@ -101,5 +138,5 @@ export function fakeKube(nodes: KubeNode[], pods: FakePod[] = [], pageSize = 2) 
   const finishTerminating = () => {
     for (let i = pods.length - 1; i >= 0; i -= 1) if (pods[i]?.terminating) pods.splice(i, 1);
   };
-  return { factory, calls, clusters, nodes, pods, finishTerminating };
+  return { factory, calls, clusters, nodes, pods, finishTerminating, runs, created };
 }

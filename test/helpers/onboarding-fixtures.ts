@@ -274,6 +274,9 @@ export function fakeNodes(nodes: KubeNode[] = []) {
     listPodsOnNode: writes,
     evictPod: writes,
     deletePod: writes,
+    createPod: writes,
+    getPod: writes,
+    readPodLog: writes,
     getNode: async (name) => {
       reads.push({ cluster, name });
       const node = nodes.find((n) => n.name === name);

@@ -16,11 +16,13 @@ const key = readFileSync(join(TLS, 'key.pem'));
 
 let server: Server;
 let port: number;
-let answer: { status: number; body: unknown };
+/** `text`: answered as text/plain (a pod's log), not JSON. */
+let answer: { status: number; body: unknown; text?: string };
 interface Seen {
   method?: string;
   path?: string;
   authorization?: string;
+  accept?: string;
   contentType?: string;
   body?: unknown;
 }
@@ -36,9 +38,15 @@ beforeAll(async () => {
         method: req.method,
         path: req.url,
         authorization: req.headers.authorization,
+        ...(req.headers.accept && req.headers.accept !== 'application/json' ? { accept: req.headers.accept } : {}),
         ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
         ...(text ? { body: JSON.parse(text) } : {}),
       });
+      if (answer.text !== undefined) {
+        res.writeHead(answer.status, { 'content-type': 'text/plain' });
+        res.end(answer.text);
+        return;
+      }
       res.writeHead(answer.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer.body));
     });
@@ -400,5 +408,126 @@ describe('eksKubeApi: pods and the Eviction API', () => {
     await expect(refused).rejects.toThrow(
       /hybridops-node-operators group and apply deploy\/kubernetes\/node-operator-rbac\.yaml/,
     );
+  });
+});
+
+describe('eksKubeApi: running a pod of its own (the GPU smoke test)', () => {
+  const POD = {
+    apiVersion: 'v1' as const,
+    kind: 'Pod' as const,
+    metadata: { name: 'gpu-smoke-abc', namespace: 'hybridops-gpu-checks' },
+    spec: {
+      restartPolicy: 'Never' as const,
+      nodeSelector: { 'kubernetes.io/hostname': 'mi-0123456789abcdef0' },
+      containers: [
+        { name: 'nvidia-smi', image: 'nvcr.io/nvidia/cuda:12.4.1-base-ubuntu22.04', command: ['nvidia-smi'] },
+      ],
+    },
+  };
+
+  it('POSTs the pod to its namespace as JSON, and calls 409 AlreadyExists "exists"', async () => {
+    answer = { status: 201, body: { kind: 'Pod' } };
+    expect(await reader().createPod('hybridops-gpu-checks', POD)).toBe('created');
+    answer = { status: 409, body: { kind: 'Status', reason: 'AlreadyExists', code: 409 } };
+    expect(await reader().createPod('hybridops-gpu-checks', POD)).toBe('exists');
+
+    const post = {
+      method: 'POST',
+      path: '/api/v1/namespaces/hybridops-gpu-checks/pods',
+      authorization: 'Bearer k8s-aws-v1.token',
+      contentType: 'application/json',
+      body: POD,
+    };
+    expect(seen).toEqual([post, post]);
+  });
+
+  it('names the GPU checkers RBAC when a create is refused', async () => {
+    answer = { status: 403, body: { kind: 'Status', code: 403 } };
+    await expect(reader().createPod('hybridops-gpu-checks', POD)).rejects.toMatchObject({
+      name: 'KubernetesApiError',
+      message: expect.stringContaining('deploy/kubernetes/gpu-check-rbac.yaml'),
+    });
+  });
+
+  it("GETs the pod and reads its run: phase, scheduling and the container's exit", async () => {
+    answer = {
+      status: 200,
+      body: {
+        metadata: { name: 'gpu-smoke-abc', namespace: 'hybridops-gpu-checks' },
+        spec: { nodeName: 'mi-0123456789abcdef0' },
+        status: {
+          phase: 'Failed',
+          conditions: [{ type: 'PodScheduled', status: 'True' }],
+          containerStatuses: [{ state: { terminated: { exitCode: 1, reason: 'Error' } } }],
+        },
+      },
+    };
+    const run = await reader().getPod('hybridops-gpu-checks', 'gpu-smoke-abc');
+    expect(seen).toEqual([
+      {
+        method: 'GET',
+        path: '/api/v1/namespaces/hybridops-gpu-checks/pods/gpu-smoke-abc',
+        authorization: 'Bearer k8s-aws-v1.token',
+      },
+    ]);
+    expect(run).toEqual({
+      namespace: 'hybridops-gpu-checks',
+      name: 'gpu-smoke-abc',
+      nodeName: 'mi-0123456789abcdef0',
+      phase: 'Failed',
+      terminated: { exitCode: 1, reason: 'Error' },
+      terminating: false,
+    });
+
+    answer = {
+      status: 200,
+      body: {
+        metadata: { name: 'gpu-smoke-abc', namespace: 'hybridops-gpu-checks' },
+        status: {
+          phase: 'Pending',
+          conditions: [
+            {
+              type: 'PodScheduled',
+              status: 'False',
+              reason: 'Unschedulable',
+              message: '0/4 nodes are available: 1 Insufficient nvidia.com/gpu.',
+            },
+          ],
+        },
+      },
+    };
+    expect(await reader().getPod('hybridops-gpu-checks', 'gpu-smoke-abc')).toMatchObject({
+      phase: 'Pending',
+      unschedulable: '0/4 nodes are available: 1 Insufficient nvidia.com/gpu.',
+    });
+    answer = { status: 404, body: { kind: 'Status', code: 404 } };
+    expect(await reader().getPod('hybridops-gpu-checks', 'gpu-smoke-abc')).toBeUndefined();
+  });
+
+  it('reads the log from its start, limited in bytes, as text', async () => {
+    answer = { status: 200, body: undefined, text: 'Tue Nov 24 00:00:00 2026\n+----+\n' };
+    const log = await reader().readPodLog('hybridops-gpu-checks', 'gpu-smoke-abc', 4096);
+    expect(seen).toEqual([
+      {
+        method: 'GET',
+        path: '/api/v1/namespaces/hybridops-gpu-checks/pods/gpu-smoke-abc/log?limitBytes=4096',
+        authorization: 'Bearer k8s-aws-v1.token',
+        accept: 'text/plain',
+      },
+    ]);
+    expect(log).toBe('Tue Nov 24 00:00:00 2026\n+----+\n');
+    answer = { status: 404, body: { kind: 'Status', code: 404 } };
+    expect(await reader().readPodLog('hybridops-gpu-checks', 'gpu-smoke-abc', 4096)).toBeUndefined();
+  });
+
+  it('DELETEs the pod, false when it was gone', async () => {
+    answer = { status: 200, body: { kind: 'Pod' } };
+    expect(await reader().deletePod('hybridops-gpu-checks', 'gpu-smoke-abc')).toBe(true);
+    answer = { status: 404, body: { kind: 'Status', code: 404 } };
+    expect(await reader().deletePod('hybridops-gpu-checks', 'gpu-smoke-abc')).toBe(false);
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual([
+      'DELETE /api/v1/namespaces/hybridops-gpu-checks/pods/gpu-smoke-abc',
+      'DELETE /api/v1/namespaces/hybridops-gpu-checks/pods/gpu-smoke-abc',
+    ]);
   });
 });

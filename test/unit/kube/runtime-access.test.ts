@@ -17,12 +17,15 @@ const CLUSTER = {
   certificateAuthority: '',
 };
 const KUBE_API = [
+  'createPod',
   'deleteNode',
   'deletePod',
   'evictPod',
   'getNode',
+  'getPod',
   'listHybridNodes',
   'listPodsOnNode',
+  'readPodLog',
   'setUnschedulable',
 ];
 
