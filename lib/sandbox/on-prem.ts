@@ -1,6 +1,7 @@
 import { parse } from 'yaml';
 import { SSM_STANDARD_TIER_INSTANCES } from '../ssm-quota';
 import type { SandboxEstate } from './estate';
+import { advanceDevicePlugin } from './gpu';
 import { advanceHosts, hostOf, installOf, joinedHost } from './hosts';
 import { applyScenarioFacts } from './scenario-facts';
 import { scenarioFor } from './scenarios';
@@ -12,7 +13,8 @@ import type { SandboxNode, SimulatedServer } from './state';
  * activation named in the NodeConfig (if the code matches, the activation still exists, has not
  * expired and has registrations left); `nodeAppearsAfterSeconds` later its kubelet creates a Node
  * with the labels and taints from the NodeConfig's flags, NotReady until `readyAfterSeconds` later
- * "a CNI runs". Looking (polls, Node reads) only observes: the world moves with the clock.
+ * "a CNI runs"; on a GPU server, the NVIDIA device plugin registers its GPUs a while after that
+ * (lib/sandbox/gpu.ts). Looking (polls, Node reads) only observes: the world moves with the clock.
  * The server runs the handout's instructions: its kubelet is the version `nodeadm install` named,
  * and its NodeConfig stays where `nodeadm init -c` read it (what a later `nodeadm upgrade` needs);
  * after the join, lib/sandbox/hosts.ts runs what Run Command sends it.
@@ -81,6 +83,7 @@ export function advanceOnPrem(estate: SandboxEstate): void {
     if (!scenario) continue;
     if (!server.instanceId) register(estate, server, scenario.registersAfterSeconds, now);
     const instance = server.instanceId ? estate.state.instances[server.instanceId] : undefined;
+    if (server.readyAt) advanceDevicePlugin(estate, server, scenario, now);
     if (!server.instanceId || !instance || server.readyAt) continue;
     // The join's timeline: the kubelet registers its Node once, when it starts; a kubelet that
     // has stopped since (the host went down, nodeadm uninstall) makes none.
@@ -103,6 +106,7 @@ export function advanceOnPrem(estate: SandboxEstate): void {
           message: 'kubelet is posting ready status',
           since: server.readyAt,
         };
+        advanceDevicePlugin(estate, server, scenario, now);
       }
     }
   }
@@ -165,8 +169,10 @@ function newNode(server: SimulatedServer, name: string, createdAt: Date, kubelet
     taints: server.taints,
     internalIp: server.ip,
     ready: { status: 'False', reason: 'KubeletNotReady', message: NO_CNI_MESSAGE },
-    capacity: { cpu: String(server.vcpus), ...(server.gpus ? { gpu: String(server.gpus) } : {}) },
-    allocatable: { cpu: String(server.vcpus), ...(server.gpus ? { gpu: String(server.gpus) } : {}) },
+    // No nvidia.com/gpu yet: the NVIDIA device plugin registers the GPUs once it runs on the
+    // Ready Node (lib/sandbox/gpu.ts, advanceDevicePlugin).
+    capacity: { cpu: String(server.vcpus) },
+    allocatable: { cpu: String(server.vcpus) },
     createdAt: createdAt.toISOString(),
     kubeletVersion,
   };
