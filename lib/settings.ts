@@ -33,7 +33,14 @@ const SettingsSchema = z.object({
   RESOLUTION_CHECKS: z.enum(['true', 'false']).optional(),
   CONNECTIVITY_PROBES: z.enum(['true', 'false']).optional(),
   STORE_BUCKET: z.string().optional(),
+  GPU_CHECK_NAMESPACE: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'GPU_CHECK_NAMESPACE must be a Kubernetes namespace name')
+    .optional(),
 });
+
+/** The one namespace the GPU smoke test may create and delete pods in (deploy/kubernetes/gpu-check-rbac.yaml). */
+export const DEFAULT_GPU_CHECK_NAMESPACE = 'hybridops-gpu-checks';
 
 /** Settings of one deployed stage, read once from the Lambda environment (serverless.yml). */
 export interface Settings {
@@ -58,6 +65,8 @@ export interface Settings {
   connectivityProbes?: boolean;
   /** The S3 bucket the nightly sweep keeps its inventory, findings and alert memory in. */
   storeBucket?: string;
+  /** Where the GPU smoke test runs its pods; {@link DEFAULT_GPU_CHECK_NAMESPACE} when unset. */
+  gpuCheckNamespace?: string;
 }
 
 export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
@@ -82,6 +91,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     resolutionChecks: e.RESOLUTION_CHECKS === 'true',
     connectivityProbes: e.CONNECTIVITY_PROBES === 'true',
     storeBucket: e.STORE_BUCKET || undefined,
+    gpuCheckNamespace: e.GPU_CHECK_NAMESPACE || DEFAULT_GPU_CHECK_NAMESPACE,
   };
 }
 
@@ -109,3 +119,7 @@ export const reconcileContext = (settings: Pick<Settings, 'stage' | 'parameterPr
   owner: `eks-hybrid-ops/${settings.stage}`,
   parameterPrefix: settings.parameterPrefix,
 });
+
+/** The namespace of the GPU smoke test's pods. */
+export const gpuCheckNamespace = (settings: Pick<Settings, 'gpuCheckNamespace'>) =>
+  settings.gpuCheckNamespace ?? DEFAULT_GPU_CHECK_NAMESPACE;

@@ -167,6 +167,11 @@ module.exports = async ({ resolveVariable }) => {
     checkRegistration: [allow(['ssm:DescribeInstanceInformation'], '*')],
     // Reads Nodes through the Kubernetes API: authorised by its EKS access entry, not by IAM.
     checkNode: [],
+    // The GPU check reads the Node (hybridops-node-readers); the smoke test creates, reads and
+    // deletes one pod in GPU_CHECK_NAMESPACE (hybridops-gpu-checkers): Kubernetes RBAC, not IAM.
+    checkGpus: [],
+    startSmokeTest: [],
+    checkSmokeTest: [],
     finishOnboarding: [
       // Every activation tagged with the request, also one a lost answer left unrecorded.
       allow(['ssm:DeleteActivation', 'ssm:DescribeActivations'], '*'),

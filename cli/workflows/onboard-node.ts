@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { FailureReport } from '#lib/onboarding/cleanup';
 import type { OnboardingSummary } from '#lib/onboarding/finish';
+import { gpuLines } from '#lib/onboarding/gpu-summary';
 import type { OnboardingInput } from '#lib/onboarding/state';
 import { readNodeConfigHandout } from '#lib/onboarding/status';
 import { executionInput, validateSubmission } from '#lib/onboarding/submit';
@@ -58,14 +59,22 @@ export const onboardNode: LocalWorkflow = {
     if (result.status === 'SUCCEEDED') {
       const s = result.output as OnboardingSummary;
       const left = s.left.length ? `; ${s.left.length} thing(s) left to remove (see the alert)` : '';
+      const warned = s.brief?.status === 'warning' || Boolean(left);
+      const gpus = s.gpu
+        ? s.gpu.verdict === 'verified'
+          ? `, with ${s.gpu.allocatable} of ${s.gpu.requested} GPUs verified`
+          : `, but its GPUs are ${s.gpu.verdict === 'not-checked' ? 'not checked' : `not verified (${s.gpu.verdict})`}`
+        : '';
       out.line(
         s.outcome === 'joined' && !s.finishError
-          ? `SUCCEEDED${left ? ' with a warning' : ''}: ${s.nodeName} joined ${s.cluster} as Node ${s.instanceId} and is Ready${left}.`
+          ? `SUCCEEDED${warned ? ' with a warning' : ''}: ${s.nodeName} joined ${s.cluster} as Node ${s.instanceId} and is Ready${gpus}${left}.`
           : s.finishError
             ? `SUCCEEDED with a warning: ${s.nodeName} joined ${s.cluster} as Node ${s.instanceId}, but its cleanup could not run (${s.finishError}).`
             : `SUCCEEDED with a warning: ${s.nodeName} joined ${s.cluster} as Node ${s.instanceId} but is NotReady${left}.`,
       );
       if (s.hint) out.line(`  ${s.hint}`);
+      if (s.gpu) for (const line of gpuLines(s.gpu)) out.line(`  ${line}`);
+      for (const w of s.brief?.warnings ?? []) if (w !== s.hint) out.line(`  WARNING: ${w}`);
       for (const l of s.left) out.line(`  left: ${l.kind} ${l.resource}: ${l.remove}`);
       if (s.timings) {
         out.line(

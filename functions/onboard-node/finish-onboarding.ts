@@ -1,4 +1,5 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { eksNodeAccess } from '#lib/kube/eks-nodes';
 import { taskHandler } from '../commons/task-handler';
 import { finishOnboarding } from '#lib/onboarding/finish';
 import { assertOnboardingRequest } from '#lib/onboarding/request';
@@ -20,11 +21,18 @@ const Input = OnboardingStateSchema.extend({
   finish: EarlierTrySchema.optional(),
 });
 
-/** Task FinishOnboarding: deletes the used activation and its code, releases the lock, reports the result. */
-export const { run, handler, clients } = taskHandler(Input, { ssm: SSMClient }, (input, rt) =>
-  finishOnboarding(
-    { ssm: rt.clients.ssm, clock: rt.clock, settings: rt.settings },
-    input,
-    assertOnboardingRequest(input.request, rt.settings.labelPrefix),
-  ),
+/**
+ * Task FinishOnboarding: deletes the used activation and its code (and the GPU smoke test's pod,
+ * if one may be left), releases the lock, reports the result.
+ */
+export const { run, handler, clients } = taskHandler(
+  Input,
+  { ssm: SSMClient },
+  (input, rt) =>
+    finishOnboarding(
+      { ssm: rt.clients.ssm, nodes: rt.nodes, clock: rt.clock, settings: rt.settings },
+      input,
+      assertOnboardingRequest(input.request, rt.settings.labelPrefix),
+    ),
+  { nodes: eksNodeAccess },
 );

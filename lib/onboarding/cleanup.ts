@@ -86,7 +86,7 @@ export async function cleanUpOnboarding(
     error: error.name,
     problem: error.problem,
     fix: error.fix,
-    summary: `Failed at ${step} with ${error.name}: ${error.problem}${error.fix ? ` Fix: ${error.fix}` : ''}${left.length ? ` Left to remove: ${left.map((l) => l.resource).join(', ')}.` : ''}`,
+    summary: `Failed at ${step} with ${error.name}: ${error.problem}${error.fix ? ` Fix: ${error.fix}` : ''}${left.length ? ` Left to remove: ${left.map((l) => `${l.resource} (${l.remove})`).join('; ')}.` : ''}`,
     cleanup,
     left,
     notification: {

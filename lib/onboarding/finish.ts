@@ -1,10 +1,37 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Clock } from '../clock';
-import type { Settings } from '../settings';
+import type { KubeApiFactory } from '../kube/types';
+import { gpuCheckNamespace, type Settings } from '../settings';
 import { lines, type Notification, snsSubject } from '../notifications';
+import { type GpuVerification, gpuLines, gpuVerification, gpuWarnings } from './gpu-summary';
+import { type GpuVerdict, smokeTestPodName } from './gpu-verification';
 import type { OnboardingRequest } from './request';
 import type { OnboardingState } from './state';
 import { afterTry, type CleanupAction, type EarlierTry, type Leftover, leftoverLines, tidyRequest } from './tidy';
+
+export type { GpuVerdict } from './gpu-verification';
+
+/**
+ * The few facts a fleet (or anyone reading many results) needs of one onboarding. Always present,
+ * also in the workflow's last-resort summary (SummarizeFinishFailure).
+ */
+export interface OnboardingBrief {
+  /** `warning`: NotReady, GPUs not verified, the smoke test failed, or something left behind. */
+  status: 'joined' | 'warning';
+  /** The server's name (request.node.name). */
+  nodeName: string;
+  /** The Node's name (mi-...). */
+  instanceId: string;
+  /** null: no GPU asked for, or never read. */
+  gpuAllocatable: number | null;
+  /** null: no GPU asked for. */
+  gpuVerdict: GpuVerdict | null;
+  /** Each one sentence with its fix, at most 400 characters. */
+  warnings: string[];
+}
+
+/** A warning of the brief: one sentence, at most 400 characters. */
+export const briefWarning = (text: string) => (text.length <= 400 ? text : `${text.slice(0, 397)}...`);
 
 export interface OnboardingSummary {
   /** `joined-cleanup-failed`: Finish could not run at all (the workflow's last-resort summary). */
@@ -32,6 +59,9 @@ export interface OnboardingSummary {
   cleanup: CleanupAction[];
   /** ...and what it could not, each with the command that removes it: a warning, not a failure. */
   left: Leftover[];
+  /** Present iff the request asked for GPUs: what the GPU check and the smoke test found. */
+  gpu?: GpuVerification;
+  brief: OnboardingBrief;
   notification: Notification;
 }
 
@@ -54,21 +84,35 @@ const seconds = (from?: string, to?: string) =>
 export async function finishOnboarding(
   deps: {
     ssm: SSMClient;
+    /** To delete the GPU smoke test's pod, if the request asked for one and it may be there. */
+    nodes?: KubeApiFactory;
     clock: Clock;
-    settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'>;
+    settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region' | 'gpuCheckNamespace'>;
   },
   state: Required<Pick<OnboardingState, 'preflight' | 'activation' | 'registration' | 'node'>> &
     OnboardingState & { finish?: EarlierTry },
   request: OnboardingRequest,
 ): Promise<FinishRun> {
-  const tidied = await tidyRequest(deps, {
-    requestId: state.requestId,
-    cluster: request.cluster,
-    nodeName: request.node.name,
-    activationId: state.activation.activationId,
-    clusterAccess: state.preflight.clusterAccess,
-    mode: 'joined',
-  });
+  const tidied = await tidyWith(
+    deps,
+    {
+      requestId: state.requestId,
+      cluster: request.cluster,
+      nodeName: request.node.name,
+      activationId: state.activation.activationId,
+      clusterAccess: state.preflight.clusterAccess,
+      mode: 'joined',
+      ...(request.gpu?.smokeTest && state.smokeTest?.deleted !== true
+        ? {
+            smokeTestPod: {
+              namespace: state.smokeTest?.namespace ?? gpuCheckNamespace(deps.settings),
+              name: state.smokeTest?.pod ?? smokeTestPodName(state.requestId),
+            },
+          }
+        : {}),
+    },
+    deps.nodes,
+  );
   const { attempt, cleanup, left, retry, nextWaitSeconds } = afterTry(state.finish, tidied);
 
   const finishedAt = deps.clock.now().toISOString();
@@ -86,10 +130,41 @@ export async function finishOnboarding(
   };
   const ready = state.node.phase === 'ready';
   const outcome = ready ? 'joined' : 'joined-not-ready';
+  const gpu = gpuVerification(state, request);
+  const warnings = [
+    ...(ready
+      ? []
+      : [
+          briefWarning(
+            state.node.hint ?? `Node ${instanceId} is NotReady: ${state.node.condition ?? 'no Ready condition'}.`,
+          ),
+        ]),
+    ...(gpu ? gpuWarnings(gpu, instanceId).map(briefWarning) : []),
+    // One per leftover, with its command: a fleet member has no message of its own to carry them.
+    ...left.map((l) => briefWarning(`Left: ${l.kind} ${l.resource} (${l.why}); remove it with: ${l.remove}`)),
+  ];
+  // A GPU problem takes the subject's room (SNS allows 99 characters); verified GPUs only when nothing else does.
+  const gpuProblem =
+    !gpu || !ready
+      ? undefined
+      : gpu.verdict === 'no-device-plugin'
+        ? 'GPUs: no device plugin'
+        : gpu.verdict === 'gpus-missing'
+          ? `only ${gpu.allocatable ?? 0}/${gpu.requested} GPUs`
+          : gpu.verdict === 'not-checked'
+            ? 'GPUs not checked'
+            : gpu.smokeTest && gpu.smokeTest.outcome !== 'passed'
+              ? `GPU smoke test ${gpu.smokeTest.outcome}`
+              : undefined;
+  const gpuNote =
+    gpu && ready && !gpuProblem && !left.length ? `; ${gpu.allocatable}/${gpu.requested} GPUs verified` : '';
   const leftNote = left.length ? `; ${left.length} left` : '';
-  const subject = ready
-    ? `[${left.length ? 'WARNING' : 'OK'}] ${request.node.name} (${instanceId}) joined ${request.cluster} and is Ready${leftNote}`
-    : `[WARNING] ${request.node.name} (${instanceId}) joined ${request.cluster} but is NotReady: no CNI${leftNote}`;
+  const who = `${request.node.name} (${instanceId}) joined ${request.cluster}`;
+  const subject = !ready
+    ? `[WARNING] ${who} but is NotReady: no CNI${leftNote}`
+    : gpuProblem
+      ? `[WARNING] ${who}; ${gpuProblem}${leftNote}`
+      : `[${warnings.length ? 'WARNING' : 'OK'}] ${who} and is Ready${gpuNote}${leftNote}`;
   const message = [
     ready
       ? `Hybrid node ${request.node.name} joined cluster ${request.cluster} and is Ready.`
@@ -110,6 +185,7 @@ export async function finishOnboarding(
       ['Total', `${timings.total} s`],
     ]),
     ...(state.node.hint ? ['', `What to do: ${state.node.hint}`] : []),
+    ...(gpu ? ['', ...gpuLines(gpu)] : []),
     ...(left.length
       ? leftoverLines(left, attempt)
       : ['', 'The activation and its code have been deleted, and the node lock released.']),
@@ -126,13 +202,29 @@ export async function finishOnboarding(
     hint: state.node.hint,
     cleanup,
     left,
+    ...(gpu ? { gpu } : {}),
+    brief: {
+      status: warnings.length ? 'warning' : 'joined',
+      nodeName: request.node.name,
+      instanceId,
+      gpuAllocatable: gpu?.allocatable ?? null,
+      gpuVerdict: gpu?.verdict ?? null,
+      warnings,
+    },
     notification: {
       subject: snsSubject(subject),
       message,
-      severity: ready && !left.length ? 'info' : 'warning',
+      severity: warnings.length ? 'warning' : 'info',
       cluster: request.cluster,
       check: 'onboarding',
     },
   };
   return { ...summary, attempt, retry, nextWaitSeconds };
 }
+
+/** The tidy-up of a joined node, with the Kubernetes API to delete the smoke test's pod. */
+const tidyWith = (
+  deps: { ssm: SSMClient; settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'> },
+  target: Parameters<typeof tidyRequest>[1],
+  pods: KubeApiFactory | undefined,
+) => tidyRequest({ ssm: deps.ssm, settings: deps.settings, ...(pods ? { pods } : {}) }, target);

@@ -12,6 +12,8 @@ export interface RequestNames {
   requestId: string;
   cluster?: string;
   nodeName?: string;
+  /** The GPU smoke test's pod, when the request asked for one. */
+  smokeTestPod?: { namespace: string; name: string };
 }
 
 /** The commands that remove each kind of leftover, for the alert and the operator's shell. */
@@ -35,6 +37,7 @@ export function removeCommands(
     node: (id: string) =>
       `kubectl drain ${id} --ignore-daemonsets --delete-emptydir-data && kubectl delete node ${id} && aws ssm deregister-managed-instance ${r} --instance-id ${id}`,
     nodeSelector: `${requestLabelKey(settings)}=${target.requestId}`,
+    pod: (namespace: string, name: string) => `kubectl delete pod -n ${namespace} ${name} --ignore-not-found`,
     tag,
   };
 }
@@ -53,6 +56,9 @@ export function manualCleanup(
     `- the stored activation code and NodeConfig: ${c.parameters}`,
     ...(c.lock ? [`- the node lock (only while its value names request ${target.requestId}): ${c.lock}`] : []),
     `- activations tagged ${c.tag}: ${c.taggedActivations}`,
+    ...(target.smokeTestPod
+      ? [`- the GPU smoke-test pod: ${c.pod(target.smokeTestPod.namespace, target.smokeTestPod.name)}`]
+      : []),
   ];
   const afterFailure = [
     ...afterJoin,

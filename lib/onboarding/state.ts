@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { CaughtErrorSchema } from '../caught-error';
 import { ClusterAccessSchema } from '../kube/cluster-access';
+import { GpuCheckStateSchema, SmokeTestStateSchema } from './gpu-verification';
 
 /**
  * The shape of the onboarding workflow's state, part by part. Each Task gets the whole state and
@@ -29,6 +30,11 @@ export const OnboardingInputSchema = z.object({
   request: z.unknown(),
   /** Optional to the Lambdas, which derive every name themselves: executions started before it existed lack it. */
   resources: RequestResourcesSchema.optional(),
+  /**
+   * Set when a fleet onboarding runs this execution as one of its members: the execution then
+   * publishes nothing itself (the fleet sends one message for all). `index` counts from 0.
+   */
+  fleet: z.object({ fleetId: z.string().min(1), index: z.number().int().min(0) }).optional(),
 });
 export type OnboardingInput = z.infer<typeof OnboardingInputSchema>;
 
@@ -102,6 +108,13 @@ export const OnboardingStateSchema = OnboardingInputSchema.extend({
   registration: RegistrationStateSchema.optional(),
   node: NodeStateSchema.optional(),
   failure: CaughtErrorSchema.optional(),
+  /** The GPU check (CheckGpus), when the request asked for GPUs and the Node turned Ready... */
+  gpuCheck: GpuCheckStateSchema.optional(),
+  /** ...what stopped it, if it could not run (the node stays joined). */
+  gpuCheckFailure: CaughtErrorSchema.optional(),
+  /** The nvidia-smi smoke test (StartSmokeTest, CheckSmokeTest), and what stopped it. */
+  smokeTest: SmokeTestStateSchema.optional(),
+  smokeTestFailure: CaughtErrorSchema.optional(),
 });
 export type OnboardingState = z.infer<typeof OnboardingStateSchema>;
 

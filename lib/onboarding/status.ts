@@ -28,10 +28,22 @@ export const PHASE_OF_STATE: Record<string, string> = {
   WaitForNode: 'waiting-for-node',
   CheckNode: 'waiting-for-node',
   IsNodeSettled: 'waiting-for-node',
+  IsGpuCheckNeeded: 'verifying-gpus',
+  StartGpuWait: 'verifying-gpus',
+  WaitForGpus: 'verifying-gpus',
+  CheckGpus: 'verifying-gpus',
+  AreGpusSettled: 'verifying-gpus',
+  IsSmokeTestWanted: 'verifying-gpus',
+  StartSmokeTest: 'gpu-smoke-test',
+  WaitForSmokeTest: 'gpu-smoke-test',
+  CheckSmokeTest: 'gpu-smoke-test',
+  IsSmokeTestDone: 'gpu-smoke-test',
   FinishOnboarding: 'finishing',
   FinishComplete: 'finishing',
   WaitBeforeFinishRetry: 'finishing',
   SummarizeFinishFailure: 'finishing',
+  ReportJoined: 'finishing',
+  MemberJoined: 'finishing',
   NotifySuccess: 'finishing',
   DescribeUndeliveredSuccess: 'finishing',
   CleanUpOnboarding: 'cleaning-up-after-failure',
@@ -41,6 +53,7 @@ export const PHASE_OF_STATE: Record<string, string> = {
   CleanupTriedBefore: 'cleaning-up-after-failure',
   ComposeCleanupFailureAlert: 'cleaning-up-after-failure',
   ComposeCleanupFailureAfterTry: 'cleaning-up-after-failure',
+  ReportFailed: 'cleaning-up-after-failure',
   NotifyFailure: 'cleaning-up-after-failure',
   DescribeUndeliveredFailure: 'cleaning-up-after-failure',
   UndeliveredCause: 'cleaning-up-after-failure',
@@ -92,6 +105,17 @@ export async function getOnboarding(
     if (latest?.node?.hint) body.hint = latest.node.hint;
   } else {
     Object.assign(body, endedOutcome(execution));
+    // Joined is not always usable: a warning (GPUs not verified, NotReady, something left) shows here.
+    // A result from before the brief existed is judged by its outcome and what it left.
+    const result = body.result as
+      { outcome?: string; left?: unknown[]; brief?: { status?: string; warnings?: unknown } } | undefined;
+    if (body.phase === 'done' && result) {
+      const clean = result.brief
+        ? result.brief.status === 'joined'
+        : result.outcome === 'joined' && !result.left?.length;
+      body.outcome = clean ? 'joined' : 'joined-with-warnings';
+      if (result.brief?.warnings) body.warnings = result.brief.warnings;
+    }
   }
   return body;
 }

@@ -1,6 +1,6 @@
 import type { AwsClients } from '../aws/clients';
 import { ClientTokenReusedError, ClusterNotFoundError, type HybridOpsError, RequestRejectedError } from '../errors';
-import { lockParameter, requestParameters, type Settings } from '../settings';
+import { gpuCheckNamespace, lockParameter, requestParameters, type Settings } from '../settings';
 import { startExecutionOnce } from '../executions';
 import { requireStateMachine } from './api';
 import { describeClusterFacts } from '../cluster/facts';
@@ -14,6 +14,7 @@ import {
   requestDigest,
 } from './request';
 import type { OnboardingInput } from './state';
+import { smokeTestPodName } from './gpu-verification';
 import { manualCleanup } from './leftovers';
 import { quotaProblem, readManagedInstanceQuota } from '../ssm-quota';
 
@@ -153,10 +154,17 @@ function probeRequest(
 export function executionInput(
   request: OnboardingRequest,
   requester: string,
-  settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'>,
+  settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region' | 'gpuCheckNamespace'>,
 ): OnboardingInput {
   const requestId = deriveRequestId(request);
-  const target = { requestId, cluster: request.cluster, nodeName: request.node.name };
+  const target = {
+    requestId,
+    cluster: request.cluster,
+    nodeName: request.node.name,
+    ...(request.gpu?.smokeTest
+      ? { smokeTestPod: { namespace: gpuCheckNamespace(settings), name: smokeTestPodName(requestId) } }
+      : {}),
+  };
   return {
     requestId,
     requester,

@@ -11,7 +11,7 @@ import {
 import * as z from 'zod';
 import { PAGE_SIZE } from '../aws/page-sizes';
 import { isTransientAwsError } from '../errors';
-import type { ClusterAccess, NodeReaderFactory } from '../kube/types';
+import type { ClusterAccess, KubeApiFactory, NodeReaderFactory } from '../kube/types';
 import { requestParameters, type Settings } from '../settings';
 import { type RequestNames, removeCommands } from './leftovers';
 import { deleteActivation, requestActivationIds } from './activation';
@@ -29,14 +29,21 @@ import { TAG_KEYS } from '../tags';
  */
 
 export const CleanupActionSchema = z.object({
-  action: z.enum(['delete-activation', 'delete-parameters', 'deregister-instance', 'keep-instance', 'release-lock']),
+  action: z.enum([
+    'delete-activation',
+    'delete-parameters',
+    'deregister-instance',
+    'keep-instance',
+    'release-lock',
+    'delete-pod',
+  ]),
   resource: z.string(),
   outcome: z.string(),
 });
 export type CleanupAction = z.infer<typeof CleanupActionSchema>;
 
 /** `request`: the cleanup could not run, so whatever the request made may be left (the commands find it). */
-export type LeftoverKind = 'parameters' | 'lock' | 'activation' | 'managed-instance' | 'node' | 'request';
+export type LeftoverKind = 'parameters' | 'lock' | 'activation' | 'managed-instance' | 'node' | 'pod' | 'request';
 
 /** Something of the request that is still there, why, and the exact command that removes it. */
 export interface Leftover {
@@ -57,6 +64,8 @@ export interface TidyDeps {
   ssm: SSMClient;
   /** To tell a stray instance from a Node (mode `failed` only). */
   nodes?: NodeReaderFactory;
+  /** To delete the GPU smoke test's pod (`smokeTestPod`). */
+  pods?: KubeApiFactory;
   settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region'>;
 }
 
@@ -69,6 +78,8 @@ export interface TidyTarget extends RequestNames {
   instanceId?: string;
   /** `joined`: the registered instance is the new Node and stays. `failed`: strays are deregistered. */
   mode: 'joined' | 'failed';
+  /** The GPU smoke test's pod, when one may be left (deleted if it is there; needs `clusterAccess` and `pods`). */
+  smokeTestPod?: { namespace: string; name: string };
 }
 
 const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
@@ -92,6 +103,18 @@ export async function tidyRequest(deps: TidyDeps, target: TidyTarget): Promise<T
     });
   } catch (error) {
     leave('parameters', names.base, `DeleteParameters failed (${describe(error)})`, commands.parameters, error);
+  }
+
+  const pod = target.smokeTestPod;
+  if (pod && target.clusterAccess && deps.pods) {
+    const resource = `${pod.namespace}/${pod.name}`;
+    try {
+      const deleted = await deps.pods(target.clusterAccess).deletePod(pod.namespace, pod.name);
+      actions.push({ action: 'delete-pod', resource, outcome: deleted ? 'deleted' : 'none existed' });
+    } catch (error) {
+      const remove = commands.pod(pod.namespace, pod.name);
+      leave('pod', resource, `deleting the GPU smoke-test pod failed (${describe(error)})`, remove, error);
+    }
   }
 
   const lock = commands.lockName;

@@ -257,7 +257,16 @@ describe('IAM, simulated against every request the workflows make', () => {
   it('saw every function that calls AWS, and every command the sandbox answers', () => {
     const principals = new Set([...seen.values()].map((s) => s.principal));
     // These act on the Kubernetes API only (their EKS access entries), not through IAM.
-    const silent = ['checkNode', 'cordonNode', 'uncordonNode', 'drainNode', 'checkUpgradedNode'];
+    const silent = [
+      'checkNode',
+      'checkGpus',
+      'startSmokeTest',
+      'checkSmokeTest',
+      'cordonNode',
+      'uncordonNode',
+      'drainNode',
+      'checkUpgradedNode',
+    ];
     const functions = [...byFunction.keys()].filter((k) => !silent.includes(k));
     expect(functions.filter((f) => !principals.has(f))).toEqual([]);
     const implemented = fresh.implemented();

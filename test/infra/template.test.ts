@@ -99,7 +99,7 @@ describe('the packaged template', () => {
     const objects: Any[] = readdirSync(dir)
       .filter((f) => f.endsWith('.yaml'))
       .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJSON()));
-    const bindings = objects.filter((o) => o.kind === 'ClusterRoleBinding');
+    const bindings = objects.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding');
     const bound = bindings.flatMap((b) => b.subjects.filter((s: Any) => s.kind === 'Group').map((s: Any) => s.name));
     const groups = ofType('AWS::EKS::AccessEntry').flatMap(([, e]) => e.Properties.KubernetesGroups as string[]);
     expect(groups.length).toBeGreaterThan(0);
@@ -139,6 +139,34 @@ describe('the packaged template', () => {
         },
       },
     ]);
+  });
+
+  it('lets the GPU smoke test run pods in its one namespace only, and gives that group to its functions alone', () => {
+    const objects: Any[] = parseAllDocuments(
+      readFileSync(join(ROOT, 'deploy', 'kubernetes', 'gpu-check-rbac.yaml'), 'utf8'),
+    ).map((d) => d.toJSON());
+    const namespace =
+      template.Resources.StartSmokeTestLambdaFunction?.Properties.Environment.Variables.GPU_CHECK_NAMESPACE;
+    expect(namespace).toBe('hybridops-gpu-checks');
+    expect(objects.map((o) => `${o.kind} ${o.metadata.namespace ?? o.metadata.name}`)).toEqual([
+      `Namespace ${namespace}`,
+      `Role ${namespace}`,
+      `RoleBinding ${namespace}`,
+    ]);
+    const role = objects.find((o) => o.kind === 'Role');
+    expect(role.rules).toEqual([
+      { apiGroups: [''], resources: ['pods'], verbs: ['create', 'get', 'delete'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    ]);
+    const binding = objects.find((o) => o.kind === 'RoleBinding');
+    expect(binding.subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'hybridops-gpu-checkers' },
+    ]);
+    const checkers = ofType('AWS::EKS::AccessEntry')
+      .filter(([, e]) => (e.Properties.KubernetesGroups as string[]).includes('hybridops-gpu-checkers'))
+      .map(([, e]) => e.Properties.PrincipalArn['Fn::GetAtt'][0] as string)
+      .sort();
+    expect(checkers).toEqual(['CheckSmokeTestRole', 'FinishOnboardingRole', 'StartSmokeTestRole']);
   });
 
   it("gives offboarding's RemoveNode, of its own functions, the only access entry that may delete Nodes", () => {

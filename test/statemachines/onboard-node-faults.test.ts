@@ -102,7 +102,9 @@ describe('case 2: cleanup tries every step on its own and names what is left', (
     expect(message).toContain('Still there after 1 cleanup attempt(s); remove by hand:');
     expect(message).toContain(`- parameters /eks-hybrid-ops/sandbox/onboarding/${requestId}: DeleteParameters failed`);
     expect(message).toContain(`aws ssm delete-parameters --region ap-northeast-2 --names`);
-    expect(result.error?.cause).toContain(`Left to remove: /eks-hybrid-ops/sandbox/onboarding/${requestId}.`);
+    expect(result.error?.cause).toContain(
+      `Left to remove: /eks-hybrid-ops/sandbox/onboarding/${requestId} (aws ssm delete-parameters --region ap-northeast-2 `,
+    );
   });
 
   it('tries again what failed for a moment, and reports what was done on the try that did it', async () => {
@@ -130,10 +132,11 @@ describe('case 2: cleanup tries every step on its own and names what is left', (
 
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('Lambda.Unknown');
-    expect(result.visited.slice(-5)).toEqual([
+    expect(result.visited.slice(-6)).toEqual([
       'DescribeCleanupFailure',
       'CleanupTriedBefore',
       'ComposeCleanupFailureAlert',
+      'ReportFailed',
       'NotifyFailure',
       'Failed',
     ]);
@@ -158,10 +161,11 @@ describe('case 2: cleanup tries every step on its own and names what is left', (
       faults: [{ on: 'ssm:DeleteActivation', effect: 'network', error: 'ECONNRESET', times: 3 }],
     });
 
-    expect(result.visited.slice(-5)).toEqual([
+    expect(result.visited.slice(-6)).toEqual([
       'DescribeCleanupFailure',
       'CleanupTriedBefore',
       'ComposeCleanupFailureAfterTry',
+      'ReportFailed',
       'NotifyFailure',
       'Failed',
     ]);
@@ -203,7 +207,7 @@ describe('case 3: a node that joined is a success, whatever its cleanup does', (
     });
 
     expect(result.status).toBe('SUCCEEDED');
-    expect(result.visited.slice(-2)).toEqual(['SummarizeFinishFailure', 'NotifySuccess']);
+    expect(result.visited.slice(-3)).toEqual(['SummarizeFinishFailure', 'ReportJoined', 'NotifySuccess']);
     expect(result.output).toMatchObject({
       outcome: 'joined-cleanup-failed',
       nodePhase: 'ready',
@@ -319,7 +323,12 @@ describe('an onboarding started on the previous version, finishing on this one',
 
     expect(result.status).toBe('SUCCEEDED');
     expect(result.output).toMatchObject({ outcome: 'joined' });
-    expect(estate.outbox.map((m) => m.subject)).toEqual([expect.stringMatching(/^\[OK\] gpu-node-01 \(mi-/)]);
+    // The previous definition has no GPU check: its GPUs are reported not checked, a warning.
+    expect(estate.outbox.map((m) => m.subject)).toEqual([
+      expect.stringMatching(
+        /^\[WARNING\] gpu-node-01 \(mi-[0-9a-f]{17}\) joined gpu-hybrid-cluster; GPUs not checked$/,
+      ),
+    ]);
   });
 
   it('fails, cleans up and alerts', async () => {

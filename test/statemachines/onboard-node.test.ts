@@ -65,7 +65,7 @@ async function run(
 const request = (): Record<string, unknown> => JSON.parse(readFileSync(EVENT, 'utf8'));
 const repeat = (times: number, states: string[]) => Array.from({ length: times }, () => states).flat();
 const HEAD = ['CheckInput', 'Preflight', 'IssueActivation', 'RenderNodeConfig', 'StartRegistrationWait'];
-const FAILURE_TAIL = ['CleanUpOnboarding', 'CleanupComplete', 'NotifyFailure', 'Failed'];
+const FAILURE_TAIL = ['CleanUpOnboarding', 'CleanupComplete', 'ReportFailed', 'NotifyFailure', 'Failed'];
 
 /** The estate's own activations and instances (the seed's), without any this run made. */
 const seeded = (estate: ReturnType<typeof openSandbox>) => ({
@@ -96,8 +96,18 @@ describe('onboard-node on the sandbox estate', () => {
       ...repeat(2, ['WaitForRegistration', 'CheckRegistration', 'IsRegistered']),
       'StartNodeWait',
       ...repeat(3, ['WaitForNode', 'CheckNode', 'IsNodeSettled']),
+      // The device plugin registers the GPUs 40 s after Ready: seen on the second look (15 s, then 30 s).
+      'IsGpuCheckNeeded',
+      'StartGpuWait',
+      ...repeat(2, ['WaitForGpus', 'CheckGpus', 'AreGpusSettled']),
+      'IsSmokeTestWanted',
+      'StartSmokeTest',
+      'WaitForSmokeTest',
+      'CheckSmokeTest',
+      'IsSmokeTestDone',
       'FinishOnboarding',
       'FinishComplete',
+      'ReportJoined',
       'NotifySuccess',
     ]);
     expect(printed.output).toMatchObject({ outcome: 'joined', nodeName: 'gpu-node-01', ipAddress: '192.168.10.21' });
@@ -167,7 +177,7 @@ describe('onboard-node on the sandbox estate', () => {
     expect(result.status).toBe('FAILED');
     expect(result.error?.name).toBe('RegistrationTimeoutError');
     expect(result.error?.cause).toContain('Failed at WaitForRegistration');
-    expect(result.visited.slice(-5)).toEqual(['CheckRegistration', ...FAILURE_TAIL]);
+    expect(result.visited.slice(-6)).toEqual(['CheckRegistration', ...FAILURE_TAIL]);
     // Backing off 15, 30, 60, 120, 240, 300... to one hour: 17 polls, not 360 at a fixed 10 s.
     expect(result.visited.filter((s) => s === 'CheckRegistration')).toHaveLength(17);
     expectNothingLeft(estate);

@@ -504,6 +504,7 @@ describe('getOnboarding', () => {
         startedAt: '2026-11-22T00:00:00.000Z',
         stoppedAt: '2026-11-22T00:14:41.000Z',
         phase: 'done',
+        outcome: 'joined',
         result: summary,
       },
     });

@@ -434,7 +434,7 @@ describe('cleanUpOnboarding', () => {
     ]);
     // Refused is not going to pass: no second try.
     expect(run).toMatchObject({ attempt: 1, retry: false, nextWaitSeconds: 0 });
-    expect(run.summary).toContain(`Left to remove: ${PARAMETER_BASE}.`);
+    expect(run.summary).toContain(`Left to remove: ${PARAMETER_BASE} (aws ssm delete-parameters `);
     expect(run.notification.subject).toMatch(/; 1 left$/);
     expect(run.notification.message).toContain(
       [

@@ -14,10 +14,15 @@ import { ManualClock } from '#lib/clock';
 import { finishOnboarding } from '#lib/onboarding/finish';
 import { awsError } from '#lib/sandbox/estate';
 import { cniHint } from '#lib/onboarding/node-readiness';
+import { KubernetesApiError } from '#lib/errors';
+import { fakeKube } from '#test/helpers/fake-kube';
 import {
   ACTIVATION_ID,
   activationResult,
+  clusterAccess,
   CODE_PARAMETER,
+  cpuRequestBody,
+  gpuRequestBody,
   INSTANCE_ID,
   LOCK_PARAMETER,
   NODE_CONFIG_PARAMETER,
@@ -41,6 +46,18 @@ const deps = () => ({
 });
 
 /** A state as Finish gets it: preflight at 00:00:00, issued 00:00:05, registered 00:12:05, Ready 00:14:35. */
+/** The GPU check's last look at a Ready node's 8 GPUs (CheckGpus). */
+const verifiedGpus = () => ({
+  settled: true,
+  attempt: 2,
+  nextWaitSeconds: 0,
+  requested: 8,
+  allocatable: 8,
+  capacity: 8,
+  verdict: 'verified' as const,
+  detail: `8 of 8 GPUs allocatable (nvidia.com/gpu) on Node ${INSTANCE_ID}.`,
+});
+
 const finishedState = (node = readyNodeState()) => ({
   ...onboardingInput(),
   preflight: preflightResult(),
@@ -48,6 +65,8 @@ const finishedState = (node = readyNodeState()) => ({
   nodeConfig: nodeConfigResult(),
   registration: registeredState(),
   node,
+  // The workflow checks the GPUs of a Ready node only.
+  ...(node.phase === 'ready' ? { gpuCheck: verifiedGpus() } : {}),
 });
 
 function arrangeSsm(lockHolder = REQUEST_ID) {
@@ -120,8 +139,23 @@ describe('finishOnboarding', () => {
         { action: 'delete-activation', resource: ACTIVATION_ID, outcome: 'deleted' },
       ],
       left: [],
+      gpu: {
+        requested: 8,
+        allocatable: 8,
+        capacity: 8,
+        verdict: 'verified',
+        detail: `8 of 8 GPUs allocatable (nvidia.com/gpu) on Node ${INSTANCE_ID}.`,
+      },
+      brief: {
+        status: 'joined',
+        nodeName: 'gpu-node-01',
+        instanceId: INSTANCE_ID,
+        gpuAllocatable: 8,
+        gpuVerdict: 'verified',
+        warnings: [],
+      },
       notification: {
-        subject: `[OK] gpu-node-01 (${INSTANCE_ID}) joined gpu-hybrid-cluster and is Ready`,
+        subject: `[OK] gpu-node-01 (${INSTANCE_ID}) joined gpu-hybrid-cluster and is Ready; 8/8 GPUs verified`,
         message: expect.any(String),
         severity: 'info',
         cluster: 'gpu-hybrid-cluster',
@@ -143,6 +177,7 @@ describe('finishOnboarding', () => {
         'Time to register: 718 s',
         'Time to Node: 150 s',
         'Total: 880 s',
+        'GPUs: 8 of 8 allocatable (nvidia.com/gpu, 8 in capacity): verified',
         'The activation and its code have been deleted, and the node lock released.',
       ]),
     );
@@ -276,5 +311,142 @@ describe('finishOnboarding', () => {
       resource: ACTIVATION_ID,
       outcome: 'deleted',
     });
+  });
+});
+
+describe('finishOnboarding: what it says of the GPUs', () => {
+  beforeEach(() => ssmMock.reset());
+
+  it('joins with a warning, never a plain success, when no device plugin registered the GPUs', async () => {
+    arrangeSsm();
+    const state = {
+      ...finishedState(),
+      gpuCheck: {
+        ...verifiedGpus(),
+        allocatable: 0,
+        capacity: 0,
+        verdict: 'no-device-plugin' as const,
+        detail: 'Node shows no nvidia.com/gpu: the NVIDIA device plugin or the GPU operator is not running on it.',
+      },
+    };
+
+    const run = await finishOnboarding(deps(), state, parseRequest());
+
+    expect(run.outcome).toBe('joined');
+    expect(run.brief).toMatchObject({ status: 'warning', gpuAllocatable: 0, gpuVerdict: 'no-device-plugin' });
+    expect(run.brief.warnings).toEqual([
+      expect.stringMatching(
+        /^GPUs not verified on mi-0123456789abcdef0 \(0 of 8 allocatable\): the NVIDIA device plugin/,
+      ),
+    ]);
+    expect(run.brief.warnings[0]).toContain('driver 550.x+, containerd 1.6+ and the NVIDIA Container Toolkit');
+    expect(run.notification).toMatchObject({
+      subject: `[WARNING] gpu-node-01 (${INSTANCE_ID}) joined gpu-hybrid-cluster; GPUs: no device plugin`,
+      severity: 'warning',
+    });
+    expect(run.notification.message).toContain(
+      'GPUs: 0 of 8 allocatable (nvidia.com/gpu, 0 in capacity): no-device-plugin',
+    );
+  });
+
+  it('reports the GPUs not checked, as a warning, when the check itself could not run', async () => {
+    arrangeSsm();
+    const { gpuCheck: _, ...unchecked } = finishedState();
+    const state = { ...unchecked, gpuCheckFailure: { Error: 'Lambda.Unknown', Cause: 'The Lambda timed out' } };
+
+    const run = await finishOnboarding(deps(), state, parseRequest());
+
+    expect(run.gpu).toMatchObject({ verdict: 'not-checked', allocatable: null });
+    expect(run.gpu?.detail).toContain('The GPU check could not run (Lambda.Unknown');
+    expect(run.brief).toMatchObject({ status: 'warning', gpuVerdict: 'not-checked', gpuAllocatable: null });
+  });
+
+  it("shows the smoke test's first lines, and warns when nvidia-smi failed", async () => {
+    arrangeSsm();
+    const smokeTest = {
+      namespace: 'hybridops-gpu-checks',
+      pod: `gpu-smoke-${REQUEST_ID}`,
+      startedAt: '2026-11-22T00:14:00Z',
+      attempt: 2,
+      nextWaitSeconds: 0,
+      done: true,
+      deleted: true,
+      outcome: 'failed' as const,
+      detail: 'nvidia-smi exited 1 (Error) on Node mi-0123456789abcdef0.',
+      logHead: ['Failed to initialize NVML: Driver/library version mismatch', 'NVML library version: 550.144'],
+    };
+    const request = parseRequest({
+      ...gpuRequestBody(),
+      gpu: { vendor: 'nvidia', model: 'h100', count: 8, smokeTest: true },
+    });
+
+    const run = await finishOnboarding(deps(), { ...finishedState(), smokeTest }, request);
+
+    expect(run.gpu?.smokeTest).toEqual({
+      outcome: 'failed',
+      namespace: 'hybridops-gpu-checks',
+      pod: `gpu-smoke-${REQUEST_ID}`,
+      detail: smokeTest.detail,
+      logHead: smokeTest.logHead,
+    });
+    expect(run.brief.status).toBe('warning');
+    expect(run.brief.warnings).toEqual([
+      expect.stringContaining('The nvidia-smi smoke test failed on mi-0123456789abcdef0 ("Failed to initialize NVML'),
+    ]);
+    expect(run.notification.subject).toContain('; GPU smoke test failed');
+    expect(run.notification.message).toContain('  | Failed to initialize NVML: Driver/library version mismatch');
+  });
+
+  it('deletes a smoke-test pod the run may have left, and names it with its command when it cannot', async () => {
+    arrangeSsm();
+    const request = parseRequest({
+      ...gpuRequestBody(),
+      gpu: { vendor: 'nvidia', model: 'h100', count: 8, smokeTest: true },
+    });
+    const state = { ...finishedState(), smokeTestFailure: { Error: 'Lambda.Unknown', Cause: 'timed out' } };
+    const kube = fakeKube([]);
+    await kube.factory(clusterAccess()).createPod('hybridops-gpu-checks', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `gpu-smoke-${REQUEST_ID}`, namespace: 'hybridops-gpu-checks' },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'nvidia-smi', image: 'cuda' }] },
+    });
+
+    const run = await finishOnboarding({ ...deps(), nodes: kube.factory }, state, request);
+
+    expect(run.cleanup).toContainEqual({
+      action: 'delete-pod',
+      resource: `hybridops-gpu-checks/gpu-smoke-${REQUEST_ID}`,
+      outcome: 'deleted',
+    });
+    expect(kube.runs.size).toBe(0);
+
+    const refusing = {
+      ...kube.factory(clusterAccess()),
+      deletePod: async () => {
+        throw new KubernetesApiError('refused (HTTP 403)', 'apply deploy/kubernetes/gpu-check-rbac.yaml');
+      },
+    };
+    const refused = await finishOnboarding({ ...deps(), nodes: () => refusing }, state, request);
+    expect(refused.left).toContainEqual(
+      expect.objectContaining({
+        kind: 'pod',
+        resource: `hybridops-gpu-checks/gpu-smoke-${REQUEST_ID}`,
+        remove: `kubectl delete pod -n hybridops-gpu-checks gpu-smoke-${REQUEST_ID} --ignore-not-found`,
+      }),
+    );
+    expect(refused.brief.status).toBe('warning');
+  });
+
+  it('says nothing of GPUs for a request without them', async () => {
+    arrangeSsm();
+    const { gpuCheck: _, ...state } = finishedState();
+
+    const run = await finishOnboarding(deps(), state, parseRequest(cpuRequestBody()));
+
+    expect(run.gpu).toBeUndefined();
+    expect(run.brief).toMatchObject({ instanceId: INSTANCE_ID, gpuAllocatable: null, gpuVerdict: null });
+    expect(run.brief.warnings.join(' ')).not.toContain('GPU');
+    expect(run.notification.message).not.toContain('GPUs:');
   });
 });
