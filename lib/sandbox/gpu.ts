@@ -1,5 +1,6 @@
 import type { PodManifest, PodRun } from '../kube/types';
 import type { SandboxEstate } from './estate';
+import { scenarioFor } from './scenarios';
 import type { Scenario } from './seed';
 import type { SandboxKubernetes, SandboxNode, SandboxPod, SimulatedServer } from './state';
 
@@ -162,10 +163,11 @@ function nvidiaSmiTable(now: Date, gpus: number): string {
 /** What nvidia-smi prints when the loaded kernel driver and its user-space library differ. */
 const NVML_MISMATCH = 'Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 550.144\n';
 
-/** The scenario of the server behind a Node (the estate's for the seeded nodes). */
+/** The scenario of the server behind a Node (per server: lib/sandbox/scenarios.ts). */
 function scenarioOfNode(estate: SandboxEstate, nodeName: string): Scenario | undefined {
   const server = Object.values(estate.state.servers).find((s) => s.instanceId === nodeName);
-  return estate.seed.scenarios[server?.scenario ?? estate.state.scenario];
+  const seeded = estate.seed.fleet.find((f) => f.instanceId === nodeName)?.name;
+  return estate.seed.scenarios[server?.scenario ?? (seeded ? scenarioFor(estate, seeded) : estate.state.scenario)];
 }
 
 /**
