@@ -1,7 +1,6 @@
 import {
   type CommandInvocation,
   CommandInvocationStatus,
-  DescribeInstanceInformationCommand,
   type GetCommandInvocationCommandOutput,
   GetCommandInvocationCommand,
   InvalidCommandId,
@@ -12,6 +11,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { Clock } from '../clock';
+import { isRegistered } from '../managed-instances';
 import { InvalidRequestError, NodeCommandFailedError, NodeCommandTimeoutError } from '../errors';
 import { type NodeAction, nodeadmLog, nodeadmScript, nodeadmUnit } from './nodeadm';
 import {
@@ -225,7 +225,7 @@ export async function checkNodeCommand(
   const tail = () => outputTail(invocation.StandardOutputContent, invocation.StandardErrorContent);
   if (status === CommandInvocationStatus.SUCCESS) return { done: true, status, outputTail: tail() };
 
-  if (marked?.action === 'uninstall' && !(await registered(deps.ssm, input.instanceId))) {
+  if (marked?.action === 'uninstall' && !(await isRegistered(deps.ssm, input.instanceId))) {
     return {
       done: true,
       status: 'Deregistered',
@@ -261,12 +261,4 @@ function failureFix(invocation: GetCommandInvocationCommandOutput): string {
     return 'The host did not pick the command up: check its SSM agent is running and reaches ssm and ec2messages on TCP 443, then run again.';
   }
   return "Read the output above and nodeadm's log on the host, fix the cause, then run again.";
-}
-
-/** Whether SSM still lists the managed instance (DescribeInstanceInformation, filtered by id). */
-async function registered(ssm: SSMClient, instanceId: string): Promise<boolean> {
-  const answer = await ssm.send(
-    new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }], MaxResults: 5 }),
-  );
-  return (answer.InstanceInformationList ?? []).some((i) => i.InstanceId === instanceId);
 }

@@ -1,17 +1,16 @@
 import {
   DeleteActivationCommand,
   DeleteParametersCommand,
-  DeregisterManagedInstanceCommand,
   DescribeActivationsFilterKeys,
   InvalidActivation,
   InvalidActivationId,
-  InvalidInstanceId,
   paginateDescribeActivations,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import { PAGE_SIZE } from '../aws/page-sizes';
 import type { Clock } from '../clock';
 import type { KubeApiFactory } from '../kube/types';
+import { deregisterManagedInstance } from '../managed-instances';
 import { releaseNodeLock } from '../node-lock';
 import { lines, type Notification, snsSubject } from '../notifications';
 import { usd } from '../pricing';
@@ -171,14 +170,9 @@ async function deregister(
       return;
     }
     doing = 'deregistering it';
-    await deps.ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: id }));
-    tried.did('deregister-instance', id, 'deregistered');
+    const outcome = await deregisterManagedInstance(deps.ssm, id);
+    tried.did('deregister-instance', id, outcome === 'deregistered' ? outcome : 'already deregistered');
   } catch (error) {
-    // SSM's answer for an instance that is not registered: an earlier try (or nodeadm) did it.
-    if (error instanceof InvalidInstanceId) {
-      tried.did('deregister-instance', id, 'already deregistered');
-      return;
-    }
     tried.leave('managed-instance', id, `${doing} failed (${describeError(error)})`, commands.deregister, error);
   }
 }

@@ -1,5 +1,4 @@
 import {
-  DeregisterManagedInstanceCommand,
   type InstanceInformation,
   InvalidInstanceId,
   InvalidResourceId,
@@ -11,6 +10,7 @@ import {
 import * as z from 'zod';
 import { PAGE_SIZE } from '../aws/page-sizes';
 import { isTransientAwsError } from '../errors';
+import { deregisterManagedInstance } from '../managed-instances';
 import type { ClusterAccess, KubeApiFactory, NodeReaderFactory } from '../kube/types';
 import { requestParameters, type Settings } from '../settings';
 import { type RequestNames, removeCommands } from './leftovers';
@@ -248,8 +248,11 @@ async function deregisterStrays(
         continue;
       }
       doing = 'deregistering it';
-      await deps.ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: id }));
-      actions.push({ action: 'deregister-instance', resource: id, outcome: 'deregistered' });
+      actions.push({
+        action: 'deregister-instance',
+        resource: id,
+        outcome: await deregisterManagedInstance(deps.ssm, id),
+      });
     } catch (error) {
       // Gone already (an earlier try deregistered it): it cannot go twice, and the tags of one
       // this try did not list (the state's instance) cannot be read.
