@@ -13,6 +13,8 @@ export interface IamRequest {
   context: Record<string, string | string[]>;
   /** Why AWS asks for this one when it is not the call's own action (a doc says so). */
   because?: string;
+  /** A request AWS refuses by design, which the code handles: the simulation must deny it. */
+  denied?: string;
 }
 
 export interface Where {
@@ -112,7 +114,12 @@ export function iamRequestsOf(call: SandboxCall, estate: SandboxEstate, at: Wher
       return one('*');
     case 'ssm:DeregisterManagedInstance': {
       const id = String(input.InstanceId);
-      return one(arn('ssm', `managed-instance/${id}`), resourceTags(estate.state.instances[id]?.tags, 'ssm'));
+      const instance = estate.state.instances[id];
+      const [request] = one(arn('ssm', `managed-instance/${id}`), resourceTags(instance?.tags, 'ssm')) as [IamRequest];
+      // Asked again for an instance already gone (an answer lost after SSM acted): it has no tags,
+      // so the tag-conditioned grant does not match and AWS answers AccessDeniedException, which
+      // lib/managed-instances.ts reads as "gone" once SSM no longer lists the instance.
+      return [instance ? request : { ...request, denied: 'the instance is gone: no tags to match' }];
     }
     // EKS
     case 'eks:DescribeCluster':
