@@ -78,7 +78,7 @@ export const onboardNode: LocalWorkflow = {
       for (const l of s.left) out.line(`  left: ${l.kind} ${l.resource}: ${l.remove}`);
       if (s.timings) {
         out.line(
-          `  phases: preflight ${s.timings.preflight} s, activation ${s.timings.issueActivation} s, NodeConfig ${s.timings.renderNodeConfig} s, registration ${s.timings.waitingForRegistration} s, Node ${s.timings.waitingForNode} s; total ${s.timings.total} s`,
+          `  phases: preflight ${s.timings.preflight} s, activation ${s.timings.issueActivation} s, NodeConfig ${s.timings.renderNodeConfig} s, registration ${s.timings.waitingForRegistration} s, Node ${s.timings.waitingForNode} s${s.timings.verifyingGpus === undefined ? '' : `, GPUs ${s.timings.verifyingGpus} s`}; total ${s.timings.total} s`,
         );
       }
       out.line(`  operators notified: ${s.notification.subject}`);

@@ -52,6 +52,8 @@ export interface OnboardingSummary {
     renderNodeConfig: number;
     waitingForRegistration: number;
     waitingForNode: number;
+    /** From Ready to the end: the GPUs' verification and the smoke test (GPU requests only). */
+    verifyingGpus?: number;
     total: number;
   };
   hint?: string;
@@ -126,6 +128,7 @@ export async function finishOnboarding(
     // From the NodeConfig being ready to SSM's own registration time of the server.
     waitingForRegistration: seconds(state.nodeConfig?.renderedAt ?? state.activation.issuedAt, instance?.registeredAt),
     waitingForNode: seconds(instance?.registeredAt, settledAt),
+    ...(request.gpu ? { verifyingGpus: seconds(settledAt, finishedAt) } : {}),
     total: seconds(state.preflight.startedAt, finishedAt),
   };
   const ready = state.node.phase === 'ready';
@@ -182,6 +185,7 @@ export async function finishOnboarding(
       ['Rendering the NodeConfig', `${timings.renderNodeConfig} s`],
       ['Time to register', `${timings.waitingForRegistration} s`],
       ['Time to Node', `${timings.waitingForNode} s`],
+      ['Verifying the GPUs', timings.verifyingGpus === undefined ? undefined : `${timings.verifyingGpus} s`],
       ['Total', `${timings.total} s`],
     ]),
     ...(state.node.hint ? ['', `What to do: ${state.node.hint}`] : []),

@@ -126,6 +126,7 @@ describe('finishOnboarding', () => {
         renderNodeConfig: 2,
         waitingForRegistration: 718,
         waitingForNode: 150,
+        verifyingGpus: 5,
         total: 880,
       },
       hint: undefined,
