@@ -5,6 +5,7 @@ import { advanceDevicePlugin } from './gpu';
 import { advanceHosts, hostOf, installOf, joinedHost } from './hosts';
 import { applyScenarioFacts } from './scenario-facts';
 import { scenarioFor } from './scenarios';
+import { serverProfile } from './server-profile';
 import type { SandboxNode, SimulatedServer } from './state';
 
 /**
@@ -43,8 +44,6 @@ export function handOutNodeConfig(estate: SandboxEstate, stored: string): void {
   if (estate.state.servers[activationId]) return; // fetched again: the server already has it
   const activation = estate.state.activations[activationId];
   const nodeName = activation?.defaultInstanceName ?? 'unknown';
-  const seed = estate.seed.onPrem.servers.find((s) => s.name === nodeName);
-  const tagIp = activation?.tags.find((t) => t.Key === 'hybridops:node-ip')?.Value;
   const labels = Object.fromEntries(
     (flagValue(config.spec.kubelet.flags, '--node-labels') ?? '')
       .split(',')
@@ -55,11 +54,7 @@ export function handOutNodeConfig(estate: SandboxEstate, stored: string): void {
     activationId,
     nodeName,
     cluster: config.spec.cluster.name,
-    ip: seed?.ip ?? tagIp ?? '192.168.0.10',
-    platform: seed?.platform ?? 'Ubuntu',
-    platformVersion: seed?.platformVersion ?? '22.04',
-    vcpus: seed?.vcpus ?? 32,
-    gpus: seed?.gpus ?? 0,
+    ...serverProfile(estate.seed, nodeName, activation, labels),
     labels,
     taints: (flagValue(config.spec.kubelet.flags, '--register-with-taints') ?? '').split(',').filter(Boolean),
     scenario: scenarioFor(estate, nodeName),

@@ -1,0 +1,90 @@
+import { CreateActivationCommand } from '@aws-sdk/client-ssm';
+import { nodeConfigYaml } from '#lib/onboarding/node-config';
+import type { OnboardingRequest } from '#lib/onboarding/request';
+import { withServices } from '#lib/sandbox/index';
+import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
+import { advanceOnPrem, handOutNodeConfig } from '#lib/sandbox/on-prem';
+import { freezeTimeAt } from '../../helpers/frozen-time';
+
+/**
+ * The sandbox's simulated servers: what a server the seed does not name is (what its request
+ * described), and each server's own timeline.
+ */
+
+freezeTimeAt(new Date('2026-11-22T06:00:00.000Z'));
+
+const CLUSTER = 'gpu-hybrid-cluster';
+
+const open = (seed = loadSeed(DEFAULT_SEED)) => withServices(SandboxEstate.inMemory(seed));
+
+/** Onboarding's activation and NodeConfig for `request`, fetched by the team: the server starts its join. */
+async function handOut(estate: SandboxEstate, request: OnboardingRequest): Promise<string> {
+  const { ActivationId, ActivationCode } = await estate.clients().ssm.send(
+    new CreateActivationCommand({
+      IamRole: 'AmazonEKSHybridNodesRole',
+      RegistrationLimit: 1,
+      DefaultInstanceName: request.node.name,
+      Tags: [
+        { Key: 'hybridops:node-name', Value: request.node.name },
+        { Key: 'hybridops:node-ip', Value: request.node.ip },
+      ],
+    }),
+  );
+  const nodeConfig = nodeConfigYaml({
+    request,
+    requestId: `${request.node.name}-0123456789ab`,
+    region: 'ap-northeast-2',
+    labelPrefix: 'hybridops.io',
+    activation: { id: ActivationId ?? '', code: ActivationCode ?? '' },
+  });
+  handOutNodeConfig(estate, JSON.stringify({ nodeConfig }));
+  return ActivationId ?? '';
+}
+
+const request = (name: string, ip: string, gpus?: number): OnboardingRequest => ({
+  cluster: CLUSTER,
+  node: { name, ip, os: 'ubuntu-22.04' },
+  ...(gpus ? { gpu: { vendor: 'nvidia' as const, model: 'h100', count: gpus } } : {}),
+});
+
+describe('a server the seed does not name', () => {
+  it('has the IP its request gave, the GPUs its NodeConfig asks for and 28 vCPUs a GPU', async () => {
+    const estate = open();
+    const activationId = await handOut(estate, request('gpu-node-101', '192.168.10.150', 4));
+    estate.advance(600);
+    advanceOnPrem(estate);
+
+    const server = estate.state.servers[activationId];
+    expect(server).toMatchObject({ ip: '192.168.10.150', gpus: 4, vcpus: 112, platform: 'Ubuntu' });
+    const instance = estate.state.instances[server?.instanceId ?? ''];
+    expect(instance).toMatchObject({ ipAddress: '192.168.10.150', platformName: 'Ubuntu', platformVersion: '22.04' });
+    const node = estate.state.nodes[server?.instanceId ?? ''];
+    expect(node).toMatchObject({ internalIp: '192.168.10.150', ready: { status: 'True' } });
+    expect(node?.capacity).toEqual({ cpu: '112', gpu: '4' });
+  });
+
+  it('has no GPU and 32 vCPUs when its request asks for none', async () => {
+    const estate = open();
+    const activationId = await handOut(estate, request('cpu-node-201', '192.168.10.201'));
+    estate.advance(600);
+    advanceOnPrem(estate);
+
+    const server = estate.state.servers[activationId];
+    expect(server).toMatchObject({ ip: '192.168.10.201', gpus: 0, vcpus: 32 });
+    expect(estate.state.nodes[server?.instanceId ?? '']?.capacity).toEqual({ cpu: '32' });
+  });
+
+  it('is an 8-GPU server of 224 vCPUs, as the seed describes its PoC servers, when it asks for 8', async () => {
+    const estate = open();
+    const activationId = await handOut(estate, request('gpu-node-102', '192.168.10.151', 8));
+    expect(estate.state.servers[activationId]).toMatchObject({ gpus: 8, vcpus: 224 });
+  });
+});
+
+describe('a server the seed names', () => {
+  it("is what the seed says, whatever its request gave (gpu-node-01's 8 GPUs, not the 2 asked)", async () => {
+    const estate = open();
+    const activationId = await handOut(estate, request('gpu-node-01', '192.168.10.99', 2));
+    expect(estate.state.servers[activationId]).toMatchObject({ ip: '192.168.10.21', gpus: 8, vcpus: 224 });
+  });
+});
