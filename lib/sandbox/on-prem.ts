@@ -5,7 +5,7 @@ import { advanceDevicePlugin } from './gpu';
 import { advanceHosts, hostOf, installOf, joinedHost } from './hosts';
 import { applyScenarioFacts } from './scenario-facts';
 import { scenarioFor } from './scenarios';
-import { serverProfile } from './server-profile';
+import { pacedSeconds, serverProfile } from './server-profile';
 import type { SandboxNode, SimulatedServer } from './state';
 
 /**
@@ -76,23 +76,25 @@ export function advanceOnPrem(estate: SandboxEstate): void {
   for (const server of Object.values(estate.state.servers)) {
     const scenario = estate.seed.scenarios[server.scenario];
     if (!scenario) continue;
-    if (!server.instanceId) register(estate, server, scenario.registersAfterSeconds, now);
+    if (!server.instanceId) register(estate, server, pacedSeconds(scenario.registersAfterSeconds, server), now);
     const instance = server.instanceId ? estate.state.instances[server.instanceId] : undefined;
     if (server.readyAt) advanceDevicePlugin(estate, server, scenario, now);
     if (!server.instanceId || !instance || server.readyAt) continue;
     // The join's timeline: the kubelet registers its Node once, when it starts; a kubelet that
     // has stopped since (the host went down, nodeadm uninstall) makes none.
     const kubelet = hostOf(estate, server.instanceId)?.kubelet;
-    if (!server.nodeCreatedAt && kubelet?.running && scenario.nodeAppearsAfterSeconds !== null) {
-      const createdAt = plus(instance.registrationDate, scenario.nodeAppearsAfterSeconds);
+    const nodeAppears = pacedSeconds(scenario.nodeAppearsAfterSeconds, server);
+    if (!server.nodeCreatedAt && kubelet?.running && nodeAppears !== null) {
+      const createdAt = plus(instance.registrationDate, nodeAppears);
       if (createdAt <= now) {
         estate.state.nodes[server.instanceId] = newNode(server, server.instanceId, createdAt, kubelet.version);
         server.nodeCreatedAt = createdAt.toISOString();
       }
     }
     const node = estate.state.nodes[server.instanceId];
-    if (node && kubelet?.running && node.ready.status !== 'True' && scenario.readyAfterSeconds !== null) {
-      const readyAt = plus(node.createdAt, scenario.readyAfterSeconds);
+    const ready = pacedSeconds(scenario.readyAfterSeconds, server);
+    if (node && kubelet?.running && node.ready.status !== 'True' && ready !== null) {
+      const readyAt = plus(node.createdAt, ready);
       if (readyAt <= now) {
         server.readyAt = readyAt.toISOString();
         node.ready = {

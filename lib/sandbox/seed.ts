@@ -329,6 +329,12 @@ const estateSections = {
         platformVersion: z.string(),
         vcpus: z.number().int().positive(),
         gpus: z.number().int().min(0).default(0),
+        /**
+         * Seconds added to each of the scenario's join timings (registering, the Node appearing,
+         * Ready) for this server: its own pace. A server the seed does not name gets 0-40 s from
+         * a hash of its name (lib/sandbox/server-profile.ts).
+         */
+        timelineOffsetSeconds: z.number().int().min(0).default(0),
       }),
     ),
     /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EstateSeed } from './seed';
 import type { SandboxActivation } from './state';
 
@@ -13,6 +14,8 @@ export interface ServerProfile {
   platformVersion: string;
   vcpus: number;
   gpus: number;
+  /** Seconds added to each of its scenario's join timings (see {@link timelineOffsetSeconds}). */
+  timelineOffsetSeconds: number;
 }
 
 /** The NodeConfig label onboarding sets to the requested GPU count (lib/onboarding/node-config.ts nodeLabels). */
@@ -25,6 +28,8 @@ const GPU_COUNT_LABEL = 'gpu-count';
  */
 const VCPUS_PER_GPU = 28;
 const MIN_VCPUS = 32;
+/** The spread of unnamed servers' timelines: 0 to this many seconds, by name. */
+export const MAX_TIMELINE_OFFSET_SECONDS = 40;
 
 export function serverProfile(
   seed: EstateSeed,
@@ -49,5 +54,22 @@ export function serverProfile(
     platformVersion: '22.04',
     vcpus: Math.max(MIN_VCPUS, gpus * VCPUS_PER_GPU),
     gpus,
+    timelineOffsetSeconds: timelineOffsetSeconds(nodeName),
   };
+}
+
+/**
+ * A server's own pace, 0 to {@link MAX_TIMELINE_OFFSET_SECONDS} seconds, from a hash of its name
+ * (deterministic: the same server is as slow in every run). Real servers of one fleet do not join
+ * in step: package downloads, disks and links differ, so each phase of the join takes a while
+ * longer on some than on others.
+ */
+export function timelineOffsetSeconds(nodeName: string): number {
+  const hash = createHash('sha256').update(nodeName).digest();
+  return hash.readUInt32BE(0) % (MAX_TIMELINE_OFFSET_SECONDS + 1);
+}
+
+/** A scenario's join timing (null: never) as this server takes it: at its own pace. */
+export function pacedSeconds(seconds: number | null, server: { timelineOffsetSeconds?: number }): number | null {
+  return seconds === null ? null : seconds + (server.timelineOffsetSeconds ?? 0);
 }

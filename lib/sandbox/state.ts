@@ -168,6 +168,8 @@ export interface SimulatedServer {
   scenario: string;
   /** When the NodeConfig was fetched; the scenario's times count from here. */
   handedOutAt: string;
+  /** Seconds added to each of the scenario's join timings: its own pace (absent: 0). */
+  timelineOffsetSeconds?: number;
   /** False when SSM refused its registration (wrong code, expired or used activation). */
   canRegister: boolean;
   instanceId?: string;

@@ -4,6 +4,7 @@ import type { OnboardingRequest } from '#lib/onboarding/request';
 import { withServices } from '#lib/sandbox/index';
 import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
 import { advanceOnPrem, handOutNodeConfig } from '#lib/sandbox/on-prem';
+import { MAX_TIMELINE_OFFSET_SECONDS, timelineOffsetSeconds } from '#lib/sandbox/server-profile';
 import { freezeTimeAt } from '../../helpers/frozen-time';
 
 /**
@@ -86,5 +87,58 @@ describe('a server the seed names', () => {
     const estate = open();
     const activationId = await handOut(estate, request('gpu-node-01', '192.168.10.99', 2));
     expect(estate.state.servers[activationId]).toMatchObject({ ip: '192.168.10.21', gpus: 8, vcpus: 224 });
+  });
+});
+
+describe("each server's own timeline", () => {
+  /** When the server registered, its Node appeared and turned Ready, in seconds from its hand-out. */
+  async function timeline(estate: SandboxEstate, name: string, ip: string) {
+    const activationId = await handOut(estate, request(name, ip, 8));
+    const handedOut = Date.parse(estate.state.servers[activationId]?.handedOutAt ?? '');
+    estate.advance(900);
+    advanceOnPrem(estate);
+    const server = estate.state.servers[activationId];
+    const instance = estate.state.instances[server?.instanceId ?? ''];
+    const seconds = (iso: string | undefined) => (Date.parse(iso ?? '') - handedOut) / 1000;
+    return {
+      registers: seconds(instance?.registrationDate),
+      nodeAppears: seconds(server?.nodeCreatedAt),
+      ready: seconds(server?.readyAt),
+    };
+  }
+
+  it("adds an unnamed server's offset, from its name's hash, to each of the scenario's join timings", async () => {
+    const offset = timelineOffsetSeconds('gpu-node-042');
+    expect(offset).toBeGreaterThan(0); // else this test could not tell
+    expect(offset).toBeLessThanOrEqual(MAX_TIMELINE_OFFSET_SECONDS);
+
+    // joins: registers 20 s after its hand-out, the Node 15 s later, Ready 20 s after that.
+    await expect(timeline(open(), 'gpu-node-042', '192.168.10.142')).resolves.toEqual({
+      registers: 20 + offset,
+      nodeAppears: 20 + 15 + 2 * offset,
+      ready: 20 + 15 + 20 + 3 * offset,
+    });
+  });
+
+  it("keeps gpu-node-01 (npm start) on the scenario's own timings, and gives gpu-node-05 the offset the seed pins", async () => {
+    await expect(timeline(open(), 'gpu-node-01', '192.168.10.21')).resolves.toEqual({
+      registers: 20,
+      nodeAppears: 35,
+      ready: 55,
+    });
+    await expect(timeline(open(), 'gpu-node-05', '192.168.10.25')).resolves.toEqual({
+      registers: 20 + 13,
+      nodeAppears: 35 + 2 * 13,
+      ready: 55 + 3 * 13,
+    });
+  });
+
+  it('spreads a 100-server fleet over the whole range, the same for a name in every run', () => {
+    const names = Array.from({ length: 100 }, (_, i) => `gpu-node-${String(i + 1).padStart(3, '0')}`);
+    const offsets = names.map(timelineOffsetSeconds);
+    expect(new Set(offsets).size).toBeGreaterThan(25);
+    expect(Math.min(...offsets)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...offsets)).toBeLessThanOrEqual(MAX_TIMELINE_OFFSET_SECONDS);
+    expect(names.map(timelineOffsetSeconds)).toEqual(offsets);
   });
 });
