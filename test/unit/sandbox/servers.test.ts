@@ -1,7 +1,9 @@
 import { CreateActivationCommand } from '@aws-sdk/client-ssm';
 import { nodeConfigYaml } from '#lib/onboarding/node-config';
 import type { OnboardingRequest } from '#lib/onboarding/request';
+import { cidrContainsIp, parseCidr } from '#lib/domain/ipv4';
 import { withServices } from '#lib/sandbox/index';
+import { sandboxKubeApi } from '#lib/sandbox/kubernetes';
 import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
 import { advanceOnPrem, handOutNodeConfig } from '#lib/sandbox/on-prem';
 import { MAX_TIMELINE_OFFSET_SECONDS, timelineOffsetSeconds } from '#lib/sandbox/server-profile';
@@ -140,5 +142,39 @@ describe("each server's own timeline", () => {
     expect(Math.min(...offsets)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...offsets)).toBeLessThanOrEqual(MAX_TIMELINE_OFFSET_SECONDS);
     expect(names.map(timelineOffsetSeconds)).toEqual(offsets);
+  });
+});
+
+describe('a 100-server fleet', () => {
+  it('joins gpu-node-001..100 at 192.168.10.101..200, inside the remote node network, each Ready with 8 GPUs', async () => {
+    const estate = open();
+    const servers = Array.from({ length: 100 }, (_, i) => ({
+      name: `gpu-node-${String(i + 1).padStart(3, '0')}`,
+      ip: `192.168.10.${101 + i}`,
+    }));
+    for (const s of servers) await handOut(estate, request(s.name, s.ip, 8));
+
+    // The workflows poll; each read moves the world to the clock's now (15 s: the first poll's wait).
+    const kube = sandboxKubeApi(estate)({
+      name: CLUSTER,
+      region: 'ap-northeast-2',
+      endpoint: '',
+      certificateAuthority: '',
+    });
+    const readyNodes = async () => {
+      const nodes = [];
+      for await (const page of kube.listHybridNodes()) nodes.push(...page);
+      return nodes.filter((n) => n.ready?.status === 'True' && n.labels.gpu === 'h100');
+    };
+    for (let step = 0; step < 40 && (await readyNodes()).length < servers.length; step += 1) estate.advance(15);
+
+    const ready = await readyNodes();
+    expect(ready.map((n) => n.internalIps[0]).sort()).toEqual(servers.map((s) => s.ip).sort());
+    const remote = estate.seed.clusters[0]?.remoteNodeCidrs.map(parseCidr) ?? [];
+    expect(ready.every((n) => remote.some((cidr) => cidrContainsIp(cidr, n.internalIps[0] ?? '')))).toBe(true);
+    // The join took each server its own time: not all in one step.
+    const readyAt = new Set(Object.values(estate.state.servers).map((s) => s.readyAt));
+    expect(readyAt.size).toBeGreaterThan(10);
+    expect(Object.values(estate.state.servers).every((s) => s.gpus === 8 && s.vcpus === 224)).toBe(true);
   });
 });
