@@ -18,6 +18,8 @@ import {
   type DescribeInstanceInformationCommandOutput,
   type GetParameterCommandInput,
   type GetParameterCommandOutput,
+  type GetParametersCommandInput,
+  type GetParametersCommandOutput,
   type GetServiceSettingCommandInput,
   type GetServiceSettingCommandOutput,
   InstanceInformationFilterKey,
@@ -273,6 +275,38 @@ export const ssmCommands = {
         LastModifiedDate: new Date(estate.clock.now().getTime() - 30 * 24 * 3600_000),
         Status: tier === 'standard' ? 'Default' : 'Customized',
       },
+    };
+  },
+
+  /**
+   * GetParameters: 1-10 names (SSM API reference, GetParameters, "Array Members: Minimum number of
+   * 1 item. Maximum number of 10 items."); the ones found in Parameters, in alphabetical order, the
+   * others in InvalidParameters. A decrypted NodeConfig is handed out as GetParameter's is.
+   */
+  GetParameters(estate: SandboxEstate, input: GetParametersCommandInput): Answer<GetParametersCommandOutput> {
+    const names = input.Names ?? [];
+    if (names.length < 1 || names.length > 10) {
+      const constraint =
+        names.length < 1 ? 'have length greater than or equal to 1' : 'have length less than or equal to 10';
+      throw ssmError('ValidationException', constraintMessage('names', names, constraint));
+    }
+    const found = [...new Set(names)].filter((n) => estate.state.parameters[n]).sort();
+    const decrypt = input.WithDecryption === true;
+    return {
+      Parameters: found.map((name) => {
+        const p = getParameter(estate, name);
+        if (decrypt && p.name.endsWith('/node-config')) handOutNodeConfig(estate, p.value);
+        return {
+          Name: p.name,
+          Type: p.type,
+          Value: p.type === 'SecureString' && !decrypt ? `AQICAH-sandbox-ciphertext-${p.version}` : p.value,
+          Version: p.version,
+          LastModifiedDate: new Date(p.lastModified),
+          ARN: arnOf(estate, p.name),
+          DataType: 'text',
+        };
+      }),
+      InvalidParameters: [...new Set(names)].filter((n) => !estate.state.parameters[n]),
     };
   },
 

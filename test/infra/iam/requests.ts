@@ -69,6 +69,7 @@ export function iamRequestsOf(call: SandboxCall, estate: SandboxEstate, at: Wher
     case 'ssm:DeleteParameter':
       return one(parameter(input.Name));
     case 'ssm:DeleteParameters':
+    case 'ssm:GetParameters':
       return (input.Names as string[]).flatMap((name) => one(parameter(name)));
     case 'ssm:CreateActivation':
       return [
