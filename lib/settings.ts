@@ -30,6 +30,7 @@ const SettingsSchema = z.object({
   OFFBOARD_STATE_MACHINE_ARN: z.string().optional(),
   RECONCILE_STATE_MACHINE_ARN: z.string().optional(),
   UPGRADE_STATE_MACHINE_ARN: z.string().optional(),
+  FLEET_STATE_MACHINE_ARN: z.string().optional(),
   RESOLUTION_CHECKS: z.enum(['true', 'false']).optional(),
   CONNECTIVITY_PROBES: z.enum(['true', 'false']).optional(),
   STORE_BUCKET: z.string().optional(),
@@ -59,6 +60,7 @@ export interface Settings {
   offboardStateMachineArn?: string;
   reconcileStateMachineArn?: string;
   upgradeStateMachineArn?: string;
+  fleetStateMachineArn?: string;
   /** Whether the DNS resolution check runs (its function must then be in the cluster VPC). */
   resolutionChecks?: boolean;
   /** Whether the nightly sweep probes on-prem paths (its probe function must then be in the cluster VPC). */
@@ -88,6 +90,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): Settings {
     offboardStateMachineArn: e.OFFBOARD_STATE_MACHINE_ARN || undefined,
     reconcileStateMachineArn: e.RECONCILE_STATE_MACHINE_ARN || undefined,
     upgradeStateMachineArn: e.UPGRADE_STATE_MACHINE_ARN || undefined,
+    fleetStateMachineArn: e.FLEET_STATE_MACHINE_ARN || undefined,
     resolutionChecks: e.RESOLUTION_CHECKS === 'true',
     connectivityProbes: e.CONNECTIVITY_PROBES === 'true',
     storeBucket: e.STORE_BUCKET || undefined,

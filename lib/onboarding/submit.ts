@@ -150,13 +150,17 @@ function probeRequest(
   };
 }
 
-/** The execution input for a validated request. */
+/**
+ * The execution input for a validated request. A fleet gives each member's request id (derived
+ * from the fleet) and its place in the fleet (`fleet`); a single request derives its own id.
+ */
 export function executionInput(
   request: OnboardingRequest,
   requester: string,
   settings: Pick<Settings, 'parameterPrefix' | 'labelPrefix' | 'region' | 'gpuCheckNamespace'>,
+  member: { requestId?: string; fleet?: { fleetId: string; index: number } } = {},
 ): OnboardingInput {
-  const requestId = deriveRequestId(request);
+  const requestId = member.requestId ?? deriveRequestId(request);
   const target = {
     requestId,
     cluster: request.cluster,
@@ -175,6 +179,7 @@ export function executionInput(
       parameterPath: requestParameters(settings, requestId).base,
       manualCleanup: manualCleanup(settings, target),
     },
+    ...(member.fleet ? { fleet: member.fleet } : {}),
   };
 }
 
