@@ -88,6 +88,10 @@ export class UpgradeStoppedError extends define('UpgradeStoppedError') {}
 /** More nodes to upgrade than one execution's history can hold (lib/upgrades/limits.ts): split the rollout. */
 export class UpgradeTooLargeError extends define('UpgradeTooLargeError') {}
 
+// Fleet onboarding
+/** A fleet ended with a server that failed (cleaned up, named with its fix): the execution's final error, so the alarm sees it. */
+export class FleetIncompleteError extends define('FleetIncompleteError') {}
+
 // Network reconciliation
 export class InvalidDesiredStateError extends define('InvalidDesiredStateError') {}
 export class EmptyDesiredStateError extends define('EmptyDesiredStateError') {}
@@ -213,6 +217,7 @@ export const ERROR_NAMES: readonly string[] = [
   NodeUpgradeTimeoutError,
   UpgradeStoppedError,
   UpgradeTooLargeError,
+  FleetIncompleteError,
   InvalidDesiredStateError,
   EmptyDesiredStateError,
   NetworkActionsFailedError,
@@ -234,6 +239,18 @@ export const SNS_PERMANENT_ERRORS: readonly string[] = [
   'SNS.InvalidParameterValueException',
   'SNS.AuthorizationErrorException',
   'SNS.NotFoundException',
+];
+
+/**
+ * Errors of Step Functions' own StartExecution integration (`states:startExecution.sync:2`) that a
+ * later try can pass: too many running executions, throttling. A Task names an API error
+ * `StepFunctions.<Code>Exception` (the ASL interpreter of LocalStack/moto, `state_task_service_sfn.py`,
+ * snapshot-tested against AWS). A child that failed is `States.TaskFailed`, never retried: its own
+ * cleanup has run.
+ */
+export const SFN_TRANSIENT_ERRORS: readonly string[] = [
+  'StepFunctions.ExecutionLimitExceededException',
+  'StepFunctions.ThrottlingException',
 ];
 
 const TRANSIENT_NAMES = new Set([

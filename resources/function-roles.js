@@ -58,10 +58,16 @@ module.exports = async ({ resolveVariable }) => {
     `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:servicesetting/ssm/managed-instance/activation-tier`,
   );
   const managedInstances = sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:managed-instance/*`);
+  const fleetMachine = { Ref: 'OnboardFleetStateMachine' };
+  const fleetExecutions = sub(
+    `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${service}-${stage}-onboard-fleet:*`,
+  );
   const upgradeMachine = { Ref: 'UpgradeNodesStateMachine' };
   const upgradeExecutions = sub(
     `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${service}-${stage}-upgrade-nodes:*`,
   );
+  // A fleet's manifest and result (lib/fleets/state.ts fleetKeys).
+  const fleetObjects = (name) => sub(`\${SweepBucket.Arn}/fleets/*/${name}`);
   const hybridRoleArn = sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${hybridRole}`);
   const taggedWithThisCluster = { StringEquals: { 'ssm:resourceTag/EKSClusterARN': clusterArn } };
   // An AWS-owned document: its ARN has no account (SSM user guide, "Setting up identity based
@@ -141,6 +147,34 @@ module.exports = async ({ resolveVariable }) => {
       allow(['ssm:DescribeInstanceInformation'], '*'),
     ],
     getOnboarding: [allow(['states:DescribeExecution', 'states:GetExecutionHistory'], executions)],
+    // POST /fleets: one DescribeCluster for the fleet, the servers' locks (GetParameters, 10 a
+    // call), the manifest, then the fleet's execution (found first when the token was used).
+    submitFleet: [
+      allow(['states:StartExecution'], fleetMachine),
+      allow(['states:DescribeExecution'], fleetExecutions),
+      allow(['eks:DescribeCluster'], clusterArn),
+      allow(['ec2:DescribeVpcs'], '*'),
+      allow(['ssm:GetParameters'], lockParameters),
+      allow(['s3:PutObject'], fleetObjects('manifest.json')),
+    ],
+    // GET /fleets/{fleetId}: the fleet, then its result (one read) or each running server as GET /nodes reads it.
+    getFleet: [
+      allow(['states:DescribeExecution'], fleetExecutions),
+      allow(['states:DescribeExecution', 'states:GetExecutionHistory'], executions),
+      allow(['s3:GetObject'], fleetObjects('result.json')),
+      listBucket,
+    ],
+    // The NodeConfig parameters only (GetParameters, 10 a call), never the raw activation codes.
+    getFleetNodeConfigs: [
+      allow(['states:DescribeExecution'], fleetExecutions),
+      allow(['ssm:GetParameters'], nodeConfigs),
+    ],
+    prepareMember: [allow(['s3:GetObject'], fleetObjects('manifest.json')), listBucket],
+    summarizeFleet: [
+      allow(['s3:GetObject'], fleetObjects('manifest.json')),
+      allow(['s3:PutObject'], fleetObjects('result.json')),
+      listBucket,
+    ],
     // The NodeConfig parameters only, not the raw activation codes beside them.
     getNodeConfig: [allow(['states:DescribeExecution'], executions), allow(['ssm:GetParameter'], nodeConfigs)],
     preflight: [
@@ -435,6 +469,67 @@ module.exports = async ({ resolveVariable }) => {
       },
     };
   }
+  // The onboard-fleet state machine's own role (serverless.yml `role`): serverless-step-functions
+  // would grant DescribeExecution and StopExecution on "*" for a StateMachineArn given as a Ref.
+  // What the .sync:2 integration needs (Step Functions developer guide, "IAM policies for
+  // AWS Step Functions nested workflows", https://docs.aws.amazon.com/step-functions/latest/dg/stepfunctions-iam.html):
+  // StartExecution on the child state machine, DescribeExecution and StopExecution on its
+  // executions, and the EventBridge managed rule through which Step Functions learns the child ended.
+  const fleetFunction = (logicalId) => [{ 'Fn::GetAtt': [logicalId, 'Arn'] }, sub(`\${${logicalId}.Arn}:*`)];
+  Resources.OnboardFleetStateMachineRole = {
+    Type: 'AWS::IAM::Role',
+    Properties: {
+      Description: `eks-hybrid-ops ${stage}: the onboard-fleet state machine`,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: sub('states.${AWS::Region}.amazonaws.com') },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+      Policies: [
+        {
+          PolicyName: 'onboard-fleet',
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              allow(
+                ['lambda:InvokeFunction'],
+                [...fleetFunction('PrepareMemberLambdaFunction'), ...fleetFunction('SummarizeFleetLambdaFunction')],
+              ),
+              allow(['states:StartExecution'], stateMachine),
+              allow(['states:DescribeExecution', 'states:StopExecution'], executions),
+              allow(
+                ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+                sub(
+                  'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule',
+                ),
+              ),
+              allow(['sns:Publish'], { Ref: 'AlertTopic' }),
+              // CloudWatch Logs delivery (loggingConfig) supports only Resource "*".
+              allow(
+                [
+                  'logs:CreateLogDelivery',
+                  'logs:GetLogDelivery',
+                  'logs:UpdateLogDelivery',
+                  'logs:DeleteLogDelivery',
+                  'logs:ListLogDeliveries',
+                  'logs:PutResourcePolicy',
+                  'logs:DescribeResourcePolicies',
+                  'logs:DescribeLogGroups',
+                ],
+                '*',
+              ),
+            ],
+          },
+        },
+      ],
+    },
+  };
   return { Resources };
 };
 

@@ -12,6 +12,7 @@ const STATE_MACHINES = [
   'ReconcileNetworkStateMachine',
   'NightlySweepStateMachine',
   'UpgradeNodesStateMachine',
+  'OnboardFleetStateMachine',
 ];
 const OUTCOMES = {
   ExecutionsFailed: 'failed (its alert may not have reached the alert topic)',

@@ -177,6 +177,27 @@ function stateMachineInvocations(template: Template): void {
       const resource = `arn:aws:lambda:${AT.region}:${AT.account}:function:${functionName}`;
       add(`stateMachine:${key}`, { action: 'lambda:InvokeFunction', resource, context: {} }, `Task ${name}`);
     }
+    for (const { name, state } of allStates(definition)) {
+      if (state.Type !== 'Task' || state.Resource !== 'arn:aws:states:::states:startExecution.sync:2') continue;
+      // A child execution, run to its end (Step Functions developer guide, "IAM policies for AWS
+      // Step Functions nested workflows", Synchronous): StartExecution on the child state machine,
+      // DescribeExecution and StopExecution on its executions, and the managed EventBridge rule.
+      const child = (state.Parameters as { StateMachineArn?: { Ref?: string } } | undefined)?.StateMachineArn?.Ref;
+      const childName = template.Resources[child ?? '']?.Properties.StateMachineName as string;
+      const states = (resource: string) => `arn:aws:states:${AT.region}:${AT.account}:${resource}`;
+      const rule = `arn:aws:events:${AT.region}:${AT.account}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`;
+      const requests: IamRequest[] = [
+        { action: 'states:StartExecution', resource: states(`stateMachine:${childName}`), context: {} },
+        { action: 'states:DescribeExecution', resource: states(`execution:${childName}:child-1`), context: {} },
+        { action: 'states:StopExecution', resource: states(`execution:${childName}:child-1`), context: {} },
+        ...['events:PutTargets', 'events:PutRule', 'events:DescribeRule'].map((action) => ({
+          action,
+          resource: rule,
+          context: {},
+        })),
+      ];
+      for (const request of requests) add(`stateMachine:${key}`, request, `Task ${name}`);
+    }
   }
 }
 
@@ -477,6 +498,24 @@ describe('IAM, requests that must be denied', () => {
       {
         action: 'lambda:InvokeFunction',
         resource: arn('lambda', 'function:eks-hybrid-ops-sandbox-sweepCost'),
+        context: {},
+      },
+    ],
+    [
+      'a fleet starting any state machine but onboard-node',
+      'stateMachine:onboardFleet',
+      {
+        action: 'states:StartExecution',
+        resource: arn('states', 'stateMachine:eks-hybrid-ops-sandbox-offboard-node'),
+        context: {},
+      },
+    ],
+    [
+      "a fleet stopping another workflow's executions",
+      'stateMachine:onboardFleet',
+      {
+        action: 'states:StopExecution',
+        resource: arn('states', 'execution:eks-hybrid-ops-sandbox-upgrade-nodes:roll-1'),
         context: {},
       },
     ],

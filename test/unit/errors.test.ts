@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   ERROR_NAMES,
   isTransientAwsError,
+  SFN_TRANSIENT_ERRORS,
   SNS_PERMANENT_ERRORS,
   splitFix,
   UnsupportedOperatingSystemError,
@@ -26,11 +27,11 @@ describe('error names in the workflows', () => {
   });
 
   it.each(files)(
-    '%s matches only exported error names, reserved States.*/Lambda.* names, or known SNS ones',
+    '%s matches only exported error names, reserved States.*/Lambda.* names, or known SNS and Step Functions ones',
     (file) => {
       const names = errorEquals(JSON.parse(readFileSync(join(STATEMACHINES, file), 'utf8')));
       expect(names.length).toBeGreaterThan(0);
-      const known = [...ERROR_NAMES, ...SNS_PERMANENT_ERRORS];
+      const known = [...ERROR_NAMES, ...SNS_PERMANENT_ERRORS, ...SFN_TRANSIENT_ERRORS];
       const unknown = names.filter((n) => !known.includes(n) && !/^(States|Lambda)\.[A-Za-z]+$/.test(n));
       expect(unknown).toEqual([]);
     },

@@ -3,14 +3,16 @@ import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeInstanceInformationCommand,
   GetParameterCommand,
+  GetParametersCommand,
   GetServiceSettingCommand,
   ListTagsForResourceCommand,
   ParameterNotFound,
@@ -18,6 +20,8 @@ import {
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { systemClock } from '#lib/clock';
+import { getFleet, getFleetNodeConfigs } from '#lib/fleets/status';
+import { submitFleet } from '#lib/fleets/submit';
 import { RequestRefusedError } from '#lib/errors';
 import type { KubeApiFactory, KubeNode } from '#lib/kube/types';
 import { startReconcile } from '#lib/network/api';
@@ -233,6 +237,46 @@ export async function apiCalls(
   const bucket = at.names.SweepBucket ?? 'run-store';
   await take('getUpgrade', () =>
     getUpgrade({ sfn: clients.sfn, store: s3Store(new S3Client({}), bucket), settings: upgradeSettings }, upgradeId),
+  );
+
+  // POST /fleets (new: the manifest, then the execution; then again: found, nothing written),
+  // GET /fleets/{id} while it runs (each server's execution) and after (the result, then the
+  // servers when it is missing), GET /fleets/{id}/nodeconfigs (ten a call).
+  const fleetMachine = stateMachine('OnboardFleetStateMachine');
+  const fleetSettings = { ...stageSettings, fleetStateMachineArn: fleetMachine, storeBucket: bucket };
+  const fleetStore = s3Store(new S3Client({}), bucket);
+  s3.on(PutObjectCommand).resolves({});
+  ssm.on(GetParametersCommand).callsFake((i: { Names: string[] }) => ({ Parameters: [], InvalidParameters: i.Names }));
+  sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn', startDate: new Date() });
+  sfn.on(DescribeExecutionCommand).rejectsOnce(new ExecutionDoesNotExist({ $metadata: {}, message: 'none' }));
+  const fleetBody = JSON.stringify({
+    clientToken: 'poc-1',
+    cluster: stageSettings.clusterName,
+    defaults: { gpu: { vendor: 'nvidia', model: 'h100', count: 8 } },
+    servers: Array.from({ length: 12 }, (_, i) => ({
+      name: `gpu-node-${String(i + 1).padStart(2, '0')}`,
+      ip: `192.168.10.${21 + i}`,
+      os: 'ubuntu-22.04',
+    })),
+  });
+  const fleetSubmit = () =>
+    answered(
+      submitFleet(
+        { clients, store: fleetStore, settings: fleetSettings, now: () => new Date() },
+        { body: fleetBody, requester: REQUESTER, baseUrl: 'https://api.example' },
+      ),
+    );
+  await take('submitFleet', fleetSubmit);
+  const fleetInput = sfn.commandCalls(StartExecutionCommand).at(-1)?.args[0].input.input ?? '{}';
+  const fleetId = (JSON.parse(fleetInput) as { fleetId: string }).fleetId;
+  sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', input: fleetInput, startDate: new Date() });
+  await take('submitFleet', fleetSubmit);
+  await take('getFleet', () => getFleet({ sfn: clients.sfn, store: fleetStore, settings: fleetSettings }, fleetId));
+  sfn.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', input: fleetInput, startDate: new Date() });
+  await take('getFleet', () => getFleet({ sfn: clients.sfn, store: fleetStore, settings: fleetSettings }, fleetId));
+  sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', input: fleetInput, startDate: new Date() });
+  await take('getFleetNodeConfigs', () =>
+    getFleetNodeConfigs({ sfn: clients.sfn, ssm: clients.ssm, settings: fleetSettings }, fleetId, REQUESTER),
   );
   for (const mock of Object.values(mocks)) mock.restore();
   return found;
