@@ -20,6 +20,11 @@ export interface FleetNode {
   error?: string;
   problem?: string;
   fix?: string;
+  /**
+   * What the server's run left (its cleanup or finish could not remove it): the commands that
+   * remove it by hand, fixed when the fleet was submitted (the member's `manualCleanup`).
+   */
+  removeByHand?: string;
 }
 
 export interface FleetCounts {
@@ -71,9 +76,16 @@ function failureOf(result: Extract<MemberResult, { status: 'FAILED' }>) {
   return { error: result.error, problem: bounded(problem), fix: bounded(fix) };
 }
 
-function nodeOf(result: MemberResult, requested: number | null): FleetNode {
-  const base = { name: result.name, requestId: result.requestId, gpuRequested: requested };
+/** A member's own commands for what it may have left, after a join and after a failure. */
+type ManualCleanup = { afterJoin: string; afterFailure: string } | undefined;
+
+/** Whether a run says it left something: the cleanup summary's "Left to remove", a warning naming what is left. */
+const LEFT = /\bleft\b|remove by hand/i;
+
+function nodeOf(result: MemberResult, member: { requested: number | null; manual: ManualCleanup }): FleetNode {
+  const base = { name: result.name, requestId: result.requestId, gpuRequested: member.requested };
   if (result.status === 'FAILED') {
+    const left = LEFT.test(result.cause ?? '') ? member.manual?.afterFailure : undefined;
     return {
       ...base,
       status: 'failed',
@@ -82,9 +94,11 @@ function nodeOf(result: MemberResult, requested: number | null): FleetNode {
       gpuVerdict: null,
       warnings: [],
       ...failureOf(result),
+      ...(left ? { removeByHand: left } : {}),
     };
   }
   const { brief } = result;
+  const left = brief.warnings.some((w) => LEFT.test(w)) ? member.manual?.afterJoin : undefined;
   return {
     ...base,
     status: brief.status,
@@ -92,8 +106,14 @@ function nodeOf(result: MemberResult, requested: number | null): FleetNode {
     gpuAllocatable: brief.gpuAllocatable,
     gpuVerdict: brief.gpuVerdict,
     warnings: brief.warnings,
+    ...(left ? { removeByHand: left } : {}),
   };
 }
+
+const removeLines = (n: FleetNode) =>
+  n.removeByHand
+    ? ['  Remove by hand whatever of this is still there:', ...n.removeByHand.split('\n').map((l) => `  ${l}`)]
+    : [];
 
 function countsOf(nodes: FleetNode[]): FleetCounts {
   const gpuNodes = nodes.filter((n) => n.gpuRequested !== null);
@@ -159,6 +179,7 @@ function notificationOf(
             (n) => [
               `- ${n.name} (request ${n.requestId}): ${n.error}: ${n.problem ?? ''}`.trimEnd(),
               ...(n.fix ? [`  Fix: ${n.fix}`] : []),
+              ...removeLines(n),
             ],
             more,
           ),
@@ -168,7 +189,11 @@ function notificationOf(
       ? [
           '',
           'Joined with warnings:',
-          ...capped(warned, (n) => [`- ${n.name} (${n.nodeName})${gpus(n)}`, ...n.warnings.map((w) => `  ${w}`)], more),
+          ...capped(
+            warned,
+            (n) => [`- ${n.name} (${n.nodeName})${gpus(n)}`, ...n.warnings.map((w) => `  ${w}`), ...removeLines(n)],
+            more,
+          ),
         ]
       : []),
     ...(joined.length
@@ -203,10 +228,16 @@ export async function summarizeFleet(
   },
 ): Promise<FleetOutcome> {
   const manifest = await mustGet<FleetManifest>(deps.store, input.manifestKey);
-  const requested = new Map(
-    manifest.members.map((m) => [m.requestId, (m.input.request as OnboardingRequest).gpu?.count ?? null]),
+  const members = new Map(
+    manifest.members.map((m) => [
+      m.requestId,
+      {
+        requested: (m.input.request as OnboardingRequest).gpu?.count ?? null,
+        manual: m.input.resources?.manualCleanup,
+      },
+    ]),
   );
-  const nodes = input.results.map((r) => nodeOf(r, requested.get(r.requestId) ?? null));
+  const nodes = input.results.map((r) => nodeOf(r, members.get(r.requestId) ?? { requested: null, manual: undefined }));
   const counts = countsOf(nodes);
   const status = counts.failed ? 'failed' : counts.warning ? 'warning' : 'joined';
   const headline =

@@ -26,6 +26,11 @@ function manifest(n: number, cpuLast = false): FleetManifest {
           requestDigest: 'd',
           request: { cluster: 'gpu-hybrid-cluster', node: { name, ip: '192.168.10.1', os: 'ubuntu-22.04' }, gpu },
           fleet: { fleetId: FLEET, index: i },
+          resources: {
+            lockParameter: `/p/locks/${name}`,
+            parameterPath: `/p/onboarding/${name}-req`,
+            manualCleanup: { afterJoin: `- join commands of ${name}`, afterFailure: `- failure commands of ${name}` },
+          },
         },
       };
     }),
@@ -138,6 +143,23 @@ describe('SummarizeFleet', () => {
     const results = [joined(0), joined(1, { gpuAllocatable: null, gpuVerdict: null })];
     const { outcome } = await summarize(results, manifest(2, true));
     expect(outcome.counts).toMatchObject({ gpuServers: 1, gpuVerified: 1, gpusRequested: 8, gpusVerified: 8 });
+  });
+
+  it("gives the member's remove-by-hand commands for what its cleanup left", async () => {
+    const results = [joined(0), joined(1)];
+    results[1] = {
+      name: 'gpu-node-02',
+      requestId: 'gpu-node-02-req',
+      status: 'FAILED',
+      error: 'NodeJoinTimeoutError',
+      cause:
+        'Failed at WaitForNode with NodeJoinTimeoutError: no Node. Fix: check kubelet. Left to remove: /p/locks/gpu-node-02.',
+    };
+    const { outcome } = await summarize(results);
+    expect(outcome.notification.message).toContain(
+      '  Remove by hand whatever of this is still there:\n  - failure commands of gpu-node-02',
+    );
+    expect(outcome.notification.message).not.toContain('commands of gpu-node-01');
   });
 
   it('reads a PrepareMember failure (a Lambda error) as its error and fix', async () => {
