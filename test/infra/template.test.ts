@@ -309,6 +309,7 @@ describe('the workflow alarms', () => {
     expect(machines).toEqual([
       'NightlySweepStateMachine',
       'OffboardNodeStateMachine',
+      'OnboardFleetStateMachine',
       'OnboardNodeStateMachine',
       'ReconcileNetworkStateMachine',
       'UpgradeNodesStateMachine',
