@@ -148,13 +148,16 @@ module.exports = async ({ resolveVariable }) => {
     ],
     getOnboarding: [allow(['states:DescribeExecution', 'states:GetExecutionHistory'], executions)],
     // POST /fleets: one DescribeCluster for the fleet, the servers' locks (GetParameters, 10 a
-    // call), the manifest, then the fleet's execution (found first when the token was used).
+    // call), SSM's tier with the fleet's size, the manifest, then the fleet's execution (found
+    // first when the token was used).
     submitFleet: [
       allow(['states:StartExecution'], fleetMachine),
       allow(['states:DescribeExecution'], fleetExecutions),
       allow(['eks:DescribeCluster'], clusterArn),
       allow(['ec2:DescribeVpcs'], '*'),
       allow(['ssm:GetParameters'], lockParameters),
+      allow(['ssm:GetServiceSetting'], activationTierSetting),
+      allow(['ssm:DescribeInstanceInformation'], '*'),
       allow(['s3:PutObject'], fleetObjects('manifest.json')),
     ],
     // GET /fleets/{fleetId}: the fleet, then its result (one read) or each running server as GET /nodes reads it.

@@ -9,6 +9,7 @@ import type { LockValue } from '../node-lock';
 import { clusterFitProblems } from '../onboarding/cluster-fit';
 import { executionInput } from '../onboarding/submit';
 import { lockParameter, type Settings } from '../settings';
+import { quotaProblem, readManagedInstanceQuota } from '../ssm-quota';
 import type { RunStore } from '../store';
 import {
   deriveFleetId,
@@ -120,7 +121,8 @@ async function lockProblems(
 
 /**
  * Validates a fleet body: its shape and each server as `POST /nodes` validates a request, then the
- * well-formed servers against the cluster (one DescribeCluster) and the node locks. Lists every
+ * well-formed servers against SSM's tier (lib/ssm-quota.ts, with the fleet's size), the cluster
+ * (one DescribeCluster) and the node locks. Lists every
  * problem with the server's index and field. Shared by `POST /fleets` and the local runner.
  */
 export async function validateFleetSubmission(
@@ -133,7 +135,11 @@ export async function validateFleetSubmission(
   const cluster = parsed.ok ? parsed.request.cluster : parsed.cluster;
   const fleetId = parsed.ok ? deriveFleetId(parsed.request) : undefined;
   if (cluster && members.length) {
+    // Every server registers one more on-prem managed instance: a fleet that would pass SSM's
+    // standard tier is refused now, with the fix, rather than server by server at nodeadm init.
+    const full = quotaProblem(await readManagedInstanceQuota(deps.clients.ssm), members.length);
     problems.push(
+      ...(full ? [{ field: 'servers', message: full }] : []),
       ...(await clusterProblems(deps, cluster, members)),
       ...(await lockProblems(
         deps,

@@ -14,7 +14,12 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { GetParametersCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DescribeInstanceInformationCommand,
+  GetParametersCommand,
+  GetServiceSettingCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -31,7 +36,9 @@ import {
   eksCluster,
   PARAMETER_PREFIX,
   REGION,
+  registeredInstances,
   seedVpcs,
+  ssmTier,
   STATE_MACHINE_ARN,
   VPC_ID,
 } from '#test/helpers/onboarding-fixtures';
@@ -48,6 +55,8 @@ const sfnMock = mockClient(SFNClient);
 function answerAsTheReferenceCluster() {
   eksMock.on(DescribeClusterCommand, { name: CLUSTER }).resolves({ cluster: eksCluster() });
   ec2Mock.on(DescribeVpcsCommand, { VpcIds: [VPC_ID] }).resolves(seedVpcs());
+  ssmMock.on(GetServiceSettingCommand).resolves(ssmTier());
+  ssmMock.on(DescribeInstanceInformationCommand).resolves(registeredInstances(3));
   ssmMock.on(GetParametersCommand).callsFake((input: { Names: string[] }) => ({
     Parameters: [],
     InvalidParameters: input.Names,
@@ -327,6 +336,14 @@ const cases: BadInput[] = [
     }),
     field: 'servers[2].podCidr',
     message: 'Pod CIDR 10.250.3.0/24 is not inside a remote pod network of gpu-hybrid-cluster',
+  },
+  {
+    name: "a fleet that would pass SSM's standard tier",
+    body: JSON.stringify(valid()),
+    // 998 registered: three more make 1,001, past the standard tier's 1,000.
+    arrange: () => ssmMock.on(DescribeInstanceInformationCommand).resolves(registeredInstances(998)),
+    field: 'servers',
+    message: '1,000',
   },
   {
     name: 'a server a live onboarding holds',
