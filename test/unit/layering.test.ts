@@ -143,6 +143,10 @@ describe('import directions', () => {
       sandbox: layerOf('lib/sandbox/estate.ts'),
     };
     expect(violation(layers.network, layers.onboarding)).toBeDefined();
+    // The fleet runs onboard-node's executions, so it may import onboarding, and no other workflow.
+    expect(violation(layerOf('lib/fleets/submit.ts'), layers.onboarding)).toBeUndefined();
+    expect(violation(layerOf('lib/fleets/submit.ts'), layers.network)).toBeDefined();
+    expect(violation(layers.onboarding, layerOf('lib/fleets/submit.ts'))).toBeDefined();
     expect(violation(layers.core, layers.network)).toBeDefined();
     expect(violation(layers.core, layers.edge)).toBeDefined();
     expect(violation(layers.edge, layers.onboarding)).toBeDefined();
