@@ -19,6 +19,7 @@ export function runPrepared(
     estate: local.estate,
     alertTopicArn: local.alertTopicArn,
     afterTask: workflow.afterTask?.(local, options.out ?? SILENT, input),
+    childRuns: workflow.childRuns?.(local, options.out ?? SILENT, input),
     onEvent: options.onEvent,
     lambdaFaults: options.lambdaFaults,
   });

@@ -9,6 +9,7 @@ import { type EstateName, localRuntime, UsageError } from './local-runtime';
 import { runPrepared } from './local-run';
 import type { RunEvent } from './runner';
 import { offboardNode } from './workflows/offboard-node';
+import { onboardFleet } from './workflows/onboard-fleet';
 import { onboardNode } from './workflows/onboard-node';
 import { nightlySweep } from './workflows/nightly-sweep';
 import { reconcileNetwork } from './workflows/reconcile-network';
@@ -21,6 +22,7 @@ const WORKFLOWS: Record<string, LocalWorkflow> = {
   [reconcileNetwork.name]: reconcileNetwork,
   [nightlySweep.name]: nightlySweep,
   [upgradeNodes.name]: upgradeNodes,
+  [onboardFleet.name]: onboardFleet,
 };
 
 const HELP = `hybridops: run eks-hybrid-ops workflows locally, with the real ASL and handlers
@@ -37,7 +39,8 @@ Options:
   --input <file>     the workflow input (onboard-node: the body of POST /nodes;
                      offboard-node: {"node": "<name>"} and the options of DELETE /nodes/{node};
                      reconcile-network: {"mode": "plan"|"apply"}, config/sandbox.yaml on the sandbox;
-                     nightly-sweep: {"trigger": "manual"}; upgrade-nodes: the body of POST /upgrades)
+                     nightly-sweep: {"trigger": "manual"}; upgrade-nodes: the body of POST /upgrades;
+                     onboard-fleet: the body of POST /fleets)
   --estate sandbox   (default) the built-in simulator of AWS and the on-prem servers, kept under
                      $HYBRIDOPS_HOME (default .hybridops/); no AWS account needed
   --estate aws       the real account, through the default AWS credential chain; needs
@@ -136,16 +139,18 @@ async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv): Pr
   const entered = new Map<string, number>();
   const result = await runPrepared(workflow, local, prepared.input, {
     out,
-    onEvent: (event: RunEvent) => {
-      if (event.type === 'entered') {
-        entered.set(event.state, event.at);
-        out.line(`  -> ${event.state}`);
-      } else if (event.type === 'exited') {
-        out.line(`  <- ${event.state} (${event.at - (entered.get(event.state) ?? event.at)} ms)`);
-      } else if (event.type === 'failed') out.line(`  xx ${event.state}: ${event.error}`);
-      else if (event.type === 'retried') out.line(`  .. ${event.state}: retry ${event.attempt}`);
-      else if (event.type === 'caught') out.line(`  => ${event.state}: caught, cleaning up`);
-    },
+    onEvent:
+      workflow.progress?.(out, prepared.input) ??
+      ((event: RunEvent) => {
+        if (event.type === 'entered') {
+          entered.set(event.state, event.at);
+          out.line(`  -> ${event.state}`);
+        } else if (event.type === 'exited') {
+          out.line(`  <- ${event.state} (${event.at - (entered.get(event.state) ?? event.at)} ms)`);
+        } else if (event.type === 'failed') out.line(`  xx ${event.state}: ${event.error}`);
+        else if (event.type === 'retried') out.line(`  .. ${event.state}: retry ${event.attempt}`);
+        else if (event.type === 'caught') out.line(`  => ${event.state}: caught, cleaning up`);
+      }),
   });
   const alerts = local.estate?.outbox.slice(published) ?? [];
   workflow.summarize(result, out, alerts);
