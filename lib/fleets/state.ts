@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import type { OnboardingBrief } from '../onboarding/finish';
+import { GPU_VERDICTS } from '../onboarding/gpu-verification';
 import type { OnboardingInput } from '../onboarding/state';
 
 /**
@@ -54,9 +56,7 @@ export const FleetInputSchema = z.object({
 });
 export type FleetInput = z.infer<typeof FleetInputSchema>;
 
-export const GPU_VERDICTS = ['verified', 'no-device-plugin', 'gpus-missing', 'not-checked'] as const;
-
-/** What a finished onboarding tells its fleet (onboard-node's `brief`). */
+/** What a finished onboarding tells its fleet (onboard-node's `brief`, lib/onboarding/finish.ts). */
 export const BriefSchema = z.object({
   status: z.enum(['joined', 'warning']),
   nodeName: z.string(),
@@ -64,7 +64,7 @@ export const BriefSchema = z.object({
   gpuAllocatable: z.number().nullable(),
   gpuVerdict: z.enum(GPU_VERDICTS).nullable(),
   warnings: z.array(z.string()),
-});
+}) satisfies z.ZodType<OnboardingBrief>;
 export type Brief = z.infer<typeof BriefSchema>;
 
 /** One Map iteration's result: the child's brief, or how it failed. */

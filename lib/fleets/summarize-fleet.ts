@@ -3,7 +3,8 @@ import { splitFix } from '../errors';
 import { capped, lines, type Notification, snsSubject } from '../notifications';
 import type { OnboardingRequest } from '../onboarding/request';
 import { mustGet, objectUri, type RunStore } from '../store';
-import type { FleetManifest, GPU_VERDICTS, MemberResult } from './state';
+import type { GpuVerdict } from '../onboarding/gpu-verification';
+import type { FleetManifest, MemberResult } from './state';
 
 /** One server of a finished fleet, as the API, the CLI and the message read it. */
 export interface FleetNode {
@@ -14,7 +15,7 @@ export interface FleetNode {
   nodeName: string | null;
   gpuRequested: number | null;
   gpuAllocatable: number | null;
-  gpuVerdict: (typeof GPU_VERDICTS)[number] | null;
+  gpuVerdict: GpuVerdict | null;
   warnings: string[];
   /** A failed server: its error's name, what happened (the child's cause) and how to fix it. */
   error?: string;
