@@ -6,6 +6,7 @@ import type { Streams } from '../main';
 import { type ChaosSummary, type ChaosWorkflow, runChaos } from './engine';
 import { nightlySweepChaos } from './nightly-sweep';
 import { offboardNodeChaos } from './offboard-node';
+import { onboardFleetChaos } from './onboard-fleet';
 import { onboardNodeChaos } from './onboard-node';
 import { reconcileNetworkChaos } from './reconcile-network';
 import { upgradeNodesChaos } from './upgrade-nodes';
@@ -16,6 +17,7 @@ export const CHAOS_WORKFLOWS: Record<string, ChaosWorkflow> = {
   [reconcileNetworkChaos.name]: reconcileNetworkChaos,
   [nightlySweepChaos.name]: nightlySweepChaos,
   [upgradeNodesChaos.name]: upgradeNodesChaos,
+  [onboardFleetChaos.name]: onboardFleetChaos,
 };
 
 export const CHAOS_HELP = `hybridops chaos: run a workflow's real state machine on fresh sandbox estates, each run with a
