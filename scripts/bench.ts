@@ -5,7 +5,9 @@
  *   inside) and its module init time, against the baseline from before the SDK was bundled
  *   (bench/functions-before-bundling.json; `npm run bench -- --baseline <git ref>` records it);
  * - the local onboarding on the sandbox: wall time, state transitions, AWS API calls, each
- *   against its lower bound.
+ *   against its lower bound;
+ * - the fleet (onboard-fleet) of the seed's 10-server PoC and of 100 servers: the same, with the
+ *   children's transitions and the largest state.
  */
 import '#lib/polyfills';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { type FunctionFigures, functionsBench, loadBaseline, recordBaseline } fr
 import { onboardNode } from '#cli/workflows/onboard-node';
 import { networkBench } from './bench-network';
 import { sweepBench } from './bench-sweep';
+import { fleetBench } from './bench-fleet';
 import { backoffSeconds } from '#lib/onboarding/backoff';
 import { ONBOARDING_TIMINGS } from '#lib/settings';
 
@@ -67,6 +70,7 @@ async function main() {
   const runs = await onboarding();
   const net = await networkBench(RUNS);
   const sweeps = await sweepBench([100, 1000, 10000], RUNS);
+  const fleets = await fleetBench([10, 100]);
   const last = runs.at(-1);
   if (!last) throw new Error('no runs');
   const { polls, reads } = scenarioLooks(loadScenario());
@@ -147,6 +151,29 @@ async function main() {
     `AWS calls at ${sweeps.at(-1)?.nodes.toLocaleString('en-US')} nodes, by command:`,
     '',
     ...Object.entries(sweeps.at(-1)?.calls ?? {})
+      .sort()
+      .map(([name, count]) => `- ${name}: ${count}`),
+    '',
+  );
+  lines.push(
+    '## Fleet onboarding (sandbox, scenario joins)',
+    '',
+    "The onboard-fleet state machine (real ASL and handlers), each server's onboarding a child execution of",
+    'onboard-node run in process: the PoC (gpu-node-01..10, 10 at a time) and 100 servers (40 at a time, the',
+    "inline Map's ceiling). Transitions are the fleet's own and its children's; the fleet's stay within 1.5x",
+    "of the children's as long as its own are under half of theirs. AWS calls include the integration's",
+    'StartExecution per child; the lower bound is every server joining at the first look.',
+    '',
+    '| servers | outcome | wall time | fleet transitions | children transitions | total / children | largest fleet state | largest child state | AWS calls | lower bound |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...fleets.map(
+      (f) =>
+        `| ${f.servers} | ${f.status}: ${f.headline} | ${f.wallMs} ms | ${f.fleetTransitions} | ${f.childTransitions} | ${((f.fleetTransitions + f.childTransitions) / Math.max(1, f.childTransitions)).toFixed(2)} | ${kb(f.fleetMaxStateBytes)} | ${kb(f.childMaxStateBytes)} | ${f.awsCalls} | ${f.lowerBound} |`,
+    ),
+    '',
+    `AWS calls at ${fleets.at(-1)?.servers} servers, by command:`,
+    '',
+    ...Object.entries(fleets.at(-1)?.calls ?? {})
       .sort()
       .map(([name, count]) => `- ${name}: ${count}`),
     '',
