@@ -74,7 +74,10 @@ const bounded = (text: string | undefined) =>
 function failureOf(result: Extract<MemberResult, { status: 'FAILED' }>) {
   const described = describeCaughtError({ Error: result.error, Cause: result.cause });
   const { problem, fix } = described.fix ? described : splitFix(described.problem);
-  return { error: result.error, problem: bounded(problem), fix: bounded(fix) };
+  // The cleanup summary repeats the error's name: "Failed at <step> with <error>: <problem>".
+  const summary = /^Failed at (\S+) with \S+: ([\s\S]*)$/.exec(problem);
+  const said = summary ? `at ${summary[1]}: ${summary[2]}` : problem;
+  return { error: result.error, problem: bounded(said), fix: bounded(fix) };
 }
 
 /** A member's own commands for what it may have left, after a join and after a failure. */
@@ -178,7 +181,7 @@ function notificationOf(
           ...capped(
             failed,
             (n) => [
-              `- ${n.name} (request ${n.requestId}): ${n.error}: ${n.problem ?? ''}`.trimEnd(),
+              `- ${n.name} (request ${n.requestId}): ${n.error}${n.problem?.startsWith('at ') ? ' ' : ': '}${n.problem ?? ''}`.trimEnd(),
               ...(n.fix ? [`  Fix: ${n.fix}`] : []),
               ...removeLines(n),
             ],

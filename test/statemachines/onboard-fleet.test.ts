@@ -77,7 +77,7 @@ describe('onboard-fleet on the sandbox', () => {
     expect(estate.outbox).toHaveLength(1);
     expect(estate.outbox[0]?.subject).toBe(`[CRITICAL] fleet ${input.fleetId}: 1 of 10 failed, 9 joined`);
     expect(estate.outbox[0]?.message).toMatch(
-      /- gpu-node-07 \(request [^)]+\): RegistrationTimeoutError: .*\n {2}Fix: /,
+      /- gpu-node-07 \(request [^)]+\): RegistrationTimeoutError at WaitForRegistration: .*\n {2}Fix: /,
     );
     const left = Object.keys(estate.state.parameters).filter((p) => p.includes(seventh?.requestId ?? '-'));
     expect(left).toEqual([]);

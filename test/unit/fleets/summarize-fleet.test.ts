@@ -114,7 +114,7 @@ describe('SummarizeFleet', () => {
     expect(outcome.notification.severity).toBe('critical');
     expect(outcome.notification.subject).toBe(`[CRITICAL] fleet ${FLEET}: 1 of 10 failed, 9 joined`);
     expect(outcome.notification.message).toContain(
-      '- gpu-node-07 (request gpu-node-07-req): RegistrationTimeoutError: Failed at WaitForRegistration with RegistrationTimeoutError: The server did not register before the activation expired.',
+      '- gpu-node-07 (request gpu-node-07-req): RegistrationTimeoutError at WaitForRegistration: The server did not register before the activation expired.',
     );
     expect(outcome.notification.message).toContain('  Fix: Check the server reaches SSM, then submit again.');
   });
