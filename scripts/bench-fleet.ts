@@ -11,7 +11,7 @@ import type { RunResult } from '#cli/runner';
 import { PROJECT_ROOT } from '#cli/serverless-config';
 import { fleetOutcomeOf, onboardFleet } from '#cli/workflows/onboard-fleet';
 import { withServices } from '#lib/sandbox/index';
-import { DEFAULT_SEED, loadSeed, SandboxEstate } from '#lib/sandbox/estate';
+import { SandboxEstate } from '#lib/sandbox/estate';
 
 export interface FleetFigures {
   servers: number;
@@ -29,21 +29,11 @@ export interface FleetFigures {
   calls: Record<string, number>;
 }
 
-/** The `n` servers of a fleet larger than the PoC: gpu-fleet-001.., 8 H100 each, on the seed's network plan. */
+/** A server of a fleet larger than the PoC: gpu-fleet-001.., on the seed's network plan. */
 const fleetServer = (i: number) => ({
   name: `gpu-fleet-${String(i + 1).padStart(3, '0')}`,
   ip: `192.168.20.${i + 1}`,
 });
-
-/** The seed, with `n` more GPU servers (gpu-fleet-001..) beside the PoC's when the fleet is larger. */
-export function seedFor(n: number) {
-  const seed = loadSeed(DEFAULT_SEED);
-  if (n <= 10) return seed;
-  const poc = seed.onPrem.servers.find((s) => s.name === 'gpu-node-01');
-  if (!poc) throw new Error('the seed has no gpu-node-01 to copy');
-  for (let i = 0; i < n; i += 1) seed.onPrem.servers.push({ ...poc, ...fleetServer(i) });
-  return seed;
-}
 
 /** The PoC's body, or one of `n` servers (gpu-fleet-001..) on the seed's network plan. */
 export function fleetBody(n: number): string {
@@ -77,7 +67,8 @@ export const fleetLowerBound = (n: number) => 2 + 2 + Math.ceil(n / 10) + 1 + n 
 export async function fleetBench(sizes: number[]): Promise<FleetFigures[]> {
   const figures: FleetFigures[] = [];
   for (const n of sizes) {
-    const estate = withServices(SandboxEstate.inMemory(seedFor(n)));
+    // A server the seed does not name has the GPUs it asks for (lib/sandbox/on-prem.ts).
+    const estate = withServices(SandboxEstate.inMemory());
     estate.state.scenario = 'joins';
     const local = sandboxLocalRuntime(estate, join(PROJECT_ROOT, '.hybridops', 'bench'));
     const started = Date.now();

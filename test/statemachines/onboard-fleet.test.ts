@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useScenario } from '#cli/chaos/onboard-fleet';
-import { fleetBody, seedFor } from '#scripts/bench-fleet';
+import { fleetBody } from '#scripts/bench-fleet';
 import { prepareAndRun } from '#cli/local-run';
 import { sandboxLocalRuntime } from '#cli/local-runtime';
 import { main } from '#cli/main';
@@ -30,8 +30,8 @@ afterEach(() => rmSync(home, { recursive: true, force: true }));
 
 const poc = () => JSON.parse(readFileSync(EVENT, 'utf8')) as Record<string, unknown> & { servers: unknown[] };
 
-async function run(body: Record<string, unknown>, scenario = 'joins', servers = 10) {
-  const estate = withServices(SandboxEstate.inMemory(seedFor(servers)));
+async function run(body: Record<string, unknown>, scenario = 'joins') {
+  const estate = withServices(SandboxEstate.inMemory());
   useScenario(estate, scenario);
   const local = { ...sandboxLocalRuntime(estate, home), estate };
   const { input, result } = await prepareAndRun(onboardFleet, local, JSON.stringify(body));
@@ -106,7 +106,7 @@ describe('onboard-fleet on the sandbox', () => {
 
   it('keeps 100 servers far under 256 KiB of state, with transitions within 1.5x of the children', async () => {
     const body = JSON.parse(fleetBody(100)) as Record<string, unknown>;
-    const { result } = await run(body, 'joins', 100);
+    const { result } = await run(body);
     expect(result.status).toBe('SUCCEEDED');
     expect(fleetOutcomeOf(result)?.counts).toMatchObject({ joined: 100, gpusVerified: 800 });
     expect(largestState(result)).toBeLessThan(64 * 1024);
