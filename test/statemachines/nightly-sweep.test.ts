@@ -13,12 +13,17 @@ import { sandboxStoreBucket } from '#lib/sandbox/services/s3';
 import type { EstateSeed } from '#lib/sandbox/seed';
 import type { AlertMemory } from '#lib/sweep/findings';
 import { MEMORY_KEY } from '#lib/sweep/store';
+import { freezeTimeAt } from '../helpers/frozen-time';
 
 /**
  * The real statemachines/nightly-sweep.asl.json on the sandbox estate: a night with findings, a
  * clean night, a repeated night (no repeat page), a worse and a resolved finding, a check that
  * fails while the others report, and a sweep that fails outright.
  */
+
+// Mid-month: on a month's first day there is no month-to-date spend to ask Cost Explorer for
+// (its End is exclusive and must follow Start), so the night's cost questions differ.
+freezeTimeAt(new Date('2026-11-16T18:00:00Z'));
 
 let home: string;
 beforeEach(() => {
