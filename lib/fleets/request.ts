@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { idHash, idSlug } from '../domain/ids';
 import * as z from 'zod';
 import { cidrsOverlap, parseCidr } from '../domain/ipv4';
 import {
@@ -279,15 +280,6 @@ export function parseFleetBody(raw: string | null | undefined, labelPrefix: stri
   return parseFleetRequest(body, labelPrefix);
 }
 
-const slug = (text: string) =>
-  text
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .slice(0, 40)
-    .replace(/^-+|-+$/g, '');
-
-const hash12 = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 12);
-
 /**
  * The fleet id, `fleet-<slug>-<hash12>`: also its execution's name, so at most 63 characters. With
  * a client token it depends on the cluster and the token only (a retried POST is the same fleet,
@@ -295,12 +287,12 @@ const hash12 = (...parts: string[]) => createHash('sha256').update(parts.join('\
  */
 export function deriveFleetId(request: Pick<FleetRequest, 'cluster' | 'clientToken'>): string {
   const token = request.clientToken;
-  return `fleet-${slug(token ?? request.cluster) || 'servers'}-${hash12(request.cluster, token ?? randomUUID())}`;
+  return `fleet-${idSlug(token ?? request.cluster) || 'servers'}-${idHash(request.cluster, token ?? randomUUID())}`;
 }
 
 /** A member's request id (its onboard-node execution's name): the server's name and a hash of the cluster, fleet and name. */
 export function memberRequestId(cluster: string, fleetId: string, name: string): string {
-  return `${name.slice(0, 40).replace(/-+$/, '')}-${hash12(cluster, fleetId, name)}`;
+  return `${name.slice(0, 40).replace(/-+$/, '')}-${idHash(cluster, fleetId, name)}`;
 }
 
 /** A digest of what was asked, to tell a retried POST from another body under the same token. */

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { idHash, idSlug } from '../domain/ids';
 import * as z from 'zod';
 
 /**
@@ -196,16 +197,8 @@ function parseQuery(query: Record<string, string | undefined>, problems: Problem
  * with the same token maps to the same execution. Without a token every request is a new one.
  */
 export function deriveRequestId(request: Pick<OffboardingRequest, 'cluster' | 'node' | 'clientToken'>): string {
-  const slug =
-    request.node
-      .replace(/[^a-z0-9]+/g, '-')
-      .slice(0, 40)
-      .replace(/^-+|-+$/g, '') || 'node';
-  const hash = createHash('sha256')
-    .update(`offboard\n${request.cluster}\n${request.node}\n${request.clientToken ?? randomUUID()}`)
-    .digest('hex')
-    .slice(0, 12);
-  return `${slug}-${hash}`;
+  const hash = idHash('offboard', request.cluster, request.node, request.clientToken ?? randomUUID());
+  return `${idSlug(request.node) || 'node'}-${hash}`;
 }
 
 /** What was asked, canonically: a retried DELETE (same token, same options) is the same request. */

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { idHash, idSlug } from '../domain/ids';
 import * as z from 'zod';
 import { isIpv4, parseCidr } from '../domain/ipv4';
 import {
@@ -239,18 +240,8 @@ export function assertOnboardingRequest(body: unknown, labelPrefix: string): Onb
  * suffix.
  */
 export function deriveRequestId(request: Pick<OnboardingRequest, 'cluster' | 'node' | 'clientToken'>): string {
-  const slug = (text: string) =>
-    text
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .slice(0, 40)
-      .replace(/^-+|-+$/g, '');
   const token = request.clientToken;
-  const hash = createHash('sha256')
-    .update(`${request.cluster}\n${token ?? randomUUID()}`)
-    .digest('hex')
-    .slice(0, 12);
-  return `${slug(token ?? request.node.name) || 'request'}-${hash}`;
+  return `${idSlug(token ?? request.node.name) || 'request'}-${idHash(request.cluster, token ?? randomUUID())}`;
 }
 
 /** A digest of what was asked, to tell a retried POST from a different one under the same token. */

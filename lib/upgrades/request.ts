@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { idHash, idSlug } from '../domain/ids';
 import * as z from 'zod';
 import { parseKubernetesVersion } from '../domain/kubernetes';
 import { MAX_NODES_PER_UPGRADE, MAX_UNAVAILABLE, UPGRADE_TIMINGS } from './limits';
@@ -142,18 +143,9 @@ export function parseUpgradeBody(raw: string | null | undefined): ParseResult {
  * target, with a random suffix.
  */
 export function deriveUpgradeId(request: Pick<UpgradeRequest, 'cluster' | 'clientToken'>, target: string): string {
-  const slug = (text: string) =>
-    text
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .slice(0, 40)
-      .replace(/^-+|-+$/g, '');
   const token = request.clientToken;
-  const hash = createHash('sha256')
-    .update(`upgrade\n${request.cluster}\n${token ?? randomUUID()}`)
-    .digest('hex')
-    .slice(0, 12);
-  return `${(token && slug(token)) || `upgrade-${slug(target)}`}-${hash}`;
+  const hash = idHash('upgrade', request.cluster, token ?? randomUUID());
+  return `${(token && idSlug(token)) || `upgrade-${idSlug(target)}`}-${hash}`;
 }
 
 /** A digest of what was asked, to tell a retried POST from a different one under the same token. */
