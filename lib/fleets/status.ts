@@ -17,6 +17,7 @@ import type { RunStore } from '../store';
 import { FLEET_ID, type FleetInput, type FleetMemberRef } from './state';
 import type { FleetSummary } from './summarize-fleet';
 import { requireFleetStateMachine } from './submit';
+import { mapLimit } from '../concurrency';
 
 /** Servers read at once while a fleet runs: each is a DescribeExecution and, if it runs, a page or two of its history. */
 export const STATUS_CONCURRENCY = 8;
@@ -39,20 +40,6 @@ async function fleetExecution(
     });
   }
   return { execution, input: JSON.parse(execution.input ?? '{}') as FleetInput };
-}
-
-/** Runs `fn` on each item, at most `limit` at once, keeping their order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** One server of a fleet that has not ended (or whose result was never written): its child execution, read as GET /nodes reads it. */

@@ -5,22 +5,10 @@ import { classifyLink, connectivityFinding, linkStats, type ProbeTarget } from '
 import type { SweepFinding } from './findings';
 import type { CheckPart } from './state';
 import { runKeys } from './store';
+import { mapLimit } from '../concurrency';
 
 /** TCP probes a probe Lambda runs at once. */
 export const PROBE_CONCURRENCY = 25;
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
 
 /** Step ProbeBatch: TCP connect samples to each target of one batch, classified; findings for the off ones. */
 export async function probeBatch(
