@@ -132,7 +132,8 @@ export const onboardFleet: LocalWorkflow = {
     out.line(`${head}: ${outcome.headline}`);
     for (const n of outcome.nodes ?? []) {
       const gpus = n.gpuAllocatable === null ? '' : `, ${n.gpuAllocatable} GPUs allocatable`;
-      out.line(`  ${n.name}: ${n.status}${n.nodeName ? ` as ${n.nodeName}` : ''}${gpus}`);
+      const status = { joined: 'joined', warning: 'joined with a warning', failed: 'failed, cleaned up' }[n.status];
+      out.line(`  ${n.name}: ${status}${n.nodeName ? ` as ${n.nodeName}` : ''}${gpus}`);
     }
     // What went wrong and the fix, for each server that failed or joined with a warning: as the
     // operators' message says it.

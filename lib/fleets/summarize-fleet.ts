@@ -162,7 +162,7 @@ function notificationOf(
   const gpus = (n: FleetNode) =>
     n.gpuRequested === null
       ? ''
-      : `, ${n.gpuAllocatable ?? 0} of ${n.gpuRequested} GPUs ${n.gpuVerdict ?? ''}`.trimEnd();
+      : `, ${n.gpuAllocatable ?? 0} of ${n.gpuRequested} GPUs ${n.gpuVerdict === 'verified' ? 'verified' : `(${(n.gpuVerdict ?? 'not-checked').replace(/-/g, ' ')})`}`;
   const message = [
     `Fleet ${fleet.fleetId} onboarding into ${fleet.cluster}: ${headline}`,
     '',

@@ -100,7 +100,7 @@ describe('onboard-fleet on the sandbox', () => {
       `[WARNING] fleet ${input.fleetId}: 10 joined, 1 with warnings`,
     ]);
     expect(estate.outbox[0]?.message).toMatch(
-      /Joined with warnings:\n- gpu-node-03 \(mi-[0-9a-f]+\), 0 of 8 GPUs no-device-plugin/,
+      /Joined with warnings:\n- gpu-node-03 \(mi-[0-9a-f]+\), 0 of 8 GPUs \(no device plugin\)/,
     );
   });
 

@@ -134,7 +134,7 @@ describe('SummarizeFleet', () => {
     expect(outcome.counts).toMatchObject({ joined: 9, warning: 1, failed: 0, gpuVerified: 9, gpusVerified: 72 });
     expect(outcome.notification.subject).toBe(`[WARNING] fleet ${FLEET}: 10 joined, 1 with warnings`);
     expect(outcome.notification.message).toContain(
-      `- gpu-node-03 (mi-00000000000000002), 0 of 8 GPUs no-device-plugin`,
+      `- gpu-node-03 (mi-00000000000000002), 0 of 8 GPUs (no device plugin)`,
     );
     expect(outcome.notification.message).toContain(`  ${warning}`);
   });
