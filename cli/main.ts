@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSandbox } from '#lib/sandbox/index';
 import { CHAOS_HELP, chaosCommand } from './chaos/command';
+import { CLIENT_HELP, type ClientDeps, clientCommand } from './client/commands';
 import { hybridopsHome } from '#lib/sandbox/estate';
 import { displayPath } from './display';
 import { type EstateName, localRuntime, UsageError } from './local-runtime';
@@ -25,12 +26,13 @@ const WORKFLOWS: Record<string, LocalWorkflow> = {
   [onboardFleet.name]: onboardFleet,
 };
 
-const HELP = `hybridops: run eks-hybrid-ops workflows locally, with the real ASL and handlers
+const HELP = `hybridops: run eks-hybrid-ops workflows locally, with the real ASL and handlers, and call the deployed API
 
 Usage:
   hybridops run <workflow> --input <file> [--estate sandbox|aws] [--scenario <name>|<name>:<server>,...] [--json] [--verbose]
   hybridops chaos --workflow <workflow> [--runs N] [--seed S] [--json]
   hybridops sandbox reset
+  hybridops nodes|fleets|upgrades <verb> ... --api <url> [--wait] [--json]   (below)
   hybridops --help
 
 Workflows: ${Object.keys(WORKFLOWS).join(', ')}
@@ -56,17 +58,25 @@ Options:
 chaos runs the workflow again and again on fresh sandbox estates with seeded random faults and
 checks the invariants operators rely on after each run (hybridops chaos --help).
 
+${CLIENT_HELP}
 Exit codes: 0 the execution succeeded, 1 it failed, 2 the input was rejected or the command misused.
+The API commands: 0 accepted or succeeded, 1 failed or refused (403, 409, 410, 5xx, unreachable),
+2 a 400 or 404 or the command misused.
 `;
 
 export interface Streams {
-  stdout: { write(text: string): unknown };
+  stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown };
 }
 
-export async function main(argv: string[], io: Streams, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Streams,
+  env: NodeJS.ProcessEnv = process.env,
+  client: ClientDeps = {},
+): Promise<number> {
   try {
-    return await dispatch(argv, io, env);
+    return await dispatch(argv, io, env, client);
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr.write(`hybridops: ${error.message}\n`);
@@ -76,7 +86,7 @@ export async function main(argv: string[], io: Streams, env: NodeJS.ProcessEnv =
   }
 }
 
-async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv): Promise<number> {
+async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv, client: ClientDeps): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(argv);
@@ -95,6 +105,9 @@ async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv): Pr
       return 0;
     }
     return chaosCommand(values, io);
+  }
+  if (command === 'nodes' || command === 'fleets' || command === 'upgrades') {
+    return clientCommand(command, subject, positionals[2], values, io, env, client);
   }
   const home = hybridopsHome(env);
   if (command === 'sandbox' && subject === 'reset') {
@@ -179,6 +192,11 @@ function parse(argv: string[]) {
       workflow: { type: 'string' },
       runs: { type: 'string' },
       seed: { type: 'string' },
+      api: { type: 'string' },
+      region: { type: 'string' },
+      stage: { type: 'string' },
+      out: { type: 'string' },
+      wait: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

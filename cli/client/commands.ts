@@ -1,0 +1,286 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { displayPath } from '../display';
+import { UsageError } from '../local-runtime';
+import { apiLocation } from './api-location';
+import { follow, isEnded } from './follow';
+import { refusalLines } from './refusals';
+import { type Credentials, type SignedAnswer, signedFetch } from './signed-fetch';
+import { writeSecretFile } from './write-secret';
+
+export const CLIENT_HELP = `Calling the deployed API (SigV4-signed, credentials from the AWS default chain):
+  hybridops nodes add <request.json> [--wait]   POST /nodes
+  hybridops nodes get <requestId> [--wait]      GET /nodes/{requestId}
+  hybridops nodes config <requestId> [--out nodeConfig.yaml]
+                                                the NodeConfig (mode 0600) and the nodeadm commands
+  hybridops nodes remove <node> [--input options.json] [--wait]
+                                                DELETE /nodes/{node}, then GET /offboardings/{id}
+  hybridops fleets add <fleet.json> [--wait] | get <fleetId> [--wait] | configs <fleetId> [--out dir]
+  hybridops upgrades start <upgrade.json> [--wait] | get <upgradeId> [--wait]
+  Where: --api <url> or HYBRIDOPS_API (the stack's ServiceEndpoint output); --region when the URL
+  does not name one. --wait follows the request until it ends; --json prints one object.
+`;
+
+export interface ClientIo {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown };
+}
+
+export interface ClientDeps {
+  credentials?: Credentials;
+  /** Who signed, for a 403: the ARN GetCallerIdentity gives, else the access key id. */
+  whoami?: (region: string, credentials: Credentials) => Promise<string>;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+export interface ClientValues {
+  api?: string;
+  region?: string;
+  stage?: string;
+  input?: string;
+  out?: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+/** What each resource's follow-up GET is, from the id its POST or DELETE answered with. */
+interface Kind {
+  id: 'requestId' | 'fleetId' | 'upgradeId';
+  status: (id: string) => string;
+}
+const NODE: Kind = { id: 'requestId', status: (id) => `/nodes/${encodeURIComponent(id)}` };
+const OFFBOARDING: Kind = { id: 'requestId', status: (id) => `/offboardings/${encodeURIComponent(id)}` };
+const FLEET: Kind = { id: 'fleetId', status: (id) => `/fleets/${encodeURIComponent(id)}` };
+const UPGRADE: Kind = { id: 'upgradeId', status: (id) => `/upgrades/${encodeURIComponent(id)}` };
+
+const NO_LIST =
+  'nodes list: the API has no method that lists requests (only GET /nodes/{requestId}); ' +
+  'follow one with `hybridops nodes get <requestId>`, a fleet with `hybridops fleets get <fleetId>`, ' +
+  "and see the cluster's nodes with `kubectl get nodes -l eks.amazonaws.com/compute-type=hybrid`";
+
+/** `hybridops nodes|fleets|upgrades <verb> <arg>`: one call to the API (and, with --wait, its polls). */
+export async function clientCommand(
+  resource: string,
+  verb: string | undefined,
+  arg: string | undefined,
+  values: ClientValues,
+  io: ClientIo,
+  env: NodeJS.ProcessEnv,
+  deps: ClientDeps = {},
+): Promise<number> {
+  const action = `${resource} ${verb ?? ''}`.trim();
+  if (action === 'nodes list') throw new UsageError(NO_LIST);
+  const known = [
+    'nodes add',
+    'nodes get',
+    'nodes config',
+    'nodes remove',
+    'fleets add',
+    'fleets get',
+    'fleets configs',
+    'upgrades start',
+    'upgrades get',
+  ];
+  if (!known.includes(action)) throw new UsageError(`unknown command '${action}'\n\n${CLIENT_HELP}`);
+  if (!arg)
+    throw new UsageError(`${action} needs ${/add|start/.test(action) ? 'a request file' : 'an id'}\n\n${CLIENT_HELP}`);
+  const where = apiLocation(values, env);
+  const credentials = deps.credentials ?? defaultProvider();
+  const call = async (method: string, path: string, body?: string) => {
+    try {
+      return await signedFetch(method, `${where.base}${path}`, body, { region: where.region, credentials });
+    } catch (error) {
+      // fetch's own "fetch failed" hides why (refused, DNS, TLS): its cause says it
+      const cause = (error as Error & { cause?: Error }).cause;
+      throw new Error(`cannot call ${method} ${where.base}${path}: ${cause?.message ?? (error as Error).message}`, {
+        cause: error,
+      });
+    }
+  };
+  const ctx: Context = { io, values, deps, where, credentials, call };
+
+  switch (action) {
+    case 'nodes add':
+      return submit(ctx, 'POST', '/nodes', readBody(arg), NODE);
+    case 'fleets add':
+      return submit(ctx, 'POST', '/fleets', readBody(arg), FLEET);
+    case 'upgrades start':
+      return submit(ctx, 'POST', '/upgrades', readBody(arg), UPGRADE);
+    case 'nodes remove':
+      return submit(
+        ctx,
+        'DELETE',
+        `/nodes/${encodeURIComponent(arg)}`,
+        values.input ? readBody(values.input) : undefined,
+        OFFBOARDING,
+      );
+    case 'nodes get':
+      return status(ctx, NODE, arg);
+    case 'fleets get':
+      return status(ctx, FLEET, arg);
+    case 'upgrades get':
+      return status(ctx, UPGRADE, arg);
+    case 'nodes config':
+      return nodeConfig(ctx, arg);
+    default:
+      return fleetConfigs(ctx, arg);
+  }
+}
+
+interface Context {
+  io: ClientIo;
+  values: ClientValues;
+  deps: ClientDeps;
+  where: { base: string; region: string };
+  credentials: Credentials;
+  call: (method: string, path: string, body?: string) => Promise<SignedAnswer>;
+}
+
+function readBody(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${file} is not JSON: ${(error as Error).message}`);
+  }
+  return text;
+}
+
+/** POST (or DELETE) a request; with --wait, follow it to its end. */
+async function submit(ctx: Context, method: string, path: string, body: string | undefined, kind: Kind) {
+  const answer = await ctx.call(method, path, body);
+  if (answer.status !== 200 && answer.status !== 202) return refused(ctx, `${method} ${path}`, answer);
+  const id = answer.body[kind.id];
+  if (answer.status === 200 || typeof id !== 'string') {
+    // DELETE /nodes/{node} of a node already gone: nothing was started (200, outcome already-gone).
+    return done(ctx, answer.body, 0, [String(answer.body.message ?? JSON.stringify(answer.body))]);
+  }
+  const accepted = [
+    `accepted: ${kind.id} ${id}`,
+    `  status: ${String(answer.body.statusUrl ?? ctx.where.base + kind.status(id))}`,
+  ];
+  if (!ctx.values.wait) return done(ctx, answer.body, 0, accepted);
+  if (!ctx.values.json) for (const line of accepted) ctx.io.stdout.write(`${line}\n`);
+  return status(ctx, kind, id);
+}
+
+/** GET a request's status; with --wait, poll it until it ends. */
+async function status(ctx: Context, kind: Kind, id: string) {
+  const get = () => ctx.call('GET', kind.status(id));
+  const answer = ctx.values.wait
+    ? await follow(get, ctx.values.json ? undefined : ctx.io.stdout, {
+        sleep: ctx.deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+        now: ctx.deps.now ?? Date.now,
+      })
+    : await get();
+  if (answer.status !== 200) return refused(ctx, `GET ${kind.status(id)}`, answer);
+  const s = answer.body.status;
+  const code = isEnded(s) && s !== 'SUCCEEDED' ? 1 : 0;
+  return done(ctx, answer.body, code, describe(answer.body));
+}
+
+/** A status body as lines: "STATUS phase", then each other field. */
+function describe(body: Record<string, unknown>): string[] {
+  const { status: s, phase, ...rest } = body;
+  return [
+    `${String(s ?? '?')}${phase ? ` ${String(phase)}` : ''}`,
+    ...Object.entries(rest)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`),
+  ];
+}
+
+async function nodeConfig(ctx: Context, id: string) {
+  const path = `/nodes/${encodeURIComponent(id)}/nodeconfig`;
+  const answer = await ctx.call('GET', path);
+  if (answer.status !== 200) return refused(ctx, `GET ${path}`, answer);
+  const {
+    nodeConfig: yaml,
+    commands,
+    fileName,
+  } = answer.body as {
+    nodeConfig?: string;
+    commands?: string[];
+    fileName?: string;
+  };
+  if (typeof yaml !== 'string') return refused(ctx, `GET ${path}`, { ...answer, status: 502 });
+  const file = ctx.values.out ?? fileName ?? 'nodeConfig.yaml';
+  writeSecretFile(file, yaml);
+  // The NodeConfig holds the activation code: --json says where it is, never what it is.
+  const { nodeConfig: _secret, ...shown } = answer.body;
+  return done(ctx, { ...shown, file }, 0, [
+    `NodeConfig for ${id} written to ${displayPath(file)} (mode 0600; it holds the activation code)`,
+    'Copy it to the server, then run there:',
+    ...(commands ?? []).map((c) => `  ${c}`),
+  ]);
+}
+
+async function fleetConfigs(ctx: Context, id: string) {
+  const path = `/fleets/${encodeURIComponent(id)}/nodeconfigs`;
+  const answer = await ctx.call('GET', path);
+  if (answer.status !== 200) return refused(ctx, `GET ${path}`, answer);
+  const { nodeConfigs = [], pending = [] } = answer.body as {
+    nodeConfigs?: Array<{ name: string; requestId: string; nodeConfig: string; commands?: string[] }>;
+    pending?: Array<{ name: string; requestId: string }>;
+  };
+  const dir = ctx.values.out ?? id;
+  const written = nodeConfigs.map(({ name, requestId, nodeConfig: yaml }) => {
+    const file = join(dir, name.replace(/[^A-Za-z0-9._-]/g, '_'), 'nodeConfig.yaml');
+    writeSecretFile(file, yaml);
+    return { name, requestId, file };
+  });
+  const lines = [
+    `${written.length} NodeConfig(s) written under ${displayPath(dir)}/ (mode 0600), ${pending.length} pending`,
+    ...written.map((w) => `  ${w.name}: ${displayPath(w.file)}`),
+    ...pending.map((p) => `  ${p.name}: pending (${p.requestId})`),
+  ];
+  const commands = nodeConfigs[0]?.commands;
+  if (commands) lines.push('On each server, with its nodeConfig.yaml:', ...commands.map((c) => `  ${c}`));
+  return done(ctx, { fleetId: id, written, pending }, 0, lines);
+}
+
+function done(ctx: Context, body: Record<string, unknown>, code: number, lines: string[]): number {
+  if (ctx.values.json) ctx.io.stdout.write(`${JSON.stringify(body)}\n`);
+  else for (const line of lines) ctx.io.stdout.write(`${line}\n`);
+  return code;
+}
+
+/** A refusal as the API states it; exit 2 for bad input (400, 404), else 1. */
+async function refused(ctx: Context, what: string, answer: SignedAnswer): Promise<number> {
+  const identity = answer.status === 403 ? await signer(ctx) : undefined;
+  for (const line of refusalLines(what, answer, identity)) ctx.io.stderr.write(`hybridops: ${line}\n`);
+  if (ctx.values.json) {
+    ctx.io.stdout.write(
+      `${JSON.stringify({ status: 'REFUSED', httpStatus: answer.status, ...answer.body, ...(identity ? { identity } : {}) })}\n`,
+    );
+  }
+  return answer.status === 400 || answer.status === 404 ? 2 : 1;
+}
+
+/** Who signed: GetCallerIdentity's ARN (needs no permission), else the access key id. */
+async function signer(ctx: Context): Promise<string> {
+  const whoami =
+    ctx.deps.whoami ??
+    (async (region: string, credentials: Credentials) =>
+      (await new STSClient({ region, credentials }).send(new GetCallerIdentityCommand({}))).Arn ?? '');
+  try {
+    const arn = await whoami(ctx.where.region, ctx.credentials);
+    if (arn) return arn;
+  } catch {
+    // no STS (offline, a local API): name the key instead
+  }
+  try {
+    const resolved = typeof ctx.credentials === 'function' ? await ctx.credentials() : ctx.credentials;
+    return `access key ${resolved.accessKeyId}`;
+  } catch {
+    return 'no credentials found';
+  }
+}
