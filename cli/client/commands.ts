@@ -5,7 +5,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { displayPath } from '../display';
 import { UsageError } from '../local-runtime';
 import { apiLocation } from './api-location';
-import { follow, isEnded } from './follow';
+import { follow, isEnded, POLL_SECONDS, TRANSIENT } from './follow';
 import { refusalLines } from './refusals';
 import { type Credentials, type SignedAnswer, signedFetch } from './signed-fetch';
 import { writeSecretFile } from './write-secret';
@@ -13,8 +13,9 @@ import { writeSecretFile } from './write-secret';
 export const CLIENT_HELP = `Calling the deployed API (SigV4-signed, credentials from the AWS default chain):
   hybridops nodes add <request.json> [--wait]   POST /nodes
   hybridops nodes get <requestId> [--wait]      GET /nodes/{requestId}
-  hybridops nodes config <requestId> [--out nodeConfig.yaml]
-                                                the NodeConfig (mode 0600) and the nodeadm commands
+  hybridops nodes config <requestId> [--out nodeConfig.yaml] [--wait]
+                                                the NodeConfig (mode 0600), nodeadm's commands;
+                                                --wait: until it is issued
   hybridops nodes remove <node> [--input options.json] [--wait]
                                                 DELETE /nodes/{node}, then GET /offboardings/{id}
   hybridops fleets add <fleet.json> [--wait] | get <fleetId> [--wait] | configs <fleetId> [--out dir]
@@ -177,7 +178,7 @@ async function status(ctx: Context, kind: Kind, id: string) {
   const get = () => ctx.call('GET', kind.status(id));
   const answer = ctx.values.wait
     ? await follow(get, ctx.values.json ? undefined : ctx.io.stdout, {
-        sleep: ctx.deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+        sleep: sleepOf(ctx),
         now: ctx.deps.now ?? Date.now,
       })
     : await get();
@@ -186,6 +187,9 @@ async function status(ctx: Context, kind: Kind, id: string) {
   const code = isEnded(s) && s !== 'SUCCEEDED' ? 1 : 0;
   return done(ctx, answer.body, code, describe(answer.body));
 }
+
+const sleepOf = (ctx: Context) =>
+  ctx.deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
 /** A status body as lines: "STATUS phase", then each other field. */
 function describe(body: Record<string, unknown>): string[] {
@@ -200,7 +204,15 @@ function describe(body: Record<string, unknown>): string[] {
 
 async function nodeConfig(ctx: Context, id: string) {
   const path = `/nodes/${encodeURIComponent(id)}/nodeconfig`;
-  const answer = await ctx.call('GET', path);
+  let answer = await ctx.call('GET', path);
+  // 409 NodeConfigNotIssuedError (with retry-after) until the workflow has rendered it: --wait waits.
+  while (ctx.values.wait && (answer.status === 409 || TRANSIENT.has(answer.status))) {
+    const seconds = Number(answer.headers['retry-after']) || POLL_SECONDS;
+    if (!ctx.values.json)
+      ctx.io.stdout.write(`  not issued yet (HTTP ${answer.status}); asking again in ${seconds}s\n`);
+    await sleepOf(ctx)(seconds * 1000);
+    answer = await ctx.call('GET', path);
+  }
   if (answer.status !== 200) return refused(ctx, `GET ${path}`, answer);
   const {
     nodeConfig: yaml,

@@ -16,6 +16,13 @@ export interface FollowDeps {
   now: () => number;
 }
 
+/**
+ * Answers that say "later", not "no": API Gateway's throttling (429) and a Lambda or AWS briefly
+ * unavailable (502, 503 with retry-after from this API, 504).
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html
+ */
+export const TRANSIENT = new Set([429, 502, 503, 504]);
+
 /** Seconds between polls: the answer's retry-after when it gives one, else this. */
 export const POLL_SECONDS = 10;
 
@@ -38,6 +45,16 @@ export async function follow(
   let last = '';
   for (;;) {
     const answer = await get();
+    if (TRANSIENT.has(answer.status)) {
+      // throttled or briefly unavailable: the request goes on, so keep following it
+      const wait = Number(answer.headers['retry-after']) || POLL_SECONDS;
+      if (out)
+        out.write(
+          `${out.isTTY ? '\r\x1b[K' : ''}  (HTTP ${answer.status}; polling again in ${wait}s)${out.isTTY ? '' : '\n'}`,
+        );
+      await deps.sleep(wait * 1000);
+      continue;
+    }
     if (answer.status !== 200) {
       if (out?.isTTY) out.write('\r\x1b[K');
       return answer;

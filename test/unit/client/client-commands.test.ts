@@ -121,6 +121,38 @@ describe('hybridops nodes (signed calls to the API)', () => {
     expect(code).toBe(1);
   });
 
+  it('keeps following through a 503 with retry-after (AWS throttling): the request goes on, exit 0', async () => {
+    const unavailable = {
+      status: 503,
+      headers: { 'retry-after': '5' },
+      body: { message: 'AWS is throttling or unavailable; nothing was started. Retry shortly.' },
+    };
+    await serve({ [`GET /dev/nodes/${REQUEST_ID}`]: [running, unavailable, succeeded] });
+
+    const { code, out } = await run(['nodes', 'get', REQUEST_ID, '--wait']);
+
+    expect(out).toContain('  (HTTP 503; polling again in 5s)\n');
+    expect(out).toContain('  SUCCEEDED done (15s)\n');
+    expect(code).toBe(0);
+  });
+
+  it('with --wait asks for the NodeConfig again while it is not issued (409), then writes it', async () => {
+    const notIssued = {
+      status: 409,
+      headers: { 'retry-after': '10' },
+      body: { message: `The NodeConfig for ${REQUEST_ID} is not issued yet.` },
+    };
+    const ready = { status: 200, body: { requestId: REQUEST_ID, nodeConfig: 'kind: NodeConfig\n', commands: [] } };
+    await serve({ [`GET /dev/nodes/${REQUEST_ID}/nodeconfig`]: [notIssued, ready] });
+    const file = join(dir, 'nodeConfig.yaml');
+
+    const waited = await run(['nodes', 'config', REQUEST_ID, '--out', file, '--wait']);
+
+    expect(waited.out).toContain('not issued yet (HTTP 409); asking again in 10s');
+    expect(readFileSync(file, 'utf8')).toBe('kind: NodeConfig\n');
+    expect(waited.code).toBe(0);
+  });
+
   it('writes the NodeConfig with mode 0600, prints the nodeadm commands, never the activation code', async () => {
     const commands = [
       'sudo install -d -m 0700 /etc/eks-hybrid-ops && sudo install -m 0600 nodeConfig.yaml /etc/eks-hybrid-ops/nodeConfig.yaml && rm -f nodeConfig.yaml',
