@@ -115,7 +115,7 @@ export async function clientCommand(
         ctx,
         'DELETE',
         `/nodes/${encodeURIComponent(arg)}`,
-        values.input ? readBody(values.input) : undefined,
+        values.input ? removeOptions(readBody(values.input), values.input, arg) : undefined,
         OFFBOARDING,
       );
     case 'nodes get':
@@ -153,6 +153,20 @@ function readBody(file: string): string {
     throw new UsageError(`${file} is not JSON: ${(error as Error).message}`);
   }
   return text;
+}
+
+/**
+ * The body of DELETE /nodes/{node}: its options. The input of `hybridops run offboard-node` names
+ * the node too, which the API's options refuse (the node is in the path): the same name is dropped.
+ */
+function removeOptions(text: string, file: string, node: string): string {
+  const options = JSON.parse(text) as Record<string, unknown>;
+  if (options === null || typeof options !== 'object' || !('node' in options)) return text;
+  if (options.node !== node) {
+    throw new UsageError(`${file} names node ${JSON.stringify(options.node)}, but the command removes '${node}'`);
+  }
+  const { node: _node, ...rest } = options;
+  return JSON.stringify(rest);
 }
 
 /** POST (or DELETE) a request; with --wait, follow it to its end. */

@@ -205,6 +205,30 @@ describe('hybridops nodes (signed calls to the API)', () => {
     expect(code).toBe(0);
   });
 
+  it('takes the input of hybridops run offboard-node as the options, without the node the path names', async () => {
+    await serve({
+      'DELETE /dev/nodes/gpu-node-01': [
+        {
+          status: 200,
+          body: { outcome: 'already-gone', node: 'gpu-node-01', message: 'gpu-node-01 is not in the cluster.' },
+        },
+      ],
+    });
+
+    const { code, out } = await run(['nodes', 'remove', 'gpu-node-01', '--input', 'events/offboard-node.json']);
+    const other = await run(['nodes', 'remove', 'gpu-node-02', '--input', 'events/offboard-node.json']);
+
+    const { node: _node, ...options } = JSON.parse(readFileSync('events/offboard-node.json', 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(server.seen.map((r) => JSON.parse(r.body) as unknown)).toEqual([options]);
+    expect(out).toContain('gpu-node-01 is not in the cluster.');
+    expect(code).toBe(0);
+    expect(other.err).toContain(`names node "gpu-node-01", but the command removes 'gpu-node-02'`);
+    expect(other.code).toBe(2);
+  });
+
   it('shows every field problem of a 400 as the API states them: exit 2', async () => {
     const problems = [
       { field: 'cluster', message: 'cluster must be an EKS cluster name: 1-100 letters, digits, - and _' },
