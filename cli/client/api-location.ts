@@ -10,7 +10,9 @@ export interface ApiLocation {
 
 /**
  * Where the API is: `--api`, else `HYBRIDOPS_API`. Reading the deployed stack's `ServiceEndpoint`
- * output (the name Serverless gives the API's URL) needs CloudFormation DescribeStacks, and
+ * output (the name Serverless gives the API's URL: osls
+ * lib/plugins/aws/package/compile/events/api-gateway/lib/deployment.js) needs CloudFormation
+ * DescribeStacks, and
  * @aws-sdk/client-cloudformation is not a dependency: the error says how to get the URL instead.
  * The region is the URL's own (execute-api hosts name it), else `--region`, `AWS_REGION`,
  * `AWS_DEFAULT_REGION`.
