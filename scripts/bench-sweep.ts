@@ -104,7 +104,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
-function estateOf(count: number) {
+export function estateOf(count: number) {
   const seed = loadSeed(DEFAULT_SEED);
   const ip = (i: number) => `192.168.${10 + Math.floor(i / 250)}.${(i % 250) + 1}`;
   const notReady = (i: number) => i % 50 === 7;

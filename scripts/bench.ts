@@ -7,7 +7,9 @@
  * - the local onboarding on the sandbox: wall time, state transitions, AWS API calls, each
  *   against its lower bound;
  * - the fleet (onboard-fleet) of the seed's 10-server PoC and of 100 servers: the same, with the
- *   children's transitions and the largest state.
+ *   children's transitions and the largest state;
+ * - the footprint: the tool's own monthly AWS bill at 10, 100 and 1,000 nodes
+ *   (`npm run bench -- --only footprint` measures it alone and rewrites that section).
  */
 import '#lib/polyfills';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { onboardNode } from '#cli/workflows/onboard-node';
 import { networkBench } from './bench-network';
 import { sweepBench } from './bench-sweep';
 import { fleetBench } from './bench-fleet';
+import { footprintBench, footprintReport, replaceSection } from './bench-footprint';
 import { backoffSeconds } from '#lib/onboarding/backoff';
 import { ONBOARDING_TIMINGS } from '#lib/settings';
 
@@ -64,6 +67,16 @@ async function main() {
       throw new Error('--baseline takes a git ref: the commit to measure (one from before the SDK was bundled).');
     const baseline = recordBaseline(ref, RUNS);
     console.log(`bench/functions-before-bundling.json: ${baseline.functions.length} functions of ${baseline.commit}`);
+    return;
+  }
+  const onlyAt = process.argv.indexOf('--only');
+  if (onlyAt >= 0) {
+    const part = process.argv[onlyAt + 1];
+    if (part !== 'footprint')
+      throw new Error(`--only takes the part to run alone: footprint (got ${part ?? 'nothing'}).`);
+    const section = footprintReport(await footprintBench());
+    writeReportSection(section);
+    console.log(section.join('\n'));
     return;
   }
   const fns = functionsBench(RUNS);
@@ -178,9 +191,16 @@ async function main() {
       .map(([name, count]) => `- ${name}: ${count}`),
     '',
   );
+  lines.push(...footprintReport(await footprintBench()));
   mkdirSync(join(PROJECT_ROOT, 'bench'), { recursive: true });
   writeFileSync(join(PROJECT_ROOT, 'bench', 'report.md'), lines.join('\n'));
   console.log(lines.join('\n'));
+}
+
+/** Rewrites one section of bench/report.md, leaving the others as the last full run wrote them. */
+function writeReportSection(section: string[]) {
+  const file = join(PROJECT_ROOT, 'bench', 'report.md');
+  writeFileSync(file, replaceSection(readFileSync(file, 'utf8'), section));
 }
 
 const clientName = (client: string) => client.replace('@aws-sdk/client-', '');
