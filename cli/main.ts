@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSandbox } from '#lib/sandbox/index';
 import { CHAOS_HELP, chaosCommand } from './chaos/command';
@@ -8,7 +8,7 @@ import { hybridopsHome } from '#lib/sandbox/estate';
 import { displayPath } from './display';
 import { type EstateName, localRuntime, UsageError } from './local-runtime';
 import { runPrepared } from './local-run';
-import type { RunEvent } from './runner';
+import type { RunEvent, RunResult } from './runner';
 import { offboardNode } from './workflows/offboard-node';
 import { onboardFleet } from './workflows/onboard-fleet';
 import { onboardNode } from './workflows/onboard-node';
@@ -167,6 +167,13 @@ async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv, cli
   });
   const alerts = local.estate?.outbox.slice(published) ?? [];
   workflow.summarize(result, out, alerts);
+  const metrics = result.metrics ?? [];
+  if (metrics.length && local.estate?.home) {
+    const file = join(local.estate.home, 'metrics', `${result.executionName}.jsonl`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+    out.line(`  metrics: ${metricNames(metrics)} (EMF written to ${displayPath(file)})`);
+  }
   if (alerts.length && local.estate?.home) {
     out.line(`  ${alerts.length} SNS message(s) written to ${displayPath(join(local.estate.home, 'outbox'))}/`);
   }
@@ -176,6 +183,18 @@ async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv, cli
     );
   }
   return result.status === 'SUCCEEDED' ? 0 : 1;
+}
+
+/** `OnboardingsJoined=1 PhaseDuration[6]`: each metric the run emitted, with its value or count of values. */
+function metricNames(documents: NonNullable<RunResult['metrics']>): string {
+  const values = new Map<string, number[]>();
+  for (const d of documents) {
+    for (const m of d._aws.CloudWatchMetrics.flatMap((c) => c.Metrics)) {
+      const v = (d as Record<string, unknown>)[m.Name];
+      values.set(m.Name, [...(values.get(m.Name) ?? []), ...(Array.isArray(v) ? v : [v]).map(Number)]);
+    }
+  }
+  return [...values].map(([name, v]) => (v.length === 1 ? `${name}=${v[0]}` : `${name}[${v.length}]`)).join(' ');
 }
 
 function parse(argv: string[]) {

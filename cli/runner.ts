@@ -1,7 +1,9 @@
 import '#lib/polyfills';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { installMetricsSink } from '#functions/commons/metrics';
 import { installRuntime } from '#functions/commons/runtime';
+import type { EmfDocument } from '#lib/metrics';
 import type { Runtime } from '#lib/runtime';
 import type { SandboxEstate } from '#lib/sandbox/estate';
 import { allStates, type Json, resolveIntrinsics, type StateNode } from './asl';
@@ -47,6 +49,8 @@ export interface RunResult {
   invocations: Record<string, number>;
   /** The executions its `startExecution.sync` Tasks started, in the order they ended (each with its own). */
   children?: RunResult[];
+  /** The EMF documents its handlers (and its children's) emitted, which Lambda would print to CloudWatch Logs. */
+  metrics?: EmfDocument[];
   wallMs: number;
 }
 
@@ -216,14 +220,18 @@ const kebab = (camelCase: string) => camelCase.replace(/[A-Z]/g, (c) => `-${c.to
 
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
   installRuntime(options.runtime);
+  const metrics: EmfDocument[] = [];
+  installMetricsSink((documents) => metrics.push(...documents));
   try {
-    return await runExecution(options, {
+    const result = await runExecution(options, {
       machines: stateMachinesOf(options),
       executions: new Map(),
       time: options.estate && new SandboxTime(options.estate),
     });
+    return { ...result, metrics };
   } finally {
     installRuntime(undefined);
+    installMetricsSink(undefined);
   }
 }
 

@@ -4,6 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { submitFleet } from '#lib/fleets/submit';
+import { onboardingsStarted } from '#lib/metrics';
 import { apiHandler } from '../commons/api-handler';
 import { accepted } from '../commons/http-answers';
 import { runStoreOf } from '../commons/run-store';
@@ -25,5 +26,10 @@ export const { run, handler, clients } = apiHandler(
       },
     );
     return accepted(submitted, { location: submitted.statusUrl });
+  },
+  // One onboarding per member; a repeated request (same clientToken) started nothing new.
+  {
+    metrics: ({ body }) =>
+      onboardingsStarted('fleets', body.existing === false && Array.isArray(body.members) ? body.members.length : 0),
   },
 );

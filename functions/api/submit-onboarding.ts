@@ -2,6 +2,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { onboardingsStarted } from '#lib/metrics';
 import { submitOnboarding } from '#lib/onboarding/submit';
 import { apiHandler } from '../commons/api-handler';
 import { accepted } from '../commons/http-answers';
@@ -21,4 +22,6 @@ export const { run, handler, clients } = apiHandler(
     });
     return accepted(submitted, { location: submitted.statusUrl });
   },
+  // A repeated request (same clientToken) started nothing new.
+  { metrics: ({ body }) => onboardingsStarted('nodes', body.existing === false ? 1 : 0) },
 );

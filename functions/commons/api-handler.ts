@@ -3,25 +3,30 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { ClientClasses, ServiceName } from '#lib/aws/clients';
 import { logger } from '#lib/logger';
+import type { MetricPoint } from '#lib/metrics';
 import type { NodeAccess, Runtime } from '#lib/runtime';
 import { declared } from './declared-clients';
 import { type ApiAnswer, errorAnswer, proxyResult } from './http-answers';
+import { flushMetrics } from './metrics';
 import { handlerRuntime } from './runtime';
 
 /**
  * Wraps an {@link ApiAnswer}-returning function as an API Gateway (REST, proxy) handler that
  * calls the SDK clients `clients` (as the Task handlers do; `options.nodes` for one that reads
- * Kubernetes Nodes); what it throws is answered by {@link errorAnswer}.
+ * Kubernetes Nodes); what it throws is answered by {@link errorAnswer}. `options.metrics` names
+ * the metrics an answer emits (lib/metrics.ts), flushed as EMF at the end of the invocation.
  */
 export function apiHandler<K extends ServiceName>(
   clients: ClientClasses<K>,
   fn: (event: APIGatewayProxyEvent, rt: Runtime<K>) => Promise<ApiAnswer>,
-  options: { nodes?: NodeAccess } = {},
+  options: { nodes?: NodeAccess; metrics?: (answer: ApiAnswer) => MetricPoint[] } = {},
 ) {
   const runtime = handlerRuntime(clients, options.nodes);
   const run = async (event: APIGatewayProxyEvent, rt: Runtime<K> = runtime()): Promise<APIGatewayProxyResult> => {
     try {
-      return proxyResult(await fn(event, rt));
+      const answer = await fn(event, rt);
+      if (options.metrics) flushMetrics(options.metrics(answer), rt);
+      return proxyResult(answer);
     } catch (error) {
       return proxyResult(errorAnswer(error, event.requestContext?.requestId));
     }

@@ -5,22 +5,25 @@ import type * as z from 'zod';
 import type { ClientClasses, ServiceName } from '#lib/aws/clients';
 import { InvalidRequestError } from '#lib/errors';
 import { logger } from '#lib/logger';
+import type { MetricPoint } from '#lib/metrics';
 import type { NodeAccess, Runtime } from '#lib/runtime';
 import { declared } from './declared-clients';
 import { errorNormaliser } from './error-normaliser';
+import { flushMetrics } from './metrics';
 import { handlerRuntime } from './runtime';
 
 /**
  * A Step Functions Task handler: validates its input with `schema` (a failure is
  * {@link InvalidRequestError}, which is not retried), then calls `fn` with the runtime.
  * `clients` are the SDK client classes `fn` calls (its bundle carries those and no others).
- * `run` is exported for tests; `handler` is the middy chain Lambda calls.
+ * `options.metrics` names the metrics a successful invocation emits (lib/metrics.ts), flushed as
+ * EMF at its end. `run` is exported for tests; `handler` is the middy chain Lambda calls.
  */
 export function taskHandler<S extends z.ZodType, K extends ServiceName, O>(
   schema: S,
   clients: ClientClasses<K>,
   fn: (input: z.output<S>, rt: Runtime<K>) => Promise<O>,
-  options: { nodes?: NodeAccess } = {},
+  options: { nodes?: NodeAccess; metrics?: (input: z.output<S>, output: O) => MetricPoint[] } = {},
 ) {
   const runtime = handlerRuntime(clients, options.nodes);
   const run = async (event: unknown, rt: Runtime<K> = runtime()): Promise<O> => {
@@ -32,7 +35,9 @@ export function taskHandler<S extends z.ZodType, K extends ServiceName, O>(
         'Start the workflow with the documented input.',
       );
     }
-    return fn(parsed.data, rt);
+    const output = await fn(parsed.data, rt);
+    if (options.metrics) flushMetrics(options.metrics(parsed.data, output), rt);
+    return output;
   };
   const handler = middy<unknown, O, Error, Context>(async (event: unknown) => run(event))
     .use(injectLambdaContext(logger, { resetKeys: true }))

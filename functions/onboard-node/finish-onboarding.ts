@@ -1,6 +1,7 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { eksNodeAccess } from '#lib/kube/eks-nodes';
 import { taskHandler } from '../commons/task-handler';
+import { onboardingFinished } from '#lib/onboarding/metrics';
 import { finishOnboarding } from '#lib/onboarding/finish';
 import { assertOnboardingRequest } from '#lib/onboarding/request';
 import {
@@ -34,5 +35,6 @@ export const { run, handler, clients } = taskHandler(
       input,
       assertOnboardingRequest(input.request, rt.settings.labelPrefix),
     ),
-  { nodes: eksNodeAccess },
+  // Counted once: a later try of the cleanup (input.finish set) reports the same onboarding.
+  { nodes: eksNodeAccess, metrics: (input, summary) => (input.finish ? [] : onboardingFinished(summary)) },
 );
