@@ -5,6 +5,7 @@
  * metrics Step Functions publishes per state machine, and they notify a topic of their own: when
  * the alert topic is what broke, the alarm must not depend on it. That topic is not encrypted
  * with the AWS-managed SNS key, which CloudWatch cannot publish with; an alarm carries no secret.
+ * The same topic has the alarms on the alert topic's failed deliveries and on the API's 5xx answers.
  */
 const STATE_MACHINES = [
   'OnboardNodeStateMachine',
@@ -60,6 +61,40 @@ module.exports = async ({ resolveVariable }) => {
       };
     }
   }
+  // Alarms outside the workflows, to the same topic (it does not go through the alert topic, so an
+  // alert topic that cannot deliver still reaches someone; CloudWatch publishes to it directly).
+  const alarm = (description, namespace, metric, dimensions) => ({
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmDescription: description,
+      Namespace: namespace,
+      MetricName: metric,
+      Dimensions: dimensions,
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'WorkflowAlarmTopic' }],
+    },
+  });
+  // SNS publishes NumberOfNotificationsFailed per TopicName
+  // (https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html).
+  Resources.AlertTopicDeliveryFailedAlarm = alarm(
+    `An operators' alert of stage ${stage} could not be delivered to a subscriber of the alert topic; its delivery logs say why.`,
+    'AWS/SNS',
+    'NumberOfNotificationsFailed',
+    [{ Name: 'TopicName', Value: { 'Fn::GetAtt': ['AlertTopic', 'TopicName'] } }],
+  );
+  // API Gateway publishes 5XXError per ApiName (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-metrics-and-dimensions.html);
+  // the Serverless Framework names the REST API `<stage>-<service>` unless provider.apiName is set.
+  Resources.ApiServerErrorsAlarm = alarm(
+    `The hybrid-ops API of stage ${stage} answered 5xx (a handler failed or AWS was unavailable); its Lambda logs say why.`,
+    'AWS/ApiGateway',
+    '5XXError',
+    [{ Name: 'ApiName', Value: `${stage}-eks-hybrid-ops` }],
+  );
   return {
     Resources,
     Outputs: { WorkflowAlarmTopicArn: { Value: { Ref: 'WorkflowAlarmTopic' } } },

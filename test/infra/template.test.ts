@@ -338,4 +338,26 @@ describe('the workflow alarms', () => {
     expect(topic?.Type).toBe('AWS::SNS::Topic');
     expect(topic?.Properties.KmsMasterKeyId).toBeUndefined();
   });
+
+  it("alarm on the alert topic's failed deliveries and the API's 5xx answers, to the workflow alarm topic", () => {
+    const shared = {
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: 'WorkflowAlarmTopic' }],
+    };
+    expect(template.Resources.AlertTopicDeliveryFailedAlarm?.Properties).toMatchObject({
+      ...shared,
+      Namespace: 'AWS/SNS',
+      MetricName: 'NumberOfNotificationsFailed',
+      Dimensions: [{ Name: 'TopicName', Value: { 'Fn::GetAtt': ['AlertTopic', 'TopicName'] } }],
+    });
+    const api = ofType('AWS::ApiGateway::RestApi')[0]?.[1];
+    expect(template.Resources.ApiServerErrorsAlarm?.Properties).toMatchObject({
+      ...shared,
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+      Dimensions: [{ Name: 'ApiName', Value: api?.Properties.Name }],
+    });
+  });
 });
