@@ -33,6 +33,17 @@ export interface OnboardingBrief {
 /** A warning of the brief: one sentence, at most 400 characters. */
 export const briefWarning = (text: string) => (text.length <= 400 ? text : `${text.slice(0, 397)}...`);
 
+/**
+ * A leftover as a brief's warning: shortened in its reason, never in its command, which is the only
+ * place a fleet member's leftover is named (a command longer than the bound is kept whole).
+ */
+export function leftoverWarning(l: Pick<Leftover, 'kind' | 'resource' | 'why' | 'remove'>): string {
+  const tail = `; remove it with: ${l.remove}`;
+  const head = `Left: ${l.kind} ${l.resource} (${l.why})`;
+  const room = Math.max(0, 400 - tail.length);
+  return `${head.length <= room ? head : `${head.slice(0, Math.max(0, room - 4))}...)`}${tail}`;
+}
+
 export interface OnboardingSummary {
   /** `joined-cleanup-failed`: Finish could not run at all (the workflow's last-resort summary). */
   outcome: 'joined' | 'joined-not-ready' | 'joined-cleanup-failed';
@@ -144,7 +155,7 @@ export async function finishOnboarding(
         ]),
     ...(gpu ? gpuWarnings(gpu, instanceId).map(briefWarning) : []),
     // One per leftover, with its command: a fleet member has no message of its own to carry them.
-    ...left.map((l) => briefWarning(`Left: ${l.kind} ${l.resource} (${l.why}); remove it with: ${l.remove}`)),
+    ...left.map(leftoverWarning),
   ];
   // A GPU problem takes the subject's room (SNS allows 99 characters); verified GPUs only when nothing else does.
   const gpuProblem =

@@ -11,7 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { ManualClock } from '#lib/clock';
-import { finishOnboarding } from '#lib/onboarding/finish';
+import { finishOnboarding, leftoverWarning } from '#lib/onboarding/finish';
 import { awsError } from '#lib/sandbox/estate';
 import { cniHint } from '#lib/onboarding/node-readiness';
 import { KubernetesApiError } from '#lib/errors';
@@ -449,5 +449,19 @@ describe('finishOnboarding: what it says of the GPUs', () => {
     expect(run.brief).toMatchObject({ instanceId: INSTANCE_ID, gpuAllocatable: null, gpuVerdict: null });
     expect(run.brief.warnings.join(' ')).not.toContain('GPU');
     expect(run.notification.message).not.toContain('GPUs:');
+  });
+});
+
+describe('leftoverWarning', () => {
+  it('shortens the reason, never the command that removes the leftover', () => {
+    const remove = `aws ssm delete-parameters --region ap-northeast-2 --names /eks-hybrid-ops/sandbox/onboarding/${'r'.repeat(40)}/activation-code /eks-hybrid-ops/sandbox/onboarding/${'r'.repeat(40)}/node-config`;
+    const warning = leftoverWarning({
+      kind: 'parameters',
+      resource: 'p',
+      why: `AccessDeniedException: ${'x'.repeat(400)}`,
+      remove,
+    });
+    expect(warning.endsWith(`; remove it with: ${remove}`)).toBe(true);
+    expect(warning.length).toBeLessThanOrEqual(400);
   });
 });
