@@ -306,6 +306,8 @@ export interface SandboxState {
   network: NetworkSeed;
   /** S3 objects by bucket and key (the nightly sweep's store). */
   objects: Record<string, Record<string, string>>;
+  /** Step Functions executions started on the sandbox, by execution ARN (lib/sandbox/services/sfn.ts). */
+  executions?: Record<string, import('./services/sfn').SandboxExecution>;
 }
 
 const HOUR = 3600_000;

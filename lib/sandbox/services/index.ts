@@ -5,6 +5,7 @@ import { efsService } from './efs';
 import { eksService } from './eks';
 import { resolverService } from './route53resolver';
 import { s3Service } from './s3';
+import { sfnService } from './sfn';
 import { snsService } from './sns';
 import { ssmService } from './ssm';
 
@@ -37,4 +38,5 @@ export const SANDBOX_SERVICES = [
   efsService,
   ceService,
   s3Service,
+  sfnService,
 ] as const satisfies readonly SandboxService[];

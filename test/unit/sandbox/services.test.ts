@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListFirewallRulesCommand } from '@aws-sdk/client-route53resolver';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type * as ssmSdk from '@aws-sdk/client-ssm';
 import {
   ParameterNotFound,
@@ -155,7 +154,7 @@ describe('a command the sandbox does not answer', () => {
   it('of a service the sandbox does not simulate says where to declare one', async () => {
     const estate = withServices(SandboxEstate.inMemory());
 
-    const attempt = estate.clients().sfn.send(new StartExecutionCommand({ stateMachineArn: 'arn:aws:states:::x' }));
+    const attempt = estate.clients().sts.send(new sts.GetCallerIdentityCommand({}));
 
     await expect(attempt).rejects.toMatchObject({
       name: 'SandboxNotImplementedError',
