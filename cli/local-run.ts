@@ -10,7 +10,13 @@ export function runPrepared(
   workflow: LocalWorkflow,
   local: LocalRuntime,
   input: unknown,
-  options: { out?: Output; onEvent?: (event: RunEvent) => void; lambdaFaults?: LambdaFault[] } = {},
+  options: {
+    out?: Output;
+    onEvent?: (event: RunEvent) => void;
+    lambdaFaults?: LambdaFault[];
+    /** `$$.Execution.Name` (StartExecution's name); a fresh one when absent. */
+    executionName?: string;
+  } = {},
 ): Promise<RunResult> {
   return runWorkflow({
     workflow: workflow.name,
@@ -22,6 +28,7 @@ export function runPrepared(
     childRuns: workflow.childRuns?.(local, options.out ?? SILENT, input),
     onEvent: options.onEvent,
     lambdaFaults: options.lambdaFaults,
+    executionName: options.executionName,
   });
 }
 

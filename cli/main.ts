@@ -9,22 +9,8 @@ import { displayPath } from './display';
 import { type EstateName, localRuntime, UsageError } from './local-runtime';
 import { runPrepared } from './local-run';
 import type { RunEvent, RunResult } from './runner';
-import { offboardNode } from './workflows/offboard-node';
-import { onboardFleet } from './workflows/onboard-fleet';
-import { onboardNode } from './workflows/onboard-node';
-import { nightlySweep } from './workflows/nightly-sweep';
-import { reconcileNetwork } from './workflows/reconcile-network';
-import { upgradeNodes } from './workflows/upgrade-nodes';
-import type { LocalWorkflow, Output } from './workflows/types';
-
-const WORKFLOWS: Record<string, LocalWorkflow> = {
-  [onboardNode.name]: onboardNode,
-  [offboardNode.name]: offboardNode,
-  [reconcileNetwork.name]: reconcileNetwork,
-  [nightlySweep.name]: nightlySweep,
-  [upgradeNodes.name]: upgradeNodes,
-  [onboardFleet.name]: onboardFleet,
-};
+import { WORKFLOWS } from './workflows/index';
+import type { Output } from './workflows/types';
 
 const HELP = `hybridops: run eks-hybrid-ops workflows locally, with the real ASL and handlers, and call the deployed API
 

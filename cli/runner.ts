@@ -1,8 +1,8 @@
 import '#lib/polyfills';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { installMetricsSink } from '#functions/commons/metrics';
-import { installRuntime } from '#functions/commons/runtime';
+import { withMetricsSink } from '#functions/commons/metrics';
+import { installedRuntime, installRuntime } from '#functions/commons/runtime';
 import type { EmfDocument } from '#lib/metrics';
 import type { Runtime } from '#lib/runtime';
 import type { SandboxEstate } from '#lib/sandbox/estate';
@@ -23,7 +23,15 @@ import { type ChildStart, type Executions, executionArnOf, type LocalStateMachin
  */
 
 export type RunEvent = (
-  | { type: 'entered' | 'exited'; state: string; at: number }
+  | {
+      type: 'entered' | 'exited';
+      state: string;
+      at: number;
+      /** The ASL state type (`Task`, `Choice`, ...). */
+      stateType?: string;
+      /** The state's input (entered) or output (exited), as the execution history holds it. */
+      data?: unknown;
+    }
   | { type: 'failed'; state: string; error: string; at: number }
   | { type: 'retried'; state: string; attempt: number; at: number }
   | { type: 'caught'; state: string; at: number }
@@ -166,7 +174,7 @@ async function followEvents(
         );
       }
       visited.push(state);
-      emit({ type: 'entered', state, at: event.timestamp });
+      emit({ type: 'entered', state, at: event.timestamp, stateType: event.state.type, data: event.state.input });
     } else if (event.type === 'StateExited') {
       if (bytes(event.state.output) > AWS_PAYLOAD_LIMIT_BYTES) {
         control.stop(
@@ -174,7 +182,7 @@ async function followEvents(
           `The output of state '${state}' is larger than ${AWS_PAYLOAD_LIMIT_BYTES} bytes; AWS fails the execution without running any Catch.`,
         );
       }
-      emit({ type: 'exited', state, at: event.timestamp });
+      emit({ type: 'exited', state, at: event.timestamp, stateType: event.state.type, data: event.state.output });
     } else if (event.type === 'StateFailed') {
       if (context.containers.has(state)) {
         control.failedContainers.add(state);
@@ -207,8 +215,11 @@ interface RunFamily {
 /** The stack's state machines, each with the ARN its `{"Ref": "<LogicalId>"}` stands for locally. */
 function stateMachinesOf(options: RunOptions): LocalStateMachine[] {
   const stage = options.estate ? 'sandbox' : 'local';
-  const region = options.runtime.settings.region;
-  const account = options.estate?.seed.account ?? '000000000000';
+  return localStateMachines(stage, options.runtime.settings.region, options.estate?.seed.account ?? '000000000000');
+}
+
+/** The stack's state machines of `stage` in `region` and `account`, with their ARNs. */
+export function localStateMachines(stage: string, region: string, account: string): LocalStateMachine[] {
   return Object.entries(loadServerlessConfig(stage).stateMachines).flatMap(([key, m]) =>
     m.id && m.name
       ? [{ workflow: kebab(key), key, id: m.id, arn: `arn:aws:states:${region}:${account}:stateMachine:${m.name}` }]
@@ -219,19 +230,24 @@ function stateMachinesOf(options: RunOptions): LocalStateMachine[] {
 const kebab = (camelCase: string) => camelCase.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 export async function runWorkflow(options: RunOptions): Promise<RunResult> {
-  installRuntime(options.runtime);
+  // A process that installed this runtime for good (`hybridops api serve`, whose executions run
+  // side by side) keeps it installed after the run.
+  const ours = installedRuntime() !== options.runtime;
+  if (ours) installRuntime(options.runtime);
   const metrics: EmfDocument[] = [];
-  installMetricsSink((documents) => metrics.push(...documents));
   try {
-    const result = await runExecution(options, {
-      machines: stateMachinesOf(options),
-      executions: new Map(),
-      time: options.estate && new SandboxTime(options.estate),
-    });
+    const result = await withMetricsSink(
+      (documents) => metrics.push(...documents),
+      () =>
+        runExecution(options, {
+          machines: stateMachinesOf(options),
+          executions: new Map(),
+          time: options.estate && new SandboxTime(options.estate),
+        }),
+    );
     return { ...result, metrics };
   } finally {
-    installRuntime(undefined);
-    installMetricsSink(undefined);
+    if (ours) installRuntime(undefined);
   }
 }
 

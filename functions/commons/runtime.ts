@@ -51,6 +51,11 @@ export function handlerRuntime<K extends ServiceName>(classes: ClientClasses<K>,
   };
 }
 
+/** The runtime installed for every handler, if any. */
+export function installedRuntime(): Runtime | undefined {
+  return installed;
+}
+
 /** Installs a runtime for every handler (the local runner's); undefined goes back to their own. */
 export function installRuntime(next: Runtime | undefined): void {
   installed = next;
