@@ -173,6 +173,8 @@ export async function verifySigV4(
     credentials: identity,
     sha256: Sha256,
     uriEscapePath: true,
+    // Add no x-amz-content-sha256 of its own: the canonical request holds the headers the client signed.
+    applyChecksum: false,
   });
   const resigned = await signer.sign(
     new HttpRequest({

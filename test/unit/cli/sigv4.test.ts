@@ -117,4 +117,24 @@ describe('SigV4 verification of the local API', () => {
     const recent = await signed({ at: new Date(NOW.getTime() - 4 * 60_000) });
     await expect(verifySigV4(recent, lookup, NOW)).resolves.toMatchObject({ ok: true });
   });
+
+  it("accepts curl --aws-sigv4's signature, which signs host and x-amz-date only", async () => {
+    // Sent by curl 7.88.1: curl --aws-sigv4 aws:amz:ap-northeast-2:execute-api --user KEY:SECRET ...
+    const local = { accessKeyId: 'AKIAHYBRIDOPSLOCAL01', secretAccessKey: 'hybridops-local-secret', arn: ALICE.arn };
+    const request: ArrivedRequest = {
+      method: 'GET',
+      url: '/nodes/abc',
+      headers: {
+        host: '127.0.0.1:18431',
+        'x-amz-date': '20261201T005314Z',
+        authorization:
+          'AWS4-HMAC-SHA256 Credential=AKIAHYBRIDOPSLOCAL01/20261201/ap-northeast-2/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=1bded4554c659cc3a74e9934b52e8a50c942c11fa839a84b9f423abc73830ae6',
+      },
+      body: Buffer.alloc(0),
+    };
+
+    await expect(verifySigV4(request, () => local, new Date('2026-12-01T00:55:00Z'))).resolves.toMatchObject({
+      ok: true,
+    });
+  });
 });
