@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openSandbox } from '#lib/sandbox/index';
+import { API_HELP, apiCommand } from './api/command';
 import { CHAOS_HELP, chaosCommand } from './chaos/command';
 import { CLIENT_HELP, type ClientDeps, clientCommand } from './client/commands';
 import { hybridopsHome } from '#lib/sandbox/estate';
@@ -19,6 +20,7 @@ Usage:
   hybridops chaos --workflow <workflow> [--runs N] [--seed S] [--json]
   hybridops sandbox reset
   hybridops nodes|fleets|upgrades <verb> ... --api <url> [--wait] [--json]   (below)
+  hybridops api serve [--port 8080]
   hybridops --help
 
 Workflows: ${Object.keys(WORKFLOWS).join(', ')}
@@ -80,7 +82,7 @@ async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv, cli
     throw new UsageError(`${(error as Error).message}\n\n${HELP}`);
   }
   const { values, positionals } = parsed;
-  if ((values.help && positionals[0] !== 'chaos') || positionals.length === 0) {
+  if ((values.help && positionals[0] !== 'chaos' && positionals[0] !== 'api') || positionals.length === 0) {
     (positionals.length === 0 && !values.help ? io.stderr : io.stdout).write(HELP);
     return values.help ? 0 : 2;
   }
@@ -96,6 +98,13 @@ async function dispatch(argv: string[], io: Streams, env: NodeJS.ProcessEnv, cli
     return clientCommand(command, subject, positionals[2], values, io, env, client);
   }
   const home = hybridopsHome(env);
+  if (command === 'api') {
+    if (values.help) {
+      io.stdout.write(API_HELP);
+      return 0;
+    }
+    return apiCommand(subject, values, io, home);
+  }
   if (command === 'sandbox' && subject === 'reset') {
     const estate = openSandbox(home, { reset: true });
     io.stdout.write(
@@ -202,6 +211,7 @@ function parse(argv: string[]) {
       stage: { type: 'string' },
       out: { type: 'string' },
       wait: { type: 'boolean' },
+      port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

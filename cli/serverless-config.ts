@@ -13,13 +13,27 @@ export const PROJECT_ROOT = join(__dirname, '..');
 interface RawConfig {
   params?: { default?: Record<string, unknown> };
   provider?: { environment?: Record<string, unknown> };
-  functions?: Record<string, { handler: string; environment?: Record<string, unknown> }>;
+  functions?: Record<
+    string,
+    { handler: string; environment?: Record<string, unknown>; events?: Array<{ http?: Record<string, unknown> }> }
+  >;
   stepFunctions?: { stateMachines?: Record<string, { definition: string; id?: string; name?: string }> };
 }
 
 export interface ServerlessConfig {
   /** function key -> module path (relative to the project root, no extension) and export name */
-  functions: Record<string, { module: string; exportName: string; environment: Record<string, string> }>;
+  functions: Record<
+    string,
+    {
+      module: string;
+      exportName: string;
+      environment: Record<string, string>;
+      /** Environment values that are `{ Ref: <LogicalId> }` (a state machine's ARN in AWS): the logical id. */
+      refs: Record<string, string>;
+      /** Its API Gateway routes (`http` events): path without the leading slash, method lower-case. */
+      http: Array<{ path: string; method: string; authorizer?: string }>;
+    }
+  >;
   /**
    * state machine key (camelCase) -> ASL file, CloudFormation logical id (what `{"Ref": id}` names)
    * and state machine name (for its ARN)
@@ -74,10 +88,27 @@ function parseServerlessConfig(stage: string, file: string): ServerlessConfig {
   const functions: ServerlessConfig['functions'] = {};
   for (const [key, fn] of Object.entries(raw.functions ?? {})) {
     const dot = fn.handler.lastIndexOf('.');
+    const refs = Object.entries(fn.environment ?? {}).flatMap(([name, value]) => {
+      const ref = (value as { Ref?: unknown } | null)?.Ref;
+      return typeof ref === 'string' ? [[name, ref] as const] : [];
+    });
+    const http = (fn.events ?? []).flatMap(({ http: route }) =>
+      route
+        ? [
+            {
+              path: String(route.path ?? '').replace(/^\//, ''),
+              method: String(route.method ?? '').toLowerCase(),
+              ...(typeof route.authorizer === 'string' ? { authorizer: route.authorizer } : {}),
+            },
+          ]
+        : [],
+    );
     functions[key] = {
       module: fn.handler.slice(0, dot),
       exportName: fn.handler.slice(dot + 1),
       environment: { ...common, ...env(fn.environment) },
+      refs: Object.fromEntries(refs),
+      http,
     };
   }
   const stateMachines: ServerlessConfig['stateMachines'] = {};

@@ -28,7 +28,7 @@ export interface LocalTasks {
   sandboxWaits: Set<string>;
 }
 
-const localFunctionName = (key: string) => `eks-hybrid-ops-local-${key}`;
+export const localFunctionName = (key: string) => `eks-hybrid-ops-local-${key}`;
 export const fakeLambdaArn = (region: string, key: string) =>
   `arn:aws:lambda:${region}:000000000000:function:${localFunctionName(key)}`;
 const camel = (kebab: string) => kebab.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -145,7 +145,7 @@ function sandboxWait(
   };
 }
 
-function lambdaContext(region: string, functionName: string): Context {
+export function lambdaContext(region: string, functionName: string): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
