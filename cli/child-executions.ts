@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { callerPrincipal, callWatchers, type SandboxEstate } from '#lib/sandbox/estate';
+import { isBadExecutionName } from '#lib/sandbox/services/sfn';
 import type { Json } from './asl';
 import { named } from './run-control';
 import type { RunResult } from './runner';
@@ -7,7 +8,7 @@ import type { RunResult } from './runner';
 /**
  * The `states:startExecution.sync` and `.sync:2` integrations, run in process: the Task starts
  * an execution of another state machine of this stack (its `{"Ref": "<LogicalId>"}`), waits for it
- * to end, and returns its DescribeExecution. Sources (facts in /tmp/research/sync-executions.md):
+ * to end, and returns its DescribeExecution. Sources:
  * the Step Functions developer guide, "Start a new AWS Step Functions state machine from a running
  * execution" (https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html),
  * the SDK's StartExecution and DescribeExecution (node_modules/@aws-sdk/client-sfn/dist-types), and
@@ -48,18 +49,6 @@ export interface Integration {
   ended: (child: RunResult) => void;
 }
 
-// StartExecution's name rules (SDK StartExecutionInput.name): 1..80 characters, none of these
-// characters, no control characters.
-const BAD_NAME_CHARACTER = /[\s<>{}[\]?*"#%\\^|~`$&,;:/]/u;
-const badName = (name: string) =>
-  name.length < 1 ||
-  name.length > 80 ||
-  BAD_NAME_CHARACTER.test(name) ||
-  [...name].some((c) => {
-    const code = c.codePointAt(0) ?? 0;
-    return code <= 0x1f || (code >= 0x7f && code <= 0x9f);
-  });
-
 /** `StepFunctions.<Code>Exception`, as a Task names an error of the Step Functions API (moto `_from_error`). */
 function apiError(code: string, message: string): Error {
   return named(
@@ -86,7 +75,7 @@ export function startExecutionSync(resource: string, integration: Integration) {
     if (!machine) {
       throw apiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     }
-    if (badName(name)) throw apiError('InvalidName', `Invalid Name: '${name}'`);
+    if (isBadExecutionName(name)) throw apiError('InvalidName', `Invalid Name: '${name}'`);
     const now = () => (integration.estate ? integration.estate.clock.now() : new Date()).getTime();
     // A STANDARD workflow's StartExecution is idempotent for the same name and input while it
     // runs (the call returns the same execution); a closed execution's name, or other input, is

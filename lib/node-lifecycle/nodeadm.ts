@@ -1,8 +1,7 @@
 /**
  * The shell scripts SSM Run Command (`AWS-RunShellScript`) runs on a hybrid node: `nodeadm
- * uninstall` and `nodeadm upgrade`, built in this one place. Sources (research notes,
- * /tmp/research/lifecycle.md): aws/eks-hybrid `cmd/nodeadm/upgrade/upgrade.go`,
- * `cmd/nodeadm/uninstall/uninstall.go`, `internal/flows/{upgrade,uninstall}.go`,
+ * uninstall` and `nodeadm upgrade`, built in this one place. Sources: aws/eks-hybrid
+ * `cmd/nodeadm/upgrade/upgrade.go`, `cmd/nodeadm/uninstall/uninstall.go`, `internal/flows/{upgrade,uninstall}.go`,
  * `internal/configprovider/factory.go`; EKS user guide, hybrid-nodes-upgrade, hybrid-nodes-remove and
  * hybrid-nodes-nodeadm (https://docs.aws.amazon.com/eks/latest/userguide/hybrid-nodes-nodeadm.html).
  *
