@@ -27,6 +27,17 @@ const UNSCOPED_ACTIONS = [
   'ssm:GetCommandInvocation',
 ];
 
+/**
+ * X-Ray's write actions, which have no resource type (Service Authorization Reference,
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html): AWS
+ * requires Resource "*". A traced function sends its segments with the first two (Lambda
+ * developer guide, https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html); a traced
+ * state machine's role also reads the sampling rules (Step Functions developer guide,
+ * https://docs.aws.amazon.com/step-functions/latest/dg/xray-iam.html).
+ */
+const XRAY_FUNCTION_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+const XRAY_STATE_MACHINE_ACTIONS = [...XRAY_FUNCTION_ACTIONS, 'xray:GetSamplingRules', 'xray:GetSamplingTargets'];
+
 module.exports = async ({ resolveVariable }) => {
   const stage = await resolveVariable('sls:stage');
   // The network desired state names the clusters, endpoints, file systems and security groups
@@ -434,7 +445,12 @@ module.exports = async ({ resolveVariable }) => {
             PolicyName: key,
             PolicyDocument: {
               Version: '2012-10-17',
-              Statement: [allow(['logs:CreateLogStream', 'logs:PutLogEvents'], logGroup), ...statements],
+              Statement: [
+                allow(['logs:CreateLogStream', 'logs:PutLogEvents'], logGroup),
+                // Active tracing (serverless.yml provider.tracing.lambda).
+                allow(XRAY_FUNCTION_ACTIONS, '*'),
+                ...statements,
+              ],
             },
           },
         ],
@@ -513,6 +529,8 @@ module.exports = async ({ resolveVariable }) => {
                 ),
               ),
               allow(['sns:Publish'], { Ref: 'AlertTopic' }),
+              // Its tracingConfig (serverless-step-functions adds these to the roles it makes).
+              allow(XRAY_STATE_MACHINE_ACTIONS, '*'),
               // CloudWatch Logs delivery (loggingConfig) supports only Resource "*".
               allow(
                 [
@@ -537,3 +555,5 @@ module.exports = async ({ resolveVariable }) => {
 };
 
 module.exports.UNSCOPED_ACTIONS = UNSCOPED_ACTIONS;
+module.exports.XRAY_STATE_MACHINE_ACTIONS = XRAY_STATE_MACHINE_ACTIONS;
+module.exports.XRAY_FUNCTION_ACTIONS = XRAY_FUNCTION_ACTIONS;

@@ -4,6 +4,7 @@ import type { KubeApiFactory } from '#lib/kube/types';
 import { tcpProber } from '#lib/net/probe';
 import type { NodeAccess, Runtime } from '#lib/runtime';
 import { type Settings, settingsFromEnv } from '#lib/settings';
+import { traceClient } from './tracer';
 
 /**
  * Where a handler's {@link Runtime} comes from: in Lambda, the environment serverless.yml sets
@@ -25,7 +26,11 @@ export function awsRuntime<K extends ServiceName>(
   nodes?: NodeAccess,
 ): Runtime<K> {
   // Node access brings the STS client it signs with; `classes` is all the handler itself reaches.
-  const clients = createAwsClients({ region: settings.region }, { ...nodes?.clients, ...classes } as ClientClasses<K>);
+  // Each call is an X-Ray subsegment (a no-op outside Lambda: ./tracer.ts).
+  const clients = createAwsClients({ region: settings.region, customize: traceClient }, {
+    ...nodes?.clients,
+    ...classes,
+  } as ClientClasses<K>);
   return {
     settings,
     clients,

@@ -299,10 +299,15 @@ describe('IAM, simulated against every request the workflows make', () => {
     expect(implemented.filter((c) => !commandsSeen.has(c))).toEqual([]);
   });
 
-  /** Granted to the function's role for Lambda itself (its logs, its network interfaces in a VPC), not for its code. */
+  /**
+   * Granted to the function's role for Lambda itself (its logs, its traces, its network interfaces
+   * in a VPC), not for its code.
+   */
   const BY_LAMBDA = new Set([
     'logs:CreateLogStream',
     'logs:PutLogEvents',
+    'xray:PutTraceSegments',
+    'xray:PutTelemetryRecords',
     'ec2:CreateNetworkInterface',
     'ec2:DeleteNetworkInterface',
     'ec2:AssignPrivateIpAddresses',

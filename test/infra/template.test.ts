@@ -13,7 +13,10 @@ let out: string;
 let template: Template;
 let remove: () => void;
 
-const { UNSCOPED_ACTIONS } = require(join(ROOT, 'resources', 'function-roles.js')) as { UNSCOPED_ACTIONS: string[] };
+const { UNSCOPED_ACTIONS, XRAY_STATE_MACHINE_ACTIONS } = require(join(ROOT, 'resources', 'function-roles.js')) as {
+  UNSCOPED_ACTIONS: string[];
+  XRAY_STATE_MACHINE_ACTIONS: string[];
+};
 /** CloudWatch Logs delivery actions (Step Functions logging) support only Resource "*". */
 const LOG_DELIVERY_ACTIONS = [
   'logs:CreateLogDelivery',
@@ -64,7 +67,7 @@ describe('the packaged template', () => {
         const actions = list(statement.Action) as string[];
         for (const action of actions) expect(`${name}: ${action}`).not.toMatch(/: (\*|[a-z0-9-]+:\*)$/);
         if (list(statement.Resource).includes('*')) {
-          const allowed = [...UNSCOPED_ACTIONS, ...LOG_DELIVERY_ACTIONS];
+          const allowed = [...UNSCOPED_ACTIONS, ...LOG_DELIVERY_ACTIONS, ...XRAY_STATE_MACHINE_ACTIONS];
           expect({ role: name, unscoped: actions.filter((a) => !allowed.includes(a)) }).toEqual({
             role: name,
             unscoped: [],
