@@ -5,7 +5,8 @@
  * metrics Step Functions publishes per state machine, and they notify a topic of their own: when
  * the alert topic is what broke, the alarm must not depend on it. That topic is not encrypted
  * with the AWS-managed SNS key, which CloudWatch cannot publish with; an alarm carries no secret.
- * The same topic has the alarms on the alert topic's failed deliveries and on the API's 5xx answers.
+ * The same topic has the alarms on the alert topic's failed deliveries, on the API's 5xx answers,
+ * and on the Lambda functions' errors and throttles.
  */
 const STATE_MACHINES = [
   'OnboardNodeStateMachine',
@@ -95,8 +96,95 @@ module.exports = async ({ resolveVariable }) => {
     '5XXError',
     [{ Name: 'ApiName', Value: `${stage}-eks-hybrid-ops` }],
   );
+  Object.assign(Resources, lambdaAlarms(stage, await resolveVariable('self:functions')));
   return {
     Resources,
     Outputs: { WorkflowAlarmTopicArn: { Value: { Ref: 'WorkflowAlarmTopic' } } },
   };
 };
+
+/**
+ * Lambda's own metrics, per function (AWS/Lambda, dimension FunctionName:
+ * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html): Errors counts the
+ * invocations that ended in an error (a Task's thrown error, which its state machine may Retry or
+ * Catch; an API handler answers its errors, so there it counts crashes and timeouts only), and
+ * Throttles the invocations refused for want of concurrency.
+ */
+const LAMBDA_METRICS = {
+  Errors: {
+    name: 'LambdaErrors',
+    what: (folder) =>
+      folder === 'api'
+        ? 'crashed or timed out (the API answers the errors it knows; these it could not)'
+        : 'ended in an error (thrown, crashed or timed out; the workflow may have retried or caught it)',
+  },
+  Throttles: { name: 'LambdaThrottles', what: () => 'were throttled (the account ran out of Lambda concurrency)' },
+};
+/** A metric math alarm retrieves at most 10 metrics (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-limits.html). */
+const METRICS_PER_ALARM = 10;
+
+/**
+ * One alarm per workflow (a handler folder: functions/<workflow>/, and functions/api/) and Lambda
+ * metric, on the sum of its functions' metric (metric math), rather than one per function: 55
+ * functions would make 110 alarms, a third of CloudFormation's 500 resources per stack; these are
+ * 18, and each names its functions and where their logs are. A folder of more than 10 functions
+ * is split, as a math alarm retrieves at most 10 metrics.
+ */
+function lambdaAlarms(stage, functions) {
+  const groups = new Map();
+  for (const [key, fn] of Object.entries(functions)) {
+    const folder = fn.handler.split('/')[1];
+    groups.set(folder, [...(groups.get(folder) ?? []), key]);
+  }
+  const pascal = (text) => text.replace(/(^|-)([a-z])/g, (_, __, c) => c.toUpperCase());
+  const Resources = {};
+  for (const [folder, keys] of groups) {
+    const parts = Math.ceil(keys.length / METRICS_PER_ALARM);
+    const size = Math.ceil(keys.length / parts);
+    for (let part = 0; part < parts; part += 1) {
+      const mine = keys.slice(part * size, (part + 1) * size);
+      const suffix = parts > 1 ? `Part${part + 1}` : '';
+      for (const [metric, { name, what }] of Object.entries(LAMBDA_METRICS)) {
+        Resources[`${pascal(folder)}${suffix}${name}Alarm`] = {
+          Type: 'AWS::CloudWatch::Alarm',
+          Properties: {
+            AlarmDescription:
+              `Invocations of the ${folder} functions of stage ${stage} ${what(folder)}: ${mine.join(', ')}. ` +
+              `Which one: AWS/Lambda ${metric} by FunctionName (eks-hybrid-ops-${stage}-<function>); why: ` +
+              `its log group /aws/lambda/eks-hybrid-ops-${stage}-<function>, and its X-Ray traces.`,
+            Metrics: [
+              ...mine.map((key, i) => ({
+                Id: `f${i}`,
+                Label: key,
+                ReturnData: false,
+                MetricStat: {
+                  Metric: {
+                    Namespace: 'AWS/Lambda',
+                    MetricName: metric,
+                    Dimensions: [
+                      { Name: 'FunctionName', Value: { Ref: `${key[0].toUpperCase()}${key.slice(1)}LambdaFunction` } },
+                    ],
+                  },
+                  Period: 300,
+                  Stat: 'Sum',
+                },
+              })),
+              {
+                Id: 'total',
+                Label: `${metric} of the ${folder} functions`,
+                Expression: 'SUM(METRICS())',
+                ReturnData: true,
+              },
+            ],
+            EvaluationPeriods: 1,
+            Threshold: 1,
+            ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+            TreatMissingData: 'notBreaching',
+            AlarmActions: [{ Ref: 'WorkflowAlarmTopic' }],
+          },
+        };
+      }
+    }
+  }
+  return Resources;
+}

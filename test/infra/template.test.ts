@@ -318,7 +318,7 @@ describe('the workflow alarms', () => {
       'UpgradeNodesStateMachine',
     ]);
     for (const machine of machines) {
-      const mine = alarms.filter((a) => a.Dimensions[0].Value.Ref === machine);
+      const mine = alarms.filter((a) => a.Dimensions?.[0]?.Value.Ref === machine);
       expect(mine.map((a) => a.MetricName).sort()).toEqual([
         'ExecutionsAborted',
         'ExecutionsFailed',
@@ -340,6 +340,41 @@ describe('the workflow alarms', () => {
     const topic = template.Resources.WorkflowAlarmTopic;
     expect(topic?.Type).toBe('AWS::SNS::Topic');
     expect(topic?.Properties.KmsMasterKeyId).toBeUndefined();
+  });
+
+  it('alarm on the errors and throttles of every function, a few functions to an alarm, to the workflow alarm topic', () => {
+    const functions = ofType('AWS::Lambda::Function').map(([name]) => name);
+    const lambdaAlarms = ofType('AWS::CloudWatch::Alarm')
+      .map(([name, a]) => ({ name, ...a.Properties }))
+      .filter((a) => a.Metrics?.some((m: Any) => m.MetricStat?.Metric.Namespace === 'AWS/Lambda'));
+    for (const metric of ['Errors', 'Throttles']) {
+      const watched = lambdaAlarms.flatMap((a) =>
+        (a.Metrics as Any[])
+          .filter((m) => m.MetricStat?.Metric.MetricName === metric)
+          .map((m) => m.MetricStat.Metric.Dimensions[0].Value.Ref as string),
+      );
+      // Each function once, none left out.
+      expect({ metric, functions: [...watched].sort() }).toEqual({ metric, functions: [...functions].sort() });
+    }
+    // Fewer alarms than functions (a math alarm retrieves at most 10 metrics), each summing its own.
+    expect(lambdaAlarms.length).toBeLessThan(functions.length);
+    for (const alarm of lambdaAlarms) {
+      const stats = (alarm.Metrics as Any[]).filter((m) => m.MetricStat);
+      expect(stats.length).toBeLessThanOrEqual(10);
+      expect(new Set(stats.map((m) => m.MetricStat.Metric.MetricName)).size).toBe(1);
+      expect((alarm.Metrics as Any[]).filter((m) => m.ReturnData !== false)).toEqual([
+        expect.objectContaining({ Expression: 'SUM(METRICS())', ReturnData: true }),
+      ]);
+      expect(alarm).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: 'WorkflowAlarmTopic' }],
+      });
+      // It tells the operator which functions, and where their logs are.
+      for (const stat of stats) expect(alarm.AlarmDescription).toContain(stat.Label);
+      expect(alarm.AlarmDescription).toContain('/aws/lambda/eks-hybrid-ops-ci-');
+    }
   });
 
   it("alarm on the alert topic's failed deliveries and the API's 5xx answers, to the workflow alarm topic", () => {
