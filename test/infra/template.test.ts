@@ -13,10 +13,9 @@ let out: string;
 let template: Template;
 let remove: () => void;
 
-const { UNSCOPED_ACTIONS, XRAY_STATE_MACHINE_ACTIONS } = require(join(ROOT, 'resources', 'function-roles.js')) as {
-  UNSCOPED_ACTIONS: string[];
-  XRAY_STATE_MACHINE_ACTIONS: string[];
-};
+const { UNSCOPED_ACTIONS, XRAY_FUNCTION_ACTIONS, XRAY_STATE_MACHINE_ACTIONS } = require(
+  join(ROOT, 'resources', 'function-roles.js'),
+) as { UNSCOPED_ACTIONS: string[]; XRAY_FUNCTION_ACTIONS: string[]; XRAY_STATE_MACHINE_ACTIONS: string[] };
 /** CloudWatch Logs delivery actions (Step Functions logging) support only Resource "*". */
 const LOG_DELIVERY_ACTIONS = [
   'logs:CreateLogDelivery',
@@ -299,6 +298,55 @@ describe('the packaged template', () => {
     for (const name of ['preflight', 'issueActivation', 'submitOnboarding', 'cleanUpOnboarding']) {
       expect(existsSync(join(out, `${name}.zip`))).toBe(true);
     }
+  });
+});
+
+describe('tracing', () => {
+  const roleOf = (resource: Any): string =>
+    resource.Properties.Role?.['Fn::GetAtt']?.[0] ?? resource.Properties.RoleArn['Fn::GetAtt'][0];
+  const xrayStatements = (roleName: string) =>
+    statements(template.Resources[roleName]).filter((s) => list(s.Action).some((a) => String(a).startsWith('xray:')));
+
+  it('is active on every function, whose role may send its segments: the two X-Ray write actions, on "*"', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions.length).toBeGreaterThan(0);
+    for (const [name, fn] of functions) {
+      expect({ name, tracing: fn.Properties.TracingConfig }).toEqual({ name, tracing: { Mode: 'Active' } });
+      const xray = xrayStatements(roleOf(fn));
+      expect({ name, xray: xray.map((s) => ({ actions: list(s.Action), resource: s.Resource })) }).toEqual({
+        name,
+        xray: [{ actions: XRAY_FUNCTION_ACTIONS, resource: '*' }],
+      });
+    }
+  });
+
+  it('is on for every state machine, whose role has what Step Functions tracing needs, on "*"', () => {
+    const machines = ofType('AWS::StepFunctions::StateMachine');
+    expect(machines).toHaveLength(6);
+    for (const [name, machine] of machines) {
+      expect({ name, tracing: machine.Properties.TracingConfiguration }).toEqual({ name, tracing: { Enabled: true } });
+      const xray = xrayStatements(roleOf(machine));
+      const granted = xray.flatMap((s) => list(s.Action).filter((a) => String(a).startsWith('xray:')));
+      expect({ name, granted: granted.sort() }).toEqual({ name, granted: [...XRAY_STATE_MACHINE_ACTIONS].sort() });
+      for (const statement of xray) expect(list(statement.Resource)).toEqual(['*']);
+    }
+  });
+
+  it('grants X-Ray actions on "*" only, and only those tracing needs', () => {
+    for (const [name, role] of ofType('AWS::IAM::Role')) {
+      for (const statement of statements(role)) {
+        const xray = list(statement.Action).filter((a) => String(a).startsWith('xray:'));
+        if (xray.length === 0) continue;
+        expect({ name, resource: list(statement.Resource) }).toEqual({ name, resource: ['*'] });
+        expect(xray.filter((a) => !XRAY_STATE_MACHINE_ACTIONS.includes(String(a)))).toEqual([]);
+      }
+    }
+  });
+
+  it('is on for the API stage (osls sets it on the stage at deploy, from provider.tracing)', () => {
+    const state = JSON.parse(readFileSync(join(out, 'serverless-state.json'), 'utf8'));
+    expect(state.service.provider.tracing).toEqual({ lambda: true, apiGateway: true });
+    expect(ofType('AWS::ApiGateway::RestApi')).toHaveLength(1);
   });
 });
 
