@@ -15,6 +15,8 @@ export const METRIC_CATALOGUE = {
   OnboardingsFailed: { unit: MetricUnit.Count, dimensions: ['ErrorName'] },
   PhaseDuration: { unit: MetricUnit.Seconds, dimensions: ['Phase'] },
   GpuVerifications: { unit: MetricUnit.Count, dimensions: ['Verdict'] },
+  ReconcileDrift: { unit: MetricUnit.Count, dimensions: ['Kind'] },
+  ReconcileActions: { unit: MetricUnit.Count, dimensions: ['Kind', 'Action'] },
 } as const satisfies Record<string, { unit: string; dimensions: readonly string[] }>;
 export type MetricName = keyof typeof METRIC_CATALOGUE;
 type DimensionOf<N extends MetricName> = (typeof METRIC_CATALOGUE)[N]['dimensions'][number];

@@ -2,7 +2,7 @@ import type { RunStore } from '../store';
 import { capped, lines, type Notification, snsSubject } from '../notifications';
 import type { ResolutionCheck } from '../net/resolution';
 import type { Mode } from './modes';
-import { type Action, isWaiting, type Plan } from './plan';
+import { type Action, type ActionType, isWaiting, type Plan } from './plan';
 import type { PublishedDirectory } from './publish-mount-targets';
 import type { ResolutionResult } from './resolution';
 import { loadPlan, type OutcomeRecord, type PlanRef, readOutcomes, reconcileKeys, type Unsaved } from './run-store';
@@ -35,6 +35,8 @@ export interface NetworkReport {
   /** The mount-target IPs per AZ as planned (before any change this run made). */
   mountTargets: NonNullable<Plan['mountTargets']>;
   failed: number;
+  /** Per action type, every action of the run (not only the listed ones): see {@link countChanges}. */
+  changes: ChangeCounts;
   /** Where the whole report is (a key in the run store). */
   reportKey?: string;
   /** The SNS message to send, if any: drift found by a scheduled plan, failures, critical findings. */
@@ -56,6 +58,24 @@ export function countOutcomes(actions: Action[]): OutcomeCounts {
     skipped: count((o) => o.startsWith('skipped')),
     deferred: count((o) => o.startsWith('deferred') || isWaiting(o as Action['outcome'])),
   };
+}
+
+/**
+ * Per action type: `found`, the differences from the desired state the plan had (each action is
+ * one), and `applied`, those this run changed itself (outcome `done`; not `already-done`, which
+ * someone else did). Types with no action are left out.
+ */
+export type ChangeCounts = Partial<Record<ActionType, { found: number; applied: number }>>;
+
+export function countChanges(actions: Action[]): ChangeCounts {
+  const changes: ChangeCounts = {};
+  for (const a of actions) {
+    const c = changes[a.type] ?? { found: 0, applied: 0 };
+    c.found += 1;
+    if (a.outcome === 'done') c.applied += 1;
+    changes[a.type] = c;
+  }
+  return changes;
 }
 
 export const actionLine = (a: Action) => [
@@ -94,6 +114,7 @@ export function networkReport(input: {
     resolution: input.resolution ?? [],
     mountTargets: input.plan.mountTargets ?? [],
     failed: counts.failed,
+    changes: countChanges(actions),
   };
   if (!drift && counts.failed === 0 && counts.deferred === 0 && critical.length === 0) return report;
   const clusters = [...new Set([...actions, ...critical].map((x) => x.cluster))].join(', ') || 'all';
