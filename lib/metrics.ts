@@ -17,6 +17,13 @@ export const METRIC_CATALOGUE = {
   GpuVerifications: { unit: MetricUnit.Count, dimensions: ['Verdict'] },
   ReconcileDrift: { unit: MetricUnit.Count, dimensions: ['Kind'] },
   ReconcileActions: { unit: MetricUnit.Count, dimensions: ['Kind', 'Action'] },
+  SweepFindings: { unit: MetricUnit.Count, dimensions: ['Check', 'Severity'] },
+  // CloudWatch has no currency unit (MetricDatum.Unit, https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html):
+  // these two are USD, unit None.
+  CostForecast: { unit: MetricUnit.NoUnit, dimensions: [] },
+  CostBudget: { unit: MetricUnit.NoUnit, dimensions: [] },
+  CostForecastRatio: { unit: MetricUnit.Percent, dimensions: [] },
+  HybridNodes: { unit: MetricUnit.Count, dimensions: ['State'] },
 } as const satisfies Record<string, { unit: string; dimensions: readonly string[] }>;
 export type MetricName = keyof typeof METRIC_CATALOGUE;
 type DimensionOf<N extends MetricName> = (typeof METRIC_CATALOGUE)[N]['dimensions'][number];

@@ -10,6 +10,7 @@ import { taskHandler } from '../commons/task-handler';
 import { readDesiredState } from '#lib/desired-state/load';
 import { desiredStateParameter } from '#lib/settings';
 import { newRunId } from '#lib/run-id';
+import { hybridNodesMetrics } from '#lib/sweep/metrics';
 import { sweepInventory } from '#lib/sweep/sweep-inventory';
 
 const Input = z.object({ trigger: z.string().max(64).default('manual') });
@@ -36,5 +37,5 @@ export const { run, handler, clients } = taskHandler(
       },
     );
   },
-  { nodes: eksNodeAccess },
+  { nodes: eksNodeAccess, metrics: (_input, summary) => hybridNodesMetrics(summary) },
 );

@@ -39,6 +39,8 @@ export interface InventoryNode {
   /** When its Ready condition last changed (the NotReady since), if known. */
   since?: string;
   reason?: string;
+  /** `spec.unschedulable`: cordoned (set only when it is). */
+  cordoned?: boolean;
   /**
    * `nvidia.com/gpu` in its capacity and allocatable, when its capacity has any; allocatable 0
    * when absent (the device plugin is gone, or reports every GPU unhealthy).
@@ -242,6 +244,7 @@ async function hybridNodes(
         ...(n.ready?.status !== 'True'
           ? { reason: n.ready ? (n.ready.reason ?? `Ready ${n.ready.status}`) : 'no Ready condition' }
           : {}),
+        ...(n.unschedulable ? { cordoned: true } : {}),
         ...(Number(n.capacity.gpu ?? 0) > 0
           ? { gpus: { capacity: Number(n.capacity.gpu), allocatable: Number(n.allocatable.gpu ?? 0) } }
           : {}),

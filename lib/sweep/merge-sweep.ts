@@ -1,7 +1,17 @@
 import { type CaughtError, describeCaughtError } from '../caught-error';
 import { mustGet, type RunStore } from '../store';
 import { checkFailureAlert, type SweepAlert, sweepAlerts } from './alerts';
-import { type AlertMemory, type Check, emptyMemory, type SweepFinding, severityRank, triage } from './findings';
+import {
+  type AlertMemory,
+  CHECKS,
+  type Check,
+  emptyMemory,
+  SEVERITIES,
+  type Severity,
+  type SweepFinding,
+  severityRank,
+  triage,
+} from './findings';
 import type { CheckOutcome } from './state';
 import { MEMORY_KEY, runKeys } from './store';
 
@@ -28,11 +38,24 @@ export interface NightReport {
   counts: { new: number; worse: number; open: number; resolved: number };
   resolved: Array<{ id: string; cluster: string; resource: string }>;
   failedChecks: Check[];
+  /** Tonight's findings (all of them, not only the listed ones) per check and severity. */
+  findingCounts: FindingCounts;
   alerts: SweepAlert[];
   /** How many alerts the night has (the state carries none: PublishSweepAlerts reads them from the report). */
   alertCount: number;
   /** Where every finding and alert of the night is (an S3 key in the run store). */
   reportKey: string;
+}
+
+export type FindingCounts = Record<Check, Record<Severity, number>>;
+
+/** Findings per check and severity, every pair present (zero when none). */
+export function countFindings(findings: Array<Pick<SweepFinding, 'check' | 'severity'>>): FindingCounts {
+  const counts = Object.fromEntries(
+    CHECKS.map((c) => [c, Object.fromEntries(SEVERITIES.map((s) => [s, 0]))]),
+  ) as FindingCounts;
+  for (const f of findings) counts[f.check][f.severity] += 1;
+  return counts;
 }
 
 /** Step MergeSweep: tonight's findings against the memory: what to page, what to digest, what resolved. */
@@ -92,6 +115,7 @@ export async function mergeSweep(
     counts: { new: t.fresh.length, worse: t.worsened.length, open: t.ongoing.length, resolved: t.resolved.length },
     resolved: t.resolved.map(({ id, cluster, resource }) => ({ id, cluster, resource })),
     failedChecks,
+    findingCounts: countFindings(reported),
     alerts,
     alertCount: alerts.length,
     reportKey: keys.report,

@@ -63,6 +63,7 @@ export async function sweepCost(
       actualUsd: actual.actualUsd,
       serviceUsd: actual.serviceUsd,
       forecastUsd: actual.forecastUsd ?? null,
+      budgetUsd: config.monthlyBudgetUsd ?? null,
       // Which Cost Explorer names were asked about, and whether the config or discovery chose them.
       costService: actual.names.services,
       usageTypes: actual.names.usageTypes,

@@ -23,7 +23,8 @@ export interface Batch {
 export interface InventorySummary {
   sweepId: string;
   takenAt: string;
-  clusters: Array<{ name: string; nodes: number; notReady: number; problem?: string }>;
+  /** Per cluster its hybrid Nodes: all, NotReady, and Ready but cordoned (the two never overlap). */
+  clusters: Array<{ name: string; nodes: number; notReady: number; cordoned: number; problem?: string }>;
   batches: Batch[];
   targets: number;
   pages: Record<string, number>;
@@ -60,6 +61,7 @@ export async function sweepInventory(
       name: c.name,
       nodes: c.nodes.length,
       notReady: c.nodes.filter((n) => !n.ready).length,
+      cordoned: c.nodes.filter((n) => n.ready && n.cordoned).length,
       ...(c.problem ? { problem: c.problem.message } : {}),
     })),
     batches,

@@ -250,7 +250,7 @@ describe('nightly-sweep on the sandbox estate', () => {
 
     expect(result.status).toBe('SUCCEEDED');
     expect(night.findings).toEqual([]);
-    expect(night.inventory.clusters).toEqual([{ name: 'gpu-hybrid-cluster', nodes: 1, notReady: 0 }]);
+    expect(night.inventory.clusters).toEqual([{ name: 'gpu-hybrid-cluster', nodes: 1, notReady: 0, cordoned: 0 }]);
     expect(alerts).toEqual([]);
     expect(night.alerts).toEqual([]);
   });

@@ -184,7 +184,12 @@ function world() {
           }),
         ],
         [
-          kubeNode({ name: MI_4, internalIps: ['192.168.10.34', '192.168.11.24'], capacity: { cpu: '3500m' } }),
+          kubeNode({
+            name: MI_4,
+            internalIps: ['192.168.10.34', '192.168.11.24'],
+            capacity: { cpu: '3500m' },
+            unschedulable: true,
+          }),
           kubeNode({ name: MI_NAMELESS, internalIps: ['192.168.10.30'], ready: undefined, capacity: { cpu: '16' } }),
           kubeNode({ name: MI_GONE, internalIps: [], ready: { status: 'Unknown' }, capacity: {} }),
         ],
@@ -518,7 +523,7 @@ describe('takeInventory', () => {
     ]);
   });
 
-  it('maps each Node: vCPUs from its capacity, Ready, when that last changed and why it is not Ready', async () => {
+  it('maps each Node: vCPUs from its capacity, Ready, when that last changed, why it is not Ready, cordoned', async () => {
     const { nodes } = answerFrom(world());
 
     const [cluster] = (await take(nodes)).clusters;
@@ -541,12 +546,13 @@ describe('takeInventory', () => {
         reason: 'NodeStatusUnknown',
         gpus: { capacity: 8, allocatable: 8 },
       },
-      { name: MI_4, internalIps: ['192.168.10.34', '192.168.11.24'], vcpus: 3.5, ready: true },
+      { name: MI_4, internalIps: ['192.168.10.34', '192.168.11.24'], vcpus: 3.5, ready: true, cordoned: true },
       { name: MI_NAMELESS, internalIps: ['192.168.10.30'], vcpus: 16, ready: false, reason: 'no Ready condition' },
       { name: MI_GONE, internalIps: [], vcpus: 0, ready: false, reason: 'Ready Unknown' },
     ]);
     expect(cluster?.nodes[0]).not.toHaveProperty('reason');
     expect(cluster?.nodes[2]).not.toHaveProperty('since');
+    expect(cluster?.nodes[0]).not.toHaveProperty('cordoned');
   });
 
   it("keeps the cluster's network facts and the insights that are not passing", async () => {

@@ -125,9 +125,14 @@ describe('sweepCost', () => {
     await expect(sweepCost({ ce: client, store }, { sweepId: ID, now: NOW })).rejects.toBeInstanceOf(AwsTransientError);
   });
 
-  it('asks Cost Explorer about the names the config pins, and reports the names and requests', async () => {
+  it('asks Cost Explorer about the names the config pins, and reports the names, requests and budget', async () => {
     const pinned = night([cluster([node('mi-1')])]);
-    pinned.config = { ...pinned.config, costService: EKS_NAME, hybridUsageTypes: ['APN2-Hybrid-vCPU'] };
+    pinned.config = {
+      ...pinned.config,
+      costService: EKS_NAME,
+      hybridUsageTypes: ['APN2-Hybrid-vCPU'],
+      monthlyBudgetUsd: 500,
+    };
     const { store } = memoryStore({ [KEYS.inventory]: pinned });
     ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [] });
     ce.on(GetCostForecastCommand).resolves({ Total: { Amount: '10', Unit: 'USD' } });
@@ -148,6 +153,7 @@ describe('sweepCost', () => {
       namesFrom: { service: 'config', usageTypes: 'config' },
       costExplorerRequests: 2,
       dimensionValuesRequests: 0,
+      budgetUsd: 500,
     });
   });
 
