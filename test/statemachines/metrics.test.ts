@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { prepareAndRun } from '#cli/local-run';
 import { localRuntime } from '#cli/local-runtime';
 import { onboardNode } from '#cli/workflows/onboard-node';
-import type { EmfDocument } from '#lib/metrics';
+import { filed as filedWithValues } from '#test/helpers/emf';
 
 /**
  * The EMF documents one sandbox run of onboard-node emits through its real handlers: names,
@@ -24,17 +24,9 @@ async function metricsOf(body: Record<string, unknown>, scenario: string) {
   return { result, metrics: result.metrics ?? [] };
 }
 
-/** Each document as `name unit [dimensions] dimension values`, the way CloudWatch files it. */
-const filed = (documents: EmfDocument[]) =>
-  documents.flatMap((d) =>
-    d._aws.CloudWatchMetrics.flatMap((c) =>
-      c.Metrics.map((m) => {
-        const dims = c.Dimensions.flat();
-        const values = Object.fromEntries(dims.map((k) => [k, (d as Record<string, unknown>)[k]]));
-        return { namespace: c.Namespace, name: m.Name, unit: m.Unit, dimensions: values };
-      }),
-    ),
-  );
+/** Each metric without its value (this test pins names, units and dimensions). */
+const filed = (documents: Parameters<typeof filedWithValues>[0]) =>
+  filedWithValues(documents).map(({ value: _value, ...m }) => m);
 
 const request = (): Record<string, unknown> => JSON.parse(readFileSync(EVENT, 'utf8'));
 
