@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { loadServerlessConfig } from '#cli/serverless-config';
+import { METRIC_CATALOGUE, METRICS_NAMESPACE } from '#lib/metrics';
 import { type Any, packageStack, ROOT, type Template } from '../helpers/package-stack';
 
 /**
@@ -445,5 +446,68 @@ describe('the workflow alarms', () => {
       MetricName: '5XXError',
       Dimensions: [{ Name: 'ApiName', Value: api?.Properties.Name }],
     });
+  });
+});
+
+describe('the dashboard', () => {
+  const dashboard = () => ofType('AWS::CloudWatch::Dashboard');
+  /** The body with each ${...} of its Fn::Sub replaced, and the names it substituted. */
+  const body = () => {
+    const sub = dashboard()[0]?.[1].Properties.DashboardBody['Fn::Sub'] as string;
+    const names: string[] = [];
+    const text = sub.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+      names.push(name);
+      return `resolved:${name}`;
+    });
+    return { json: JSON.parse(text) as { widgets: Any[] }, names };
+  };
+  const rows = () => body().json.widgets.flatMap((w) => (w.properties.metrics ?? []) as unknown[][]);
+
+  it('is one dashboard named for the stage, its body JSON once Fn::Sub resolves names the stack has', () => {
+    expect(dashboard().map(([, r]) => r.Properties.DashboardName)).toEqual(['ci-eks-hybrid-ops']);
+    const { json, names } = body();
+    expect(json.widgets.length).toBeGreaterThan(0);
+    for (const name of names) {
+      if (name.startsWith('AWS::')) continue;
+      expect(Object.keys(template.Resources)).toContain(name.split('.')[0]);
+    }
+    expect(names).toContain('AWS::Region');
+  });
+
+  it('graphs every metric of METRIC_CATALOGUE, with exactly its dimensions and the stage as service', () => {
+    const searches = rows()
+      .map((r) => (r[0] as { expression?: string }).expression ?? '')
+      .filter((e) => e.startsWith(`SEARCH('{${METRICS_NAMESPACE},`));
+    const plain = rows().filter((r) => r[0] === METRICS_NAMESPACE);
+    for (const [name, { dimensions }] of Object.entries(METRIC_CATALOGUE)) {
+      const schema = `{${[METRICS_NAMESPACE, 'service', ...dimensions].join(',')}} MetricName="${name}" service="ci"`;
+      const searched = searches.some((e) => e.includes(schema));
+      const direct = dimensions.length === 0 && plain.some((r) => r[1] === name && r[2] === 'service' && r[3] === 'ci');
+      expect({ name, onDashboard: searched || direct }).toEqual({ name, onDashboard: true });
+    }
+  });
+
+  it("shows each state machine's executions, Lambda errors and throttles, the API's answers and failed alert deliveries", () => {
+    const machines = ofType('AWS::StepFunctions::StateMachine').map(([id]) => id);
+    expect(machines.length).toBeGreaterThan(0);
+    for (const machine of machines) {
+      for (const metric of ['Started', 'Succeeded', 'Failed', 'TimedOut', 'Aborted']) {
+        expect(rows()).toContainEqual(['AWS/States', `Executions${metric}`, 'StateMachineArn', `resolved:${machine}`]);
+      }
+    }
+    const expressions = rows().map((r) => (r[0] as { expression?: string }).expression ?? '');
+    for (const metric of ['Errors', 'Throttles']) {
+      expect(expressions).toContainEqual(expect.stringContaining(`{AWS/Lambda,FunctionName} MetricName="${metric}"`));
+    }
+    const api = ofType('AWS::ApiGateway::RestApi')[0]?.[1].Properties.Name;
+    for (const metric of ['4XXError', '5XXError', 'Latency']) {
+      expect(rows()).toContainEqual(expect.arrayContaining(['AWS/ApiGateway', metric, 'ApiName', api]));
+    }
+    expect(rows()).toContainEqual([
+      'AWS/SNS',
+      'NumberOfNotificationsFailed',
+      'TopicName',
+      'resolved:AlertTopic.TopicName',
+    ]);
   });
 });
