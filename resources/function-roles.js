@@ -127,6 +127,8 @@ module.exports = async ({ resolveVariable }) => {
   const objects = (path) => sub(`\${SweepBucket.Arn}/${path}`);
   const runObjects = objects('runs/*');
   const memory = objects('alert-memory.json');
+  // The Cost Explorer names the sweep discovered this month (lib/sweep/store.ts COST_NAMES_KEY).
+  const costNames = objects('cost-names.json');
   // An upgrade's plan, its waves' outcomes and its report (lib/upgrades/state.ts upgradeKeys).
   const upgradeObjects = objects('runs/upgrade-*');
   // Every reader of the run store: without ListBucket, S3 answers AccessDenied instead of
@@ -353,7 +355,7 @@ module.exports = async ({ resolveVariable }) => {
     // GetDimensionValues to (Service Authorization Reference, list_awscostexplorerservice).
     sweepCost: [
       allow(['ce:GetCostAndUsage', 'ce:GetCostForecast', 'ce:GetDimensionValues'], '*'),
-      allow(['s3:GetObject', 's3:PutObject'], runObjects),
+      allow(['s3:GetObject', 's3:PutObject'], [runObjects, costNames]),
       listBucket,
     ],
     sweepCompliance: [allow(['s3:GetObject', 's3:PutObject'], runObjects), listBucket],

@@ -1,8 +1,10 @@
 /**
  * What hybrid nodes actually cost, from Cost Explorer (the findings about it: cost-findings.ts).
- * Cost Explorer charges USD 0.01 per request (each page is one) and refreshes up to three times a
- * day, so a night makes four or five requests and says how many (REFERENCE.md section 7): two
- * to find the names to ask about (lib/sweep/cost-names.ts), the month to date, the forecast.
+ * Cost Explorer charges USD 0.01 per request (each page is one; AWS Cost Explorer FAQs,
+ * https://aws.amazon.com/aws-cost-management/aws-cost-explorer/faqs/) and refreshes up to three
+ * times a day, so a night says how many it made (REFERENCE.md section 7): the month to date and
+ * the forecast, and on the night that finds the names to ask about (lib/sweep/cost-names.ts) two
+ * more. That is the first night of a month, or when the names kept for the month return nothing.
  * Dates are passed in by the caller (no clock here): ISO days, UTC, as Cost Explorer counts them.
  */
 import {
@@ -19,7 +21,7 @@ import {
 } from '@aws-sdk/client-cost-explorer';
 import { InvalidRequestError } from '../errors';
 import { cents, micro, usd } from '../pricing';
-import { type CostNames, costNames } from './cost-names';
+import { type CachedCostNames, type CostNames, cachedNames, costNames, namesToKeep, sameNames } from './cost-names';
 
 /** What one Cost Explorer API request costs. */
 export const CE_REQUEST_USD = 0.01;
@@ -56,6 +58,8 @@ export interface HybridSpend {
   forecastNote?: string;
   /** Cost Explorer requests made (USD 0.01 each), `names.requests` of them GetDimensionValues. */
   requests: number;
+  /** What tonight's discovery found, for the caller to keep for the rest of the month. */
+  keep?: CachedCostNames;
 }
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -99,64 +103,61 @@ function assertPeriod(period: SpendPeriod): void {
 
 /**
  * The service's spend this month to date, the hybrid vCPU usage type(s) within it, and the
- * month-end forecast. First finds the names to ask about ({@link costNames}: GetDimensionValues,
- * unless `service` and `usageTypes` pin them), then makes one GetCostAndUsage request per page
- * (none on the first day of a month: Cost Explorer rejects an empty period) and one
- * GetCostForecast request. When no EKS service is found, asks nothing more.
+ * month-end forecast. First finds the names to ask about: the config's (`service`, `usageTypes`),
+ * else the ones `cached` kept for this month, else {@link costNames} (GetDimensionValues). Then
+ * one GetCostAndUsage request per page (none on the first day of a month: Cost Explorer rejects
+ * an empty period) and one GetCostForecast request. When no EKS service is found, asks nothing
+ * more. Kept names that return nothing this month (no line of the service, or none of the kept
+ * usage types) are stale: the names are discovered again, and the month to date asked again if
+ * the services changed. `keep` is set when discovery ran and found names worth keeping.
  */
 export async function hybridSpend(
   ce: CostExplorerClient,
-  options: SpendPeriod & { service?: string; usageTypes?: string[]; maxPages?: number },
+  options: SpendPeriod & { service?: string; usageTypes?: string[]; maxPages?: number; cached?: CachedCostNames },
 ): Promise<HybridSpend> {
   const period = { start: options.start, end: options.end, forecastEnd: options.forecastEnd };
   assertPeriod(period);
-  const names = await costNames(ce, {
-    ...discoveryPeriod(period),
+  const month = period.start.slice(0, 7);
+  const pinned = {
     ...(options.service ? { service: options.service } : {}),
     ...(options.usageTypes?.length ? { usageTypes: options.usageTypes } : {}),
-  });
+  };
+  const discover = () => costNames(ce, { ...discoveryPeriod(period), ...pinned });
+  let names = cachedNames(options.cached, { month, ...pinned }) ?? (await discover());
   let requests = names.requests;
-  const nothing = { period, names, actualUsd: 0, vcpuHours: 0, serviceUsageTypes: [], serviceUsd: 0 };
-  if (!names.services.length) {
+  const nothing = { period, actualUsd: 0, vcpuHours: 0, serviceUsageTypes: [], serviceUsd: 0 };
+  const noService = (): HybridSpend => {
     const why = `No EKS service in Cost Explorer from ${discoveryPeriod(period).start} to ${period.end}.`;
-    return { ...nothing, actualNote: why, forecastNote: why, requests };
-  }
-  const filter = { Dimensions: { Key: Dimension.SERVICE, Values: names.services } };
+    return { ...nothing, names, actualNote: why, forecastNote: why, requests };
+  };
+  if (!names.services.length) return noService();
 
-  // Per usage type, micro-dollars and micro-vCPU-hours, so sums stay exact.
-  const byType = new Map<string, { usd: number; quantity: number }>();
   let actualNote: string | undefined;
-  if (period.start === period.end) {
+  let byType = new Map<string, { usd: number; quantity: number }>();
+  const firstDay = period.start === period.end;
+  if (firstDay) {
     actualNote = `No month-to-date figures on the first day of the month (${period.start}): Cost Explorer rejects an empty period.`;
   } else {
-    const request: GetCostAndUsageRequest = {
-      TimePeriod: { Start: period.start, End: period.end },
-      Granularity: Granularity.MONTHLY,
-      Metrics: ['UnblendedCost', 'UsageQuantity'],
-      Filter: filter,
-      GroupBy: [{ Type: GroupDefinitionType.DIMENSION, Key: Dimension.USAGE_TYPE }],
-    };
-    let token: string | undefined;
-    let pages = 0;
-    do {
-      const page = await ce.send(new GetCostAndUsageCommand(token ? { ...request, NextPageToken: token } : request));
-      requests += 1;
-      pages += 1;
-      for (const group of (page.ResultsByTime ?? []).flatMap((r) => r.Groups ?? [])) {
-        const type = group.Keys?.[0];
-        if (!type) continue;
-        const sum = byType.get(type) ?? { usd: 0, quantity: 0 };
-        sum.usd += micro(Number(group.Metrics?.UnblendedCost?.Amount ?? 0));
-        sum.quantity += micro(Number(group.Metrics?.UsageQuantity?.Amount ?? 0));
-        byType.set(type, sum);
+    let asked = await monthToDateByType(ce, period, names.services, options.maxPages);
+    requests += asked.pages;
+    const returnedNothing =
+      !asked.byType.size ||
+      (names.usageTypesFrom === 'discovery' && !names.usageTypes.some((t) => asked.byType.has(t)));
+    if (names.discoveredOn && returnedNothing) {
+      const kept = names.services;
+      names = await discover();
+      requests += names.requests;
+      if (names.services.length && !sameNames(kept, names.services)) {
+        asked = await monthToDateByType(ce, period, names.services, options.maxPages);
+        requests += asked.pages;
       }
-      token = page.NextPageToken;
-      if (token && pages >= (options.maxPages ?? MAX_USAGE_PAGES)) {
-        actualNote = `Stopped after ${pages} pages of GetCostAndUsage (${usd(pages * CE_REQUEST_USD)}): month-to-date figures may be incomplete.`;
-        token = undefined;
-      }
-    } while (token);
+    }
+    byType = asked.byType;
+    actualNote = asked.note;
   }
+  if (!names.services.length) return noService();
+  const keep = namesToKeep(names, month, period.end);
+  const filter = { Dimensions: { Key: Dimension.SERVICE, Values: names.services } };
 
   const serviceUsageTypes = [...byType.keys()].sort();
   const total = (types: string[], key: 'usd' | 'quantity') =>
@@ -184,6 +185,7 @@ export async function hybridSpend(
 
   return {
     ...nothing,
+    names,
     actualUsd: cents(total(names.usageTypes, 'usd')),
     vcpuHours: total(names.usageTypes, 'quantity') / 1_000_000,
     serviceUsageTypes,
@@ -193,7 +195,49 @@ export async function hybridSpend(
       ? { forecastUsd: cents(micro(serviceUsd) + micro(forecastRestUsd)), forecastRestUsd }
       : { forecastNote }),
     requests,
+    ...(keep ? { keep } : {}),
   };
+}
+
+/**
+ * The month to date of `services` by usage type, in micro-dollars and micro-units so sums stay
+ * exact: one GetCostAndUsage request per page, at most `maxPages`.
+ */
+async function monthToDateByType(
+  ce: CostExplorerClient,
+  period: SpendPeriod,
+  services: string[],
+  maxPages = MAX_USAGE_PAGES,
+): Promise<{ byType: Map<string, { usd: number; quantity: number }>; pages: number; note?: string }> {
+  const byType = new Map<string, { usd: number; quantity: number }>();
+  const request: GetCostAndUsageRequest = {
+    TimePeriod: { Start: period.start, End: period.end },
+    Granularity: Granularity.MONTHLY,
+    Metrics: ['UnblendedCost', 'UsageQuantity'],
+    Filter: { Dimensions: { Key: Dimension.SERVICE, Values: services } },
+    GroupBy: [{ Type: GroupDefinitionType.DIMENSION, Key: Dimension.USAGE_TYPE }],
+  };
+  let token: string | undefined;
+  let pages = 0;
+  let note: string | undefined;
+  do {
+    const page = await ce.send(new GetCostAndUsageCommand(token ? { ...request, NextPageToken: token } : request));
+    pages += 1;
+    for (const group of (page.ResultsByTime ?? []).flatMap((r) => r.Groups ?? [])) {
+      const type = group.Keys?.[0];
+      if (!type) continue;
+      const sum = byType.get(type) ?? { usd: 0, quantity: 0 };
+      sum.usd += micro(Number(group.Metrics?.UnblendedCost?.Amount ?? 0));
+      sum.quantity += micro(Number(group.Metrics?.UsageQuantity?.Amount ?? 0));
+      byType.set(type, sum);
+    }
+    token = page.NextPageToken;
+    if (token && pages >= maxPages) {
+      note = `Stopped after ${pages} pages of GetCostAndUsage (${usd(pages * CE_REQUEST_USD)}): month-to-date figures may be incomplete.`;
+      token = undefined;
+    }
+  } while (token);
+  return { byType, pages, ...(note ? { note } : {}) };
 }
 
 /** The service(s) asked about, as findings name them. */

@@ -1,8 +1,10 @@
 /**
  * The names hybrid nodes bill under in Cost Explorer: EKS's SERVICE value and the USAGE_TYPE
- * values of hybrid nodes' vCPU-hours. Neither is taken on trust: each night they are discovered
- * with GetDimensionValues (SERVICE, then USAGE_TYPE within the service found), unless the
- * stage's config pins them. Each page is one request at USD 0.01, counted.
+ * values of hybrid nodes' vCPU-hours. Neither is taken on trust: they are discovered with
+ * GetDimensionValues (SERVICE, then USAGE_TYPE within the service found), unless the stage's
+ * config pins them, and what discovery found is kept for the rest of the month in the run store
+ * ({@link CachedCostNamesSchema}; cost-aws.ts decides when it is stale). Each page is one request
+ * at USD 0.01, counted.
  */
 import {
   Context,
@@ -11,6 +13,7 @@ import {
   GetDimensionValuesCommand,
   type GetDimensionValuesRequest,
 } from '@aws-sdk/client-cost-explorer';
+import * as z from 'zod';
 
 /** Pages of GetDimensionValues followed at most, per dimension. */
 export const MAX_DIMENSION_PAGES = 5;
@@ -49,6 +52,69 @@ export interface CostNames {
   requests: number;
   /** Set when a listing stopped at the page limit, so a name may have been missed. */
   note?: string;
+  /** Set when the discovered names are the month's kept ones: the day (YYYY-MM-DD) they were discovered. */
+  discoveredOn?: string;
+}
+
+/**
+ * What discovery found, kept in the run store for the rest of its month (`month`, YYYY-MM) so
+ * the other nights ask Cost Explorer no GetDimensionValues. Read with this schema: an object
+ * that does not parse is no cache, and the night discovers again.
+ */
+export const CachedCostNamesSchema = z.object({
+  month: z.string().regex(/^\d{4}-\d{2}$/),
+  discoveredOn: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  services: z.array(z.string().min(1)).min(1),
+  usageTypes: z.array(z.string().min(1)),
+  listedServices: z.array(z.string()),
+  listedUsageTypes: z.array(z.string()),
+});
+export type CachedCostNames = z.infer<typeof CachedCostNamesSchema>;
+
+/** Whether two lists of names hold the same names, in any order. */
+export const sameNames = (a: string[], b: string[]) => a.length === b.length && a.every((v) => b.includes(v));
+
+/**
+ * The month's kept names as {@link CostNames} (no requests), or undefined when they cannot stand
+ * in for discovery tonight: kept for another month, for another service than the config pins, or
+ * without usage types when the config does not pin them.
+ */
+export function cachedNames(
+  cached: CachedCostNames | undefined,
+  options: { month: string; service?: string; usageTypes?: string[] },
+): CostNames | undefined {
+  if (!cached || cached.month !== options.month) return undefined;
+  if (options.service && !sameNames(cached.services, [options.service])) return undefined;
+  if (!options.usageTypes && !cached.usageTypes.length) return undefined;
+  return {
+    services: cached.services,
+    servicesFrom: options.service ? 'config' : 'discovery',
+    usageTypes: options.usageTypes ?? cached.usageTypes,
+    usageTypesFrom: options.usageTypes ? 'config' : 'discovery',
+    listedServices: cached.listedServices,
+    listedUsageTypes: cached.listedUsageTypes,
+    requests: 0,
+    discoveredOn: cached.discoveredOn,
+  };
+}
+
+/**
+ * What to keep of tonight's discovery for the rest of `month`, or undefined when there is nothing
+ * worth keeping: the config pins both names, discovery was incomplete, or it found no EKS service
+ * (or no hybrid usage type, when those are not pinned), so the next night looks again.
+ */
+export function namesToKeep(names: CostNames, month: string, today: string): CachedCostNames | undefined {
+  if (!names.requests || names.discoveredOn || names.note || !names.services.length) return undefined;
+  const usageTypes = names.usageTypesFrom === 'discovery' ? names.usageTypes : [];
+  if (names.usageTypesFrom === 'discovery' && !usageTypes.length) return undefined;
+  return {
+    month,
+    discoveredOn: today,
+    services: names.services,
+    usageTypes,
+    listedServices: names.listedServices,
+    listedUsageTypes: names.listedUsageTypes,
+  };
 }
 
 /**
@@ -115,17 +181,18 @@ const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 export function describeNames(names: CostNames): string {
   const services = count(names.listedServices.length, 'service');
   const usageTypes = count(names.listedUsageTypes.length, 'usage type');
+  const when = names.discoveredOn ? ` on ${names.discoveredOn}, kept for the month,` : '';
   const service =
     names.servicesFrom === 'config'
       ? `Cost Explorer SERVICE ${quoted(names.services)} (set in config: sweep.costService)`
       : names.services.length
-        ? `Cost Explorer SERVICE ${quoted(names.services)} (discovered among ${services})`
+        ? `Cost Explorer SERVICE ${quoted(names.services)} (discovered${when} among ${services})`
         : `no EKS SERVICE among the ${services} Cost Explorer lists`;
   const usage =
     names.usageTypesFrom === 'config'
       ? `hybrid usage type(s) ${quoted(names.usageTypes)} (set in config: sweep.hybridUsageTypes)`
       : names.usageTypes.length
-        ? `hybrid usage type(s) ${quoted(names.usageTypes)} (discovered among ${usageTypes})`
+        ? `hybrid usage type(s) ${quoted(names.usageTypes)} (discovered${when} among ${usageTypes})`
         : names.services.length
           ? `no hybrid usage type among its ${usageTypes} (${names.listedUsageTypes.join(', ') || 'none'})`
           : '';

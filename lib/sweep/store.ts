@@ -3,6 +3,8 @@
 import type { PublishRecord } from './publish-sweep-alerts';
 
 export const MEMORY_KEY = 'alert-memory.json';
+/** The Cost Explorer names discovery found this month (lib/sweep/cost-names.ts CachedCostNames). */
+export const COST_NAMES_KEY = 'cost-names.json';
 
 /** The keys of one night's objects. */
 export const runKeys = (sweepId: string) => ({

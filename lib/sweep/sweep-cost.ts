@@ -4,9 +4,10 @@ import { mustGet, type RunStore } from '../store';
 import { monthlyCost } from '../pricing';
 import { hybridSpend, monthToDate } from './cost-aws';
 import { costFindings, type IdleNode, idleNodeFindings } from './cost-findings';
+import { CachedCostNamesSchema } from './cost-names';
 import { accountLabel, type Inventory } from './inventory';
 import type { CheckPart } from './state';
-import { runKeys } from './store';
+import { COST_NAMES_KEY, runKeys } from './store';
 import type { NightInventory } from './sweep-inventory';
 
 /** Nodes that bill without working: NotReady, or their SSM agent has lost its connection. */
@@ -30,10 +31,14 @@ export async function sweepCost(
   const price = config.pricePerVcpuHour;
   const vcpus = inventory.clusters.reduce((sum, c) => sum + c.nodes.reduce((s, n) => s + n.vcpus, 0), 0);
   const expectedMonthUsd = monthlyCost(vcpus, { pricePerVcpuHour: price });
+  // The names discovery found this month, if kept: a night that has them asks no GetDimensionValues.
+  // An object that does not parse is no cache (the night discovers again and replaces it).
+  const cached = CachedCostNamesSchema.safeParse(await deps.store.getJson(COST_NAMES_KEY));
   const actual = await hybridSpend(deps.ce, {
     ...monthToDate(input.now),
     service: config.costService,
     usageTypes: config.hybridUsageTypes,
+    ...(cached.success ? { cached: cached.data } : {}),
   }).catch((error: unknown) => {
     // Cost Explorer throttles with LimitExceededException (elsewhere that name means a quota).
     if ((error as Error).name !== 'LimitExceededException') throw error;
@@ -53,6 +58,8 @@ export async function sweepCost(
     ...inventory.clusters.flatMap((c) => idleNodeFindings(c.name, idleNodes(c), price)),
   ];
   const key = runKeys(input.sweepId).findings('cost');
+  // Kept before the findings: a retry after a failed write then asks no GetDimensionValues again.
+  if (actual.keep) await deps.store.putJson(COST_NAMES_KEY, actual.keep);
   await deps.store.putJson(key, findings);
   return {
     key,
@@ -68,6 +75,8 @@ export async function sweepCost(
       costService: actual.names.services,
       usageTypes: actual.names.usageTypes,
       namesFrom: { service: actual.names.servicesFrom, usageTypes: actual.names.usageTypesFrom },
+      // The day the discovered names were found, when they are the month's kept ones.
+      namesDiscoveredOn: actual.names.discoveredOn ?? null,
       costExplorerRequests: actual.requests,
       dimensionValuesRequests: actual.names.requests,
     },

@@ -255,6 +255,9 @@ describe('the packaged template', () => {
       SSEAlgorithm: 'AES256',
     });
     expect(bucket.LifecycleConfiguration.Rules[0]).toMatchObject({ Prefix: 'runs/', ExpirationInDays: 30 });
+    expect(bucket.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({ Prefix: 'cost-names.json', NoncurrentVersionExpirationInDays: 1 }),
+    );
     const policy = template.Resources.SweepBucketPolicy?.Properties.PolicyDocument.Statement[0];
     expect(policy).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
   });
@@ -269,6 +272,8 @@ describe('the packaged template', () => {
         )
         .map(([name]) => name);
     expect(writers('s3:PutObject', 'alert-memory.json')).toEqual(['CommitSweepRole']);
+    // The month's Cost Explorer names: the cost check keeps them, no other step touches them.
+    expect(writers('s3:PutObject', 'cost-names.json')).toEqual(['SweepCostRole']);
     // Of the functions (the state machines publish their own failure alerts).
     const functions = (names: string[]) => names.filter((n) => !n.endsWith('StateMachineRole'));
     expect(functions(writers('sns:Publish', 'AlertTopic'))).toEqual(['PublishSweepAlertsRole']);

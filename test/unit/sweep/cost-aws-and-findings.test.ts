@@ -110,6 +110,14 @@ describe('hybridSpend', () => {
       forecastUsd: 17796.67,
       forecastRestUsd: 5339,
       requests: 4,
+      keep: {
+        month: '2026-11',
+        discoveredOn: '2026-11-22',
+        services: [EKS_NAME],
+        usageTypes: [HYBRID],
+        listedServices: [...SERVICES].sort(),
+        listedUsageTypes: [CLUSTER, HYBRID],
+      },
     });
   });
 

@@ -24,7 +24,7 @@ import { sweepCompliance } from '#lib/sweep/sweep-compliance';
 import { idleNodes, sweepCost } from '#lib/sweep/sweep-cost';
 import type { NightInventory } from '#lib/sweep/sweep-inventory';
 import { newRunId, RUN_ID } from '#lib/run-id';
-import { MEMORY_KEY, runKeys } from '#lib/sweep/store';
+import { COST_NAMES_KEY, MEMORY_KEY, runKeys } from '#lib/sweep/store';
 import { memoryStore } from '#test/helpers/memory-store';
 import { publishSweepAlerts } from '#lib/sweep/publish-sweep-alerts';
 
@@ -155,6 +155,77 @@ describe('sweepCost', () => {
       dimensionValuesRequests: 0,
       budgetUsd: 500,
     });
+  });
+
+  it("keeps the names the first night discovers, so the month's other nights ask Cost Explorer twice, not four times", async () => {
+    const HYBRID = 'APN2-EKS:HybridNodes-vCPU-Hours';
+    const { store, read } = memoryStore({ [KEYS.inventory]: night([cluster([node('mi-1')])]) });
+    ce.on(GetDimensionValuesCommand, { Dimension: 'SERVICE' }).resolves({
+      DimensionValues: [{ Value: EKS_NAME }, { Value: 'AWS Lambda' }],
+    });
+    ce.on(GetDimensionValuesCommand, { Dimension: 'USAGE_TYPE' }).resolves({ DimensionValues: [{ Value: HYBRID }] });
+    ce.on(GetCostAndUsageCommand).resolves({
+      ResultsByTime: [{ Groups: [{ Keys: [HYBRID], Metrics: { UnblendedCost: { Amount: '1', Unit: 'USD' } } }] }],
+    });
+    ce.on(GetCostForecastCommand).resolves({ Total: { Amount: '10', Unit: 'USD' } });
+    const client = new CostExplorerClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+
+    const first = await sweepCost({ ce: client, store }, { sweepId: ID, now: NOW });
+    const firstCalls = ce.calls().length;
+    const second = await sweepCost({ ce: client, store }, { sweepId: ID, now: new Date('2026-11-23T18:00:00Z') });
+
+    expect(firstCalls).toBe(4);
+    expect(first.summary).toMatchObject({
+      costExplorerRequests: 4,
+      dimensionValuesRequests: 2,
+      namesDiscoveredOn: null,
+    });
+    expect(read(COST_NAMES_KEY)).toEqual({
+      month: '2026-11',
+      discoveredOn: '2026-11-22',
+      services: [EKS_NAME],
+      usageTypes: [HYBRID],
+      listedServices: ['AWS Lambda', EKS_NAME],
+      listedUsageTypes: [HYBRID],
+    });
+    expect(
+      ce
+        .calls()
+        .slice(firstCalls)
+        .map((c) => c.args[0].constructor.name),
+    ).toEqual(['GetCostAndUsageCommand', 'GetCostForecastCommand']);
+    expect(second.summary).toMatchObject({
+      costService: [EKS_NAME],
+      usageTypes: [HYBRID],
+      costExplorerRequests: 2,
+      dimensionValuesRequests: 0,
+      namesDiscoveredOn: '2026-11-22',
+    });
+  });
+
+  it('discovers again, and replaces it, when the kept object is not what it keeps', async () => {
+    const { store, read } = memoryStore({
+      [KEYS.inventory]: night([cluster([node('mi-1')])]),
+      [COST_NAMES_KEY]: { month: '2026-11', services: 'not a list' },
+    });
+    ce.on(GetDimensionValuesCommand, { Dimension: 'SERVICE' }).resolves({ DimensionValues: [{ Value: EKS_NAME }] });
+    ce.on(GetDimensionValuesCommand, { Dimension: 'USAGE_TYPE' }).resolves({
+      DimensionValues: [{ Value: 'Hybrid-vCPU' }],
+    });
+    ce.on(GetCostAndUsageCommand).resolves({ ResultsByTime: [] });
+    ce.on(GetCostForecastCommand).resolves({ Total: { Amount: '10', Unit: 'USD' } });
+    const client = new CostExplorerClient({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+
+    const part = await sweepCost({ ce: client, store }, { sweepId: ID, now: NOW });
+
+    expect(part.summary).toMatchObject({ costExplorerRequests: 4, dimensionValuesRequests: 2 });
+    expect(read(COST_NAMES_KEY)).toMatchObject({ month: '2026-11', services: [EKS_NAME], usageTypes: ['Hybrid-vCPU'] });
   });
 
   it('refuses a night whose inventory is missing, naming the object', async () => {
