@@ -96,8 +96,13 @@ export interface Measured {
   statusPoll: Usage;
   /** One scheduled reconcile-network run. */
   reconcile: Usage;
-  /** One nightly sweep, by the number of nodes it swept. */
+  /** One nightly sweep on a night with the month's Cost Explorer names kept, by the number of nodes it swept. */
   sweep: Record<number, Usage>;
+  /**
+   * The sweep on the first night of a month, which discovers the Cost Explorer names again (and
+   * asks no month to date), by nodes; without it every night is priced as `sweep`.
+   */
+  sweepFirstNight?: Record<number, Usage>;
 }
 
 /** The sweep's usage at `nodes`: measured there, or linear between the two nearest sizes measured. */
@@ -124,7 +129,8 @@ export function sweepAt(sweep: Record<number, Usage>, nodes: number): Usage {
 /**
  * A month's usage at `nodes` nodes: onboardings and offboardings (and their status polls)
  * scale with the nodes; a reconcile run does not (it works on the declared DNS and EFS, not on
- * the nodes), and runs every hour; the sweep runs once a night and grows with the nodes.
+ * the nodes), and runs every hour; the sweep runs once a night and grows with the nodes: the
+ * month's first night as measured on the 1st, the others as on a night with the names kept.
  */
 export function monthlyUsage(measured: Measured, model: OperatingModel, nodes: number): Usage {
   const onboardings = nodes * model.onboardingsPerNodePerMonth;
@@ -135,7 +141,9 @@ export function monthlyUsage(measured: Measured, model: OperatingModel, nodes: n
     scaleUsage(measured.offboarding, offboardings),
     scaleUsage(measured.statusPoll, polls),
     scaleUsage(measured.reconcile, model.reconcilesPerHour * HOURS_PER_MONTH),
-    scaleUsage(sweepAt(measured.sweep, nodes), model.sweepsPerMonth),
+    ...(measured.sweepFirstNight
+      ? [sweepAt(measured.sweepFirstNight, nodes), scaleUsage(sweepAt(measured.sweep, nodes), model.sweepsPerMonth - 1)]
+      : [scaleUsage(sweepAt(measured.sweep, nodes), model.sweepsPerMonth)]),
   ];
   const total = parts.reduce(addUsage, NO_USAGE);
   return { ...total, snsEmails: total.snsPublishes * model.emailSubscribers };

@@ -80,6 +80,14 @@ describe('the footprint: a month of the tool at N nodes', () => {
     expect(month.s3Writes).toBeCloseTo(1460);
   });
 
+  it("prices the month's first sweep as measured on the 1st (discovering the Cost Explorer names), the others as cached nights", () => {
+    const model = { ...DEFAULT_MODEL, sweepsPerMonth: 30 };
+    const firstNight = { 10: usage({ ceRequests: 3 }), 100: usage({ ceRequests: 3 }) };
+    const month = monthlyUsage({ ...measured(), sweepFirstNight: firstNight }, model, 100);
+    // One night of 3 requests, 29 of 2.
+    expect(month.ceRequests).toBeCloseTo(3 + 29 * 2);
+  });
+
   it('does not grow the reconcile with the nodes', () => {
     const at = (nodes: number) =>
       monthlyUsage({ ...measured(), sweep: { 10: NO_USAGE, 100: NO_USAGE } }, DEFAULT_MODEL, nodes);
