@@ -109,7 +109,7 @@ function taskTimer() {
 const metricSeries = new Set<string>();
 
 /** Notes the metric series of an EMF line (CloudWatch embedded metric format: `_aws.CloudWatchMetrics`). */
-function noteMetrics(line: string) {
+function noteMetrics(line: string, series = metricSeries) {
   if (!line.includes('"_aws"')) return;
   try {
     const emf = JSON.parse(line) as Record<string, unknown> & {
@@ -120,7 +120,7 @@ function noteMetrics(line: string) {
     for (const d of emf._aws?.CloudWatchMetrics ?? []) {
       for (const set of d.Dimensions.length ? d.Dimensions : [[]]) {
         const dims = set.map((k) => `${k}=${String(emf[k])}`).join(',');
-        for (const m of d.Metrics) metricSeries.add(`${d.Namespace}/${m.Name}{${dims}}`);
+        for (const m of d.Metrics) series.add(`${d.Namespace}/${m.Name}{${dims}}`);
       }
     }
   } catch {
@@ -148,6 +148,16 @@ async function capturingLogs<T>(run: () => Promise<T>): Promise<{ value: T; byte
   } finally {
     process.stdout.write = write;
     logger.setLogLevel(level);
+  }
+}
+
+/**
+ * Notes the metric series a run and its child runs emitted: a local run records its handlers'
+ * EMF documents with the run (cli/runner.ts), not on stdout.
+ */
+export function noteRunMetrics(result: RunResult, series = metricSeries) {
+  for (const run of executionsOf(result)) {
+    for (const document of run.metrics ?? []) noteMetrics(JSON.stringify(document), series);
   }
 }
 
@@ -186,6 +196,7 @@ function usageOf(
     .filter((c) => c.service === 's3' && c.command === 'PutObject')
     .reduce((sum, c) => sum + Buffer.byteLength(String((c.input as { Body?: unknown } | undefined)?.Body ?? '')), 0);
   const executions = executionsOf(result).length;
+  noteRunMetrics(result);
   return {
     transitions: executionsOf(result).reduce(
       (n, r) => n + r.history.filter((e) => e.type === 'StateEntered').length,
@@ -241,17 +252,21 @@ async function measureReconcile(config: Config): Promise<Usage> {
   return usageOf('reconcile-network', result, estate.calls.slice(first), timer.ms, bytes, config, 0);
 }
 
+/** One sweep's usage and its Cost Explorer requests by command, for the report. */
+interface Night {
+  usage: Usage;
+  ce: Record<string, number>;
+}
+
 /**
- * The nightly sweep over `nodes` nodes (the sweep bench's estate: 2% NotReady, 1% unsupported OS);
- * `pinned`: with the stage's sweep.costService and sweep.hybridUsageTypes set, so the sweep asks
- * Cost Explorer no GetDimensionValues (lib/sweep/cost-names.ts).
+ * The nightly sweep over `nodes` nodes (the sweep bench's estate: 2% NotReady, 1% unsupported OS),
+ * on each of `days` of this month by the sandbox clock, one after another on the same estate, so
+ * a night finds what the one before kept in the run store (the month's Cost Explorer names:
+ * lib/sweep/cost-names.ts). `pinned`: with the stage's sweep.costService and
+ * sweep.hybridUsageTypes set, so the sweep asks Cost Explorer no GetDimensionValues.
  */
-async function measureSweep(nodes: number, config: Config, pinned = false): Promise<Usage> {
+async function measureSweep(nodes: number, config: Config, days: number[], pinned = false): Promise<Night[]> {
   const { estate, settings, desired } = sweepEstate(nodes);
-  // Mid-month on the sandbox clock: on the 1st the sweep asks no month-to-date figures (Cost
-  // Explorer rejects an empty period), which would undercount its requests on every other night.
-  const today = new Date();
-  estate.state.clockOffsetMs = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 15, 12) - today.getTime();
   if (pinned && desired.sweep) {
     desired.sweep.costService = EKS_SERVICE;
     desired.sweep.hybridUsageTypes = [estate.state.seed.costExplorer?.hybridUsageType ?? 'APN2-HybridNodes-vCPU-Hours'];
@@ -265,38 +280,77 @@ async function measureSweep(nodes: number, config: Config, pinned = false): Prom
       Overwrite: true,
     }),
   );
-  const first = estate.calls.length;
-  const timer = taskTimer();
-  const { value: result, bytes } = await capturingLogs(() =>
-    runWorkflow({
-      workflow: 'nightly-sweep',
-      input: { trigger: 'schedule' },
-      runtime,
-      estate,
-      alertTopicArn: settings.alertTopicArn ?? '',
-      onEvent: timer.onEvent,
-    }),
-  );
-  if (result.status !== 'SUCCEEDED') throw new Error(`sweep of ${nodes} failed: ${JSON.stringify(result.error)}`);
-  return usageOf('nightly-sweep', result, estate.calls.slice(first), timer.ms, bytes, config, 0);
+  const nights: Night[] = [];
+  for (const day of days) {
+    const today = new Date();
+    estate.state.clockOffsetMs = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), day, 12) - today.getTime();
+    const first = estate.calls.length;
+    const timer = taskTimer();
+    const { value: result, bytes } = await capturingLogs(() =>
+      runWorkflow({
+        workflow: 'nightly-sweep',
+        input: { trigger: 'schedule' },
+        runtime,
+        estate,
+        alertTopicArn: settings.alertTopicArn ?? '',
+        onEvent: timer.onEvent,
+      }),
+    );
+    if (result.status !== 'SUCCEEDED') throw new Error(`sweep of ${nodes} failed: ${JSON.stringify(result.error)}`);
+    const calls = estate.calls.slice(first);
+    const ce: Record<string, number> = {};
+    for (const c of calls.filter((c) => c.service === 'ce')) ce[c.command] = (ce[c.command] ?? 0) + 1;
+    nights.push({ usage: usageOf('nightly-sweep', result, calls, timer.ms, bytes, config, 0), ce });
+  }
+  return nights;
+}
+
+type CfnResource = { Type?: string; Properties?: { Metrics?: Array<{ MetricStat?: unknown }> } };
+export type ResourcesPart = { Resources?: Record<string, CfnResource> } | undefined;
+
+/**
+ * The alarms and dashboards among CloudFormation resources. An alarm bills per metric it watches
+ * ("per alarm metric": https://aws.amazon.com/cloudwatch/pricing/), so a metric-math alarm counts
+ * each MetricStat in its Metrics.
+ */
+export function cloudWatchItems(parts: ResourcesPart[]): Omit<FixedItems, 'customMetrics'> {
+  const resources = parts.flatMap((p) => Object.values(p?.Resources ?? {}));
+  const alarms = resources
+    .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+    .reduce((n, r) => n + Math.max(1, (r.Properties?.Metrics ?? []).filter((m) => m.MetricStat).length), 0);
+  const dashboards = resources.filter((r) => r.Type === 'AWS::CloudWatch::Dashboard').length;
+  return { alarms, dashboards };
 }
 
 /**
- * CloudWatch's fixed items: the alarms and dashboards the stack declares (serverless.yml and
- * resources/), and the custom metric series the measured runs emitted as EMF.
+ * The stack's resources as serverless.yml assembles them: its inline `resources` blocks and each
+ * `${file(./resources/<name>.js)}` module, called as the framework calls it, with the stage
+ * `bench` and the params' defaults. Alarms made in loops (one per state machine) are all counted.
  */
-function fixedItems(): FixedItems {
-  const { readdirSync } = require('node:fs') as typeof import('node:fs');
-  const dir = join(PROJECT_ROOT, 'resources');
-  const text = [
-    readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8'),
-    ...readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')),
-  ].join('\n');
-  return {
-    customMetrics: metricSeries.size,
-    alarms: (text.match(/AWS::CloudWatch::Alarm\b/g) ?? []).length,
-    dashboards: (text.match(/AWS::CloudWatch::Dashboard\b/g) ?? []).length,
+export async function stackResources(): Promise<ResourcesPart[]> {
+  const { parse } = require('yaml') as typeof import('yaml');
+  const yml = parse(readFileSync(join(PROJECT_ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
+    params?: { default?: Record<string, unknown> };
+    resources?: unknown;
   };
+  const params = yml.params?.default ?? {};
+  const resolveVariable = async (name: string) =>
+    name === 'sls:stage' ? 'bench' : name.startsWith('param:') ? (params[name.slice(6)] ?? '') : '';
+  const entries = Array.isArray(yml.resources) ? yml.resources : [yml.resources];
+  const parts: ResourcesPart[] = [];
+  for (const entry of entries) {
+    const file = typeof entry === 'string' ? /^\$\{file\(\.\/(resources\/[\w-]+\.js)\)\}$/.exec(entry)?.[1] : undefined;
+    if (file) {
+      const make = require(join(PROJECT_ROOT, file)) as (ctx: { resolveVariable: typeof resolveVariable }) => unknown;
+      parts.push((await make({ resolveVariable })) as ResourcesPart);
+    } else if (entry && typeof entry === 'object') parts.push(entry as ResourcesPart);
+  }
+  return parts;
+}
+
+/** CloudWatch's fixed items: the stack's alarms and dashboards, and the custom metric series the measured runs emitted as EMF. */
+async function fixedItems(): Promise<FixedItems> {
+  return { customMetrics: metricSeries.size, ...cloudWatchItems(await stackResources()) };
 }
 
 export interface Footprint {
@@ -306,7 +360,13 @@ export interface Footprint {
   model: OperatingModel;
   prices: PricesFile;
   fixed: FixedItems;
+  /** Cost Explorer requests by command: the 1st of the month, a night with the names kept, a first night ever mid-month. */
+  ceNights: { firstOfMonth: Record<string, number>; cached: Record<string, number>; cold: Record<string, number> };
 }
+
+/** The nights measured: the 1st of the month (the names discovered again), then the 15th (kept). */
+const FIRST_OF_MONTH = 1;
+const MID_MONTH = 15;
 
 export async function footprintBench(): Promise<Footprint> {
   const config = loadConfig();
@@ -325,19 +385,30 @@ export async function footprintBench(): Promise<Footprint> {
     traces: 1,
   };
   const reconcile = await measureReconcile(config);
-  const sweep: Record<number, Usage> = {};
-  const sweepPinned: Record<number, Usage> = {};
+  const sizes = { sweep: {}, sweepFirstNight: {} } as Required<Pick<Measured, 'sweep' | 'sweepFirstNight'>>;
+  const pinnedSizes = { sweep: {}, sweepFirstNight: {} } as typeof sizes;
+  let ceNights: Footprint['ceNights'] = { firstOfMonth: {}, cached: {}, cold: {} };
   for (const nodes of FOOTPRINT_NODES) {
-    sweep[nodes] = await measureSweep(nodes, config);
-    sweepPinned[nodes] = await measureSweep(nodes, config, true);
+    const [first, cached] = await measureSweep(nodes, config, [FIRST_OF_MONTH, MID_MONTH]);
+    const [pinnedFirst, pinnedCached] = await measureSweep(nodes, config, [FIRST_OF_MONTH, MID_MONTH], true);
+    if (!first || !cached || !pinnedFirst || !pinnedCached) throw new Error('a sweep night was not measured');
+    sizes.sweepFirstNight[nodes] = first.usage;
+    sizes.sweep[nodes] = cached.usage;
+    pinnedSizes.sweepFirstNight[nodes] = pinnedFirst.usage;
+    pinnedSizes.sweep[nodes] = pinnedCached.usage;
+    ceNights = { ...ceNights, firstOfMonth: first.ce, cached: cached.ce };
   }
-  const measured = { onboarding, offboarding, statusPoll, reconcile, sweep };
+  // The first night ever (no names kept yet), mid-month: its requests do not depend on the nodes.
+  const [cold] = await measureSweep(FOOTPRINT_NODES[0] ?? 10, config, [MID_MONTH]);
+  ceNights.cold = cold?.ce ?? {};
+  const measured = { onboarding, offboarding, statusPoll, reconcile, ...sizes };
   return {
     measured,
-    pinned: { ...measured, sweep: sweepPinned },
+    pinned: { ...measured, ...pinnedSizes },
     model: DEFAULT_MODEL,
     prices,
-    fixed: fixedItems(),
+    fixed: await fixedItems(),
+    ceNights,
   };
 }
 
@@ -352,8 +423,14 @@ export function footprintReport(f: Footprint): string[] {
   const billAt = (m: Measured, n: number) => variableBill(monthlyUsage(m, model, n), model, prices);
   const bills = FOOTPRINT_NODES.map((n) => billAt(measured, n));
   const pinnedTotals = FOOTPRINT_NODES.map((n) => totalUsd(billAt(f.pinned, n)));
-  const night = (m: Measured) =>
-    FOOTPRINT_NODES.map((n) => `${m.sweep[n]?.ceRequests ?? 0} at ${n.toLocaleString('en-US')} nodes`).join(', ');
+  const night = (nights: Record<number, Usage> | undefined) =>
+    FOOTPRINT_NODES.map((n) => `${nights?.[n]?.ceRequests ?? 0} at ${n.toLocaleString('en-US')} nodes`).join(', ');
+  const commands = (ce: Record<string, number>) =>
+    Object.entries(ce)
+      .map(([command, count]) => `${count} ${command}`)
+      .join(', ') || 'none';
+  const requests = (ce: Record<string, number>) => Object.values(ce).reduce((a, b) => a + b, 0);
+  const monthCe = monthlyUsage(measured, model, FOOTPRINT_NODES[0] ?? 10).ceRequests;
   const fixed = fixedBill(f.fixed, prices);
   const items = bills[0]?.map((l) => l.item) ?? [];
   const per = (u: Usage) =>
@@ -370,7 +447,7 @@ export function footprintReport(f: Footprint): string[] {
     '',
     `- ${model.onboardingsPerNodePerMonth} onboardings and ${model.offboardingsPerNodePerMonth} offboardings per node per month, each followed by ${model.statusPollsPerRequest} status polls (GET) and, for an onboarding, the team's NodeConfig fetch;`,
     `- reconcile-network ${model.reconcilesPerHour} run(s) an hour (the schedule, plan mode), independent of the nodes;`,
-    `- nightly-sweep once a night (${model.sweepsPerMonth.toFixed(1)} a month), measured at each size below on the 15th of the month by the sandbox clock (it grows with the nodes);`,
+    `- nightly-sweep once a night (${model.sweepsPerMonth.toFixed(1)} a month), measured at each size below on the 1st of the month and then on the 15th by the sandbox clock (it grows with the nodes); the month has one night like the 1st and the rest like the 15th;`,
     `- ${model.emailSubscribers} email subscriber of the alert topic; S3 objects and logs kept ${model.s3RetentionDays} and ${model.logRetentionDays} days.`,
     `- Lambda duration: the sandbox's own time per Task plus ${CALL_MS} ms per AWS, Kubernetes or probe call the function makes, at the function's memory from serverless.yml (arm64); logs: what the handlers log at INFO plus ${PLATFORM_LOG_BYTES} bytes of Lambda's own lines per invocation.`,
     '',
@@ -381,7 +458,12 @@ export function footprintReport(f: Footprint): string[] {
     `- status poll (modelled, ${STATUS_POLL_CALLS} call): ${per(measured.statusPoll)}`,
     `- reconcile (plan, in step): ${per(measured.reconcile)}`,
     ...FOOTPRINT_NODES.map(
-      (n) => `- nightly sweep, ${n.toLocaleString('en-US')} nodes: ${per(measured.sweep[n] ?? NO_USAGE)}`,
+      (n) =>
+        `- nightly sweep, ${n.toLocaleString('en-US')} nodes, a night with the month's Cost Explorer names kept: ${per(measured.sweep[n] ?? NO_USAGE)}`,
+    ),
+    ...FOOTPRINT_NODES.map(
+      (n) =>
+        `- nightly sweep, ${n.toLocaleString('en-US')} nodes, the 1st of the month: ${per(measured.sweepFirstNight?.[n] ?? NO_USAGE)}`,
     ),
     '',
     `| item | ${FOOTPRINT_NODES.map((n) => `${n.toLocaleString('en-US')} nodes: quantity | USD`).join(' | ')} |`,
@@ -399,9 +481,11 @@ export function footprintReport(f: Footprint): string[] {
     '|---|---:|---:|',
     ...fixed.map((l) => `| ${l.item} | ${l.quantity} | ${money(l.usd)} |`),
     '',
-    `Cost Explorer requests a night (USD ${prices.prices.costExplorerRequest.usd} each; the sweep is their only caller): ${night(measured)}`,
-    "(GetDimensionValues for the EKS service and for hybrid nodes' usage types, GetCostAndUsage pages, GetCostForecast); with the names pinned in",
-    `config/<stage>.yaml: ${night(f.pinned)}. They do not grow with the nodes: the request groups by usage type, not by node.`,
+    `Cost Explorer requests a night (USD ${prices.prices.costExplorerRequest.usd} each; the sweep is their only caller): ${night(measured.sweep)}`,
+    `on a night with the month's names kept in the run store (${commands(f.ceNights.cached)}); on the 1st of the month, which`,
+    `discovers the names again and asks no month to date: ${night(measured.sweepFirstNight)} (${commands(f.ceNights.firstOfMonth)}); on a first night`,
+    `ever, mid-month: ${requests(f.ceNights.cold)} (${commands(f.ceNights.cold)}). A month: ${qty(monthCe)} requests. With the names pinned in`,
+    `config/<stage>.yaml: ${night(f.pinned.sweep)}, and ${night(f.pinned.sweepFirstNight)} on the 1st. They do not grow with the nodes: the request groups by usage type, not by node.`,
     '',
   ];
 }
