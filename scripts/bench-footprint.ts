@@ -325,7 +325,7 @@ export function cloudWatchItems(parts: ResourcesPart[]): Omit<FixedItems, 'custo
 /**
  * The stack's resources as serverless.yml assembles them: its inline `resources` blocks and each
  * `${file(./resources/<name>.js)}` module, called as the framework calls it, with the stage
- * `bench` and the params' defaults. Alarms made in loops (one per state machine) are all counted.
+ * `bench` and the params' defaults. Alarms made in loops (per state machine, per function group) are all counted.
  */
 export async function stackResources(): Promise<ResourcesPart[]> {
   const { parse } = require('yaml') as typeof import('yaml');
@@ -334,8 +334,17 @@ export async function stackResources(): Promise<ResourcesPart[]> {
     resources?: unknown;
   };
   const params = yml.params?.default ?? {};
+  // `self:<path>` is serverless.yml itself (the Lambda alarms are one per function group of `self:functions`).
+  const self = (path: string) =>
+    path.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], yml) ?? '';
   const resolveVariable = async (name: string) =>
-    name === 'sls:stage' ? 'bench' : name.startsWith('param:') ? (params[name.slice(6)] ?? '') : '';
+    name === 'sls:stage'
+      ? 'bench'
+      : name.startsWith('param:')
+        ? (params[name.slice(6)] ?? '')
+        : name.startsWith('self:')
+          ? self(name.slice(5))
+          : '';
   const entries = Array.isArray(yml.resources) ? yml.resources : [yml.resources];
   const parts: ResourcesPart[] = [];
   for (const entry of entries) {

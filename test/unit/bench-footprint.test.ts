@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import type { RunResult } from '#cli/runner';
 import { DEFAULT_MODEL, type Measured, NO_USAGE, parsePrices, type Usage } from '#lib/footprint';
 import {
@@ -131,12 +132,25 @@ describe("CloudWatch's fixed items, counted from the stack's resources", () => {
     expect(cloudWatchItems(parts)).toEqual({ alarms: 4, dashboards: 1 });
   });
 
-  it('finds the alarms resources/*.js make in loops: three per state machine, as serverless.yml assembles them', async () => {
+  it('finds the alarms resources/*.js make in loops, as serverless.yml assembles them', async () => {
     const parts = await stackResources();
-    const types = parts.flatMap((p) => Object.values(p?.Resources ?? {}).map((r) => r.Type));
+    const resources = parts.flatMap((p) => Object.entries(p?.Resources ?? {}));
+    const types = resources.map(([, r]) => r.Type);
     expect(types).toContain('AWS::S3::Bucket'); // the inline resources are read too
+    const functions = Object.keys(
+      (
+        parse(readFileSync(join(__dirname, '..', '..', 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
+          functions: Record<string, unknown>;
+        }
+      ).functions,
+    ).length;
     const { alarms } = cloudWatchItems(parts);
-    expect(alarms).toBeGreaterThanOrEqual(3 * 6);
+    // three per state machine, and each function's Errors and Throttles in a metric-math alarm
+    // (workflow-alarms.js builds those from `self:functions`)
+    expect(
+      resources.filter(([id]) => /^\w+StateMachineExecutions(Failed|TimedOut|Aborted)Alarm$/.test(id)),
+    ).toHaveLength(3 * 6);
+    expect(alarms).toBeGreaterThanOrEqual(3 * 6 + 2 * functions);
   });
 });
 
