@@ -3,7 +3,9 @@
  * FAILED (its alert undeliverable: AlertDeliveryError, or any failure), TIMED_OUT (no Catch runs
  * for the execution timeout) or was ABORTED. Each state machine has the three, on the AWS/States
  * metrics Step Functions publishes per state machine, and they notify a topic of their own: when
- * the alert topic is what broke, the alarm must not depend on it. That topic is not encrypted
+ * the alert topic is what broke, the alarm must not depend on it (its subscriber can be another
+ * address too: param alarmEmail, so a broken alertEmail is not the only way to hear of it; the
+ * dashboard shows every alarm's state whatever SNS does). That topic is not encrypted
  * with the AWS-managed SNS key, which CloudWatch cannot publish with; an alarm carries no secret.
  * The same topic has the alarms on the alert topic's failed deliveries, on the API's 5xx answers,
  * and on the Lambda functions' errors and throttles.
@@ -32,16 +34,15 @@ module.exports = async ({ resolveVariable }) => {
         DisplayName: `eks-hybrid-ops ${stage} alarms`,
       },
     },
-    WorkflowAlarmEmailSubscription: {
-      Type: 'AWS::SNS::Subscription',
-      Condition: 'HasAlertEmail',
-      Properties: {
-        TopicArn: { Ref: 'WorkflowAlarmTopic' },
-        Protocol: 'email',
-        Endpoint: await resolveVariable('param:alertEmail'),
-      },
-    },
   };
+  // The alarms' own address (param alarmEmail), else the alerts' (alertEmail); none when both are empty.
+  const alarmEmail = (await resolveVariable('param:alarmEmail')) || (await resolveVariable('param:alertEmail'));
+  if (alarmEmail) {
+    Resources.WorkflowAlarmEmailSubscription = {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { TopicArn: { Ref: 'WorkflowAlarmTopic' }, Protocol: 'email', Endpoint: alarmEmail },
+    };
+  }
   for (const machine of STATE_MACHINES) {
     for (const [metric, what] of Object.entries(OUTCOMES)) {
       Resources[`${machine}${metric}Alarm`] = {
