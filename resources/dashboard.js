@@ -7,8 +7,10 @@
  * Our metrics with a dimension are graphed with SEARCH (one line per value found, exactly that
  * dimension set: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html),
  * so a new error name or phase appears without a change here. test/infra/template.test.ts checks
- * that every metric of the catalogue is on the dashboard.
+ * that every metric of the catalogue is on the dashboard. At the top, every alarm of
+ * workflow-alarms.js with its state: what is wrong shows here even when no alarm e-mail arrives.
  */
+const workflowAlarms = require('./workflow-alarms.js');
 const NAMESPACE = 'EksHybridOps';
 const STATE_MACHINES = {
   OnboardNodeStateMachine: 'onboard-node',
@@ -56,7 +58,21 @@ module.exports = async ({ resolveVariable }) => {
     },
   });
 
+  // An alarm widget shows at most 100 alarms
+  // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Dashboard-Body-Structure.html#CloudWatch-Dashboard-Properties-Alarm-Widget-Object).
+  const { Resources: alarmResources } = await workflowAlarms({ resolveVariable });
+  const alarms = Object.entries(alarmResources)
+    .filter(([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm')
+    .map(([logicalId]) => `\${${logicalId}.Arn}`);
+  if (alarms.length > 100) throw new Error(`the dashboard's alarm widget holds 100 alarms, not ${alarms.length}`);
+
   const widgets = [
+    {
+      type: 'alarm',
+      width: 24,
+      height: 4,
+      properties: { title: `eks-hybrid-ops ${stage}: alarms`, alarms, sortBy: 'stateUpdatedTimestamp' },
+    },
     { type: 'text', width: 24, height: 1, properties: { markdown: `## eks-hybrid-ops ${stage}: onboarding` } },
     graph(
       'Onboardings: started, joined (by outcome), failed (by error)',

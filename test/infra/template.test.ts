@@ -479,6 +479,15 @@ describe('the dashboard', () => {
     expect(names).toContain('AWS::Region');
   });
 
+  it('shows the state of every alarm of the stack, so a failure is seen even when no alarm e-mail arrives', () => {
+    const alarmWidgets = body().json.widgets.filter((w) => w.type === 'alarm');
+    expect(alarmWidgets).toHaveLength(1);
+    const shown = (alarmWidgets[0].properties.alarms as string[]).sort();
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([id]) => `resolved:${id}.Arn`);
+    expect(alarms.length).toBeGreaterThan(20);
+    expect(shown).toEqual(alarms.sort());
+  });
+
   it('graphs every metric of METRIC_CATALOGUE, with exactly its dimensions and the stage as service', () => {
     const searches = rows()
       .map((r) => (r[0] as { expression?: string }).expression ?? '')
