@@ -4,7 +4,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { displayPath } from '../display';
 import { UsageError } from '../local-runtime';
-import { apiLocation } from './api-location';
+import { ApiLookupError, apiLocation } from './api-location';
 import { follow, isEnded, POLL_SECONDS, TRANSIENT } from './follow';
 import { refusalLines } from './refusals';
 import { type Credentials, type SignedAnswer, signedFetch } from './signed-fetch';
@@ -20,8 +20,9 @@ export const CLIENT_HELP = `Calling the deployed API (SigV4-signed, credentials 
                                                 DELETE /nodes/{node}, then GET /offboardings/{id}
   hybridops fleets add <fleet.json> [--wait] | get <fleetId> [--wait] | configs <fleetId> [--out dir]
   hybridops upgrades start <upgrade.json> [--wait] | get <upgradeId> [--wait]
-  Where: --api <url> or HYBRIDOPS_API (the stack's ServiceEndpoint output); --region when the URL
-  does not name one. --wait follows the request until it ends; --json prints one object.
+  Where: --api <url> or HYBRIDOPS_API, else --stage <stage> (with --region, AWS_REGION or the
+  profile's region): the ServiceEndpoint output of stack eks-hybrid-ops-<stage>; --region when the
+  URL does not name one. --wait follows the request until it ends; --json prints one object.
 `;
 
 export interface ClientIo {
@@ -88,8 +89,18 @@ export async function clientCommand(
   if (!known.includes(action)) throw new UsageError(`unknown command '${action}'\n\n${CLIENT_HELP}`);
   if (!arg)
     throw new UsageError(`${action} needs ${/add|start/.test(action) ? 'a request file' : 'an id'}\n\n${CLIENT_HELP}`);
-  const where = apiLocation(values, env);
   const credentials = deps.credentials ?? defaultProvider();
+  let where: Awaited<ReturnType<typeof apiLocation>>;
+  try {
+    where = await apiLocation(values, env, {
+      credentials,
+      identity: (region) => signerOf(region, credentials, deps.whoami),
+    });
+  } catch (error) {
+    if (!(error instanceof ApiLookupError)) throw error;
+    io.stderr.write(`hybridops: ${error.message}\n`);
+    return 1;
+  }
   const call = async (method: string, path: string, body?: string) => {
     try {
       return await signedFetch(method, `${where.base}${path}`, body, { region: where.region, credentials });
@@ -281,7 +292,8 @@ function done(ctx: Context, body: Record<string, unknown>, code: number, lines: 
 
 /** A refusal as the API states it; exit 2 for bad input (400, 404), else 1. */
 async function refused(ctx: Context, what: string, answer: SignedAnswer): Promise<number> {
-  const identity = answer.status === 403 ? await signer(ctx) : undefined;
+  const identity =
+    answer.status === 403 ? await signerOf(ctx.where.region, ctx.credentials, ctx.deps.whoami) : undefined;
   for (const line of refusalLines(what, answer, identity)) ctx.io.stderr.write(`hybridops: ${line}\n`);
   if (ctx.values.json) {
     ctx.io.stdout.write(
@@ -292,19 +304,20 @@ async function refused(ctx: Context, what: string, answer: SignedAnswer): Promis
 }
 
 /** Who signed: GetCallerIdentity's ARN (needs no permission), else the access key id. */
-async function signer(ctx: Context): Promise<string> {
-  const whoami =
-    ctx.deps.whoami ??
-    (async (region: string, credentials: Credentials) =>
-      (await new STSClient({ region, credentials }).send(new GetCallerIdentityCommand({}))).Arn ?? '');
+async function signerOf(
+  region: string,
+  credentials: Credentials,
+  whoami: ClientDeps['whoami'] = async (at, with_) =>
+    (await new STSClient({ region: at, credentials: with_ }).send(new GetCallerIdentityCommand({}))).Arn ?? '',
+): Promise<string> {
   try {
-    const arn = await whoami(ctx.where.region, ctx.credentials);
+    const arn = await whoami(region, credentials);
     if (arn) return arn;
   } catch {
     // no STS (offline, a local API): name the key instead
   }
   try {
-    const resolved = typeof ctx.credentials === 'function' ? await ctx.credentials() : ctx.credentials;
+    const resolved = typeof credentials === 'function' ? await credentials() : credentials;
     return `access key ${resolved.accessKeyId}`;
   } catch {
     return 'no credentials found';

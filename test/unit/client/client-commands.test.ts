@@ -1,6 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  CloudFormationClient,
+  CloudFormationServiceException,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
+import { mockClient } from 'aws-sdk-client-mock';
 import { main } from '#cli/main';
 import { type ScriptedAnswer, type SeenRequest, startSigV4Server } from '#test/helpers/sigv4-test-server';
 
@@ -287,6 +293,58 @@ describe('hybridops nodes (signed calls to the API)', () => {
     expect(io.stderr.text).toContain('the API has no method that lists requests');
     expect(await main(['nodes', 'get', REQUEST_ID], capture(), {})).toBe(2);
     expect(server.seen).toHaveLength(0);
+  });
+});
+
+describe('hybridops nodes: the API found from the deployed stack', () => {
+  it('signs its calls for the stack output it found; exit 1 and the identity when it may not read the stack', async () => {
+    const cfn = mockClient(CloudFormationClient);
+    await serve({ [`GET /dev/nodes/${REQUEST_ID}`]: [succeeded] });
+    // ServiceEndpoint is an execute-api URL in AWS; a test can only serve on localhost.
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'eks-hybrid-ops-dev',
+          StackStatus: 'UPDATE_COMPLETE',
+          CreationTime: new Date(),
+          Outputs: [{ OutputKey: 'ServiceEndpoint', OutputValue: `${server.url}/dev` }],
+        },
+      ],
+    });
+    const deps = { credentials: KEY, whoami: async () => 'arn:aws:sts::123456789012:assumed-role/team-one/alice' };
+    const io = capture();
+
+    const found = await main(
+      ['nodes', 'get', REQUEST_ID, '--stage', 'dev', '--region', 'ap-northeast-2'],
+      io,
+      {},
+      deps,
+    );
+    cfn.on(DescribeStacksCommand).rejects(
+      new CloudFormationServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: {},
+        message:
+          'User: arn:aws:sts::123456789012:assumed-role/team-one/alice is not authorized to perform: cloudformation:DescribeStacks',
+      }),
+    );
+    const denied = capture();
+    const refused = await main(
+      ['nodes', 'get', REQUEST_ID, '--stage', 'dev', '--region', 'ap-northeast-2'],
+      denied,
+      {},
+      deps,
+    );
+    cfn.restore();
+
+    expect(found).toBe(0);
+    expect(io.stdout.text).toContain('SUCCEEDED done');
+    expect(server.seen.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /dev/nodes/${REQUEST_ID}`]);
+    expect(refused).toBe(1);
+    expect(denied.stderr.text).toContain(
+      'arn:aws:sts::123456789012:assumed-role/team-one/alice lacks cloudformation:DescribeStacks',
+    );
   });
 });
 
