@@ -211,6 +211,8 @@ function parse(argv: string[]) {
       stage: { type: 'string' },
       out: { type: 'string' },
       wait: { type: 'boolean' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
       port: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },

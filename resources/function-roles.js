@@ -159,6 +159,9 @@ module.exports = async ({ resolveVariable }) => {
       allow(['ssm:GetServiceSetting'], activationTierSetting),
       allow(['ssm:DescribeInstanceInformation'], '*'),
     ],
+    // GET /nodes: one page of the onboard-node state machine's executions (ListExecutions is
+    // authorized on the state machine: Service Authorization Reference, AWS Step Functions).
+    listOnboardings: [allow(['states:ListExecutions'], stateMachine)],
     getOnboarding: [allow(['states:DescribeExecution', 'states:GetExecutionHistory'], executions)],
     // POST /fleets: one DescribeCluster for the fleet, the servers' locks (GetParameters, 10 a
     // call), SSM's tier with the fleet's size, the manifest, then the fleet's execution (found

@@ -6,6 +6,7 @@ import { displayPath } from '../display';
 import { UsageError } from '../local-runtime';
 import { ApiLookupError, apiLocation } from './api-location';
 import { follow, isEnded, POLL_SECONDS, TRANSIENT } from './follow';
+import { collectNodes, nodeTable } from './list-nodes';
 import { refusalLines } from './refusals';
 import { type Credentials, type SignedAnswer, signedFetch } from './signed-fetch';
 import { writeSecretFile } from './write-secret';
@@ -13,6 +14,9 @@ import { writeSecretFile } from './write-secret';
 export const CLIENT_HELP = `Calling the deployed API (SigV4-signed, credentials from the AWS default chain):
   hybridops nodes add <request.json> [--wait]   POST /nodes
   hybridops nodes get <requestId> [--wait]      GET /nodes/{requestId}
+  hybridops nodes list [--status S] [--limit 50]
+                                                GET /nodes: onboarding requests, newest first;
+                                                S: RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED
   hybridops nodes config <requestId> [--out nodeConfig.yaml] [--wait]
                                                 the NodeConfig (mode 0600), nodeadm's commands;
                                                 --wait: until it is issued
@@ -46,6 +50,8 @@ export interface ClientValues {
   out?: string;
   wait?: boolean;
   json?: boolean;
+  status?: string;
+  limit?: string;
 }
 
 /** What each resource's follow-up GET is, from the id its POST or DELETE answered with. */
@@ -58,10 +64,8 @@ const OFFBOARDING: Kind = { id: 'requestId', status: (id) => `/offboardings/${en
 const FLEET: Kind = { id: 'fleetId', status: (id) => `/fleets/${encodeURIComponent(id)}` };
 const UPGRADE: Kind = { id: 'upgradeId', status: (id) => `/upgrades/${encodeURIComponent(id)}` };
 
-const NO_LIST =
-  'nodes list: the API has no method that lists requests (only GET /nodes/{requestId}); ' +
-  'follow one with `hybridops nodes get <requestId>`, a fleet with `hybridops fleets get <fleetId>`, ' +
-  "and see the cluster's nodes with `kubectl get nodes -l eks.amazonaws.com/compute-type=hybrid`";
+/** Requests `nodes list` shows when --limit is not given. */
+const LIST_LIMIT = 50;
 
 /** `hybridops nodes|fleets|upgrades <verb> <arg>`: one call to the API (and, with --wait, its polls). */
 export async function clientCommand(
@@ -74,10 +78,10 @@ export async function clientCommand(
   deps: ClientDeps = {},
 ): Promise<number> {
   const action = `${resource} ${verb ?? ''}`.trim();
-  if (action === 'nodes list') throw new UsageError(NO_LIST);
   const known = [
     'nodes add',
     'nodes get',
+    'nodes list',
     'nodes config',
     'nodes remove',
     'fleets add',
@@ -87,8 +91,15 @@ export async function clientCommand(
     'upgrades get',
   ];
   if (!known.includes(action)) throw new UsageError(`unknown command '${action}'\n\n${CLIENT_HELP}`);
-  if (!arg)
+  const limit = values.limit === undefined ? LIST_LIMIT : Number(values.limit);
+  if (action === 'nodes list') {
+    if (arg) throw new UsageError(`nodes list takes no argument (filter with --status), not '${arg}'`);
+    if (!/^\d+$/.test(values.limit ?? '1') || limit < 1)
+      throw new UsageError(`--limit must be a whole number of requests, 1 or more, not '${values.limit}'`);
+  } else if (!arg) {
     throw new UsageError(`${action} needs ${/add|start/.test(action) ? 'a request file' : 'an id'}\n\n${CLIENT_HELP}`);
+  }
+  const id = arg ?? '';
   const credentials = deps.credentials ?? defaultProvider();
   let where: Awaited<ReturnType<typeof apiLocation>>;
   try {
@@ -116,29 +127,31 @@ export async function clientCommand(
 
   switch (action) {
     case 'nodes add':
-      return submit(ctx, 'POST', '/nodes', readBody(arg), NODE);
+      return submit(ctx, 'POST', '/nodes', readBody(id), NODE);
     case 'fleets add':
-      return submit(ctx, 'POST', '/fleets', readBody(arg), FLEET);
+      return submit(ctx, 'POST', '/fleets', readBody(id), FLEET);
     case 'upgrades start':
-      return submit(ctx, 'POST', '/upgrades', readBody(arg), UPGRADE);
+      return submit(ctx, 'POST', '/upgrades', readBody(id), UPGRADE);
     case 'nodes remove':
       return submit(
         ctx,
         'DELETE',
-        `/nodes/${encodeURIComponent(arg)}`,
-        values.input ? removeOptions(readBody(values.input), values.input, arg) : undefined,
+        `/nodes/${encodeURIComponent(id)}`,
+        values.input ? removeOptions(readBody(values.input), values.input, id) : undefined,
         OFFBOARDING,
       );
+    case 'nodes list':
+      return listNodes(ctx, limit);
     case 'nodes get':
-      return status(ctx, NODE, arg);
+      return status(ctx, NODE, id);
     case 'fleets get':
-      return status(ctx, FLEET, arg);
+      return status(ctx, FLEET, id);
     case 'upgrades get':
-      return status(ctx, UPGRADE, arg);
+      return status(ctx, UPGRADE, id);
     case 'nodes config':
-      return nodeConfig(ctx, arg);
+      return nodeConfig(ctx, id);
     default:
-      return fleetConfigs(ctx, arg);
+      return fleetConfigs(ctx, id);
   }
 }
 
@@ -225,6 +238,21 @@ function describe(body: Record<string, unknown>): string[] {
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`),
   ];
+}
+
+/** `GET /nodes` page after page, up to `limit` requests: a table, or with --json one object. */
+async function listNodes(ctx: Context, limit: number) {
+  const listed = await collectNodes((query) => ctx.call('GET', `/nodes?${query}`), {
+    limit,
+    ...(ctx.values.status ? { status: ctx.values.status } : {}),
+  });
+  if ('refused' in listed) return refused(ctx, `GET ${listed.path}`, listed.refused);
+  const { nodes, nextToken } = listed;
+  const lines = nodes.length
+    ? nodeTable(nodes)
+    : [`no onboarding requests${ctx.values.status ? ` with status ${ctx.values.status}` : ''}`];
+  if (nextToken) lines.push(`(the ${nodes.length} newest; more with --limit ${limit + LIST_LIMIT})`);
+  return done(ctx, listed, 0, lines);
 }
 
 async function nodeConfig(ctx: Context, id: string) {

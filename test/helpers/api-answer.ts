@@ -5,6 +5,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import * as getNodeConfigApi from '#functions/api/get-node-config';
 import * as getOnboardingApi from '#functions/api/get-onboarding';
+import * as listOnboardingsApi from '#functions/api/list-onboardings';
 import * as startReconcileApi from '#functions/api/start-reconcile';
 import * as submitOnboardingApi from '#functions/api/submit-onboarding';
 import type { ApiAnswer } from '#functions/commons/http-answers';
@@ -65,6 +66,15 @@ export async function submitOnboarding(
 export async function getOnboarding(deps: { sfn: SFNClient; settings: Settings }, requestId: string) {
   const event = apiEvent({ httpMethod: 'GET', pathParameters: { requestId } });
   return answerOf(await getOnboardingApi.run(event, runtime({ sfn: deps.sfn }, deps.settings)));
+}
+
+/** `GET /nodes` with `query` as its query string. */
+export async function listOnboardings(
+  deps: { sfn: SFNClient; settings: Settings },
+  query: Record<string, string> | null,
+) {
+  const event = apiEvent({ httpMethod: 'GET', queryStringParameters: query });
+  return answerOf(await listOnboardingsApi.run(event, runtime({ sfn: deps.sfn }, deps.settings)));
 }
 
 /** `GET /nodes/{requestId}/nodeconfig`, asked by `userArn`. */

@@ -51,6 +51,7 @@ describe('the packaged template', () => {
       'GET',
       'GET',
       'GET',
+      'GET',
       'POST',
       'POST',
       'POST',

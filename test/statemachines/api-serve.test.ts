@@ -88,6 +88,14 @@ it('onboards a node through signed calls, serves its NodeConfig to its requester
   expect(JSON.stringify(othersConfig.body)).not.toContain('activationCode');
   expect(ended.body).toMatchObject({ status: 'SUCCEEDED', phase: 'done', outcome: expect.stringMatching(/^joined/) });
 
+  const listed = await signedFetch(api.url, 'GET', '/nodes?status=SUCCEEDED&limit=5', as(ALICE));
+  expect(listed).toMatchObject({
+    status: 200,
+    body: { nodes: [{ requestId, status: 'SUCCEEDED', startedAt: expect.any(String), stoppedAt: expect.any(String) }] },
+  });
+  const none = await signedFetch(api.url, 'GET', '/nodes?status=RUNNING', as(ALICE));
+  expect(none).toMatchObject({ status: 200, body: { nodes: [] } });
+
   const removal = await signedFetch(api.url, 'DELETE', `/nodes/${REQUEST.node.name}`, {
     ...as(ALICE),
     body: { clientToken: 'retire-gpu-node-01' },

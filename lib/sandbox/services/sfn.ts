@@ -13,21 +13,24 @@ import {
   InvalidExecutionInput,
   InvalidName,
   InvalidToken,
+  type ListExecutionsCommandInput,
+  type ListExecutionsCommandOutput,
   type StartExecutionCommandInput,
   type StartExecutionCommandOutput,
   StateMachineDoesNotExist,
   ValidationException,
 } from '@aws-sdk/client-sfn';
+import { SandboxNotImplementedError } from '#lib/errors';
 import type { SandboxEstate } from '../estate';
 import type { Answer, SandboxService } from '../service';
 
 /**
- * Step Functions on the sandbox: StartExecution, DescribeExecution and GetExecutionHistory, as the
- * status APIs call them (lib/executions.ts). The sandbox does not interpret ASL itself: a started
+ * Step Functions on the sandbox: StartExecution, DescribeExecution, GetExecutionHistory and
+ * ListExecutions, as the status and list APIs call them (lib/executions.ts, lib/onboarding/list.ts). The sandbox does not interpret ASL itself: a started
  * execution runs with whatever runner the process installed ({@link runExecutionsWith}: the CLI's
  * local runner), and its history is recorded from that runner's steps. Shapes and errors are the
  * SDK's (node_modules/@aws-sdk/client-sfn/dist-types: StartExecutionCommand,
- * DescribeExecutionCommand, GetExecutionHistoryCommand, models_0.d.ts).
+ * DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, models_0.d.ts).
  */
 
 /** One step of a running execution, as its runner reports it. */
@@ -301,6 +304,71 @@ export const sfnCommands = {
     const page = ordered.slice(offset, offset + size);
     return {
       events: page.map((event) => ({ ...event, timestamp: new Date(event.timestamp) })),
+      ...(offset + size < ordered.length ? { nextToken: pageToken(offset + size) } : {}),
+    };
+  },
+
+  ListExecutions(estate: SandboxEstate, input: ListExecutionsCommandInput): Answer<ListExecutionsCommandOutput> {
+    // "You can specify either a mapRunArn or a stateMachineArn, but not both" (ListExecutionsInput).
+    if (input.mapRunArn !== undefined) {
+      throw new SandboxNotImplementedError(
+        'The sandbox has no Map Runs: ListExecutions lists the executions of a stateMachineArn here.',
+        'Pass stateMachineArn, or run with --estate aws.',
+      );
+    }
+    const stateMachineArn = String(input.stateMachineArn ?? '');
+    if (!STATE_MACHINE_ARN.test(stateMachineArn)) {
+      throw new InvalidArn({ ...meta, message: `Invalid Arn: '${stateMachineArn}'` });
+    }
+    const all = Object.values(executionsOf(estate)).filter((e) => e.stateMachineArn === stateMachineArn);
+    if (!all.length && !runners.get(estate)?.runs(stateMachineArn)) {
+      throw new StateMachineDoesNotExist({ ...meta, message: `State Machine Does Not Exist: '${stateMachineArn}'` });
+    }
+    // "If you provide a stateMachineArn and a PENDING_REDRIVE statusFilter, the API returns a
+    // validation exception" (ListExecutionsInput.statusFilter).
+    if (input.statusFilter === ExecutionStatus.PENDING_REDRIVE) {
+      throw new ValidationException({
+        ...meta,
+        message: 'PENDING_REDRIVE statusFilter can only be used with a mapRunArn, not a stateMachineArn.',
+      });
+    }
+    if (input.statusFilter !== undefined && !Object.values(ExecutionStatus).includes(input.statusFilter)) {
+      throw new ValidationException({
+        ...meta,
+        message: `1 validation error detected: Value '${input.statusFilter}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${Object.values(ExecutionStatus).join(', ')}]`,
+      });
+    }
+    // maxResults: "The default is 100 and the maximum allowed page size is 1000. A value of 0 uses
+    // the default." (ListExecutionsInput.maxResults)
+    const maxResults = input.maxResults ?? 0;
+    if (maxResults < 0 || maxResults > 1000) {
+      throw new ValidationException({
+        ...meta,
+        message: `1 validation error detected: Value '${maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value ${maxResults < 0 ? 'greater than or equal to 0' : 'less than or equal to 1000'}`,
+      });
+    }
+    const size = maxResults || 100;
+    // "Results are sorted by time, with the most recent execution first. Running executions are
+    // sorted by their startDate or redriveDate, and other executions are sorted by their stopDate"
+    // (ListExecutionsCommand). Of two at the same time, the one started later comes first.
+    const at = (e: SandboxExecution) =>
+      Date.parse(e.status === ExecutionStatus.RUNNING ? e.startDate : (e.stopDate ?? e.startDate));
+    const ordered = all
+      .filter((e) => input.statusFilter === undefined || e.status === input.statusFilter)
+      .reverse()
+      .sort((a, b) => at(b) - at(a));
+    const offset = offsetOf(input.nextToken);
+    const page = ordered.slice(offset, offset + size);
+    return {
+      executions: page.map((e) => ({
+        executionArn: e.executionArn,
+        stateMachineArn: e.stateMachineArn,
+        name: e.name,
+        status: e.status,
+        startDate: new Date(e.startDate),
+        ...(e.stopDate ? { stopDate: new Date(e.stopDate) } : {}),
+        redriveCount: 0,
+      })),
       ...(offset + size < ordered.length ? { nextToken: pageToken(offset + size) } : {}),
     };
   },

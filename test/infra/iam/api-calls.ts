@@ -5,6 +5,7 @@ import {
   ExecutionAlreadyExists,
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
+  ListExecutionsCommand,
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -28,6 +29,7 @@ import { startReconcile } from '#lib/network/api';
 import { getOffboarding } from '#lib/offboarding/status';
 import { submitOffboarding } from '#lib/offboarding/submit';
 import type { SandboxCall } from '#lib/sandbox/estate';
+import { listOnboardings } from '#lib/onboarding/list';
 import { getNodeConfig, getOnboarding } from '#lib/onboarding/status';
 import { submitOnboarding } from '#lib/onboarding/submit';
 import { s3Store } from '#lib/store';
@@ -136,6 +138,12 @@ export async function apiCalls(
   await take('submitOnboarding', submit);
   await take('submitOnboarding', submit);
   await take('getOnboarding', () => getOnboarding({ sfn: clients.sfn, settings: stageSettings }, REQUEST_ID));
+  sfn.on(ListExecutionsCommand).resolves({
+    executions: [{ ...started, stateMachineArn: onboard, name: REQUEST_ID, status: 'RUNNING' }],
+  });
+  await take('listOnboardings', () =>
+    listOnboardings({ sfn: clients.sfn, settings: stageSettings }, { status: 'RUNNING', limit: '10' }),
+  );
   await take('getNodeConfig', () =>
     getNodeConfig({ sfn: clients.sfn, ssm: clients.ssm, settings: stageSettings }, REQUEST_ID, REQUESTER),
   );

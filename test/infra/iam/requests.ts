@@ -213,6 +213,7 @@ export function iamRequestsOf(call: SandboxCall, estate: SandboxEstate, at: Wher
       return one(`arn:aws:s3:::${String(input.Bucket)}/${String(input.Key)}`);
     // Step Functions (the API functions)
     case 'states:StartExecution':
+    case 'states:ListExecutions':
       return one(String(input.stateMachineArn));
     case 'states:DescribeExecution':
     case 'states:GetExecutionHistory':

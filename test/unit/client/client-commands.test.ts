@@ -285,14 +285,77 @@ describe('hybridops nodes (signed calls to the API)', () => {
     expect(code).toBe(1);
   });
 
-  it('refuses what it cannot do with exit 2: nodes list (no list API), no API given', async () => {
+  it('refuses with exit 2 when no API is given, calling nothing', async () => {
     await serve({});
-    const io = capture();
 
-    expect(await run(['nodes', 'list'], io)).toMatchObject({ code: 2 });
-    expect(io.stderr.text).toContain('the API has no method that lists requests');
     expect(await main(['nodes', 'get', REQUEST_ID], capture(), {})).toBe(2);
+    expect(await main(['nodes', 'list', '--limit', '0', '--api', server.url], capture(), {})).toBe(2);
     expect(server.seen).toHaveLength(0);
+  });
+});
+
+describe('hybridops nodes list', () => {
+  const listed = (n: number, status = 'SUCCEEDED') =>
+    Array.from({ length: n }, (_, i) => ({
+      requestId: `gpu-node-${String(i).padStart(2, '0')}-poc-1-0123456789ab`,
+      status,
+      startedAt: '2026-11-30T08:00:00.000Z',
+      stoppedAt: '2026-11-30T08:20:05.000Z',
+    }));
+
+  it('follows the pages of GET /nodes up to --limit, asking for no more than it still wants', async () => {
+    // Always more: each page as large as asked, its token where the next starts.
+    server = await startSigV4Server([KEY], (r) => {
+      const size = Number(r.query.limit);
+      const start = r.query.nextToken ? Number(r.query.nextToken) : 0;
+      return { status: 200, body: { nodes: listed(size), nextToken: String(start + size) } };
+    });
+
+    const { code, out } = await run(['nodes', 'list', '--limit', '130', '--status', 'SUCCEEDED', '--json']);
+
+    expect(server.seen.map((r) => r.query)).toEqual([
+      { status: 'SUCCEEDED', limit: '100' },
+      { status: 'SUCCEEDED', limit: '30', nextToken: '100' },
+    ]);
+    const body = JSON.parse(out) as { nodes: unknown[]; nextToken?: string };
+    expect(body.nodes).toHaveLength(130);
+    expect(body.nextToken).toBe('130');
+    expect(code).toBe(0);
+  });
+
+  it('prints a table, newest first as the API lists them, and stops at the last page (default limit 50)', async () => {
+    const running = {
+      requestId: 'gpu-node-09-poc-1-ffffffffffff',
+      status: 'RUNNING',
+      startedAt: '2026-11-30T09:00:00.000Z',
+    };
+    await serve({ 'GET /dev/nodes': [{ status: 200, body: { nodes: [running, ...listed(1, 'FAILED')] } }] });
+
+    const { code, out } = await run(['nodes', 'list']);
+
+    expect(server.seen.map((r) => r.query)).toEqual([{ limit: '50' }]);
+    expect(out.split('\n')).toEqual([
+      'REQUEST ID                      STATUS   STARTED               STOPPED',
+      'gpu-node-09-poc-1-ffffffffffff  RUNNING  2026-11-30 09:00:00Z  -',
+      'gpu-node-00-poc-1-0123456789ab  FAILED   2026-11-30 08:00:00Z  2026-11-30 08:20:05Z',
+      '',
+    ]);
+    expect(code).toBe(0);
+  });
+
+  it('shows the 400 of a bad --status as the API states it: exit 2', async () => {
+    const problems = [
+      { field: 'status', message: "status must be one of RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, not 'DONE'" },
+    ];
+    await serve({
+      'GET /dev/nodes': [{ status: 400, body: { message: 'The list request has 1 problem(s).', problems } }],
+    });
+
+    const { code, err } = await run(['nodes', 'list', '--status', 'DONE']);
+
+    expect(err).toContain('GET /nodes?status=DONE&limit=50 was refused (HTTP 400): The list request has 1 problem(s).');
+    expect(err).toContain(`  - status: ${problems[0]?.message}`);
+    expect(code).toBe(2);
   });
 });
 

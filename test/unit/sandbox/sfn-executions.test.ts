@@ -4,8 +4,11 @@ import {
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
   InvalidName,
+  InvalidToken,
+  ListExecutionsCommand,
   StartExecutionCommand,
   StateMachineDoesNotExist,
+  ValidationException,
 } from '@aws-sdk/client-sfn';
 import { describeExecution, latestState, startExecutionOnce } from '#lib/executions';
 import { withServices } from '#lib/sandbox/index';
@@ -132,5 +135,46 @@ describe('the sandbox Step Functions service', () => {
     await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: 'y' }))).rejects.toBeInstanceOf(
       StateMachineDoesNotExist,
     );
+  });
+
+  it('lists executions newest first (running by start, ended by stop), filtered by status, paged with nextToken', async () => {
+    const { estate, sfn, end } = sandbox();
+    // req-a starts, then req-b, then req-c; req-a ends after req-c started: it is the newest event.
+    for (const name of ['req-a', 'req-b', 'req-c']) {
+      await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name }));
+      estate.advance(60);
+    }
+    end({ status: 'SUCCEEDED', output: {} });
+    await new Promise((resolve) => setImmediate(resolve));
+
+    const names = async (input: Partial<ConstructorParameters<typeof ListExecutionsCommand>[0]>) => {
+      const answer = await sfn.send(new ListExecutionsCommand({ stateMachineArn: MACHINE, ...input }));
+      return { names: answer.executions?.map((e) => `${e.name}:${e.status}`), nextToken: answer.nextToken };
+    };
+    const all = await names({});
+    const first = await names({ maxResults: 2 });
+    const rest = await names({ maxResults: 2, nextToken: first.nextToken });
+    const running = await names({ statusFilter: 'RUNNING' });
+
+    expect(all).toEqual({ names: ['req-a:SUCCEEDED', 'req-c:RUNNING', 'req-b:RUNNING'], nextToken: undefined });
+    expect(first.names).toEqual(['req-a:SUCCEEDED', 'req-c:RUNNING']);
+    expect(rest).toEqual({ names: ['req-b:RUNNING'], nextToken: undefined });
+    expect(running.names).toEqual(['req-c:RUNNING', 'req-b:RUNNING']);
+    const [ended] =
+      (await sfn.send(new ListExecutionsCommand({ stateMachineArn: MACHINE, statusFilter: 'SUCCEEDED' }))).executions ??
+      [];
+    expect(ended).toMatchObject({ stateMachineArn: MACHINE, startDate: expect.any(Date), stopDate: expect.any(Date) });
+  });
+
+  it('refuses a page size over 1000, a token it did not give, PENDING_REDRIVE and an unknown state machine', async () => {
+    const { sfn } = sandbox();
+    const list = (input: Partial<ConstructorParameters<typeof ListExecutionsCommand>[0]>) =>
+      sfn.send(new ListExecutionsCommand({ stateMachineArn: MACHINE, ...input }));
+
+    await expect(list({ maxResults: 1001 })).rejects.toBeInstanceOf(ValidationException);
+    await expect(list({ maxResults: 1000 })).resolves.toMatchObject({ executions: [] });
+    await expect(list({ nextToken: 'not-a-token' })).rejects.toBeInstanceOf(InvalidToken);
+    await expect(list({ statusFilter: 'PENDING_REDRIVE' })).rejects.toBeInstanceOf(ValidationException);
+    await expect(list({ stateMachineArn: `${MACHINE}-other` })).rejects.toBeInstanceOf(StateMachineDoesNotExist);
   });
 });
