@@ -1,9 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { type Verdict, verifySigV4 } from '#cli/api/sigv4';
 
 /** One request as the test server saw it, after its signature was checked. */
 export interface SeenRequest {
@@ -22,14 +20,11 @@ export interface ScriptedAnswer {
   headers?: Record<string, string>;
 }
 
-const AUTHORIZATION =
-  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/;
-
 /**
- * A local HTTP server that checks every request's SigV4 signature as API Gateway's AWS_IAM does
- * (recomputes it with @smithy/signature-v4 from the request it received and the secret of the
- * access key it names, and compares), answers a bad one 403 InvalidSignatureException, and passes
- * good ones to `answer`.
+ * A local HTTP server that checks every request's SigV4 signature as API Gateway's AWS_IAM does,
+ * with the verifier of `hybridops api serve` (cli/api/sigv4.ts) and the secrets of `keys`, answers
+ * a bad one with API Gateway's 403 (its x-amzn-errortype and message), and passes good ones to
+ * `answer`: a scripted API for the client's tests.
  */
 export async function startSigV4Server(
   keys: AwsCredentialIdentity[],
@@ -41,8 +36,9 @@ export async function startSigV4Server(
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      void verify(req, body, keys).then((verdict) => {
+      const bytes = Buffer.concat(chunks);
+      const body = bytes.toString('utf8');
+      void verify(req, bytes, keys).then((verdict) => {
         const url = new URL(req.url ?? '/', 'http://localhost');
         const reply = (a: ScriptedAnswer) => {
           res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers });
@@ -52,10 +48,8 @@ export async function startSigV4Server(
           state.refused++;
           return reply({
             status: 403,
-            headers: { 'x-amzn-errortype': 'InvalidSignatureException' },
-            body: {
-              message: `The request signature we calculated does not match the signature you provided. (${verdict.why})`,
-            },
+            headers: { 'x-amzn-errortype': verdict.errorType },
+            body: { message: verdict.message },
           });
         }
         const request: SeenRequest = {
@@ -63,7 +57,7 @@ export async function startSigV4Server(
           path: url.pathname,
           query: Object.fromEntries(url.searchParams),
           body,
-          accessKeyId: verdict.accessKeyId,
+          accessKeyId: verdict.identity.accessKeyId,
         };
         seen.push(request);
         reply(answer(request));
@@ -82,42 +76,13 @@ export async function startSigV4Server(
   };
 }
 
-async function verify(
-  req: IncomingMessage,
-  body: string,
-  keys: AwsCredentialIdentity[],
-): Promise<{ ok: true; accessKeyId: string } | { ok: false; why: string }> {
-  const match = AUTHORIZATION.exec(String(req.headers.authorization ?? ''));
-  if (!match) return { ok: false, why: 'no SigV4 Authorization header' };
-  const [, accessKeyId, , region, service, signedHeaders, signature] = match as unknown as string[];
-  const key = keys.find((k) => k.accessKeyId === accessKeyId);
-  if (!key || service !== 'execute-api') return { ok: false, why: 'unknown key or service' };
-  const amzDate = String(req.headers['x-amz-date'] ?? '');
-  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
-  if (!date) return { ok: false, why: 'no x-amz-date' };
-  const headers: Record<string, string> = {};
-  for (const name of (signedHeaders as string).split(';')) headers[name] = String(req.headers[name] ?? '');
-  const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-  const query: Record<string, string> = Object.fromEntries(url.searchParams);
-  const request = new HttpRequest({
-    method: req.method ?? 'GET',
-    protocol: 'http:',
-    hostname: url.hostname,
-    port: Number(url.port),
-    // as the SDKs sign it: the path as sent (encoded once), which the signer encodes again
-    path: url.pathname,
-    query,
-    headers,
-    ...(body ? { body } : {}),
-  });
-  const signer = new SignatureV4({
-    service: 'execute-api',
-    region: region as string,
-    credentials: key,
-    sha256: Sha256,
-  });
-  const signingDate = new Date(`${date[1]}-${date[2]}-${date[3]}T${date[4]}:${date[5]}:${date[6]}Z`);
-  const expected = await signer.sign(request, { signingDate });
-  const recomputed = /Signature=([0-9a-f]{64})$/.exec(String(expected.headers.authorization))?.[1];
-  return recomputed === signature ? { ok: true, accessKeyId: accessKeyId as string } : { ok: false, why: 'mismatch' };
+/** The product's verifier (cli/api/sigv4.ts, as `hybridops api serve` checks), with `keys` as the identities it knows. */
+function verify(req: IncomingMessage, body: Buffer, keys: AwsCredentialIdentity[]): Promise<Verdict> {
+  return verifySigV4(
+    { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body },
+    (accessKeyId) => {
+      const key = keys.find((k) => k.accessKeyId === accessKeyId);
+      return key && { ...key, arn: `arn:aws:iam::123456789012:user/${key.accessKeyId}` };
+    },
+  );
 }

@@ -1,22 +1,24 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalApi, serveApi } from '#cli/api/serve';
 import type { LocalIdentity } from '#cli/api/sigv4';
+import { signedFetch, signRequest } from '#cli/client/signed-fetch';
+import { main } from '#cli/main';
 import { WORKFLOWS } from '#cli/workflows/index';
 import type { LocalWorkflow } from '#cli/workflows/types';
 import { withServices } from '#lib/sandbox/index';
 import { SandboxEstate } from '#lib/sandbox/estate';
-import { signedFetch } from '../helpers/sigv4-fetch';
 
 /**
- * `hybridops api serve` end to end: a team signs its requests with SigV4, submits POST /nodes,
- * follows GET /nodes/{id} while the workflow runs in the server's process, fetches its NodeConfig,
- * and removes the node; unsigned and tampered requests, and another identity's NodeConfig fetch,
- * are refused.
+ * `hybridops api serve` end to end, driven by the client itself (`hybridops nodes ...`, signing
+ * with SigV4 as a team would): submit POST /nodes, fetch the NodeConfig once it is issued, follow
+ * the onboarding to its end while it runs in the server's process, list it, and remove the node.
+ * Unsigned and tampered requests, and another identity's NodeConfig fetch, are refused.
  */
 
 const ACCOUNT = '111122223333';
+const REGION = 'ap-northeast-2';
 const ALICE: LocalIdentity = {
   accessKeyId: 'AKIALOCALALICE000001',
   secretAccessKey: 'alice-secret',
@@ -27,7 +29,8 @@ const BOB: LocalIdentity = {
   secretAccessKey: 'bob-secret',
   arn: `arn:aws:iam::${ACCOUNT}:user/bob`,
 };
-const REQUEST = JSON.parse(readFileSync(join(__dirname, '..', '..', 'events', 'onboard-node.json'), 'utf8'));
+const REQUEST_FILE = join(__dirname, '..', '..', 'events', 'onboard-node.json');
+const REQUEST = JSON.parse(readFileSync(REQUEST_FILE, 'utf8'));
 
 let home: string;
 let api: LocalApi;
@@ -57,68 +60,129 @@ afterEach(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const as = (identity: LocalIdentity | undefined) => ({ credentials: identity });
-
-/** GETs `path` until `ended` says so (at most `polls` times; each poll waits for the event loop only). */
-async function follow(path: string, ended: (body: Record<string, unknown>) => boolean, polls = 5000) {
-  for (let i = 0; i < polls; i += 1) {
-    const answer = await signedFetch(api.url, 'GET', path, as(ALICE));
-    if (answer.status !== 200 || ended(answer.body)) return answer;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`${path} did not end within ${polls} polls`);
+/** `hybridops <args> --api <local API>` as `who`; each poll's wait is a few milliseconds of real time. */
+async function hybridops(args: string[], who: LocalIdentity = ALICE) {
+  const out = { text: '', isTTY: false, write: (t: string) => (out.text += t) };
+  const err = { text: '', write: (t: string) => (err.text += t) };
+  const code = await main(
+    [...args, '--api', api.url, '--region', REGION],
+    { stdout: out, stderr: err },
+    {},
+    {
+      credentials: { accessKeyId: who.accessKeyId, secretAccessKey: who.secretAccessKey },
+      whoami: async () => who.arn,
+      sleep: () => new Promise((resolve) => setTimeout(resolve, 5)),
+      now: Date.now,
+    },
+  );
+  return { code, out: out.text, err: err.text };
 }
 
-it('onboards a node through signed calls, serves its NodeConfig to its requester only, and removes it', async () => {
-  const submitted = await signedFetch(api.url, 'POST', '/nodes', { ...as(ALICE), body: REQUEST });
-  expect(submitted.status).toBe(202);
-  const requestId = String(submitted.body.requestId);
+it('onboards a node with the client, writes its NodeConfig 0600, follows, lists and removes it', async () => {
+  const added = await hybridops(['nodes', 'add', REQUEST_FILE, '--json']);
+  expect(added).toMatchObject({ code: 0, err: '' });
+  const requestId = String(JSON.parse(added.out).requestId);
+  expect(requestId).toMatch(/^gpu-node-01-/);
 
-  const ready = await follow(`/nodes/${requestId}`, (b) => b.nodeConfigReady === true || b.status !== 'RUNNING');
-  const config = await signedFetch(api.url, 'GET', `/nodes/${requestId}/nodeconfig`, as(ALICE));
-  const othersConfig = await signedFetch(api.url, 'GET', `/nodes/${requestId}/nodeconfig`, as(BOB));
+  const file = join(home, 'handout', 'nodeConfig.yaml');
+  const config = await hybridops(['nodes', 'config', requestId, '--out', file, '--wait']);
   fetched();
-  const ended = await follow(`/nodes/${requestId}`, (b) => b.status !== 'RUNNING');
+  expect(config).toMatchObject({ code: 0, err: '' });
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+  const yaml = readFileSync(file, 'utf8');
+  const activationCode = /activationCode: *"?([^"\s]+)/.exec(yaml)?.[1];
+  expect(activationCode).toBeTruthy();
+  expect(config.out).toContain('nodeadm init');
+  expect(config.out).not.toContain(activationCode);
 
-  expect(ready.body).toMatchObject({ status: 'RUNNING', nodeConfigReady: true });
-  expect(config.status).toBe(200);
-  expect(config.headers.get('cache-control')).toBe('no-store');
-  expect(JSON.stringify(config.body)).toContain('nodeadm');
-  expect(othersConfig.status).toBe(403);
-  expect(JSON.stringify(othersConfig.body)).not.toContain('activationCode');
-  expect(ended.body).toMatchObject({ status: 'SUCCEEDED', phase: 'done', outcome: expect.stringMatching(/^joined/) });
+  const followed = await hybridops(['nodes', 'get', requestId, '--wait']);
+  expect(followed.code).toBe(0);
+  expect(followed.out).toMatch(/^SUCCEEDED done$/m);
+  expect(followed.out).toMatch(/^ {2}outcome: joined/m);
 
-  const listed = await signedFetch(api.url, 'GET', '/nodes?status=SUCCEEDED&limit=5', as(ALICE));
-  expect(listed).toMatchObject({
-    status: 200,
-    body: { nodes: [{ requestId, status: 'SUCCEEDED', startedAt: expect.any(String), stoppedAt: expect.any(String) }] },
+  const listed = await hybridops(['nodes', 'list', '--status', 'SUCCEEDED', '--json']);
+  expect(listed.code).toBe(0);
+  expect(JSON.parse(listed.out)).toEqual({
+    nodes: [{ requestId, status: 'SUCCEEDED', startedAt: expect.any(String), stoppedAt: expect.any(String) }],
   });
-  const none = await signedFetch(api.url, 'GET', '/nodes?status=RUNNING', as(ALICE));
-  expect(none).toMatchObject({ status: 200, body: { nodes: [] } });
-
-  const removal = await signedFetch(api.url, 'DELETE', `/nodes/${REQUEST.node.name}`, {
-    ...as(ALICE),
-    body: { clientToken: 'retire-gpu-node-01' },
+  const table = await hybridops(['nodes', 'list']);
+  expect(table.out).toMatch(new RegExp(`^${requestId} +SUCCEEDED `, 'm'));
+  await expect(hybridops(['nodes', 'list', '--status', 'RUNNING', '--json'])).resolves.toMatchObject({
+    code: 0,
+    out: '{"nodes":[]}\n',
   });
-  expect(removal.status).toBe(202);
-  const statusPath = new URL(String(removal.body.statusUrl)).pathname;
-  const removed = await follow(statusPath, (b) => b.status !== 'RUNNING');
-  expect(removed.body).toMatchObject({ status: 'SUCCEEDED' });
+
+  const removed = await hybridops([
+    'nodes',
+    'remove',
+    REQUEST.node.name,
+    '--input',
+    join(__dirname, '..', '..', 'events', 'offboard-node.json'),
+    '--wait',
+  ]);
+  expect(removed.code).toBe(0);
+  expect(removed.out).toContain('accepted: requestId ');
+  expect(removed.out).toMatch(/^SUCCEEDED/m);
 }, 120_000);
 
+/** A request to the local API: signed with the product's signer when `who` is given, else unsigned. */
+async function raw(
+  method: string,
+  path: string,
+  who?: { accessKeyId: string; secretAccessKey: string },
+  body?: object,
+) {
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  if (who) return signedFetch(method, `${api.url}${path}`, text, { region: REGION, credentials: who });
+  const response = await fetch(`${api.url}${path}`, { method, ...(text ? { body: text } : {}) });
+  return {
+    status: response.status,
+    headers: Object.fromEntries(response.headers),
+    body: (await response.json()) as Record<string, unknown>,
+  };
+}
+
+it("serves a NodeConfig to its requester only: another identity's fetch is refused", async () => {
+  const submitted = await raw('POST', '/nodes', ALICE, REQUEST);
+  const requestId = String(submitted.body.requestId);
+  const config = await hybridops(['nodes', 'config', requestId, '--out', join(home, 'alice.yaml'), '--wait']);
+
+  const bobs = await raw('GET', `/nodes/${requestId}/nodeconfig`, BOB);
+  const bobsClient = await hybridops(['nodes', 'config', requestId, '--out', join(home, 'bob.yaml')], BOB);
+
+  expect(config.code).toBe(0);
+  expect(bobs.status).toBe(403);
+  expect(JSON.stringify(bobs.body)).not.toContain('activationCode');
+  expect(bobsClient.code).toBe(1);
+  expect(bobsClient.err).toContain(`signed as ${BOB.arn}`);
+  expect(() => statSync(join(home, 'bob.yaml'))).toThrow();
+});
+
 it('refuses unsigned and tampered requests with API Gateway 403s, before any handler runs', async () => {
-  const unsigned = await signedFetch(api.url, 'POST', '/nodes', { body: REQUEST });
-  const stranger = await signedFetch(api.url, 'POST', '/nodes', {
-    credentials: { accessKeyId: ALICE.accessKeyId, secretAccessKey: 'guessed' },
-    body: REQUEST,
+  const unsigned = await raw('POST', '/nodes', undefined, REQUEST);
+  const stranger = await raw('POST', '/nodes', { accessKeyId: ALICE.accessKeyId, secretAccessKey: 'guessed' }, REQUEST);
+  // Signed for one body, sent with another.
+  const signed = await signRequest('POST', `${api.url}/nodes`, JSON.stringify(REQUEST), {
+    region: REGION,
+    credentials: ALICE,
   });
-  const unknownRoute = await signedFetch(api.url, 'GET', '/clusters', as(ALICE));
+  const { host: _host, ...headers } = signed.headers;
+  const tampered = await fetch(`${api.url}/nodes`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ ...REQUEST, node: { ...REQUEST.node, name: 'gpu-node-99' } }),
+  });
+  const unknownRoute = await raw('GET', '/clusters', ALICE);
 
   expect(unsigned).toMatchObject({ status: 403, body: { message: 'Missing Authentication Token' } });
-  expect(unsigned.headers.get('x-amzn-errortype')).toBe('MissingAuthenticationTokenException');
+  expect(unsigned.headers['x-amzn-errortype']).toBe('MissingAuthenticationTokenException');
   expect(stranger.status).toBe(403);
   expect(stranger.body.message).toMatch(/^The request signature we calculated does not match/);
+  expect(tampered.status).toBe(403);
+  expect(tampered.headers.get('x-amzn-errortype')).toBe('InvalidSignatureException');
   expect(unknownRoute).toMatchObject({ status: 403, body: { message: 'Missing Authentication Token' } });
-  const signedRead = await signedFetch(api.url, 'GET', `/nodes/${'x'.repeat(10)}`, as(ALICE));
+  const signedRead = await raw('GET', `/nodes/${'x'.repeat(10)}`, ALICE);
   expect(signedRead.status).not.toBe(403);
+  const list = await raw('GET', '/nodes', ALICE);
+  expect(list).toMatchObject({ status: 200, body: { nodes: [] } });
 });
