@@ -29,6 +29,7 @@ export async function apiCommand(
   io: Streams,
   home: string,
   until: Promise<unknown> = stopSignal(),
+  chain: () => Promise<Omit<LocalIdentity, 'arn'> | undefined> = chainCredentials,
 ): Promise<number> {
   if (subject !== 'serve') throw new UsageError(`unknown api command '${subject ?? ''}'\n\n${API_HELP}`);
   const port = values.port === undefined ? 8080 : Number(values.port);
@@ -38,23 +39,46 @@ export async function apiCommand(
   const estate = openSandbox(home);
   const account = estate.seed.account;
   const identities: LocalIdentity[] = [{ ...LOCAL_PAIR, arn: `arn:aws:iam::${account}:user/hybridops-local` }];
-  const chain = await chainCredentials();
-  if (chain && chain.accessKeyId !== LOCAL_PAIR.accessKeyId) {
-    identities.push({ ...chain, arn: `arn:aws:iam::${account}:user/${process.env.AWS_PROFILE ?? 'local-caller'}` });
+  const shell = await chain();
+  if (shell && shell.accessKeyId !== LOCAL_PAIR.accessKeyId) {
+    identities.push({ ...shell, arn: `arn:aws:iam::${account}:user/${process.env.AWS_PROFILE ?? 'local-caller'}` });
   }
   const api = await serveApi(estate, home, { port, identities });
-  io.stdout.write(
-    [
-      `hybridops: the API on ${api.url} (sandbox estate under ${home}, scenario ${estate.state.scenario})`,
-      `  signatures checked with: ${identities.map((i) => `${i.accessKeyId} (${i.arn})`).join(', ')}`,
-      `  the local pair, for a shell without AWS credentials: AWS_ACCESS_KEY_ID=${LOCAL_PAIR.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_PAIR.secretAccessKey}`,
-      '  Ctrl-C stops it.',
-      '',
-    ].join('\n'),
-  );
+  io.stdout.write(banner(api.url, home, estate, identities, Boolean(shell)));
   await until;
   await api.close();
   return 0;
+}
+
+/**
+ * What `api serve` prints: where it serves, whose signatures it takes, and what a second terminal
+ * runs to use the client against it: the API's URL and a region to sign for (any region signs;
+ * the sandbox's is the one its ARNs name), the local pair when this shell has no AWS credentials
+ * (so the other has none either), and the first command to try.
+ */
+function banner(
+  url: string,
+  home: string,
+  estate: { seed: { region: string }; state: { scenario: string } },
+  identities: LocalIdentity[],
+  shellHasCredentials: boolean,
+): string {
+  const pair = `AWS_ACCESS_KEY_ID=${LOCAL_PAIR.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_PAIR.secretAccessKey}`;
+  return [
+    `hybridops: the API on ${url} (sandbox estate under ${home}, scenario ${estate.state.scenario})`,
+    `  signatures checked with: ${identities.map((i) => `${i.accessKeyId} (${i.arn})`).join(', ')}`,
+    '',
+    'In a second terminal, in this directory:',
+    `  export HYBRIDOPS_API=${url} AWS_REGION=${estate.seed.region}`,
+    ...(shellHasCredentials
+      ? [`  (this shell's AWS credentials sign; without them: export ${pair})`]
+      : [`  export ${pair}`]),
+    '  npx hybridops nodes add events/onboard-node.json --wait',
+    '  npx hybridops nodes list',
+    '',
+    'Ctrl-C stops it.',
+    '',
+  ].join('\n');
 }
 
 /** The credentials of the standard chain (env, profile, SSO, role), or undefined when there are none. */

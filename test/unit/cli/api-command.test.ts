@@ -32,12 +32,33 @@ it('refuses an unknown api command and a port that is not one, with exit code 2'
   expect(badPort.stderr()).toContain("--port must be a port number (0-65535), not 'http'");
 });
 
-it('prints where it serves and the local pair it checks signatures with, and stops when told', async () => {
+it('prints what a second terminal exports and runs, with the local pair when this shell has no credentials', async () => {
   const out = io();
 
-  const code = await apiCommand('serve', { port: '0' }, out.streams, home, Promise.resolve());
+  const code = await apiCommand('serve', { port: '0' }, out.streams, home, Promise.resolve(), async () => undefined);
 
   expect(code).toBe(0);
-  expect(out.stdout()).toMatch(/the API on http:\/\/127\.0\.0\.1:\d+ /);
-  expect(out.stdout()).toContain(`AWS_ACCESS_KEY_ID=${LOCAL_PAIR.accessKeyId}`);
+  const url = /the API on (http:\/\/127\.0\.0\.1:\d+) /.exec(out.stdout())?.[1];
+  expect(url).toBeDefined();
+  expect(out.stdout()).toContain(
+    [
+      'In a second terminal, in this directory:',
+      `  export HYBRIDOPS_API=${url} AWS_REGION=ap-northeast-2`,
+      `  export AWS_ACCESS_KEY_ID=${LOCAL_PAIR.accessKeyId} AWS_SECRET_ACCESS_KEY=${LOCAL_PAIR.secretAccessKey}`,
+      '  npx hybridops nodes add events/onboard-node.json --wait',
+    ].join('\n'),
+  );
+});
+
+it("leaves the local pair as a fallback when this shell's credential chain has credentials", async () => {
+  const out = io();
+  const shell = { accessKeyId: 'AKIASHELLCREDENTIALS', secretAccessKey: 'shell-secret' };
+
+  await apiCommand('serve', { port: '0' }, out.streams, home, Promise.resolve(), async () => shell);
+
+  expect(out.stdout()).toContain('AKIASHELLCREDENTIALS (arn:aws:iam::');
+  expect(out.stdout()).toMatch(/^ {2}export HYBRIDOPS_API=http:\/\/127\.0\.0\.1:\d+ AWS_REGION=ap-northeast-2$/m);
+  expect(out.stdout()).not.toMatch(/^ {2}export AWS_ACCESS_KEY_ID/m);
+  expect(out.stdout()).toContain(`without them: export AWS_ACCESS_KEY_ID=${LOCAL_PAIR.accessKeyId}`);
+  expect(out.stdout()).not.toContain('shell-secret');
 });
