@@ -204,7 +204,9 @@ async function submit(ctx: Context, method: string, path: string, body: string |
   }
   const accepted = [
     `accepted: ${kind.id} ${id}`,
-    `  status: ${String(answer.body.statusUrl ?? ctx.where.base + kind.status(id))}`,
+    // The URL it is followed at: the API's statusUrl names https://<its domain>, which a local
+    // API (plain http) or a custom domain in front of it is not.
+    `  status: ${ctx.where.base}${kind.status(id)}`,
   ];
   if (!ctx.values.wait) return done(ctx, answer.body, 0, accepted);
   if (!ctx.values.json) for (const line of accepted) ctx.io.stdout.write(`${line}\n`);

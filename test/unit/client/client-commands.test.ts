@@ -95,7 +95,7 @@ describe('hybridops nodes (signed calls to the API)', () => {
       `GET /dev/nodes/${REQUEST_ID}`,
     ]);
     expect(JSON.parse(server.seen[0]?.body ?? '')).toEqual(JSON.parse(readFileSync(requestFile, 'utf8')));
-    expect(out).toContain(`accepted: requestId ${REQUEST_ID}`);
+    expect(out).toContain(`accepted: requestId ${REQUEST_ID}\n  status: ${server.url}/dev/nodes/${REQUEST_ID}\n`);
     expect(out).toContain('  RUNNING waiting-for-registration (0s)\n');
     expect(out).toContain('  SUCCEEDED done (20s)\n');
     expect(out).toContain('  outcome: joined');
