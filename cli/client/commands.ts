@@ -231,15 +231,43 @@ async function status(ctx: Context, kind: Kind, id: string) {
 const sleepOf = (ctx: Context) =>
   ctx.deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
-/** A status body as lines: "STATUS phase", then each other field. */
+/** A field's value longer than this is shown cut, with where to see it whole. */
+const LONGEST_VALUE = 160;
+
+/**
+ * A status body as lines: "STATUS phase", then each other field, one line each. An onboarding's
+ * `result` is shown as its `brief` (status, node, instance, GPUs, warnings: what a team asks); any
+ * value too long for a line is cut, and `--json` prints the answer whole.
+ */
 function describe(body: Record<string, unknown>): string[] {
-  const { status: s, phase, ...rest } = body;
+  const { status: s, phase, result, ...rest } = body;
+  const brief = (result as { brief?: unknown } | undefined)?.brief;
+  const fields = Object.entries({
+    ...rest,
+    ...(brief && typeof brief === 'object' ? { brief } : result !== undefined ? { result } : {}),
+  });
   return [
     `${String(s ?? '?')}${phase ? ` ${String(phase)}` : ''}`,
-    ...Object.entries(rest)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`),
+    ...fields.filter(([, v]) => v !== undefined).flatMap(([k, v]) => fieldLines(k, v)),
   ];
+}
+
+/** A list of texts (warnings, what was left) whole, one per line; anything else on one line. */
+function fieldLines(key: string, value: unknown): string[] {
+  if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string')) {
+    return [`  ${key}:`, ...value.map((item) => `    - ${item}`)];
+  }
+  if (key === 'brief' && typeof value === 'object' && value !== null) {
+    // its warnings are the answer's own `warnings` field (lib/onboarding/status.ts), shown once
+    const { warnings: _shown, ...rest } = value as Record<string, unknown>;
+    return [`  ${key}: ${oneLine(rest)}`];
+  }
+  return [`  ${key}: ${oneLine(value)}`];
+}
+
+function oneLine(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > LONGEST_VALUE ? `${text.slice(0, LONGEST_VALUE)}... (--json prints it whole)` : text;
 }
 
 /** `GET /nodes` page after page, up to `limit` requests: a table, or with --json one object. */

@@ -103,6 +103,35 @@ describe('hybridops nodes (signed calls to the API)', () => {
     expect(code).toBe(0);
   });
 
+  it('shows an ended onboarding by its brief and warnings, one line each, not the whole result', async () => {
+    const warning = 'gpu-node-01 joined, but 0 of 8 GPUs are allocatable: deploy the NVIDIA device plugin';
+    const ended = {
+      status: 200,
+      body: {
+        requestId: REQUEST_ID,
+        status: 'SUCCEEDED',
+        phase: 'done',
+        outcome: 'joined-with-warnings',
+        warnings: [warning],
+        result: {
+          outcome: 'joined',
+          timings: { total: 125 },
+          cleanup: Array.from({ length: 40 }, (_, i) => ({ action: `step-${i}`, outcome: 'done' })),
+          brief: { status: 'joined', nodeName: 'gpu-node-01', gpuVerdict: 'no-device-plugin', warnings: [warning] },
+        },
+      },
+    };
+    await serve({ [`GET /dev/nodes/${REQUEST_ID}`]: [ended] });
+
+    const { code, out } = await run(['nodes', 'get', REQUEST_ID]);
+
+    expect(out).toContain(`  warnings:\n    - ${warning}\n`);
+    expect(out).toContain('  brief: {"status":"joined","nodeName":"gpu-node-01","gpuVerdict":"no-device-plugin"}\n');
+    expect(out).not.toContain('step-39');
+    expect(out.split(warning)).toHaveLength(2);
+    expect(code).toBe(0);
+  });
+
   it('shows live progress on a terminal: phase, elapsed time and the next poll, redrawn in place', async () => {
     await serve({ [`GET /dev/nodes/${REQUEST_ID}`]: [running, succeeded] });
 
