@@ -6,6 +6,7 @@ import { installedRuntime, installRuntime } from '#functions/commons/runtime';
 import type { EmfDocument } from '#lib/metrics';
 import type { Runtime } from '#lib/runtime';
 import type { SandboxEstate } from '#lib/sandbox/estate';
+import { type ExecutionEnd, trackExecution } from '#lib/sandbox/services/sfn';
 import { allStates, type Json, resolveIntrinsics, type StateNode } from './asl';
 import { ExecutionError, StateMachine, type StateMachineDefinition } from './local-stepfunctions';
 import { AWS_HISTORY_EVENT_LIMIT, AWS_PAYLOAD_LIMIT_BYTES, bytes, type LambdaFault, RunControl } from './run-control';
@@ -273,15 +274,33 @@ async function runExecution(
   const children: RunResult[] = [];
   const startChild = ({ machine, name, input }: ChildStart) => {
     const definitions = options.childRuns?.definitions?.[machine.workflow];
-    const onEvent = options.onEvent;
-    return runExecution(
+    const forward = options.onEvent;
+    // Where the sandbox serves Step Functions (`hybridops api serve`), it answers for the child too.
+    const tracked =
+      options.estate &&
+      trackExecution(options.estate, { stateMachineArn: machine.arn, name, input: JSON.stringify(input) });
+    const onEvent =
+      forward || tracked
+        ? (event: RunEvent) => {
+            if (tracked && !event.execution && (event.type === 'entered' || event.type === 'exited')) {
+              tracked.step({
+                kind: event.type,
+                state: event.state,
+                stateType: event.stateType ?? 'Pass',
+                data: event.data,
+              });
+            }
+            forward?.(event.execution ? event : { ...event, execution: name });
+          }
+        : undefined;
+    const run = runExecution(
       {
         workflow: machine.workflow,
         input,
         runtime: options.runtime,
         estate: options.estate,
         alertTopicArn: options.alertTopicArn,
-        onEvent: onEvent && ((event) => onEvent(event.execution ? event : { ...event, execution: name })),
+        onEvent,
         afterTask: options.childRuns?.afterTask?.(machine.workflow, input),
         executionName: name,
         definition: definitions?.definition,
@@ -291,6 +310,13 @@ async function runExecution(
       family,
       { arn: executionArnOf(machine.arn, name), parent: control },
     );
+    if (tracked) {
+      void run.then(
+        (result) => tracked.end(executionEnd(result)),
+        (error: unknown) => tracked.end({ status: 'FAILED', error: 'States.Runtime', cause: String(error) }),
+      );
+    }
+    return run;
   };
   const parentKey = family.machines.find((m) => m.workflow === options.workflow)?.key ?? camel(options.workflow);
   const tasks = localTasks(raw, options, config, control, {
@@ -358,4 +384,10 @@ async function runExecution(
     await control.settle();
     stopWithParent?.();
   }
+}
+
+/** How a run ended, as the sandbox's Step Functions records an execution's end. */
+export function executionEnd(result: RunResult): ExecutionEnd {
+  if (result.status === 'SUCCEEDED') return { status: 'SUCCEEDED', output: result.output };
+  return { status: result.aborted ? 'ABORTED' : 'FAILED', error: result.error?.name, cause: result.error?.cause };
 }

@@ -1,7 +1,7 @@
 import { type ExecutionEnd, runExecutionsWith } from '#lib/sandbox/services/sfn';
 import type { LocalRuntime } from './local-runtime';
 import { runPrepared, SILENT } from './local-run';
-import { localStateMachines } from './runner';
+import { executionEnd, localStateMachines } from './runner';
 import { WORKFLOWS } from './workflows/index';
 import type { LocalWorkflow } from './workflows/types';
 
@@ -35,8 +35,7 @@ export function runSandboxExecutions(
           step({ kind: event.type, state: event.state, stateType: event.stateType ?? 'Pass', data: event.data });
         },
       });
-      if (result.status === 'SUCCEEDED') return { status: 'SUCCEEDED', output: result.output };
-      return { status: result.aborted ? 'ABORTED' : 'FAILED', error: result.error?.name, cause: result.error?.cause };
+      return executionEnd(result);
     },
   });
   return Object.fromEntries(machines.map((m) => [m.workflow, m.arn]));

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalApi, serveApi } from '#cli/api/serve';
@@ -123,6 +123,26 @@ it('onboards a node with the client, writes its NodeConfig 0600, follows, lists 
   expect(removed.code).toBe(0);
   expect(removed.out).toContain('accepted: requestId ');
   expect(removed.out).toMatch(/^SUCCEEDED/m);
+}, 120_000);
+
+it("answers for a fleet's servers as AWS does: each is an onboard-node execution to list and follow", async () => {
+  fetched();
+  const fleet = JSON.parse(readFileSync(join(__dirname, '..', '..', 'events', 'onboard-fleet.json'), 'utf8'));
+  const file = join(home, 'fleet.json');
+  writeFileSync(file, JSON.stringify({ ...fleet, servers: fleet.servers.slice(0, 2) }));
+
+  const added = await hybridops(['fleets', 'add', file, '--wait', '--json']);
+  expect(added).toMatchObject({ code: 0, err: '' });
+  const members = (JSON.parse(added.out).nodes as Array<{ requestId: string }>).map((n) => n.requestId);
+  expect(members).toHaveLength(2);
+
+  const listed = await hybridops(['nodes', 'list', '--json']);
+  expect((JSON.parse(listed.out).nodes as Array<{ requestId: string }>).map((n) => n.requestId).sort()).toEqual(
+    [...members].sort(),
+  );
+  const member = await hybridops(['nodes', 'get', members[0]!]);
+  expect(member.code).toBe(0);
+  expect(member.out).toMatch(/^SUCCEEDED done$/m);
 }, 120_000);
 
 /** A request to the local API: signed with the product's signer when `who` is given, else unsigned. */

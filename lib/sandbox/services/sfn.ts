@@ -138,7 +138,8 @@ function stepType(step: ExecutionStep): HistoryEventType {
       : HistoryEventType.PassStateExited;
 }
 
-function start(estate: SandboxEstate, runner: ExecutionRunner, execution: SandboxExecution, input: unknown) {
+/** Records `execution`'s history as it runs: its start now, each state as `step` is told, its end. */
+function historyOf(estate: SandboxEstate, execution: SandboxExecution): ExecutionTracker {
   record(estate, execution, {
     type: HistoryEventType.ExecutionStarted,
     executionStartedEventDetails: {
@@ -147,50 +148,55 @@ function start(estate: SandboxEstate, runner: ExecutionRunner, execution: Sandbo
       roleArn: `${execution.stateMachineArn.split(':stateMachine:')[0]?.replace(':states:', ':iam:')}:role/sandbox`,
     },
   });
-  const onStep = (step: ExecutionStep) => {
-    const data = step.data === undefined ? undefined : JSON.stringify(step.data);
-    if (step.kind === 'entered') {
+  const step = (event: ExecutionStep) => {
+    const data = event.data === undefined ? undefined : JSON.stringify(event.data);
+    if (event.kind === 'entered') {
       record(estate, execution, {
-        type: stepType(step),
-        stateEnteredEventDetails: { name: step.state, input: data, inputDetails: { truncated: false } },
+        type: stepType(event),
+        stateEnteredEventDetails: { name: event.state, input: data, inputDetails: { truncated: false } },
       });
     } else {
       record(estate, execution, {
-        type: stepType(step),
-        stateExitedEventDetails: { name: step.state, output: data, outputDetails: { truncated: false } },
+        type: stepType(event),
+        stateExitedEventDetails: { name: event.state, output: data, outputDetails: { truncated: false } },
       });
     }
   };
-  const ended = (end: ExecutionEnd) => {
+  const end = (ended: ExecutionEnd) => {
     execution.stopDate = estate.clock.now().toISOString();
-    if (end.status === 'SUCCEEDED') {
+    if (ended.status === 'SUCCEEDED') {
       execution.status = ExecutionStatus.SUCCEEDED;
-      execution.output = JSON.stringify(end.output ?? null);
+      execution.output = JSON.stringify(ended.output ?? null);
       record(estate, execution, {
         type: HistoryEventType.ExecutionSucceeded,
         executionSucceededEventDetails: { output: execution.output, outputDetails: { truncated: false } },
       });
     } else {
-      execution.status = end.status === 'ABORTED' ? ExecutionStatus.ABORTED : ExecutionStatus.FAILED;
-      execution.error = end.error;
-      execution.cause = end.cause;
-      const details = { error: end.error, cause: end.cause };
+      execution.status = ended.status === 'ABORTED' ? ExecutionStatus.ABORTED : ExecutionStatus.FAILED;
+      execution.error = ended.error;
+      execution.cause = ended.cause;
+      const details = { error: ended.error, cause: ended.cause };
       record(
         estate,
         execution,
-        end.status === 'ABORTED'
+        ended.status === 'ABORTED'
           ? { type: HistoryEventType.ExecutionAborted, executionAbortedEventDetails: details }
           : { type: HistoryEventType.ExecutionFailed, executionFailedEventDetails: details },
       );
     }
     estate.save();
   };
+  return { step, end };
+}
+
+function start(estate: SandboxEstate, runner: ExecutionRunner, execution: SandboxExecution, input: unknown) {
+  const history = historyOf(estate, execution);
   const runs = running.get(estate) ?? new Set<Promise<void>>();
   running.set(estate, runs);
   const done: Promise<void> = runner
-    .run({ stateMachineArn: execution.stateMachineArn, name: execution.name, input }, onStep)
-    .then(ended, (error: unknown) =>
-      ended({
+    .run({ stateMachineArn: execution.stateMachineArn, name: execution.name, input }, history.step)
+    .then(history.end, (error: unknown) =>
+      history.end({
         status: 'FAILED',
         error: 'States.Runtime',
         cause: error instanceof Error ? error.message : String(error),
@@ -198,6 +204,39 @@ function start(estate: SandboxEstate, runner: ExecutionRunner, execution: Sandbo
     )
     .finally(() => runs.delete(done));
   runs.add(done);
+}
+
+/** Told of an execution's states as it runs, and of its end. */
+export interface ExecutionTracker {
+  step: (event: ExecutionStep) => void;
+  end: (ended: ExecutionEnd) => void;
+}
+
+/**
+ * Records an execution that runs elsewhere, a `.sync` child the local runner starts for its parent,
+ * so that the Step Functions API here answers for it (DescribeExecution, GetExecutionHistory,
+ * ListExecutions) as AWS does: in AWS a child execution is an execution of its state machine like
+ * any other (https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html). Only
+ * where the sandbox serves executions (a runner is installed: `hybridops api serve`) and runs that
+ * state machine; elsewhere nobody can ask, and undefined keeps the sandbox's state small.
+ */
+export function trackExecution(
+  estate: SandboxEstate,
+  started: { stateMachineArn: string; name: string; input: string },
+): ExecutionTracker | undefined {
+  if (!runners.get(estate)?.runs(started.stateMachineArn)) return undefined;
+  const executionArn = `${started.stateMachineArn.replace(':stateMachine:', ':execution:')}:${started.name}`;
+  const executions = executionsOf(estate);
+  if (executions[executionArn]) return undefined;
+  const execution: SandboxExecution = {
+    executionArn,
+    ...started,
+    status: ExecutionStatus.RUNNING,
+    startDate: estate.clock.now().toISOString(),
+    events: [],
+  };
+  executions[executionArn] = execution;
+  return historyOf(estate, execution);
 }
 
 const pageToken = (offset: number) => Buffer.from(`sandbox:${offset}`).toString('base64');
