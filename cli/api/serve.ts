@@ -202,6 +202,9 @@ function proxyEvent(
     headers[name] = value;
     multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
   }
+  // API Gateway adds X-Forwarded-Proto (https) to what it passes on; here the caller used http.
+  headers['X-Forwarded-Proto'] = 'http';
+  multiValueHeaders['X-Forwarded-Proto'] = ['http'];
   const query: Record<string, string> = {};
   const multiQuery: Record<string, string[]> = {};
   for (const [key, value] of parts.query) {
@@ -231,7 +234,8 @@ function proxyEvent(
       authorizer: null,
       protocol: `HTTP/${request.httpVersion}`,
       httpMethod: method,
-      path: `/${LOCAL_STAGE}${parts.path}`,
+      // The path the caller used: no stage in it, as on a custom domain without a base path.
+      path: parts.path,
       stage: LOCAL_STAGE,
       requestId: randomUUID(),
       requestTimeEpoch: Date.now(),

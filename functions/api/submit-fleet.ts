@@ -6,6 +6,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { submitFleet } from '#lib/fleets/submit';
 import { onboardingsStarted } from '#lib/metrics';
 import { apiHandler } from '../commons/api-handler';
+import { apiBaseUrl, requestBody, requester } from '../commons/api-request';
 import { accepted } from '../commons/http-answers';
 import { runStoreOf } from '../commons/run-store';
 
@@ -16,13 +17,9 @@ export const { run, handler, clients } = apiHandler(
     const submitted = await submitFleet(
       { clients: rt.clients, store: runStoreOf(rt), settings: rt.settings, now: () => rt.clock.now() },
       {
-        body: event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,
-        requester: event.requestContext?.identity?.userArn ?? 'unknown',
-        baseUrl:
-          `https://${event.requestContext?.domainName ?? 'localhost'}/${event.requestContext?.stage ?? ''}`.replace(
-            /\/$/,
-            '',
-          ),
+        body: requestBody(event),
+        requester: requester(event),
+        baseUrl: apiBaseUrl(event),
       },
     );
     return accepted(submitted, { location: submitted.statusUrl });

@@ -4,6 +4,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { eksNodeAccess } from '#lib/kube/eks-nodes';
 import { submitOffboarding } from '#lib/offboarding/submit';
 import { apiHandler } from '../commons/api-handler';
+import { apiBaseUrl, requestBody, requester } from '../commons/api-request';
 import { accepted, ok } from '../commons/http-answers';
 
 /**
@@ -20,15 +21,11 @@ export const { run, handler, clients } = apiHandler(
     const submitted = await submitOffboarding(rt, {
       ask: {
         node: event.pathParameters?.requestId,
-        body: event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,
+        body: requestBody(event),
         query: event.queryStringParameters,
       },
-      requester: event.requestContext?.identity?.userArn ?? 'unknown',
-      baseUrl:
-        `https://${event.requestContext?.domainName ?? 'localhost'}/${event.requestContext?.stage ?? ''}`.replace(
-          /\/$/,
-          '',
-        ),
+      requester: requester(event),
+      baseUrl: apiBaseUrl(event),
     });
     return submitted.outcome === 'started' ? accepted(submitted, { location: submitted.statusUrl }) : ok(submitted);
   },

@@ -5,6 +5,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { onboardingsStarted } from '#lib/metrics';
 import { submitOnboarding } from '#lib/onboarding/submit';
 import { apiHandler } from '../commons/api-handler';
+import { apiBaseUrl, requestBody, requester } from '../commons/api-request';
 import { accepted } from '../commons/http-answers';
 
 /** `POST /nodes` (AWS_IAM): validate, then start the onboarding workflow; the answer says where to follow it. */
@@ -12,13 +13,9 @@ export const { run, handler, clients } = apiHandler(
   { sfn: SFNClient, eks: EKSClient, ec2: EC2Client, ssm: SSMClient },
   async (event, rt) => {
     const submitted = await submitOnboarding(rt, {
-      body: event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,
-      requester: event.requestContext?.identity?.userArn ?? 'unknown',
-      baseUrl:
-        `https://${event.requestContext?.domainName ?? 'localhost'}/${event.requestContext?.stage ?? ''}`.replace(
-          /\/$/,
-          '',
-        ),
+      body: requestBody(event),
+      requester: requester(event),
+      baseUrl: apiBaseUrl(event),
     });
     return accepted(submitted, { location: submitted.statusUrl });
   },

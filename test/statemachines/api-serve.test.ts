@@ -165,6 +165,9 @@ async function raw(
 it("serves a NodeConfig to its requester only: another identity's fetch is refused", async () => {
   const submitted = await raw('POST', '/nodes', ALICE, REQUEST);
   const requestId = String(submitted.body.requestId);
+  // The status URL is the one this API answers at (http, no stage), as in AWS it is the caller's.
+  expect(submitted.body.statusUrl).toBe(`${api.url}/nodes/${requestId}`);
+  expect(submitted.headers.location).toBe(`${api.url}/nodes/${requestId}`);
   const config = await hybridops(['nodes', 'config', requestId, '--out', join(home, 'alice.yaml'), '--wait']);
 
   const bobs = await raw('GET', `/nodes/${requestId}/nodeconfig`, BOB);
