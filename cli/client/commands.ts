@@ -6,7 +6,7 @@ import { displayPath } from '../display';
 import { UsageError } from '../local-runtime';
 import { ApiLookupError, apiLocation } from './api-location';
 import { follow, isEnded, POLL_SECONDS, TRANSIENT } from './follow';
-import { collectNodes, nodeTable } from './list-nodes';
+import { collectNodes, fleetTable, isFleetServers, nodeTable } from './list-nodes';
 import { refusalLines } from './refusals';
 import { type Credentials, type SignedAnswer, signedFetch } from './signed-fetch';
 import { writeSecretFile } from './write-secret';
@@ -257,6 +257,8 @@ function fieldLines(key: string, value: unknown): string[] {
   if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string')) {
     return [`  ${key}:`, ...value.map((item) => `    - ${item}`)];
   }
+  if (key === 'nodes' && isFleetServers(value))
+    return ['  servers:', ...fleetTable(value).map((line) => `    ${line}`)];
   if (key === 'brief' && typeof value === 'object' && value !== null) {
     // its warnings are the answer's own `warnings` field (lib/onboarding/status.ts), shown once
     const { warnings: _shown, ...rest } = value as Record<string, unknown>;

@@ -40,14 +40,53 @@ export async function collectNodes(
 /** The requests as a table: request id, status, started, stopped (times in UTC, to the second). */
 export function nodeTable(nodes: ListedNode[]): string[] {
   const time = (iso: string | undefined) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, 'Z') : '-');
-  const rows = [
+  return table([
     ['REQUEST ID', 'STATUS', 'STARTED', 'STOPPED'],
     ...nodes.map((n) => [n.requestId, n.status, time(n.startedAt), time(n.stoppedAt)]),
+  ]);
+}
+
+/** One server of `GET /fleets/{fleetId}` (lib/fleets/status.ts), as far as the table shows it. */
+export interface FleetServer {
+  name: string;
+  requestId?: string;
+  status?: string;
+  phase?: string;
+  nodeName?: string | null;
+  gpuRequested?: number | null;
+  gpuAllocatable?: number | null;
+  error?: string;
+  problem?: string;
+}
+
+export const isFleetServers = (value: unknown): value is FleetServer[] =>
+  Array.isArray(value) &&
+  value.length > 0 &&
+  value.every((v) => typeof v === 'object' && v !== null && typeof (v as FleetServer).name === 'string');
+
+/** A fleet's servers as a table (name, status, phase, Node, GPUs, request id), each failure's error under it. */
+export function fleetTable(servers: FleetServer[]): string[] {
+  const gpus = (s: FleetServer) => (s.gpuRequested ? `${s.gpuAllocatable ?? '?'}/${s.gpuRequested}` : '-');
+  const rows = table([
+    ['SERVER', 'STATUS', 'PHASE', 'NODE', 'GPUS', 'REQUEST ID'],
+    ...servers.map((s) => [s.name, s.status ?? '-', s.phase ?? '-', s.nodeName ?? '-', gpus(s), s.requestId ?? '-']),
+  ]);
+  return [
+    rows[0] ?? '',
+    ...servers.flatMap((s, i) => [
+      rows[i + 1] ?? '',
+      ...(s.error ? [`  ^ ${s.error}${s.problem ? `: ${s.problem}` : ''}`] : []),
+    ]),
   ];
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+}
+
+/** Rows as columns padded to their widest cell, two spaces apart (the last column unpadded). */
+function table(rows: string[][]): string[] {
+  const columns = Math.max(...rows.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) =>
     r
-      .map((cell, i) => (i < 3 ? cell.padEnd(widths[i] ?? 0) : cell))
+      .map((cell, i) => (i < columns - 1 ? cell.padEnd(widths[i] ?? 0) : cell))
       .join('  ')
       .trimEnd(),
   );

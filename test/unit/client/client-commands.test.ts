@@ -441,6 +441,46 @@ describe('hybridops nodes: the API found from the deployed stack', () => {
 });
 
 describe('hybridops fleets and upgrades', () => {
+  it("shows a fleet's servers as a table, each failure's error under its row", async () => {
+    const server = (name: string, line: object) => ({ name, requestId: `${name}-r`, gpuRequested: 8, ...line });
+    await serve({
+      'GET /dev/fleets/fleet-1': [
+        {
+          status: 200,
+          body: {
+            fleetId: 'fleet-1',
+            status: 'FAILED',
+            phase: 'done',
+            headline: '1 of 2 servers joined, 1 failed',
+            nodes: [
+              server('gpu-node-01', { status: 'joined', nodeName: 'mi-0123456789abcdef0', gpuAllocatable: 8 }),
+              server('gpu-node-07', {
+                status: 'failed',
+                phase: 'failed',
+                nodeName: null,
+                error: 'RegistrationTimeoutError',
+                problem: 'gpu-node-07 did not register with SSM in 30 minutes.',
+              }),
+            ],
+          },
+        },
+      ],
+    });
+
+    const { code, out } = await run(['fleets', 'get', 'fleet-1']);
+
+    expect(out).toContain(
+      [
+        '  servers:',
+        '    SERVER       STATUS  PHASE   NODE                  GPUS  REQUEST ID',
+        '    gpu-node-01  joined  -       mi-0123456789abcdef0  8/8   gpu-node-01-r',
+        '    gpu-node-07  failed  failed  -                     ?/8   gpu-node-07-r',
+        '      ^ RegistrationTimeoutError: gpu-node-07 did not register with SSM in 30 minutes.',
+      ].join('\n'),
+    );
+    expect(code).toBe(1);
+  });
+
   it('writes each ready NodeConfig of a fleet under its server name with mode 0600 and lists the pending ones', async () => {
     const handout = (name: string) => ({
       name,
