@@ -9,7 +9,7 @@ import { follow, isEnded, POLL_SECONDS, TRANSIENT } from './follow';
 import { collectNodes, fleetTable, isFleetServers, nodeTable } from './list-nodes';
 import { refusalLines } from './refusals';
 import { type Credentials, type SignedAnswer, signedFetch } from './signed-fetch';
-import { writeSecretFile } from './write-secret';
+import { writeSecretFile } from '../write-secret';
 
 export const CLIENT_HELP = `Calling the deployed API (SigV4-signed, credentials from the AWS default chain):
   hybridops nodes add <request.json> [--wait]   POST /nodes

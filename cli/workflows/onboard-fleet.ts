@@ -1,14 +1,14 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { FleetInput } from '#lib/fleets/state';
 import { fleetExecution, validateFleetSubmission } from '#lib/fleets/submit';
 import type { FleetOutcome } from '#lib/fleets/summarize-fleet';
 import type { OnboardingInput } from '#lib/onboarding/state';
-import { PHASE_OF_STATE, readNodeConfigHandout } from '#lib/onboarding/status';
+import { PHASE_OF_STATE } from '#lib/onboarding/status';
 import { s3Store } from '#lib/store';
 import { displayPath } from '../display';
 import type { RunEvent, RunResult } from '../runner';
+import { writeNodeConfigHandout } from './handout';
 import type { LocalWorkflow, Output } from './types';
 
 /**
@@ -72,16 +72,8 @@ export const onboardFleet: LocalWorkflow = {
         const { requestId, request } = childInput as OnboardingInput & { request: { node: { name: string } } };
         return {
           RenderNodeConfig: async () => {
-            const handout = await readNodeConfigHandout(
-              { ssm: local.runtime.clients.ssm, settings: local.runtime.settings },
-              requestId,
-            );
-            if (!handout) throw new Error(`NodeConfig for ${requestId} was not stored.`);
             const dir = join(local.home, 'out', fleet.fleetId, request.node.name);
-            mkdirSync(dir, { recursive: true, mode: 0o700 });
-            const file = join(dir, 'nodeConfig.yaml');
-            writeFileSync(file, handout.nodeConfig, { mode: 0o600 });
-            chmodSync(file, 0o600);
+            const { file } = await writeNodeConfigHandout(local, requestId, dir);
             out.line(`  ${request.node.name}: NodeConfig written to ${displayPath(file)} (mode 0600)`);
           },
         };

@@ -1,14 +1,13 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { FailureReport } from '#lib/onboarding/cleanup';
 import type { OnboardingSummary } from '#lib/onboarding/finish';
 import { gpuLines } from '#lib/onboarding/gpu-summary';
 import type { OnboardingInput } from '#lib/onboarding/state';
-import { readNodeConfigHandout } from '#lib/onboarding/status';
 import { executionInput, validateSubmission } from '#lib/onboarding/submit';
 import { displayPath } from '../display';
 import type { RunResult } from '../runner';
+import { writeNodeConfigHandout } from './handout';
 import type { LocalWorkflow, Output } from './types';
 
 /**
@@ -37,20 +36,11 @@ export const onboardNode: LocalWorkflow = {
     const { requestId } = input as OnboardingInput;
     return {
       RenderNodeConfig: async () => {
-        const handout = await readNodeConfigHandout(
-          { ssm: local.runtime.clients.ssm, settings: local.runtime.settings },
-          requestId,
-        );
-        if (!handout) throw new Error(`NodeConfig for ${requestId} was not stored.`);
-        const dir = join(local.home, 'out', requestId);
-        mkdirSync(dir, { recursive: true, mode: 0o700 });
-        const file = join(dir, 'nodeConfig.yaml');
-        writeFileSync(file, handout.nodeConfig, { mode: 0o600 });
-        chmodSync(file, 0o600);
+        const { file, commands } = await writeNodeConfigHandout(local, requestId, join(local.home, 'out', requestId));
         out.note(
           `NodeConfig written to ${displayPath(file)} (mode 0600; it holds the activation code). On the server run:`,
         );
-        for (const command of handout.commands) out.note(`    ${command}`);
+        for (const command of commands) out.note(`    ${command}`);
       },
     };
   },
