@@ -43,27 +43,7 @@ module.exports = async ({ resolveVariable }) => {
       Properties: { TopicArn: { Ref: 'WorkflowAlarmTopic' }, Protocol: 'email', Endpoint: alarmEmail },
     };
   }
-  for (const machine of STATE_MACHINES) {
-    for (const [metric, what] of Object.entries(OUTCOMES)) {
-      Resources[`${machine}${metric}Alarm`] = {
-        Type: 'AWS::CloudWatch::Alarm',
-        Properties: {
-          AlarmDescription: `An execution of ${machine} (stage ${stage}) ${what}; its history in the Step Functions console says why.`,
-          Namespace: 'AWS/States',
-          MetricName: metric,
-          Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machine } }],
-          Statistic: 'Sum',
-          Period: 300,
-          EvaluationPeriods: 1,
-          Threshold: 1,
-          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-          TreatMissingData: 'notBreaching',
-          AlarmActions: [{ Ref: 'WorkflowAlarmTopic' }],
-        },
-      };
-    }
-  }
-  // Alarms outside the workflows, to the same topic (it does not go through the alert topic, so an
+  // Every alarm notifies the workflow alarm topic (it does not go through the alert topic, so an
   // alert topic that cannot deliver still reaches someone; CloudWatch publishes to it directly).
   const alarm = (description, namespace, metric, dimensions) => ({
     Type: 'AWS::CloudWatch::Alarm',
@@ -81,6 +61,16 @@ module.exports = async ({ resolveVariable }) => {
       AlarmActions: [{ Ref: 'WorkflowAlarmTopic' }],
     },
   });
+  for (const machine of STATE_MACHINES) {
+    for (const [metric, what] of Object.entries(OUTCOMES)) {
+      Resources[`${machine}${metric}Alarm`] = alarm(
+        `An execution of ${machine} (stage ${stage}) ${what}; its history in the Step Functions console says why.`,
+        'AWS/States',
+        metric,
+        [{ Name: 'StateMachineArn', Value: { Ref: machine } }],
+      );
+    }
+  }
   // SNS publishes NumberOfNotificationsFailed per TopicName
   // (https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html).
   Resources.AlertTopicDeliveryFailedAlarm = alarm(
