@@ -10,6 +10,7 @@ import type { OffboardingSummary } from '#lib/offboarding/remove';
 import type { OffboardingInput } from '#lib/offboarding/state';
 import { openSandbox } from '#lib/sandbox/index';
 import type { OutboxMessage } from '#lib/sandbox/services/sns';
+import { cliIo } from '../helpers/cli-io';
 
 /**
  * The real statemachines/offboard-node.asl.json, run in-process with the real handlers on the
@@ -28,19 +29,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(home, { recursive: true, force: true }));
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    streams: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) } },
-    stdout: () => out.join(''),
-    stderr: () => err.join(''),
-  };
-}
-
 /** `npm start`: gpu-node-01 joins the sandbox cluster; its Node name. */
 async function joinGpuNode01(): Promise<string> {
-  const t = io();
+  const t = cliIo();
   expect(await main(['run', 'onboard-node', '--input', ONBOARD, '--json'], t.streams, { HYBRIDOPS_HOME: home })).toBe(
     0,
   );
@@ -62,7 +53,7 @@ const count = (states: string[], name: string) => states.filter((s) => s === nam
 describe('offboard-node on the sandbox estate', () => {
   it('offboards the node npm start joined: drained, nodeadm uninstalled, Node deleted, one alert with the cost stopped', async () => {
     const nodeName = await joinGpuNode01();
-    const t = io();
+    const t = cliIo();
     const code = await main(['run', 'offboard-node', '--input', EVENT, '--json'], t.streams, { HYBRIDOPS_HOME: home });
 
     expect(code).toBe(0);
@@ -132,14 +123,14 @@ describe('offboard-node on the sandbox estate', () => {
 
   it('prints what it did, and refuses a second offboarding of the node it took out (exit 2, saying so)', async () => {
     await joinGpuNode01();
-    const first = io();
+    const first = cliIo();
     expect(await main(['run', 'offboard-node', '--input', EVENT], first.streams, { HYBRIDOPS_HOME: home })).toBe(0);
     expect(first.stdout()).toMatch(
       /SUCCEEDED: gpu-node-01 \(mi-[0-9a-f]{17}\) offboarded from gpu-hybrid-cluster; 590\.82 USD a day stopped\./,
     );
     expect(first.stdout()).toContain('operators notified: [OK] gpu-node-01 offboarded');
 
-    const again = io();
+    const again = cliIo();
     expect(await main(['run', 'offboard-node', '--input', EVENT], again.streams, { HYBRIDOPS_HOME: home })).toBe(2);
     expect(again.stderr()).toContain(
       'gpu-node-01 is not there: gpu-hybrid-cluster has no Node and no registered managed instance named gpu-node-01',
@@ -148,7 +139,7 @@ describe('offboard-node on the sandbox estate', () => {
   });
 
   it('says so and exits 2 when gpu-node-01 never joined', async () => {
-    const t = io();
+    const t = cliIo();
     expect(await main(['run', 'offboard-node', '--input', EVENT], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
     expect(t.stderr()).toContain('gpu-node-01 is not there');
   });
@@ -294,7 +285,7 @@ describe('offboard-node: input and nodes it refuses', () => {
   it('rejects a bad input file with exit code 2, listing every problem, and starts nothing', async () => {
     const bad = join(home, 'bad.json');
     writeFileSync(bad, JSON.stringify({ node: 'GPU_01', force: 'yes', drainTimeoutSeconds: 5 }));
-    const t = io();
+    const t = cliIo();
     expect(await main(['run', 'offboard-node', '--input', bad], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
     expect(t.stderr()).toContain("node: 'GPU_01' is not a node name");
     expect(t.stderr()).toContain('force: force must be true or false');
@@ -309,7 +300,7 @@ describe('offboard-node: input and nodes it refuses', () => {
       Type: 'String',
       Value: JSON.stringify({ requestId: 'up-0001', expiresAt: '2999-01-01T00:00:00.000Z', workflow: 'upgrade' }),
     });
-    const t = io();
+    const t = cliIo();
     expect(await main(['run', 'offboard-node', '--input', EVENT], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
     expect(t.stderr()).toContain('The upgrade up-0001 holds gpu-node-01');
   });

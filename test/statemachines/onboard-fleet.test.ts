@@ -12,6 +12,7 @@ import type { FleetInput } from '#lib/fleets/state';
 import type { FleetSummary } from '#lib/fleets/summarize-fleet';
 import { withServices } from '#lib/sandbox/index';
 import { SandboxEstate } from '#lib/sandbox/estate';
+import { cliIo } from '../helpers/cli-io';
 
 /**
  * The real statemachines/onboard-fleet.asl.json on the sandbox, each server a child execution of
@@ -134,18 +135,8 @@ describe('onboard-fleet on the sandbox', () => {
 });
 
 describe('hybridops run onboard-fleet', () => {
-  function io() {
-    const out: string[] = [];
-    const err: string[] = [];
-    return {
-      streams: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) } },
-      stdout: () => out.join(''),
-      stderr: () => err.join(''),
-    };
-  }
-
   it('prints a line per server as it progresses, writes each NodeConfig 0600, and --json gives output.nodes', async () => {
-    const text = io();
+    const text = cliIo();
     const code = await main(['run', 'onboard-fleet', '--input', EVENT], text.streams, { HYBRIDOPS_HOME: home });
     expect(code).toBe(0);
     expect(text.stdout()).toMatch(/gpu-node-04: waiting-for-registration/);
@@ -154,7 +145,7 @@ describe('hybridops run onboard-fleet', () => {
     const file = join(home, 'out', fleetId ?? '-', 'gpu-node-10', 'nodeConfig.yaml');
     expect(statSync(file).mode & 0o777).toBe(0o600);
 
-    const json = io();
+    const json = cliIo();
     const again = await main(
       ['run', 'onboard-fleet', '--input', EVENT, '--json', '--scenario', 'never-registers:gpu-node-07'],
       json.streams,
@@ -173,7 +164,7 @@ describe('hybridops run onboard-fleet', () => {
   }, 120_000);
 
   it('rejects a bad fleet with every problem, exit 2, starting nothing', async () => {
-    const text = io();
+    const text = cliIo();
     const body = join(home, 'bad.json');
     const bad = poc();
     (bad.servers[3] as Record<string, unknown>).ip = '192.168.10.21';

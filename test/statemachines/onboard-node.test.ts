@@ -15,6 +15,7 @@ import { sandboxKubeApi } from '#lib/sandbox/kubernetes';
 import { awsError, DEFAULT_SEED } from '#lib/sandbox/estate';
 import { ssmCommands, ssmService } from '#lib/sandbox/services/ssm';
 import type { OutboxMessage } from '#lib/sandbox/services/sns';
+import { cliIo } from '../helpers/cli-io';
 
 /**
  * The real statemachines/onboard-node.asl.json, run in-process with the real handlers on the
@@ -28,16 +29,6 @@ beforeEach(() => {
   home = mkdtempSync(join(tmpdir(), 'hybridops-sm-'));
 });
 afterEach(() => rmSync(home, { recursive: true, force: true }));
-
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    streams: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) } },
-    stdout: () => out.join(''),
-    stderr: () => err.join(''),
-  };
-}
 
 /** Reseeds the estate under `home` from the default seed, changed by `edit`. */
 function seedWith(edit: (seed: Record<string, unknown>) => void): void {
@@ -80,7 +71,7 @@ function expectNothingLeft(estate: ReturnType<typeof openSandbox>) {
 
 describe('onboard-node on the sandbox estate', () => {
   it('joins: registers, becomes a Ready Node, cleans up and notifies', async () => {
-    const t = io();
+    const t = cliIo();
     const code = await main(['run', 'onboard-node', '--input', EVENT, '--json'], t.streams, { HYBRIDOPS_HOME: home });
 
     expect(code).toBe(0);
@@ -143,7 +134,7 @@ describe('onboard-node on the sandbox estate', () => {
   });
 
   it('prints each state as it enters and leaves it, and where the NodeConfig went', async () => {
-    const t = io();
+    const t = cliIo();
     expect(await main(['run', 'onboard-node', '--input', EVENT], t.streams, { HYBRIDOPS_HOME: home })).toBe(0);
     expect(t.stdout()).toContain('  -> Preflight\n');
     expect(t.stdout()).toMatch(/ {2}<- Preflight \(\d+ ms\)\n/);
@@ -333,7 +324,7 @@ describe('onboard-node on the sandbox estate', () => {
   it('rejects a bad input file with exit code 2 and starts nothing', async () => {
     const bad = join(home, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ...request(), node: { name: 'gpu-node-01', ip: '10.0.0.5', os: 'rocky-9' } }));
-    const t = io();
+    const t = cliIo();
 
     expect(await main(['run', 'onboard-node', '--input', bad], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
     expect(t.stderr()).toContain('node.os: Rocky Linux is not supported');
@@ -342,7 +333,7 @@ describe('onboard-node on the sandbox estate', () => {
   });
 
   it('exits 2 on misuse', async () => {
-    const t = io();
+    const t = cliIo();
     expect(await main(['run', 'onboard-node'], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
     expect(await main(['run', 'no-such-flow', '--input', EVENT], t.streams, { HYBRIDOPS_HOME: home })).toBe(2);
     expect(

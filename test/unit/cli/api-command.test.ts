@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiCommand, LOCAL_PAIR } from '#cli/api/command';
 import { main } from '#cli/main';
+import { cliIo } from '../../helpers/cli-io';
 
 /** `hybridops api serve`: its usage errors, and what it prints when it starts. */
 
@@ -12,19 +13,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(home, { recursive: true, force: true }));
 
-function io() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    streams: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) } },
-    stdout: () => out.join(''),
-    stderr: () => err.join(''),
-  };
-}
-
 it('refuses an unknown api command and a port that is not one, with exit code 2', async () => {
-  const unknown = io();
-  const badPort = io();
+  const unknown = cliIo();
+  const badPort = cliIo();
 
   await expect(main(['api', 'list'], unknown.streams, { HYBRIDOPS_HOME: home })).resolves.toBe(2);
   await expect(main(['api', 'serve', '--port', 'http'], badPort.streams, { HYBRIDOPS_HOME: home })).resolves.toBe(2);
@@ -33,7 +24,7 @@ it('refuses an unknown api command and a port that is not one, with exit code 2'
 });
 
 it('prints what a second terminal exports and runs, with the local pair when this shell has no credentials', async () => {
-  const out = io();
+  const out = cliIo();
 
   const code = await apiCommand('serve', { port: '0' }, out.streams, home, Promise.resolve(), async () => undefined);
 
@@ -51,7 +42,7 @@ it('prints what a second terminal exports and runs, with the local pair when thi
 });
 
 it("leaves the local pair as a fallback when this shell's credential chain has credentials", async () => {
-  const out = io();
+  const out = cliIo();
   const shell = { accessKeyId: 'AKIASHELLCREDENTIALS', secretAccessKey: 'shell-secret' };
 
   await apiCommand('serve', { port: '0' }, out.streams, home, Promise.resolve(), async () => shell);
