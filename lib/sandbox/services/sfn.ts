@@ -239,6 +239,17 @@ export function trackExecution(
   return historyOf(estate, execution);
 }
 
+/** An execution as ListExecutions gives it (ExecutionListItem); DescribeExecution adds to it. */
+const listItem = (e: SandboxExecution) => ({
+  executionArn: e.executionArn,
+  stateMachineArn: e.stateMachineArn,
+  name: e.name,
+  status: e.status,
+  startDate: new Date(e.startDate),
+  ...(e.stopDate ? { stopDate: new Date(e.stopDate) } : {}),
+  redriveCount: 0,
+});
+
 const pageToken = (offset: number) => Buffer.from(`sandbox:${offset}`).toString('base64');
 function offsetOf(token: string | undefined): number {
   if (token === undefined) return 0;
@@ -303,18 +314,12 @@ export const sfnCommands = {
     const e = known(estate, input.executionArn);
     const closed = e.status !== ExecutionStatus.RUNNING;
     return {
-      executionArn: e.executionArn,
-      stateMachineArn: e.stateMachineArn,
-      name: e.name,
-      status: e.status,
-      startDate: new Date(e.startDate),
-      ...(e.stopDate ? { stopDate: new Date(e.stopDate) } : {}),
+      ...listItem(e),
       input: e.input,
       inputDetails: { included: true },
       ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
       ...(e.error !== undefined ? { error: e.error } : {}),
       ...(e.cause !== undefined ? { cause: e.cause } : {}),
-      redriveCount: 0,
       redriveStatus: !closed
         ? 'NOT_REDRIVABLE'
         : e.status === ExecutionStatus.SUCCEEDED
@@ -399,15 +404,7 @@ export const sfnCommands = {
     const offset = offsetOf(input.nextToken);
     const page = ordered.slice(offset, offset + size);
     return {
-      executions: page.map((e) => ({
-        executionArn: e.executionArn,
-        stateMachineArn: e.stateMachineArn,
-        name: e.name,
-        status: e.status,
-        startDate: new Date(e.startDate),
-        ...(e.stopDate ? { stopDate: new Date(e.stopDate) } : {}),
-        redriveCount: 0,
-      })),
+      executions: page.map(listItem),
       ...(offset + size < ordered.length ? { nextToken: pageToken(offset + size) } : {}),
     };
   },
