@@ -8,7 +8,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { allStates, getAttOf, type StateNode } from '#cli/asl';
 import { prepareAndRun, runPrepared } from '#cli/local-run';
 import { sandboxLocalRuntime } from '#cli/local-runtime';
@@ -36,8 +35,7 @@ import { logger } from '#lib/logger';
 import { SandboxEstate, sandboxRuntime, withServices } from '#lib/sandbox/index';
 import type { SandboxCall } from '#lib/sandbox/estate';
 import { EKS_SERVICE } from '#lib/sandbox/services/ce';
-import { desiredStateParameter } from '#lib/settings';
-import { estateOf as sweepEstate } from './bench-sweep';
+import { putDesiredState, estateOf as sweepEstate } from './bench-sweep';
 
 /**
  * What a Lambda's billed duration is made of beyond the sandbox's own time: each AWS, Kubernetes
@@ -272,14 +270,7 @@ async function measureSweep(nodes: number, config: Config, days: number[], pinne
     desired.sweep.hybridUsageTypes = [estate.state.seed.costExplorer?.hybridUsageType ?? 'APN2-HybridNodes-vCPU-Hours'];
   }
   const runtime = sandboxRuntime(estate, settings);
-  await runtime.clients.ssm.send(
-    new PutParameterCommand({
-      Name: desiredStateParameter(settings),
-      Type: 'String',
-      Value: JSON.stringify(desired),
-      Overwrite: true,
-    }),
-  );
+  await putDesiredState(runtime, desired);
   const nights: Night[] = [];
   for (const day of days) {
     const today = new Date();

@@ -26,14 +26,7 @@ export async function sweepBench(sizes: number[], runs: number) {
     for (let run = 0; run < runs; run += 1) {
       const { estate, settings, desired } = estateOf(nodes);
       const runtime = sandboxRuntime(estate, settings);
-      await runtime.clients.ssm.send(
-        new PutParameterCommand({
-          Name: desiredStateParameter(settings),
-          Type: 'String',
-          Value: JSON.stringify(desired),
-          Overwrite: true,
-        }),
-      );
+      await putDesiredState(runtime, desired);
       const first = estate.calls.length;
       const started = performance.now();
       const result = await runWorkflow({
@@ -102,6 +95,18 @@ export async function sweepBench(sizes: number[], runs: number) {
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+/** Writes `desired` to the stage's desired-state parameter, as a deploy would. */
+export async function putDesiredState(runtime: ReturnType<typeof sandboxRuntime>, desired: DesiredState) {
+  await runtime.clients.ssm.send(
+    new PutParameterCommand({
+      Name: desiredStateParameter(runtime.settings),
+      Type: 'String',
+      Value: JSON.stringify(desired),
+      Overwrite: true,
+    }),
+  );
 }
 
 export function estateOf(count: number) {
